@@ -1,0 +1,42 @@
+// Shapes that flow through the data stages: source -> normalize -> batch.
+
+/** One validated input row. `pixels` holds integers 0..255, one per input feature. */
+export interface Row {
+  /** 1-based physical line number in the input file (counting the header and blank lines). */
+  line: number;
+  /** The label 0..classes-1, or null when the input has no label column. */
+  label: number | null;
+  pixels: Uint8Array;
+}
+
+/** A row that failed validation (kept under `--on-error skip`, fatal under `fail`). */
+export interface RowError {
+  line: number;
+  message: string;
+}
+
+/** What the CSV source learnt about the file's layout from its header or first row. */
+export interface CsvLayout {
+  hasHeader: boolean;
+  /** Number of fields every row must have. */
+  fieldCount: number;
+  /** Index of the label column, or -1 for unlabeled input. */
+  labelIndex: number;
+}
+
+/**
+ * A batch ready for a worker: one contiguous Float32Array (rows x features), normalised,
+ * plus labels and line numbers that stay on the main thread.
+ */
+export interface Batch {
+  /** 0-based position of the batch in the input. */
+  index: number;
+  rows: number;
+  features: number;
+  /** rows * features floats; a fresh buffer per batch, so it can be transferred to a worker. */
+  x: Float32Array;
+  /** Label per row, -1 where the input has no labels. */
+  labels: Int16Array;
+  /** 1-based input line per row. */
+  lines: Uint32Array;
+}
