@@ -1,0 +1,179 @@
+// The inference pipeline: source -> normalize -> batch -> pool -> collect -> report.
+//
+// The data stages are pull-based async generators (so the file stream's own backpressure works);
+// `boundedOrderedMap` fans batches out to the worker pool with at most `maxInFlight` outstanding and
+// emits results in input order; RxJS operators then collect statistics, write predictions and
+// report progress.
+import { lastValueFrom, defaultIfEmpty, tap } from 'rxjs';
+import { csvRows } from '../src/data/csv-source.js';
+import { batchRows } from '../src/data/batcher.js';
+import { normalizationTable } from '../src/data/normalize.js';
+import { inputSizeBytes } from '../src/data/input-size.js';
+import type { CsvLayout } from '../src/data/types.js';
+import type { LoadedModel, Normalization } from '../src/nn/types.js';
+import { ForwardPool, type ScoredBatch } from '../src/pool/forward-pool.js';
+import { RunStats } from '../src/stats/run-stats.js';
+import { buildReport, type PipelineReport, type RunStatus } from '../src/stats/report.js';
+import { PredictionsWriter } from '../src/stats/predictions-writer.js';
+import { PipelineError } from '../src/errors.js';
+import { boundedOrderedMap } from './bounded-ordered-map.js';
+import type { Batch } from '../src/data/types.js';
+
+export interface InferenceOptions {
+  /** A CSV file path, or '-' for stdin. */
+  input: string;
+  stdin?: NodeJS.ReadableStream;
+  model: LoadedModel;
+  batchSize: number;
+  threads: number;
+  maxInFlight: number;
+  normalize: Normalization;
+  limit: number | null;
+  onError: 'fail' | 'skip';
+  predictionsPath: string | null;
+  /** Stops reading input; batches in flight finish and the report says `interrupted`. */
+  signal?: AbortSignal;
+  /** Called after every batch (in input order) and once at the end. */
+  onProgress?: (progress: InferenceProgress) => void;
+  /** Every effective option, recorded verbatim in the report. */
+  config: Record<string, unknown>;
+  /** An existing pool to use (experiments and schedules keep one warm); otherwise one is started and closed. */
+  pool?: ForwardPool;
+}
+
+export interface InferenceProgress {
+  rows: number;
+  skipped: number;
+  bytesRead: number;
+  totalBytes: number | null;
+  done: boolean;
+}
+
+export interface InferenceOutcome {
+  report: PipelineReport;
+  stats: RunStats;
+  /** The error that ended the run, when status is `failed`. */
+  error: PipelineError | Error | null;
+}
+
+export async function runInference(options: InferenceOptions): Promise<InferenceOutcome> {
+  const { model } = options;
+  const features = model.layerSizes[0];
+  const classes = model.layerSizes[model.layerSizes.length - 1];
+  const startedAt = new Date();
+  const stats = new RunStats({ classes });
+  stats.start();
+
+  // Start the workers first: they spawn and map the shared weights while the first rows are read.
+  const ownPool = !options.pool;
+  const pool =
+    options.pool ??
+    new ForwardPool({
+      network: model.network,
+      threads: options.threads,
+      batchSize: options.batchSize,
+      maxQueue: options.maxInFlight,
+    });
+
+  const totalBytes = await inputSizeBytes(options.input);
+  let bytesRead = 0;
+  let layout: CsvLayout | null = null;
+  const progress = (done: boolean) =>
+    options.onProgress?.({ rows: stats.rows, skipped: stats.skipped, bytesRead, totalBytes, done });
+
+  const rows = csvRows({
+    input: options.input,
+    stdin: options.stdin,
+    features,
+    classes,
+    onError: options.onError,
+    onRowError: (error) => stats.recordRowError(error),
+    onLayout: (found) => {
+      layout = found;
+    },
+    onBytes: (bytes) => {
+      bytesRead = bytes;
+    },
+    limit: options.limit ?? undefined,
+    signal: options.signal,
+  });
+  const batches = batchRows(rows, { batchSize: options.batchSize, features, table: normalizationTable(options.normalize) });
+
+  let writer: PredictionsWriter | null = null;
+  let lastWrite: Promise<void> = Promise.resolve();
+  let status: RunStatus = 'complete';
+  let failure: Error | null = null;
+  try {
+    if (options.predictionsPath) writer = await PredictionsWriter.open(options.predictionsPath);
+    const scored$ = boundedOrderedMap<Batch, { batch: Batch; scored: ScoredBatch }>(
+      batches,
+      async (batch) => ({ batch, scored: await pool.run(batch) }),
+      { limit: options.maxInFlight, signal: options.signal, downstreamReady: () => lastWrite },
+    );
+    await lastValueFrom(
+      scored$.pipe(
+        tap(({ batch, scored }) => {
+          stats.recordBatch({
+            rows: batch.rows,
+            labels: batch.labels,
+            predicted: scored.predicted,
+            confidence: scored.confidence,
+            latencyMs: scored.latencyMs,
+            computeMs: scored.computeMs,
+          });
+          if (writer) {
+            lastWrite = writer.writeBatch(batch.lines, batch.labels, scored.predicted, scored.confidence, batch.rows);
+          }
+          progress(false);
+        }),
+        defaultIfEmpty(null),
+      ),
+    );
+    await lastWrite;
+    if (options.signal?.aborted) status = 'interrupted';
+  } catch (error) {
+    status = 'failed';
+    failure = error as Error;
+  } finally {
+    stats.finish();
+    if (writer) {
+      try {
+        await lastWrite;
+        await writer.commit();
+      } catch (error) {
+        if (!failure) {
+          status = 'failed';
+          failure = error as Error;
+        }
+        await writer.discard().catch(() => undefined);
+      }
+    }
+    if (ownPool) await pool.close();
+  }
+  progress(true);
+
+  const foundLayout = layout as CsvLayout | null;
+  const report = buildReport(stats, {
+    status,
+    error: failure ? { code: (failure as PipelineError).code ?? 'PIPE_ERR_UNEXPECTED', message: failure.message } : null,
+    model: {
+      path: model.path,
+      format: model.format,
+      sha256: model.sha256,
+      layerSizes: model.layerSizes,
+      activation: model.network.activation,
+      output: model.network.output,
+    },
+    input: {
+      path: options.input,
+      bytes: totalBytes,
+      hasHeader: foundLayout ? foundLayout.hasHeader : null,
+      labeled: foundLayout ? foundLayout.labelIndex >= 0 : null,
+      parser: 'csv-parse',
+    },
+    config: options.config,
+    startedAt,
+    finishedAt: new Date(),
+  });
+  return { report, stats, error: failure };
+}

@@ -1,0 +1,101 @@
+// The `nnpipe` / `npm run pipeline` command line: its options, defaults and validation.
+import { Command, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
+import { oneOf, positiveInt, unitInterval } from './option-schemas.js';
+import { parseOptions } from './parse-options.js';
+import { UsageError } from '../errors.js';
+
+/** More threads than this is a mistake, not a configuration (4 per core, at least 16). */
+export const maxThreads = Math.max(16, 4 * availableParallelism());
+
+export function pipelineCommand(): Command {
+  const cores = availableParallelism();
+  return new Command('nnpipe')
+    .description('Score a CSV of images with a neural network on a pool of worker threads and report accuracy and speed.')
+    .option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', 'the MNIST test set (data/mnist_test.csv, prepared on first use)')
+    .option('--model <file>', 'model file: .safetensors, .npz or the book\'s .pkl', 'data/models/default.safetensors')
+    .option('--batch-size <n>', 'rows per batch', '100')
+    .option('--threads <n>', `worker threads (1..${maxThreads})`, String(cores))
+    .option('--max-in-flight <n>', 'batches queued or running at once (bounds memory)', '2 x threads')
+    .addOption(new Option('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255').choices(NORMALIZATIONS).default(undefined, "the model's, else unit"))
+    .addOption(new Option('--activation <fn>', 'hidden-layer activation for models without metadata').choices(ACTIVATIONS).default(undefined, "the model's, else sigmoid"))
+    .addOption(new Option('--output <fn>', 'output function for models without metadata').choices(OUTPUT_FUNCTIONS).default(undefined, "the model's, else softmax"))
+    .option('--limit <n>', 'score only the first n rows')
+    .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
+    .option('--report <file>', 'write the JSON report here (atomically)')
+    .option('--predictions <file>', 'write row,label,predicted,confidence per row, in input order')
+    .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
+    .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
+    .option('--quiet', 'no progress bar, no summary, only warnings and errors', false)
+    .allowExcessArguments(false)
+    .showHelpAfterError('(run with --help for usage)');
+}
+
+const rawSchema = z.object({
+  input: z.string().min(1),
+  model: z.string().min(1),
+  batchSize: positiveInt,
+  threads: positiveInt.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`),
+  maxInFlight: positiveInt.optional(),
+  normalize: oneOf(NORMALIZATIONS).optional(),
+  activation: oneOf(ACTIVATIONS).optional(),
+  output: oneOf(OUTPUT_FUNCTIONS).optional(),
+  limit: positiveInt.optional(),
+  onError: oneOf(['fail', 'skip'] as const),
+  report: z.string().min(1).optional(),
+  predictions: z.string().min(1).optional(),
+  minAccuracy: unitInterval.optional(),
+  json: z.boolean(),
+  quiet: z.boolean(),
+});
+
+export interface PipelineCliOptions {
+  /** null means the bundled MNIST test set. */
+  input: string | null;
+  /** null means the committed default model. */
+  model: string | null;
+  batchSize: number;
+  threads: number;
+  maxInFlight: number;
+  normalize: 'unit' | 'none' | null;
+  activation: (typeof ACTIVATIONS)[number] | null;
+  output: (typeof OUTPUT_FUNCTIONS)[number] | null;
+  limit: number | null;
+  onError: 'fail' | 'skip';
+  report: string | null;
+  predictions: string | null;
+  minAccuracy: number | null;
+  json: boolean;
+  quiet: boolean;
+}
+
+/** Turns commander's parsed (string) options into validated, typed options. */
+export function validatePipelineOptions(command: Command): PipelineCliOptions {
+  const raw = { ...command.opts() } as Record<string, unknown>;
+  const isDefault = (name: string) => command.getOptionValueSource(name) === 'default';
+  if (isDefault('maxInFlight')) delete raw.maxInFlight;
+  const parsed = parseOptions(rawSchema, raw);
+  const maxInFlight = parsed.maxInFlight ?? 2 * parsed.threads;
+  if (parsed.report && parsed.predictions && parsed.report === parsed.predictions) {
+    throw new UsageError('--report and --predictions must name different files');
+  }
+  return {
+    input: isDefault('input') ? null : parsed.input,
+    model: isDefault('model') ? null : parsed.model,
+    batchSize: parsed.batchSize,
+    threads: parsed.threads,
+    maxInFlight,
+    normalize: parsed.normalize ?? null,
+    activation: parsed.activation ?? null,
+    output: parsed.output ?? null,
+    limit: parsed.limit ?? null,
+    onError: parsed.onError,
+    report: parsed.report ?? null,
+    predictions: parsed.predictions ?? null,
+    minAccuracy: parsed.minAccuracy ?? null,
+    json: parsed.json,
+    quiet: parsed.quiet,
+  };
+}

@@ -1,0 +1,138 @@
+// Turning csv-parse's string records into validated rows: the file's layout (from its header or first
+// row), then one record at a time. Nothing is coerced: a field is either exactly what we accept or the
+// row is bad, with a message that names the field.
+//
+// What a field must look like (the same rule for pixels and labels):
+//   plain ASCII digits, at least one, no sign, no spaces, no decimal point, no exponent;
+//   value 0..255 for a pixel, 0..classes-1 for a label. Leading zeros are allowed ('007' is 7): they
+//   are still plain digits and cannot be misread.
+// So '1.5', '1e2', '-1', '+1', '256', ' 12', '12 ', '' and '0x1f' are all bad. A quoted field ("12")
+// is fine: quoting is CSV syntax, csv-parse removes it. Fields and pixels are counted from 1 in
+// messages, like lines ("field 17 (pixel 16)" is the 16th pixel of a row whose label comes first).
+import type { CsvLayout, Row } from './types.js';
+
+/** Value of a field of plain ASCII digits that is at most `max`, or -1. A char loop: no regex, no Number(). */
+export function parseSmallInt(field: string, max: number): number {
+  const n = field.length;
+  if (n === 0) return -1;
+  let value = 0;
+  for (let k = 0; k < n; k++) {
+    const digit = field.charCodeAt(k) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+    if (value > max) return -1;
+  }
+  return value;
+}
+
+/** A field as shown in messages: quoted, control characters escaped, long values cut. */
+export function showField(field: string): string {
+  const cut = field.length > 24 ? `${field.slice(0, 24)}…` : field;
+  // JSON escapes control characters (\u0000, \r, \t) so they are visible in a terminal.
+  return `'${JSON.stringify(cut).slice(1, -1)}'`;
+}
+
+// ---- layout ----------------------------------------------------------------------------------------
+
+/** Something a number could look like, right or wrong ('12', '-1', '1.5', '1e2', ' 3 '). */
+const NUMBER_LIKE = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+/**
+ * A first row is a header when one of its fields is text: not empty and not number-like. So a first
+ * data row with a bad value such as '1.5' or '-1' is still data (and reported as a bad row), not a header.
+ */
+export function looksLikeHeader(record: readonly string[]): boolean {
+  return record.some((field) => field !== '' && !NUMBER_LIKE.test(field));
+}
+
+export type LayoutResult = { layout: CsvLayout } | { problem: string };
+
+const expectedCounts = (features: number) => `${features} (pixels only) or ${features + 1} (a label and ${features} pixels)`;
+
+/** The layout fixed by the first non-blank record: its header, or the first data row's field count. */
+export function detectLayout(first: readonly string[], features: number): LayoutResult {
+  const count = first.length;
+  if (!looksLikeHeader(first)) {
+    if (count === features + 1) return { layout: { hasHeader: false, fieldCount: count, labelIndex: 0 } };
+    if (count === features) return { layout: { hasHeader: false, fieldCount: count, labelIndex: -1 } };
+    return { problem: `the first row has ${count} field${count === 1 ? '' : 's'}; expected ${expectedCounts(features)}` };
+  }
+  const labelColumns: number[] = [];
+  first.forEach((name, i) => {
+    if (name.trim().toLowerCase() === 'label') labelColumns.push(i);
+  });
+  if (labelColumns.length > 1) {
+    return { problem: `the header has ${labelColumns.length} columns named 'label' (fields ${labelColumns.map((i) => i + 1).join(', ')})` };
+  }
+  if (count === features + 1) {
+    // A column named `label` wherever it is; otherwise the label comes first, whatever its name.
+    return { layout: { hasHeader: true, fieldCount: count, labelIndex: labelColumns.length === 1 ? labelColumns[0] : 0 } };
+  }
+  if (count === features) {
+    if (labelColumns.length === 1) {
+      return { problem: `the header has a 'label' column and ${count - 1} pixel columns; expected ${features} pixel columns` };
+    }
+    return { layout: { hasHeader: true, fieldCount: count, labelIndex: -1 } };
+  }
+  return { problem: `the header has ${count} column${count === 1 ? '' : 's'}; expected ${expectedCounts(features)}` };
+}
+
+// ---- rows ------------------------------------------------------------------------------------------
+
+/** Validates records of one file against its layout. */
+export class RowParser {
+  readonly layout: CsvLayout;
+  readonly features: number;
+  readonly classes: number;
+
+  constructor(layout: CsvLayout, features: number, classes: number) {
+    const pixelFields = layout.fieldCount - (layout.labelIndex >= 0 ? 1 : 0);
+    if (pixelFields !== features) throw new RangeError(`layout has ${pixelFields} pixel fields, expected ${features}`);
+    this.layout = layout;
+    this.features = features;
+    this.classes = classes;
+  }
+
+  /** The row, or the problem with it (a message naming the field). */
+  parse(record: readonly string[], line: number): Row | string {
+    const { fieldCount, labelIndex } = this.layout;
+    if (record.length !== fieldCount) {
+      return `expected ${fieldCount} field${fieldCount === 1 ? '' : 's'}, found ${record.length}`;
+    }
+    let label: number | null = null;
+    if (labelIndex >= 0) {
+      label = parseSmallInt(record[labelIndex], this.classes - 1);
+      if (label < 0) return this.labelProblem(record[labelIndex]);
+    }
+    const pixels = new Uint8Array(this.features);
+    // Two loops around the label column instead of a branch per field.
+    const split = labelIndex >= 0 ? labelIndex : fieldCount;
+    for (let i = 0; i < split; i++) {
+      const value = parseSmallInt(record[i], 255);
+      if (value < 0) return this.pixelProblem(record[i], i);
+      pixels[i] = value;
+    }
+    for (let i = split + 1; i < fieldCount; i++) {
+      const value = parseSmallInt(record[i], 255);
+      if (value < 0) return this.pixelProblem(record[i], i);
+      pixels[i - 1] = value;
+    }
+    return { line, label, pixels };
+  }
+
+  private labelProblem(field: string): string {
+    const where = `label (field ${this.layout.labelIndex + 1})`;
+    if (field === '') return `${where} is empty`;
+    if (field.includes('\0')) return `${where} contains a NUL byte`;
+    return `label ${showField(field)} is not an integer 0..${this.classes - 1}`;
+  }
+
+  private pixelProblem(field: string, index: number): string {
+    const { labelIndex } = this.layout;
+    const pixel = labelIndex >= 0 && index > labelIndex ? index : index + 1;
+    const where = `field ${index + 1} (pixel ${pixel})`;
+    if (field === '') return `${where} is empty`;
+    if (field.includes('\0')) return `${where} contains a NUL byte`;
+    return `${where}: ${showField(field)} is not an integer 0..255`;
+  }
+}

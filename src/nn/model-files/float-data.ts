@@ -1,0 +1,71 @@
+// Turning raw little/big-endian float bytes into the float32, row-major data every loader returns.
+import { ModelError } from '../../errors.js';
+
+/** A stored float element type: 4 or 8 bytes, either byte order. */
+export interface FloatDtype {
+  itemBytes: 4 | 8;
+  littleEndian: boolean;
+}
+
+/**
+ * The number of elements of `shape`, or an error naming the tensor when a dimension is not a
+ * non-negative integer or the count exceeds `maxElements` (checked as it multiplies, so no overflow).
+ */
+export function elementCount(shape: readonly unknown[], maxElements: number, file: string, tensor: string): number {
+  for (const dim of shape) {
+    if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
+      throw new ModelError(file, `tensor ${tensor}: shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`);
+    }
+  }
+  if ((shape as number[]).includes(0)) return 0;
+  let count = 1;
+  for (const dim of shape as number[]) {
+    count *= dim;
+    if (count > maxElements) {
+      throw new ModelError(file, `tensor ${tensor}: shape [${shape.join(', ')}] has more elements than the file can hold`);
+    }
+  }
+  return count;
+}
+
+/** Decodes `count` floats from `raw` (which must hold exactly count * itemBytes bytes) into float32. */
+export function decodeFloats(raw: Uint8Array, count: number, dtype: FloatDtype): Float32Array {
+  if (raw.length !== count * dtype.itemBytes) {
+    throw new RangeError(`decodeFloats: ${raw.length} bytes for ${count} values of ${dtype.itemBytes} bytes`);
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out = new Float32Array(count);
+  if (dtype.itemBytes === 4) {
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, dtype.littleEndian);
+  } else {
+    // float64 -> float32 rounds to nearest; values beyond float32's range become +-Infinity, which the
+    // network builder then refuses as non-finite.
+    for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, dtype.littleEndian);
+  }
+  return out;
+}
+
+/** Reorders column-major (Fortran) data of `shape` into row-major order. */
+export function fortranToRowMajor(data: Float32Array, shape: readonly number[]): Float32Array {
+  if (shape.length < 2) return data;
+  const out = new Float32Array(data.length);
+  // Strides of the column-major layout: the first index varies fastest.
+  const fStrides: number[] = [];
+  let stride = 1;
+  for (const dim of shape) {
+    fStrides.push(stride);
+    stride *= dim;
+  }
+  const index = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < out.length; i++) {
+    let source = 0;
+    for (let d = 0; d < shape.length; d++) source += index[d] * fStrides[d];
+    out[i] = data[source];
+    // Advance the row-major multi-index: the last index varies fastest.
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}

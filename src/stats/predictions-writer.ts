@@ -1,0 +1,228 @@
+// Streams `row,label,predicted,confidence` lines to a temp file next to the target and renames it over the
+// target on commit, so the target is never a half-written file. Buffering is bounded: a batch's lines are
+// written as one chunk, and writeBatch waits for 'drain' when the stream's buffer is over its high-water mark.
+//
+// `confidence` is written as the shortest decimal that reads back as the same float32 (at most 9
+// significant digits): exact for float32 and short for round values ("1", "0.5"). NaN and ±Infinity are
+// written as JavaScript prints them.
+import { once } from 'node:events';
+import { createWriteStream, fsync, open, unlinkSync, type WriteStream } from 'node:fs';
+import { mkdir, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import { PipelineError } from '../errors.js';
+
+export const PREDICTIONS_HEADER = 'row,label,predicted,confidence';
+
+/** Stream buffer size; writeBatch resolves only once the buffer is below it. */
+const HIGH_WATER_MARK = 64 * 1024;
+
+// A plain numeric fd rather than a FileHandle: a FileHandle-backed stream with autoClose off keeps a
+// reference on the handle, and closing the handle then waits forever.
+const openFd = promisify(open);
+const fsyncFd = promisify(fsync);
+
+const float32Bits = new Float32Array(1);
+const float32BitsAsInt = new Uint32Array(float32Bits.buffer);
+
+/** True when `digits` significant digits of `f` read back as the same float32. */
+function roundTrips(f: number, digits: number): boolean {
+  return Math.fround(Number(f.toPrecision(digits))) === f;
+}
+
+/** The shortest decimal representation of a float32 value that parses back to the same float32. */
+export function formatFloat32(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const f = Math.fround(value);
+  // 9 significant digits always round-trip a float32. Rounding to more digits never moves further from
+  // f, so "round-trips" is monotone in the digit count and a binary search finds the shortest in ~3
+  // toPrecision calls instead of up to 9 (this runs once per output row on the main thread).
+  // The exception is a power of two, whose round-trip interval is narrower below than above it: there a
+  // closer decimal below can fail where a farther one above succeeded, so search linearly.
+  float32Bits[0] = f;
+  let digits: number;
+  if ((float32BitsAsInt[0] & 0x7fffff) === 0) {
+    digits = 1;
+    while (digits < 9 && !roundTrips(f, digits)) digits++;
+  } else {
+    let lo = 1;
+    let hi = 9;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (roundTrips(f, mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    digits = hi;
+  }
+  return String(Number(f.toPrecision(digits)));
+}
+
+type State = 'open' | 'committed' | 'discarded';
+
+export class PredictionsWriter {
+  /** The file that commit() creates or replaces. */
+  readonly path: string;
+  /** The temp file being written, next to `path`. */
+  readonly tempPath: string;
+  /** Owned by the stream: destroying the stream closes it (once any write in progress is done). */
+  private readonly fd: number;
+  private readonly stream: WriteStream;
+  private streamError: Error | null = null;
+  private state: State = 'open';
+  private written = 0;
+  private readonly removeExitHook: () => void;
+
+  private constructor(path: string, tempPath: string, fd: number) {
+    this.path = path;
+    this.tempPath = tempPath;
+    this.fd = fd;
+    // autoClose off: the fd must stay open after 'finish' to fsync before the rename.
+    this.stream = createWriteStream('', { fd, autoClose: false, highWaterMark: HIGH_WATER_MARK });
+    // Without a listener a write error would be an uncaught 'error' event; keep it and report it on the
+    // next writeBatch/commit instead.
+    this.stream.on('error', (error) => {
+      this.streamError ??= error;
+    });
+    // If the process exits without commit/discard (a crash), do not leave the temp file behind.
+    const onExit = (): void => {
+      try {
+        unlinkSync(tempPath); // 'exit' handlers must be synchronous
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', onExit);
+    this.removeExitHook = () => process.removeListener('exit', onExit);
+  }
+
+  /** Opens a temp file next to `path` (creating the folder) and writes the header line. */
+  static async open(path: string): Promise<PredictionsWriter> {
+    const tempPath = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    let fd: number;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      fd = await openFd(tempPath, 'wx');
+    } catch (error) {
+      throw outputError(path, error);
+    }
+    const writer = new PredictionsWriter(path, tempPath, fd);
+    writer.stream.write(`${PREDICTIONS_HEADER}\n`);
+    return writer;
+  }
+
+  /** Data rows written so far. */
+  get rowsWritten(): number {
+    return this.written;
+  }
+
+  /** Bytes waiting in the stream's buffer (bounded by the high-water mark plus one batch). */
+  get bufferedBytes(): number {
+    return this.stream.writableLength;
+  }
+
+  /** The buffer size above which writeBatch waits for the stream to drain. */
+  get highWaterMark(): number {
+    return this.stream.writableHighWaterMark;
+  }
+
+  /**
+   * Appends the first `rows` predictions of a batch. The lines are queued synchronously, so batches keep
+   * the order of the calls; await each call to keep memory bounded (it waits for 'drain' when needed).
+   */
+  async writeBatch(
+    lines: Uint32Array,
+    labels: Int16Array,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    rows: number,
+  ): Promise<void> {
+    this.assertOpen('writeBatch');
+    if (
+      !Number.isInteger(rows) ||
+      rows < 0 ||
+      rows > lines.length ||
+      rows > labels.length ||
+      rows > predicted.length ||
+      rows > confidence.length
+    ) {
+      throw new RangeError(`PredictionsWriter.writeBatch: rows ${rows} does not fit the batch arrays`);
+    }
+    if (this.streamError) throw outputError(this.path, this.streamError);
+    let chunk = '';
+    for (let i = 0; i < rows; i++) {
+      const label = labels[i] === -1 ? '' : String(labels[i]);
+      chunk += `${lines[i]},${label},${predicted[i]},${formatFloat32(confidence[i])}\n`;
+    }
+    this.written += rows;
+    if (chunk.length === 0) return;
+    if (!this.stream.write(chunk)) {
+      try {
+        await once(this.stream, 'drain');
+      } catch (error) {
+        throw outputError(this.path, error);
+      }
+    }
+  }
+
+  /**
+   * Flushes, fsyncs and renames the temp file over `path`: the target switches from its old content (or
+   * absence) to the complete new file in one step. Used for complete runs and for failed or interrupted
+   * runs alike (the predictions done so far). On failure the temp file is removed and the error thrown.
+   */
+  async commit(): Promise<void> {
+    this.assertOpen('commit');
+    this.state = 'committed';
+    try {
+      if (this.streamError) throw this.streamError;
+      const finished = once(this.stream, 'finish');
+      this.stream.end();
+      await finished;
+      await fsyncFd(this.fd);
+      await this.closeStream();
+      if (this.streamError) throw this.streamError; // e.g. close() failed
+      await rename(this.tempPath, this.path);
+    } catch (error) {
+      await this.cleanUp();
+      throw outputError(this.path, error);
+    } finally {
+      this.removeExitHook();
+    }
+  }
+
+  /** Drops everything written: closes and removes the temp file; `path` is untouched. Safe to call twice. */
+  async discard(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'discarded';
+    await this.cleanUp();
+    this.removeExitHook();
+  }
+
+  private async cleanUp(): Promise<void> {
+    await this.closeStream();
+    await unlink(this.tempPath).catch(() => {});
+  }
+
+  /**
+   * Closes the fd through the stream. Even with autoClose off, destroy() closes the stream's fd, and it
+   * waits for a write in progress; closing the fd separately would close it twice, and the second close
+   * could hit an unrelated file that has reused the descriptor number meanwhile.
+   */
+  private async closeStream(): Promise<void> {
+    if (this.stream.closed) return;
+    const closed = new Promise<void>((resolve) => this.stream.once('close', () => resolve()));
+    this.stream.destroy();
+    await closed;
+  }
+
+  private assertOpen(what: string): void {
+    if (this.state !== 'open') throw new Error(`PredictionsWriter.${what}: the writer is already ${this.state}`);
+  }
+}
+
+function outputError(path: string, error: unknown): PipelineError {
+  if (error instanceof PipelineError) return error;
+  return new PipelineError('PIPE_ERR_OUTPUT', `cannot write predictions to ${path}: ${(error as Error).message}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,108 @@
+// The machine-readable end-of-run report: one plain JSON-safe object built from RunStats and what the
+// pipeline knows about the model, the input and its options. Field names are a contract: other tools read them.
+import { availableParallelism, cpus } from 'node:os';
+import type { ClassStats } from './confusion.js';
+import type { LatencySummary } from './latency.js';
+import type { RunStats } from './run-stats.js';
+
+export type RunStatus = 'complete' | 'failed' | 'interrupted';
+
+export interface PipelineReport {
+  status: RunStatus;
+  /** Why the run failed or stopped; null for complete runs. */
+  error: { code: string; message: string } | null;
+  rows: number;
+  labeled: number;
+  correct: number;
+  /** correct / labeled; null when no row had a label. */
+  accuracy: number | null;
+  skipped: number;
+  /** The first row errors (see RunStats maxErrors); `errorsTruncated` says whether there were more. */
+  errors: { line: number; message: string }[];
+  errorsTruncated: boolean;
+  batches: number;
+  /** Rows per second over the whole run, pool start-up included. */
+  imagesPerSecond: number;
+  /** Rows per second after the first result (excluding start-up); null with fewer than two batches. */
+  imagesPerSecondAfterFirstResult: number | null;
+  timeToFirstResultMs: number | null;
+  /** Dispatch -> result per batch, ms. */
+  batchLatencyMs: LatencySummary;
+  /** Forward pass inside the worker per batch, ms. */
+  computeLatencyMs: LatencySummary;
+  /** Mean batch latency / mean batch size; null without batches. */
+  perImageLatencyMs: number | null;
+  /** [true][predicted]; null when no labeled rows. */
+  confusionMatrix: number[][] | null;
+  perClass: ClassStats[] | null;
+  /** process.resourceUsage().maxRSS in bytes: the whole process, worker threads included. */
+  peakRssBytes: number;
+  model: { path: string; format: string; sha256: string; layerSizes: number[]; activation: string; output: string };
+  input: { path: string; bytes: number | null; hasHeader: boolean | null; labeled: boolean | null; parser: string };
+  /** Every effective option, as given by the caller. */
+  config: Record<string, unknown>;
+  /** ISO 8601 wall-clock times. */
+  startedAt: string;
+  finishedAt: string;
+  /** From the run's monotonic clock (RunStats), not finishedAt - startedAt. */
+  durationMs: number;
+  environment: { node: string; platform: string; cpus: number; cpuModel: string };
+}
+
+export interface ReportContext {
+  status: RunStatus;
+  error?: { code: string; message: string } | null;
+  model: PipelineReport['model'];
+  input: PipelineReport['input'];
+  config: Record<string, unknown>;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export function buildReport(stats: RunStats, context: ReportContext): PipelineReport {
+  const hasLabels = stats.labeled > 0;
+  const batchLatencyMs = stats.batchLatency.summary();
+  const error = context.error ? { code: context.error.code, message: context.error.message } : null;
+  return {
+    status: context.status,
+    error,
+    rows: stats.rows,
+    labeled: stats.labeled,
+    correct: stats.correct,
+    accuracy: stats.confusion.accuracy(),
+    skipped: stats.skipped,
+    errors: stats.errors,
+    errorsTruncated: stats.errorsTruncated,
+    batches: stats.batches,
+    imagesPerSecond: stats.imagesPerSecond(),
+    imagesPerSecondAfterFirstResult: stats.imagesPerSecondAfterFirstResult(),
+    timeToFirstResultMs: stats.timeToFirstResultMs,
+    batchLatencyMs,
+    computeLatencyMs: stats.computeLatency.summary(),
+    perImageLatencyMs:
+      stats.batches > 0 && stats.rows > 0 ? batchLatencyMs.mean / (stats.rows / stats.batches) : null,
+    confusionMatrix: hasLabels ? stats.confusion.toArray() : null,
+    perClass: hasLabels ? stats.confusion.perClass() : null,
+    // maxRSS is in kilobytes and, being per process, covers the worker threads as well.
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    model: { ...context.model, layerSizes: [...context.model.layerSizes] },
+    input: { ...context.input },
+    config: { ...context.config },
+    startedAt: context.startedAt.toISOString(),
+    finishedAt: context.finishedAt.toISOString(),
+    durationMs: stats.durationMs,
+    environment: environment(),
+  };
+}
+
+function environment(): PipelineReport['environment'] {
+  const cpuList = cpus();
+  return {
+    node: process.version,
+    // The architecture matters as much as the OS for throughput figures: "linux-x64".
+    platform: `${process.platform}-${process.arch}`,
+    // What the worker pool sizes itself by (respects CPU affinity), rather than the host's total.
+    cpus: availableParallelism(),
+    cpuModel: cpuList[0]?.model.trim() || 'unknown',
+  };
+}

@@ -1,0 +1,67 @@
+// One record at a time: the field rule (plain ASCII digits, in range) against a regex oracle, header
+// detection, and the layouts a first record can fix.
+import test from 'ava';
+import fc from 'fast-check';
+import { detectLayout, looksLikeHeader, parseSmallInt, RowParser, showField } from '../../src/data/row-parser.js';
+
+/** The rule, written the obvious way. */
+const oracle = (field: string, max: number) => (/^[0-9]+$/.test(field) && Number(field) <= max ? Number(field) : -1);
+
+test('parseSmallInt agrees with the regex oracle on arbitrary strings', (t) => {
+  const fieldish = fc.oneof(
+    fc.string({ maxLength: 6 }),
+    fc.stringMatching(/^[-+ 0-9.eEx\u0660-\u0669\uff10-\uff19]{0,6}$/),
+    fc.integer({ min: -10, max: 100_000 }).map(String),
+  );
+  fc.assert(
+    fc.property(fieldish, fc.integer({ min: 0, max: 32766 }), (field, max) => parseSmallInt(field, max) === oracle(field, max)),
+    { numRuns: 5000 },
+  );
+  t.pass();
+});
+
+test('parseSmallInt: the examples from the rule', (t) => {
+  for (const ok of ['0', '7', '255', '007', '0000000000255']) t.is(parseSmallInt(ok, 255), Number(ok), ok);
+  for (const bad of ['', ' 12', '12 ', '1.5', '1e2', '-1', '+1', '256', '0x1f', '١٢', '１２', '1\0']) t.is(parseSmallInt(bad, 255), -1, JSON.stringify(bad));
+});
+
+test('looksLikeHeader: text makes a header, numbers (even bad ones) and empty fields do not', (t) => {
+  t.true(looksLikeHeader(['label', '1', '2']));
+  t.true(looksLikeHeader(['', 'pixel0']));
+  t.true(looksLikeHeader(['1', '2', 'x']));
+  t.false(looksLikeHeader(['1', '2', '3']));
+  t.false(looksLikeHeader(['1.5', '-1', '1e2', '+3', ' 4 ', '.5', '']));
+});
+
+test('detectLayout: every accepted layout and every rejected one', (t) => {
+  const f = 3;
+  t.deepEqual(detectLayout(['1', '2', '3', '4'], f), { layout: { hasHeader: false, fieldCount: 4, labelIndex: 0 } });
+  t.deepEqual(detectLayout(['1', '2', '3'], f), { layout: { hasHeader: false, fieldCount: 3, labelIndex: -1 } });
+  t.deepEqual(detectLayout(['a', 'b', 'LaBeL', 'c'], f), { layout: { hasHeader: true, fieldCount: 4, labelIndex: 2 } });
+  t.deepEqual(detectLayout(['y', 'b', 'c', 'd'], f), { layout: { hasHeader: true, fieldCount: 4, labelIndex: 0 } });
+  t.deepEqual(detectLayout(['a', 'b', 'c'], f), { layout: { hasHeader: true, fieldCount: 3, labelIndex: -1 } });
+  t.deepEqual(detectLayout(['1', '2'], f), { problem: 'the first row has 2 fields; expected 3 (pixels only) or 4 (a label and 3 pixels)' });
+  t.deepEqual(detectLayout(['1'], f), { problem: 'the first row has 1 field; expected 3 (pixels only) or 4 (a label and 3 pixels)' });
+  t.deepEqual(detectLayout(['a', 'b'], f), { problem: 'the header has 2 columns; expected 3 (pixels only) or 4 (a label and 3 pixels)' });
+  t.deepEqual(detectLayout(['label', 'b', 'c'], f), { problem: "the header has a 'label' column and 2 pixel columns; expected 3 pixel columns" });
+  t.deepEqual(detectLayout(['label', 'b', 'label', 'd'], f), { problem: "the header has 2 columns named 'label' (fields 1, 3)" });
+});
+
+test('RowParser: a good row, labelled or not, with the label anywhere', (t) => {
+  const first = new RowParser({ hasHeader: false, fieldCount: 4, labelIndex: 0 }, 3, 10);
+  t.deepEqual(first.parse(['9', '0', '128', '255'], 5), { line: 5, label: 9, pixels: Uint8Array.from([0, 128, 255]) });
+  const middle = new RowParser({ hasHeader: true, fieldCount: 4, labelIndex: 1 }, 3, 10);
+  t.deepEqual(middle.parse(['1', '2', '3', '4'], 2), { line: 2, label: 2, pixels: Uint8Array.from([1, 3, 4]) });
+  t.is(middle.parse(['1', '2', '3', '256'], 2), "field 4 (pixel 3): '256' is not an integer 0..255");
+  t.is(middle.parse(['256', '2', '3', '4'], 2), "field 1 (pixel 1): '256' is not an integer 0..255");
+  const none = new RowParser({ hasHeader: false, fieldCount: 3, labelIndex: -1 }, 3, 10);
+  t.deepEqual(none.parse(['1', '2', '3'], 1), { line: 1, label: null, pixels: Uint8Array.from([1, 2, 3]) });
+  t.is(none.parse(['1', '2', 'x'], 1), "field 3 (pixel 3): 'x' is not an integer 0..255");
+  t.throws(() => new RowParser({ hasHeader: false, fieldCount: 3, labelIndex: 0 }, 3, 10), { instanceOf: RangeError });
+});
+
+test('showField: quoted, control characters visible, long values cut', (t) => {
+  t.is(showField('12'), "'12'");
+  t.is(showField('1\r\t\0'), "'1\\r\\t\\u0000'");
+  t.is(showField('x'.repeat(30)), `'${'x'.repeat(24)}…'`);
+});
