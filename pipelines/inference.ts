@@ -37,6 +37,11 @@ export interface InferenceOptions {
   onProgress?: (progress: InferenceProgress) => void;
   /** Every effective option, recorded verbatim in the report. */
   config: Record<string, unknown>;
+  /**
+   * Called for every scored batch, in input order, with the batch's pixels back in `batch.x`
+   * (e.g. to collect the mistakes for the HTML report). Must not keep `batch.x` beyond a few rows.
+   */
+  onBatch?: (batch: Batch, scored: ScoredBatch) => void;
   /** An existing pool to use (experiments and schedules keep one warm); otherwise one is started and closed. */
   pool?: ForwardPool;
 }
@@ -113,6 +118,8 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     await lastValueFrom(
       scored$.pipe(
         tap(({ batch, scored }) => {
+          batch.x = scored.x;
+          options.onBatch?.(batch, scored);
           stats.recordBatch({
             rows: batch.rows,
             labels: batch.labels,

@@ -24,7 +24,7 @@ const scratch = createForwardScratch(network, data.batchSize);
 function transferring(result: ForwardResult): unknown {
   const buffers: ArrayBuffer[] = [];
   if (result.ok) {
-    buffers.push(result.predicted.buffer as ArrayBuffer, result.confidence.buffer as ArrayBuffer);
+    buffers.push(result.predicted.buffer as ArrayBuffer, result.confidence.buffer as ArrayBuffer, result.x.buffer as ArrayBuffer);
     if (result.probabilities) buffers.push(result.probabilities.buffer as ArrayBuffer);
   }
   return Piscina.move({
@@ -51,5 +51,5 @@ export default function runForwardTask(task: ForwardTask): unknown {
   argmaxRows(out, rows, outputs, predicted, confidence);
   const probabilities = task.wantProbabilities ? out.slice(0, rows * outputs) : null;
   const computeMs = performance.now() - started;
-  return transferring({ ok: true, batchIndex, rows, predicted, confidence, probabilities, computeMs, threadId });
+  return transferring({ ok: true, batchIndex, rows, predicted, confidence, probabilities, computeMs, threadId, x });
 }

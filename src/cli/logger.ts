@@ -11,7 +11,7 @@ export function createLogger(options: { quiet?: boolean; name: string; stream?: 
   if (stream.isTTY) {
     return pino(
       { name: options.name, level },
-      pretty({ destination: stream, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss' }),
+      pretty({ destination: stream, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss', singleLine: true }),
     );
   }
   return pino({ name: options.name, level, base: { name: options.name } }, pino.destination({ fd: 2, sync: true }));

@@ -52,7 +52,10 @@ export class ForwardPool {
     });
   }
 
-  /** Scores one batch. Its `x` buffer is transferred to the worker and is unusable afterwards. */
+  /**
+   * Scores one batch. Its `x` buffer is transferred to the worker and back: `batch.x` is detached
+   * while the task runs and the returned `x` holds the same rows afterwards.
+   */
   async run(batch: Batch, wantProbabilities = false): Promise<ScoredBatch> {
     if (this.fatal) throw new WorkerTaskError(`worker pool failed: ${this.fatal.message}`, { cause: this.fatal });
     const task: ForwardTask = { batchIndex: batch.index, rows: batch.rows, x: batch.x, wantProbabilities };
