@@ -6,6 +6,7 @@ import { WorkerTaskError } from '../errors.js';
 import type { Batch } from '../data/types.js';
 import type { Network } from '../nn/types.js';
 import { shareNetwork } from './shared-network.js';
+import { esmWorkerOptions } from './worker-entry.js';
 import type { ForwardResult, ForwardSuccess, ForwardTask } from './task-types.js';
 
 export interface ForwardPoolOptions {
@@ -24,7 +25,7 @@ export interface ScoredBatch extends ForwardSuccess {
   latencyMs: number;
 }
 
-export const defaultWorkerFile = new URL('../../workers/forward-entry.cjs', import.meta.url);
+export const defaultWorkerFile = new URL('../../workers/forward.js', import.meta.url);
 
 export class ForwardPool {
   readonly threads: number;
@@ -36,14 +37,16 @@ export class ForwardPool {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a positive integer');
     this.threads = threads;
     this.pool = new Piscina<ForwardTask, ForwardResult>({
-      filename: (options.workerFile ?? defaultWorkerFile).href,
+      ...esmWorkerOptions(options.workerFile ?? defaultWorkerFile, {
+        network: shareNetwork(options.network),
+        batchSize: options.batchSize,
+      }),
       // Integer and equal: a fractional or lower minThreads makes Piscina spawn and kill workers.
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
       maxQueue: options.maxQueue ?? 'auto',
       concurrentTasksPerWorker: 1,
-      workerData: { network: shareNetwork(options.network), batchSize: options.batchSize },
       recordTiming: false,
     });
     // Without a listener an error outside a task (e.g. a worker failing to start) crashes the process.

@@ -1,0 +1,372 @@
+#!/usr/bin/env node
+// `npm run train`: train a network on the MNIST training images with the worker pool and save it as a
+// model file the pipeline can use. Options are validated with zod (bad values exit 2); a progress bar
+// per epoch on a terminal; one line (a JSON log line off a terminal) per epoch; a summary at the end.
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { writeModelFile } from '../nn/model-files/index.js';
+import { TRAINABLE_ACTIVATIONS, type TrainableActivation } from '../nn/train/layers.js';
+import { trainedModelMetadata } from '../nn/train/metadata.js';
+import { defaultOptimizerSettings, LR_SCHEDULES, OPTIMIZERS, type LrSchedule, type OptimizerName, type OptimizerSettings } from '../nn/train/optimizers.js';
+import { tensorsFromNetwork } from '../nn/network.js';
+import { HAND_OFFS } from '../nn/train/gradient-pool.js';
+import type { EpochStats, TrainingEvent } from '../nn/train/trainer.js';
+import { defaultModelPath, projectRoot } from '../paths.js';
+import { runTraining, type TrainingConfig, type TrainingRun } from '../../pipelines/training.js';
+import { createLogger, type Logger } from './logger.js';
+import { oneOf, positiveInt, positiveIntList } from './option-schemas.js';
+import { parseOptions } from './parse-options.js';
+import { createProgress, type ProgressDisplay } from './progress.js';
+import { handleStopSignals } from './stop-signals.js';
+
+/** The defaults reproduce the book's architecture (784-50-100-10, sigmoid, softmax) and reach >= 0.975. */
+export const TRAIN_DEFAULTS = {
+  hidden: '50,100',
+  activation: 'sigmoid' as TrainableActivation,
+  epochs: '20',
+  batchSize: '100',
+  optimizer: 'adam' as OptimizerName,
+  lrSchedule: 'linear' as LrSchedule,
+  augmentShift: '1',
+  seed: '1',
+  shardRows: '50',
+};
+
+export const maxThreads = Math.max(16, 4 * availableParallelism());
+
+export function trainCommand(): Command {
+  const defaultLrs = OPTIMIZERS.map((name) => `${name} ${defaultOptimizerSettings[name].learningRate}`).join(', ');
+  return new Command('nnpipe-train')
+    .description('Train a fully connected network on the MNIST training images (worker threads compute the gradients) and save it as a model file.')
+    .option('--hidden <sizes>', 'hidden layer sizes, comma separated', TRAIN_DEFAULTS.hidden)
+    .addOption(new Option('--activation <fn>', 'hidden-layer activation').choices(TRAINABLE_ACTIVATIONS).default(TRAIN_DEFAULTS.activation))
+    .option('--epochs <n>', 'passes over the training images', TRAIN_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'images per optimiser step (mini-batch)', TRAIN_DEFAULTS.batchSize)
+    .addOption(new Option('--optimizer <name>', 'optimiser').choices(OPTIMIZERS).default(TRAIN_DEFAULTS.optimizer))
+    .option('--lr <rate>', `learning rate (default per optimiser: ${defaultLrs})`)
+    .addOption(new Option('--lr-schedule <schedule>', 'learning rate over the run: constant, or linear decay to ~0 at the last step').choices(LR_SCHEDULES).default(TRAIN_DEFAULTS.lrSchedule))
+    .option('--momentum <mu>', 'momentum of --optimizer momentum, in [0, 1) (default 0.9)')
+    .option('--augment-shift <pixels>', 'shift each training image by a random -n..n pixels per axis every epoch (0 = off, at most 7)', TRAIN_DEFAULTS.augmentShift)
+    .option('--seed <n>', 'seed of the generator behind initialisation and shuffling (integer >= 0)', TRAIN_DEFAULTS.seed)
+    .option('--threads <n>', `worker threads computing gradients (1..${maxThreads}); never changes the result`, String(availableParallelism()))
+    .addOption(new Option('--hand-off <how>', 'how steps reach the workers: atomics (shared memory, no message per step) or message (a Piscina task per step); never changes the result').choices(HAND_OFFS).default('atomics'))
+    .option('--shard-rows <n>', 'rows per gradient shard (a step sums its shards in order: part of the result, unlike --threads)', TRAIN_DEFAULTS.shardRows)
+    .option('--out <file>', 'where to save the model (.safetensors or .npz); an existing file named here is replaced', relativeToRoot(defaultModelPath))
+    .option('--force', 'replace the default model file when --out is not given', false)
+    .option('--limit-train <n>', 'train on the first n training images only (quick runs)')
+    .option('--limit-test <n>', 'measure test accuracy on the first n test images only')
+    .option('--json', 'print the summary as one JSON document on stdout and nothing else', false)
+    .option('--quiet', 'no progress bar, no per-epoch lines, no summary; only warnings and errors', false)
+    .allowExcessArguments(false)
+    .showHelpAfterError('(run with --help for usage)');
+}
+
+/** A non-negative integer written in plain decimal. */
+const nonNegativeInt = z
+  .string()
+  .regex(/^[0-9]+$/, 'must be a non-negative integer')
+  .transform(Number)
+  .refine((n) => Number.isSafeInteger(n), 'must be a non-negative integer');
+
+/** A positive finite decimal number ("0.001", "1e-3"). */
+const positiveNumber = z
+  .string()
+  .regex(/^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/, 'must be a positive number')
+  .transform(Number)
+  .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
+
+const momentumValue = z
+  .string()
+  .regex(/^(0(\.[0-9]+)?|\.[0-9]+)$/, 'must be a number in [0, 1)')
+  .transform(Number);
+
+const rawSchema = z.object({
+  hidden: positiveIntList.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000'),
+  activation: oneOf(TRAINABLE_ACTIVATIONS),
+  epochs: positiveInt.refine((n) => n <= 10_000, 'must be at most 10000'),
+  batchSize: positiveInt,
+  optimizer: oneOf(OPTIMIZERS),
+  lr: positiveNumber.optional(),
+  lrSchedule: oneOf(LR_SCHEDULES),
+  augmentShift: nonNegativeInt.refine((n) => n <= 7, 'must be at most 7'),
+  momentum: momentumValue.optional(),
+  seed: nonNegativeInt,
+  threads: positiveInt.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`),
+  shardRows: positiveInt.refine((n) => n <= 100_000, 'must be at most 100000'),
+  handOff: oneOf(HAND_OFFS),
+  out: z.string().min(1),
+  force: z.boolean(),
+  limitTrain: positiveInt.optional(),
+  limitTest: positiveInt.optional(),
+  json: z.boolean(),
+  quiet: z.boolean(),
+});
+
+export interface TrainCliOptions {
+  config: TrainingConfig;
+  /** Absolute output path. */
+  out: string;
+  /** Whether --out was given (an existing file named explicitly is replaced). */
+  outGiven: boolean;
+  force: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+export function validateTrainOptions(command: Command): TrainCliOptions {
+  const raw = { ...command.opts() } as Record<string, unknown>;
+  const parsed = parseOptions(rawSchema, raw);
+  if (parsed.momentum !== undefined && parsed.optimizer !== 'momentum') {
+    throw new UsageError(`--momentum only applies to --optimizer momentum (got --optimizer ${parsed.optimizer})`);
+  }
+  const optimizer: OptimizerSettings = { ...defaultOptimizerSettings[parsed.optimizer] };
+  if (parsed.lr !== undefined) optimizer.learningRate = parsed.lr;
+  optimizer.schedule = parsed.lrSchedule;
+  if (parsed.momentum !== undefined) optimizer.momentum = parsed.momentum;
+  const outGiven = command.getOptionValueSource('out') !== 'default';
+  // The default is the project's own model file, wherever the command is run from.
+  const out = outGiven ? resolve(parsed.out) : defaultModelPath;
+  if (!/\.(safetensors|npz)$/i.test(out)) throw new UsageError(`--out ${parsed.out} must end in .safetensors or .npz`);
+  return {
+    config: {
+      hidden: parsed.hidden,
+      activation: parsed.activation,
+      epochs: parsed.epochs,
+      batchSize: parsed.batchSize,
+      optimizer,
+      seed: parsed.seed,
+      threads: parsed.threads,
+      limitTrain: parsed.limitTrain ?? null,
+      limitTest: parsed.limitTest ?? null,
+      shardRows: parsed.shardRows,
+      augmentShift: parsed.augmentShift,
+      handOff: parsed.handOff,
+    },
+    out,
+    outGiven,
+    force: parsed.force,
+    json: parsed.json,
+    quiet: parsed.quiet,
+  };
+}
+
+/** A path as written relative to the project root (where `npm run` runs), or absolute when outside it. */
+function relativeToRoot(path: string): string {
+  const rel = relative(projectRoot, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The explicit command that reproduces a model: every option that shapes the weights, nothing else. */
+export function reproduceCommand(options: TrainCliOptions): string {
+  const { config } = options;
+  const args = [
+    '--hidden', config.hidden.join(','),
+    '--activation', config.activation,
+    '--epochs', String(config.epochs),
+    '--batch-size', String(config.batchSize),
+    '--optimizer', config.optimizer.name,
+    '--lr', String(config.optimizer.learningRate),
+    '--lr-schedule', config.optimizer.schedule ?? 'constant',
+    ...(config.optimizer.name === 'momentum' ? ['--momentum', String(config.optimizer.momentum)] : []),
+    '--augment-shift', String(config.augmentShift),
+    '--seed', String(config.seed),
+    '--shard-rows', String(config.shardRows),
+    ...(config.limitTrain !== null ? ['--limit-train', String(config.limitTrain)] : []),
+    ...(config.limitTest !== null ? ['--limit-test', String(config.limitTest)] : []),
+    '--out', relativeToRoot(options.out),
+  ];
+  return `npm run train -- ${args.map(shellQuote).join(' ')}`;
+}
+
+function toolVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(resolve(projectRoot, 'package.json'), 'utf8')) as { name?: string; version?: string };
+    return `${pkg.name ?? 'nnpipe'} ${pkg.version ?? 'unknown'}`;
+  } catch {
+    return 'nnpipe unknown';
+  }
+}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WriteStream;
+}
+
+const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr });
+
+/** Runs the command; returns the exit code (0 ok, 1 failed, 2 usage, 130/143 interrupted). */
+export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const command = trainCommand()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  let options: TrainCliOptions;
+  try {
+    command.parse(argv, { from: 'user' });
+    options = validateTrainOptions(command);
+    if (existsSync(options.out) && !options.outGiven && !options.force) {
+      throw new UsageError(`${relativeToRoot(options.out)} already exists; pass --force to replace it, or --out <file> to save elsewhere`);
+    }
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`nnpipe-train: ${error.message}\n(run with --help for usage)\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+
+  const log = createLogger({ name: 'nnpipe-train', quiet: options.quiet, stream: io.stderr });
+  const stop = handleStopSignals({ onFirst: (signal) => log.warn({ signal }, 'stopping after the current step; the model will not be saved') });
+  try {
+    return await train(options, io, log, stop.signal);
+  } catch (error) {
+    if (stop.received) {
+      io.stderr.write(`nnpipe-train: interrupted (${stop.received}); nothing was saved\n`);
+      return stop.received === 'SIGTERM' ? 143 : 130;
+    }
+    if (error instanceof PipelineError) {
+      io.stderr.write(`nnpipe-train: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`nnpipe-train: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return ExitCode.failed;
+  } finally {
+    stop.dispose();
+  }
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+const int = (x: number) => Math.round(x).toLocaleString('en-US');
+
+async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: AbortSignal): Promise<number> {
+  const { config } = options;
+  const command = reproduceCommand(options);
+  // On a terminal each event is one readable line (pino-pretty would print the fields below it); off a
+  // terminal, one JSON object per line with the fields for machines.
+  const fields = <T extends object>(value: T): T | Record<string, never> => (io.stderr.isTTY ? {} : value);
+  const { optimizer } = config;
+  log.info(
+    fields({ hidden: config.hidden, activation: config.activation, epochs: config.epochs, batchSize: config.batchSize, optimizer, augmentShift: config.augmentShift, seed: config.seed, threads: config.threads }),
+    `training ${[784, ...config.hidden, 10].join('-')} ${config.activation}/softmax: ${optimizer.name} lr ${optimizer.learningRate} (${optimizer.schedule ?? 'constant'}), ` +
+      `${config.epochs} epochs, batch ${config.batchSize}, shifts up to ${config.augmentShift} px, seed ${config.seed}, ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
+  );
+  const shardsPerStep = Math.ceil(config.batchSize / config.shardRows);
+  if (config.threads > shardsPerStep) {
+    log.info(
+      fields({ threads: config.threads, shardsPerStep }),
+      `a step has only ${shardsPerStep} gradient shard(s), so at most ${shardsPerStep} thread(s) compute gradients (evaluation uses all); --shard-rows or --batch-size change that, and the result`,
+    );
+  }
+  let progress: ProgressDisplay | null = null;
+  const onEvent = (event: TrainingEvent) => {
+    switch (event.type) {
+      case 'epoch-start':
+        progress = createProgress({ enabled: !options.quiet && !options.json, label: `epoch ${event.epoch}/${event.epochs}`, stream: io.stderr });
+        break;
+      case 'progress':
+        progress?.update({ rows: event.imagesDone, bytesRead: event.imagesDone, totalBytes: event.images });
+        break;
+      case 'epoch':
+        progress?.stop();
+        progress = null;
+        logEpoch(log, event.stats, fields);
+        break;
+      case 'final-evaluation':
+        log.info(`measuring the final weights on the ${event.split === 'train' ? 'training' : 'test'} images`);
+        break;
+    }
+  };
+  let run: TrainingRun;
+  try {
+    run = await runTraining(config, { onEvent, signal });
+  } finally {
+    (progress as ProgressDisplay | null)?.stop();
+  }
+
+  const metadata = trainedModelMetadata({
+    layerSizes: run.layerSizes,
+    activation: config.activation,
+    output: 'softmax',
+    optimizer: config.optimizer,
+    initSchemes: run.initSchemes,
+    seed: config.seed,
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    shardRows: config.shardRows,
+    augmentShift: config.augmentShift,
+    finalTrainAccuracy: run.finalTrainAccuracy,
+    finalTestAccuracy: run.finalTestAccuracy,
+    history: run.history,
+    trainSource: run.trainSource,
+    testSource: run.testSource,
+    createdAt: new Date(),
+    command,
+    tool: toolVersion(),
+  });
+  await writeModelFile(options.out, tensorsFromNetwork(run.network), metadata);
+
+  const summary = {
+    model: options.out,
+    layerSizes: run.layerSizes,
+    activation: config.activation,
+    optimizer: config.optimizer,
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    threads: config.threads,
+    trainImages: run.trainSource.used,
+    testImages: run.testSource.used,
+    trainAccuracy: run.finalTrainAccuracy,
+    testAccuracy: run.finalTestAccuracy,
+    history: run.history,
+    trainSeconds: run.trainSeconds,
+    wallSeconds: run.wallSeconds,
+    meanImagesPerSecond: (run.trainSource.used * config.epochs) / run.trainSeconds,
+    command,
+  };
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } else if (!options.quiet) {
+    io.stdout.write(
+      [
+        `trained ${run.layerSizes.join('-')} ${config.activation}/softmax, ${config.optimizer.name} lr ${config.optimizer.learningRate}, ${config.epochs} epochs of ${int(run.trainSource.used)} images, batch ${config.batchSize}, seed ${config.seed}`,
+        `  train accuracy ${pct(run.finalTrainAccuracy)}   test accuracy ${pct(run.finalTestAccuracy)} (${int(run.testSource.used)} test images)`,
+        `  ${run.wallSeconds.toFixed(1)} s in all, ${run.trainSeconds.toFixed(1)} s training at ${int(summary.meanImagesPerSecond)} images/s on ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
+        `  saved ${relativeToRoot(options.out)}`,
+        `  reproduce with: ${command}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return ExitCode.ok;
+}
+
+function logEpoch(log: Logger, stats: EpochStats, fields: <T extends object>(value: T) => T | Record<string, never>): void {
+  log.info(
+    fields({
+      epoch: stats.epoch,
+      epochs: stats.epochs,
+      trainLoss: Number(stats.trainLoss.toFixed(5)),
+      trainAccuracy: Number(stats.trainAccuracy.toFixed(5)),
+      testAccuracy: Number(stats.testAccuracy.toFixed(5)),
+      imagesPerSecond: Math.round(stats.imagesPerSecond),
+      trainSeconds: Number(stats.trainSeconds.toFixed(2)),
+      evalSeconds: Number(stats.evalSeconds.toFixed(2)),
+    }),
+    `epoch ${stats.epoch}/${stats.epochs}: loss ${stats.trainLoss.toFixed(4)}, train ${pct(stats.trainAccuracy)}, test ${pct(stats.testAccuracy)}, ${int(stats.imagesPerSecond)} images/s`,
+  );
+}
+
+// Run when executed directly (`node dist/src/cli/train.js`), not when imported by tests.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await runTrainCli(process.argv.slice(2));
+}

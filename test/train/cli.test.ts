@@ -1,0 +1,98 @@
+// The `npm run train` command line: bad options are usage errors (exit 2) before any work starts, and
+// a tiny real run saves a model whose metadata records how to reproduce it.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runTrainCli, type CliIo } from '../../src/cli/train.js';
+import { loadModel } from '../../src/nn/load-model.js';
+
+const trainCliFile = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/train.js');
+
+function fakeIo(): { io: CliIo; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const stdout = { write: (s: string) => ((out += s), true), isTTY: false } as unknown as CliIo['stdout'];
+  const stderr = { write: (s: string) => ((err += s), true), isTTY: false } as unknown as CliIo['stderr'];
+  return { io: { stdout, stderr }, out: () => out, err: () => err };
+}
+
+const badOptions: Array<[string[], RegExp]> = [
+  [['--epochs', '0'], /--epochs must be a positive integer/],
+  [['--batch-size', '1e2'], /--batch-size must be a positive integer/],
+  [['--hidden', '50,,100'], /--hidden/],
+  [['--activation', 'tanh'], /tanh/],
+  [['--optimizer', 'rmsprop'], /rmsprop/],
+  [['--lr', 'fast'], /--lr must be a positive number/],
+  [['--lr', '0'], /--lr must be a positive number/],
+  [['--momentum', '0.5'], /--momentum only applies to --optimizer momentum/],
+  [['--optimizer', 'momentum', '--momentum', '1'], /--momentum must be a number in \[0, 1\)/],
+  [['--seed', '-1'], /--seed/],
+  [['--threads', '0'], /--threads must be a positive integer/],
+  [['--augment-shift', '8'], /--augment-shift must be at most 7/],
+  [['--out', 'model.txt'], /must end in .safetensors or .npz/],
+  [['--limit-train', 'all'], /--limit-train must be a positive integer/],
+  [['--no-such-option'], /unknown option/],
+  [['extra-argument'], /too many arguments|excess/i],
+];
+
+for (const [argv, message] of badOptions) {
+  test(`exit 2 on a bad option: ${argv.join(' ')}`, async (t) => {
+    const { io, err } = fakeIo();
+    t.is(await runTrainCli(argv, io), 2);
+    t.regex(err(), message);
+  });
+}
+
+test('the compiled command exits 2 on a bad option, in a real process', (t) => {
+  const result = spawnSync(process.execPath, [trainCliFile, '--batch-size', 'many'], { encoding: 'utf8' });
+  t.is(result.status, 2);
+  t.regex(result.stderr, /--batch-size must be a positive integer \(got 'many'\)/);
+});
+
+test('--help exits 0 and lists the options', async (t) => {
+  const { io, out } = fakeIo();
+  t.is(await runTrainCli(['--help'], io), 0);
+  for (const flag of ['--hidden', '--activation', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--seed', '--threads', '--out', '--force', '--limit-train', '--json', '--quiet']) {
+    t.true(out().includes(flag), flag);
+  }
+});
+
+test('a tiny run saves a model with reproducible metadata and prints a JSON summary', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nnpipe-train-cli-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'tiny.safetensors');
+  const { io, out: stdout } = fakeIo();
+  const argv = ['--hidden', '16', '--epochs', '1', '--limit-train', '600', '--limit-test', '200', '--threads', '1', '--seed', '3', '--out', out, '--json', '--quiet'];
+  t.is(await runTrainCli(argv, io), 0);
+  const summary = JSON.parse(stdout());
+  t.is(summary.model, out);
+  t.deepEqual(summary.layerSizes, [784, 16, 10]);
+  t.is(summary.trainImages, 600);
+
+  const model = await loadModel(out);
+  t.deepEqual(model.layerSizes, [784, 16, 10]);
+  t.is(model.network.activation, 'sigmoid');
+  t.is(model.network.output, 'softmax');
+  t.is(model.normalize, 'unit');
+  const m = model.metadata;
+  t.is(m.seed, '3');
+  t.is(m.epochs, '1');
+  t.is(m.batch_size, '100');
+  t.is(m.train_images, '600');
+  t.is(Number(m.test_accuracy), summary.testAccuracy);
+  t.is(JSON.parse(m.optimizer).name, 'adam');
+  t.regex(m.created_at, /^\d{4}-\d\d-\d\dT/);
+  t.regex(m.tool, /^nnpipe /);
+  t.regex(JSON.parse(m.training_data_sha256)['train-images-idx3-ubyte'], /^[0-9a-f]{64}$/);
+  t.true(m.command.startsWith('npm run train -- --hidden 16 --activation sigmoid --epochs 1 --batch-size 100 --optimizer adam'), m.command);
+  t.true(m.command.includes('--seed 3') && m.command.includes('--limit-train 600') && m.command.includes(`--out ${out}`), m.command);
+
+  // Naming the file with --out again replaces it; the default path is the one that needs --force.
+  const again = fakeIo();
+  t.is(await runTrainCli(argv, again.io), 0);
+  const reloaded = await loadModel(out);
+  t.deepEqual(reloaded.network.layers[0].W.data, model.network.layers[0].W.data, 'same command, same weights');
+});
