@@ -12,6 +12,7 @@ import { writeJsonAtomic } from '../stats/atomic-write.js';
 import { formatSummary } from '../stats/summary-text.js';
 import type { PipelineReport } from '../stats/report.js';
 import { runInference } from '../../pipelines/inference.js';
+import { RunPageCollector, writeRunPage } from '../html/run-collector.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProgress } from './progress.js';
 import { pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
@@ -86,7 +87,7 @@ async function resolveModel(options: PipelineCliOptions): Promise<LoadedModel> {
 function refuseOverwrites(options: PipelineCliOptions, input: string, model: LoadedModel): void {
   const protectedPaths = new Map([[resolve(model.path), 'the model']]);
   if (input !== '-') protectedPaths.set(resolve(input), 'the input');
-  for (const [flag, value] of [['--report', options.report], ['--predictions', options.predictions]] as const) {
+  for (const [flag, value] of [['--report', options.report], ['--predictions', options.predictions], ['--html', options.html]] as const) {
     if (value === null) continue;
     const what = protectedPaths.get(resolve(value));
     if (what) throw new UsageError(`${flag} ${value} is ${what} file; refusing to overwrite it`);
@@ -123,10 +124,13 @@ async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logge
     onError: options.onError,
     report: options.report,
     predictions: options.predictions,
+    html: options.html,
     minAccuracy: options.minAccuracy,
   };
   log.info({ input, model: model.path, layers: model.layerSizes.join('-'), batchSize: options.batchSize, threads: options.threads }, 'scoring');
 
+  // --html: bounded collectors fed every scored batch (created here: the throughput timeline starts now).
+  const htmlPage = options.html === null ? null : RunPageCollector.forModel(model, normalize);
   const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr });
   const stop = handleStopSignals({
     onFirst: (signal) => {
@@ -150,6 +154,7 @@ async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logge
       signal: stop.signal,
       config,
       onProgress: (p) => progress.update(p),
+      onBatch: htmlPage?.onBatch,
     });
   } finally {
     progress.stop();
@@ -157,6 +162,7 @@ async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logge
   }
   const { report } = outcome;
   if (options.report) await writeJsonAtomic(options.report, report);
+  if (htmlPage && options.html) await writeRunPage(options.html, report, htmlPage);
 
   if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
   else if (!options.quiet) io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);

@@ -26,6 +26,7 @@ export function pipelineCommand(): Command {
     .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
     .option('--report <file>', 'write the JSON report here (atomically)')
     .option('--predictions <file>', 'write row,label,predicted,confidence per row, in input order')
+    .option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)')
     .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
     .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no progress bar, no summary, only warnings and errors', false)
@@ -46,6 +47,7 @@ const rawSchema = z.object({
   onError: oneOf(['fail', 'skip'] as const),
   report: z.string().min(1).optional(),
   predictions: z.string().min(1).optional(),
+  html: z.string().min(1).optional(),
   minAccuracy: unitInterval.optional(),
   json: z.boolean(),
   quiet: z.boolean(),
@@ -66,6 +68,8 @@ export interface PipelineCliOptions {
   onError: 'fail' | 'skip';
   report: string | null;
   predictions: string | null;
+  /** The self-contained HTML report (src/html/run-page.ts), or null. */
+  html: string | null;
   minAccuracy: number | null;
   json: boolean;
   quiet: boolean;
@@ -81,6 +85,9 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
   if (parsed.report && parsed.predictions && parsed.report === parsed.predictions) {
     throw new UsageError('--report and --predictions must name different files');
   }
+  if (parsed.html && (parsed.html === parsed.report || parsed.html === parsed.predictions)) {
+    throw new UsageError('--html must name a different file from --report and --predictions');
+  }
   return {
     input: isDefault('input') ? null : parsed.input,
     model: isDefault('model') ? null : parsed.model,
@@ -94,6 +101,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     onError: parsed.onError,
     report: parsed.report ?? null,
     predictions: parsed.predictions ?? null,
+    html: parsed.html ?? null,
     minAccuracy: parsed.minAccuracy ?? null,
     json: parsed.json,
     quiet: parsed.quiet,
