@@ -5,8 +5,7 @@
 // emits results in input order; RxJS operators then collect statistics, write predictions and
 // report progress.
 import { lastValueFrom, defaultIfEmpty, tap } from 'rxjs';
-import { csvRows } from '../src/data/csv-source.js';
-import { batchRows } from '../src/data/batcher.js';
+import { openBatchSource, type ParserChoice } from '../src/data/batch-source.js';
 import { normalizationTable } from '../src/data/normalize.js';
 import { inputSizeBytes } from '../src/data/input-size.js';
 import type { CsvLayout } from '../src/data/types.js';
@@ -30,6 +29,8 @@ export interface InferenceOptions {
   normalize: Normalization;
   limit: number | null;
   onError: 'fail' | 'skip';
+  /** CSV decoder: `fast` (bytes straight into the batch), `csv-parse` (the general path), or `auto`. */
+  parser?: ParserChoice;
   predictionsPath: string | null;
   /** Stops reading input; batches in flight finish and the report says `interrupted`. */
   signal?: AbortSignal;
@@ -86,7 +87,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   const progress = (done: boolean) =>
     options.onProgress?.({ rows: stats.rows, skipped: stats.skipped, bytesRead, totalBytes, done });
 
-  const rows = csvRows({
+  const source = openBatchSource({
     input: options.input,
     stdin: options.stdin,
     features,
@@ -101,8 +102,16 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     },
     limit: options.limit ?? undefined,
     signal: options.signal,
+    batchSize: options.batchSize,
+    table: normalizationTable(options.normalize),
+    parser: options.parser ?? 'auto',
   });
-  const batches = batchRows(rows, { batchSize: options.batchSize, features, table: normalizationTable(options.normalize) });
+  const batches = source.batches;
+  // Known once the first chunk has been read; do not wait for it before the batches start.
+  let parserUsed: string = options.parser ?? 'auto';
+  void source.parser.then((used) => {
+    parserUsed = used;
+  });
 
   let writer: PredictionsWriter | null = null;
   let lastWrite: Promise<void> = Promise.resolve();
@@ -176,7 +185,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
       bytes: totalBytes,
       hasHeader: foundLayout ? foundLayout.hasHeader : null,
       labeled: foundLayout ? foundLayout.labelIndex >= 0 : null,
-      parser: 'csv-parse',
+      parser: parserUsed,
     },
     config: options.config,
     startedAt,

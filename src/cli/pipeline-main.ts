@@ -17,6 +17,10 @@ import { createLogger, type Logger } from './logger.js';
 import { createProgress } from './progress.js';
 import { pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
 import { handleStopSignals } from './stop-signals.js';
+import { JobRun } from '../jobs/job-run.js';
+import { RunSoFar } from '../jobs/run-so-far.js';
+import { exitCodeForSignal } from '../jobs/exit-codes.js';
+import type { ProgressDisplay } from './progress.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -26,7 +30,11 @@ export interface CliIo {
 
 const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
 
-/** Runs the command and returns the exit code (0 ok, 1 failed, 2 usage, 3 below --min-accuracy, 130/143 interrupted). */
+/**
+ * Runs the command and returns the exit code (0 ok, 1 failed, 2 usage, 3 below --min-accuracy, 75 another
+ * run holds the lock on an output file, 130/143 interrupted). Safe to call repeatedly in one process (the
+ * scheduler does): signal handlers, the worker pool, the lock and its timers are all gone when it returns.
+ */
 export async function runPipelineCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const command = pipelineCommand()
     .exitOverride()
@@ -47,16 +55,44 @@ export async function runPipelineCli(argv: string[], io: CliIo = defaultIo()): P
   }
 
   const log = createLogger({ name: 'nnpipe', quiet: options.quiet });
+  // The job: the lock on every output file first (a second run on the same files exits 75 at once),
+  // and one history line at the end, whatever the outcome. Outputs that would overwrite the input or
+  // the model are refused before that: nothing, not even a lock or a history line, may touch them.
+  const modelPath = options.model === null ? defaultModelPath : resolve(options.model);
+  const inputPath = options.input === null ? mnistCsvPath('test') : options.input === '-' ? '-' : resolve(options.input);
+  let job: JobRun;
   try {
-    return await runWithOptions(options, io, log);
+    refuseOverwrites(options, inputPath, modelPath);
+    job = await JobRun.begin({
+      outputs: [options.report, options.predictions, options.html],
+      history: options.history,
+      lockStaleMs: options.lockStaleMs,
+      minAccuracy: options.minAccuracy,
+      modelPath,
+      inputPath,
+      log,
+      stderr: io.stderr,
+    });
   } catch (error) {
-    if (error instanceof PipelineError) {
-      io.stderr.write(`nnpipe: ${error.message}\n`);
-      return error.exitCode;
-    }
-    io.stderr.write(`nnpipe: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-    return ExitCode.failed;
+    return exitCodeForError(error, io);
   }
+  let code: number;
+  try {
+    code = await runWithOptions(options, io, log, job);
+  } catch (error) {
+    job.noteError(error);
+    code = exitCodeForError(error, io);
+  }
+  return job.finish(code);
+}
+
+function exitCodeForError(error: unknown, io: CliIo): number {
+  if (error instanceof PipelineError) {
+    io.stderr.write(`nnpipe: ${error.message}\n`);
+    return error.exitCode;
+  }
+  io.stderr.write(`nnpipe: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+  return ExitCode.failed;
 }
 
 async function resolveInput(options: PipelineCliOptions, log: Logger): Promise<string> {
@@ -84,20 +120,61 @@ async function resolveModel(options: PipelineCliOptions): Promise<LoadedModel> {
 }
 
 /** An output file must never overwrite the input or the model. */
-function refuseOverwrites(options: PipelineCliOptions, input: string, model: LoadedModel): void {
-  const protectedPaths = new Map([[resolve(model.path), 'the model']]);
+function refuseOverwrites(options: PipelineCliOptions, input: string, modelPath: string): void {
+  const protectedPaths = new Map([[resolve(modelPath), 'the model']]);
   if (input !== '-') protectedPaths.set(resolve(input), 'the input');
-  for (const [flag, value] of [['--report', options.report], ['--predictions', options.predictions], ['--html', options.html]] as const) {
+  for (const [flag, value] of [['--report', options.report], ['--predictions', options.predictions], ['--html', options.html], ['--history', options.history]] as const) {
     if (value === null) continue;
     const what = protectedPaths.get(resolve(value));
     if (what) throw new UsageError(`${flag} ${value} is ${what} file; refusing to overwrite it`);
   }
 }
 
-async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logger): Promise<number> {
+async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun): Promise<number> {
+  // Stop signals are watched from the start, so a stop while the model loads also ends with an interrupted
+  // report, the history line and 130 / 143. After the first signal the batches in flight have
+  // --stop-timeout ms to finish; a second signal exits at once (after a last, synchronous history line).
+  const current: RunInProgress = { progress: null, soFar: null };
+  let stopTimedOut = () => {};
+  const stopTimeout = new Promise<'stop-timeout'>((resolve) => (stopTimedOut = () => resolve('stop-timeout')));
+  const stop = handleStopSignals({
+    onFirst: (signal) => {
+      job.signal = signal;
+      current.progress?.stop();
+      log.warn({ signal, stopTimeoutMs: options.stopTimeoutMs }, 'stopping: finishing the batches in flight (send it again to exit at once)');
+    },
+    timeoutMs: options.stopTimeoutMs,
+    onTimeout: () => stopTimedOut(),
+    onSecond: (signal, code) => {
+      job.report ??= current.soFar?.report({ code: 'PIPE_ERR_FORCED_STOP', message: `a second ${signal} ended the run at once; no report was written` }) ?? null;
+      job.finishForcedSync(code);
+    },
+  });
+  try {
+    return await scoreAndReport(options, io, log, job, { stop, stopTimeout, current });
+  } finally {
+    current.progress?.stop();
+    stop.dispose();
+  }
+}
+
+/** What the signal handlers need to reach while the run goes on. */
+interface RunInProgress {
+  progress: ProgressDisplay | null;
+  /** The report of the rows scored so far (for the stop-timeout and forced-exit paths). */
+  soFar: RunSoFar | null;
+}
+
+interface StopWiring {
+  stop: ReturnType<typeof handleStopSignals>;
+  /** Resolves when the batches in flight did not finish within --stop-timeout after a stop signal. */
+  stopTimeout: Promise<'stop-timeout'>;
+  current: RunInProgress;
+}
+
+async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring): Promise<number> {
   const model = await resolveModel(options);
   const input = await resolveInput(options, log);
-  refuseOverwrites(options, input, model);
   const metadataNormalize = model.normalize;
   const normalize = options.normalize ?? metadataNormalize ?? 'unit';
   if (options.normalize && metadataNormalize && options.normalize !== metadataNormalize) {
@@ -121,26 +198,26 @@ async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logge
     activation: model.network.activation,
     output: model.network.output,
     limit: options.limit,
+    parser: options.parser,
     onError: options.onError,
     report: options.report,
     predictions: options.predictions,
     html: options.html,
     minAccuracy: options.minAccuracy,
+    history: options.history,
   };
   log.info({ input, model: model.path, layers: model.layerSizes.join('-'), batchSize: options.batchSize, threads: options.threads }, 'scoring');
 
   // --html: bounded collectors fed every scored batch (created here: the throughput timeline starts now).
   const htmlPage = options.html === null ? null : RunPageCollector.forModel(model, normalize);
   const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr });
-  const stop = handleStopSignals({
-    onFirst: (signal) => {
-      progress.stop();
-      log.warn({ signal }, 'stopping: finishing the batches in flight (send it again to exit at once)');
-    },
-  });
+  const soFar = new RunSoFar(model, input, config);
+  wiring.current.progress = progress;
+  wiring.current.soFar = soFar;
+  const { stop } = wiring;
   let outcome;
   try {
-    outcome = await runInference({
+    outcome = await Promise.race([runInference({
       input,
       stdin: io.stdin,
       model,
@@ -150,24 +227,65 @@ async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logge
       normalize,
       limit: options.limit,
       onError: options.onError,
+      parser: options.parser,
       predictionsPath: options.predictions,
       signal: stop.signal,
       config,
-      onProgress: (p) => progress.update(p),
-      onBatch: htmlPage?.onBatch,
-    });
+      onProgress: (p) => {
+        soFar.onProgress(p);
+        progress.update(p);
+      },
+      onBatch: (batch, scored) => {
+        soFar.onBatch(batch, scored);
+        htmlPage?.onBatch(batch, scored);
+      },
+    }), wiring.stopTimeout]);
   } finally {
     progress.stop();
-    stop.dispose();
   }
+  if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, log, job, soFar, stop.received!, htmlPage);
   const { report } = outcome;
-  if (options.report) await writeJsonAtomic(options.report, report);
+  job.report = report;
+  if (options.report) {
+    await writeJsonAtomic(options.report, report);
+    job.writtenReport = resolve(options.report);
+  }
   if (htmlPage && options.html) await writeRunPage(options.html, report, htmlPage);
 
   if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
   else if (!options.quiet) io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);
 
   return exitCodeFor(report, options, io, stop.received);
+}
+
+/**
+ * The batches in flight did not finish within --stop-timeout: write the interrupted report of the rows
+ * scored so far (predictions are not committed: their file keeps its old content), record the run, and
+ * exit. The process must exit here: the pool is still busy with the batches that did not come back.
+ */
+async function finishAfterStopTimeout(
+  options: PipelineCliOptions,
+  log: Logger,
+  job: JobRun,
+  soFar: RunSoFar,
+  signal: NodeJS.Signals,
+  htmlPage: RunPageCollector | null,
+): Promise<never> {
+  const message = `the batches in flight did not finish within --stop-timeout ${options.stopTimeoutMs} ms; the report counts the rows scored before that`;
+  log.warn({ signal, stopTimeoutMs: options.stopTimeoutMs }, message);
+  const report = soFar.report({ code: 'PIPE_ERR_STOP_TIMEOUT', message });
+  job.report = report;
+  try {
+    if (options.report) {
+      await writeJsonAtomic(options.report, report);
+      job.writtenReport = resolve(options.report);
+    }
+    if (htmlPage && options.html) await writeRunPage(options.html, report, htmlPage);
+  } catch (error) {
+    job.noteError(error);
+    log.error({ err: (error as Error).message }, 'could not write the interrupted report');
+  }
+  process.exit(await job.finish(exitCodeForSignal(signal)));
 }
 
 function exitCodeFor(report: PipelineReport, options: PipelineCliOptions, io: CliIo, signal: NodeJS.Signals | null): number {

