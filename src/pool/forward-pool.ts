@@ -48,6 +48,9 @@ export class ForwardPool {
       maxQueue: options.maxQueue ?? 'auto',
       concurrentTasksPerWorker: 1,
       recordTiming: false,
+      // close() waits this long for running tasks; Piscina's 30 s default keeps closed pools (and their
+      // shared weights) alive that long, which a long-lived scheduler process would feel.
+      closeTimeout: 5_000,
     });
     // Without a listener an error outside a task (e.g. a worker failing to start) crashes the process.
     this.pool.on('error', (error: Error) => {

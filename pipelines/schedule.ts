@@ -1,0 +1,186 @@
+// The scheduler: runs the pipeline command on a cron expression, in this process, one run at a time.
+//
+//   croner (cron expression + IANA time zone, `protect` against overlap)
+//     -> runPipelineCli(the pipeline's own argv)  -- the same code path as `npm run pipeline`
+//     -> one structured log line per run (exit code, duration, the error message), then wait for the next
+//
+// A run that is still going when the next one is due is not started twice: croner's `protect` skips the
+// tick, and we log the skipped time. A failed run is logged and the schedule goes on. The pipeline runs
+// in-process (a warm process: no module loading per run, one log stream); runPipelineCli leaves nothing
+// behind between runs (signal handlers, worker pool, lock timers), which test/jobs/soak.test.ts checks.
+// Stop signals reach the run's own handler (it stops the way `nnpipe` does: interrupted report, history
+// line) and ours (no more runs; wait for the current one, then resolve `done`).
+import { Cron } from 'croner';
+import { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import { runPipelineCli, type CliIo } from '../src/cli/pipeline-main.js';
+import { EXIT_CODE_MEANINGS, JobExitCode } from '../src/jobs/exit-codes.js';
+
+export type PipelineRunner = (argv: string[], io: CliIo) => Promise<number>;
+
+export interface ScheduleOptions {
+  /** 5 fields (minute precision), 6 (with seconds first) or 7 (with years); croner syntax. */
+  cron: string;
+  /** IANA time zone the expression is read in; default the system's. */
+  timezone?: string;
+  /** The pipeline's own options, as `npm run pipeline -- ...` takes them. */
+  pipelineArgs: string[];
+  log: Logger;
+  /** Stop after this many runs have finished (skipped ticks do not count). Default: never. */
+  maxRuns?: number;
+  /** Where the runs' summaries / --json reports go. Default process.stdout. */
+  stdout?: NodeJS.WriteStream;
+  /** The pipeline (tests substitute slow or failing ones). Default runPipelineCli. */
+  runPipeline?: PipelineRunner;
+}
+
+export interface RunOutcome {
+  run: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  exitCode: number;
+  /** The pipeline's own message (its stderr), for runs that did not exit 0. */
+  error: string | null;
+}
+
+/** Keeps the last few KB a run writes to its stderr (its `nnpipe: ...` messages), for the run's log line. */
+class StderrTail extends Writable {
+  private text = '';
+  constructor(private readonly limit = 4096) {
+    super();
+  }
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    this.text = (this.text + chunk.toString()).slice(-this.limit);
+    callback();
+  }
+  get message(): string | null {
+    const lines = this.text
+      .split('\n')
+      .map((line) => line.replace(/^nnpipe: /, '').trim())
+      .filter((line) => line.length > 0 && !line.startsWith('(run with --help'));
+    return lines.length > 0 ? lines.join('; ') : null;
+  }
+}
+
+export class PipelineSchedule {
+  private readonly options: ScheduleOptions;
+  private readonly log: Logger;
+  private readonly job: Cron;
+  private current: { run: number; startedAt: Date; finished: Promise<void> } | null = null;
+  private runs = 0;
+  private stopping = false;
+  private resolveDone!: () => void;
+  /** Resolves once the schedule has stopped (stop(), or --max-runs reached) and no run is going. */
+  readonly done: Promise<void>;
+  readonly outcomes: RunOutcome[] = [];
+
+  /** Validates the expression and the time zone (throws TypeError / RangeError with croner's message); starts paused. */
+  constructor(options: ScheduleOptions) {
+    this.options = options;
+    this.log = options.log;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    if (options.timezone !== undefined) new Intl.DateTimeFormat('en-US', { timeZone: options.timezone }); // RangeError if unknown
+    this.job = new Cron(options.cron, {
+      timezone: options.timezone,
+      paused: true,
+      // Overlap: croner does not start the function again while the previous call's promise is pending.
+      protect: (job) => this.logSkipped(job),
+      catch: (error) => this.log.error({ err: error instanceof Error ? error.stack : String(error) }, 'the scheduled function threw'),
+    });
+  }
+
+  /** The next due times (for the start-up log and --help-like checks). */
+  nextRuns(n: number): Date[] {
+    return this.job.nextRuns(n);
+  }
+
+  start(): void {
+    this.job.schedule(() => this.runOnce());
+    this.job.resume();
+    const timezone = this.options.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+    this.log.info(
+      { cron: this.options.cron, timezone, next: this.nextRuns(3).map((d) => d.toISOString()), pipeline: this.options.pipelineArgs },
+      'scheduler started',
+    );
+  }
+
+  /** No more runs; resolves when the current run (if any) has finished. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.job.stop();
+    }
+    if (this.current) await this.current.finished;
+    this.resolveDone();
+  }
+
+  get running(): boolean {
+    return this.current !== null;
+  }
+
+  private logSkipped(job: Cron): void {
+    // The tick that was skipped is the latest due time at or before now (croner calls this right after it).
+    const skipped = job.previousRuns(1, new Date())[0] ?? new Date();
+    const current = this.current;
+    this.log.warn(
+      {
+        skipped: skipped.toISOString(),
+        running: current ? { run: current.run, since: current.startedAt.toISOString() } : null,
+        next: job.nextRun()?.toISOString() ?? null,
+      },
+      'skipped a run: the previous run is still going',
+    );
+  }
+
+  private async runOnce(): Promise<void> {
+    if (this.stopping) return;
+    const run = ++this.runs;
+    const startedAt = new Date();
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    this.current = { run, startedAt, finished };
+    this.log.info({ run, startedAt: startedAt.toISOString() }, 'run starting');
+    const stderr = new StderrTail();
+    const io: CliIo = {
+      stdout: this.options.stdout ?? process.stdout,
+      // Not a TTY: no progress bar; the run's messages end up in its log line below.
+      stderr: stderr as unknown as NodeJS.WriteStream,
+      stdin: Readable.from([]),
+    };
+    let exitCode: number;
+    try {
+      exitCode = await (this.options.runPipeline ?? runPipelineCli)(this.options.pipelineArgs, io);
+    } catch (error) {
+      // runPipelineCli turns every failure into an exit code; this is a bug, and the schedule goes on.
+      stderr.write(`unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+      exitCode = 1;
+    }
+    const finishedAt = new Date();
+    const outcome: RunOutcome = {
+      run,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      exitCode,
+      error: exitCode === 0 ? null : stderr.message,
+    };
+    this.outcomes.push(outcome);
+    this.current = null;
+    this.logOutcome(outcome);
+    finish();
+    if (this.options.maxRuns !== undefined && this.runs >= this.options.maxRuns) {
+      this.log.info({ runs: this.runs }, 'scheduler done: --max-runs reached');
+      void this.stop();
+    }
+  }
+
+  private logOutcome(outcome: RunOutcome): void {
+    const next = this.stopping ? null : (this.job.nextRun()?.toISOString() ?? null);
+    const fields = { ...outcome, meaning: EXIT_CODE_MEANINGS[outcome.exitCode] ?? 'unknown', next };
+    if (outcome.exitCode === 0) this.log.info(fields, 'run complete');
+    else if (outcome.exitCode === JobExitCode.lockHeld) this.log.warn(fields, 'run not started: another run holds the lock');
+    else if (outcome.exitCode === JobExitCode.sigint || outcome.exitCode === JobExitCode.sigterm) this.log.warn(fields, 'run interrupted');
+    else this.log.error(fields, 'run failed; the schedule goes on');
+  }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Entry point of `npm run history -- FILE`: the runs recorded with `--history FILE`, as a table with trends
+// (accuracy and images/s against the previous run) or, with --json, one JSON document for machines.
+// An incomplete last line (a write cut short) and any line that is not a run record are skipped and
+// reported on stderr; the exit code stays 0 (the other runs are fine). Exit 1: no such file; 2: bad options.
+import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
+import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { readHistory } from '../jobs/history-file.js';
+import { formatHistoryTable, historyDocument } from '../jobs/history-table.js';
+import { positiveInt } from './option-schemas.js';
+import { parseOptions } from './parse-options.js';
+
+function historyCommand(): Command {
+  return new Command('nnpipe-history')
+    .description('Show the runs recorded in a history file (written by `npm run pipeline -- --history FILE`).')
+    .argument('<file>', 'the history file (JSON Lines)')
+    .option('--last <n>', 'only the last n runs (trends still compare with the run before them)')
+    .option('--json', 'print one JSON document: {file, total, runs: [record + trend], tornTail, problems}', false)
+    .allowExcessArguments(false)
+    .showHelpAfterError('(run with --help for usage)');
+}
+
+const schema = z.object({ last: positiveInt.optional(), json: z.boolean() });
+
+export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): number {
+  const command = historyCommand()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  let options: z.infer<typeof schema>;
+  let file: string;
+  try {
+    command.parse(argv, { from: 'user' });
+    options = parseOptions(schema, { ...command.opts() });
+    file = command.args[0];
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`nnpipe-history: ${error.message}\n(run with --help for usage)\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+
+  let contents;
+  try {
+    contents = readHistory(file);
+  } catch (error) {
+    if (error instanceof PipelineError) {
+      io.stderr.write(`nnpipe-history: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+  for (const problem of contents.problems) io.stderr.write(`nnpipe-history: ${file}:${problem.line}: skipped: ${problem.message}\n`);
+  if (contents.tornTail) {
+    io.stderr.write(
+      `nnpipe-history: ${file}:${contents.tornTail.line}: skipped an incomplete last line (${contents.tornTail.bytes} bytes; a write was cut short, the next run's append removes it)\n`,
+    );
+  }
+  const document = historyDocument(file, contents, options.last ?? null);
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(document)}\n`);
+  } else if (document.runs.length === 0) {
+    io.stdout.write(`${file}: no runs recorded\n`);
+  } else {
+    const shown = document.runs.length < document.total ? ` (last ${document.runs.length} of ${document.total})` : '';
+    io.stdout.write(`${file}: ${document.total} run${document.total === 1 ? '' : 's'}${shown}\n\n${formatHistoryTable(document.runs)}\n`);
+  }
+  return ExitCode.ok;
+}
+
+process.exitCode = runHistoryCli(process.argv.slice(2));

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// Entry point of `npm run schedule`: the pipeline on a cron schedule, in this process (pipelines/schedule.ts).
+//
+//   npm run schedule -- --cron "*/15 * * * *" --tz Europe/Berlin -- --input /data/incoming.csv --min-accuracy 0.97
+//
+// Everything after `--` is the pipeline's own command line, checked once at start-up (a bad option is
+// exit 2 now, not a failed run every 15 minutes). Logs: one JSON object per line on stderr (pretty on a
+// terminal). Exit: 0 after --max-runs, 2 bad options, 130 / 143 after SIGINT / SIGTERM (the current run
+// is stopped the way `nnpipe` stops: interrupted report, history line), 1 unexpected.
+import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
+import { ExitCode, UsageError } from '../errors.js';
+import { PipelineSchedule } from '../../pipelines/schedule.js';
+import { EXIT_CODE_MEANINGS, exitCodeForSignal } from '../jobs/exit-codes.js';
+import { createLogger, type Logger } from './logger.js';
+import { positiveInt } from './option-schemas.js';
+import { parseOptions } from './parse-options.js';
+import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
+
+const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
+  .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
+  .join('\n');
+
+function scheduleCommand(): Command {
+  return new Command('nnpipe-schedule')
+    .description('Run the pipeline on a cron schedule, one run at a time: a run still going when the next is due skips that one (logged); a failed run is logged and the schedule goes on.')
+    .usage('--cron <expr> [--tz <zone>] [--max-runs <n>] -- <pipeline options>')
+    .requiredOption('--cron <expr>', 'cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first ("*/10 * * * * *")')
+    .option('--tz <zone>', 'IANA time zone the expression is read in (Europe/Berlin, UTC)', 'the system time zone')
+    .option('--max-runs <n>', 'exit 0 after this many runs (skipped ones do not count)')
+    .option('--quiet', 'log only warnings and errors', false)
+    .allowExcessArguments(false)
+    .addHelpText(
+      'after',
+      `\nPipeline options (after --) are those of \`npm run pipeline -- --help\`; give --report and/or --history so runs leave a record.\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
+    )
+    .showHelpAfterError('(run with --help for usage)');
+}
+
+const scheduleSchema = z.object({
+  cron: z.string().min(1),
+  tz: z.string().min(1).optional(),
+  maxRuns: positiveInt.optional(),
+  quiet: z.boolean(),
+});
+
+/** Checks the pipeline's options once, the way every run will parse them. */
+function checkPipelineArgs(args: string[]): void {
+  let problem = '';
+  const command = pipelineCommand()
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: (s) => (problem += s) });
+  try {
+    command.parse(args, { from: 'user' });
+    const options = validatePipelineOptions(command);
+    if (options.input === '-') throw new UsageError('--input - (stdin) cannot be scheduled: give a file');
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`pipeline options: ${error.message}`);
+    if (error instanceof CommanderError) {
+      const first = problem.split('\n').find((line) => line.trim().length > 0) ?? error.message;
+      throw new UsageError(`pipeline options: ${first.replace(/^error: /, '')}`);
+    }
+    throw error;
+  }
+}
+
+export async function runScheduleCli(argv: string[]): Promise<number> {
+  const split = argv.indexOf('--');
+  const own = split === -1 ? argv : argv.slice(0, split);
+  const pipelineArgs = split === -1 ? [] : argv.slice(split + 1);
+  const command = scheduleCommand()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  let schedule: PipelineSchedule;
+  let log: Logger;
+  try {
+    command.parse(own, { from: 'user' });
+    const raw = { ...command.opts() } as Record<string, unknown>;
+    if (command.getOptionValueSource('tz') === 'default') delete raw.tz;
+    const options = parseOptions(scheduleSchema, raw);
+    checkPipelineArgs(pipelineArgs);
+    log = createLogger({ name: 'nnpipe-schedule', quiet: options.quiet });
+    if (!pipelineArgs.some((a) => /^--(report|history)(=|$)/.test(a))) {
+      log.warn('the runs keep no record: give the pipeline --report and/or --history (after --)');
+    }
+    try {
+      schedule = new PipelineSchedule({ cron: options.cron, timezone: options.tz, pipelineArgs, log, maxRuns: options.maxRuns });
+    } catch (error) {
+      throw new UsageError(`--cron / --tz: ${(error as Error).message}`);
+    }
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`nnpipe-schedule: ${error.message}\n(run with --help for usage)\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+
+  // A stop signal also reaches the current run's own handler, which stops it like `nnpipe` does. Here:
+  // no more runs, then exit once that run is over. A second signal: the run's handler exits at once;
+  // between runs, we do.
+  let stoppedBy: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy) {
+      if (!schedule.running) process.exit(exitCodeForSignal(signal));
+      return;
+    }
+    stoppedBy = signal;
+    log.warn(
+      { signal, running: schedule.running },
+      schedule.running ? 'stopping: no more runs; the current run stops and writes its interrupted report' : 'stopping: no more runs',
+    );
+    void schedule.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    schedule.start();
+    await schedule.done;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const code = stoppedBy ? exitCodeForSignal(stoppedBy) : ExitCode.ok;
+  log.info({ runs: schedule.outcomes.length, exitCode: code }, 'scheduler stopped');
+  return code;
+}
+
+process.exitCode = await runScheduleCli(process.argv.slice(2));
