@@ -3,9 +3,11 @@
 // block) and the page's own scripts are all inline, and a Content-Security-Policy forbids every network
 // request, so the file works opened from file:// offline, and anything that tried to fetch would fail loudly.
 //
-// In the page: `<canvas data-chart="KEY">` elements are drawn from `charts[KEY]` by the runtime below;
-// page scripts then run as `function (page) { ... }` with `page = { data, charts, chartInstances }`
-// (also `window.nnpipePage`); finally <html data-rendered="true"> is set (screenshots and tests wait for it).
+// In the page: the data block is parsed into `page = { data, charts, chartInstances }` (also
+// `window.nnpipePage`); `prepare` scripts run as `function (page) { ... }` (they may fill `page.charts`
+// from data that is decoded in the page); then `<canvas data-chart="KEY">` elements are drawn from
+// `charts[KEY]`; then the page scripts run, also as `function (page) { ... }`; finally
+// <html data-rendered="true"> is set (screenshots and tests wait for it).
 import { chartJsLibrary } from './chart-library.js';
 import type { ChartConfig } from './charts.js';
 import { escapeHtml, jsonForScript } from './escape.js';
@@ -33,6 +35,11 @@ export interface HtmlPageOptions {
   data?: unknown;
   /** Trusted JavaScript bodies, each run as `function (page) { ... }` after the charts are drawn. */
   scripts?: string[];
+  /**
+   * Trusted JavaScript bodies, each run as `function (page) { ... }` before the charts are drawn: to fill
+   * `page.charts[KEY]` (data, labels, titles) from data that the page decodes itself.
+   */
+  prepare?: string[];
   /** Extra CSS. */
   styles?: string;
 }
@@ -67,7 +74,8 @@ export function renderHtmlPage(options: HtmlPageOptions): string {
   for (const key of Object.keys(charts)) checkId(key);
   for (const section of options.sections) checkId(section.id);
   const scripts = options.scripts ?? [];
-  for (const script of scripts) {
+  const prepare = options.prepare ?? [];
+  for (const script of [...prepare, ...scripts]) {
     if (/<\/script|<!--/i.test(script)) throw new Error('a page script must not contain </script or <!--');
   }
 
@@ -96,13 +104,17 @@ ${sections}
 <script type="application/json" id="page-data">${jsonForScript({ charts, data: options.data ?? null })}</script>
 <script>/* ${escapeHtml(chartJs.name)} ${escapeHtml(chartJs.version)} */
 ${chartJs.source}</script>
-<script>${RUNTIME}</script>
-${scripts.map((body) => `<script>(function (page) {\n'use strict';\n${body}\n})(window.nnpipePage);</script>`).join('\n')}
+<script>${RUNTIME_DATA}</script>
+${prepare.map(pageScript).join('\n')}
+<script>${RUNTIME_CHARTS}</script>
+${scripts.map(pageScript).join('\n')}
 <script>document.documentElement.setAttribute('data-rendered', 'true');</script>
 </body>
 </html>
 `;
 }
+
+const pageScript = (body: string): string => `<script>(function (page) {\n'use strict';\n${body}\n})(window.nnpipePage);</script>`;
 
 /** Ids and chart keys go into attributes and selectors unescaped, so keep them plain. */
 function checkId(id: string): void {
@@ -112,12 +124,17 @@ function checkId(id: string): void {
 // No fetch, image, font, frame or connection can leave the page; inline scripts and styles only.
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
-// Draws every chart. Animation off: the page is complete as soon as it is rendered (screenshots, print).
-const RUNTIME = `(function () {
+// Parses the data block for the scripts.
+const RUNTIME_DATA = `(function () {
   'use strict';
   var parsed = JSON.parse(document.getElementById('page-data').textContent);
-  var page = { data: parsed.data, charts: parsed.charts, chartInstances: {} };
-  window.nnpipePage = page;
+  window.nnpipePage = { data: parsed.data, charts: parsed.charts, chartInstances: {} };
+})();`;
+
+// Draws every chart. Animation off: the page is complete as soon as it is rendered (screenshots, print).
+const RUNTIME_CHARTS = `(function () {
+  'use strict';
+  var page = window.nnpipePage;
   Chart.defaults.animation = false;
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = '#333';

@@ -1,6 +1,6 @@
-// What `--html` collects while the pipeline streams, in bounded memory: the images (mistakes gallery and
-// per-cell examples), the throughput timeline and the latency buckets. Pass `onBatch` to runInference,
-// then `writeRunPage` with the finished report.
+// What `--html` collects while the pipeline streams, in bounded memory: the images (a fixed budget of
+// mistakes and close calls, see stats/mistakes.ts), the throughput timeline and the latency buckets. Pass
+// `onBatch` to runInference, then `writeRunPage` with the finished report.
 import type { Batch } from '../data/types.js';
 import type { LoadedModel, Normalization } from '../nn/types.js';
 import { writeFileAtomic } from '../stats/atomic-write.js';
@@ -13,10 +13,8 @@ export interface RunPageCollectorOptions {
   classes: number;
   features: number;
   normalize: Normalization;
-  /** Gallery images. Default 200. */
-  galleryCapacity?: number;
-  /** Example images per confusion-matrix cell. Default 12. */
-  examplesPerCell?: number;
+  /** T: images on the page (mistakes first, then close calls). Default 240. */
+  imageBudget?: number;
   /** Throughput points. Default 60. */
   timelinePoints?: number;
   /** Millisecond clock for the timeline (tests). */
@@ -45,8 +43,7 @@ export class RunPageCollector {
       classes: options.classes,
       features: options.features,
       normalize: options.normalize,
-      capacity: options.galleryCapacity,
-      perCell: options.examplesPerCell,
+      budget: options.imageBudget,
     });
     this.throughput = new ThroughputTimeline({ maxPoints: options.timelinePoints, now: options.now });
   }
@@ -65,16 +62,18 @@ export class RunPageCollector {
   };
 
   pageInput(report: PipelineReport): RunPageInput {
-    // One bucket range for both latencies so that they share the histogram's axis.
-    const ranges = [this.batchLatency.nonEmptyRange(), this.computeLatency.nonEmptyRange()].filter((r): r is [number, number] => r !== null);
-    const range: [number, number] | null = ranges.length ? [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))] : null;
     return {
       report,
       images: this.images.result(),
       features: this.features,
       throughput: this.throughput.points(),
-      batchLatency: this.batchLatency.buckets(range),
-      computeLatency: this.computeLatency.buckets(range),
+      timelinePoints: this.throughput.maxPoints,
+      latency: {
+        minMs: this.batchLatency.minMs,
+        perDecade: this.batchLatency.perDecade,
+        batch: this.batchLatency.allCounts(),
+        compute: this.computeLatency.allCounts(),
+      },
     };
   }
 }

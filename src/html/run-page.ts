@@ -1,51 +1,131 @@
 // The `--html` run report: summary, confusion-matrix heat map (click a cell for its images), per-class
-// precision and recall, the mistakes gallery, the batch-latency histogram and throughput over the run.
-// Everything on it is bounded (images, buckets, timeline points), so its size does not grow with the input.
+// precision and recall, the gallery (mistakes, then close calls), the batch-latency histogram and throughput
+// over the run.
+//
+// The page's size does not depend on the number of rows. Everything on it is bounded (a fixed budget of
+// images, fixed latency buckets, a fixed number of timeline points), and everything whose *value* grows with
+// the input is stored in fixed-size binary form (run-data.ts): the figures in one Float64Array, the images
+// as fixed-size records. The markup, the chart configurations and the JSON hold only what does not depend on
+// the row count (paths, the model, dates in fixed-width ISO form, the status, the first error messages); the
+// page's scripts render every number. So a 10,000-row page and a 1,000,000-row page of the same model, input
+// path and status have the same length, byte for byte.
 import type { PipelineReport } from '../stats/report.js';
 import type { CollectedImages } from '../stats/mistakes.js';
-import type { LatencyBucket, ThroughputPoint } from '../stats/timeline.js';
+import type { ThroughputPoint } from '../stats/timeline.js';
 import { barChart, histogramChart, lineChart, type ChartConfig } from './charts.js';
 import { escapeHtml } from './escape.js';
-import { DIGITS_CSS, DIGITS_SCRIPT, digitData } from './gallery.js';
-import { HEATMAP_CSS, confusionHeatmap } from './heatmap.js';
+import { CELL_PANEL, DIGITS_CSS, DIGITS_SCRIPT, galleryBody, imageShape } from './gallery.js';
+import { HEATMAP_CSS, HEATMAP_SCRIPT, confusionHeatmapTable } from './heatmap.js';
 import { chartCanvas, figureList, renderHtmlPage, type PageSection } from './page.js';
+import { LATENCY_SUMMARY_FIELDS, RUN_DATA_SCRIPT, encodeFigures, encodeImageRecords, figureLayout, imageRecordBytes, type FigureLayout } from './run-data.js';
 
 export interface RunPageInput {
   report: PipelineReport;
   images: CollectedImages;
   /** Values per row (784): the images' shape. */
   features: number;
+  /** At most `timelinePoints` points. */
   throughput: ThroughputPoint[];
-  batchLatency: LatencyBucket[];
-  computeLatency: LatencyBucket[];
+  /** The timeline's fixed number of slots (ThroughputTimeline.maxPoints). */
+  timelinePoints: number;
+  /** Counts in every bucket of one fixed logarithmic scale (LatencyBuckets.allCounts), for both latencies. */
+  latency: { minMs: number; perDecade: number; batch: ArrayLike<number>; compute: ArrayLike<number> };
 }
 
 /** How many row errors the page lists (the JSON report keeps up to 100). */
-const SHOWN_ROW_ERRORS = 10;
+export const SHOWN_ROW_ERRORS = 10;
+
+/** What `page.data.run` holds (JSON), next to `kind: 'nnpipe-run'` and the status. */
+export interface RunPageData {
+  kind: CollectedImages['kind'];
+  classes: number;
+  features: number;
+  /** [height, width]: square images when the feature count is a square (28 x 28 for MNIST), else one row. */
+  shape: [number, number];
+  /** T: the images the page keeps. */
+  budget: number;
+  /** Bytes per image record (run-data.ts). */
+  recordBytes: number;
+  /** The latency buckets' scale: bucket i covers [minMs x 10^(i / perDecade), minMs x 10^((i + 1) / perDecade)). */
+  latencyScale: { minMs: number; perDecade: number };
+  layout: FigureLayout;
+  /** base64 of the Float64Array (little-endian). */
+  figures: string;
+  /** base64 of the image records: mistakes, close calls, unlabeled rows, each tier in display order. */
+  images: string;
+}
+
+export function runPageData(input: RunPageInput): RunPageData {
+  const { report, images, features } = input;
+  const k = images.classes;
+  const layout = figureLayout({ classes: k, buckets: input.latency.batch.length, timelinePoints: input.timelinePoints, errorLines: SHOWN_ROW_ERRORS });
+  if (input.latency.compute.length !== input.latency.batch.length) throw new RangeError('runPageData: the two latency histograms must have the same buckets');
+  const latency = (summary: PipelineReport['batchLatencyMs']) => LATENCY_SUMMARY_FIELDS.map((field) => summary[field]);
+  const figures = encodeFigures(layout, {
+    rows: report.rows,
+    labeled: report.labeled,
+    correct: report.correct,
+    skipped: report.skipped,
+    batches: report.batches,
+    imagesPerSecond: report.imagesPerSecond,
+    imagesPerSecondAfterFirstResult: report.imagesPerSecondAfterFirstResult,
+    timeToFirstResultMs: report.timeToFirstResultMs,
+    durationMs: report.durationMs,
+    peakRssBytes: report.peakRssBytes,
+    inputBytes: report.input.bytes,
+    perImageLatencyMs: report.perImageLatencyMs,
+    errorsListed: report.errors.length,
+    errorsTruncated: report.errorsTruncated ? 1 : 0,
+    batchLatencyMs: latency(report.batchLatencyMs),
+    computeLatencyMs: latency(report.computeLatencyMs),
+    errorLines: report.errors.slice(0, SHOWN_ROW_ERRORS).map((e) => e.line),
+    confusion: report.confusionMatrix ? report.confusionMatrix.flat() : new Array<number>(k * k).fill(0),
+    precision: report.perClass ? report.perClass.map((c) => c.precision) : [],
+    recall: report.perClass ? report.perClass.map((c) => c.recall) : [],
+    batchLatencyBuckets: input.latency.batch,
+    computeLatencyBuckets: input.latency.compute,
+    throughputSeconds: input.throughput.map((p) => p.seconds),
+    throughputRate: input.throughput.map((p) => p.imagesPerSecond),
+    throughputRows: input.throughput.map((p) => p.rows),
+  });
+  return {
+    kind: images.kind,
+    classes: k,
+    features,
+    shape: imageShape(features),
+    budget: images.budget,
+    recordBytes: imageRecordBytes(features),
+    latencyScale: { minMs: input.latency.minMs, perDecade: input.latency.perDecade },
+    layout,
+    figures,
+    images: encodeImageRecords([...images.mistakes, ...images.closeCalls, ...images.uncertain], features),
+  };
+}
 
 export function buildRunPage(input: RunPageInput): string {
   const { report, images } = input;
+  const k = images.classes;
   const charts: Record<string, ChartConfig> = {};
   const sections: PageSection[] = [{ id: 'summary', title: 'Summary', body: summary(report) }];
+  // Chart data, labels and titles that carry numbers are empty here and filled by RUN_CHARTS_SCRIPT.
+  const labeled = report.labeled > 0;
 
-  if (report.confusionMatrix && images.cells) {
+  if (labeled) {
     sections.push({
       id: 'confusion',
       title: 'Confusion matrix',
       wide: false,
       body:
-        `<p class="note">Rows: true label; columns: predicted. Blue: share of the row predicted right; red: mistakes (the reddest is the most frequent confusion). Click a cell to see its images (up to ${images.perCell}).</p>` +
-        confusionHeatmap(report.confusionMatrix) +
-        `<div id="cell-examples" hidden><p class="cell-caption"></p><div class="digits"></div></div>`,
+        `<p class="note">Rows: true label; columns: predicted. Blue: share of the row predicted right; red: mistakes (the reddest is the most frequent confusion). Click a cell to see its images among the ${images.budget} the page keeps.</p>` +
+        confusionHeatmapTable(k) +
+        CELL_PANEL,
     });
-  }
-  if (report.perClass) {
     charts.perClass = barChart({
       title: 'Precision and recall per class',
-      labels: report.perClass.map((c) => String(c.class)),
+      labels: Array.from({ length: k }, (_, c) => String(c)),
       series: [
-        { label: 'precision %', data: report.perClass.map((c) => percentOrNull(c.precision)) },
-        { label: 'recall % (per-class accuracy)', data: report.perClass.map((c) => percentOrNull(c.recall)) },
+        { label: 'precision %', data: new Array<null>(k).fill(null) },
+        { label: 'recall % (per-class accuracy)', data: new Array<null>(k).fill(null) },
       ],
       x: { title: 'class' },
       y: { title: '%', min: 0, max: 100 },
@@ -53,29 +133,25 @@ export function buildRunPage(input: RunPageInput): string {
     sections.push({ id: 'per-class', title: 'Per class', wide: false, body: chartCanvas('perClass', { label: 'precision and recall per class', height: 360 }) });
   }
 
-  sections.push({ id: 'gallery-section', title: images.kind === 'mistakes' ? 'Mistakes' : 'Least confident predictions', body: galleryIntro(input) + '<div id="gallery" class="digits"></div>' });
+  sections.push({ id: 'gallery-section', title: images.kind === 'mistakes' ? 'Mistakes' : 'Least confident predictions', body: galleryBody() });
 
-  if (input.batchLatency.length > 0) {
+  if (report.batches > 0) {
     charts.latency = histogramChart({
-      title: `Batch latency (${int(report.batchLatencyMs.count)} batches)`,
-      labels: input.batchLatency.map((b) => `${sig3(b.fromMs)}\u2013${sig3(b.toMs)}`),
+      title: 'Batch latency',
+      labels: [],
       series: [
-        { label: 'dispatch \u2192 result (queue + transfer + compute)', data: input.batchLatency.map((b) => b.count) },
-        { label: 'forward pass in the worker', data: input.computeLatency.map((b) => b.count) },
+        { label: 'dispatch \u2192 result (queue + transfer + compute)', data: [] },
+        { label: 'forward pass in the worker', data: [] },
       ],
       x: { title: 'ms (log-spaced buckets)' },
       y: { title: 'batches' },
     });
     sections.push({ id: 'latency', title: 'Batch latency', wide: false, body: chartCanvas('latency', { label: 'histogram of batch latency', height: 320 }) });
-  }
-  if (input.throughput.length > 0) {
-    const average = report.imagesPerSecond;
-    const last = input.throughput[input.throughput.length - 1].seconds;
     charts.throughput = lineChart({
       title: 'Throughput over the run',
       series: [
-        { label: 'images/s', points: [{ x: 0, y: 0 }, ...input.throughput.map((p) => ({ x: round(p.seconds, 4), y: Math.round(p.imagesPerSecond) }))] },
-        { label: `whole-run average (${int(average)} images/s)`, points: [{ x: 0, y: Math.round(average) }, { x: round(last, 4), y: Math.round(average) }], dashed: true },
+        { label: 'images/s', points: [], markers: false },
+        { label: 'whole-run average', points: [], dashed: true },
       ],
       x: { title: 'seconds since start (worker start-up included)', beginAtZero: true },
       y: { title: 'images/s' },
@@ -84,27 +160,31 @@ export function buildRunPage(input: RunPageInput): string {
   }
 
   return renderHtmlPage({
-    title: `nnpipe run: ${report.status}${report.accuracy === null ? '' : `, accuracy ${pct(report.accuracy)}`}`,
+    // The accuracy is added by SUMMARY_SCRIPT (its digits would make the length depend on the figures).
+    title: `nnpipe run: ${report.status}`,
     subtitle: `${report.model.path} on ${report.input.path}, ${report.startedAt}`,
     sections,
     charts,
-    data: { kind: 'nnpipe-run', status: report.status, digits: digitData(images, input.features) },
-    scripts: [DIGITS_SCRIPT],
+    data: { kind: 'nnpipe-run', status: report.status, run: runPageData(input) },
+    prepare: [RUN_DATA_SCRIPT, RUN_CHARTS_SCRIPT],
+    scripts: [SUMMARY_SCRIPT, HEATMAP_SCRIPT, DIGITS_SCRIPT],
     styles: RUN_CSS + HEATMAP_CSS + DIGITS_CSS,
   });
 }
 
+/** A placeholder the summary script fills with the figure it names. */
+const slot = (name: string, className?: string): string => `<span${className ? ` class="${className}"` : ''} data-value="${name}"></span>`;
+
 function summary(report: PipelineReport): string {
-  const lat = report.batchLatencyMs;
-  const steady = report.imagesPerSecondAfterFirstResult;
   const figures = figureList([
-    ['rows', `${int(report.rows)}${report.skipped ? ` <span class="note">(${int(report.skipped)} skipped)</span>` : ''}`],
-    ['accuracy', report.accuracy === null ? 'n/a (no labels)' : `<strong>${pct(report.accuracy)}</strong> <span class="note">${int(report.correct)} / ${int(report.labeled)}</span>`],
-    ['images/s', `${int(report.imagesPerSecond)}${steady === null ? '' : ` <span class="note">(${int(steady)} after the first result)</span>`}`],
-    ['batch latency p50 / p99', lat.count ? `${sig3(lat.p50)} / ${sig3(lat.p99)} ms` : 'n/a'],
-    ['batches', `${int(report.batches)}`],
-    ['duration', `${sig3(report.durationMs / 1000)} s`],
-    ['peak RSS', `${(report.peakRssBytes / 2 ** 20).toFixed(1)} MiB`],
+    ['rows', `${slot('rows')} ${slot('skipped-note', 'note')}`],
+    ['accuracy', `<strong>${slot('accuracy')}</strong> ${slot('correct-of-labeled', 'note')}`],
+    ['images/s', `${slot('images-per-second')} ${slot('steady-rate', 'note')}`],
+    ['batch latency p50 / p99', slot('latency-p50-p99')],
+    ['batches', slot('batches')],
+    ['duration', slot('duration')],
+    ['peak RSS', slot('peak-rss')],
+    // toISOString is fixed-width, and so is this: "2026-01-02 03:04:05 UTC".
     ['date', escapeHtml(report.startedAt.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC'))],
   ]);
   const { model, input } = report;
@@ -113,11 +193,11 @@ function summary(report: PipelineReport): string {
     ['model sha256', `<span class="mono">${escapeHtml(model.sha256)}</span>`],
     ['layers', `${escapeHtml(model.layerSizes.join(' \u2192 '))} <span class="note">(${escapeHtml(model.format)})</span>`],
     ['activations', `${escapeHtml(model.activation)} (hidden), ${escapeHtml(model.output)} (output)`],
-    ['input', `<span class="mono">${escapeHtml(input.path)}</span>${input.bytes === null ? '' : ` <span class="note">${(input.bytes / 2 ** 20).toFixed(1)} MiB</span>`}`],
+    ['input', `<span class="mono">${escapeHtml(input.path)}</span> ${slot('input-size', 'note')}`],
     ['configuration', escapeHtml(configText(report.config))],
     ['machine', escapeHtml(`${report.environment.cpuModel}, ${report.environment.cpus} CPUs, Node ${report.environment.node}, ${report.environment.platform}`)],
   ]);
-  return `${statusBlock(report)}${figures}<hr>${details}`;
+  return `<noscript><p class="error">This report draws its figures, charts and images with JavaScript; please enable it.</p></noscript>${statusBlock(report)}${figures}<hr>${details}`;
 }
 
 function statusBlock(report: PipelineReport): string {
@@ -125,11 +205,10 @@ function statusBlock(report: PipelineReport): string {
   if (report.error) parts.push(`<p class="error"><span class="mono">${escapeHtml(report.error.code)}</span> ${escapeHtml(report.error.message)}</p>`);
   if (report.errors.length > 0) {
     const shown = report.errors.slice(0, SHOWN_ROW_ERRORS);
-    const more = report.skipped - shown.length;
     parts.push(
-      `<p class="note">Rows with errors (first ${shown.length} of ${int(report.skipped)}):</p><ul class="row-errors">` +
-        shown.map((e) => `<li><span class="mono">line ${e.line}</span> ${escapeHtml(e.message)}</li>`).join('') +
-        `</ul>${more > 0 ? `<p class="note">and ${int(more)} more${report.errorsTruncated ? ' (the JSON report lists the first 100)' : ''}.</p>` : ''}`,
+      `<p class="note">Rows with errors (first ${slot('errors-shown')} of ${slot('skipped')}):</p><ul class="row-errors">` +
+        shown.map((e, i) => `<li><span class="mono">line <span data-error-line="${i}"></span></span> ${escapeHtml(e.message)}</li>`).join('') +
+        `</ul><p class="note" data-value="errors-more" hidden></p>`,
     );
   }
   return parts.join('');
@@ -140,23 +219,10 @@ function statusNote(report: PipelineReport): string {
     case 'complete':
       return '';
     case 'interrupted':
-      return `: stopped early; the figures cover the ${int(report.rows)} rows scored before the stop.`;
+      return `: stopped early; the figures cover the ${slot('rows')} rows scored before the stop.`;
     case 'failed':
-      return `: the figures cover the ${int(report.rows)} rows scored before the failure.`;
+      return `: the figures cover the ${slot('rows')} rows scored before the failure.`;
   }
-}
-
-function galleryIntro(input: RunPageInput): string {
-  const { images } = input;
-  const shown = images.gallery.length;
-  if (images.kind === 'mistakes') {
-    if (images.mistakes === 0) return '<p class="note">No labeled row was misclassified.</p>';
-    const which = shown < images.mistakes ? `The ${int(shown)} most confident of ${int(images.mistakes)} mistakes (the page keeps at most ${images.capacity})` : `All ${int(shown)} mistakes`;
-    return `<p class="note">${which}, most confident first: input line, true \u2192 predicted label, confidence.</p>`;
-  }
-  if (shown === 0) return '<p class="note">No rows were scored.</p>';
-  const which = shown < images.unlabeled ? `the ${int(shown)} least confident predictions of ${int(images.unlabeled)} rows (the page keeps at most ${images.capacity})` : `all ${int(shown)} predictions`;
-  return `<p class="note">The input has no labels, so there are no mistakes to show: these are ${which}, least confident first.</p>`;
 }
 
 function configText(config: Record<string, unknown>): string {
@@ -166,15 +232,87 @@ function configText(config: Record<string, unknown>): string {
     .join(', ');
 }
 
-const percentOrNull = (ratio: number | null): number | null => (ratio === null ? null : round(ratio * 100, 2));
-const round = (x: number, decimals: number): number => Math.round(x * 10 ** decimals) / 10 ** decimals;
-const int = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-const pct = (ratio: number): string => `${(ratio * 100).toFixed(2)}%`;
-/** About three significant digits. */
-function sig3(x: number): string {
-  if (x === 0) return '0';
-  return x.toFixed(x < 0.01 ? 4 : x < 1 ? 3 : x < 10 ? 2 : x < 100 ? 1 : 0);
+/** Fills the charts' data, labels and titles from the decoded figures (a prepare script: before drawing). */
+const RUN_CHARTS_SCRIPT = `
+var run = page.run;
+if (!run) return;
+var f = run.format, charts = page.charts;
+var percent = function (ratio) { return isNaN(ratio) ? null : Math.round(ratio * 1e4) / 100; };
+if (charts.perClass) {
+  charts.perClass.data.datasets[0].data = run.values('precision').map(percent);
+  charts.perClass.data.datasets[1].data = run.values('recall').map(percent);
 }
+if (charts.latency) {
+  var batch = run.values('batchLatencyBuckets'), compute = run.values('computeLatencyBuckets');
+  // One range for both latencies (the non-empty buckets of either, the empty ones between included).
+  var first = -1, last = -1;
+  for (var i = 0; i < batch.length; i++) {
+    if (batch[i] > 0 || compute[i] > 0) { if (first < 0) first = i; last = i; }
+  }
+  var edge = function (i) { return run.latencyScale.minMs * Math.pow(10, i / run.latencyScale.perDecade); };
+  var labels = [];
+  for (var j = first; first >= 0 && j <= last; j++) labels.push(f.sig3(edge(j)) + '\\u2013' + f.sig3(edge(j + 1)));
+  charts.latency.data.labels = labels;
+  charts.latency.data.datasets[0].data = first < 0 ? [] : batch.slice(first, last + 1);
+  charts.latency.data.datasets[1].data = first < 0 ? [] : compute.slice(first, last + 1);
+  var batches = run.values('batchLatencyMs')[0];
+  charts.latency.options.plugins.title.text = 'Batch latency (' + f.int(batches) + (batches === 1 ? ' batch)' : ' batches)');
+}
+if (charts.throughput) {
+  var seconds = run.values('throughputSeconds'), rate = run.values('throughputRate');
+  var points = [{ x: 0, y: 0 }];
+  for (var k = 0; k < seconds.length; k++) if (!isNaN(seconds[k])) points.push({ x: seconds[k], y: Math.round(rate[k]) });
+  var average = run.value('imagesPerSecond');
+  var end = points[points.length - 1].x;
+  var line = charts.throughput.data.datasets[0], mean = charts.throughput.data.datasets[1];
+  line.data = points;
+  line.pointRadius = points.length <= 30 ? 3 : 0;
+  mean.data = [{ x: 0, y: Math.round(average) }, { x: end, y: Math.round(average) }];
+  mean.label = 'whole-run average (' + f.int(average) + ' images/s)';
+}
+`;
+
+/** Fills the summary's placeholders, and adds the accuracy to the title. */
+const SUMMARY_SCRIPT = `
+var run = page.run;
+if (!run) return;
+var f = run.format, value = run.value;
+function set(name, text) {
+  document.querySelectorAll('[data-value="' + name + '"]').forEach(function (element) { element.textContent = text; });
+}
+var rows = value('rows'), labeled = value('labeled'), correct = value('correct'), skipped = value('skipped');
+set('rows', f.int(rows));
+set('skipped', f.int(skipped));
+set('skipped-note', skipped > 0 ? '(' + f.int(skipped) + ' skipped)' : '');
+set('accuracy', labeled > 0 ? f.pct(correct / labeled) : 'n/a (no labels)');
+set('correct-of-labeled', labeled > 0 ? f.int(correct) + ' / ' + f.int(labeled) : '');
+set('images-per-second', f.int(value('imagesPerSecond')));
+var steady = value('imagesPerSecondAfterFirstResult');
+set('steady-rate', isNaN(steady) ? '' : '(' + f.int(steady) + ' after the first result)');
+var latency = run.values('batchLatencyMs'); // count, min, mean, p50, p90, p99, max
+set('latency-p50-p99', latency[0] > 0 ? f.sig3(latency[3]) + ' / ' + f.sig3(latency[5]) + ' ms' : 'n/a');
+set('batches', f.int(value('batches')));
+set('duration', f.sig3(value('durationMs') / 1000) + ' s');
+set('peak-rss', (value('peakRssBytes') / 1048576).toFixed(1) + ' MiB');
+var inputBytes = value('inputBytes');
+set('input-size', isNaN(inputBytes) ? '' : (inputBytes / 1048576).toFixed(1) + ' MiB');
+var errorLines = run.values('errorLines');
+document.querySelectorAll('[data-error-line]').forEach(function (element) {
+  element.textContent = String(errorLines[Number(element.getAttribute('data-error-line'))]);
+});
+var shown = document.querySelectorAll('[data-error-line]').length;
+set('errors-shown', f.int(shown));
+var more = skipped - shown;
+document.querySelectorAll('[data-value="errors-more"]').forEach(function (element) {
+  element.textContent = 'and ' + f.int(more) + ' more' + (value('errorsTruncated') === 1 ? ' (the JSON report lists the first ' + f.int(value('errorsListed')) + ')' : '') + '.';
+  element.hidden = !(more > 0);
+});
+if (labeled > 0) {
+  var title = document.title + ', accuracy ' + f.pct(correct / labeled);
+  document.title = title;
+  document.querySelector('header h1').textContent = title;
+}
+`;
 
 const RUN_CSS = `
 .status { font-size: 15px; margin: 0 0 10px; padding: 6px 10px; border-radius: 6px; }

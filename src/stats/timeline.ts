@@ -119,8 +119,9 @@ export interface LatencyBucketsOptions {
 
 /** Latency counts in fixed logarithmic buckets: a few hundred counters whatever the number of samples. */
 export class LatencyBuckets {
-  private readonly perDecade: number;
-  private readonly minMs: number;
+  readonly perDecade: number;
+  /** Lower edge of bucket 0; bucket i covers [edgeMs(i), edgeMs(i + 1)). */
+  readonly minMs: number;
   private readonly counts: Float64Array;
   private samples = 0;
 
@@ -143,6 +144,16 @@ export class LatencyBuckets {
     return this.samples;
   }
 
+  /** The number of buckets: fixed by the options, whatever was recorded. */
+  get bucketCount(): number {
+    return this.counts.length;
+  }
+
+  /** A copy of every bucket's count (bucketCount values, empty buckets included): fixed-size data for a page. */
+  allCounts(): Float64Array {
+    return this.counts.slice();
+  }
+
   /** Indices of the first and last non-empty buckets, or null without samples. */
   nonEmptyRange(): [number, number] | null {
     if (this.samples === 0) return null;
@@ -161,11 +172,12 @@ export class LatencyBuckets {
     if (range === null) return [];
     const [first, last] = [Math.max(0, range[0]), Math.min(this.counts.length - 1, range[1])];
     const out: LatencyBucket[] = [];
-    for (let i = first; i <= last; i++) out.push({ fromMs: this.edge(i), toMs: this.edge(i + 1), count: this.counts[i] });
+    for (let i = first; i <= last; i++) out.push({ fromMs: this.edgeMs(i), toMs: this.edgeMs(i + 1), count: this.counts[i] });
     return out;
   }
 
-  private edge(i: number): number {
+  /** The lower edge of bucket i (the upper edge of bucket i - 1), ms. */
+  edgeMs(i: number): number {
     return this.minMs * 10 ** (i / this.perDecade);
   }
 }

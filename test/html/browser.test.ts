@@ -1,8 +1,10 @@
 // The run page in a real browser: Debian's headless Chromium through playwright-core (no downloaded
-// browser; .ci/run installs the `chromium` package when /usr/bin/chromium is missing). Opens the page of a
-// real small run from file:// and checks that every chart drew, the gallery holds the expected images (drawn
-// from the input's own pixels), clicking a heat-map cell shows that pair's images, and that the page logged
-// no errors and made no network requests.
+// browser; .ci/run installs the `chromium` package when /usr/bin/chromium is missing). Opens pages of real
+// small runs and of a simulated 10,000-row run from file:// and checks that every chart drew with the run's
+// figures (decoded in the page from the binary block), the summary and the heat map show the report's
+// numbers, the gallery holds min(T, rows) images (mistakes, then close calls) drawn from the input's own
+// pixels, clicking a heat-map cell shows that pair's stored images with "showing s of n", and that the page
+// logged no errors and made no network requests.
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +12,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { buildRunPage } from '../../src/html/run-page.js';
+import { DEFAULT_IMAGE_BUDGET } from '../../src/stats/mistakes.js';
+import type { PipelineReport } from '../../src/stats/report.js';
 import { writeFileAtomic } from '../../src/stats/atomic-write.js';
 import { runPipeline } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
-import { simulateRun } from './synthetic.js';
+import { pixelByte, simulateRun } from './synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -93,7 +97,7 @@ async function digitsIn(page: Page, selector: string) {
       const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       const grey: number[] = [];
       for (let i = 0; i < data.length; i += 4) grey.push(data[i]);
-      return { label: c.getAttribute('aria-label') ?? '', width: c.width, height: c.height, cssWidth: c.getBoundingClientRect().width, rendering: (globalThis as unknown as PageGlobals).getComputedStyle(c).imageRendering, grey };
+      return { label: c.getAttribute('aria-label') ?? '', container: c.closest('.digits')?.id ?? '', width: c.width, height: c.height, cssWidth: c.getBoundingClientRect().width, rendering: (globalThis as unknown as PageGlobals).getComputedStyle(c).imageRendering, grey };
     }),
   );
 }
@@ -107,22 +111,43 @@ interface CanvasInPage {
   getAttribute(name: string): string | null;
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
   getBoundingClientRect(): { width: number };
+  closest(selector: string): { id: string } | null;
 }
 interface PageGlobals {
-  Chart: { getChart(canvas: CanvasInPage): { data: { datasets: unknown[] } } | undefined };
+  Chart: { getChart(canvas: CanvasInPage): { data: { labels: unknown[]; datasets: { label: string; data: unknown[] }[] }; options: { plugins: { title: { text: string } } } } | undefined };
   nnpipePage: { data: { status: string } };
   getComputedStyle(element: CanvasInPage): { imageRendering: string };
 }
 
 const lineOf = (ariaLabel: string): number => Number(/^line (\d+):/.exec(ariaLabel)?.[1]);
 
-browserTest(`headless Chromium: a labeled run's page draws its charts, gallery and heat-map cells offline${needs}`, async (t) => {
-  const html = join(dir, 'labeled', 'run.html');
-  const reportPath = join(dir, 'labeled', 'report.json');
-  const run = await runPipeline(['--input', input, '--model', await modelReady, '--batch-size', '10', '--threads', '2', '--html', html, '--report', reportPath, '--quiet']);
-  t.is(run.code, 0, run.stderr);
-  const report = JSON.parse(readFileSync(reportPath, 'utf8'));
-  const { page, requests, problems } = await open(html);
+const T = DEFAULT_IMAGE_BUDGET;
+const int = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The fixture repeated: `times` copies of its 100 rows (line L is fixture row (L - 1) % 100). */
+const repeated = (times: number, labeled: boolean): string =>
+  Array.from({ length: times }, () => csvRows.map((row) => (labeled ? row : row.slice(1)).join(',')).join('\n')).join('\n');
+const fixturePixels = (line: number): number[] => csvRows[(line - 1) % csvRows.length].slice(1);
+
+/** The chart data as drawn (Chart.js's own objects), by key. */
+async function chartData(page: Page) {
+  return page.$$eval('canvas[data-chart]', (canvases) =>
+    Object.fromEntries(
+      canvases.map((canvas) => {
+        const chart = (globalThis as unknown as PageGlobals).Chart.getChart(canvas as unknown as CanvasInPage)!;
+        return [(canvas as unknown as CanvasInPage).dataset.chart, { labels: chart.data.labels, title: chart.options.plugins.title.text, datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data })) }];
+      }),
+    ),
+  );
+}
+
+/**
+ * Everything a labeled run's page must show: the charts drawn from the report's figures, the summary, the
+ * heat map's counts, min(T, rows) images (mistakes most confident first, then close calls least confident
+ * first, each the row's own pixels), and the cells' click-through with "showing s of n".
+ */
+async function checkLabeledPage(t: import('ava').ExecutionContext, path: string, report: PipelineReport, pixelsOf: (line: number) => number[]) {
+  const { page, requests, problems } = await open(path);
 
   const charts = await chartStates(page);
   t.deepEqual(charts.map((c) => c.key).sort(), ['latency', 'perClass', 'throughput']);
@@ -132,41 +157,89 @@ browserTest(`headless Chromium: a labeled run's page draws its charts, gallery a
     t.true(c.width > 100 && c.height > 100, `${c.key}: sized`);
     t.true(c.painted > 1000, `${c.key}: drawn (${c.painted} painted pixels)`);
   }
+  const data = await chartData(page);
+  const percent = (ratio: number | null) => (ratio === null ? null : Math.round(ratio * 1e4) / 100);
+  t.deepEqual(data.perClass.datasets[0].data, report.perClass!.map((c) => percent(c.precision)));
+  t.deepEqual(data.perClass.datasets[1].data, report.perClass!.map((c) => percent(c.recall)));
+  t.is(data.latency.title, `Batch latency (${int(report.batches)} batch${report.batches === 1 ? '' : 'es'})`);
+  t.is((data.latency.datasets[0].data as number[]).reduce((a, b) => a + b, 0), report.batches, 'every batch in the histogram');
+  t.is(data.latency.labels.length, data.latency.datasets[0].data.length);
+  t.is(data.throughput.datasets[1].label, `whole-run average (${int(report.imagesPerSecond)} images/s)`);
+  t.true(data.throughput.datasets[0].data.length >= 2);
 
-  // The gallery: every mistake (fewer than the 200 the page keeps), most confident first, drawn from the row's pixels.
-  const mistakes = report.labeled - report.correct;
-  t.true(mistakes > 0);
-  const gallery = await digitsIn(page, '#gallery canvas.digit-image');
-  t.is(gallery.length, Math.min(200, mistakes));
-  t.is(await page.locator('#gallery figure.digit').count(), gallery.length);
-  const confidences = await page.$$eval('#gallery .confidence', (spans) => spans.map((s) => parseFloat(s.textContent ?? '')));
-  for (let i = 1; i < confidences.length; i++) t.true(confidences[i] <= confidences[i - 1], 'most confident first');
-  for (const digit of gallery) {
-    t.is(digit.width, 28);
-    t.is(digit.height, 28);
-    t.is(digit.cssWidth, 56, 'scaled 2x');
-    t.is(digit.rendering, 'pixelated');
-    const row = csvRows[lineOf(digit.label) - 1];
-    t.regex(digit.label, new RegExp(`^line \\d+: true ${row[0]}, predicted \\d`));
-    t.deepEqual(digit.grey, row.slice(1).map((v) => 255 - v), `line ${lineOf(digit.label)}: the row's own pixels`);
+  // The summary and the title carry the report's numbers.
+  const accuracy = `${(report.accuracy! * 100).toFixed(2)}%`;
+  t.is(await page.title(), `nnpipe run: ${report.status}, accuracy ${accuracy}`);
+  t.is(await page.textContent('header h1'), await page.title());
+  t.is(await page.textContent('#summary [data-value="rows"]'), int(report.rows));
+  t.is(await page.textContent('#summary [data-value="accuracy"]'), accuracy);
+  t.is(await page.textContent('#summary [data-value="correct-of-labeled"]'), `${int(report.correct)} / ${int(report.labeled)}`);
+  t.is(await page.textContent('#summary [data-value="batches"]'), int(report.batches));
+
+  // The heat map: the report's matrix, cell by cell.
+  const matrix = report.confusionMatrix!;
+  const shownMatrix = await page.$$eval('button.cell', (buttons) => buttons.map((b) => [Number(b.getAttribute('data-true')), Number(b.getAttribute('data-pred')), b.textContent, b.getAttribute('data-count')]));
+  t.is(shownMatrix.length, matrix.length ** 2);
+  for (const [tr, p, text, count] of shownMatrix) {
+    t.is(text, String(matrix[tr as number][p as number]));
+    t.is(count, String(matrix[tr as number][p as number]));
   }
 
-  // Click the biggest confusion, then a diagonal cell: the panel shows that pair's images (at most 12).
+  // The gallery: min(T, rows) images; the mistakes (all of them, or T picked round-robin) most confident
+  // first, then the close calls, least confident first; every one drawn from its row's pixels.
+  const mistakes = report.labeled - report.correct;
+  const shownMistakes = Math.min(T, mistakes);
+  // Each canvas is read once (Chromium warns about repeated readbacks of one canvas).
+  const all = await digitsIn(page, '#gallery-section canvas.digit-image');
+  t.is(all.length, Math.min(T, report.rows), 'min(T, rows) images');
+  const gallery = all.filter((d) => d.container === 'gallery');
+  const closeCalls = all.filter((d) => d.container === 'close-calls');
+  t.is(gallery.length, shownMistakes);
+  t.is(closeCalls.length, all.length - shownMistakes);
+  t.is(await page.locator('#close-calls-block').isVisible(), closeCalls.length > 0);
+  if (closeCalls.length > 0) t.regex((await page.textContent('#close-calls-block h3')) ?? '', /^Close calls/);
+  t.regex((await page.textContent('#gallery-intro')) ?? '', mistakes > T ? new RegExp(`^${int(T)} of ${int(mistakes)} mistakes`) : new RegExp(`^All ${int(mistakes)} mistake`));
+  const confidences = async (selector: string) => page.$$eval(selector, (spans) => spans.map((s) => parseFloat(s.textContent ?? '')));
+  const mistakeConfidences = await confidences('#gallery .confidence');
+  for (let i = 1; i < mistakeConfidences.length; i++) t.true(mistakeConfidences[i] <= mistakeConfidences[i - 1], 'most confident first');
+  const closeConfidences = await confidences('#close-calls .confidence');
+  for (let i = 1; i < closeConfidences.length; i++) t.true(closeConfidences[i] >= closeConfidences[i - 1], 'least confident first');
+  const pairs = new Map<string, number>();
+  for (const [list, wrong] of [[gallery, true], [closeCalls, false]] as const) {
+    for (const digit of list) {
+      t.is(digit.width, 28);
+      t.is(digit.height, 28);
+      t.is(digit.cssWidth, 56, 'scaled 2x');
+      t.is(digit.rendering, 'pixelated');
+      const [, label, predicted] = /: true (\d+), predicted (\d+) /.exec(digit.label)!.map(Number);
+      t.is(label !== predicted, wrong, digit.label);
+      if (!wrong) t.regex(digit.label, /a close call$/);
+      pairs.set(`${label}-${predicted}`, (pairs.get(`${label}-${predicted}`) ?? 0) + 1);
+      t.deepEqual(digit.grey, pixelsOf(lineOf(digit.label)).map((v) => 255 - v), `line ${lineOf(digit.label)}: the row's own pixels`);
+    }
+  }
+  // Round-robin: every kind of mistake that occurred is shown (when there are fewer kinds than T).
+  const kinds = matrix.flatMap((row, tr) => row.map((count, p) => ({ tr, p, count }))).filter((c) => c.tr !== c.p && c.count > 0);
+  if (kinds.length <= T) for (const kind of kinds) t.true((pairs.get(`${kind.tr}-${kind.p}`) ?? 0) > 0, `cell ${kind.tr}-${kind.p} shown`);
+
+  // Click the biggest confusion, a diagonal cell and an empty cell: the panel shows that pair's stored images.
   t.true(await page.locator('#cell-examples').isHidden());
-  const matrix: number[][] = report.confusionMatrix;
   const cells = matrix.flatMap((row, tr) => row.map((count, p) => ({ tr, p, count })));
-  const worst = cells.filter((c) => c.tr !== c.p).sort((a, b) => b.count - a.count)[0];
-  const diagonal = cells.filter((c) => c.tr === c.p && c.count > 0)[0];
+  const worst = kinds.sort((a, b) => b.count - a.count)[0];
+  const diagonal = cells.filter((c) => c.tr === c.p && c.count > 0).sort((a, b) => (pairs.get(`${b.tr}-${b.p}`) ?? 0) - (pairs.get(`${a.tr}-${a.p}`) ?? 0))[0];
   const empty = cells.find((c) => c.count === 0);
   for (const cell of [worst, diagonal, empty].filter((c) => c !== undefined)) {
     await page.click(`button.cell[data-true="${cell.tr}"][data-pred="${cell.p}"]`);
     t.true(await page.locator('#cell-examples').isVisible());
-    t.regex((await page.textContent('#cell-examples .cell-caption')) ?? '', new RegExp(`^True ${cell.tr}, predicted ${cell.p}: ${cell.count} row`));
+    const stored = pairs.get(`${cell.tr}-${cell.p}`) ?? 0;
+    const caption = (await page.textContent('#cell-examples .cell-caption')) ?? '';
+    t.regex(caption, new RegExp(`^True ${cell.tr}, predicted ${cell.p}: ${escapeRegExp(int(cell.count))} rows?`));
+    if (stored > 0) t.true(caption.includes(`showing ${int(stored)} of ${int(cell.count)}`), caption);
     const shown = await digitsIn(page, '#cell-examples canvas.digit-image');
-    t.is(shown.length, Math.min(12, cell.count), `cell ${cell.tr}-${cell.p}`);
+    t.is(shown.length, stored, `cell ${cell.tr}-${cell.p}`);
     for (const digit of shown) {
       t.regex(digit.label, new RegExp(`: true ${cell.tr}, predicted ${cell.p} `));
-      t.deepEqual(digit.grey, csvRows[lineOf(digit.label) - 1].slice(1).map((v) => 255 - v));
+      t.deepEqual(digit.grey, pixelsOf(lineOf(digit.label)).map((v) => 255 - v));
     }
     t.is(await page.getAttribute(`button.cell[data-true="${cell.tr}"][data-pred="${cell.p}"]`, 'aria-pressed'), 'true');
   }
@@ -176,23 +249,59 @@ browserTest(`headless Chromium: a labeled run's page draws its charts, gallery a
   t.deepEqual(problems, [], 'no console errors or warnings');
   t.deepEqual(requests, [], 'no network requests');
   await page.context().close();
+  return { mistakes: gallery.length, closeCalls: closeCalls.length };
+}
+
+browserTest(`headless Chromium: a labeled run of 100 rows shows all 100 (mistakes, then close calls), its charts and heat-map cells${needs}`, async (t) => {
+  const html = join(dir, 'labeled', 'run.html');
+  const reportPath = join(dir, 'labeled', 'report.json');
+  const run = await runPipeline(['--input', input, '--model', await modelReady, '--batch-size', '10', '--threads', '2', '--html', html, '--report', reportPath, '--quiet']);
+  t.is(run.code, 0, run.stderr);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as PipelineReport;
+  const shown = await checkLabeledPage(t, html, report, fixturePixels);
+  t.is(shown.mistakes + shown.closeCalls, 100);
+  t.true(shown.closeCalls > 0, 'a random model gets a few right: close calls fill the rest');
 });
 
-browserTest(`headless Chromium: an unlabeled run's page shows the least confident predictions and no matrix${needs}`, async (t) => {
+browserTest(`headless Chromium: a labeled run of 300 rows (stdin) shows exactly T images, every kind of mistake${needs}`, async (t) => {
+  const html = join(dir, 'labeled-300', 'run.html');
+  const reportPath = join(dir, 'labeled-300', 'report.json');
+  const run = await runPipeline(['--input', '-', '--model', await modelReady, '--batch-size', '16', '--html', html, '--report', reportPath, '--quiet'], { stdin: repeated(3, true) });
+  t.is(run.code, 0, run.stderr);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as PipelineReport;
+  t.is(report.rows, 300);
+  const shown = await checkLabeledPage(t, html, report, fixturePixels);
+  t.is(shown.mistakes + shown.closeCalls, T);
+});
+
+browserTest(`headless Chromium: a simulated run of 10,000 rows with 2% mistakes: all mistakes, then labelled close calls${needs}`, async (t) => {
+  const { report, collector } = simulateRun({ rows: 10_000, batchSize: 500, errorRate: 0.02, seed: 3 });
+  const html = join(dir, 'simulated', 'run.html');
+  await writeFileAtomic(html, buildRunPage(collector.pageInput(report)));
+  // Line L is row (L - 1) % 500 of batch floor((L - 1) / 500), whose pixels came from pool buffer index % 4.
+  const pixelsOf = (line: number) => Array.from({ length: 784 }, (_, i) => pixelByte(Math.floor((line - 1) / 500) % 4, (line - 1) % 500, i));
+  const shown = await checkLabeledPage(t, html, report, pixelsOf);
+  t.is(shown.mistakes, report.labeled - report.correct);
+  t.is(shown.mistakes + shown.closeCalls, T);
+});
+
+browserTest(`headless Chromium: an unlabeled run's page shows the T least confident predictions and no matrix${needs}`, async (t) => {
   const html = join(dir, 'unlabeled', 'run.html');
-  const unlabeled = csvRows.map((row) => row.slice(1).join(',')).join('\n');
-  const run = await runPipeline(['--input', '-', '--model', await modelReady, '--batch-size', '16', '--html', html, '--quiet'], { stdin: unlabeled });
+  const run = await runPipeline(['--input', '-', '--model', await modelReady, '--batch-size', '16', '--html', html, '--quiet'], { stdin: repeated(3, false) });
   t.is(run.code, 0, run.stderr);
   const { page, requests, problems } = await open(html);
   const charts = await chartStates(page);
   t.deepEqual(charts.map((c) => c.key).sort(), ['latency', 'throughput']);
   for (const c of charts) t.true(c.chart && c.painted > 1000, c.key ?? '');
   t.is(await page.locator('table.heatmap').count(), 0);
-  const gallery = await digitsIn(page, '#gallery canvas.digit-image');
-  t.is(gallery.length, 100, 'all 100 rows (fewer than the 200 kept)');
+  t.is(await page.textContent('#summary [data-value="accuracy"]'), 'n/a (no labels)');
+  t.is(await page.title(), 'nnpipe run: complete');
+  const gallery = await digitsIn(page, '#gallery-section canvas.digit-image');
+  t.is(gallery.length, T, 'T of the 300 rows');
+  t.regex((await page.textContent('#gallery-intro')) ?? '', new RegExp(`the ${T} least confident predictions of 300 rows`));
   for (const digit of gallery) {
     t.regex(digit.label, /^line \d+: predicted \d \(/);
-    t.deepEqual(digit.grey, csvRows[lineOf(digit.label) - 1].slice(1).map((v) => 255 - v));
+    t.deepEqual(digit.grey, fixturePixels(lineOf(digit.label)).map((v) => 255 - v));
   }
   const confidences = await page.$$eval('#gallery .confidence', (spans) => spans.map((s) => parseFloat(s.textContent ?? '')));
   for (let i = 1; i < confidences.length; i++) t.true(confidences[i] >= confidences[i - 1], 'least confident first');
@@ -201,9 +310,10 @@ browserTest(`headless Chromium: an unlabeled run's page shows the least confiden
   await page.context().close();
 });
 
-browserTest(`headless Chromium: a hostile input path stays text (no script runs, the data block parses)${needs}`, async (t) => {
+browserTest(`headless Chromium: a hostile input path stays text (no script runs, the data block parses); row errors listed${needs}`, async (t) => {
   const hostile = '</script><script>alert(1)</script><!--<script>';
-  const { report, collector } = simulateRun({ rows: 2000, batchSize: 100, errorRate: 0.3, inputPath: hostile, status: 'failed', error: { code: 'PIPE_ERR_DATA', message: hostile } });
+  const rowErrors = Array.from({ length: 14 }, (_, i) => ({ line: 10 + i, message: `${hostile} ${i}` }));
+  const { report, collector } = simulateRun({ rows: 2000, batchSize: 100, errorRate: 0.3, inputPath: hostile, status: 'failed', error: { code: 'PIPE_ERR_DATA', message: hostile }, rowErrors });
   const html = join(dir, 'hostile', 'run.html');
   await writeFileAtomic(html, buildRunPage(collector.pageInput(report)));
   const { page, requests, problems, dialogs } = await open(html);
@@ -211,7 +321,14 @@ browserTest(`headless Chromium: a hostile input path stays text (no script runs,
   t.true(((await page.textContent('header .subtitle')) ?? '').includes(hostile));
   t.true(((await page.textContent('#summary .error')) ?? '').includes(hostile));
   t.is(await page.evaluate(() => (globalThis as unknown as PageGlobals).nnpipePage.data.status), 'failed');
-  t.is((await digitsIn(page, '#gallery canvas.digit-image')).length, 200);
+  const status = (await page.textContent('#summary .status')) ?? '';
+  t.is(status, 'Run failed: the figures cover the 2,000 rows scored before the failure.');
+  const summary = (await page.textContent('#summary')) ?? '';
+  t.true(summary.includes('Rows with errors (first 10 of 14):'), summary);
+  t.deepEqual(await page.$$eval('ul.row-errors li', (items) => items.map((i) => i.textContent)), rowErrors.slice(0, 10).map((e) => `line ${e.line} ${e.message}`));
+  t.is(await page.textContent('[data-value="errors-more"]'), 'and 4 more.');
+  t.true(await page.locator('[data-value="errors-more"]').isVisible());
+  t.is((await digitsIn(page, '#gallery-section canvas.digit-image')).length, T);
   for (const c of await chartStates(page)) t.true(c.chart && c.painted > 1000, c.key ?? '');
   t.deepEqual(problems, []);
   t.deepEqual(requests, []);

@@ -8,16 +8,11 @@ import { join } from 'node:path';
 import { cliEntry, runPipeline } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
+import { runPage } from './page-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnpipe-html-cli-'));
 const modelReady = writeRandomModel(join(dir, 'tiny.safetensors'));
 const input = fixture('mnist-test-100.csv');
-
-function pageData(html: string): { status: string; digits: { kind: string; gallery: unknown[] } } {
-  const open = '<script type="application/json" id="page-data">';
-  const from = html.indexOf(open) + open.length;
-  return JSON.parse(html.slice(from, html.indexOf('</script', from))).data;
-}
 
 test('--html is listed in --help', async (t) => {
   const run = await runPipeline(['--help']);
@@ -36,11 +31,16 @@ test('--html with --json, --report and --predictions: all four written, stdout i
   t.is(readFileSync(paths.predictions, 'utf8').trim().split('\n').length, 101, 'header + 100 rows');
   const html = readFileSync(paths.html, 'utf8');
   t.regex(html, /^<!DOCTYPE html>/);
-  t.regex(html, /<title>nnpipe run: complete, accuracy \d+\.\d\d%<\/title>/);
-  const data = pageData(html);
+  // The accuracy is added to the title in the page (its digits stay out of the markup).
+  t.regex(html, /<title>nnpipe run: complete<\/title>/);
+  const data = runPage(html);
   t.is(data.status, 'complete');
-  t.is(data.digits.kind, 'mistakes');
-  t.is(data.digits.gallery.length, printed.labeled - printed.correct);
+  t.is(data.run.kind, 'mistakes');
+  t.is(data.images.length, 100, 'min(T, rows): every row');
+  t.is(data.images.filter((i) => i.label !== i.predicted).length, printed.labeled - printed.correct, 'all mistakes, then close calls');
+  t.deepEqual(data.figures.rows, [printed.rows]);
+  t.deepEqual(data.figures.correct, [printed.correct]);
+  t.deepEqual(data.figures.confusion, printed.confusionMatrix.flat());
   t.true(html.includes(printed.model.sha256));
 });
 
@@ -75,7 +75,7 @@ test('a failed run still writes its page, with the error and its line', async (t
   const run = await runPipeline(['--input', bad, '--model', await modelReady, '--batch-size', '10', '--html', html, '--quiet']);
   t.is(run.code, 1, run.stderr);
   const page = readFileSync(html, 'utf8');
-  t.is(pageData(page).status, 'failed');
+  t.is(runPage(page).status, 'failed');
   t.regex(page, /Run <strong>failed<\/strong>/);
   t.regex(page, /bad\.csv:50:/);
 });
@@ -106,6 +106,6 @@ test('an interrupted run (SIGTERM) writes its page with what was scored', async 
   child.stdin.destroy();
   t.is(code, 143, stderr);
   const page = readFileSync(html, 'utf8');
-  t.is(pageData(page).status, 'interrupted');
+  t.is(runPage(page).status, 'interrupted');
   t.regex(page, /Run <strong>interrupted<\/strong>: stopped early/);
 });

@@ -1,32 +1,54 @@
-// The page keeps only bounded summaries, so its size does not grow with the input: a simulated run of
-// 1,000,000 rows gives a page no bigger than 10,000 rows (give or take the digits of bigger counts).
+// The page's size does not depend on the number of rows: a fixed budget of images (fixed-size records) and
+// every growing figure in a fixed-length float64 block, so simulated runs of 10,000 and 1,000,000 rows, fed
+// through the real collector, give pages of exactly the same length, whatever the error rate.
 import test from 'ava';
 import { buildRunPage } from '../../src/html/run-page.js';
+import { runPage } from './page-data.js';
 import { simulateRun } from './synthetic.js';
 
-const pageBytes = (rows: number, errorRate: number): number => {
-  const { report, collector } = simulateRun({ rows, batchSize: 1000, errorRate, seed: 11 });
-  return Buffer.byteLength(buildRunPage(collector.pageInput(report)));
+/**
+ * The ceiling, 540,000 bytes: Chart.js 4.6.1 (~208 KB) + 240 image records of 800 bytes as base64
+ * (256,000 characters) + the figures (698 float64 values: 7,448 characters of base64) + the markup,
+ * styles, scripts and chart configurations (~40 KB); about 510 KB in all, and 30 KB to spare for longer
+ * paths, model names and machine descriptions.
+ */
+const CEILING = 540_000;
+
+const page = (rows: number, errorRate: number, labeled = true): string => {
+  const { report, collector } = simulateRun({ rows, batchSize: 1000, errorRate, labeled, seed: 11 });
+  return buildRunPage(collector.pageInput(report));
 };
 
-const MiB = 2 ** 20;
+for (const errorRate of [0.02, 0.3]) {
+  test(`10,000 and 1,000,000 rows (${errorRate * 100}% mistakes) give pages of exactly the same length, at most ${CEILING} bytes`, (t) => {
+    const small = page(10_000, errorRate);
+    const started = performance.now();
+    const big = page(1_000_000, errorRate);
+    const seconds = (performance.now() - started) / 1000;
+    const [smallBytes, bigBytes] = [Buffer.byteLength(small), Buffer.byteLength(big)];
+    t.log(`10,000 rows: ${smallBytes} bytes; 1,000,000 rows: ${bigBytes} bytes (simulated in ${seconds.toFixed(1)} s)`);
+    t.is(bigBytes, smallBytes);
+    t.true(bigBytes <= CEILING, `${bigBytes} > ${CEILING}`);
+    // The same content where nothing depends on the rows: the pages differ only inside the binary blocks.
+    const [a, b] = [runPage(small), runPage(big)];
+    t.is(a.images.length, 240);
+    t.is(b.images.length, 240);
+    t.deepEqual(a.figures.rows, [10_000]);
+    t.deepEqual(b.figures.rows, [1_000_000]);
+    const outside = (html: string) => html.replace(/"figures":"[^"]*"/, '').replace(/"images":"[^"]*"/, '');
+    t.is(outside(small), outside(big), 'identical outside the figures and image blocks');
+  });
+}
 
-test('the page for 1,000,000 rows is the size of the page for 10,000 once both fill the bounded summaries (only longer numbers differ)', (t) => {
-  // 30% mistakes: 10,000 rows already fill the gallery (200) and every cell's 12 examples.
-  const small = pageBytes(10_000, 0.3);
-  const started = performance.now();
-  const big = pageBytes(1_000_000, 0.3);
-  t.log(`10,000 rows: ${(small / MiB).toFixed(3)} MiB; 1,000,000 rows: ${(big / MiB).toFixed(3)} MiB (simulated in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
-  // Only longer numbers (counts, line numbers) may differ: well under 1%.
-  t.true(big <= small * 1.01, `${big} vs ${small}`);
-  t.true(big < 3 * MiB);
-});
-
-test('the page size has a ceiling whatever the error rate (at most 200 + 10 x 10 x 12 images)', (t) => {
-  for (const errorRate of [0, 0.02, 0.1, 0.5, 1]) {
-    const bytes = pageBytes(200_000, errorRate);
-    t.log(`error rate ${errorRate}: ${(bytes / MiB).toFixed(3)} MiB`);
-    // Chart.js ~0.2 MiB + at most 1,400 images of 1,048 base64 characters + the rest.
-    t.true(bytes < 2 * MiB, `${bytes}`);
-  }
+test('the length is the same for any error rate and any number of rows >= T; unlabeled input too', (t) => {
+  const lengths = new Map<string, number>();
+  for (const errorRate of [0, 0.02, 0.3, 1]) for (const rows of [240, 5_000, 200_000]) lengths.set(`${errorRate} ${rows}`, Buffer.byteLength(page(rows, errorRate)));
+  t.log(Object.fromEntries(lengths));
+  t.is(new Set(lengths.values()).size, 1, 'one length for every labeled page');
+  const unlabeled = [240, 5_000, 200_000].map((rows) => Buffer.byteLength(page(rows, 0, false)));
+  t.log(`unlabeled: ${unlabeled}`);
+  t.is(new Set(unlabeled).size, 1, 'one length for every unlabeled page');
+  t.true(Math.max(...lengths.values(), ...unlabeled) <= CEILING);
+  // Fewer rows than T: fewer images, a smaller page.
+  t.true(Buffer.byteLength(page(100, 0.3)) < [...lengths.values()][0]);
 });

@@ -1,23 +1,17 @@
 // The page builder: one self-contained file (no network, Chart.js inlined once), data embedded safely,
-// the run page's sections for labeled, unlabeled, failed and interrupted runs.
+// the run page's sections for labeled, unlabeled, failed and interrupted runs, and its fixed-size binary data
+// (figures as float64, images as records) read back exactly.
 import test from 'ava';
 import { chartJsLibrary } from '../../src/html/chart-library.js';
 import { barChart, histogramChart, lineChart } from '../../src/html/charts.js';
 import { escapeHtml, jsonForScript } from '../../src/html/escape.js';
 import { chartCanvas, dataTable, renderHtmlPage } from '../../src/html/page.js';
+import { decodeFigures, decodeImageRecords, encodeFigures, encodeImageRecords, figureLayout } from '../../src/html/run-data.js';
 import { buildRunPage } from '../../src/html/run-page.js';
-import { simulateRun } from './synthetic.js';
+import { dataBlock, runPage } from './page-data.js';
+import { random, simulateRun } from './synthetic.js';
 
 const HOSTILE = '</script><script>alert(1)</script><!--<script>"\'&\u2028';
-
-/** The parsed JSON block of a page (fails the test if it is not there exactly once). */
-function dataBlock(html: string): { charts: Record<string, unknown>; data: unknown } {
-  const open = '<script type="application/json" id="page-data">';
-  const start = html.indexOf(open);
-  if (start < 0 || html.indexOf(open, start + 1) >= 0) throw new Error('expected one data block');
-  const from = start + open.length;
-  return JSON.parse(html.slice(from, html.indexOf('</script', from)));
-}
 
 function assertSelfContained(t: import('ava').ExecutionContext, html: string): void {
   for (const pattern of [/src\s*=\s*["']?\s*(https?:)?\/\//i, /href\s*=\s*["']?\s*(https?:)?\/\//i, /url\(\s*["']?\s*(https?:)?\/\//i, /src="http/i, /href="http/i, /url\(http/i, /@import/i, /<link[^>]+stylesheet/i, /<iframe/i]) {
@@ -102,6 +96,54 @@ test('chart helpers: JSON-only configurations with the shared look', (t) => {
   t.is((line.options as { scales: { y: { type: string } } }).scales.y.type, 'logarithmic');
 });
 
+test('renderHtmlPage: prepare scripts run before the charts are drawn, page scripts after', (t) => {
+  const html = renderHtmlPage({
+    title: 'x',
+    sections: [{ id: 'a', title: 'A', body: chartCanvas('c') }],
+    charts: { c: barChart({ labels: [], series: [{ label: 'n', data: [] }] }) },
+    prepare: ['page.charts.c.data.labels = ["filled"];'],
+    scripts: ['page.after = true;'],
+  });
+  const order = ['page.charts.c.data.labels', 'new Chart(canvas, config)', 'page.after = true'].map((needle) => html.indexOf(needle));
+  t.true(order.every((at) => at > 0));
+  t.deepEqual([...order].sort((a, b) => a - b), order);
+  t.throws(() => renderHtmlPage({ title: 'x', sections: [], prepare: ['"</script>"'] }));
+});
+
+test('figures: a fixed-length float64 block, read back exactly; NaN for null and for padding', (t) => {
+  const layout = figureLayout({ classes: 3, buckets: 4, timelinePoints: 5, errorLines: 2 });
+  const next = random(1);
+  const values: Record<string, number | null | number[]> = {};
+  for (const [name, [, length]] of Object.entries(layout)) values[name] = length === 1 ? next() * 1e12 : Array.from({ length: Math.max(0, length - 1) }, () => next() * 1e6);
+  values.rows = 2 ** 53 - 1;
+  values.imagesPerSecondAfterFirstResult = null;
+  const decoded = decodeFigures(layout, encodeFigures(layout, values));
+  for (const [name, [, length]] of Object.entries(layout)) {
+    const given = values[name];
+    const expected = given === null ? [Number.NaN] : typeof given === 'number' ? [given] : [...given, ...new Array(length - given.length).fill(Number.NaN)];
+    t.deepEqual(decoded[name], expected, name);
+  }
+  t.throws(() => encodeFigures(layout, { ...values, confusion: new Array(10).fill(1) }), { instanceOf: RangeError }, 'too long for its slot');
+  t.throws(() => encodeFigures(layout, { ...values, rows: undefined as never }), undefined, 'every slot given');
+  t.throws(() => encodeFigures(layout, { ...values, extra: 1 }), undefined, 'no unknown names');
+});
+
+test('image records: pixels, line, label, prediction and float32 confidence read back exactly', (t) => {
+  const next = random(8);
+  const images = Array.from({ length: 50 }, (_, i) => ({
+    line: i === 0 ? 2 ** 32 - 1 : 1 + Math.floor(next() * 1e9),
+    label: i % 5 === 0 ? -1 : i % 10,
+    predicted: (i * 7) % 10,
+    confidence: Math.fround(next()),
+    pixels: Uint8Array.from({ length: 784 }, () => Math.floor(next() * 256)),
+  }));
+  images[1].confidence = Number.NaN;
+  const base64 = encodeImageRecords(images, 784);
+  t.is(base64.length, Math.ceil((50 * 800) / 3) * 4, '800-byte records');
+  t.deepEqual(decodeImageRecords(base64, 784), images);
+  t.throws(() => encodeImageRecords([{ ...images[0], pixels: new Uint8Array(3) }], 784), { instanceOf: RangeError });
+});
+
 test('the run page: summary, heat map, charts and gallery data for a labeled run', (t) => {
   const { report, collector } = simulateRun({ rows: 3000, batchSize: 100, errorRate: 0.2, inputPath: `/data/${HOSTILE}.csv` });
   const html = buildRunPage(collector.pageInput(report));
@@ -112,36 +154,55 @@ test('the run page: summary, heat map, charts and gallery data for a labeled run
     t.true(html.includes(text), text);
   }
   t.is(html.split('<button type="button" class="cell').length - 1, 100, 'a 10 x 10 heat map');
-  const block = dataBlock(html) as { charts: Record<string, unknown>; data: { digits: { gallery: unknown[]; cells: Record<string, unknown[]>; images: string[] } } };
-  t.deepEqual(Object.keys(block.charts).sort(), ['latency', 'perClass', 'throughput']);
-  t.is(block.data.digits.gallery.length, 200);
-  t.is(block.data.digits.images[0].length, Math.ceil(784 / 3) * 4, 'base64 of 784 bytes');
-  t.is(Object.keys(block.data.digits.cells).length, 100);
+  t.deepEqual(Object.keys(dataBlock(html).charts).sort(), ['latency', 'perClass', 'throughput']);
+  const { run, figures, images } = runPage(html);
+  t.is(run.kind, 'mistakes');
+  t.is(run.budget, 240);
+  t.deepEqual(run.shape, [28, 28]);
+  t.is(images.length, 240, 'the budget: 600 mistakes, 240 shown');
+  t.true(images.every((i) => i.label !== i.predicted));
+  t.is(run.images.length, (240 * 800 * 4) / 3, 'base64 of 240 records of 800 bytes');
+  // Every figure the page renders is the report's.
+  for (const name of ['rows', 'labeled', 'correct', 'skipped', 'batches', 'imagesPerSecond', 'durationMs', 'peakRssBytes', 'perImageLatencyMs'] as const) {
+    t.deepEqual(figures[name], [report[name]], name);
+  }
+  t.deepEqual(figures.imagesPerSecondAfterFirstResult, [report.imagesPerSecondAfterFirstResult]);
+  t.deepEqual(figures.inputBytes, [report.input.bytes]);
+  t.deepEqual(figures.confusion, report.confusionMatrix!.flat());
+  t.deepEqual(figures.precision, report.perClass!.map((c) => c.precision));
+  t.deepEqual(figures.recall, report.perClass!.map((c) => c.recall));
+  t.deepEqual(figures.batchLatencyMs, [report.batchLatencyMs.count, report.batchLatencyMs.min, report.batchLatencyMs.mean, report.batchLatencyMs.p50, report.batchLatencyMs.p90, report.batchLatencyMs.p99, report.batchLatencyMs.max]);
+  t.is(figures.batchLatencyBuckets.reduce((a, b) => a + b, 0), 30, 'every batch in the histogram');
+  t.is(figures.throughputRows.filter((n) => !Number.isNaN(n)).reduce((a, b) => a + b, 0), 3000, 'every row in the timeline');
+  t.is(figures.throughputSeconds.length, 60, 'padded to the fixed number of points');
 });
 
 test('unlabeled run: no heat map, no per-class chart, a gallery of the least confident predictions', (t) => {
   const { report, collector } = simulateRun({ rows: 500, batchSize: 50, labeled: false });
   const html = buildRunPage(collector.pageInput(report));
-  const block = dataBlock(html) as { charts: Record<string, unknown>; data: { digits: { kind: string; gallery: { label: number }[]; cells: unknown } } };
   t.false(html.includes('class="heatmap"'));
-  t.deepEqual(Object.keys(block.charts).sort(), ['latency', 'throughput']);
-  t.is(block.data.digits.kind, 'uncertain');
-  t.is(block.data.digits.cells, null);
-  t.is(block.data.digits.gallery.length, 200);
-  t.regex(html, /least confident predictions/);
+  t.deepEqual(Object.keys(dataBlock(html).charts).sort(), ['latency', 'throughput']);
+  const { run, images } = runPage(html);
+  t.is(run.kind, 'uncertain');
+  t.is(images.length, 240);
+  t.true(images.every((i) => i.label === -1));
+  for (let i = 1; i < images.length; i++) t.true(images[i].confidence >= images[i - 1].confidence, 'least confident first');
+  t.regex(html, /Least confident predictions/);
 });
 
 test('failed and interrupted runs say so, with the error and the first row errors and their lines', (t) => {
-  const rowErrors = Array.from({ length: 14 }, (_, i) => ({ line: 10 + i, message: `field 3 is '${HOSTILE}'` }));
+  const rowErrors = Array.from({ length: 14 }, (_, i) => ({ line: 10 + i, message: `field 3 is '${HOSTILE}' (${i})` }));
   const failed = simulateRun({ rows: 200, batchSize: 50, status: 'failed', error: { code: 'PIPE_ERR_DATA', message: `/data/x.csv:7: bad ${HOSTILE}` }, rowErrors });
   const html = buildRunPage(failed.collector.pageInput(failed.report));
-  t.regex(html, /Run <strong>failed<\/strong>: the figures cover the 200 rows scored before the failure/);
+  t.regex(html, /Run <strong>failed<\/strong>: the figures cover the <span data-value="rows"><\/span> rows scored before the failure/);
   t.true(html.includes(`PIPE_ERR_DATA</span> /data/x.csv:7: bad ${escapeHtml(HOSTILE)}`));
-  t.regex(html, /Rows with errors \(first 10 of 14\)/);
-  t.regex(html, /line 10<\/span>/);
-  t.regex(html, /line 19<\/span>/);
-  t.notRegex(html, /line 20<\/span>/);
-  t.regex(html, /and 4 more/);
+  t.is(html.split('data-error-line=').length - 1, 10, 'the first 10 row errors');
+  t.true(html.includes(`${escapeHtml(`field 3 is '${HOSTILE}' (9)`)}</li>`));
+  t.false(html.includes('(10)</li>'));
+  const { figures } = runPage(html);
+  t.deepEqual(figures.errorLines, [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  t.deepEqual(figures.skipped, [14]);
+  t.deepEqual(figures.rows, [200]);
   t.false(html.includes('<script>alert(1)'));
 
   const stopped = simulateRun({ rows: 100, batchSize: 50, status: 'interrupted', error: { code: 'PIPE_ERR_INTERRUPTED', message: 'received SIGINT' } });
@@ -150,5 +211,6 @@ test('failed and interrupted runs say so, with the error and the first row error
   const nothing = simulateRun({ rows: 0, batchSize: 50, status: 'failed', error: { code: 'PIPE_ERR_WORKER', message: 'no worker' } });
   const empty = buildRunPage(nothing.collector.pageInput(nothing.report));
   t.deepEqual(Object.keys(dataBlock(empty).charts), [], 'no empty charts');
+  t.is(runPage(empty).images.length, 0);
   assertSelfContained(t, empty);
 });

@@ -55,3 +55,22 @@ test('latency buckets: log-spaced, every sample counted once, the shared range l
   t.throws(() => buckets.record(-1), { instanceOf: RangeError });
   t.throws(() => buckets.record(Number.NaN), { instanceOf: RangeError });
 });
+
+test('latency buckets as fixed-size data: every bucket, whatever was recorded; edges on one scale', (t) => {
+  const empty = new LatencyBuckets();
+  t.is(empty.bucketCount, 180, '9 decades x 20');
+  t.deepEqual([...empty.allCounts()], new Array(180).fill(0));
+  const buckets = new LatencyBuckets();
+  for (const ms of [0.5, 0.5, 2, 1e9]) buckets.record(ms);
+  const counts = buckets.allCounts();
+  t.is(counts.length, 180);
+  t.is(counts.reduce((a, b) => a + b, 0), 4);
+  t.is(counts[179], 1, 'the largest sample counts in the last bucket');
+  for (const b of buckets.buckets()) {
+    const i = Math.round(Math.log10(b.fromMs / buckets.minMs) * buckets.perDecade);
+    t.is(counts[i], b.count);
+    t.is(buckets.edgeMs(i), b.fromMs);
+  }
+  counts[0] = 99;
+  t.is(buckets.allCounts()[0], 0, 'a copy');
+});
