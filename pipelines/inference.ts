@@ -11,8 +11,9 @@ import { inputSizeBytes } from '../src/data/input-size.js';
 import type { CsvLayout } from '../src/data/types.js';
 import type { LoadedModel, Normalization } from '../src/nn/types.js';
 import { ForwardPool, type ScoredBatch } from '../src/pool/forward-pool.js';
+import type { KernelKind } from '../src/nn/kernels/index.js';
 import { RunStats } from '../src/stats/run-stats.js';
-import { buildReport, type PipelineReport, type RunStatus } from '../src/stats/report.js';
+import { buildReport, describeModel, type PipelineReport, type RunStatus } from '../src/stats/report.js';
 import { PredictionsWriter } from '../src/stats/predictions-writer.js';
 import { PipelineError } from '../src/errors.js';
 import { boundedOrderedMap } from './bounded-ordered-map.js';
@@ -29,6 +30,8 @@ export interface InferenceOptions {
   normalize: Normalization;
   limit: number | null;
   onError: 'fail' | 'skip';
+  /** Forward engine for a pool started here: `wasm`, `js`, or `auto` (wasm when built). */
+  kernel?: KernelKind;
   /** CSV decoder: `fast` (bytes straight into the batch), `csv-parse` (the general path), or `auto`. */
   parser?: ParserChoice;
   predictionsPath: string | null;
@@ -79,6 +82,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
       threads: options.threads,
       batchSize: options.batchSize,
       maxQueue: options.maxInFlight,
+      kernel: options.kernel,
     });
 
   const totalBytes = await inputSizeBytes(options.input);
@@ -113,6 +117,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     parserUsed = used;
   });
 
+  let kernelUsed: string = options.kernel ?? 'auto';
   let writer: PredictionsWriter | null = null;
   let lastWrite: Promise<void> = Promise.resolve();
   let status: RunStatus = 'complete';
@@ -128,6 +133,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
       scored$.pipe(
         tap(({ batch, scored }) => {
           batch.x = scored.x;
+          kernelUsed = scored.kernel;
           options.onBatch?.(batch, scored);
           stats.recordBatch({
             rows: batch.rows,
@@ -172,14 +178,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   const report = buildReport(stats, {
     status,
     error: failure ? { code: (failure as PipelineError).code ?? 'PIPE_ERR_UNEXPECTED', message: failure.message } : null,
-    model: {
-      path: model.path,
-      format: model.format,
-      sha256: model.sha256,
-      layerSizes: model.layerSizes,
-      activation: model.network.activation,
-      output: model.network.output,
-    },
+    model: describeModel(model, kernelUsed),
     input: {
       path: options.input,
       bytes: totalBytes,

@@ -7,6 +7,7 @@ import { oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type ParserChoice } from '../data/batch-source.js';
+import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 
 /** How long the batches in flight may take to finish after the first SIGINT / SIGTERM. */
@@ -28,6 +29,7 @@ export function pipelineCommand(): Command {
     .addOption(new Option('--activation <fn>', 'hidden-layer activation for models without metadata').choices(ACTIVATIONS).default(undefined, "the model's, else sigmoid"))
     .addOption(new Option('--output <fn>', 'output function for models without metadata').choices(OUTPUT_FUNCTIONS).default(undefined, "the model's, else softmax"))
     .addOption(new Option('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse').choices(PARSER_CHOICES).default('auto'))
+    .addOption(new Option('--kernel <engine>', 'forward-pass engine: wasm = WebAssembly SIMD, js = JavaScript, auto = wasm when built').choices(KERNEL_KINDS).default('auto'))
     .option('--limit <n>', 'score only the first n rows')
     .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
     .option('--report <file>', 'write the JSON report here (atomically)')
@@ -54,6 +56,7 @@ const rawSchema = z.object({
   output: oneOf(OUTPUT_FUNCTIONS).optional(),
   limit: positiveInt.optional(),
   parser: oneOf(PARSER_CHOICES),
+  kernel: oneOf(KERNEL_KINDS),
   onError: oneOf(['fail', 'skip'] as const),
   report: z.string().min(1).optional(),
   predictions: z.string().min(1).optional(),
@@ -79,6 +82,7 @@ export interface PipelineCliOptions {
   output: (typeof OUTPUT_FUNCTIONS)[number] | null;
   limit: number | null;
   parser: ParserChoice;
+  kernel: KernelKind;
   onError: 'fail' | 'skip';
   report: string | null;
   predictions: string | null;
@@ -120,6 +124,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     output: parsed.output ?? null,
     limit: parsed.limit ?? null,
     parser: parsed.parser,
+    kernel: parsed.kernel,
     onError: parsed.onError,
     report: parsed.report ?? null,
     predictions: parsed.predictions ?? null,

@@ -5,7 +5,7 @@
 import type { Batch } from '../data/types.js';
 import type { LoadedModel } from '../nn/types.js';
 import type { ScoredBatch } from '../pool/forward-pool.js';
-import { buildReport, type PipelineReport } from '../stats/report.js';
+import { buildReport, describeModel, type PipelineReport } from '../stats/report.js';
 import { RunStats } from '../stats/run-stats.js';
 
 export class RunSoFar {
@@ -13,6 +13,7 @@ export class RunSoFar {
   private readonly startedAt = new Date();
   private skipped = 0;
   private totalBytes: number | null = null;
+  private kernel = 'auto';
 
   constructor(
     private readonly model: LoadedModel,
@@ -25,6 +26,7 @@ export class RunSoFar {
 
   /** The pipeline's onBatch hook. */
   readonly onBatch = (batch: Batch, scored: ScoredBatch): void => {
+    this.kernel = scored.kernel;
     this.stats.recordBatch({
       rows: batch.rows,
       labels: batch.labels,
@@ -48,14 +50,7 @@ export class RunSoFar {
     const report = buildReport(this.stats, {
       status: 'interrupted',
       error,
-      model: {
-        path: model.path,
-        format: model.format,
-        sha256: model.sha256,
-        layerSizes: model.layerSizes,
-        activation: model.network.activation,
-        output: model.network.output,
-      },
+      model: describeModel(model, this.kernel),
       input: {
         path: this.input,
         bytes: this.totalBytes,

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { WorkerTaskError } from '../errors.js';
 import type { Batch } from '../data/types.js';
 import type { Network } from '../nn/types.js';
+import type { KernelKind } from '../nn/kernels/index.js';
 import { shareNetwork } from './shared-network.js';
 import { esmWorkerOptions } from './worker-entry.js';
 import type { ForwardResult, ForwardSuccess, ForwardTask } from './task-types.js';
@@ -16,6 +17,8 @@ export interface ForwardPoolOptions {
   batchSize: number;
   /** Upper bound on tasks waiting in Piscina's own queue; our pipeline bounds in-flight work itself. */
   maxQueue?: number;
+  /** Forward engine: wasm (SIMD, when built), js, or auto (wasm if built, else js with a warning). */
+  kernel?: KernelKind;
   /** The worker module; tests substitute a wrapper that injects faults. */
   workerFile?: URL;
 }
@@ -40,6 +43,7 @@ export class ForwardPool {
       ...esmWorkerOptions(options.workerFile ?? defaultWorkerFile, {
         network: shareNetwork(options.network),
         batchSize: options.batchSize,
+        kernel: options.kernel ?? 'auto',
       }),
       // Integer and equal: a fractional or lower minThreads makes Piscina spawn and kill workers.
       minThreads: threads,

@@ -21,6 +21,8 @@ export interface ForwardSuccess {
   /** Time spent in the forward pass inside the worker, ms. */
   computeMs: number;
   threadId: number;
+  /** The forward engine that ran it. */
+  kernel: 'js' | 'wasm';
   /** The task's input, handed back (transferred) so the main thread can look at the pixels again. */
   x: Float32Array;
 }

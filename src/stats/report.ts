@@ -4,6 +4,7 @@ import { availableParallelism, cpus } from 'node:os';
 import type { ClassStats } from './confusion.js';
 import type { LatencySummary } from './latency.js';
 import type { RunStats } from './run-stats.js';
+import type { LoadedModel } from '../nn/types.js';
 
 export type RunStatus = 'complete' | 'failed' | 'interrupted';
 
@@ -37,7 +38,16 @@ export interface PipelineReport {
   perClass: ClassStats[] | null;
   /** process.resourceUsage().maxRSS in bytes: the whole process, worker threads included. */
   peakRssBytes: number;
-  model: { path: string; format: string; sha256: string; layerSizes: number[]; activation: string; output: string };
+  model: {
+    path: string;
+    format: string;
+    sha256: string;
+    layerSizes: number[];
+    activation: string;
+    output: string;
+    /** The forward engine that ran the batches ('wasm' or 'js'), or what was asked for if no batch ran. */
+    kernel: string;
+  };
   input: { path: string; bytes: number | null; hasHeader: boolean | null; labeled: boolean | null; parser: string };
   /** Every effective option, as given by the caller. */
   config: Record<string, unknown>;
@@ -106,3 +116,17 @@ function environment(): PipelineReport['environment'] {
     cpuModel: cpuList[0]?.model.trim() || 'unknown',
   };
 }
+
+/** The report's description of a loaded model, and of the forward engine that ran it. */
+export function describeModel(model: LoadedModel, kernel: string): PipelineReport['model'] {
+  return {
+    path: model.path,
+    format: model.format,
+    sha256: model.sha256,
+    layerSizes: [...model.layerSizes],
+    activation: model.network.activation,
+    output: model.network.output,
+    kernel,
+  };
+}
+

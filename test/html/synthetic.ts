@@ -94,7 +94,7 @@ export function simulateRun(
   const report = buildReport(stats, {
     status: options.status ?? 'complete',
     error: options.error ?? null,
-    model: { path: '/models/tiny.safetensors', format: 'safetensors', sha256: 'ab'.repeat(32), layerSizes: sizes, activation: 'sigmoid', output: 'softmax' },
+    model: { path: '/models/tiny.safetensors', format: 'safetensors', sha256: 'ab'.repeat(32), layerSizes: sizes, activation: 'sigmoid', output: 'softmax', kernel: 'wasm' },
     input: { path: options.inputPath ?? '/data/input.csv', bytes: options.rows * 1800, hasHeader: false, labeled: options.labeled ?? true, parser: 'csv-parse' },
     config: { batchSize: options.batchSize, threads: 2, normalize: options.normalize ?? 'unit' },
     startedAt: new Date('2026-01-02T03:04:05Z'),

@@ -13,6 +13,7 @@ const context: ReportContext = {
   model: {
     path: 'data/models/default.safetensors',
     format: 'safetensors',
+    kernel: 'wasm',
     sha256: 'ab'.repeat(32),
     layerSizes: [784, 50, 100, 10],
     activation: 'sigmoid',

@@ -11,6 +11,7 @@ const context: ReportContext = {
   model: {
     path: 'data/models/default.safetensors',
     format: 'safetensors',
+    kernel: 'wasm',
     sha256: '3f2a9c1b0d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a5b6c7d8e',
     layerSizes: [784, 50, 100, 10],
     activation: 'sigmoid',

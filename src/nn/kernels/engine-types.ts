@@ -1,0 +1,88 @@
+// What every forward engine offers, and the checks both engines make on their arguments.
+import type { Network, Normalization } from '../types.js';
+
+export const KERNEL_KINDS = ['auto', 'js', 'wasm'] as const;
+/** `auto`: WebAssembly when its module is built and loads, else JavaScript (with a warning). */
+export type KernelKind = (typeof KERNEL_KINDS)[number];
+
+/** Error code for a kernel that cannot be used (the .wasm missing when `wasm` was asked for explicitly). */
+export const KERNEL_ERROR_CODE = 'PIPE_ERR_KERNEL';
+
+export interface ForwardEngine {
+  readonly kind: 'js' | 'wasm';
+  /** Rows per internal chunk: a larger call is scored in chunks of this many rows (no reallocation). */
+  readonly maxRows: number;
+  /** Input width (the first layer's rows) and output width (the last layer's columns). */
+  readonly inputs: number;
+  readonly outputs: number;
+  /**
+   * Scores `rows` rows of x (rows x inputs, normalised float32, row-major). Writes argmax + its
+   * probability per row; when `probabilities` is given also the full output rows (rows x outputs).
+   * Allocates nothing per call when rows <= maxRows and x holds exactly rows x inputs values (otherwise
+   * at most one typed-array view per chunk).
+   */
+  predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void;
+  /**
+   * The same from raw bytes (rows x inputs, e.g. pixels 0..255), normalised as normalizationTable(mode)
+   * would (results identical to predict() on the table's floats). Normalisation fuses into the first
+   * layer: a batch crosses to the worker as 1 byte per pixel instead of 4, and nobody writes the floats.
+   */
+  predictPixels(
+    pixels: Uint8Array,
+    rows: number,
+    normalization: Normalization,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    probabilities?: Float32Array,
+  ): void;
+}
+
+export interface ForwardEngineOptions {
+  /** Rows per chunk; size it to the batch size (the scratch buffers are allocated once for it). */
+  maxRows: number;
+  /** @default 'auto' */
+  kind?: KernelKind;
+  /** Where the compiled kernel is; @default forward-kernel.wasm beside the compiled wasm-loader.js */
+  wasmUrl?: URL;
+  /** Called once per engine when `auto` falls back to JavaScript. @default process.emitWarning */
+  onWarning?: (message: string) => void;
+}
+
+/** Layer sizes of a network, input first, after checking that consecutive layers fit together. */
+export function networkSizes(network: Network): number[] {
+  const { layers } = network;
+  if (layers.length === 0) throw new Error('forward engine: the network has no layers');
+  const sizes = [layers[0].W.rows];
+  layers.forEach(({ W, b }, k) => {
+    if (W.rows !== sizes[k]) throw new Error(`forward engine: layer ${k + 1} takes ${W.rows} inputs, the layer before gives ${sizes[k]}`);
+    if (W.rows < 1 || W.cols < 1) throw new Error(`forward engine: layer ${k + 1} is ${W.rows}x${W.cols}`);
+    if (W.data.length < W.rows * W.cols) throw new Error(`forward engine: layer ${k + 1} W holds ${W.data.length} values, not ${W.rows}x${W.cols}`);
+    if (b.length < W.cols) throw new Error(`forward engine: layer ${k + 1} bias holds ${b.length} values, W has ${W.cols} columns`);
+    sizes.push(W.cols);
+  });
+  return sizes;
+}
+
+export function checkMaxRows(maxRows: number): void {
+  if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError(`options.maxRows must be a positive integer, got ${maxRows}`);
+}
+
+export function checkPredictArgs(
+  engine: ForwardEngine,
+  x: Float32Array | Uint8Array,
+  rows: number,
+  predicted: Int32Array,
+  confidence: Float32Array,
+  probabilities: Float32Array | undefined,
+): void {
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`predict: rows must be a non-negative integer, got ${rows}`);
+  if (x.length < rows * engine.inputs) {
+    throw new RangeError(`predict: x holds ${x.length} values, ${rows} rows of ${engine.inputs} inputs need ${rows * engine.inputs}`);
+  }
+  if (predicted.length < rows || confidence.length < rows) {
+    throw new RangeError(`predict: predicted/confidence hold ${Math.min(predicted.length, confidence.length)} values, need ${rows}`);
+  }
+  if (probabilities && probabilities.length < rows * engine.outputs) {
+    throw new RangeError(`predict: probabilities holds ${probabilities.length} values, need ${rows * engine.outputs}`);
+  }
+}
