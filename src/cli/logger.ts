@@ -1,14 +1,20 @@
 // Logs go to stderr: one JSON object per line when stderr is not a terminal (for job runners and log
 // collectors), human-readable lines when it is. stdout stays for the command's own output.
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 
 export type { Logger };
+
+// pino-pretty is only needed on a terminal; required on demand so that unattended runs (and every
+// run's start-up) do not pay for loading it.
+const require = createRequire(import.meta.url);
 
 export function createLogger(options: { quiet?: boolean; name: string; stream?: NodeJS.WriteStream }): Logger {
   const stream = options.stream ?? process.stderr;
   const level = options.quiet ? 'warn' : 'info';
   if (stream.isTTY) {
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
+    // CommonJS: the module itself is the factory.
     return pino(
       { name: options.name, level },
       pretty({ destination: stream, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss', singleLine: true }),

@@ -12,7 +12,7 @@ import { writeJsonAtomic } from '../stats/atomic-write.js';
 import { formatSummary } from '../stats/summary-text.js';
 import type { PipelineReport } from '../stats/report.js';
 import { runInference } from '../../pipelines/inference.js';
-import { RunPageCollector, writeRunPage } from '../html/run-collector.js';
+import type { RunPageCollector } from '../html/run-collector.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProgress } from './progress.js';
 import { pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
@@ -210,7 +210,9 @@ async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logge
   log.info({ input, model: model.path, layers: model.layerSizes.join('-'), batchSize: options.batchSize, threads: options.threads }, 'scoring');
 
   // --html: bounded collectors fed every scored batch (created here: the throughput timeline starts now).
-  const htmlPage = options.html === null ? null : RunPageCollector.forModel(model, normalize);
+  // The HTML report's code (and Chart.js) is loaded only when a page is asked for.
+  const html = options.html === null ? null : await import('../html/run-collector.js');
+  const htmlPage = html === null ? null : html.RunPageCollector.forModel(model, normalize);
   const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr });
   const soFar = new RunSoFar(model, input, config);
   wiring.current.progress = progress;
@@ -252,7 +254,7 @@ async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logge
     await writeJsonAtomic(options.report, report);
     job.writtenReport = resolve(options.report);
   }
-  if (htmlPage && options.html) await writeRunPage(options.html, report, htmlPage);
+  if (htmlPage && options.html) await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
 
   if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
   else if (!options.quiet) io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);
@@ -282,7 +284,7 @@ async function finishAfterStopTimeout(
       await writeJsonAtomic(options.report, report);
       job.writtenReport = resolve(options.report);
     }
-    if (htmlPage && options.html) await writeRunPage(options.html, report, htmlPage);
+    if (htmlPage && options.html) await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
   } catch (error) {
     job.noteError(error);
     log.error({ err: (error as Error).message }, 'could not write the interrupted report');

@@ -1,7 +1,11 @@
 // A progress bar on stderr while a run streams: bytes read against the file size (so an ETA) when
 // the size is known, otherwise a row counter. Only on a terminal; elsewhere it is a no-op so logs and
 // machine-readable output stay clean.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressTypes from 'cli-progress';
+
+// cli-progress is only needed on a terminal; required on demand (start-up of unattended runs).
+const require = createRequire(import.meta.url);
 
 export interface ProgressSample {
   rows: number;
@@ -20,7 +24,8 @@ export function createProgress(options: { enabled: boolean; label: string; strea
   const stream = options.stream ?? process.stderr;
   if (!options.enabled || !stream.isTTY) return noProgress;
   const started = Date.now();
-  let bar: cliProgress.SingleBar | null = null;
+  const cliProgress = require('cli-progress') as typeof cliProgressTypes;
+  let bar: cliProgressTypes.SingleBar | null = null;
   const rate = (rows: number) => {
     const seconds = (Date.now() - started) / 1000;
     return seconds > 0 ? Math.round(rows / seconds).toLocaleString('en-US') : '0';

@@ -17,7 +17,7 @@
 import { PassThrough, pipeline } from 'node:stream';
 import { DataError } from '../errors.js';
 import { batchRows } from './batcher.js';
-import { csvRows, STDIN_NAME, type CsvSourceOptions } from './csv-source.js';
+import { STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 import { InputFeed } from './fast-csv/input-feed.js';
 import { checkFastOptions, fastCsvBatches, readFailure } from './fast-csv/source.js';
 import type { Batch } from './types.js';
@@ -64,10 +64,11 @@ export function openBatchSource(options: BatchSourceOptions): BatchSource {
   }
 }
 
-/** The general path, unchanged. */
-function csvParseBatches(options: BatchSourceOptions): AsyncGenerator<Batch, void, undefined> {
+/** The general path, unchanged; csv-parse is loaded only when this path is taken. */
+async function* csvParseBatches(options: BatchSourceOptions): AsyncGenerator<Batch, void, undefined> {
   const { batchSize, features, table } = options;
-  return batchRows(csvRows(options), { batchSize, features, table });
+  const { csvRows } = await import('./csv-source.js');
+  yield* batchRows(csvRows(options), { batchSize, features, table });
 }
 
 async function* autoBatches(options: BatchSourceOptions, settle: (parser: 'fast' | 'csv-parse') => void): AsyncGenerator<Batch, void, undefined> {
@@ -122,7 +123,7 @@ async function* autoBatches(options: BatchSourceOptions, settle: (parser: 'fast'
     }
     handedOver = true;
     try {
-      yield* batchRows(csvRows({ ...options, input: '-', stdin: replay }), options);
+      yield* csvParseBatches({ ...options, input: '-', stdin: replay });
     } catch (error) {
       // csvRows names its input '<stdin>'; it is the real input here.
       if (error instanceof DataError && error.file === STDIN_NAME && file !== STDIN_NAME) {

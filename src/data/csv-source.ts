@@ -25,38 +25,13 @@ import { CsvError, parse, type InfoRecord, type Options } from 'csv-parse';
 import { DataError } from '../errors.js';
 import { detectLayout, RowParser } from './row-parser.js';
 import type { CsvLayout, Row, RowError } from './types.js';
+import { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 
-export interface CsvSourceOptions {
-  /** A file path, or '-' for stdin. */
-  input: string;
-  /** Used when input is '-' (default process.stdin). It is consumed, and destroyed if we stop early. */
-  stdin?: NodeJS.ReadableStream;
-  /** Pixels per row (784 for MNIST; from the model's first layer). */
-  features: number;
-  /** Labels must be integers 0..classes-1. */
-  classes: number;
-  onError: 'fail' | 'skip';
-  /** Called for every bad row under 'skip'. */
-  onRowError?: (error: RowError) => void;
-  /** Called once, when the header / first row fixed the layout. */
-  onLayout?: (layout: CsvLayout) => void;
-  /** Progress: bytes of the input parsed so far. Called at most every ~64 KB, and once at the end. */
-  onBytes?: (bytesRead: number) => void;
-  /** Stop after this many good rows (and stop reading the input). */
-  limit?: number;
-  /** Bound on one record's size in bytes (default: max(64 KiB, 16 bytes per field)). */
-  maxRecordBytes?: number;
-  /** Stop reading when aborted; the generator then returns normally. */
-  signal?: AbortSignal;
-}
-
-/** How `file` is named in messages when the input is stdin. */
-export const STDIN_NAME = '<stdin>';
+export { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 
 const BYTES_PER_PROGRESS = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
 
-export const defaultMaxRecordBytes = (features: number) => Math.max(64 * 1024, (features + 1) * 16);
 
 function checkOptions(o: CsvSourceOptions): void {
   const positiveInt = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;

@@ -13,7 +13,6 @@ import { renameSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
-import lockfile from 'proper-lockfile';
 import { PipelineError } from '../errors.js';
 import { JobExitCode } from './exit-codes.js';
 
@@ -146,6 +145,8 @@ export class RunLock {
       if (!byCanonical.has(canonical)) byCanonical.set(canonical, target.path);
     }
     const held: { canonical: string; release: () => Promise<void> }[] = [];
+    // Loaded only when there is something to lock (most interactive runs write no file).
+    const { default: lockfile } = await import('proper-lockfile');
     const since = new Date().toISOString();
     try {
       for (const canonical of [...byCanonical.keys()].sort()) {

@@ -8,6 +8,7 @@ import type { Network } from '../nn/types.js';
 import type { KernelKind } from '../nn/kernels/index.js';
 import { shareNetwork } from './shared-network.js';
 import { esmWorkerOptions } from './worker-entry.js';
+import { workerFile } from './worker-files.js';
 import type { ForwardResult, ForwardSuccess, ForwardTask } from './task-types.js';
 
 export interface ForwardPoolOptions {
@@ -28,7 +29,8 @@ export interface ScoredBatch extends ForwardSuccess {
   latencyMs: number;
 }
 
-export const defaultWorkerFile = new URL('../../workers/forward.js', import.meta.url);
+/** The forward-pass worker module. A function, not a constant: the folder is looked up on first use. */
+export const defaultWorkerFile = (): URL => workerFile('forward.js');
 
 export class ForwardPool {
   readonly threads: number;
@@ -40,7 +42,7 @@ export class ForwardPool {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a positive integer');
     this.threads = threads;
     this.pool = new Piscina<ForwardTask, ForwardResult>({
-      ...esmWorkerOptions(options.workerFile ?? defaultWorkerFile, {
+      ...esmWorkerOptions(options.workerFile ?? defaultWorkerFile(), {
         network: shareNetwork(options.network),
         batchSize: options.batchSize,
         kernel: options.kernel ?? 'auto',

@@ -3,7 +3,6 @@
 // target, and removes the temp file when anything fails.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import writeFileAtomicPackage from 'write-file-atomic';
 import { PipelineError } from '../errors.js';
 
 /**
@@ -15,6 +14,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const bytes = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   try {
     await mkdir(dirname(path), { recursive: true });
+    // Loaded on first use: most runs write no file, and the CLI starts faster without it.
+    const { default: writeFileAtomicPackage } = await import('write-file-atomic');
     await writeFileAtomicPackage(path, bytes);
   } catch (error) {
     throw new PipelineError('PIPE_ERR_OUTPUT', `cannot write ${path}: ${(error as Error).message}`, { cause: error });

@@ -1,5 +1,6 @@
 // Runs a compiled CLI entry point as a child process, the way users and job runners do.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface CliRun {
@@ -11,6 +12,15 @@ export interface CliRun {
 
 /** The compiled `src/cli/<name>.js` next to this compiled helper (dist/ or any build folder). */
 export const cliEntry = (name: string): string => fileURLToPath(new URL(`../../src/cli/${name}.js`, import.meta.url));
+
+/**
+ * The pipeline CLI as users run it: the bundle that bin/nnpipe.js starts (dist/bundle/nnpipe.mjs),
+ * or the unbundled entry in a build folder without a bundle.
+ */
+export const pipelineEntry = (): string => {
+  const bundle = fileURLToPath(new URL('../../bundle/nnpipe.mjs', import.meta.url));
+  return existsSync(bundle) ? bundle : cliEntry('pipeline');
+};
 
 export function runNode(
   script: string,
@@ -39,4 +49,4 @@ export function runNode(
   });
 }
 
-export const runPipeline = (args: string[], options: Parameters<typeof runNode>[2] = {}) => runNode(cliEntry('pipeline'), args, options);
+export const runPipeline = (args: string[], options: Parameters<typeof runNode>[2] = {}) => runNode(pipelineEntry(), args, options);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliEntry, runPipeline } from '../helpers/cli.js';
+import { cliEntry, runPipeline, pipelineEntry } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
 import { runPage } from './page-data.js';
@@ -82,7 +82,7 @@ test('a failed run still writes its page, with the error and its line', async (t
 
 test('an interrupted run (SIGTERM) writes its page with what was scored', async (t) => {
   const html = join(dir, 'interrupted', 'run.html');
-  const child = spawn(process.execPath, [cliEntry('pipeline'), '--input', '-', '--model', await modelReady, '--batch-size', '10', '--html', html], {
+  const child = spawn(process.execPath, [pipelineEntry(), '--input', '-', '--model', await modelReady, '--batch-size', '10', '--html', html], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

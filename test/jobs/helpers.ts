@@ -4,7 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliEntry } from '../helpers/cli.js';
+import { cliEntry, pipelineEntry } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/paths.js';
 
 export const trainCsv = join(repoRoot, 'data/mnist_train.csv');
@@ -24,7 +24,7 @@ export interface Running {
 }
 
 export function start(cli: string, args: string[], options: { cwd?: string } = {}): Running {
-  const child = spawn(process.execPath, [cliEntry(cli), ...args], {
+  const child = spawn(process.execPath, [cli === 'pipeline' ? pipelineEntry() : cliEntry(cli), ...args], {
     cwd: options.cwd,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync 
 import { join } from 'node:path';
 import { appendHistoryLine, readHistory } from '../../src/jobs/history-file.js';
 import { buildRunRecord, type RunRecord } from '../../src/jobs/run-record.js';
-import { runNode, cliEntry } from '../helpers/cli.js';
+import { runNode, cliEntry, pipelineEntry } from '../helpers/cli.js';
 import { fixture, repoRoot } from '../helpers/paths.js';
 import { logLines, removeTempDirs, sleep, start, tempDir, testCsv, trainCsv } from './helpers.js';
 
@@ -89,7 +89,7 @@ test.serial('kill -9 in the middle of a run: earlier lines intact, the file pars
   const report = join(dir, 'latest.json');
   // --lock-stale 5000: the lock is refreshed every 2.5 s, so right after the kill it is surely still fresh.
   const quick = ['--input', input, '--quiet', '--report', report, '--history', history, '--lock-stale', '5000'];
-  for (let i = 0; i < 2; i++) t.is((await runNode(cliEntry('pipeline'), quick)).code, 0);
+  for (let i = 0; i < 2; i++) t.is((await runNode(pipelineEntry(), quick)).code, 0);
   const before = readFileSync(history);
 
   const long = start('pipeline', ['--input', trainCsv, '--report', report, '--history', history, '--lock-stale', '5000']);
@@ -103,7 +103,7 @@ test.serial('kill -9 in the middle of a run: earlier lines intact, the file pars
   t.is(readHistory(history).records.length, 2);
 
   // The dead run's lock is still there, fresh for up to --lock-stale: a run right now is refused, and says the holder is gone.
-  const refused = await runNode(cliEntry('pipeline'), quick);
+  const refused = await runNode(pipelineEntry(), quick);
   t.is(refused.code, 75, refused.stderr);
   t.regex(refused.stderr, new RegExp(`pid ${long.child.pid}, since .*that process is gone`));
 
@@ -115,7 +115,7 @@ test.serial('kill -9 in the middle of a run: earlier lines intact, the file pars
   t.regex(shown.stderr, /history\.jsonl:3: skipped an incomplete last line \(40 bytes/);
 
   await sleep(Math.max(0, killedAt + 5300 - Date.now())); // the lock is stale by now
-  const next = await runNode(cliEntry('pipeline'), quick);
+  const next = await runNode(pipelineEntry(), quick);
   t.is(next.code, 0, next.stderr);
   const repaired = logLines(next.stderr).find((l) => typeof l.msg === 'string' && l.msg.includes('incomplete line'));
   t.like(repaired, { level: 40, action: 'truncated', bytes: 40 });
@@ -129,9 +129,9 @@ test.serial('kill -9 in the middle of a run: earlier lines intact, the file pars
 test('a run that fails before scoring and a run below --min-accuracy are recorded too', async (t) => {
   const dir = tempDir();
   const history = join(dir, 'history.jsonl');
-  const missing = await runNode(cliEntry('pipeline'), ['--input', join(dir, 'nope.csv'), '--quiet', '--history', history]);
+  const missing = await runNode(pipelineEntry(), ['--input', join(dir, 'nope.csv'), '--quiet', '--history', history]);
   t.is(missing.code, 1);
-  const below = await runNode(cliEntry('pipeline'), ['--input', testCsv, '--limit', '500', '--quiet', '--history', history, '--min-accuracy', '0.999']);
+  const below = await runNode(pipelineEntry(), ['--input', testCsv, '--limit', '500', '--quiet', '--history', history, '--min-accuracy', '0.999']);
   t.is(below.code, 3);
   const [failed, refused] = readHistory(history).records;
   t.like(failed, { status: 'failed', exitCode: 1, rows: 0, error: { code: 'PIPE_ERR_INPUT' }, input: { path: join(dir, 'nope.csv') } });
@@ -147,14 +147,14 @@ test('--history naming the input or the model file is refused before anything to
   const dir = tempDir();
   const copy = join(dir, 'input.csv');
   copyFileSync(input, copy);
-  const run = await runNode(cliEntry('pipeline'), ['--input', copy, '--history', copy]);
+  const run = await runNode(pipelineEntry(), ['--input', copy, '--history', copy]);
   t.is(run.code, 2);
   t.regex(run.stderr, /--history .*input\.csv is the input file; refusing to overwrite it/);
   t.deepEqual(readFileSync(copy), readFileSync(input));
   t.deepEqual(readdirSync(dir), ['input.csv'], 'no lock, no history line');
   const model = join(dir, 'model.safetensors');
   copyFileSync(join(repoRoot, 'data/models/default.safetensors'), model);
-  const onModel = await runNode(cliEntry('pipeline'), ['--input', copy, '--model', model, '--history', model]);
+  const onModel = await runNode(pipelineEntry(), ['--input', copy, '--model', model, '--history', model]);
   t.is(onModel.code, 2);
   t.regex(onModel.stderr, /is the model file; refusing to overwrite it/);
   t.deepEqual(readFileSync(model), readFileSync(join(repoRoot, 'data/models/default.safetensors')));

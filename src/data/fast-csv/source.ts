@@ -11,7 +11,7 @@
 // csv-parse path reads ahead depends on its stream buffers and timing; this path reads at most
 // READ_AHEAD undelivered bytes ahead, which also keeps memory flat on any input size.)
 import { DataError } from '../../errors.js';
-import { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from '../csv-source.js';
+import { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from '../source-options.js';
 import type { Batch } from '../types.js';
 import { FastCsvDecoder, type PartialBatch } from './decoder.js';
 import { InputFeed } from './input-feed.js';

@@ -3,13 +3,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { ModelError } from '../../errors.js';
 import type { ModelFile, ModelFormat, Tensor } from '../types.js';
 import { MAX_MODEL_FILE_BYTES, MiB } from './limits.js';
-import { decodeNpz, encodeNpz } from './npz.js';
-import { decodePickle } from './pickle.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+// The npz (zip) and pickle readers, and the atomic writer, are loaded only when used: the CLI starts
+// faster with just the safetensors reader it needs for its own model files.
 
 export const SUPPORTED_FORMATS_TEXT = 'safetensors (.safetensors), numpy npz (.npz), Python pickle of numpy arrays (.pkl, .pickle)';
 
@@ -57,8 +56,8 @@ export async function readModelFile(path: string): Promise<ModelFile> {
     format === 'safetensors'
       ? decodeSafetensors(bytes, path)
       : format === 'npz'
-        ? await decodeNpz(bytes, path)
-        : { ...decodePickle(bytes, path), metadata: {} };
+        ? await (await import('./npz.js')).decodeNpz(bytes, path)
+        : { ...(await import('./pickle.js')).decodePickle(bytes, path), metadata: {} };
   return {
     path,
     format,
@@ -73,7 +72,8 @@ export async function readModelFile(path: string): Promise<ModelFile> {
 export async function writeModelFile(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string>): Promise<void> {
   const format = outputFormatForPath(path);
   if (!format) throw new ModelError(path, 'cannot write a model here: the file name must end in .safetensors or .npz');
-  const bytes = format === 'safetensors' ? encodeSafetensors(tensors, metadata) : await encodeNpz(tensors, metadata);
+  const bytes = format === 'safetensors' ? encodeSafetensors(tensors, metadata) : await (await import('./npz.js')).encodeNpz(tensors, metadata);
+  const { default: writeFileAtomic } = await import('write-file-atomic');
   try {
     await writeFileAtomic(path, bytes);
   } catch (error) {

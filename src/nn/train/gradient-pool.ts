@@ -15,6 +15,7 @@
 import { Piscina } from 'piscina';
 import { WorkerTaskError } from '../../errors.js';
 import { esmWorkerOptions } from '../../pool/worker-entry.js';
+import { workerFile } from '../../pool/worker-files.js';
 import {
   checkResult,
   describeTask,
@@ -39,7 +40,8 @@ import {
   type TrainingTaskResult,
 } from './gradient-task.js';
 
-export const defaultGradientWorkerFile = new URL('../../../workers/gradient.js', import.meta.url);
+/** The gradient worker module (looked up on first use). */
+export const defaultGradientWorkerFile = (): URL => workerFile('gradient.js');
 
 export const HAND_OFFS = ['atomics', 'message'] as const;
 export type HandOff = (typeof HAND_OFFS)[number];
@@ -90,7 +92,7 @@ export class GradientPool extends TaskBackend implements TrainingBackend {
       this.lockstep = null;
     }
     this.pool = new Piscina<TrainingTask, TrainingTaskResult>({
-      ...esmWorkerOptions(options.workerFile ?? defaultGradientWorkerFile, this.data),
+      ...esmWorkerOptions(options.workerFile ?? defaultGradientWorkerFile(), this.data),
       // Integer and equal: a fractional or lower minThreads makes Piscina spawn and kill workers.
       minThreads: threads,
       maxThreads: threads,

@@ -1,0 +1,184 @@
+// The `npm run experiment` command: the batch-size x threads x max-in-flight grid measured with
+// benchmark.js on the real pipeline (pipelines/experiment.ts), a table on stdout, and experiment.json,
+// experiment.csv and experiment.html in --out. Exit 0 complete, 1 failed (an accuracy difference between
+// configurations included), 2 usage, 130 / 143 stopped by SIGINT / SIGTERM (what was measured is written).
+import { CommanderError } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { mnistCsvPath, prepareMnistCsv } from '../data/mnist.js';
+import { inputSizeBytes } from '../data/input-size.js';
+import { loadModel } from '../nn/load-model.js';
+import { defaultModelPath } from '../paths.js';
+import { runExperiment, type ExperimentOutcome } from '../../pipelines/experiment.js';
+import { summariseMeasurement } from './aggregate.js';
+import { buildExperimentDocument, type DocumentContext } from './document.js';
+import { describeConfiguration } from './grid.js';
+import { machineAtStart } from './machine.js';
+import { experimentCommand, validateExperimentOptions, type ExperimentCliOptions } from './options.js';
+import { createExperimentProgress } from './progress.js';
+import { formatExperimentTable } from './table.js';
+import { outputPaths, writeExperimentOutputs } from './write.js';
+import { createLogger, type Logger } from '../cli/logger.js';
+import { handleStopSignals } from '../cli/stop-signals.js';
+
+export interface CliIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+const NAME = 'nnpipe experiment';
+const signalExitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** A folder name that sorts by time and is valid on every file system: reports/experiment-2025-11-28T02-56-33Z. */
+export const defaultOutDir = (now = new Date()): string => `reports/experiment-${now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
+
+export async function runExperimentCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const command = experimentCommand()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  let options: ExperimentCliOptions;
+  try {
+    command.parse(argv, { from: 'user' });
+    options = validateExperimentOptions(command);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`${NAME}: ${error.message}\n(run with --help for usage)\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+  const log = createLogger({ name: 'nnpipe-experiment', quiet: options.quiet, stream: io.stderr });
+  try {
+    return await run(options, io, log);
+  } catch (error) {
+    if (error instanceof PipelineError) {
+      io.stderr.write(`${NAME}: ${error.message}${error instanceof UsageError ? '\n(run with --help for usage)' : ''}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return ExitCode.failed;
+  }
+}
+
+async function resolveInput(options: ExperimentCliOptions, log: Logger): Promise<string> {
+  if (options.input !== null) {
+    const path = resolve(options.input);
+    if (!existsSync(path)) throw new PipelineError('PIPE_ERR_INPUT', `${options.input}: no such file`);
+    return path;
+  }
+  const path = mnistCsvPath('test');
+  if (!existsSync(path)) {
+    log.info({ path }, 'preparing the MNIST test set as CSV (first use)');
+    await prepareMnistCsv('test');
+  }
+  return path;
+}
+
+function resolveOut(options: ExperimentCliOptions, input: string, model: string): string {
+  const out = resolve(options.out ?? defaultOutDir());
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${options.out ?? out} is a file; give a folder`);
+  for (const path of Object.values(outputPaths(out))) {
+    if (path === input || path === model) throw new UsageError(`--out ${options.out}: ${path} is the ${path === input ? 'input' : 'model'} file; refusing to overwrite it`);
+  }
+  return out;
+}
+
+async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promise<number> {
+  const progress = createExperimentProgress({ enabled: !options.quiet, stream: io.stderr });
+  // Watched from the start: a stop while the model loads is an interrupted experiment too. The first signal
+  // ends the configuration being measured at once (it is dropped) and writes the rest; a second exits at once.
+  const stop = handleStopSignals({
+    onFirst: (signal) => {
+      progress.stop();
+      log.warn({ signal }, 'stopping: writing what has been measured (send it again to exit at once)');
+    },
+  });
+  try {
+    const modelPath = options.model === null ? defaultModelPath : resolve(options.model);
+    if (!existsSync(modelPath)) {
+      throw new PipelineError('PIPE_ERR_MODEL_MISSING', `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`);
+    }
+    const input = await resolveInput(options, log);
+    const out = resolveOut(options, input, modelPath);
+    // Loaded here too (every child loads its own copy): a bad model fails before anything is measured.
+    const model = await loadModel(modelPath);
+    const context: DocumentContext = {
+      grid: options.grid,
+      input: { path: input, bytes: await inputSizeBytes(input) },
+      model,
+      normalize: model.normalize ?? 'unit',
+      out,
+      minSamples: options.minSamples,
+      maxTimeS: options.maxTimeS,
+      configurations: options.configurations.length,
+    };
+    log.info(
+      { configurations: options.configurations.length, input, model: model.path, out, minSamples: options.minSamples, maxTimeS: options.maxTimeS },
+      'measuring',
+    );
+
+    const startedAt = new Date();
+    const machine = machineAtStart();
+    const outcome: ExperimentOutcome = await runExperiment(
+      { configurations: options.configurations, input, model: modelPath, minSamples: options.minSamples, maxTimeS: options.maxTimeS },
+      {
+        signal: stop.signal,
+        onProgress: (p) => progress.configuration(p.config, p.index, p.total, p.passes),
+        onMeasured: async (measurements, latest) => {
+          const row = summariseMeasurement(latest);
+          const index = measurements.length - 1;
+          progress.measured(row, index, options.configurations.length);
+          if (!io.stderr.isTTY) {
+            log.info(
+              { id: latest.config.id, configuration: describeConfiguration(latest.config), imagesPerSecond: Math.round(row.imagesPerSecond.mean), rme: row.imagesPerSecond.rme, samples: row.samples, left: options.configurations.length - measurements.length },
+              'measured',
+            );
+          }
+          // A checkpoint after every configuration: even a second Ctrl-C or a kill leaves what was measured.
+          const measured = new Set(measurements.map((m) => m.config.id));
+          const checkpoint = buildExperimentDocument(
+            {
+              status: 'running',
+              error: null,
+              measurements,
+              notMeasured: options.configurations.filter((c) => !measured.has(c.id)),
+              startedAt,
+              finishedAt: new Date(),
+              wallTimeMs: Date.now() - startedAt.getTime(),
+              machine,
+            },
+            context,
+          );
+          await writeExperimentOutputs(out, checkpoint);
+        },
+      },
+    );
+    progress.stop();
+    const doc = buildExperimentDocument(outcome, context);
+    const written = await writeExperimentOutputs(out, doc);
+
+    if (options.json) io.stdout.write(`${JSON.stringify(doc)}\n`);
+    else if (!options.quiet) {
+      const color = Boolean(io.stdout.isTTY) && !process.env.NO_COLOR;
+      io.stdout.write(`${formatExperimentTable(doc, { color })}\n\nwrote ${written.json}\n      ${written.csv}\n      ${written.html}\n`);
+    }
+    if (outcome.status === 'failed') {
+      const error = outcome.error!;
+      const loud = error.code === 'PIPE_ERR_ACCURACY_MISMATCH' ? 'ACCURACY MISMATCH: ' : '';
+      io.stderr.write(`${NAME}: ${loud}${error.message}\n${NAME}: what was measured is in ${out}\n`);
+      return error.exitCode;
+    }
+    if (outcome.status === 'interrupted') {
+      log.warn({ measured: doc.summary.measured, configurations: doc.summary.configurations, out }, 'interrupted: wrote the configurations measured so far (partial)');
+      return signalExitCodes[stop.received ?? 'SIGINT'] ?? 130;
+    }
+    return ExitCode.ok;
+  } finally {
+    progress.stop();
+    stop.dispose();
+  }
+}
