@@ -5,7 +5,9 @@
 // emits results in input order; RxJS operators then collect statistics, write predictions and
 // report progress.
 import { lastValueFrom, defaultIfEmpty, tap } from 'rxjs';
-import { openBatchSource, type ParserChoice } from '../src/data/batch-source.js';
+import { openBatchSource, type DecodePlacement, type ParserChoice } from '../src/data/batch-source.js';
+import { STDIN_NAME } from '../src/data/source-options.js';
+import { noValidRows } from '../src/data/fast-csv/messages.js';
 import { normalizationTable } from '../src/data/normalize.js';
 import { inputSizeBytes } from '../src/data/input-size.js';
 import type { CsvLayout } from '../src/data/types.js';
@@ -15,9 +17,9 @@ import type { KernelKind } from '../src/nn/kernels/index.js';
 import { RunStats } from '../src/stats/run-stats.js';
 import { buildReport, describeModel, type PipelineReport, type RunStatus } from '../src/stats/report.js';
 import { PredictionsWriter } from '../src/stats/predictions-writer.js';
-import { PipelineError } from '../src/errors.js';
+import { DataError, PipelineError } from '../src/errors.js';
 import { boundedOrderedMap } from './bounded-ordered-map.js';
-import type { Batch } from '../src/data/types.js';
+import { isLineBatch, type Batch, type WorkItem } from '../src/data/types.js';
 
 export interface InferenceOptions {
   /** A CSV file path, or '-' for stdin. */
@@ -30,6 +32,8 @@ export interface InferenceOptions {
   normalize: Normalization;
   limit: number | null;
   onError: 'fail' | 'skip';
+  /** Where the fast path decodes (default: the workers when there are two or more, see below). */
+  decode?: DecodePlacement;
   /** Forward engine for a pool started here: `wasm`, `js`, or `auto` (wasm when built). */
   kernel?: KernelKind;
   /** CSV decoder: `fast` (bytes straight into the batch), `csv-parse` (the general path), or `auto`. */
@@ -43,9 +47,12 @@ export interface InferenceOptions {
   config: Record<string, unknown>;
   /**
    * Called for every scored batch, in input order, with the batch's pixels back in `batch.x`
-   * (e.g. to collect the mistakes for the HTML report). Must not keep `batch.x` beyond a few rows.
+   * (e.g. to collect the mistakes for the HTML report; `batch.x` is empty unless `pixels` is set).
+   * Must not keep `batch.x` beyond a few rows.
    */
   onBatch?: (batch: Batch, scored: ScoredBatch) => void;
+  /** Hand the rows' pixels back from the workers (for `onBatch` collectors that look at them). */
+  pixels?: boolean;
   /** An existing pool to use (experiments and schedules keep one warm); otherwise one is started and closed. */
   pool?: ForwardPool;
 }
@@ -75,6 +82,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
 
   // Start the workers first: they spawn and map the shared weights while the first rows are read.
   const ownPool = !options.pool;
+  options.pool?.setNetwork(model.network);
   const pool =
     options.pool ??
     new ForwardPool({
@@ -85,6 +93,11 @@ export async function runInference(options: InferenceOptions): Promise<Inference
       kernel: options.kernel,
     });
 
+  // Decoding is most of a run's work: with two or more workers it runs in the workers (all cores
+  // decode), except where only the main thread can count good rows (--limit under --on-error skip).
+  const decodeIn: DecodePlacement =
+    options.decode ?? (pool.threads >= 2 && !(options.onError === 'skip' && options.limit !== null) ? 'workers' : 'main');
+  const inputName = options.input === '-' ? STDIN_NAME : options.input;
   const totalBytes = await inputSizeBytes(options.input);
   let bytesRead = 0;
   let layout: CsvLayout | null = null;
@@ -109,8 +122,8 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     batchSize: options.batchSize,
     table: normalizationTable(options.normalize),
     parser: options.parser ?? 'auto',
-  });
-  const batches = source.batches;
+  }, decodeIn);
+  const items = source.batches;
   // Known once the first chunk has been read; do not wait for it before the batches start.
   let parserUsed: string = options.parser ?? 'auto';
   void source.parser.then((used) => {
@@ -118,39 +131,55 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   });
 
   let kernelUsed: string = options.kernel ?? 'auto';
+  let decodedIn: DecodePlacement = 'main';
   let writer: PredictionsWriter | null = null;
   let lastWrite: Promise<void> = Promise.resolve();
   let status: RunStatus = 'complete';
   let failure: Error | null = null;
   try {
     if (options.predictionsPath) writer = await PredictionsWriter.open(options.predictionsPath);
-    const scored$ = boundedOrderedMap<Batch, { batch: Batch; scored: ScoredBatch }>(
-      batches,
-      async (batch) => ({ batch, scored: await pool.run(batch) }),
+    const scored$ = boundedOrderedMap<WorkItem, ScoredBatch>(
+      items,
+      async (item) => {
+        if (isLineBatch(item)) decodedIn = 'workers';
+        const scored = await pool.run(item, { pixels: options.pixels === true });
+        // Lines decoded by a worker: its bad rows. Under 'fail' the first one ends the run here, in
+        // input order (the batches before it are emitted first), and this batch is not counted.
+        if (scored.rowErrors.length > 0 && options.onError === 'fail') {
+          const first = scored.rowErrors[0];
+          throw new DataError(inputName, first.line, first.message);
+        }
+        return scored;
+      },
       { limit: options.maxInFlight, signal: options.signal, downstreamReady: () => lastWrite },
     );
     await lastValueFrom(
       scored$.pipe(
-        tap(({ batch, scored }) => {
-          batch.x = scored.x;
+        tap((scored) => {
           kernelUsed = scored.kernel;
-          options.onBatch?.(batch, scored);
+          for (const error of scored.rowErrors) stats.recordRowError(error);
+          if (options.onBatch) {
+            const batch: Batch = { index: scored.batchIndex, rows: scored.rows, features, x: scored.x, labels: scored.labels, lines: scored.lines };
+            options.onBatch(batch, scored);
+          }
           stats.recordBatch({
-            rows: batch.rows,
-            labels: batch.labels,
+            rows: scored.rows,
+            labels: scored.labels,
             predicted: scored.predicted,
             confidence: scored.confidence,
             latencyMs: scored.latencyMs,
             computeMs: scored.computeMs,
           });
           if (writer) {
-            lastWrite = writer.writeBatch(batch.lines, batch.labels, scored.predicted, scored.confidence, batch.rows);
+            lastWrite = writer.writeBatch(scored.lines, scored.labels, scored.predicted, scored.confidence, scored.rows);
           }
           progress(false);
         }),
         defaultIfEmpty(null),
       ),
     );
+    // With decoding in the workers, only now is it known whether any row was good.
+    if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted) throw new DataError(inputName, 0, noValidRows(stats.skipped));
     await lastWrite;
     if (options.signal?.aborted) status = 'interrupted';
   } catch (error) {
@@ -185,6 +214,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
       hasHeader: foundLayout ? foundLayout.hasHeader : null,
       labeled: foundLayout ? foundLayout.labelIndex >= 0 : null,
       parser: parserUsed,
+      decode: decodedIn,
     },
     config: options.config,
     startedAt,

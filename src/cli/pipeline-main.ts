@@ -12,6 +12,7 @@ import { writeJsonAtomic } from '../stats/atomic-write.js';
 import { formatSummary } from '../stats/summary-text.js';
 import type { PipelineReport } from '../stats/report.js';
 import { runInference } from '../../pipelines/inference.js';
+import { ForwardPool } from '../pool/forward-pool.js';
 import type { RunPageCollector } from '../html/run-collector.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProgress } from './progress.js';
@@ -173,6 +174,17 @@ interface StopWiring {
 }
 
 async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring): Promise<number> {
+  // Start the workers first: a thread takes tens of milliseconds to boot and compile the kernel, time
+  // in which the model is loaded and the input opened here. The network reaches them with the tasks.
+  const pool = new ForwardPool({ threads: options.threads, batchSize: options.batchSize, maxQueue: options.maxInFlight, kernel: options.kernel });
+  try {
+    return await scoreWithPool(options, io, log, job, wiring, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, pool: ForwardPool): Promise<number> {
   const model = await resolveModel(options);
   const input = await resolveInput(options, log);
   const metadataNormalize = model.normalize;
@@ -200,6 +212,7 @@ async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logge
     limit: options.limit,
     parser: options.parser,
     kernel: options.kernel,
+    decode: options.decode ?? 'auto',
     onError: options.onError,
     report: options.report,
     predictions: options.predictions,
@@ -232,13 +245,16 @@ async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logge
       onError: options.onError,
       parser: options.parser,
       kernel: options.kernel,
+      decode: options.decode ?? undefined,
       predictionsPath: options.predictions,
+      pool,
       signal: stop.signal,
       config,
       onProgress: (p) => {
         soFar.onProgress(p);
         progress.update(p);
       },
+      pixels: htmlPage !== null,
       onBatch: (batch, scored) => {
         soFar.onBatch(batch, scored);
         htmlPage?.onBatch(batch, scored);

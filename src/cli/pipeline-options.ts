@@ -6,7 +6,9 @@ import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
 import { oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';
-import { PARSER_CHOICES, type ParserChoice } from '../data/batch-source.js';
+import { PARSER_CHOICES, type DecodePlacement, type ParserChoice } from '../data/batch-source.js';
+
+const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
 import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 
@@ -29,6 +31,7 @@ export function pipelineCommand(): Command {
     .addOption(new Option('--activation <fn>', 'hidden-layer activation for models without metadata').choices(ACTIVATIONS).default(undefined, "the model's, else sigmoid"))
     .addOption(new Option('--output <fn>', 'output function for models without metadata').choices(OUTPUT_FUNCTIONS).default(undefined, "the model's, else softmax"))
     .addOption(new Option('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse').choices(PARSER_CHOICES).default('auto'))
+    .addOption(new Option('--decode <where>', 'where the fast parser decodes: workers (every core), main (the main thread), auto = workers when there are 2+ threads').choices(DECODE_CHOICES).default('auto'))
     .addOption(new Option('--kernel <engine>', 'forward-pass engine: wasm = WebAssembly SIMD, js = JavaScript, auto = wasm when built').choices(KERNEL_KINDS).default('auto'))
     .option('--limit <n>', 'score only the first n rows')
     .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
@@ -57,6 +60,7 @@ const rawSchema = z.object({
   limit: positiveInt.optional(),
   parser: oneOf(PARSER_CHOICES),
   kernel: oneOf(KERNEL_KINDS),
+  decode: oneOf(DECODE_CHOICES),
   onError: oneOf(['fail', 'skip'] as const),
   report: z.string().min(1).optional(),
   predictions: z.string().min(1).optional(),
@@ -83,6 +87,8 @@ export interface PipelineCliOptions {
   limit: number | null;
   parser: ParserChoice;
   kernel: KernelKind;
+  /** null: choose by the thread count (see pipelines/inference.ts). */
+  decode: DecodePlacement | null;
   onError: 'fail' | 'skip';
   report: string | null;
   predictions: string | null;
@@ -125,6 +131,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     limit: parsed.limit ?? null,
     parser: parsed.parser,
     kernel: parsed.kernel,
+    decode: parsed.decode === 'auto' ? null : parsed.decode,
     onError: parsed.onError,
     report: parsed.report ?? null,
     predictions: parsed.predictions ?? null,

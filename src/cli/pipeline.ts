@@ -2,4 +2,6 @@
 // Entry point of `nnpipe` / `npm run pipeline`.
 import { runPipelineCli } from './pipeline-main.js';
 
-process.exitCode = await runPipelineCli(process.argv.slice(2));
+void runPipelineCli(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

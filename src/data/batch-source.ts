@@ -20,7 +20,8 @@ import { batchRows } from './batcher.js';
 import { STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 import { InputFeed } from './fast-csv/input-feed.js';
 import { checkFastOptions, fastCsvBatches, readFailure } from './fast-csv/source.js';
-import type { Batch } from './types.js';
+import type { Batch, WorkItem } from './types.js';
+import { fastCsvLineBatches, LINE_BATCH_READ_CHUNK } from './fast-csv/line-batches.js';
 
 export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
 export type ParserChoice = (typeof PARSER_CHOICES)[number];
@@ -32,8 +33,15 @@ export interface BatchSourceOptions extends CsvSourceOptions {
   parser: ParserChoice;
 }
 
-export interface BatchSource {
-  batches: AsyncGenerator<Batch, void, undefined>;
+/**
+ * Where the fast path decodes: 'main' (here, into Batches) or 'workers' (here only cut into LineBatches
+ * of raw lines, which the workers decode; see fast-csv/line-batches.ts for what that changes).
+ */
+export type DecodePlacement = 'main' | 'workers';
+
+export interface BatchSource<T extends WorkItem = WorkItem> {
+  /** Batches, or (fast path decoding in the workers) LineBatches. */
+  batches: AsyncGenerator<T, void, undefined>;
   /**
    * Resolves once the parser actually used is known: at once for 'fast' and 'csv-parse'; for 'auto'
    * when `batches` has read the start of the input (so await it after the first batch, or at the end).
@@ -46,7 +54,9 @@ const QUOTE = 0x22;
 /** As much as the fast path reads ahead; a stream's first read is no bigger in practice. */
 const FIRST_READ_MAX = 64 * 1024;
 
-export function openBatchSource(options: BatchSourceOptions): BatchSource {
+export function openBatchSource(options: BatchSourceOptions): BatchSource<Batch>;
+export function openBatchSource(options: BatchSourceOptions, decodeIn: DecodePlacement): BatchSource;
+export function openBatchSource(options: BatchSourceOptions, decodeIn: DecodePlacement = 'main'): BatchSource {
   if (!PARSER_CHOICES.includes(options.parser)) {
     throw new RangeError(`openBatchSource: parser must be one of ${PARSER_CHOICES.join(', ')}, got ${String(options.parser)}`);
   }
@@ -55,12 +65,12 @@ export function openBatchSource(options: BatchSourceOptions): BatchSource {
   switch (options.parser) {
     case 'fast':
       settle('fast');
-      return { batches: fastCsvBatches(options), parser };
+      return { batches: decodeIn === 'workers' ? fastCsvLineBatches(options) : fastCsvBatches(options), parser };
     case 'csv-parse':
       settle('csv-parse');
       return { batches: csvParseBatches(options), parser };
     default:
-      return { batches: autoBatches(options, settle), parser };
+      return { batches: autoBatches(options, decodeIn, settle), parser };
   }
 }
 
@@ -71,7 +81,7 @@ async function* csvParseBatches(options: BatchSourceOptions): AsyncGenerator<Bat
   yield* batchRows(csvRows(options), { batchSize, features, table });
 }
 
-async function* autoBatches(options: BatchSourceOptions, settle: (parser: 'fast' | 'csv-parse') => void): AsyncGenerator<Batch, void, undefined> {
+async function* autoBatches(options: BatchSourceOptions, decodeIn: DecodePlacement, settle: (parser: 'fast' | 'csv-parse') => void): AsyncGenerator<WorkItem, void, undefined> {
   let feed: InputFeed | null = null;
   let handedOver = false;
   try {
@@ -79,7 +89,7 @@ async function* autoBatches(options: BatchSourceOptions, settle: (parser: 'fast'
     const { signal } = options;
     if (signal?.aborted) return;
     const file = options.input === '-' ? STDIN_NAME : options.input;
-    feed = new InputFeed(options.input, options.stdin);
+    feed = new InputFeed(options.input, options.stdin, decodeIn === 'workers' ? LINE_BATCH_READ_CHUNK : undefined);
     const first: Buffer[] = [];
     let bytes = 0;
     const take = (chunk: Buffer) => {
@@ -104,7 +114,8 @@ async function* autoBatches(options: BatchSourceOptions, settle: (parser: 'fast'
     if (!first.some((chunk) => chunk.indexOf(QUOTE) !== -1)) {
       settle('fast');
       handedOver = true;
-      yield* fastCsvBatches(options, { feed, first });
+      if (decodeIn === 'workers') yield* fastCsvLineBatches(options, { feed, first });
+      else yield* fastCsvBatches(options, { feed, first });
       return;
     }
     settle('csv-parse');

@@ -40,3 +40,31 @@ export interface Batch {
   /** 1-based input line per row. */
   lines: Uint32Array;
 }
+
+/**
+ * Raw CSV lines for a worker to decode, when decoding runs in the workers (the fast path's other
+ * placement): whole lines of the input holding `rows` non-blank lines, the first on `firstLine`.
+ */
+export interface LineBatch {
+  kind: 'lines';
+  /** 0-based position of the batch in the input. */
+  index: number;
+  firstLine: number;
+  /** Non-blank lines in the block: the rows it holds, good or bad. */
+  rows: number;
+  /** A buffer of its own, so it can be transferred to a worker. */
+  bytes: Uint8Array;
+  /** How to decode it: the file's layout, the normalisation table, limits. */
+  spec: import('./fast-csv/block.js').BlockSpec;
+}
+
+/** What the pipeline hands to the pool: a decoded Batch, or lines for the worker to decode. */
+export type WorkItem = Batch | LineBatch;
+
+export const isLineBatch = (item: WorkItem): item is LineBatch => (item as LineBatch).kind === 'lines';
+
+/** The input lines a work item covers, for messages ("lines 201-300"). */
+export function lineRange(item: WorkItem): string {
+  if (isLineBatch(item)) return `lines ${item.firstLine}-`;
+  return item.rows > 0 ? `lines ${item.lines[0]}-${item.lines[item.rows - 1]}` : 'no lines';
+}

@@ -3,16 +3,17 @@
 import { Piscina } from 'piscina';
 import { performance } from 'node:perf_hooks';
 import { WorkerTaskError } from '../errors.js';
-import type { Batch } from '../data/types.js';
+import { isLineBatch, lineRange, type WorkItem } from '../data/types.js';
 import type { Network } from '../nn/types.js';
 import type { KernelKind } from '../nn/kernels/index.js';
-import { shareNetwork } from './shared-network.js';
+import { shareNetwork, type SharedNetwork } from './shared-network.js';
 import { esmWorkerOptions } from './worker-entry.js';
 import { workerFile } from './worker-files.js';
-import type { ForwardResult, ForwardSuccess, ForwardTask } from './task-types.js';
+import type { ForwardResult, ForwardSuccess, ForwardTask, ResultOptions } from './task-types.js';
 
 export interface ForwardPoolOptions {
-  network: Network;
+  /** The network to run; may also be given later with setNetwork() (the workers can start first). */
+  network?: Network;
   threads: number;
   /** Expected rows per batch (sizes each worker's scratch buffers up front). */
   batchSize: number;
@@ -25,6 +26,9 @@ export interface ForwardPoolOptions {
 }
 
 export interface ScoredBatch extends ForwardSuccess {
+  /** Labels (-1 = unlabeled) and input lines of the `rows` rows that were scored. */
+  labels: Int16Array;
+  lines: Uint32Array;
   /** Dispatch -> result on the main thread, ms (includes waiting in the queue). */
   latencyMs: number;
 }
@@ -36,6 +40,8 @@ export class ForwardPool {
   readonly threads: number;
   private readonly pool: Piscina<ForwardTask, ForwardResult>;
   private fatal: Error | null = null;
+  private network: Network | null = null;
+  private shared: SharedNetwork | null = null;
 
   constructor(options: ForwardPoolOptions) {
     const threads = options.threads;
@@ -43,7 +49,6 @@ export class ForwardPool {
     this.threads = threads;
     this.pool = new Piscina<ForwardTask, ForwardResult>({
       ...esmWorkerOptions(options.workerFile ?? defaultWorkerFile(), {
-        network: shareNetwork(options.network),
         batchSize: options.batchSize,
         kernel: options.kernel ?? 'auto',
       }),
@@ -58,6 +63,7 @@ export class ForwardPool {
       // shared weights) alive that long, which a long-lived scheduler process would feel.
       closeTimeout: 5_000,
     });
+    if (options.network) this.setNetwork(options.network);
     // Without a listener an error outside a task (e.g. a worker failing to start) crashes the process.
     this.pool.on('error', (error: Error) => {
       this.fatal ??= error;
@@ -65,27 +71,36 @@ export class ForwardPool {
   }
 
   /**
-   * Scores one batch. Its `x` buffer is transferred to the worker and back: `batch.x` is detached
-   * while the task runs and the returned `x` holds the same rows afterwards.
+   * Scores one work item: a decoded batch (its `x` buffer is transferred to the worker and back) or raw
+   * lines that the worker decodes first (their bytes are transferred). The result carries the rows that
+   * were scored, their labels and input lines, and (for lines) the bad rows the worker found.
    */
-  async run(batch: Batch, wantProbabilities = false): Promise<ScoredBatch> {
+  async run(item: WorkItem, want: ResultOptions = {}): Promise<ScoredBatch> {
     if (this.fatal) throw new WorkerTaskError(`worker pool failed: ${this.fatal.message}`, { cause: this.fatal });
-    const task: ForwardTask = { batchIndex: batch.index, rows: batch.rows, x: batch.x, wantProbabilities };
+    const network = this.shared;
+    if (network === null) throw new Error('ForwardPool.run: no network (give one to the constructor or to setNetwork())');
+    const task: ForwardTask = isLineBatch(item)
+      ? { kind: 'block', network, batchIndex: item.index, firstLine: item.firstLine, bytes: item.bytes, spec: item.spec, want }
+      : { kind: 'floats', network, batchIndex: item.index, rows: item.rows, x: item.x, want };
+    const transfer = isLineBatch(item) ? item.bytes.buffer : item.x.buffer;
     const started = performance.now();
     let result: ForwardResult;
     try {
-      result = await this.pool.run(task, { transferList: [batch.x.buffer as ArrayBuffer] });
+      result = await this.pool.run(task, { transferList: [transfer as ArrayBuffer] });
     } catch (error) {
-      throw new WorkerTaskError(
-        `batch ${batch.index} (lines ${batch.lines[0]}-${batch.lines[batch.rows - 1]}) failed in a worker: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new WorkerTaskError(`batch ${item.index} (${lineRange(item)}) failed in a worker: ${(error as Error).message}`, { cause: error });
     }
     const latencyMs = performance.now() - started;
-    if (!result.ok) {
-      throw new WorkerTaskError(`batch ${batch.index} (lines ${batch.lines[0]}-${batch.lines[batch.rows - 1]}): ${result.message}`);
-    }
-    return { ...result, latencyMs };
+    if (!result.ok) throw new WorkerTaskError(`batch ${item.index} (${lineRange(item)}): ${result.message}`);
+    if (isLineBatch(item)) return { ...result, labels: result.labels!, lines: result.lines!, latencyMs };
+    return { ...result, labels: item.labels, lines: item.lines, latencyMs };
+  }
+
+  /** The network the next tasks run (its weights are shared with the workers once, not per task). */
+  setNetwork(network: Network): void {
+    if (network === this.network) return;
+    this.network = network;
+    this.shared = shareNetwork(network);
   }
 
   async close(): Promise<void> {

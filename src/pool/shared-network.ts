@@ -1,9 +1,15 @@
 // The network's weights in one SharedArrayBuffer, so every worker reads the same memory: the model is
 // loaded and validated once on the main thread and no worker copies or re-parses it.
+import { randomUUID } from 'node:crypto';
 import type { Activation, Network, OutputFunction } from '../nn/types.js';
 
 /** What crosses to a worker in `workerData`: a shared buffer plus the shapes needed to view it. */
 export interface SharedNetwork {
+  /**
+   * Which network this is. A SharedArrayBuffer arrives in a worker as a new object with every message
+   * (the same memory, another wrapper), so workers recognise a network they already run by this id.
+   */
+  id: string;
   buffer: SharedArrayBuffer;
   /** Per layer: [inputs, outputs]. Weights then bias, layer after layer, float32. */
   shapes: Array<[number, number]>;
@@ -25,7 +31,7 @@ export function shareNetwork(network: Network): SharedNetwork {
     offset += W.cols;
     shapes.push([W.rows, W.cols]);
   }
-  return { buffer, shapes, activation: network.activation, output: network.output };
+  return { id: randomUUID(), buffer, shapes, activation: network.activation, output: network.output };
 }
 
 /** Views over the shared buffer (no copy). */

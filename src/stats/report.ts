@@ -48,7 +48,15 @@ export interface PipelineReport {
     /** The forward engine that ran the batches ('wasm' or 'js'), or what was asked for if no batch ran. */
     kernel: string;
   };
-  input: { path: string; bytes: number | null; hasHeader: boolean | null; labeled: boolean | null; parser: string };
+  input: {
+    path: string;
+    bytes: number | null;
+    hasHeader: boolean | null;
+    labeled: boolean | null;
+    parser: string;
+    /** Where the rows were decoded: on the main thread, or in the workers (fast path). */
+    decode?: 'main' | 'workers';
+  };
   /** Every effective option, as given by the caller. */
   config: Record<string, unknown>;
   /** ISO 8601 wall-clock times. */

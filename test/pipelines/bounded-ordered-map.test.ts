@@ -27,7 +27,7 @@ test('emits every result in source order although tasks finish out of order', as
 });
 
 for (const limit of [1, 2, 5]) {
-  test(`never has more than ${limit} items pulled and not yet emitted`, async (t) => {
+  test(`limit ${limit}: at most ${limit} items in flight, and at most ${limit} more waiting to be emitted in order`, async (t) => {
     const probe = { pulled: 0 };
     let emitted = 0;
     let worst = 0;
@@ -41,7 +41,7 @@ for (const limit of [1, 2, 5]) {
         await sleep(i % 3 === 0 ? 6 : 1); // a slow head-of-line item every third
         active--;
         return i;
-      }, { limit }).subscribe({
+      }, { limit, reorderLimit: limit }).subscribe({
         next: () => {
           emitted++;
         },
@@ -50,8 +50,8 @@ for (const limit of [1, 2, 5]) {
       });
     });
     t.is(emitted, 40);
-    t.true(worst <= limit, `pulled ahead by ${worst}`);
-    t.true(worstActive <= limit);
+    t.true(worst <= 2 * limit, `pulled ahead by ${worst}`);
+    t.true(worstActive <= limit, `${worstActive} in flight`);
   });
 }
 
@@ -75,7 +75,22 @@ test('waits for downstreamReady before reusing a slot', async (t) => {
     });
   });
   t.is(emitted, 20);
-  t.true(worst <= 2);
+  t.true(worst <= 4, `pulled ahead by ${worst}`);
+});
+
+test('reorderLimit 0: nothing is pulled while a settled result waits for the head of the line', async (t) => {
+  const probe = { pulled: 0 };
+  let emitted = 0;
+  let worst = 0;
+  await new Promise<void>((resolve, reject) => {
+    boundedOrderedMap(countingSource(30, probe), async (i) => {
+      worst = Math.max(worst, probe.pulled - emitted);
+      await sleep(i % 4 === 0 ? 5 : 1);
+      return i;
+    }, { limit: 3, reorderLimit: 0 }).subscribe({ next: () => emitted++, error: reject, complete: resolve });
+  });
+  t.is(emitted, 30);
+  t.true(worst <= 3, `pulled ahead by ${worst}`);
 });
 
 test('a source error lets the items in flight finish, then errors', async (t) => {

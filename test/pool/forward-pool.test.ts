@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { ForwardPool, type ScoredBatch } from '../../src/pool/forward-pool.js';
 import { loadModel } from '../../src/nn/load-model.js';
 import { forward } from '../../src/nn/forward.js';
-import type { Batch } from '../../src/data/types.js';
+import type { Batch, WorkItem } from '../../src/data/types.js';
+import type { ResultOptions } from '../../src/pool/task-types.js';
 import { runInference } from '../../pipelines/inference.js';
 import { fixture } from '../helpers/paths.js';
 import { writeRandomModel } from '../helpers/models.js';
@@ -28,7 +29,7 @@ test('a batch buffer is transferred to the worker (detached here), and the resul
   try {
     const batch = makeBatch(0, 5);
     const copy = batch.x.slice();
-    const scored = await pool.run(batch, true);
+    const scored = await pool.run(batch, { probabilities: true });
     t.is(batch.x.byteLength, 0, 'the Float32Array was detached by the transfer');
     const expected = forward(model.network, copy, 5);
     t.deepEqual(Array.from(scored.probabilities!), Array.from(expected));
@@ -43,12 +44,12 @@ test('a batch buffer is transferred to the worker (detached here), and the resul
 class CountingPool extends ForwardPool {
   active = 0;
   worst = 0;
-  override async run(batch: Batch, wantProbabilities = false): Promise<ScoredBatch> {
+  override async run(batch: WorkItem, want: ResultOptions = {}): Promise<ScoredBatch> {
     this.active++;
     this.worst = Math.max(this.worst, this.active);
     try {
       await new Promise((r) => setTimeout(r, 2)); // slower than reading, so the limit is what holds reading back
-      return await super.run(batch, wantProbabilities);
+      return await super.run(batch, want);
     } finally {
       this.active--;
     }

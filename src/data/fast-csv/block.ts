@@ -41,7 +41,8 @@ export interface LineBlock {
  * push() returns the blocks a chunk completes; finish() the last, short one.
  */
 export class BlockSplitter {
-  private readonly rowsPerBlock: number;
+  /** Rows per block; lowering it cuts the next block shorter (e.g. to honour a row limit). */
+  rowsPerBlock: number;
   private readonly maxLineBytes: number;
   private readonly file: string;
   private pieces: Uint8Array[] = [];

@@ -7,7 +7,7 @@ import { finished, Readable } from 'node:stream';
 import { PrefetchingFileStream } from './file-stream.js';
 
 /** The csv-parse path reads files in chunks of this size too (csv-source.ts). */
-const READ_CHUNK = 64 * 1024;
+export const READ_CHUNK = 64 * 1024;
 const READS_IN_FLIGHT = 4;
 
 export class InputFeed {
@@ -28,8 +28,9 @@ export class InputFeed {
     this.notify();
   };
 
-  constructor(input: string, stdin: NodeJS.ReadableStream | undefined) {
-    const source = input === '-' ? (stdin ?? process.stdin) : new PrefetchingFileStream(input, { chunkSize: READ_CHUNK, depth: READS_IN_FLIGHT });
+  /** `chunkSize`: bytes per file read (the default matches the csv-parse path's chunks). */
+  constructor(input: string, stdin: NodeJS.ReadableStream | undefined, chunkSize = READ_CHUNK) {
+    const source = input === '-' ? (stdin ?? process.stdin) : new PrefetchingFileStream(input, { chunkSize, depth: READS_IN_FLIGHT });
     this.stream = source instanceof Readable ? source : new Readable().wrap(source);
     this.stream.on('data', this.onData);
     this.stream.on('end', () => {

@@ -4,6 +4,7 @@
 // in a float64 buffer (see gradient.ts for why float64).
 import { networkFromShared, type SharedNetwork } from '../../pool/shared-network.js';
 import type { Activation, Network, OutputFunction } from '../types.js';
+import { randomUUID } from 'node:crypto';
 
 /** Where each layer's W and b start in the flat buffer (in floats). */
 export interface ParamLayout {
@@ -38,6 +39,6 @@ export function allocateSharedParams(
   const layout = paramLayout(layerSizes);
   const buffer = new SharedArrayBuffer(layout.size * Float32Array.BYTES_PER_ELEMENT);
   const shapes = layout.offsets.map(({ inputs, outputs }) => [inputs, outputs] as [number, number]);
-  const shared: SharedNetwork = { buffer, shapes, activation, output };
+  const shared: SharedNetwork = { id: randomUUID(), buffer, shapes, activation, output };
   return { shared, network: networkFromShared(shared), flat: new Float32Array(buffer), layout };
 }
