@@ -18,6 +18,7 @@ import { RowParser } from '../row-parser.js';
 import type { Batch, CsvLayout, RowError } from '../types.js';
 import * as msg from './messages.js';
 import { RecordScanner, ScanError, ScanStatus } from './record-scanner.js';
+import { rowDecoder, type WasmRowDecoder } from './row-decoder-wasm.js';
 import { decodeRow, lastLabel } from './row-kernel.js';
 
 const NL = 0x0a;
@@ -149,14 +150,33 @@ export interface DecodedBlock {
  * Plain data, no I/O: usable inside a worker. Rows, values, labels, line numbers and row errors are
  * those of the streaming paths for the same lines. Throws a RangeError for a record that does not end
  * within the block (a quoted field spanning a line end): decode such blocks on the main thread.
+ *
+ * The ordinary rows go through the WebAssembly row decoder when it is built (`decoder`, default: this
+ * thread's, see row-decoder-wasm.ts), else through the JavaScript decodeRow; same results either way.
  */
-export function decodeBlock(block: Uint8Array, firstLine: number, index: number, spec: BlockSpec): DecodedBlock {
-  const { layout, features, table } = spec;
+export function decodeBlock(block: Uint8Array, firstLine: number, index: number, spec: BlockSpec, decoder: WasmRowDecoder | null = rowDecoder()): DecodedBlock {
+  return decode(block, firstLine, index, spec, decoder, false);
+}
+
+/** decodeBlock with the JavaScript decodeRow (the fallback, and the tests' oracle). */
+export function decodeBlockJs(block: Uint8Array, firstLine: number, index: number, spec: BlockSpec): DecodedBlock {
+  return decode(block, firstLine, index, spec, null, false);
+}
+
+/**
+ * decodeBlock for a caller that is done with the rows before the next decode on this thread, such as a
+ * worker whose forward pass copies them into its engine: with the WebAssembly decoder, batch.x is a view
+ * of the decoder's memory instead of a fresh buffer (allocating and first touching a fresh 300 KB buffer
+ * per batch costs about as much as decoding it), so it is neither transferable nor valid after the
+ * thread's next decode; labels and lines are fresh. Without the decoder, the same as decodeBlock.
+ */
+export function decodeBlockView(block: Uint8Array, firstLine: number, index: number, spec: BlockSpec, decoder: WasmRowDecoder | null = rowDecoder()): DecodedBlock {
+  return decode(block, firstLine, index, spec, decoder, true);
+}
+
+function decode(block: Uint8Array, firstLine: number, index: number, spec: BlockSpec, decoder: WasmRowDecoder | null, view: boolean): DecodedBlock {
   // A Buffer view (no copy): the byte loop then sees one kind of array wherever it runs (monomorphic).
   const bytes = Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength);
-  const rowParser = new RowParser(layout, features, spec.classes);
-  const skipZeros = Object.is(table[0], 0);
-  const labelMax = spec.classes - 1;
   // Rows of a block = its non-blank lines, at most; count them to size the batch exactly.
   let capacity = 0;
   for (let at = 0, start = 0; start < bytes.length; start = at + 1) {
@@ -165,6 +185,17 @@ export function decodeBlock(block: Uint8Array, firstLine: number, index: number,
     const len = at - start;
     if (len !== 0 && !(len === 1 && bytes[start] === CR)) capacity++;
   }
+  if (decoder !== null && decoder.load(bytes, 0, bytes.length, spec.table, spec.features, capacity)) {
+    return decodeWithWasm(bytes, firstLine, index, spec, capacity, decoder, view);
+  }
+  return decodeWithJs(bytes, firstLine, index, spec, capacity);
+}
+
+function decodeWithJs(bytes: Buffer, firstLine: number, index: number, spec: BlockSpec, capacity: number): DecodedBlock {
+  const { layout, features, table } = spec;
+  const rowParser = new RowParser(layout, features, spec.classes);
+  const skipZeros = Object.is(table[0], 0);
+  const labelMax = spec.classes - 1;
   const x = new Float32Array(capacity * features);
   const labels = new Int16Array(capacity);
   const lines = new Uint32Array(capacity);
@@ -195,33 +226,105 @@ export function decodeBlock(block: Uint8Array, firstLine: number, index: number,
       p = next;
       continue;
     }
-    // Not an ordinary row: its fields as csv-parse splits them, then RowParser.
+    // Not an ordinary row: decodeRow may have written some of its pixels.
     x.fill(0, rowBase, rowBase + features);
-    const scanner = new RecordScanner(spec.maxRecordBytes);
-    let status: ScanStatus;
-    try {
-      status = scanner.scan(bytes, p, true);
-    } catch (error) {
-      if (!(error instanceof ScanError)) throw error;
-      status = ScanStatus.NeedMore;
-    }
-    if (status !== ScanStatus.Record || scanner.newlines > 0) {
-      throw new RangeError(`decodeBlock: the record on line ${line} does not end on its line; decode this block on the main thread`);
-    }
-    const row = rowParser.parse(scanner.fields, line);
-    if (typeof row === 'string') errors.push({ line, message: row });
-    else {
-      for (let j = 0; j < features; j++) x[rowBase + j] = table[row.pixels[j]];
-      labels[rows] = row.label ?? -1;
-      lines[rows] = line;
-      rows++;
-    }
+    const other = otherRow(bytes, p, line, spec, rowParser, errors, x, labels, lines, rows);
+    if (other.good) rows++;
+    p = other.end;
     line++;
-    p = scanner.pos;
   }
+  return finish(index, features, rows, capacity, x, labels, lines, errors, false);
+}
+
+/** The ordinary rows in WebAssembly (runs of them per call), the others as in decodeWithJs. */
+function decodeWithWasm(bytes: Buffer, firstLine: number, index: number, spec: BlockSpec, capacity: number, decoder: WasmRowDecoder, view: boolean): DecodedBlock {
+  const { layout, features } = spec;
+  const labelMax = spec.classes - 1;
+  let rowParser: RowParser | null = null;
+  const errors: RowError[] = [];
+  let rows = 0;
+  let line = firstLine;
+  let p = 0;
+  const length = bytes.length;
+  while (p < length) {
+    const room = capacity - rows;
+    p = decoder.decode(p, length, room, rows, line, layout.fieldCount, layout.labelIndex, labelMax);
+    rows += decoder.rows;
+    line = decoder.line;
+    if (p >= length) break;
+    // It stops right after the last row there is room for: only blank lines can follow (the next call's).
+    if (room > 0 && decoder.rows === room) continue;
+    // Not an ordinary row (and not blank): its slot gets all its floats if it is good.
+    rowParser ??= new RowParser(layout, features, spec.classes);
+    const other = otherRow(bytes, p, line, spec, rowParser, errors, decoder.x, decoder.labels, decoder.lines, rows);
+    if (other.good) rows++;
+    p = other.end;
+    line++;
+  }
+  if (view && rows > 0) {
+    const batch: Batch = { index, rows, features, x: decoder.x.subarray(0, rows * features), labels: decoder.labels.slice(0, rows), lines: decoder.lines.slice(0, rows) };
+    return { batch, errors };
+  }
+  // Copies out of the decoder's memory: fresh buffers of their own, transferable.
+  return finish(index, features, rows, capacity, decoder.x, decoder.labels, decoder.lines, errors, true);
+}
+
+/**
+ * The row on `line` at bytes[p], which decodeRow does not take: its fields as csv-parse splits them,
+ * then RowParser. A good row goes to slot `slot` (all its floats, its label and line), a bad one to
+ * `errors`. Rare (a quote, a bad value...): a small object per call is fine.
+ */
+function otherRow(
+  bytes: Buffer,
+  p: number,
+  line: number,
+  spec: BlockSpec,
+  rowParser: RowParser,
+  errors: RowError[],
+  x: Float32Array,
+  labels: Int16Array,
+  lines: Uint32Array,
+  slot: number,
+): { good: boolean; end: number } {
+  const scanner = new RecordScanner(spec.maxRecordBytes);
+  let status: ScanStatus;
+  try {
+    status = scanner.scan(bytes, p, true);
+  } catch (error) {
+    if (!(error instanceof ScanError)) throw error;
+    status = ScanStatus.NeedMore;
+  }
+  if (status !== ScanStatus.Record || scanner.newlines > 0) {
+    throw new RangeError(`decodeBlock: the record on line ${line} does not end on its line; decode this block on the main thread`);
+  }
+  const row = rowParser.parse(scanner.fields, line);
+  if (typeof row === 'string') {
+    errors.push({ line, message: row });
+    return { good: false, end: scanner.pos };
+  }
+  const { table, features } = spec;
+  const rowBase = slot * features;
+  for (let j = 0; j < features; j++) x[rowBase + j] = table[row.pixels[j]];
+  labels[slot] = row.label ?? -1;
+  lines[slot] = line;
+  return { good: true, end: scanner.pos };
+}
+
+/** The batch of the `rows` good rows; `copy`: the arrays are views to copy from, not to hand out. */
+function finish(
+  index: number,
+  features: number,
+  rows: number,
+  capacity: number,
+  x: Float32Array,
+  labels: Int16Array,
+  lines: Uint32Array,
+  errors: RowError[],
+  copy: boolean,
+): DecodedBlock {
   if (rows === 0) return { batch: null, errors };
   const batch: Batch =
-    rows === capacity
+    rows === capacity && !copy
       ? { index, rows, features, x, labels, lines }
       : { index, rows, features, x: x.slice(0, rows * features), labels: labels.slice(0, rows), lines: lines.slice(0, rows) };
   return { batch, errors };

@@ -22,6 +22,7 @@ import type { Batch, CsvLayout } from '../types.js';
 import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
 import { RecordScanner, ScanError, ScanStatus } from './record-scanner.js';
+import { rowDecoder, type WasmRowDecoder } from './row-decoder-wasm.js';
 import { decodeRow, lastLabel } from './row-kernel.js';
 
 const NL = 0x0a;
@@ -185,7 +186,10 @@ export class FastCsvDecoder {
           }
           break;
         }
-        if (pos < stop) pos = this.fastLines(buf, pos, stop);
+        if (pos < stop) {
+          const wasm = rowDecoder();
+          pos = wasm !== null && wasm.load(buf, pos, stop, this.table, this.features, this.batchSize) ? this.fastLinesWasm(wasm, pos, stop) : this.fastLines(buf, pos, stop);
+        }
         if (pos < stop) {
           // The fast loop gave up on the line at pos: the scanner takes that record.
           this.inRecord = true;
@@ -293,6 +297,38 @@ export class FastCsvDecoder {
       this.events.push({ kind: 'limit', partial: this.partial() });
       this.syntaxOnly = true;
     }
+  }
+
+  /**
+   * fastLines with the WebAssembly row decoder, which holds buf[pos, stop) (wasm.load): runs of rows
+   * per call, each run at most what the batch and the limit have room for, copied into the batch.
+   */
+  private fastLinesWasm(wasm: WasmRowDecoder, pos: number, stop: number): number {
+    const features = this.features;
+    const labelMax = this.classes - 1;
+    const end = stop - pos;
+    let at = 0;
+    while (at < end) {
+      const room = Math.min(this.batchSize - this.filled, this.limit - this.good);
+      at = wasm.decode(at, end, room, 0, this.line, this.fieldCount, this.labelIndex, labelMax);
+      this.line = wasm.line;
+      const rows = wasm.rows;
+      if (rows > 0) {
+        const slot = this.slot();
+        (this.x as Float32Array).set(wasm.x.subarray(0, rows * features), slot * features);
+        (this.labels as Int16Array).set(wasm.labels.subarray(0, rows), slot);
+        (this.lines as Uint32Array).set(wasm.lines.subarray(0, rows), slot);
+        this.filled += rows;
+        this.good += rows;
+        this.recordEnd = this.base + pos + wasm.lastRowEnd;
+        // Room was bounded by the batch and the limit: this completes at most this one batch / the limit.
+        this.afterRow();
+        if (this.syntaxOnly) return pos + at;
+      }
+      // Short of room: it stopped at `end` or at a line it will not decode (for the scanner).
+      if (rows < room) break;
+    }
+    return pos + at;
   }
 
   /**

@@ -1,0 +1,237 @@
+// The WebAssembly row decoder (row-decoder.wat, built by scripts/build-wasm.mjs into row-decoder.wasm
+// beside this module's compiled .js): decodeRow's contract for a run of rows per call, on bytes copied
+// into its memory, its floats, labels and line numbers left in its memory for the caller to copy out.
+//
+// Why: decoding CSV text is most of a run's CPU time, and a short run spends much of it before the JIT
+// has optimised decodeRow, in every worker. The module is compiled when first used (synchronously: it
+// is ~1.3 KB) and runs at full speed from its first row; SIMD skips the "0," runs of MNIST rows.
+//
+// Exactness: decodeRows stops at the first non-blank line that is not an ordinary row (where decodeRow
+// returns -1), and the caller takes that line through RecordScanner + RowParser exactly as before; the
+// floats are the table's bits. row-kernel.ts's decodeRow stays the fallback (no .wasm, a layout too big
+// for 32-bit memory, NNPIPE_CSV_WASM=0) and the tests' oracle.
+//
+// One decoder per thread (rowDecoder()); it is only used synchronously (load, then decode calls, then
+// copy out, with nothing else in between that could use it), so callers can share it.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const WASM_FILE = 'row-decoder.wasm';
+/** Where the build puts it, relative to a build folder (dist/): found from the bundle (dist/bundle/) too. */
+const WASM_PATH_IN_BUILD = join('src', 'data', 'fast-csv', WASM_FILE);
+/** The module's own data (table, results) lives below this address; inputs and outputs above it. */
+const RESERVED = 2048;
+/** int32 index of decodeRows' results (rows, next line, end of the last row) at byte 1024. */
+const RESULTS = 256;
+/** Zero bytes after the input: the decoder's 16-byte and 4-byte reads past a row stay in them. */
+const INPUT_PAD = 32;
+/** Floats of room after the last row slot: the zero-run stores may write 7 past a row. */
+const OUTPUT_PAD = 8;
+const PAGE = 65536;
+/** Keep every layout well inside 32-bit addressing; bigger blocks are decoded in JavaScript. */
+const MAX_MEMORY_BYTES = 1 << 30;
+
+// The WebAssembly JS API members used here, typed locally (the project compiles without DOM types).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(deltaPages: number): number;
+}
+interface SyncWasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: SyncWasmApi }).WebAssembly;
+
+interface RowDecoderExports {
+  memory: WasmMemory;
+  decodeRows(
+    p: number,
+    end: number,
+    maxRows: number,
+    out: number,
+    labels: number,
+    lines: number,
+    line: number,
+    fieldCount: number,
+    labelIndex: number,
+    labelMax: number,
+  ): number;
+}
+
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
+
+export class WasmRowDecoder {
+  /** After decode(): the rows it decoded, the line number of the line where it stopped, and the end of
+   *  its last row (relative to the input's start; where it started when it decoded none). */
+  rows = 0;
+  line = 0;
+  lastRowEnd = 0;
+  /** Row slots (features floats each), labels and line numbers, as views of the module's memory. */
+  x: Float32Array;
+  labels: Int16Array;
+  lines: Uint32Array;
+
+  private readonly kernel: RowDecoderExports;
+  private memory: Uint8Array;
+  private words: Int32Array;
+  private floats: Float32Array;
+  private features = 0;
+  private slots = 0;
+  private outAt = 0;
+  private labelsAt = 0;
+  private linesAt = 0;
+
+  /** `module`: the compiled row-decoder.wasm. Synchronous and cheap. */
+  constructor(module: object) {
+    if (!wasmApi) throw new Error('this Node has no WebAssembly');
+    this.kernel = new wasmApi.Instance(module, {}).exports as unknown as RowDecoderExports;
+    this.memory = new Uint8Array(0);
+    this.words = new Int32Array(0);
+    this.floats = new Float32Array(0);
+    this.x = new Float32Array(0);
+    this.labels = new Int16Array(0);
+    this.lines = new Uint32Array(0);
+    this.refreshViews();
+  }
+
+  /**
+   * Copies src[start, end) in as the input (followed by zero bytes) and `table` (256 floats) in as the
+   * normalisation table, with room for `maxRows` rows of `features` floats. False when that needs more
+   * memory than the decoder will take (then decode in JavaScript).
+   */
+  load(src: Uint8Array, start: number, end: number, table: Float32Array, features: number, maxRows: number): boolean {
+    if (table.length !== 256) throw new RangeError(`the normalisation table must have 256 entries, got ${table.length}`);
+    const length = end - start;
+    const outAt = align64(RESERVED + length + INPUT_PAD);
+    const labelsAt = align64(outAt + (maxRows * features + OUTPUT_PAD) * 4);
+    const linesAt = align64(labelsAt + maxRows * 2);
+    const total = linesAt + maxRows * 4;
+    if (total > MAX_MEMORY_BYTES) return false;
+    if (total > this.memory.length) {
+      try {
+        this.kernel.memory.grow(Math.ceil((total - this.memory.length) / PAGE));
+      } catch {
+        return false;
+      }
+      this.refreshViews();
+      this.slots = -1; // the row views were views of the old memory
+    }
+    const memory = this.memory;
+    memory.set(start === 0 && end === src.length ? src : src.subarray(start, end), RESERVED);
+    memory.fill(0, RESERVED + length, RESERVED + length + INPUT_PAD);
+    this.floats.set(table, 0);
+    if (outAt !== this.outAt || features !== this.features || maxRows !== this.slots) {
+      this.outAt = outAt;
+      this.labelsAt = labelsAt;
+      this.linesAt = linesAt;
+      this.features = features;
+      this.slots = maxRows;
+      this.x = new Float32Array(memory.buffer, outAt, maxRows * features);
+      this.labels = new Int16Array(memory.buffer, labelsAt, maxRows);
+      this.lines = new Uint32Array(memory.buffer, linesAt, maxRows);
+    }
+    return true;
+  }
+
+  /**
+   * Decodes blank lines and ordinary rows of the input from offset `at` (a line start) to `end`, into
+   * row slots `slot`, `slot + 1`, ... (at most `maxRows` rows; the first numbered `line`). Stops at
+   * `end`, right after the maxRows-th row, or at the first line that is neither blank nor an ordinary
+   * row. Returns where it stopped (an input offset); see rows / line / lastRowEnd.
+   */
+  decode(at: number, end: number, maxRows: number, slot: number, line: number, fieldCount: number, labelIndex: number, labelMax: number): number {
+    const { kernel, features, words } = this;
+    const p = kernel.decodeRows(
+      RESERVED + at,
+      RESERVED + end,
+      maxRows,
+      this.outAt + slot * features * 4,
+      this.labelsAt + slot * 2,
+      this.linesAt + slot * 4,
+      line,
+      fieldCount,
+      labelIndex,
+      labelMax,
+    );
+    this.rows = words[RESULTS];
+    this.line = words[RESULTS + 1] >>> 0;
+    this.lastRowEnd = words[RESULTS + 2] - RESERVED;
+    return p - RESERVED;
+  }
+
+  private refreshViews(): void {
+    const buffer = this.kernel.memory.buffer;
+    this.memory = new Uint8Array(buffer);
+    this.words = new Int32Array(buffer, 0, RESERVED / 4);
+    this.floats = new Float32Array(buffer, 0, 256);
+  }
+}
+
+export type RowDecoderLoad = { ok: true; decoder: WasmRowDecoder; path: string } | { ok: false; reason: string };
+
+/** The compiled module beside this one, or (from the bundled CLI) in the build folder above it. */
+export function findRowDecoderWasm(start: string = dirname(fileURLToPath(import.meta.url))): string | null {
+  const beside = join(start, WASM_FILE);
+  if (existsSync(beside)) return beside;
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, WASM_PATH_IN_BUILD);
+    if (existsSync(candidate)) return candidate;
+    if (existsSync(join(dir, 'package.json')) || dirname(dir) === dir) return null;
+  }
+}
+
+/** A new decoder from the .wasm at `path` (default: findRowDecoderWasm()), or why there is none. */
+export function loadRowDecoder(path: string | null = findRowDecoderWasm()): RowDecoderLoad {
+  if (path === null) {
+    return { ok: false, reason: `${WASM_FILE} is missing; build it with "node scripts/build-wasm.mjs" (part of npm run build)` };
+  }
+  if (!wasmApi) return { ok: false, reason: 'this Node has no WebAssembly' };
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { ok: false, reason: `${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(error as Error).message})`}; build it with "node scripts/build-wasm.mjs"` };
+  }
+  try {
+    return { ok: true, path, decoder: new WasmRowDecoder(new wasmApi.Module(bytes)) };
+  } catch (error) {
+    return { ok: false, reason: `${path} does not compile here (${(error as Error).message}); WebAssembly SIMD needs Node >= 16.4` };
+  }
+}
+
+let threadDecoder: WasmRowDecoder | null | undefined;
+let threadReason = '';
+
+/**
+ * This thread's decoder, loaded on first use; null when there is none (no .wasm, no SIMD, or
+ * NNPIPE_CSV_WASM=0 in the environment): then decode with the JavaScript decodeRow.
+ */
+export function rowDecoder(): WasmRowDecoder | null {
+  if (threadDecoder === undefined) {
+    if (process.env.NNPIPE_CSV_WASM === '0') {
+      threadDecoder = null;
+      threadReason = 'NNPIPE_CSV_WASM=0';
+    } else {
+      const load = loadRowDecoder();
+      threadDecoder = load.ok ? load.decoder : null;
+      threadReason = load.ok ? '' : load.reason;
+    }
+  }
+  return threadDecoder;
+}
+
+/** Which row decoder this thread uses: 'wasm', or 'js (why)'. */
+export function rowDecoderKind(): string {
+  return rowDecoder() ? 'wasm' : `js (${threadReason})`;
+}
+
+/**
+ * Replaces this thread's decoder (null: JavaScript only; undefined: load the default again on next use).
+ * For tests and benchmarks that compare the two.
+ */
+export function setRowDecoder(decoder: WasmRowDecoder | null | undefined, reason = 'set by setRowDecoder'): void {
+  threadDecoder = decoder;
+  threadReason = decoder === null ? reason : '';
+}

@@ -1,0 +1,398 @@
+// The WebAssembly row decoder against its oracle, the JavaScript decodeRow (row-kernel.ts), on generated
+// inputs (fast-check): random valid rows (values, leading zeros, runs of zeros and of nonzero pixels as
+// in MNIST, LF/CRLF), random layouts (label first, last, anywhere, none; 1..784 pixels; 1..32767
+// classes), random normalisation tables, and every kind of row decodeRow gives up on. Checked at four
+// levels: one row, a run of rows (where the wasm must stop: exactly at the rows decodeRow returns -1
+// for), a worker's block (decodeBlock), and the main thread's streaming decoder (FastCsvDecoder).
+import test from 'ava';
+import fc from 'fast-check';
+import { decodeBlock, decodeBlockJs, decodeBlockView, type BlockSpec, type DecodedBlock } from '../../src/data/fast-csv/block.js';
+import { FastCsvDecoder, type DecoderEvent } from '../../src/data/fast-csv/decoder.js';
+import { loadRowDecoder, rowDecoder, setRowDecoder, type WasmRowDecoder } from '../../src/data/fast-csv/row-decoder-wasm.js';
+import { decodeRow, lastLabel } from '../../src/data/fast-csv/row-kernel.js';
+import { normalizationTable } from '../../src/data/normalize.js';
+
+const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 300);
+
+function freshDecoder(): WasmRowDecoder {
+  const load = loadRowDecoder();
+  if (!load.ok) throw new Error(`these tests need the built row decoder (npm run build): ${load.reason}`);
+  return load.decoder;
+}
+/** One decoder for the block and stream tests: its memory grows to the biggest input seen so far. */
+const wasm = freshDecoder();
+
+interface Layout {
+  features: number;
+  fieldCount: number;
+  labelIndex: number;
+  classes: number;
+}
+
+const layoutArb: fc.Arbitrary<Layout> = fc
+  .record({
+    features: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.constantFrom(784, 100, 17) }),
+    labelled: fc.boolean(),
+    labelPos: fc.nat(),
+    labelAt: fc.constantFrom('first', 'last', 'any'),
+    classes: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constantFrom(256, 1000, 32767)),
+  })
+  .map(({ features, labelled, labelPos, labelAt, classes }) => {
+    const labelIndex = !labelled ? -1 : labelAt === 'first' ? 0 : labelAt === 'last' ? features : labelPos % (features + 1);
+    return { features, fieldCount: features + (labelled ? 1 : 0), labelIndex, classes };
+  });
+
+const tableArb: fc.Arbitrary<Float32Array> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(normalizationTable('unit')) },
+  { weight: 1, arbitrary: fc.constant(normalizationTable('none')) },
+  // Any float32 bits a table can hold, -0 and NaN included (table[0] = -0 turns skipZeros off).
+  { weight: 1, arbitrary: fc.array(fc.float(), { minLength: 256, maxLength: 256 }).map((a) => Float32Array.from(a)) },
+);
+
+/** A valid value 0..max as text: mostly plain, sometimes with leading zeros (any number of them). */
+const valueText = (max: number, zeroWeight: number) =>
+  fc.oneof(
+    { weight: zeroWeight, arbitrary: fc.constant('0') },
+    { weight: 4, arbitrary: fc.integer({ min: 0, max }).map(String) },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max })).map(([z, v]) => '0'.repeat(z) + v) },
+  );
+
+/** Pixels as MNIST has them: runs of zeros, then runs of nonzero values. */
+const runnyPixels = (count: number) =>
+  fc
+    .array(fc.tuple(fc.nat(24), fc.array(fc.integer({ min: 1, max: 255 }).map(String), { maxLength: 7 })), { minLength: 1, maxLength: 80 })
+    .map((runs) => {
+      const out: string[] = [];
+      while (out.length < count) {
+        for (const [zeros, values] of runs) {
+          for (let i = 0; i < zeros; i++) out.push('0');
+          out.push(...values);
+        }
+        if (runs.every(([z, v]) => z === 0 && v.length === 0)) out.push('0');
+      }
+      return out.slice(0, count);
+    });
+
+const pixelsArb = (count: number) => fc.oneof(fc.array(valueText(255, 6), { minLength: count, maxLength: count }), runnyPixels(count));
+
+/** What can be wrong with a row (none: an ordinary row). */
+const ANOMALIES = [
+  'none',
+  'field-too-many',
+  'field-too-few',
+  'empty-field',
+  'value',
+  'label-out-of-range',
+  'random-byte',
+  'bare-cr',
+  'cr-cr-lf',
+  'no-line-end',
+] as const;
+type AnomalyKind = (typeof ANOMALIES)[number];
+const BAD_VALUES = [
+  // too big: just, by far, with leading zeros, and numbers that wrap round to a small value in 32 or 64 bits
+  ...['256', '300', '999', '1000', '0256', '00000000000000000000999', '99999999999999999999', '4294967296', '4294967303', '18446744073709551617'],
+  ...['-1', '1.5', ' 12', '12 ', '"12"', '1"2', '"', '\0', '7\0', '+1', '1e2', '\t3', 'a', '\r', '1\r2', '0x1f', '\u00b9', '\u00ff'],
+];
+// Valid after all: these must decode (leading zeros, any number of them).
+const ODD_GOOD_VALUES = ['0000', '00000000000000000000000000000000000000000255', '0255', '007', '00'];
+
+interface RowSpec {
+  anomaly: AnomalyKind;
+  at: number;
+  pick: number;
+  byte: number;
+  crlf: boolean;
+}
+const rowSpecArb: fc.Arbitrary<RowSpec> = fc.record({
+  anomaly: fc.oneof(
+    { weight: 4, arbitrary: fc.constant<AnomalyKind>('none') },
+    { weight: 3, arbitrary: fc.constant<AnomalyKind>('value') },
+    { weight: 2, arbitrary: fc.constant<AnomalyKind>('random-byte') },
+    { weight: 4, arbitrary: fc.constantFrom(...ANOMALIES) },
+  ),
+  at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+  pick: fc.nat(),
+  byte: fc.integer({ min: 0, max: 255 }),
+  crlf: fc.boolean(),
+});
+
+/** One row's text (latin1: one char per byte) with its line end, as the spec says. */
+function rowText(layout: Layout, pixels: string[], label: string, spec: RowSpec, last: boolean): string {
+  const fields = [...pixels];
+  if (layout.labelIndex >= 0) fields.splice(layout.labelIndex, 0, label);
+  const i = Math.floor(spec.at * fields.length);
+  let lineEnd = spec.crlf ? '\r\n' : '\n';
+  switch (spec.anomaly) {
+    case 'none':
+      break;
+    case 'field-too-many':
+      fields.splice(i, 0, String(spec.pick % 256));
+      break;
+    case 'field-too-few':
+      fields.splice(i, 1);
+      break;
+    case 'empty-field':
+      fields[i] = '';
+      break;
+    case 'value': {
+      const all = [...BAD_VALUES, ...ODD_GOOD_VALUES];
+      fields[i] = all[spec.pick % all.length];
+      break;
+    }
+    case 'label-out-of-range':
+      if (layout.labelIndex >= 0) fields[layout.labelIndex] = String(layout.classes + (spec.pick % 3));
+      break;
+    case 'bare-cr':
+      lineEnd = '\r';
+      break;
+    case 'cr-cr-lf':
+      lineEnd = '\r\r\n';
+      break;
+    case 'no-line-end':
+      if (last) lineEnd = '';
+      break;
+    case 'random-byte':
+      break;
+  }
+  let text = fields.join(',');
+  if (spec.anomaly === 'random-byte') {
+    // Anywhere, or (half the time) right after a ',': where a field's first byte is read.
+    let at = Math.floor(spec.at * (text.length + 1));
+    const comma = text.indexOf(',', at);
+    if (spec.pick % 2 === 0 && comma !== -1) at = comma + 1;
+    text = text.slice(0, at) + String.fromCharCode(spec.byte) + text.slice(at);
+  }
+  return text + lineEnd;
+}
+
+const rowArb = (layout: Layout, last: boolean) =>
+  fc
+    .tuple(pixelsArb(layout.features), valueText(layout.classes - 1, 3), rowSpecArb)
+    .map(([pixels, label, spec]) => rowText(layout, pixels, label, spec, last));
+
+/** Lines: rows (good or not) and blank lines ('\n', '\r\n'). */
+const linesArb = (layout: Layout) =>
+  fc
+    .tuple(
+      fc.array(fc.oneof({ weight: 5, arbitrary: rowArb(layout, false) }, { weight: 1, arbitrary: fc.constantFrom('\n', '\r\n') }), { maxLength: 12 }),
+      fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: rowArb(layout, true) }),
+    )
+    .map(([lines, last]) => lines.join('') + last);
+
+const bytesOf = (text: string) => Buffer.from(text, 'latin1');
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+
+test('one row: the wasm decodes exactly the rows decodeRow decodes, to the same floats and label', (t) => {
+  fc.assert(
+    fc.property(
+      layoutArb.chain((layout) => fc.tuple(fc.constant(layout), rowArb(layout, true), fc.oneof(fc.constant(''), rowArb(layout, false)), tableArb)),
+      ([layout, row, next, table]) => {
+        const buf = bytesOf(row + next);
+        // A blank line is not a row (decodeRows skips it; decodeRow is never called on one).
+        fc.pre(buf.length > 0 && buf[0] !== 10 && !(buf[0] === 13 && buf[1] === 10));
+        const { features, fieldCount, labelIndex, classes } = layout;
+        const x = new Float32Array(features);
+        const jsNext = decodeRow(buf, 0, x, 0, table, Object.is(table[0], 0), fieldCount, labelIndex, classes - 1);
+        const jsLabel = lastLabel;
+        // A fresh decoder (one page of memory, the least it has), so that a read or write out of place
+        // traps instead of landing in memory an earlier, bigger input left.
+        const wasm = freshDecoder();
+        t.true(wasm.load(buf, 0, buf.length, table, features, 1));
+        const at = wasm.decode(0, buf.length, 1, 0, 7, fieldCount, labelIndex, classes - 1);
+        if (jsNext < 0) {
+          return wasm.rows === 0 && at === 0 && wasm.lastRowEnd === 0 && wasm.line === 7;
+        }
+        return (
+          wasm.rows === 1 &&
+          at === jsNext &&
+          wasm.lastRowEnd === jsNext &&
+          wasm.line === 8 &&
+          wasm.labels[0] === new Int16Array([jsLabel])[0] &&
+          wasm.lines[0] === 7 &&
+          bits(wasm.x.subarray(0, features)) === bits(x)
+        );
+      },
+    ),
+    { numRuns: NUM_RUNS * 4 },
+  );
+  t.pass();
+});
+
+/** decodeRows as the JavaScript decodeRow would do it (the loop of decodeBlock / fastLines). */
+function jsRun(buf: Buffer, maxRows: number, line: number, layout: Layout, table: Float32Array) {
+  const { features, fieldCount, labelIndex, classes } = layout;
+  const x = new Float32Array((maxRows + 1) * features);
+  const labels: number[] = [];
+  const lines: number[] = [];
+  let p = 0;
+  let rows = 0;
+  let lastRowEnd = 0;
+  while (p < buf.length) {
+    const c = buf[p];
+    if (c === 10) {
+      line++;
+      p++;
+      continue;
+    }
+    if (c === 13 && buf[p + 1] === 10) {
+      line++;
+      p += 2;
+      continue;
+    }
+    if (rows >= maxRows) break;
+    const next = decodeRow(buf, p, x, rows * features, table, Object.is(table[0], 0), fieldCount, labelIndex, classes - 1);
+    if (next < 0) break;
+    labels.push(new Int16Array([lastLabel])[0]);
+    lines.push(line);
+    rows++;
+    line++;
+    p = lastRowEnd = next;
+    if (rows >= maxRows) break;
+  }
+  return { p, rows, line, lastRowEnd, x: bits(x.subarray(0, rows * features)), labels, lines };
+}
+
+test('runs of rows: the wasm stops exactly where the JavaScript loop stops (a row decodeRow rejects, maxRows, the end)', (t) => {
+  fc.assert(
+    fc.property(
+      layoutArb.chain((layout) => fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.nat(14), fc.integer({ min: 1, max: 1000 }))),
+      ([layout, text, table, maxRows, firstLine]) => {
+        const buf = bytesOf(text);
+        fc.pre(buf.length > 0);
+        const expected = jsRun(buf, maxRows, firstLine, layout, table);
+        const wasm = freshDecoder();
+        t.true(wasm.load(buf, 0, buf.length, table, layout.features, maxRows));
+        const p = wasm.decode(0, buf.length, maxRows, 0, firstLine, layout.fieldCount, layout.labelIndex, layout.classes - 1);
+        const got = {
+          p,
+          rows: wasm.rows,
+          line: wasm.line,
+          lastRowEnd: wasm.lastRowEnd,
+          x: bits(wasm.x.subarray(0, wasm.rows * layout.features)),
+          labels: Array.from(wasm.labels.subarray(0, wasm.rows)),
+          lines: Array.from(wasm.lines.subarray(0, wasm.rows)),
+        };
+        t.deepEqual(got, expected);
+      },
+    ),
+    { numRuns: NUM_RUNS * 2 },
+  );
+});
+
+/** A decoded block, or what it threw, as plain comparable data (floats as their bits). */
+function blockOutcome(run: () => DecodedBlock) {
+  try {
+    const { batch, errors } = run();
+    return {
+      batch: batch && { index: batch.index, rows: batch.rows, features: batch.features, x: bits(batch.x), labels: Array.from(batch.labels), lines: Array.from(batch.lines) },
+      errors,
+    };
+  } catch (error) {
+    return { threw: `${(error as Error).name}: ${(error as Error).message}` };
+  }
+}
+
+test('decodeBlock: the same batch, row errors and RangeErrors with the wasm decoder as with decodeRow', (t) => {
+  fc.assert(
+    fc.property(
+      layoutArb.chain((layout) => fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.integer({ min: 1, max: 5000 }))),
+      ([layout, text, table, firstLine]) => {
+        const buf = bytesOf(text);
+        const spec: BlockSpec = {
+          layout: { hasHeader: false, fieldCount: layout.fieldCount, labelIndex: layout.labelIndex },
+          features: layout.features,
+          classes: layout.classes,
+          table,
+          maxRecordBytes: 1 << 20,
+        };
+        // A fresh Uint8Array (what a worker receives), not a Buffer.
+        const block = new Uint8Array(buf);
+        const expected = blockOutcome(() => decodeBlockJs(block, firstLine, 3, spec));
+        t.deepEqual(blockOutcome(() => decodeBlock(block, firstLine, 3, spec, wasm)), expected);
+        t.deepEqual(blockOutcome(() => decodeBlockView(block, firstLine, 3, spec, wasm)), expected);
+      },
+    ),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+/** The main thread's decoder's events as plain data, taken after each push (partial batches are live). */
+function decoderEvents(text: Buffer, cuts: number[], layout: Layout, table: Float32Array, options: { batchSize: number; limit?: number; onError: 'fail' | 'skip' }) {
+  const decoder = new FastCsvDecoder({ file: 'in.csv', features: layout.features, classes: layout.classes, maxRecordBytes: 1 << 20, table, ...options });
+  const seen: unknown[] = [];
+  const plain = (e: DecoderEvent) => {
+    switch (e.kind) {
+      case 'batch':
+        return { kind: e.kind, index: e.batch.index, rows: e.batch.rows, x: bits(e.batch.x), labels: Array.from(e.batch.labels), lines: Array.from(e.batch.lines) };
+      case 'mark':
+      case 'limit': {
+        const p = e.partial;
+        const partial = p && { index: p.index, rows: p.rows, x: bits(p.x.subarray(0, p.rows * layout.features)), labels: Array.from(p.labels.subarray(0, p.rows)), lines: Array.from(p.lines.subarray(0, p.rows)) };
+        return { kind: e.kind, partial, bytes: e.kind === 'mark' ? e.bytes : undefined };
+      }
+      case 'fatal':
+        return { kind: e.kind, message: e.error.message };
+      default:
+        return e;
+    }
+  };
+  const take = () => {
+    seen.push(...decoder.events.map(plain));
+    decoder.events.length = 0;
+  };
+  try {
+    let from = 0;
+    for (const at of [...cuts.filter((c) => c > 0 && c < text.length).sort((a, b) => a - b), text.length]) {
+      if (at <= from) continue;
+      decoder.push(text.subarray(from, at));
+      take();
+      from = at;
+    }
+    decoder.finish();
+    take();
+  } catch (error) {
+    take();
+    seen.push({ threw: (error as Error).message });
+  }
+  return { seen, good: decoder.good, bad: decoder.bad, line: decoder.headerLine };
+}
+
+/** A header that puts the label where the layout has it (or none when the first row can say it). */
+function headerFor(layout: Layout, withHeader: boolean): string {
+  if (!withHeader && (layout.labelIndex === 0 || layout.labelIndex === -1)) return '';
+  const names = Array.from({ length: layout.features }, (_, i) => `p${i + 1}`);
+  if (layout.labelIndex >= 0) names.splice(layout.labelIndex, 0, 'label');
+  return `${names.join(',')}\n`;
+}
+
+test('FastCsvDecoder (main thread): the same events, in the same order, with the wasm decoder as with decodeRow', (t) => {
+  const saved = rowDecoder();
+  try {
+    fc.assert(
+      fc.property(
+        layoutArb.chain((layout) =>
+          fc.tuple(
+            fc.constant(layout),
+            fc.boolean(),
+            fc.array(linesArb(layout), { minLength: 1, maxLength: 4 }),
+            tableArb,
+            fc.array(fc.nat(4000), { maxLength: 6 }),
+            fc.record({ batchSize: fc.integer({ min: 1, max: 7 }), limit: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }), onError: fc.constantFrom<'fail' | 'skip'>('fail', 'skip') }),
+          ),
+        ),
+        ([layout, withHeader, parts, table, cuts, options]) => {
+          // Parts joined with line ends, so more than one line can miss its line end only at the very end.
+          const text = bytesOf(headerFor(layout, withHeader) + parts.map((p, i) => (i < parts.length - 1 && !p.endsWith('\n') ? `${p}\n` : p)).join(''));
+          setRowDecoder(null);
+          const expected = decoderEvents(text, cuts, layout, table, options);
+          setRowDecoder(wasm);
+          t.deepEqual(decoderEvents(text, cuts, layout, table, options), expected);
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  } finally {
+    setRowDecoder(saved);
+  }
+});
