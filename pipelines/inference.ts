@@ -94,9 +94,10 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     });
 
   // Decoding is most of a run's work: with two or more workers it runs in the workers (all cores
-  // decode), except where only the main thread can count good rows (--limit under --on-error skip).
-  const decodeIn: DecodePlacement =
-    options.decode ?? (pool.threads >= 2 && !(options.onError === 'skip' && options.limit !== null) ? 'workers' : 'main');
+  // decode), except where only the main thread can count good rows (--limit under --on-error skip:
+  // there even --decode workers decodes on the main thread; the report says where it ran).
+  const countsOnMain = options.onError === 'skip' && options.limit !== null;
+  const decodeIn: DecodePlacement = countsOnMain ? 'main' : (options.decode ?? (pool.threads >= 2 ? 'workers' : 'main'));
   const inputName = options.input === '-' ? STDIN_NAME : options.input;
   const totalBytes = await inputSizeBytes(options.input);
   let bytesRead = 0;
