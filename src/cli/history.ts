@@ -4,7 +4,7 @@
 // An incomplete last line (a write cut short) and any line that is not a run record are skipped and
 // reported on stderr; the exit code stays 0 (the other runs are fine). Exit 1: no such file; 2: bad options.
 import { Command, CommanderError } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
 import { readHistory } from '../jobs/history-file.js';
 import { formatHistoryTable, historyDocument } from '../jobs/history-table.js';
@@ -21,7 +21,7 @@ function historyCommand(): Command {
     .showHelpAfterError('(run with --help for usage)');
 }
 
-const schema = z.object({ last: positiveInt.optional(), json: z.boolean() });
+const schema = z.object({ last: z.optional(positiveInt), json: z.boolean() });
 
 export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): number {
   const command = historyCommand()

@@ -8,7 +8,7 @@
 // terminal). Exit: 0 after --max-runs, 2 bad options, 130 / 143 after SIGINT / SIGTERM (the current run
 // is stopped the way `nnpipe` stops: interrupted report, history line), 1 unexpected.
 import { Command, CommanderError } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ExitCode, UsageError } from '../errors.js';
 import { PipelineSchedule } from '../../pipelines/schedule.js';
 import { EXIT_CODE_MEANINGS, exitCodeForSignal } from '../jobs/exit-codes.js';
@@ -38,9 +38,9 @@ function scheduleCommand(): Command {
 }
 
 const scheduleSchema = z.object({
-  cron: z.string().min(1),
-  tz: z.string().min(1).optional(),
-  maxRuns: positiveInt.optional(),
+  cron: z.string().check(z.minLength(1)),
+  tz: z.optional(z.string().check(z.minLength(1))),
+  maxRuns: z.optional(positiveInt),
   quiet: z.boolean(),
 });
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
 import { writeModelFile } from '../nn/model-files/index.js';
 import { TRAINABLE_ACTIVATIONS, type TrainableActivation } from '../nn/train/layers.js';
@@ -68,41 +68,34 @@ export function trainCommand(): Command {
 
 /** A non-negative integer written in plain decimal. */
 const nonNegativeInt = z
-  .string()
-  .regex(/^[0-9]+$/, 'must be a non-negative integer')
-  .transform(Number)
-  .refine((n) => Number.isSafeInteger(n), 'must be a non-negative integer');
+  .pipe(z.string().check(z.regex(/^[0-9]+$/, 'must be a non-negative integer')), z.transform(Number))
+  .check(z.refine((n) => Number.isSafeInteger(n), 'must be a non-negative integer'));
 
 /** A positive finite decimal number ("0.001", "1e-3"). */
 const positiveNumber = z
-  .string()
-  .regex(/^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/, 'must be a positive number')
-  .transform(Number)
-  .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
+  .pipe(z.string().check(z.regex(/^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/, 'must be a positive number')), z.transform(Number))
+  .check(z.refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number'));
 
-const momentumValue = z
-  .string()
-  .regex(/^(0(\.[0-9]+)?|\.[0-9]+)$/, 'must be a number in [0, 1)')
-  .transform(Number);
+const momentumValue = z.pipe(z.string().check(z.regex(/^(0(\.[0-9]+)?|\.[0-9]+)$/, 'must be a number in [0, 1)')), z.transform(Number));
 
 const rawSchema = z.object({
-  hidden: positiveIntList.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000'),
+  hidden: positiveIntList.check(z.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000')),
   activation: oneOf(TRAINABLE_ACTIVATIONS),
-  epochs: positiveInt.refine((n) => n <= 10_000, 'must be at most 10000'),
+  epochs: positiveInt.check(z.refine((n) => n <= 10_000, 'must be at most 10000')),
   batchSize: positiveInt,
   optimizer: oneOf(OPTIMIZERS),
-  lr: positiveNumber.optional(),
+  lr: z.optional(positiveNumber),
   lrSchedule: oneOf(LR_SCHEDULES),
-  augmentShift: nonNegativeInt.refine((n) => n <= 7, 'must be at most 7'),
-  momentum: momentumValue.optional(),
+  augmentShift: nonNegativeInt.check(z.refine((n) => n <= 7, 'must be at most 7')),
+  momentum: z.optional(momentumValue),
   seed: nonNegativeInt,
-  threads: positiveInt.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`),
-  shardRows: positiveInt.refine((n) => n <= 100_000, 'must be at most 100000'),
+  threads: positiveInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)),
+  shardRows: positiveInt.check(z.refine((n) => n <= 100_000, 'must be at most 100000')),
   handOff: oneOf(HAND_OFFS),
-  out: z.string().min(1),
+  out: z.string().check(z.minLength(1)),
   force: z.boolean(),
-  limitTrain: positiveInt.optional(),
-  limitTest: positiveInt.optional(),
+  limitTrain: z.optional(positiveInt),
+  limitTest: z.optional(positiveInt),
   json: z.boolean(),
   quiet: z.boolean(),
 });

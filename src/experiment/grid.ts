@@ -1,7 +1,7 @@
 // The experiment's grid: the comma-separated lists of the command line (as zod schemas, so that
 // parse-options.ts turns a problem into a UsageError naming the flag) and their expansion into the
 // configurations to measure, in measuring order.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { UsageError } from '../errors.js';
 import type { Configuration, PoolChoice } from './types.js';
 
@@ -19,10 +19,11 @@ export interface GridSpec {
   freshProbe: FreshProbe;
 }
 
-type Ctx = z.RefinementCtx;
+/** The payload a zod/mini transform gets: its issues are the parse's (mini's transforms have no addIssue). */
+type Ctx = z.core.ParsePayload;
 
 function fail(ctx: Ctx, message: string): typeof z.NEVER {
-  ctx.addIssue({ code: 'custom', message });
+  ctx.issues.push({ code: 'custom', message, input: ctx.value });
   return z.NEVER;
 }
 
@@ -49,7 +50,7 @@ function firstDuplicate<T>(values: T[]): T | undefined {
  * rejects larger values with `maxMessage`.
  */
 export function positiveIntList(noun: string, options: { max?: number; maxMessage?: (n: number) => string } = {}) {
-  return z.string().transform((text, ctx): number[] => {
+  return z.pipe(z.string(), z.transform((text: string, ctx): number[] => {
     const parts = items(text, `${noun}s`, ctx);
     if (!parts) return z.NEVER;
     const values: number[] = [];
@@ -64,11 +65,11 @@ export function positiveIntList(noun: string, options: { max?: number; maxMessag
     const duplicate = firstDuplicate(values);
     if (duplicate !== undefined) return fail(ctx, `lists ${noun} ${duplicate} twice`);
     return values;
-  });
+  }));
 }
 
 /** --max-in-flight: "2x" (2 x threads, the pipeline's default), "4", or a mix: "1,2x,8". */
-export const inFlightList = z.string().transform((text, ctx): InFlightSpec[] => {
+export const inFlightList = z.pipe(z.string(), z.transform((text: string, ctx): InFlightSpec[] => {
   const parts = items(text, 'values such as 4 (batches) or 2x (2 x threads)', ctx);
   if (!parts) return z.NEVER;
   const specs: InFlightSpec[] = [];
@@ -83,17 +84,17 @@ export const inFlightList = z.string().transform((text, ctx): InFlightSpec[] => 
   const duplicate = firstDuplicate(specs.map((s) => s.text));
   if (duplicate !== undefined) return fail(ctx, `lists ${duplicate} twice`);
   return specs;
-});
+}));
 
 /** --fresh-probe: a batch size, `auto` (the grid's batch size nearest 100) or `none`. */
-export const freshProbeOption = z.string().transform((text, ctx): FreshProbe => {
+export const freshProbeOption = z.pipe(z.string(), z.transform((text: string, ctx): FreshProbe => {
   const value = text.trim().toLowerCase();
   if (value === 'auto' || value === 'none') return value;
   if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
     return fail(ctx, `must be a batch size (a whole number of at least 1), auto or none`);
   }
   return Number(value);
-});
+}));
 
 export const resolveInFlight = (spec: InFlightSpec, threads: number): number => (spec.kind === 'fixed' ? spec.value : spec.factor * threads);
 

@@ -2,7 +2,7 @@
 // zod through parse-options.ts for the values, so every problem is a UsageError that names the flag).
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { UsageError } from '../errors.js';
 import { positiveInt } from '../cli/option-schemas.js';
 import { parseOptions } from '../cli/parse-options.js';
@@ -54,10 +54,8 @@ export function experimentCommand(): Command {
 }
 
 const positiveSeconds = z
-  .string()
-  .regex(/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/, 'must be a number of seconds')
-  .transform(Number)
-  .refine((n) => n > 0 && Number.isFinite(n), 'must be more than 0 seconds');
+  .pipe(z.string().check(z.regex(/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/, 'must be a number of seconds')), z.transform(Number))
+  .check(z.refine((n) => n > 0 && Number.isFinite(n), 'must be more than 0 seconds'));
 
 const rawSchema = z.object({
   batchSizes: positiveIntList('batch size'),
@@ -68,9 +66,9 @@ const rawSchema = z.object({
   maxInFlight: inFlightList,
   pool: z.enum(POOL_CHOICES),
   freshProbe: freshProbeOption,
-  input: z.string().min(1),
-  model: z.string().min(1),
-  out: z.string().min(1),
+  input: z.string().check(z.minLength(1)),
+  model: z.string().check(z.minLength(1)),
+  out: z.string().check(z.minLength(1)),
   minSamples: positiveInt,
   maxTime: positiveSeconds,
   json: z.boolean(),

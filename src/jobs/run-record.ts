@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { projectRoot } from '../paths.js';
 import type { PipelineReport, RunStatus } from '../stats/report.js';
 
@@ -44,7 +45,11 @@ export interface RunRecord {
   node: string;
 }
 
-const nullableNumber = z.number().nullable();
+// zod/mini loads no locale; the messages the history command prints for a bad line (`accuracy: Invalid input:
+// expected number, received string`) are the English ones, as with the classic API.
+z.config(en());
+
+const nullableNumber = z.nullable(z.number());
 
 /**
  * What a reader accepts: the fields the `history` command shows must have the right types; unknown
@@ -57,18 +62,18 @@ export const runRecordSchema = z.looseObject({
   durationMs: z.number(),
   status: z.enum(['complete', 'failed', 'interrupted']),
   exitCode: z.number(),
-  signal: z.string().nullable().optional(),
-  forced: z.boolean().optional(),
+  signal: z.optional(z.nullable(z.string())),
+  forced: z.optional(z.boolean()),
   rows: z.number(),
-  skipped: z.number().optional(),
+  skipped: z.optional(z.number()),
   accuracy: nullableNumber,
-  minAccuracy: nullableNumber.optional(),
+  minAccuracy: z.optional(nullableNumber),
   imagesPerSecond: nullableNumber,
   batchP99Ms: nullableNumber,
-  model: z.looseObject({ path: z.string().nullable(), sha256: z.string().nullable() }),
-  input: z.looseObject({ path: z.string().nullable(), bytes: nullableNumber }),
-  report: z.string().nullable().optional(),
-  error: z.looseObject({ code: z.string(), message: z.string() }).nullable(),
+  model: z.looseObject({ path: z.nullable(z.string()), sha256: z.nullable(z.string()) }),
+  input: z.looseObject({ path: z.nullable(z.string()), bytes: nullableNumber }),
+  report: z.optional(z.nullable(z.string())),
+  error: z.nullable(z.looseObject({ code: z.string(), message: z.string() })),
 });
 
 let cachedVersion: string | null = null;
