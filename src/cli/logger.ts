@@ -20,5 +20,8 @@ export function createLogger(options: { quiet?: boolean; name: string; stream?: 
       pretty({ destination: stream, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss', singleLine: true }),
     );
   }
-  return pino({ name: options.name, level, base: { name: options.name } }, pino.destination({ fd: 2, sync: true }));
+  // The process's own stderr by file descriptor (synchronous: lines survive an exit right after them);
+  // another stream (a test's, or an embedding program's) as it is.
+  const destination = stream === process.stderr ? pino.destination({ fd: 2, sync: true }) : stream;
+  return pino({ name: options.name, level, base: { name: options.name } }, destination);
 }

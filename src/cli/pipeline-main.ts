@@ -27,6 +27,8 @@ export interface CliIo {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   stdin: NodeJS.ReadableStream;
+  /** Where the log lines go; default the process's stderr (the scheduler's runs share its log stream). */
+  logs?: NodeJS.WriteStream;
 }
 
 const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
@@ -36,7 +38,16 @@ const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr
  * run holds the lock on an output file, 130/143 interrupted). Safe to call repeatedly in one process (the
  * scheduler does): signal handlers, the worker pool, the lock and its timers are all gone when it returns.
  */
-export async function runPipelineCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+/**
+ * For tests only, and only reachable from code (no flag or environment variable turns it on): a
+ * substitute worker module that injects faults, and the workerData it reads them from.
+ */
+export interface PipelineTestHooks {
+  workerFile?: URL;
+  workerData?: Record<string, unknown>;
+}
+
+export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), hooks: PipelineTestHooks = {}): Promise<number> {
   const command = pipelineCommand()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -55,7 +66,7 @@ export async function runPipelineCli(argv: string[], io: CliIo = defaultIo()): P
     throw error;
   }
 
-  const log = createLogger({ name: 'nnpipe', quiet: options.quiet });
+  const log = createLogger({ name: 'nnpipe', quiet: options.quiet, stream: io.logs });
   // The job: the lock on every output file first (a second run on the same files exits 75 at once),
   // and one history line at the end, whatever the outcome. Outputs that would overwrite the input or
   // the model are refused before that: nothing, not even a lock or a history line, may touch them.
@@ -79,7 +90,7 @@ export async function runPipelineCli(argv: string[], io: CliIo = defaultIo()): P
   }
   let code: number;
   try {
-    code = await runWithOptions(options, io, log, job);
+    code = await runWithOptions(options, io, log, job, hooks);
   } catch (error) {
     job.noteError(error);
     code = exitCodeForError(error, io);
@@ -131,7 +142,7 @@ function refuseOverwrites(options: PipelineCliOptions, input: string, modelPath:
   }
 }
 
-async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun): Promise<number> {
+async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, hooks: PipelineTestHooks): Promise<number> {
   // Stop signals are watched from the start, so a stop while the model loads also ends with an interrupted
   // report, the history line and 130 / 143. After the first signal the batches in flight have
   // --stop-timeout ms to finish; a second signal exits at once (after a last, synchronous history line).
@@ -147,12 +158,15 @@ async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logge
     timeoutMs: options.stopTimeoutMs,
     onTimeout: () => stopTimedOut(),
     onSecond: (signal, code) => {
-      job.report ??= current.soFar?.report({ code: 'PIPE_ERR_FORCED_STOP', message: `a second ${signal} ended the run at once; no report was written` }) ?? null;
+      const forced = { code: 'PIPE_ERR_FORCED_STOP', message: `a second ${signal} ended the run at once; no report was written` };
+      job.report ??= current.soFar?.report(forced) ?? null;
+      // Also when the run had already built its report (it was being written): none was.
+      job.error ??= forced;
       job.finishForcedSync(code);
     },
   });
   try {
-    return await scoreAndReport(options, io, log, job, { stop, stopTimeout, current });
+    return await scoreAndReport(options, io, log, job, { stop, stopTimeout, current }, hooks);
   } finally {
     current.progress?.stop();
     stop.dispose();
@@ -173,10 +187,17 @@ interface StopWiring {
   current: RunInProgress;
 }
 
-async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring): Promise<number> {
+async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, hooks: PipelineTestHooks): Promise<number> {
   // Start the workers first: a thread takes tens of milliseconds to boot and compile the kernel, time
   // in which the model is loaded and the input opened here. The network reaches them with the tasks.
-  const pool = new ForwardPool({ threads: options.threads, batchSize: options.batchSize, maxQueue: options.maxInFlight, kernel: options.kernel });
+  const pool = new ForwardPool({
+    threads: options.threads,
+    batchSize: options.batchSize,
+    maxQueue: options.maxInFlight,
+    kernel: options.kernel,
+    taskTimeoutMs: options.taskTimeoutMs,
+    ...hooks,
+  });
   try {
     return await scoreWithPool(options, io, log, job, wiring, pool);
   } finally {
@@ -219,6 +240,7 @@ async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger
     html: options.html,
     minAccuracy: options.minAccuracy,
     history: options.history,
+    taskTimeoutMs: options.taskTimeoutMs,
   };
   log.info({ input, model: model.path, layers: model.layerSizes.join('-'), batchSize: options.batchSize, threads: options.threads }, 'scoring');
 

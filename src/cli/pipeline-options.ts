@@ -1,7 +1,7 @@
 // The `nnpipe` / `npm run pipeline` command line: its options, defaults and validation.
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
 import { oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
@@ -14,6 +14,9 @@ import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 
 /** How long the batches in flight may take to finish after the first SIGINT / SIGTERM. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+/** Generous: a batch of 100 rows takes about a millisecond; even 100,000 rows take well under a minute. */
+export const DEFAULT_TASK_TIMEOUT_MS = 60_000;
 
 /** More threads than this is a mistake, not a configuration (4 per core, at least 16). */
 export const maxThreads = Math.max(16, 4 * availableParallelism());
@@ -40,6 +43,7 @@ export function pipelineCommand(): Command {
     .option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)')
     .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
     .option('--history <file>', 'append one JSON line per run to this file (JSON Lines; see `npm run history`)')
+    .option('--task-timeout <ms>', 'a batch still running after this long counts as failed (its worker is replaced; the batch is retried once)', String(DEFAULT_TASK_TIMEOUT_MS))
     .option('--stop-timeout <ms>', 'after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report', String(DEFAULT_STOP_TIMEOUT_MS))
     .option('--lock-stale <ms>', `a lock on an output file not refreshed for this long is taken over (its holder died; at least ${MIN_LOCK_STALE_MS})`, String(DEFAULT_LOCK_STALE_MS))
     .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
@@ -49,26 +53,27 @@ export function pipelineCommand(): Command {
 }
 
 const rawSchema = z.object({
-  input: z.string().min(1),
-  model: z.string().min(1),
+  input: z.string().check(z.minLength(1)),
+  model: z.string().check(z.minLength(1)),
   batchSize: positiveInt,
-  threads: positiveInt.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`),
-  maxInFlight: positiveInt.optional(),
-  normalize: oneOf(NORMALIZATIONS).optional(),
-  activation: oneOf(ACTIVATIONS).optional(),
-  output: oneOf(OUTPUT_FUNCTIONS).optional(),
-  limit: positiveInt.optional(),
+  threads: positiveInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)),
+  maxInFlight: z.optional(positiveInt),
+  normalize: z.optional(oneOf(NORMALIZATIONS)),
+  activation: z.optional(oneOf(ACTIVATIONS)),
+  output: z.optional(oneOf(OUTPUT_FUNCTIONS)),
+  limit: z.optional(positiveInt),
   parser: oneOf(PARSER_CHOICES),
   kernel: oneOf(KERNEL_KINDS),
   decode: oneOf(DECODE_CHOICES),
   onError: oneOf(['fail', 'skip'] as const),
-  report: z.string().min(1).optional(),
-  predictions: z.string().min(1).optional(),
-  html: z.string().min(1).optional(),
-  minAccuracy: unitInterval.optional(),
-  history: z.string().min(1).optional(),
+  report: z.optional(z.string().check(z.minLength(1))),
+  predictions: z.optional(z.string().check(z.minLength(1))),
+  html: z.optional(z.string().check(z.minLength(1))),
+  minAccuracy: z.optional(unitInterval),
+  history: z.optional(z.string().check(z.minLength(1))),
   stopTimeout: positiveInt,
-  lockStale: positiveInt.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`),
+  taskTimeout: positiveInt,
+  lockStale: positiveInt.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
   json: z.boolean(),
   quiet: z.boolean(),
 });
@@ -98,6 +103,8 @@ export interface PipelineCliOptions {
   /** The run history (src/jobs/history-file.ts), or null. */
   history: string | null;
   stopTimeoutMs: number;
+  /** A batch running longer than this has failed (see ForwardPool). */
+  taskTimeoutMs: number;
   lockStaleMs: number;
   json: boolean;
   quiet: boolean;
@@ -139,6 +146,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     minAccuracy: parsed.minAccuracy ?? null,
     history: parsed.history ?? null,
     stopTimeoutMs: parsed.stopTimeout,
+    taskTimeoutMs: parsed.taskTimeout,
     lockStaleMs: parsed.lockStale,
     json: parsed.json,
     quiet: parsed.quiet,

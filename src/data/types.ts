@@ -64,7 +64,13 @@ export type WorkItem = Batch | LineBatch;
 export const isLineBatch = (item: WorkItem): item is LineBatch => (item as LineBatch).kind === 'lines';
 
 /** The input lines a work item covers, for messages ("lines 201-300"). */
-export function lineRange(item: WorkItem): string {
-  if (isLineBatch(item)) return `lines ${item.firstLine}-`;
+export function describeLines(item: WorkItem): string {
+  if (isLineBatch(item)) {
+    // Lines in the block: its line ends, plus a last line without one.
+    let ends = 0;
+    for (let at = item.bytes.indexOf(0x0a); at !== -1; at = item.bytes.indexOf(0x0a, at + 1)) ends++;
+    const last = item.firstLine + ends - (item.bytes.length > 0 && item.bytes[item.bytes.length - 1] === 0x0a ? 1 : 0);
+    return `lines ${item.firstLine}-${Math.max(item.firstLine, last)}`;
+  }
   return item.rows > 0 ? `lines ${item.lines[0]}-${item.lines[item.rows - 1]}` : 'no lines';
 }

@@ -1,9 +1,15 @@
 // The worker pool that runs forward passes: Piscina with a fixed number of threads, the network
 // shared with every worker, batches transferred (not copied) both ways.
+//
+// Faults: a batch whose task fails — the handler throws, the worker dies (process.exit, an uncaught
+// error), or it runs longer than `taskTimeoutMs` (Piscina then terminates that worker) — is retried
+// once; Piscina has replaced a dead or timed-out worker by then. A second failure fails the batch with
+// a message naming its first and last input line. Retrying needs the batch's data after it was
+// transferred away, so a copy is kept while the batch is in flight (bounded by the in-flight limit).
 import { Piscina } from 'piscina';
 import { performance } from 'node:perf_hooks';
 import { WorkerTaskError } from '../errors.js';
-import { isLineBatch, lineRange, type WorkItem } from '../data/types.js';
+import { describeLines, isLineBatch, type WorkItem } from '../data/types.js';
 import type { Network } from '../nn/types.js';
 import type { KernelKind } from '../nn/kernels/index.js';
 import { shareNetwork, type SharedNetwork } from './shared-network.js';
@@ -21,8 +27,12 @@ export interface ForwardPoolOptions {
   maxQueue?: number;
   /** Forward engine: wasm (SIMD, when built), js, or auto (wasm if built, else js with a warning). */
   kernel?: KernelKind;
+  /** A batch running longer than this has failed (its worker is terminated and replaced). @default 60000 */
+  taskTimeoutMs?: number;
   /** The worker module; tests substitute a wrapper that injects faults. */
   workerFile?: URL;
+  /** Extra workerData for a substituted worker module (tests' fault descriptions). */
+  workerData?: Record<string, unknown>;
 }
 
 export interface ScoredBatch extends ForwardSuccess {
@@ -39,7 +49,7 @@ export const defaultWorkerFile = (): URL => workerFile('forward.js');
 export class ForwardPool {
   readonly threads: number;
   private readonly pool: Piscina<ForwardTask, ForwardResult>;
-  private fatal: Error | null = null;
+  private readonly taskTimeoutMs: number;
   private network: Network | null = null;
   private shared: SharedNetwork | null = null;
 
@@ -47,8 +57,10 @@ export class ForwardPool {
     const threads = options.threads;
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a positive integer');
     this.threads = threads;
+    this.taskTimeoutMs = options.taskTimeoutMs ?? 60_000;
     this.pool = new Piscina<ForwardTask, ForwardResult>({
       ...esmWorkerOptions(options.workerFile ?? defaultWorkerFile(), {
+        ...options.workerData,
         batchSize: options.batchSize,
         kernel: options.kernel ?? 'auto',
       }),
@@ -64,10 +76,9 @@ export class ForwardPool {
       closeTimeout: 5_000,
     });
     if (options.network) this.setNetwork(options.network);
-    // Without a listener an error outside a task (e.g. a worker failing to start) crashes the process.
-    this.pool.on('error', (error: Error) => {
-      this.fatal ??= error;
-    });
+    // Without a listener an error thrown in a worker outside a task crashes the process. Piscina
+    // replaces such a worker; a task it was running rejects and is retried (run()).
+    this.pool.on('error', () => undefined);
   }
 
   /**
@@ -76,24 +87,52 @@ export class ForwardPool {
    * were scored, their labels and input lines, and (for lines) the bad rows the worker found.
    */
   async run(item: WorkItem, want: ResultOptions = {}): Promise<ScoredBatch> {
-    if (this.fatal) throw new WorkerTaskError(`worker pool failed: ${this.fatal.message}`, { cause: this.fatal });
     const network = this.shared;
     if (network === null) throw new Error('ForwardPool.run: no network (give one to the constructor or to setNetwork())');
+    // Kept for a retry: the original buffer is transferred to the worker.
+    const spare = isLineBatch(item) ? item.bytes.slice() : item.x.slice();
+    const started = performance.now();
+    let result: ForwardSuccess;
+    try {
+      result = await this.attempt(item, network, want);
+    } catch (first) {
+      const retry: WorkItem = isLineBatch(item) ? { ...item, bytes: spare as Uint8Array } : { ...item, x: spare as Float32Array };
+      const lines = describeLines(retry); // before the retry transfers its buffer away
+      try {
+        result = await this.attempt(retry, network, want);
+      } catch (second) {
+        throw new WorkerTaskError(
+          `batch ${item.index} (${lines}) failed twice in a worker: ${(first as Error).message}; then: ${(second as Error).message}`,
+          { cause: second },
+        );
+      }
+    }
+    const latencyMs = performance.now() - started;
+    if (isLineBatch(item)) return { ...result, labels: result.labels!, lines: result.lines!, latencyMs };
+    return { ...result, labels: item.labels, lines: item.lines, latencyMs };
+  }
+
+  /** One try on whichever worker is free; rejects when the task throws, its worker dies or it times out. */
+  private async attempt(item: WorkItem, network: SharedNetwork, want: ResultOptions): Promise<ForwardSuccess> {
     const task: ForwardTask = isLineBatch(item)
       ? { kind: 'block', network, batchIndex: item.index, firstLine: item.firstLine, bytes: item.bytes, spec: item.spec, want }
       : { kind: 'floats', network, batchIndex: item.index, rows: item.rows, x: item.x, want };
     const transfer = isLineBatch(item) ? item.bytes.buffer : item.x.buffer;
-    const started = performance.now();
     let result: ForwardResult;
+    // Aborting a running task makes Piscina terminate its worker and start another. (Not
+    // AbortSignal.timeout(): its timer would outlive the task, one per batch, for the whole timeout.)
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.taskTimeoutMs);
     try {
-      result = await this.pool.run(task, { transferList: [transfer as ArrayBuffer] });
+      result = await this.pool.run(task, { transferList: [transfer as ArrayBuffer], signal: timeout.signal });
     } catch (error) {
-      throw new WorkerTaskError(`batch ${item.index} (${lineRange(item)}) failed in a worker: ${(error as Error).message}`, { cause: error });
+      const timedOut = (error as Error).name === 'AbortError';
+      throw new Error(timedOut ? `no result after --task-timeout ${this.taskTimeoutMs} ms` : (error as Error).message, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
-    const latencyMs = performance.now() - started;
-    if (!result.ok) throw new WorkerTaskError(`batch ${item.index} (${lineRange(item)}): ${result.message}`);
-    if (isLineBatch(item)) return { ...result, labels: result.labels!, lines: result.lines!, latencyMs };
-    return { ...result, labels: item.labels, lines: item.lines, latencyMs };
+    if (!result.ok) throw new Error(result.message);
+    return result;
   }
 
   /** The network the next tasks run (its weights are shared with the workers once, not per task). */
