@@ -38,11 +38,23 @@ export function showField(field: string): string {
 const NUMBER_LIKE = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 
 /**
- * A first row is a header when one of its fields is text: not empty and not number-like. So a first
- * data row with a bad value such as '1.5' or '-1' is still data (and reported as a bad row), not a header.
+ * Whether a first row is a header rather than data. It is a header when it has text fields (not empty,
+ * not number-like) and looks like column names: a column named `label`, mostly text (`pixel0,...`,
+ * `1x1,...`), or numbers that count up as column numbers do (`y,0,1,...,783`). A data row with one or
+ * a few bad values ('x7', '1.5', '-1') is still data, reported as a bad row at line 1, never dropped
+ * as if it were a header.
  */
 export function looksLikeHeader(record: readonly string[]): boolean {
-  return record.some((field) => field !== '' && !NUMBER_LIKE.test(field));
+  const numbers: number[] = [];
+  let text = 0;
+  for (const field of record) {
+    if (NUMBER_LIKE.test(field)) numbers.push(Number(field));
+    else if (field !== '') text++;
+  }
+  if (text === 0) return false;
+  if (record.some((field) => field.trim().toLowerCase() === 'label')) return true;
+  if (2 * text >= record.length) return true;
+  return numbers.length >= 3 && numbers.every((n, i) => i === 0 || n > numbers[i - 1]);
 }
 
 export type LayoutResult = { layout: CsvLayout } | { problem: string };

@@ -77,6 +77,19 @@ function readOwner(canonical: string): LockOwner | null {
   return null;
 }
 
+/**
+ * The holder writes its owner file just after taking the lock: a run that finds the lock in that
+ * instant waits a moment for it (at most OWNER_WAIT_MS), so that its message can name the holder.
+ */
+const OWNER_WAIT_MS = 500;
+async function awaitOwner(canonical: string): Promise<LockOwner | null> {
+  for (let waited = 0; ; waited += 25) {
+    const owner = readOwner(canonical);
+    if (owner !== null || waited >= OWNER_WAIT_MS) return owner;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 function writeOwner(canonical: string, owner: LockOwner): void {
   const file = ownerFile(canonical);
   const temp = `${file}.${process.pid}.tmp`;
@@ -161,7 +174,7 @@ export class RunLock {
           });
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-            throw new LockHeldError(byCanonical.get(canonical)!, readOwner(canonical), staleMs);
+            throw new LockHeldError(byCanonical.get(canonical)!, await awaitOwner(canonical), staleMs);
           }
           throw new PipelineError('PIPE_ERR_LOCK', `cannot lock ${byCanonical.get(canonical)}: ${(error as Error).message}`, { cause: error });
         }

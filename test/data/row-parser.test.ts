@@ -25,11 +25,21 @@ test('parseSmallInt: the examples from the rule', (t) => {
   for (const bad of ['', ' 12', '12 ', '1.5', '1e2', '-1', '+1', '256', '0x1f', '١٢', '１２', '1\0']) t.is(parseSmallInt(bad, 255), -1, JSON.stringify(bad));
 });
 
-test('looksLikeHeader: text makes a header, numbers (even bad ones) and empty fields do not', (t) => {
+test('looksLikeHeader: column names make a header; numbers (even bad ones), empty fields and a few bad values in data do not', (t) => {
   t.true(looksLikeHeader(['label', '1', '2']));
   t.true(looksLikeHeader(['', 'pixel0']));
-  t.true(looksLikeHeader(['1', '2', 'x']));
+  t.true(looksLikeHeader(['y', ...Array.from({ length: 784 }, (_, i) => `pixel${i}`)]));
+  t.true(looksLikeHeader(['y', ...Array.from({ length: 784 }, (_, i) => String(i))]), 'column numbers count up');
+  t.true(looksLikeHeader(['1', '2', '3', 'x']), 'numbers that count up');
+  t.false(looksLikeHeader(['1', '2', 'x']), 'too few to tell: data with a bad value');
   t.false(looksLikeHeader(['1', '2', '3']));
+  // A data row with a bad value stays data (a bad row at line 1), whatever the value.
+  const row = ['7', ...Array.from({ length: 784 }, (_, i) => String((i * 37) % 3 === 0 ? 0 : (i * 37) % 256))];
+  for (const bad of ['x7', 'abc', '12"', '1\u00002', 'NaN']) {
+    const copy = [...row];
+    copy[300] = bad;
+    t.false(looksLikeHeader(copy), bad);
+  }
   t.false(looksLikeHeader(['1.5', '-1', '1e2', '+3', ' 4 ', '.5', '']));
 });
 

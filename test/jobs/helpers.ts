@@ -11,7 +11,8 @@ export const trainCsv = join(repoRoot, 'data/mnist_train.csv');
 export const testCsv = join(repoRoot, 'data/mnist_test.csv');
 
 /** A run slow enough to overlap a 1-second cron tick whatever the kernels' speed: per-task overhead dominates. */
-export const slowRunArgs = (rows = 4000) => ['--input', testCsv, '--batch-size', '1', '--threads', '1', '--limit', String(rows), '--quiet'];
+// Batches of one row on one thread: ~5,000-10,000 rows/s, so 20,000 rows take a few seconds.
+export const slowRunArgs = (rows = 20_000) => ['--input', trainCsv, '--batch-size', '1', '--threads', '1', '--limit', String(rows), '--quiet'];
 
 export interface Running {
   child: ChildProcessWithoutNullStreams;
