@@ -1,0 +1,98 @@
+// `npm run bench`: every benchmark suite in one run, so that the figures side by side were measured on
+// the same machine under the same load (compare ratios within one run; the machine is shared).
+//
+//   npm run bench                          decode, forward and pipeline suites (~10-15 minutes)
+//   npm run bench -- --quick               short runs: a smoke test of the harness, not a measurement
+//   npm run bench -- --only forward,pipeline
+//   npm run bench -- --out bench/results   where the JSON goes (default; git-ignored)
+//
+// Suites (each file also runs on its own: node dist/bench/<suite>.bench.js):
+//   decode     CSV decode MB/s for each path (csv-parse, fast path, line splitting, block decode, workers)
+//   forward    forward pass images/s and GFLOP/s, batch sizes 1/10/100/1000, 1 and 2 threads, next to
+//              numpy + OpenBLAS (../shared/bench/numpy_ref.py) when python3 and numpy are there
+//   pipeline   the whole process on data/mnist_test.csv and data/mnist_train.csv (wall time with start-up,
+//              images/s, peak RSS), next to the book's numpy code on the same file
+//
+// Prints the tables and writes bench/results/bench-<time>.json and bench/results/latest.json (the
+// machine, the load average before and after, every row).
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatDecodeTable, runDecodeBench, type DecodeBenchRow } from './decode.bench.js';
+import { formatTable as formatForwardTable, runForwardBench, type ForwardBenchResult, type PairedScaling } from './forward.bench.js';
+import { formatPipelineTable, runPipelineBench, type PipelineBenchRow } from './pipeline.bench.js';
+import { projectRoot } from '../src/paths.js';
+import { writeFileAtomic } from '../src/stats/atomic-write.js';
+
+const SUITES = ['decode', 'forward', 'pipeline'] as const;
+type Suite = (typeof SUITES)[number];
+
+interface BenchReport {
+  startedAt: string;
+  finishedAt?: string;
+  quick: boolean;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
+  loadavg: { start: number[]; end?: number[] };
+  decode?: DecodeBenchRow[];
+  forward?: { results: ForwardBenchResult[]; scalings: PairedScaling[] };
+  pipeline?: PipelineBenchRow[];
+}
+
+function parseCli(argv: string[]): { quick: boolean; suites: Suite[]; out: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' } },
+    strict: true,
+  });
+  const names = values.only === undefined ? [...SUITES] : values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SUITES as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`bench: --only takes a comma list of ${SUITES.join(', ')}; got '${values.only}'`);
+  return { quick: values.quick, suites: names as Suite[], out: resolve(values.out ?? resolve(projectRoot, 'bench/results')) };
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const options = parseCli(process.argv.slice(2));
+  const report: BenchReport = {
+    startedAt: new Date().toISOString(),
+    quick: options.quick,
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    loadavg: { start: loadavg() },
+  };
+  say(`bench: ${options.suites.join(', ')}${options.quick ? ' (quick: a smoke run, not a measurement)' : ''} on ${report.machine.cpu}, ${report.machine.cores} cores, Node ${process.version}`);
+  const tables: string[] = [];
+
+  if (options.suites.includes('decode')) {
+    say('bench: decode suite ...');
+    report.decode = await runDecodeBench({ quick: options.quick });
+    tables.push(`## CSV decode (MB/s, median of samples)\n\n${formatDecodeTable(report.decode)}`);
+  }
+  if (options.suites.includes('forward')) {
+    say('bench: forward suite ...');
+    let scalings: PairedScaling[] = [];
+    const results = await runForwardBench({ quick: options.quick, log: true, onScaling: (s) => (scalings = s) });
+    report.forward = { results, scalings };
+    const scaling = scalings.map((s) => `${s.kind} B=${s.batchSize}: 2 threads / 1 thread = ${s.ratio.toFixed(2)}x (median of ${s.rounds} alternating rounds)`).join('\n');
+    tables.push(`## Forward pass (images/s, median of samples; GFLOP/s = images/s x 90,400 / 1e9 in the JSON)\n\n${formatForwardTable(results)}${scaling ? `\n\n${scaling}` : ''}`);
+  }
+  if (options.suites.includes('pipeline')) {
+    say('bench: pipeline suite ...');
+    report.pipeline = await runPipelineBench({ quick: options.quick, log: true });
+    tables.push(`## Whole process (start-up included)\n\n${formatPipelineTable(report.pipeline)}`);
+  }
+
+  report.finishedAt = new Date().toISOString();
+  report.loadavg.end = loadavg();
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const file = resolve(options.out, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  await writeFileAtomic(file, json);
+  await writeFileAtomic(resolve(options.out, 'latest.json'), json);
+  process.stdout.write(`${tables.join('\n\n')}\n\nload average: ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')} at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end\n`);
+  say(`bench: wrote ${file}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
