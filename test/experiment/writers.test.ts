@@ -57,9 +57,11 @@ test('a tiny real run: every configuration measured, accuracy identical, figures
     t.is(r.rows, 100);
     t.is(r.accuracy, doc.summary.accuracy);
     t.true(r.samples >= 2, `#${r.config.id} samples`);
-    // One pass per sample unless a pass is shorter than benchmark.js's minTime (5 ms): then `count` per sample.
+    // One pass per sample unless a pass is shorter than benchmark.js's minTime (5 ms), as a 100-row pass
+    // can be: then several per sample, and benchmark.js may change that count from one cycle to the next
+    // (the final `count` is only the last cycle's).
     t.true(r.benchmark.count >= 1);
-    t.true(r.passes >= r.samples * r.benchmark.count);
+    t.true(r.passes >= r.samples + r.benchmark.count - 1);
     t.is(r.passDetails.length, r.passes);
     t.true(r.imagesPerSecond.mean > 0);
     t.true(r.imagesPerSecond.rme !== null && r.imagesPerSecond.rme >= 0);
