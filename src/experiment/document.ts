@@ -21,7 +21,7 @@ export const METHOD = {
   sampling: 'benchmark.js stops sampling a configuration once it has minSamples samples and the samples from the minSamples-th on add up to more than maxTime seconds (it only starts counting maxTime there)',
   imagesPerSecond: 'images/s = rows / benchmark.js mean seconds per pass; ± is benchmark.js\'s relative margin of error (95%, Student\'s t over the samples)',
   latency: 'batch latency (dispatch to result on the main thread: queueing, transfer and compute) p50/p90/p99 from each pass\'s pipeline report; the median across passes is shown. Per-image latency = mean batch latency / rows per batch (median across passes)',
-  rss: 'peak RSS: every configuration is measured in a child process of its own, so its process.resourceUsage().maxRSS (a process-lifetime peak, worker threads included) covers that configuration only: Node, the model, its warm-up pass and its samples. Baseline RSS is the same figure before any pool started',
+  rss: 'peak RSS: every configuration is measured in a child process of its own, so its peak RSS (VmHWM on Linux: a process-lifetime peak, worker threads included, not inherited from the parent) covers that configuration only: Node, the model, its warm-up pass and its samples. Baseline RSS is the same figure before any pool started',
   speedup: 'speed-up = images/s over images/s at batch size 1 with the same pool mode, threads and max-in-flight',
   best: 'best: the highest images/s and the lowest p99 batch latency within each pool mode\'s grid (fresh-pool probes are not ranked)',
   accuracy: 'accuracy must be identical for every pass of every configuration; a difference fails the experiment (exit 1)',

@@ -12,6 +12,7 @@ import type { PipelineReport } from '../stats/report.js';
 import { runDeferredBenchmark } from './benchmark-runner.js';
 import { describeConfiguration } from './grid.js';
 import type { Configuration, Measurement, PassSummary } from './types.js';
+import { peakRssBytes } from '../stats/peak-rss.js';
 
 /** The warm-up pass reads at most this many rows (enough for the JIT and for every worker to score batches). */
 export const WARMUP_ROWS = 2000;
@@ -48,12 +49,11 @@ export function passSummary(report: PipelineReport): PassSummary {
   };
 }
 
-const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
 
 export async function measureConfiguration(options: MeasureOptions): Promise<Measurement> {
   const started = performance.now();
   const { config, model } = options;
-  const baselineRssBytes = maxRssBytes();
+  const baselineRssBytes = peakRssBytes();
   const pool =
     config.pool === 'warm'
       ? new ForwardPool({ network: model.network, threads: config.threads, batchSize: config.batchSize, maxQueue: config.maxInFlight })
@@ -95,7 +95,7 @@ export async function measureConfiguration(options: MeasureOptions): Promise<Mea
       passes: results,
       warmup,
       baselineRssBytes,
-      peakRssBytes: maxRssBytes(),
+      peakRssBytes: peakRssBytes(),
       wallTimeMs: performance.now() - started,
     };
   } finally {

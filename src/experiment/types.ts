@@ -47,7 +47,7 @@ export interface PassSummary {
   batchLatencyMs: LatencySummary;
   computeLatencyMs: LatencySummary;
   perImageLatencyMs: number | null;
-  /** process.resourceUsage().maxRSS of the measuring process when the pass ended. */
+  /** peak RSS (stats/peak-rss.ts) of the measuring process when the pass ended. */
   peakRssBytes: number;
   /** The forward engine that ran the batches, when the pipeline report names it (`model.kernel`); else null. */
   kernel: string | null;

@@ -5,6 +5,7 @@ import type { ClassStats } from './confusion.js';
 import type { LatencySummary } from './latency.js';
 import type { RunStats } from './run-stats.js';
 import type { LoadedModel } from '../nn/types.js';
+import { peakRssBytes } from './peak-rss.js';
 
 export type RunStatus = 'complete' | 'failed' | 'interrupted';
 
@@ -36,7 +37,7 @@ export interface PipelineReport {
   /** [true][predicted]; null when no labeled rows. */
   confusionMatrix: number[][] | null;
   perClass: ClassStats[] | null;
-  /** process.resourceUsage().maxRSS in bytes: the whole process, worker threads included. */
+  /** Peak RSS in bytes (peak-rss.ts): the whole process, worker threads included. */
   peakRssBytes: number;
   model: {
     path: string;
@@ -102,7 +103,7 @@ export function buildReport(stats: RunStats, context: ReportContext): PipelineRe
     confusionMatrix: hasLabels ? stats.confusion.toArray() : null,
     perClass: hasLabels ? stats.confusion.perClass() : null,
     // maxRSS is in kilobytes and, being per process, covers the worker threads as well.
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakRssBytes: peakRssBytes(),
     model: { ...context.model, layerSizes: [...context.model.layerSizes] },
     input: { ...context.input },
     config: { ...context.config },
