@@ -46,6 +46,9 @@ export interface ScoredBatch extends ForwardSuccess {
 /** The forward-pass worker module. A function, not a constant: the folder is looked up on first use. */
 export const defaultWorkerFile = (): URL => workerFile('forward.js');
 
+/** A task that ran and returned a failure (a batch it cannot score): not a fault, so not retried. */
+class TaskRefused extends Error {}
+
 export class ForwardPool {
   readonly threads: number;
   private readonly pool: Piscina<ForwardTask, ForwardResult>;
@@ -97,7 +100,9 @@ export class ForwardPool {
       result = await this.attempt(item, network, want);
     } catch (first) {
       const retry: WorkItem = isLineBatch(item) ? { ...item, bytes: spare as Uint8Array } : { ...item, x: spare as Float32Array };
-      const lines = describeLines(retry); // before the retry transfers its buffer away
+      const lines = describeLines(retry); // from the spare: the original buffer was transferred away
+      // The worker ran the task and said why it cannot score this batch: the same again on any worker.
+      if (first instanceof TaskRefused) throw new WorkerTaskError(`batch ${item.index} (${lines}): ${first.message}`);
       try {
         result = await this.attempt(retry, network, want);
       } catch (second) {
@@ -131,7 +136,7 @@ export class ForwardPool {
     } finally {
       clearTimeout(timer);
     }
-    if (!result.ok) throw new Error(result.message);
+    if (!result.ok) throw new TaskRefused(result.message);
     return result;
   }
 

@@ -70,6 +70,13 @@ test.serial('a batch that hangs twice fails the run with the timeout in the mess
   t.regex(report.error.message, /batch 5 \(lines 51-60\) failed twice in a worker: no result after --task-timeout 500 ms/);
 });
 
+test.serial('a batch the worker refuses (a failure result, not a fault) fails the run at once, without a retry', async (t) => {
+  const { code, report, attempts } = await runWithFault({ kind: 'refuse', batchIndex: 4, times: 2 });
+  t.is(code, 1);
+  t.is(attempts, 1, 'not retried: the same batch would be refused again');
+  t.regex(report.error.message, /^batch 4 \(lines 41-50\): injected: this batch cannot be scored$/);
+});
+
 test.serial('the same faults with decoding on the main thread', async (t) => {
   const retried = await runWithFault({ kind: 'exit', batchIndex: 2, times: 1 }, ['--decode', 'main']);
   t.is(retried.code, 0, retried.stderr);
