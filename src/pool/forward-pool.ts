@@ -14,7 +14,7 @@ import type { Network } from '../nn/types.js';
 import type { KernelKind } from '../nn/kernels/index.js';
 import { shareNetwork, type SharedNetwork } from './shared-network.js';
 import { esmWorkerOptions } from './worker-entry.js';
-import { workerFile } from './worker-files.js';
+import { forwardWorkerFile } from './worker-files.js';
 import type { ForwardResult, ForwardSuccess, ForwardTask, ResultOptions } from './task-types.js';
 
 export interface ForwardPoolOptions {
@@ -44,7 +44,7 @@ export interface ScoredBatch extends ForwardSuccess {
 }
 
 /** The forward-pass worker module. A function, not a constant: the folder is looked up on first use. */
-export const defaultWorkerFile = (): URL => workerFile('forward.js');
+export const defaultWorkerFile = (): URL => forwardWorkerFile();
 
 /** A task that ran and returned a failure (a batch it cannot score): not a fault, so not retried. */
 class TaskRefused extends Error {}

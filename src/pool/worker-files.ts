@@ -20,3 +20,13 @@ export function workerFile(name: string): URL {
   workersDir ??= findWorkersDir(dirname(fileURLToPath(import.meta.url)));
   return pathToFileURL(join(workersDir, name));
 }
+
+/**
+ * The forward worker: the bundled one (dist/bundle/forward-worker.mjs, made by scripts/bundle.mjs; one
+ * file loads faster in every new thread) when the build made it, else the compiled module.
+ */
+export function forwardWorkerFile(): URL {
+  workersDir ??= findWorkersDir(dirname(fileURLToPath(import.meta.url)));
+  const bundled = join(dirname(workersDir), 'bundle', 'forward-worker.mjs');
+  return existsSync(bundled) ? pathToFileURL(bundled) : workerFile('forward.js');
+}

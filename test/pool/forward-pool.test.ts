@@ -83,3 +83,21 @@ for (const maxInFlight of [1, 3]) {
     }
   });
 }
+
+test('the default worker is the bundled one (when the build made it), and it finds the WebAssembly kernel', async (t) => {
+  const { forwardWorkerFile } = await import('../../src/pool/worker-files.js');
+  t.regex(forwardWorkerFile().pathname, /\/bundle\/forward-worker\.mjs$/);
+  const model = await modelReady;
+  const pool = new ForwardPool({ network: model.network, threads: 1, batchSize: 4 });
+  try {
+    const outcome = await runInference({
+      input: fixture('mnist-test-100.csv'), model, batchSize: 4, threads: 1, maxInFlight: 2, normalize: 'unit', limit: null,
+      onError: 'fail', decode: 'workers', predictionsPath: null, config: {}, pool,
+    });
+    t.is(outcome.report.status, 'complete');
+    t.is(outcome.report.rows, 100);
+    t.is(outcome.report.model.kernel, 'wasm');
+  } finally {
+    await pool.close();
+  }
+});
