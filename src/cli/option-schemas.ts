@@ -1,10 +1,6 @@
 // Zod schemas for command-line values, shared by every command. Commander hands us strings; these
 // turn them into typed values or fail with a message that names the option.
-//
-// zod/mini, the functional API (`z.pipe(a, b)` rather than `a.pipe(b)`): the same validation core and
-// messages as the classic API, but a bundler keeps only what is used (~50 KB with the English messages,
-// instead of ~750 KB that cost the CLI ~30 ms of start-up to compile and evaluate). Every schema in the
-// project uses it (see parse-options.ts for the messages).
+// (zod/mini's functional API: see src/zod-locale.ts.)
 import * as z from 'zod/mini';
 
 /** A positive integer written in plain decimal ("100"; not "1e2", "0x10" or "10.0"). */

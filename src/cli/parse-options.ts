@@ -1,13 +1,8 @@
 // Validates commander's raw option values against a zod schema, turning the first problem into a
 // UsageError that names the option as the user typed it (`--batch-size must be a positive integer`).
 import * as z from 'zod/mini';
-import { en } from 'zod/locales';
+import '../zod-locale.js';
 import { UsageError } from '../errors.js';
-
-// zod/mini loads no locale: without this, zod's own messages (an empty --input: "Too small: expected
-// string to have >=1 characters") would all be "Invalid input". The classic API sets the same default.
-// (`en` by name: `z.locales.en` would bundle every locale, ~380 KB.)
-z.config(en());
 
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 

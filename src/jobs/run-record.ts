@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import * as z from 'zod/mini';
-import { en } from 'zod/locales';
+import '../zod-locale.js';
 import { projectRoot } from '../paths.js';
 import type { PipelineReport, RunStatus } from '../stats/report.js';
 
@@ -44,10 +44,6 @@ export interface RunRecord {
   nnpipe: string;
   node: string;
 }
-
-// zod/mini loads no locale; the messages the history command prints for a bad line (`accuracy: Invalid input:
-// expected number, received string`) are the English ones, as with the classic API.
-z.config(en());
 
 const nullableNumber = z.nullable(z.number());
 

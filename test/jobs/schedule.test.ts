@@ -69,7 +69,10 @@ test.serial('SIGTERM to the scheduler: no more runs, the current run writes its 
   const dir = tempDir();
   const report = join(dir, 'latest.json');
   const history = join(dir, 'history.jsonl');
-  const run = start('schedule', ['--cron', everySecond, '--', '--input', trainCsv, '--report', report, '--history', history]);
+  // Batches of one row on one thread: several seconds for the training CSV (a default run takes well
+  // under one, and could end before the signal).
+  const slow = ['--input', trainCsv, '--batch-size', '1', '--threads', '1'];
+  const run = start('schedule', ['--cron', everySecond, '--', ...slow, '--report', report, '--history', history]);
   await run.waitFor(/"msg":"scoring"/); // the pipeline's own log line: the run is under way
   await new Promise((resolve) => setTimeout(resolve, 800));
   run.child.kill('SIGTERM');

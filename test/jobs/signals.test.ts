@@ -18,7 +18,10 @@ for (const [signal, code] of [
     const report = join(dir, 'latest.json');
     const predictions = join(dir, 'predictions.csv');
     const history = join(dir, 'history.jsonl');
-    const run = start('pipeline', ['--input', trainCsv, '--report', report, '--predictions', predictions, '--history', history, '--quiet']);
+    // Small batches on one thread keep the run going for a second or two (by default it takes well under
+    // one, and could end between the check below and the signal).
+    const slower = ['--batch-size', '20', '--threads', '1'];
+    const run = start('pipeline', ['--input', trainCsv, ...slower, '--report', report, '--predictions', predictions, '--history', history, '--quiet']);
     // Mid-run for sure: scored rows are already in the predictions temp file.
     await until(() => predictionsInProgress(predictions), 60_000, 'scored rows');
     run.child.kill(signal);
@@ -28,7 +31,7 @@ for (const [signal, code] of [
     const r = JSON.parse(readFileSync(report, 'utf8'));
     t.is(r.status, 'interrupted');
     t.true(r.rows > 0 && r.rows < 60000, `rows ${r.rows}`);
-    t.is(r.batches, Math.ceil(r.rows / 100)); // full batches, then the partial one cut at the signal
+    t.is(r.batches, Math.ceil(r.rows / 20)); // full batches, then the partial one cut at the signal
     // The predictions file holds exactly the rows the report counts (committed, not a temp file).
     const lines = readFileSync(predictions, 'utf8').trimEnd().split('\n');
     t.is(lines.length - 1, r.rows);
