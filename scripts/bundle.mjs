@@ -113,7 +113,10 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
-copyFileSync(resolve(root, 'dist/src/nn/kernels/forward-kernel.wasm'), resolve(outdir, 'forward-kernel.wasm'));
+const kernelWasm = resolve(root, 'dist/src/nn/kernels/forward-kernel.wasm');
+// Missing when build-wasm failed: the bundled worker then falls back to the JavaScript kernel (with a
+// warning), as the compiled one does.
+if (existsSync(kernelWasm)) copyFileSync(kernelWasm, resolve(outdir, 'forward-kernel.wasm'));
 
 const bundleId = createHash('sha256').update(readFileSync(bundleFile)).digest('hex').slice(0, 16);
 writeFileSync(resolve(outdir, 'nnpipe.mjs'), loaderSource(bundleId));
