@@ -137,6 +137,7 @@ function configuration(report: PipelineReport): string[] {
     input.hasHeader === null ? null : input.hasHeader ? 'header' : 'no header',
     input.labeled === null ? null : input.labeled ? 'labeled' : 'unlabeled',
     `parser ${input.parser}`,
+    input.decode === undefined ? null : `decoded in ${input.decode === 'workers' ? 'the workers' : 'the main thread'}`,
   ].filter((s): s is string => s !== null);
 
   const lines = ['  Configuration'];
