@@ -10,8 +10,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { openRenderedPage } from './headless-page.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -49,19 +50,8 @@ if (!values['skip-run']) {
 if (!existsSync(page)) fail(`${page}: no page to render`);
 if (!existsSync(values.browser)) fail(`${values.browser}: no Chromium (Debian: apt-get install chromium; or pass --browser)`);
 
-const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({
-  executablePath: values.browser,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { browser, tab, problems } = await openRenderedPage({ browserPath: values.browser, page, width: Number(values.width) });
 try {
-  const context = await browser.newContext({ viewport: { width: Number(values.width), height: 900 }, deviceScaleFactor: 1 });
-  const tab = await context.newPage();
-  const problems = [];
-  tab.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
-  tab.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await tab.goto(pathToFileURL(page).href);
-  await tab.waitForSelector('html[data-rendered="true"]', { timeout: 30_000 });
   // Open the most frequent confusion's images too, so the picture shows the click-through panel.
   const counts = await tab.$$eval('button.cell:not(.diagonal)', (cells) => cells.map((c) => Number(c.getAttribute('data-count'))));
   const worst = counts.indexOf(Math.max(0, ...counts));

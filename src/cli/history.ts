@@ -3,13 +3,14 @@
 // (accuracy and images/s against the previous run) or, with --json, one JSON document for machines.
 // An incomplete last line (a write cut short) and any line that is not a run record are skipped and
 // reported on stderr; the exit code stays 0 (the other runs are fine). Exit 1: no such file; 2: bad options.
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import * as z from 'zod/mini';
-import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { ExitCode, PipelineError } from '../errors.js';
 import { readHistory } from '../jobs/history-file.js';
 import { formatHistoryTable, historyDocument } from '../jobs/history-table.js';
 import { positiveInt } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
+import { forCli, usageExitCode } from './usage.js';
 
 function historyCommand(): Command {
   return new Command('nnpipe-history')
@@ -24,9 +25,7 @@ function historyCommand(): Command {
 const schema = z.object({ last: z.optional(positiveInt), json: z.boolean() });
 
 export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): number {
-  const command = historyCommand()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  const command = forCli(historyCommand(), io);
   let options: z.infer<typeof schema>;
   let file: string;
   try {
@@ -34,14 +33,7 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
     options = parseOptions(schema, { ...command.opts() });
     file = command.args[0];
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
-    }
-    if (error instanceof UsageError) {
-      io.stderr.write(`nnpipe-history: ${error.message}\n(run with --help for usage)\n`);
-      return ExitCode.usage;
-    }
-    throw error;
+    return usageExitCode(error, 'nnpipe-history', io.stderr);
   }
 
   let contents;

@@ -1,6 +1,5 @@
 // The pipeline command: validate options, prepare the input and the model, run the pipeline with a
 // progress bar, print the summary (or the JSON report), write files, and choose the exit code.
-import { CommanderError } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
@@ -22,6 +21,7 @@ import { JobRun } from '../jobs/job-run.js';
 import { RunSoFar } from '../jobs/run-so-far.js';
 import { exitCodeForSignal } from '../jobs/exit-codes.js';
 import type { ProgressDisplay } from './progress.js';
+import { forCli, usageExitCode } from './usage.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -48,22 +48,13 @@ export interface PipelineTestHooks {
 }
 
 export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), hooks: PipelineTestHooks = {}): Promise<number> {
-  const command = pipelineCommand()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  const command = forCli(pipelineCommand(), io);
   let options: PipelineCliOptions;
   try {
     command.parse(argv, { from: 'user' });
     options = validatePipelineOptions(command);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
-    }
-    if (error instanceof UsageError) {
-      io.stderr.write(`nnpipe: ${error.message}\n(run with --help for usage)\n`);
-      return ExitCode.usage;
-    }
-    throw error;
+    return usageExitCode(error, 'nnpipe', io.stderr);
   }
 
   const log = createLogger({ name: 'nnpipe', quiet: options.quiet, stream: io.logs });

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { positiveInt } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
+import { forCli, usageExitCode } from './usage.js';
 
 const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
@@ -68,9 +69,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
   const own = split === -1 ? argv : argv.slice(0, split);
   const pipelineArgs = split === -1 ? [] : argv.slice(split + 1);
-  const command = scheduleCommand()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  const command = forCli(scheduleCommand(), process);
   let schedule: PipelineSchedule;
   let log: Logger;
   try {
@@ -89,14 +88,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
       throw new UsageError(`--cron / --tz: ${(error as Error).message}`);
     }
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
-    }
-    if (error instanceof UsageError) {
-      process.stderr.write(`nnpipe-schedule: ${error.message}\n(run with --help for usage)\n`);
-      return ExitCode.usage;
-    }
-    throw error;
+    return usageExitCode(error, 'nnpipe-schedule', process.stderr);
   }
 
   // A stop signal also reaches the current run's own handler, which stops it like `nnpipe` does. Here:

@@ -2,7 +2,7 @@
 // `npm run train`: train a network on the MNIST training images with the worker pool and save it as a
 // model file the pipeline can use. Options are validated with zod (bad values exit 2); a progress bar
 // per epoch on a terminal; one line (a JSON log line off a terminal) per epoch; a summary at the end.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -23,6 +23,7 @@ import { oneOf, positiveInt, positiveIntList } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { handleStopSignals } from './stop-signals.js';
+import { forCli, usageExitCode } from './usage.js';
 
 /** The defaults reproduce the book's architecture (784-50-100-10, sigmoid, softmax) and reach >= 0.975. */
 export const TRAIN_DEFAULTS = {
@@ -196,9 +197,7 @@ const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr
 
 /** Runs the command; returns the exit code (0 ok, 1 failed, 2 usage, 130/143 interrupted). */
 export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
-  const command = trainCommand()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  const command = forCli(trainCommand(), io);
   let options: TrainCliOptions;
   try {
     command.parse(argv, { from: 'user' });
@@ -207,14 +206,7 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
       throw new UsageError(`${relativeToRoot(options.out)} already exists; pass --force to replace it, or --out <file> to save elsewhere`);
     }
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
-    }
-    if (error instanceof UsageError) {
-      io.stderr.write(`nnpipe-train: ${error.message}\n(run with --help for usage)\n`);
-      return ExitCode.usage;
-    }
-    throw error;
+    return usageExitCode(error, 'nnpipe-train', io.stderr);
   }
 
   const log = createLogger({ name: 'nnpipe-train', quiet: options.quiet, stream: io.stderr });

@@ -23,6 +23,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse, type InfoRecord, type Options } from 'csv-parse';
 import { DataError } from '../errors.js';
+import { InputGuardState } from './fast-csv/input-guard.js';
 import { detectLayout, RowParser } from './row-parser.js';
 import type { CsvLayout, Row, RowError } from './types.js';
 import { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
@@ -232,42 +233,25 @@ function csvProblem(error: CsvError, context: ErrorContext): string {
  * so a line of nothing but commas would otherwise grow a record of millions of empty fields. And it
  * rejects binary input early, on the first non-blank line: a NUL byte or invalid UTF-8 there means
  * this is not a CSV text file (UTF-16 included), which reads better than a "wrong field count" error.
- * Costs one memchr per line (Buffer.indexOf), nothing per byte.
+ * The checks are InputGuardState's (fast-csv/input-guard.ts), shared with the fast path, so both paths
+ * refuse the same inputs with the same messages; this wraps them as a stream stage.
  */
 class InputGuard extends Transform {
-  /** Bytes passed through so far. */
-  bytes = 0;
-  private readonly file: string;
-  private readonly maxLineBytes: number;
-  private line = 1;
-  private lineBytes = 0;
-  private checkingFirstLine = true;
-  private firstLineHasText = false;
-  private decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly state: InputGuardState;
 
   constructor(file: string, maxLineBytes: number) {
     super();
-    this.file = file;
-    this.maxLineBytes = maxLineBytes;
+    this.state = new InputGuardState(file, maxLineBytes);
+  }
+
+  /** Bytes passed through so far. */
+  get bytes(): number {
+    return this.state.bytes;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      let pos = 0;
-      while (pos < chunk.length) {
-        const newline = chunk.indexOf(0x0a, pos);
-        const end = newline === -1 ? chunk.length : newline;
-        if (this.checkingFirstLine) this.checkFirstLine(chunk, pos, end, newline !== -1);
-        this.lineBytes += end - pos;
-        if (this.lineBytes > this.maxLineBytes) {
-          throw new DataError(this.file, this.line, `line is longer than the limit of ${this.maxLineBytes} bytes (maxRecordBytes); is this a CSV file of images?`);
-        }
-        if (newline === -1) break;
-        this.line++;
-        this.lineBytes = 0;
-        pos = newline + 1;
-      }
-      this.bytes += chunk.length;
+      this.state.check(chunk);
       callback(null, chunk);
     } catch (error) {
       callback(error as Error);
@@ -276,40 +260,10 @@ class InputGuard extends Transform {
 
   override _flush(callback: TransformCallback): void {
     try {
-      if (this.checkingFirstLine) this.endFirstLine();
+      this.state.flush();
       callback();
     } catch (error) {
       callback(error as Error);
     }
-  }
-
-  private checkFirstLine(chunk: Buffer, start: number, end: number, lineEnds: boolean): void {
-    const part = chunk.subarray(start, end);
-    if (part.indexOf(0) !== -1) {
-      throw new DataError(this.file, this.line, 'does not look like a CSV text file (it contains NUL bytes: binary data, or UTF-16 text?)');
-    }
-    for (let i = 0; i < part.length && !this.firstLineHasText; i++) {
-      if (part[i] !== 0x0d) this.firstLineHasText = true;
-    }
-    try {
-      this.decoder.decode(part, { stream: true });
-    } catch {
-      throw this.notUtf8();
-    }
-    if (lineEnds) this.endFirstLine();
-  }
-
-  private endFirstLine(): void {
-    try {
-      this.decoder.decode(); // flushes: an incomplete sequence at the line end is invalid too
-    } catch {
-      throw this.notUtf8();
-    }
-    // Blank lines before the first record do not count; keep checking until a line with text ends.
-    if (this.firstLineHasText) this.checkingFirstLine = false;
-  }
-
-  private notUtf8(): DataError {
-    return new DataError(this.file, this.line, 'does not look like a CSV text file (it is not valid UTF-8: binary data, or another encoding?)');
   }
 }

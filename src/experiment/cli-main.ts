@@ -2,7 +2,6 @@
 // benchmark.js on the real pipeline (pipelines/experiment.ts), a table on stdout, and experiment.json,
 // experiment.csv and experiment.html in --out. Exit 0 complete, 1 failed (an accuracy difference between
 // configurations included), 2 usage, 130 / 143 stopped by SIGINT / SIGTERM (what was measured is written).
-import { CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
@@ -21,6 +20,7 @@ import { formatExperimentTable } from './table.js';
 import { outputPaths, writeExperimentOutputs } from './write.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { handleStopSignals } from '../cli/stop-signals.js';
+import { forCli, usageExitCode } from '../cli/usage.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -34,22 +34,13 @@ const signalExitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 export const defaultOutDir = (now = new Date()): string => `reports/experiment-${now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
 
 export async function runExperimentCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const command = experimentCommand()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  const command = forCli(experimentCommand(), io);
   let options: ExperimentCliOptions;
   try {
     command.parse(argv, { from: 'user' });
     options = validateExperimentOptions(command);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
-    }
-    if (error instanceof UsageError) {
-      io.stderr.write(`${NAME}: ${error.message}\n(run with --help for usage)\n`);
-      return ExitCode.usage;
-    }
-    throw error;
+    return usageExitCode(error, NAME, io.stderr);
   }
   const log = createLogger({ name: 'nnpipe-experiment', quiet: options.quiet, stream: io.stderr });
   try {

@@ -1,6 +1,6 @@
-// The csv-parse path's InputGuard (csv-source.ts), as a plain synchronous object instead of a stream
-// Transform, so the fast decoder can run it on each chunk before decoding that chunk (as the guard sits
-// before csv-parse there). Same rules, same order of checks, same messages:
+// The input checks of every CSV path, as a plain synchronous object: the fast decoder runs it on each
+// chunk before decoding that chunk, and the csv-parse path's InputGuard (csv-source.ts) wraps it as a
+// stream stage in front of csv-parse. The rules, in this order:
 //   - a physical line ('\n'-terminated; its '\r' and BOM bytes count) longer than maxLineBytes;
 //   - on the first line that holds anything but '\r': no NUL byte, valid UTF-8 (checked per chunk
 //     segment in the same order as the original, so the same error wins when both apply).

