@@ -51,6 +51,9 @@ export interface InferenceOptions {
    * Must not keep `batch.x` beyond a few rows.
    */
   onBatch?: (batch: Batch, scored: ScoredBatch) => void;
+  /** The statistics to record into (started here); a caller that may have to report before the run
+   *  ends (a stop that times out) passes its own and reads it. @default a new one */
+  stats?: RunStats;
   /** Hand the rows' pixels back from the workers (for `onBatch` collectors that look at them). */
   pixels?: boolean;
   /** An existing pool to use (experiments and schedules keep one warm); otherwise one is started and closed. */
@@ -77,7 +80,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   const features = model.layerSizes[0];
   const classes = model.layerSizes[model.layerSizes.length - 1];
   const startedAt = new Date();
-  const stats = new RunStats({ classes });
+  const stats = options.stats ?? new RunStats({ classes });
   stats.start();
 
   // Start the workers first: they spawn and map the shared weights while the first rows are read.

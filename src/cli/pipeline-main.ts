@@ -19,6 +19,7 @@ import { pipelineCommand, validatePipelineOptions, type PipelineCliOptions } fro
 import { handleStopSignals } from './stop-signals.js';
 import { JobRun } from '../jobs/job-run.js';
 import { RunSoFar } from '../jobs/run-so-far.js';
+import { RunStats } from '../stats/run-stats.js';
 import { exitCodeForSignal } from '../jobs/exit-codes.js';
 import type { ProgressDisplay } from './progress.js';
 import { forCli, usageExitCode } from './usage.js';
@@ -240,7 +241,9 @@ async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger
   const html = options.html === null ? null : await import('../html/run-collector.js');
   const htmlPage = html === null ? null : html.RunPageCollector.forModel(model, normalize);
   const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr });
-  const soFar = new RunSoFar(model, input, config);
+  // One set of statistics: runInference records into it, and RunSoFar reads it if the run cannot finish.
+  const stats = new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
+  const soFar = new RunSoFar(model, input, config, stats);
   wiring.current.progress = progress;
   wiring.current.soFar = soFar;
   const { stop } = wiring;
@@ -261,6 +264,7 @@ async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger
       decode: options.decode ?? undefined,
       predictionsPath: options.predictions,
       pool,
+      stats,
       signal: stop.signal,
       config,
       onProgress: (p) => {

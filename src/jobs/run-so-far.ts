@@ -1,17 +1,15 @@
 // The report of a run that cannot wait for runInference to finish: the batches in flight did not finish
-// within --stop-timeout after a stop signal, or a second signal forces an exit. It is fed the same scored
-// batches as the pipeline's own statistics (through the onBatch / onProgress hooks), so "the rows done so
-// far" in such a report are exactly the rows whose results came back.
+// within --stop-timeout after a stop signal, or a second signal forces an exit. It reads the pipeline's
+// own statistics while the run goes on (the caller hands the same RunStats to runInference), so "the
+// rows done so far" in such a report are exactly the rows whose results came back.
 import type { Batch } from '../data/types.js';
 import type { LoadedModel } from '../nn/types.js';
 import type { ScoredBatch } from '../pool/forward-pool.js';
 import { buildReport, describeModel, type PipelineReport } from '../stats/report.js';
-import { RunStats } from '../stats/run-stats.js';
+import type { RunStats } from '../stats/run-stats.js';
 
 export class RunSoFar {
-  private readonly stats: RunStats;
   private readonly startedAt = new Date();
-  private skipped = 0;
   private totalBytes: number | null = null;
   private kernel = 'auto';
 
@@ -19,27 +17,17 @@ export class RunSoFar {
     private readonly model: LoadedModel,
     private readonly input: string,
     private readonly config: Record<string, unknown>,
-  ) {
-    this.stats = new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
-    this.stats.start();
-  }
+    /** The run's statistics, recorded by runInference (its `stats` option). */
+    private readonly stats: RunStats,
+  ) {}
 
-  /** The pipeline's onBatch hook. */
-  readonly onBatch = (batch: Batch, scored: ScoredBatch): void => {
+  /** The pipeline's onBatch hook: which forward engine ran. */
+  readonly onBatch = (_batch: Batch, scored: ScoredBatch): void => {
     this.kernel = scored.kernel;
-    this.stats.recordBatch({
-      rows: batch.rows,
-      labels: batch.labels,
-      predicted: scored.predicted,
-      confidence: scored.confidence,
-      latencyMs: scored.latencyMs,
-      computeMs: scored.computeMs,
-    });
   };
 
-  /** The pipeline's onProgress hook (skipped rows and the input size are only known from there). */
-  readonly onProgress = (progress: { skipped: number; totalBytes: number | null }): void => {
-    this.skipped = progress.skipped;
+  /** The pipeline's onProgress hook: the input's size is only known from there. */
+  readonly onProgress = (progress: { totalBytes: number | null }): void => {
     this.totalBytes = progress.totalBytes;
   };
 
@@ -62,8 +50,6 @@ export class RunSoFar {
       startedAt: this.startedAt,
       finishedAt: new Date(),
     });
-    // Skipped rows are counted by the pipeline's source; the kept row errors stay with it.
-    report.skipped = this.skipped;
     return report;
   }
 }
