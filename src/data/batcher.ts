@@ -11,7 +11,8 @@ export interface BatcherOptions {
   table: Float32Array;
 }
 
-function checkOptions({ batchSize, features, table }: BatcherOptions): void {
+/** batchRows' option checks (programming errors: RangeError). */
+export function checkBatcherOptions({ batchSize, features, table }: BatcherOptions): void {
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchRows: batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isSafeInteger(features) || features < 1) throw new RangeError(`batchRows: features must be a positive integer, got ${features}`);
   if (!(table instanceof Float32Array) || table.length !== 256) throw new RangeError('batchRows: table must be a Float32Array of 256 entries');
@@ -22,7 +23,7 @@ function checkOptions({ batchSize, features, table }: BatcherOptions): void {
  * buffers (x, labels, lines) that nothing else references, so x can be transferred to a worker.
  */
 export async function* batchRows(rows: AsyncIterable<Row>, options: BatcherOptions): AsyncGenerator<Batch, void, undefined> {
-  checkOptions(options);
+  checkBatcherOptions(options);
   const { batchSize, features, table } = options;
   let index = 0;
   let filled = 0;

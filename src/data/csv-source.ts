@@ -26,7 +26,7 @@ import { DataError } from '../errors.js';
 import { InputGuardState } from './fast-csv/input-guard.js';
 import { detectLayout, RowParser } from './row-parser.js';
 import type { CsvLayout, Row, RowError } from './types.js';
-import { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
+import { checkCsvSourceOptions, defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 
 export { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 
@@ -34,18 +34,6 @@ const BYTES_PER_PROGRESS = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
 
 
-function checkOptions(o: CsvSourceOptions): void {
-  const positiveInt = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
-  if (typeof o.input !== 'string' || o.input === '') throw new TypeError('csvRows: input must be a path or "-"');
-  if (!positiveInt(o.features)) throw new RangeError(`csvRows: features must be a positive integer, got ${o.features}`);
-  // Labels travel in an Int16Array (batcher), so at most 32767 classes.
-  if (!positiveInt(o.classes) || o.classes > 32767) throw new RangeError(`csvRows: classes must be an integer 1..32767, got ${o.classes}`);
-  if (o.onError !== 'fail' && o.onError !== 'skip') throw new RangeError(`csvRows: onError must be 'fail' or 'skip', got ${String(o.onError)}`);
-  if (o.limit !== undefined && !positiveInt(o.limit)) throw new RangeError(`csvRows: limit must be a positive integer, got ${o.limit}`);
-  if (o.maxRecordBytes !== undefined && !positiveInt(o.maxRecordBytes)) {
-    throw new RangeError(`csvRows: maxRecordBytes must be a positive integer, got ${o.maxRecordBytes}`);
-  }
-}
 
 /**
  * Streams the rows of a CSV of images, validated against `features` and `classes`, in input order.
@@ -54,7 +42,7 @@ function checkOptions(o: CsvSourceOptions): void {
  * does not fit, a CSV syntax error) always throw.
  */
 export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, void, undefined> {
-  checkOptions(options);
+  checkCsvSourceOptions(options);
   const { features, classes, onError, limit, signal } = options;
   const file = options.input === '-' ? STDIN_NAME : options.input;
   const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(features);

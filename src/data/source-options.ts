@@ -31,3 +31,17 @@ export const STDIN_NAME = '<stdin>';
 
 /** Default bound on one record's size: max(64 KiB, 16 bytes per field). */
 export const defaultMaxRecordBytes = (features: number) => Math.max(64 * 1024, (features + 1) * 16);
+
+/** csvRows' option checks (programming errors: TypeError / RangeError). */
+export function checkCsvSourceOptions(o: CsvSourceOptions): void {
+  const positiveInt = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
+  if (typeof o.input !== 'string' || o.input === '') throw new TypeError('csvRows: input must be a path or "-"');
+  if (!positiveInt(o.features)) throw new RangeError(`csvRows: features must be a positive integer, got ${o.features}`);
+  // Labels travel in an Int16Array (batcher), so at most 32767 classes.
+  if (!positiveInt(o.classes) || o.classes > 32767) throw new RangeError(`csvRows: classes must be an integer 1..32767, got ${o.classes}`);
+  if (o.onError !== 'fail' && o.onError !== 'skip') throw new RangeError(`csvRows: onError must be 'fail' or 'skip', got ${String(o.onError)}`);
+  if (o.limit !== undefined && !positiveInt(o.limit)) throw new RangeError(`csvRows: limit must be a positive integer, got ${o.limit}`);
+  if (o.maxRecordBytes !== undefined && !positiveInt(o.maxRecordBytes)) {
+    throw new RangeError(`csvRows: maxRecordBytes must be a positive integer, got ${o.maxRecordBytes}`);
+  }
+}

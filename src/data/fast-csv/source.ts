@@ -10,8 +10,9 @@
 // anywhere in a small file, while rows delivered before it stay delivered. (On big inputs how far the
 // csv-parse path reads ahead depends on its stream buffers and timing; this path reads at most
 // READ_AHEAD undelivered bytes ahead, which also keeps memory flat on any input size.)
+import { checkBatcherOptions } from '../batcher.js';
 import { DataError } from '../../errors.js';
-import { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from '../source-options.js';
+import { checkCsvSourceOptions, defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from '../source-options.js';
 import type { Batch } from '../types.js';
 import { FastCsvDecoder, type PartialBatch } from './decoder.js';
 import { InputFeed } from './input-feed.js';
@@ -28,18 +29,8 @@ const BYTES_PER_PROGRESS = 64 * 1024;
 
 /** batchRows' and then csvRows' option checks, with their messages (programming errors). */
 export function checkFastOptions(o: FastCsvOptions): void {
-  const positiveInt = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
-  if (!Number.isSafeInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`batchRows: batchSize must be a positive integer, got ${o.batchSize}`);
-  if (!Number.isSafeInteger(o.features) || o.features < 1) throw new RangeError(`batchRows: features must be a positive integer, got ${o.features}`);
-  if (!(o.table instanceof Float32Array) || o.table.length !== 256) throw new RangeError('batchRows: table must be a Float32Array of 256 entries');
-  if (typeof o.input !== 'string' || o.input === '') throw new TypeError('csvRows: input must be a path or "-"');
-  if (!positiveInt(o.features)) throw new RangeError(`csvRows: features must be a positive integer, got ${o.features}`);
-  if (!positiveInt(o.classes) || o.classes > 32767) throw new RangeError(`csvRows: classes must be an integer 1..32767, got ${o.classes}`);
-  if (o.onError !== 'fail' && o.onError !== 'skip') throw new RangeError(`csvRows: onError must be 'fail' or 'skip', got ${String(o.onError)}`);
-  if (o.limit !== undefined && !positiveInt(o.limit)) throw new RangeError(`csvRows: limit must be a positive integer, got ${o.limit}`);
-  if (o.maxRecordBytes !== undefined && !positiveInt(o.maxRecordBytes)) {
-    throw new RangeError(`csvRows: maxRecordBytes must be a positive integer, got ${o.maxRecordBytes}`);
-  }
+  checkBatcherOptions(o);
+  checkCsvSourceOptions(o);
 }
 
 /** A read error as the csv-parse path reports it; anything else unchanged. */
