@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark suite in one run, so that the figures side by side were measured on
 // the same machine under the same load (compare ratios within one run; the machine is shared).
 //
-//   npm run bench                          decode, forward and pipeline suites (~10-15 minutes)
+//   npm run bench                          every suite (~15 minutes)
 //   npm run bench -- --quick               short runs: a smoke test of the harness, not a measurement
 //   npm run bench -- --only forward,pipeline
 //   npm run bench -- --out bench/results   where the JSON goes (default; git-ignored)
@@ -12,6 +12,8 @@
 //              numpy + OpenBLAS (../shared/bench/numpy_ref.py) when python3 and numpy are there
 //   pipeline   the whole process on data/mnist_test.csv and data/mnist_train.csv (wall time with start-up,
 //              images/s, peak RSS), next to the book's numpy code on the same file
+//   startup    bare Node, `nnpipe --help`, a 100-row run with 1 and 2 threads and the test set, timed
+//              alternately from outside
 //
 // Prints the tables and writes bench/results/bench-<time>.json and bench/results/latest.json (the
 // machine, the load average before and after, every row).
@@ -21,10 +23,11 @@ import { parseArgs } from 'node:util';
 import { formatDecodeTable, runDecodeBench, type DecodeBenchRow } from './decode.bench.js';
 import { formatTable as formatForwardTable, runForwardBench, type ForwardBenchResult, type PairedScaling } from './forward.bench.js';
 import { formatPipelineTable, runPipelineBench, type PipelineBenchRow } from './pipeline.bench.js';
+import { formatStartupTable, runStartupBench, type StartupBenchRow } from './startup.bench.js';
 import { projectRoot } from '../src/paths.js';
 import { writeFileAtomic } from '../src/stats/atomic-write.js';
 
-const SUITES = ['decode', 'forward', 'pipeline'] as const;
+const SUITES = ['decode', 'forward', 'pipeline', 'startup'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface BenchReport {
@@ -36,6 +39,7 @@ interface BenchReport {
   decode?: DecodeBenchRow[];
   forward?: { results: ForwardBenchResult[]; scalings: PairedScaling[] };
   pipeline?: PipelineBenchRow[];
+  startup?: StartupBenchRow[];
 }
 
 function parseCli(argv: string[]): { quick: boolean; suites: Suite[]; out: string } {
@@ -80,6 +84,12 @@ async function main(): Promise<void> {
     say('bench: pipeline suite ...');
     report.pipeline = await runPipelineBench({ quick: options.quick, log: true });
     tables.push(`## Whole process (start-up included)\n\n${formatPipelineTable(report.pipeline)}`);
+  }
+
+  if (options.suites.includes('startup')) {
+    say('bench: startup suite ...');
+    report.startup = await runStartupBench({ quick: options.quick });
+    tables.push(`## Start-up (whole processes, alternating rounds, medians)\n\n${formatStartupTable(report.startup)}`);
   }
 
   report.finishedAt = new Date().toISOString();
