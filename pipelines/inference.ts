@@ -1,25 +1,33 @@
-// The inference pipeline: source -> normalize -> batch -> pool -> collect -> report.
+// The inference pipeline: source -> blocks -> pool (decode + forward pass) -> collect -> report.
 //
-// The data stages are pull-based async generators (so the file stream's own backpressure works);
-// `boundedOrderedMap` fans batches out to the worker pool with at most `maxInFlight` outstanding and
-// emits results in input order; RxJS operators then collect statistics, write predictions and
-// report progress.
-import { lastValueFrom, defaultIfEmpty, tap } from 'rxjs';
-import { openBatchSource, type DecodePlacement, type ParserChoice } from '../src/data/batch-source.js';
-import { STDIN_NAME } from '../src/data/source-options.js';
-import { noValidRows } from '../src/data/fast-csv/messages.js';
-import { normalizationTable } from '../src/data/normalize.js';
+//   fast path, --on-error fail:  blocks --> pool: decode and score ------------------------------+
+//   fast path, --on-error skip:  blocks --> decode (pool or here) --> exact batches --> pool: score --+--> statistics,
+//   csv-parse path:              rows ----------------------------> exact batches --> pool: score --+    predictions, progress
+//
+// Up to the pool every stage is pulled (async generators; see map-in-order.ts for why), so reading stops
+// while --max-in-flight batches are outstanding and memory stays flat. After it, RxJS operators consume
+// the scored batches in input order; they are synchronous, so `from()` takes the next batch only when
+// they are done with the last one.
+import { defaultIfEmpty, from, lastValueFrom, tap } from 'rxjs';
+import { blockData, lastLineOf, type BlockData } from '../src/data/block-decoder.js';
+import { rebatch, type PooledBatch } from '../src/data/batcher.js';
 import { inputSizeBytes } from '../src/data/input-size.js';
-import type { CsvLayout } from '../src/data/types.js';
-import type { LoadedModel, Normalization } from '../src/nn/types.js';
-import { ForwardPool, type ScoredBatch } from '../src/pool/forward-pool.js';
-import type { KernelKind } from '../src/nn/kernels/index.js';
-import { RunStats } from '../src/stats/run-stats.js';
-import { buildReport, describeModel, type PipelineReport, type RunStatus } from '../src/stats/report.js';
-import { PredictionsWriter } from '../src/stats/predictions-writer.js';
+import { noValidRows } from '../src/data/messages.js';
+import { normalizationTable } from '../src/data/normalize.js';
+import { batchesHere, decodeSpec, openSource, type ParserChoice, type Source, type SourceOptions, type WorkItem } from '../src/data/source.js';
+import { describeLines, type Batch, type DecodedBlock } from '../src/data/types.js';
 import { DataError, PipelineError } from '../src/errors.js';
-import { boundedOrderedMap } from './bounded-ordered-map.js';
-import { isLineBatch, type Batch, type WorkItem } from '../src/data/types.js';
+import type { KernelKind } from '../src/nn/kernels/index.js';
+import type { LoadedModel, Normalization } from '../src/nn/types.js';
+import { runTask } from '../src/pool/faults.js';
+import { ForwardPool } from '../src/pool/forward-pool.js';
+import type { ForwardResult, ForwardTask, ScoredBatch, TaskFailure } from '../src/pool/task-types.js';
+import { PredictionsWriter } from '../src/stats/predictions-writer.js';
+import { buildReport, describeModel, type PipelineReport, type RunStatus } from '../src/stats/report.js';
+import { RunStats } from '../src/stats/run-stats.js';
+import { mapInOrder } from './map-in-order.js';
+
+export type DecodePlacement = 'main' | 'workers';
 
 export interface InferenceOptions {
   /** A CSV file path, or '-' for stdin. */
@@ -27,18 +35,21 @@ export interface InferenceOptions {
   stdin?: NodeJS.ReadableStream;
   model: LoadedModel;
   batchSize: number;
+  /** Worker threads of a pool started here (0: score on this thread). Ignored when `pool` is given. */
   threads: number;
   maxInFlight: number;
   normalize: Normalization;
   limit: number | null;
   onError: 'fail' | 'skip';
-  /** Where the fast path decodes (default: the workers when there are two or more, see below). */
+  /** Where blocks are decoded: in the workers (default when there are any), or on this thread. */
   decode?: DecodePlacement;
-  /** Forward engine for a pool started here: `wasm`, `js`, or `auto` (wasm when built). */
+  /** Forward engine of a pool started here. */
   kernel?: KernelKind;
-  /** CSV decoder: `fast` (bytes straight into the batch), `csv-parse` (the general path), or `auto`. */
+  /** CSV reader: fast (the framer), csv-parse, or auto. @default 'auto' */
   parser?: ParserChoice;
   predictionsPath: string | null;
+  /** A task with no result after this long has failed (retried once). @default 60000 */
+  taskTimeoutMs?: number;
   /** Stops reading input; batches in flight finish and the report says `interrupted`. */
   signal?: AbortSignal;
   /** Called after every batch (in input order) and once at the end. */
@@ -46,17 +57,15 @@ export interface InferenceOptions {
   /** Every effective option, recorded verbatim in the report. */
   config: Record<string, unknown>;
   /**
-   * Called for every scored batch, in input order, with the batch's pixels back in `batch.x`
-   * (e.g. to collect the mistakes for the HTML report; `batch.x` is empty unless `pixels` is set).
-   * Must not keep `batch.x` beyond a few rows.
+   * Called for every scored batch, in input order. `batch.x` holds the rows' pixels only when `pixels`
+   * is set, and only until the call returns.
    */
   onBatch?: (batch: Batch, scored: ScoredBatch) => void;
-  /** The statistics to record into (started here); a caller that may have to report before the run
-   *  ends (a stop that times out) passes its own and reads it. @default a new one */
+  /** The statistics to record into; a caller that may have to report before the run ends passes its own. */
   stats?: RunStats;
-  /** Hand the rows' pixels back from the workers (for `onBatch` collectors that look at them). */
+  /** Hand the rows' pixels on to `onBatch`. */
   pixels?: boolean;
-  /** An existing pool to use (experiments and schedules keep one warm); otherwise one is started and closed. */
+  /** An existing pool (experiments and schedules keep one warm); otherwise one is started and closed. */
   pool?: ForwardPool;
 }
 
@@ -75,115 +84,57 @@ export interface InferenceOutcome {
   error: PipelineError | Error | null;
 }
 
+export const DEFAULT_TASK_TIMEOUT_MS = 60_000;
+
 export async function runInference(options: InferenceOptions): Promise<InferenceOutcome> {
   const { model } = options;
-  const features = model.layerSizes[0];
   const classes = model.layerSizes[model.layerSizes.length - 1];
   const startedAt = new Date();
   const stats = options.stats ?? new RunStats({ classes });
   stats.start();
-
-  // Start the workers first: they spawn and map the shared weights while the first rows are read.
   const ownPool = !options.pool;
-  options.pool?.setNetwork(model.network);
   const pool =
     options.pool ??
-    new ForwardPool({
-      network: model.network,
-      threads: options.threads,
-      batchSize: options.batchSize,
-      maxQueue: options.maxInFlight,
-      kernel: options.kernel,
-    });
-
-  // Decoding is most of a run's work: with two or more workers it runs in the workers (all cores
-  // decode), except where only the main thread can count good rows (--limit under --on-error skip:
-  // there even --decode workers decodes on the main thread; the report says where it ran).
-  const countsOnMain = options.onError === 'skip' && options.limit !== null;
-  const decodeIn: DecodePlacement = countsOnMain ? 'main' : (options.decode ?? (pool.threads >= 2 ? 'workers' : 'main'));
-  const inputName = options.input === '-' ? STDIN_NAME : options.input;
+    new ForwardPool({ threads: options.threads, batchSize: options.batchSize, maxInFlight: options.maxInFlight, kernel: options.kernel });
+  pool.setNetwork(model.network);
   const totalBytes = await inputSizeBytes(options.input);
-  let bytesRead = 0;
-  let layout: CsvLayout | null = null;
-  const progress = (done: boolean) =>
-    options.onProgress?.({ rows: stats.rows, skipped: stats.skipped, bytesRead, totalBytes, done });
 
-  const source = openBatchSource({
-    input: options.input,
-    stdin: options.stdin,
-    features,
-    classes,
-    onError: options.onError,
-    onRowError: (error) => stats.recordRowError(error),
-    onLayout: (found) => {
-      layout = found;
-    },
-    onBytes: (bytes) => {
-      bytesRead = bytes;
-    },
-    limit: options.limit ?? undefined,
-    signal: options.signal,
-    batchSize: options.batchSize,
-    table: normalizationTable(options.normalize),
-    parser: options.parser ?? 'auto',
-  }, decodeIn);
-  const items = source.batches;
-  // Known once the first chunk has been read; do not wait for it before the batches start.
-  let parserUsed: string = options.parser ?? 'auto';
-  void source.parser.then((used) => {
-    parserUsed = used;
-  });
-
-  let kernelUsed: string = options.kernel ?? 'auto';
-  let decodedIn: DecodePlacement = 'main';
+  let source: Source | null = null;
+  let plan: Plan | null = null;
   let writer: PredictionsWriter | null = null;
   let lastWrite: Promise<void> = Promise.resolve();
+  let kernelUsed: string = options.kernel ?? 'auto';
   let status: RunStatus = 'complete';
   let failure: Error | null = null;
+  const progress = (done: boolean) =>
+    options.onProgress?.({ rows: stats.rows, skipped: stats.skipped, bytesRead: source?.bytesRead ?? 0, totalBytes, done });
   try {
+    const input = sourceOptions(options, stats);
+    source = await openSource(input);
+    plan = planFor(options, input, source, pool);
     if (options.predictionsPath) writer = await PredictionsWriter.open(options.predictionsPath);
-    const scored$ = boundedOrderedMap<WorkItem, ScoredBatch>(
-      items,
-      async (item) => {
-        if (isLineBatch(item)) decodedIn = 'workers';
-        const scored = await pool.run(item, { pixels: options.pixels === true });
-        // Lines decoded by a worker: its bad rows. Under 'fail' the first one ends the run here, in
-        // input order (the batches before it are emitted first), and this batch is not counted.
-        if (scored.rowErrors.length > 0 && options.onError === 'fail') {
-          const first = scored.rowErrors[0];
-          throw new DataError(inputName, first.line, first.message);
-        }
-        return scored;
-      },
-      { limit: options.maxInFlight, signal: options.signal, downstreamReady: () => lastWrite },
-    );
+    const scored = mapInOrder(plan.work, plan.score, {
+      limit: options.maxInFlight,
+      signal: options.signal,
+      ready: () => lastWrite,
+      drop: plan.drop,
+    });
     await lastValueFrom(
-      scored$.pipe(
-        tap((scored) => {
-          kernelUsed = scored.kernel;
-          for (const error of scored.rowErrors) stats.recordRowError(error);
-          if (options.onBatch) {
-            const batch: Batch = { index: scored.batchIndex, rows: scored.rows, features, x: scored.x, labels: scored.labels, lines: scored.lines };
-            options.onBatch(batch, scored);
-          }
-          stats.recordBatch({
-            rows: scored.rows,
-            labels: scored.labels,
-            predicted: scored.predicted,
-            confidence: scored.confidence,
-            latencyMs: scored.latencyMs,
-            computeMs: scored.computeMs,
-          });
-          if (writer) {
-            lastWrite = writer.writeBatch(scored.lines, scored.labels, scored.predicted, scored.confidence, scored.rows);
-          }
+      from(scored).pipe(
+        tap((batch) => {
+          kernelUsed = batch.kernel;
+          for (const error of batch.rowErrors) stats.recordRowError(error);
+          stats.recordBatch(batch);
+          if (writer) lastWrite = writer.writeBatch(batch.lines, batch.labels, batch.predicted, batch.confidence, batch.rows);
+          options.onBatch?.(batchOf(batch, model.layerSizes[0]), batch);
+          plan!.done(batch);
           progress(false);
         }),
         defaultIfEmpty(null),
       ),
     );
-    // With decoding in the workers, only now is it known whether any row was good.
-    if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted) throw new DataError(inputName, 0, noValidRows(stats.skipped));
+    // Rows are only known to be bad once decoded, so "no valid rows" is found here, at the end.
+    if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted) throw new DataError(source.file, 0, noValidRows(stats.skipped));
     await lastWrite;
     if (options.signal?.aborted) status = 'interrupted';
   } catch (error) {
@@ -207,7 +158,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   }
   progress(true);
 
-  const foundLayout = layout as CsvLayout | null;
+  const layout = source?.layout ?? null;
   const report = buildReport(stats, {
     status,
     error: failure ? { code: (failure as PipelineError).code ?? 'PIPE_ERR_UNEXPECTED', message: failure.message } : null,
@@ -215,14 +166,140 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     input: {
       path: options.input,
       bytes: totalBytes,
-      hasHeader: foundLayout ? foundLayout.hasHeader : null,
-      labeled: foundLayout ? foundLayout.labelIndex >= 0 : null,
-      parser: parserUsed,
-      decode: decodedIn,
+      hasHeader: layout ? layout.hasHeader : null,
+      labeled: layout ? layout.labelIndex >= 0 : null,
+      parser: source?.parser ?? options.parser ?? 'auto',
+      decode: plan?.decodeIn ?? 'main',
     },
     config: options.config,
     startedAt,
     finishedAt: new Date(),
   });
   return { report, stats, error: failure };
+}
+
+function sourceOptions(options: InferenceOptions, stats: RunStats): SourceOptions {
+  const { model } = options;
+  return {
+    input: options.input,
+    stdin: options.stdin,
+    features: model.layerSizes[0],
+    classes: model.layerSizes[model.layerSizes.length - 1],
+    onError: options.onError,
+    onRowError: (error) => stats.recordRowError(error),
+    limit: options.limit ?? undefined,
+    signal: options.signal,
+    batchSize: options.batchSize,
+    table: normalizationTable(options.normalize),
+    parser: options.parser ?? 'auto',
+  };
+}
+
+/** How the source's items become scored batches. */
+interface Plan {
+  work: AsyncIterable<WorkItem>;
+  score: (item: WorkItem) => Promise<ScoredBatch>;
+  /** After a scored batch has been consumed: its buffers go back. */
+  done: (batch: ScoredBatch) => void;
+  /** An item the pipeline took but will not score. */
+  drop: (item: WorkItem) => void;
+  decodeIn: DecodePlacement;
+}
+
+function planFor(options: InferenceOptions, input: SourceOptions, source: Source, pool: ForwardPool): Plan {
+  const file = source.file;
+  const timeoutMs = options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
+  const want = { pixels: options.pixels === true };
+  const decodeIn: DecodePlacement = pool.threads === 0 ? 'main' : (options.decode ?? 'workers');
+  const pending = new Map<number, () => void>();
+  const drop = (item: WorkItem) => (item.kind === 'block' ? item.block.release() : item.batch.release());
+  const done = (batch: ScoredBatch) => {
+    pending.get(batch.index)?.();
+    pending.delete(batch.index);
+  };
+  const run = (task: ForwardTask, describe: () => string) => runTask(pool, task, { taskTimeoutMs: timeoutMs, describe });
+  const describeBlock = (block: BlockData) => () => `batch ${block.index} (${describeLines(block.firstLine, lastLineOf(block))})`;
+
+  // Rows already decoded: the pool scores them where they are (shared memory).
+  const scoreBatch = async (item: WorkItem): Promise<ScoredBatch> => {
+    if (item.kind !== 'batch') throw new TypeError('scoreBatch: not a batch');
+    const { batch } = item;
+    pending.set(batch.index, batch.release);
+    const started = performance.now();
+    const describe = () => `batch ${batch.index} (${describeLines(batch.lines[0], batch.lines[batch.rows - 1])})`;
+    const task: ForwardTask = { kind: 'score-batch', network: pool.shared, index: batch.index, rows: batch.rows, x: batch.x, want: {} };
+    const result = scoredOf(await run(task, describe), file, describe);
+    return { ...result, labels: batch.labels, lines: batch.lines, x: want.pixels ? batch.x : EMPTY, latencyMs: performance.now() - started };
+  };
+
+  // Every row is good or the run fails: blocks are exact batches, decoded and scored in one task.
+  const scoreBlock = async (item: WorkItem): Promise<ScoredBatch> => {
+    if (item.kind !== 'block') throw new TypeError('scoreBlock: not a block');
+    const { block } = item;
+    const started = performance.now();
+    const describe = describeBlock(block);
+    try {
+      const task: ForwardTask = { kind: 'score-block', network: pool.shared, spec: decodeSpec(source, input), block: blockData(block), want };
+      const result = scoredOf(await run(task, describe), file, describe);
+      if (result.rowErrors.length > 0) throw new DataError(file, result.rowErrors[0].line, result.rowErrors[0].message);
+      return { ...result, labels: result.labels!, lines: result.lines!, x: result.x ?? EMPTY, latencyMs: performance.now() - started };
+    } finally {
+      block.release();
+    }
+  };
+
+  // Decoded in the workers, several blocks at once; then cut into exact batches here.
+  const decodeInWorker = async (item: WorkItem): Promise<DecodedBlock> => {
+    if (item.kind !== 'block') throw new TypeError('decode: not a block');
+    const { block } = item;
+    const describe = describeBlock(block);
+    try {
+      const result = await run({ kind: 'decode-block', spec: decodeSpec(source, input), block: blockData(block) }, describe);
+      if (!result.ok) throw failureError(result, file, describe);
+      if (result.kind !== 'decoded') throw new TypeError('decode: not a decoded block');
+      return { batch: result.batch, errors: result.rowErrors, failure: result.failure };
+    } finally {
+      block.release();
+    }
+  };
+
+  if (source.parser === 'fast' && options.onError === 'fail' && (decodeIn === 'workers' || pool.threads === 0)) {
+    return { work: source.items, score: scoreBlock, done, drop, decodeIn };
+  }
+  if (source.parser === 'csv-parse' || decodeIn === 'main') {
+    return { work: asItems(batchesHere(source, input)), score: scoreBatch, done, drop, decodeIn: 'main' };
+  }
+  const decoded = mapInOrder(source.items, decodeInWorker, { limit: options.maxInFlight, signal: options.signal, drop });
+  const batches = rebatch(decoded, {
+    batchSize: options.batchSize,
+    features: input.features,
+    limit: source.limited ? undefined : input.limit,
+    file,
+    onError: options.onError,
+    onRowError: input.onRowError,
+  });
+  return { work: asItems(batches), score: scoreBatch, done, drop, decodeIn };
+}
+
+const EMPTY = new Float32Array(0);
+
+async function* asItems(batches: AsyncIterable<PooledBatch>): AsyncGenerator<WorkItem, void, undefined> {
+  for await (const batch of batches) yield { kind: 'batch', batch };
+}
+
+/** A scored result, or the error its failure stands for. */
+function scoredOf(result: ForwardResult, file: string, describe: () => string) {
+  if (!result.ok) throw failureError(result, file, describe);
+  if (result.kind !== 'scored') throw new TypeError('expected a scored batch');
+  return result;
+}
+
+function failureError(result: TaskFailure, file: string, describe: () => string): PipelineError {
+  if (result.line !== null) return new DataError(file, result.line, result.message);
+  return new PipelineError('PIPE_ERR_WORKER', `${describe()}: ${result.message}`);
+}
+
+/** The batch a scored batch came from, for onBatch. */
+function batchOf(scored: ScoredBatch, features: number): Batch {
+  return { index: scored.index, rows: scored.rows, features, x: scored.x, labels: scored.labels, lines: scored.lines };
 }

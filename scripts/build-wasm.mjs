@@ -3,7 +3,7 @@
 // compiled to JavaScript (an npm devDependency: no downloaded binaries), and writes each next to the
 // compiled module that loads it:
 //   src/nn/kernels/forward-kernel.wat  -> OUT_DIR/src/nn/kernels/forward-kernel.wasm  (the forward pass)
-//   src/data/fast-csv/row-decoder.wat  -> OUT_DIR/src/data/fast-csv/row-decoder.wasm  (the CSV row decoder)
+//   src/data/row-decoder.wat  -> OUT_DIR/src/data/row-decoder.wasm  (the CSV row decoder)
 //
 //   node scripts/build-wasm.mjs [--out-dir dist]
 //
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Sources, relative to the repository; each .wasm goes to the same relative path under OUT_DIR. */
-const SOURCES = ['src/nn/kernels/forward-kernel.wat', 'src/data/fast-csv/row-decoder.wat'];
+const SOURCES = ['src/nn/kernels/forward-kernel.wat', 'src/data/row-decoder.wat'];
 
 function parseArgs(argv) {
   let outDir = 'dist';

@@ -8,6 +8,11 @@ export const positiveInt = z
   .pipe(z.string().check(z.regex(/^[0-9]+$/, 'must be a positive integer')), z.transform(Number))
   .check(z.refine((n) => Number.isSafeInteger(n) && n >= 1, 'must be a positive integer'));
 
+/** A non-negative integer written in plain decimal ("0", "12"). */
+export const nonNegativeInt = z
+  .pipe(z.string().check(z.regex(/^[0-9]+$/, 'must be a non-negative integer')), z.transform(Number))
+  .check(z.refine((n) => Number.isSafeInteger(n), 'must be a non-negative integer'));
+
 /** A number between 0 and 1 inclusive. */
 export const unitInterval = z.pipe(
   z.string().check(z.regex(/^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$/, 'must be a number between 0 and 1')),

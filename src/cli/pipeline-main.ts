@@ -23,6 +23,8 @@ import { RunStats } from '../stats/run-stats.js';
 import { exitCodeForSignal } from '../jobs/exit-codes.js';
 import type { ProgressDisplay } from './progress.js';
 import { forCli, usageExitCode } from './usage.js';
+import { inputSizeBytes } from '../data/input-size.js';
+import { chooseThreads } from '../pool/threads.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -180,24 +182,32 @@ interface StopWiring {
 }
 
 async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, hooks: PipelineTestHooks): Promise<number> {
+  const inputBytes = options.input === null || options.input === '-' ? null : await inputSizeBytes(resolve(options.input));
+  const { threads, reason } = chooseThreads(options.threads, options.input === null ? DEFAULT_INPUT_BYTES : inputBytes, options.limit);
+  const resolved = { ...options, threads, maxInFlight: options.maxInFlight ?? 2 * Math.max(threads, 1), threadsReason: reason };
   // Start the workers first: a thread takes tens of milliseconds to boot and compile the kernel, time
   // in which the model is loaded and the input opened here. The network reaches them with the tasks.
   const pool = new ForwardPool({
-    threads: options.threads,
+    threads,
     batchSize: options.batchSize,
-    maxQueue: options.maxInFlight,
+    maxInFlight: resolved.maxInFlight,
     kernel: options.kernel,
-    taskTimeoutMs: options.taskTimeoutMs,
     ...hooks,
   });
   try {
-    return await scoreWithPool(options, io, log, job, wiring, pool);
+    return await scoreWithPool(resolved, io, log, job, wiring, pool);
   } finally {
     await pool.close();
   }
 }
 
-async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, pool: ForwardPool): Promise<number> {
+/** The options of a run whose threads and in-flight limit are settled. */
+type ResolvedOptions = Omit<PipelineCliOptions, 'threads' | 'maxInFlight'> & { threads: number; maxInFlight: number; threadsReason: string };
+
+/** The bundled test set's size, so that `auto` can choose before preparing it (data/mnist_test.csv). */
+const DEFAULT_INPUT_BYTES = 18_289_443;
+
+async function scoreWithPool(options: ResolvedOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, pool: ForwardPool): Promise<number> {
   const model = await resolveModel(options);
   const input = await resolveInput(options, log);
   const metadataNormalize = model.normalize;
@@ -218,6 +228,7 @@ async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger
     model: model.path,
     batchSize: options.batchSize,
     threads: options.threads,
+    threadsReason: options.threadsReason,
     maxInFlight: options.maxInFlight,
     normalize,
     activation: model.network.activation,
@@ -263,6 +274,7 @@ async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger
       kernel: options.kernel,
       decode: options.decode ?? undefined,
       predictionsPath: options.predictions,
+      taskTimeoutMs: options.taskTimeoutMs,
       pool,
       stats,
       signal: stop.signal,
@@ -301,7 +313,7 @@ async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger
  * exit. The process must exit here: the pool is still busy with the batches that did not come back.
  */
 async function finishAfterStopTimeout(
-  options: PipelineCliOptions,
+  options: ResolvedOptions,
   log: Logger,
   job: JobRun,
   soFar: RunSoFar,
@@ -325,7 +337,7 @@ async function finishAfterStopTimeout(
   process.exit(await job.finish(exitCodeForSignal(signal)));
 }
 
-function exitCodeFor(report: PipelineReport, options: PipelineCliOptions, io: CliIo, signal: NodeJS.Signals | null): number {
+function exitCodeFor(report: PipelineReport, options: ResolvedOptions, io: CliIo, signal: NodeJS.Signals | null): number {
   if (report.status === 'failed') {
     io.stderr.write(`nnpipe: ${report.error?.message ?? 'the run failed'}\n`);
     return ExitCode.failed;

@@ -3,10 +3,11 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
-import { oneOf, positiveInt, unitInterval } from './option-schemas.js';
+import { nonNegativeInt, oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';
-import { PARSER_CHOICES, type DecodePlacement, type ParserChoice } from '../data/batch-source.js';
+import { PARSER_CHOICES, type ParserChoice } from '../data/source.js';
+import type { DecodePlacement } from '../../pipelines/inference.js';
 
 const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
 import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
@@ -28,7 +29,7 @@ export function pipelineCommand(): Command {
     .option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', 'the MNIST test set (data/mnist_test.csv, prepared on first use)')
     .option('--model <file>', 'model file: .safetensors, .npz or the book\'s .pkl', 'data/models/default.safetensors')
     .option('--batch-size <n>', 'rows per batch', '100')
-    .option('--threads <n>', `worker threads (1..${maxThreads})`, String(cores))
+    .option('--threads <n>', `worker threads, 0..${maxThreads} (0: score on the main thread); auto = 0 for small inputs, else one per core (${cores})`, 'auto')
     .option('--max-in-flight <n>', 'batches queued or running at once (bounds memory)', '2 x threads')
     .addOption(new Option('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255').choices(NORMALIZATIONS).default(undefined, "the model's, else unit"))
     .addOption(new Option('--activation <fn>', 'hidden-layer activation for models without metadata').choices(ACTIVATIONS).default(undefined, "the model's, else sigmoid"))
@@ -56,7 +57,7 @@ const rawSchema = z.object({
   input: z.string().check(z.minLength(1)),
   model: z.string().check(z.minLength(1)),
   batchSize: positiveInt,
-  threads: positiveInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)),
+  threads: z.union([z.literal('auto'), nonNegativeInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`))]),
   maxInFlight: z.optional(positiveInt),
   normalize: z.optional(oneOf(NORMALIZATIONS)),
   activation: z.optional(oneOf(ACTIVATIONS)),
@@ -84,8 +85,10 @@ export interface PipelineCliOptions {
   /** null means the committed default model. */
   model: string | null;
   batchSize: number;
-  threads: number;
-  maxInFlight: number;
+  /** 'auto': chosen per input (src/pool/threads.ts). */
+  threads: number | 'auto';
+  /** null: 2 x the threads (at least 2). */
+  maxInFlight: number | null;
   normalize: 'unit' | 'none' | null;
   activation: (typeof ACTIVATIONS)[number] | null;
   output: (typeof OUTPUT_FUNCTIONS)[number] | null;
@@ -116,7 +119,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
   const isDefault = (name: string) => command.getOptionValueSource(name) === 'default';
   if (isDefault('maxInFlight')) delete raw.maxInFlight;
   const parsed = parseOptions(rawSchema, raw);
-  const maxInFlight = parsed.maxInFlight ?? 2 * parsed.threads;
+  const maxInFlight = parsed.maxInFlight ?? null;
   if (parsed.report && parsed.predictions && parsed.report === parsed.predictions) {
     throw new UsageError('--report and --predictions must name different files');
   }

@@ -1,62 +1,166 @@
-// Groups validated rows into batches for the workers: rows are normalised through the 256-entry table
-// straight into the batch's Float32Array as they arrive, so a row's pixels can be dropped right away.
-import type { Batch, Row } from './types.js';
+// Exact batches: every batch holds `batchSize` rows but the last. batchRows makes them from rows (the
+// csv-parse path), rebatch from decoded blocks whose bad rows were left out (--on-error skip), so that
+// a forward pass always gets the batch size it was asked for. A batch's pixels go into a buffer of
+// shared memory from a small pool: a worker reads it in place, and it is reused once the batch is done.
+import { DataError } from '../errors.js';
+import type { Batch, DecodedBlock, Row, RowError } from './types.js';
+
+/** A batch whose pixel buffer goes back to its pool on release(). */
+export interface PooledBatch extends Batch {
+  release(): void;
+}
+
+/** Reusable Float32Arrays of shared memory, one batch's worth each. */
+export class BatchBuffers {
+  private readonly free: Float32Array[] = [];
+
+  constructor(readonly floats: number) {}
+
+  acquire(): Float32Array {
+    return this.free.pop() ?? new Float32Array(new SharedArrayBuffer(this.floats * Float32Array.BYTES_PER_ELEMENT));
+  }
+
+  recycle(buffer: Float32Array): void {
+    if (this.free.length < 16) this.free.push(buffer);
+  }
+}
 
 export interface BatcherOptions {
   /** Rows per batch; the last batch may be shorter. */
   batchSize: number;
   /** Pixels per row; every row must have exactly this many. */
   features: number;
-  /** 256 entries: the float for each pixel byte (see normalizationTable). */
-  table: Float32Array;
 }
 
-/** batchRows' option checks (programming errors: RangeError). */
-export function checkBatcherOptions({ batchSize, features, table }: BatcherOptions): void {
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchRows: batchSize must be a positive integer, got ${batchSize}`);
-  if (!Number.isSafeInteger(features) || features < 1) throw new RangeError(`batchRows: features must be a positive integer, got ${features}`);
-  if (!(table instanceof Float32Array) || table.length !== 256) throw new RangeError('batchRows: table must be a Float32Array of 256 entries');
+/** The option checks of both batchers (programming errors: RangeError). */
+export function checkBatcherOptions({ batchSize, features }: BatcherOptions): void {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isSafeInteger(features) || features < 1) throw new RangeError(`features must be a positive integer, got ${features}`);
+}
+
+/** Fills batches row by row; hands out each one as it fills. */
+class BatchFiller {
+  private readonly buffers: BatchBuffers;
+  private x: Float32Array | null = null;
+  private labels = new Int16Array(0);
+  private lines = new Uint32Array(0);
+  private filled = 0;
+  private index = 0;
+
+  constructor(private readonly options: BatcherOptions) {
+    checkBatcherOptions(options);
+    this.buffers = new BatchBuffers(options.batchSize * options.features);
+  }
+
+  /** Room for one more row: where its pixels go (x[at .. at + features)). */
+  slot(label: number, line: number): { x: Float32Array; at: number } {
+    const x = this.open();
+    this.labels[this.filled] = label;
+    this.lines[this.filled] = line;
+    return { x, at: this.filled++ * this.options.features };
+  }
+
+  /** Rows that still fit. */
+  get room(): number {
+    return this.options.batchSize - this.filled;
+  }
+
+  /** Copies `count` decoded rows from `from` on (count <= room). */
+  copy(batch: Batch, from: number, count: number): void {
+    const x = this.open();
+    const { features } = this.options;
+    x.set(batch.x.subarray(from * features, (from + count) * features), this.filled * features);
+    this.labels.set(batch.labels.subarray(from, from + count), this.filled);
+    this.lines.set(batch.lines.subarray(from, from + count), this.filled);
+    this.filled += count;
+  }
+
+  private open(): Float32Array {
+    if (this.x === null) {
+      this.x = this.buffers.acquire();
+      this.labels = new Int16Array(this.options.batchSize);
+      this.lines = new Uint32Array(this.options.batchSize);
+    }
+    return this.x;
+  }
+
+  get full(): boolean {
+    return this.filled === this.options.batchSize;
+  }
+
+  /** The batch so far (null if empty); filling starts again. */
+  take(): PooledBatch | null {
+    const x = this.x;
+    if (x === null || this.filled === 0) return null;
+    const { features } = this.options;
+    const rows = this.filled;
+    const batch: PooledBatch = {
+      index: this.index++,
+      rows,
+      features,
+      x: rows * features === x.length ? x : x.subarray(0, rows * features),
+      labels: this.labels.subarray(0, rows),
+      lines: this.lines.subarray(0, rows),
+      release: () => this.buffers.recycle(x),
+    };
+    this.x = null;
+    this.filled = 0;
+    return batch;
+  }
+}
+
+/** Batches of rows, normalised through the 256-entry `table` as they arrive. */
+export async function* batchRows(rows: AsyncIterable<Row>, options: BatcherOptions & { table: Float32Array }): AsyncGenerator<PooledBatch, void, undefined> {
+  const { features, table } = options;
+  if (!(table instanceof Float32Array) || table.length !== 256) throw new RangeError('table must be a Float32Array of 256 entries');
+  const filler = new BatchFiller(options);
+  for await (const row of rows) {
+    if (row.pixels.length !== features) throw new RangeError(`the row at line ${row.line} has ${row.pixels.length} pixels, expected ${features}`);
+    const { x, at } = filler.slot(row.label ?? -1, row.line);
+    for (let j = 0; j < features; j++) x[at + j] = table[row.pixels[j]];
+    if (filler.full) yield filler.take()!;
+  }
+  const last = filler.take();
+  if (last) yield last;
+}
+
+export interface RebatchOptions extends BatcherOptions {
+  /** Stop after this many good rows. */
+  limit?: number;
+  /** The input's name, for the DataError of a bad row (under 'fail') or of a line that cannot be read. */
+  file: string;
+  onError: 'fail' | 'skip';
+  /** Under 'skip': every bad row, in input order. */
+  onRowError?: (error: RowError) => void;
 }
 
 /**
- * Yields batches of `batchSize` rows in input order, `index` counting from 0. Each batch owns fresh
- * buffers (x, labels, lines) that nothing else references, so x can be transferred to a worker.
+ * Exact batches of the good rows of decoded blocks, in input order. A bad row under 'fail', or a line
+ * that cannot be read, ends them with a DataError; with a limit, nothing after the limit-th row counts.
  */
-export async function* batchRows(rows: AsyncIterable<Row>, options: BatcherOptions): AsyncGenerator<Batch, void, undefined> {
-  checkBatcherOptions(options);
-  const { batchSize, features, table } = options;
-  let index = 0;
-  let filled = 0;
-  // Allocated when a batch gets its first row, so no buffer is made that no batch will use.
-  let x: Float32Array | null = null;
-  let labels: Int16Array | null = null;
-  let lines: Uint32Array | null = null;
-
-  for await (const row of rows) {
-    const pixels = row.pixels;
-    if (pixels.length !== features) {
-      throw new RangeError(`batchRows: the row at line ${row.line} has ${pixels.length} pixels, expected ${features}`);
+export async function* rebatch(blocks: AsyncIterable<DecodedBlock>, options: RebatchOptions): AsyncGenerator<PooledBatch, void, undefined> {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const filler = new BatchFiller(options);
+  let rows = 0;
+  for await (const { batch, errors, failure } of blocks) {
+    const taken = batch === null ? 0 : Math.min(batch.rows, limit - rows);
+    // With the limit reached in this block, what comes after its last row taken does not count.
+    const end = batch !== null && taken > 0 && rows + taken >= limit ? batch.lines[taken - 1] : Number.POSITIVE_INFINITY;
+    for (const error of errors) {
+      if (error.line > end) break;
+      if (options.onError === 'fail') throw new DataError(options.file, error.line, error.message);
+      options.onRowError?.(error);
     }
-    if (x === null || labels === null || lines === null) {
-      x = new Float32Array(batchSize * features);
-      labels = new Int16Array(batchSize);
-      lines = new Uint32Array(batchSize);
+    for (let i = 0; i < taken; ) {
+      const count = Math.min(taken - i, filler.room);
+      filler.copy(batch!, i, count);
+      i += count;
+      if (filler.full) yield filler.take()!;
     }
-    const base = filled * features;
-    for (let j = 0; j < features; j++) x[base + j] = table[pixels[j]];
-    labels[filled] = row.label ?? -1;
-    lines[filled] = row.line;
-    filled++;
-    if (filled === batchSize) {
-      const batch: Batch = { index: index++, rows: filled, features, x, labels, lines };
-      // Forget the buffers before yielding: the consumer owns them now and may transfer (detach) x.
-      x = labels = lines = null;
-      filled = 0;
-      yield batch;
-    }
+    rows += taken;
+    if (failure !== null && failure.line < end) throw new DataError(options.file, failure.line, failure.message);
+    if (rows >= limit) break;
   }
-  if (filled > 0 && x !== null && labels !== null && lines !== null) {
-    // slice(), not subarray(): the short last batch gets buffers of exactly its size.
-    yield { index, rows: filled, features, x: x.slice(0, filled * features), labels: labels.slice(0, filled), lines: lines.slice(0, filled) };
-  }
+  const last = filler.take();
+  if (last) yield last;
 }

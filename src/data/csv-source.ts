@@ -1,9 +1,9 @@
-// The CSV source: a file (or stdin) streamed through csv-parse, one validated Row at a time.
+// The general CSV path: a file (or stdin) read through csv-parse, one validated Row at a time.
 //
-//   input stream -> InputGuard (line length, binary check) -> csv-parse -> layout + RowParser -> Row
+//   input chunks -> InputGuardState (line length, binary check) -> csv-parse -> layout + RowParser -> Row
 //
-// csv-parse does the CSV syntax (quotes, BOM, CRLF) and knows where each record ends; we consume it
-// with `for await`, so a slow consumer slows the file read down (backpressure) and memory stays flat.
+// csv-parse does the CSV syntax (quotes, BOM, CRLF) and knows where each record ends. The input is
+// pulled a chunk at a time, so a slow consumer slows the read down (backpressure) and memory stays flat.
 // Its options are chosen so that it never decides anything about our data:
 //   - `relax_column_count`: a row with the wrong number of fields reaches us as a bad row, instead of
 //     being a parser error that would end the stream;
@@ -19,11 +19,12 @@
 //     lines reads correctly and a bare '\r' is data (and then a bad value), not a line end;
 //   - no `cast`, no `columns`: fields stay strings and RowParser checks them with a char loop.
 import { createReadStream } from 'node:fs';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { CsvError, parse, type InfoRecord, type Options } from 'csv-parse';
+import type { Readable } from 'node:stream';
+import { CsvError, parse, type InfoRecord, type Options, type Parser } from 'csv-parse';
 import { DataError } from '../errors.js';
-import { InputGuardState } from './fast-csv/input-guard.js';
+import { CSV_PARSE_OPTIONS } from './head.js';
+import { InputGuardState } from './input-guard.js';
+import * as msg from './messages.js';
 import { detectLayout, RowParser } from './row-parser.js';
 import type { CsvLayout, Row, RowError } from './types.js';
 import { checkCsvSourceOptions, defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
@@ -33,13 +34,12 @@ export { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './sour
 const BYTES_PER_PROGRESS = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
 
-
-
 /**
  * Streams the rows of a CSV of images, validated against `features` and `classes`, in input order.
  * Bad rows throw a DataError (`FILE:LINE: problem`) under 'fail' and go to `onRowError` under 'skip';
  * problems with the input as a whole (empty, no data rows, binary, an over-long record, a layout that
- * does not fit, a CSV syntax error) always throw.
+ * does not fit, a CSV syntax error) always throw. (That every row was bad is the pipeline's to say: it
+ * sees the rows of both paths decoded.)
  */
 export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, void, undefined> {
   checkCsvSourceOptions(options);
@@ -48,85 +48,165 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
   const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(features);
   if (signal?.aborted) return;
 
-  const input =
-    options.input === '-' ? (options.stdin ?? process.stdin) : createReadStream(options.input, { highWaterMark: READ_CHUNK });
-  const guard = new InputGuard(file, maxRecordBytes);
-  const lines = new LineTracker();
-  const parserOptions: Options<LocatedRecord, string[]> = {
-    bom: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    record_delimiter: ['\n', '\r\n'],
-    // Counts the characters of a record's fields (not its commas); the guard bounds the whole line.
-    max_record_size: maxRecordBytes,
-    // Runs inside the parser, in parse order, so the line count is also right for a parse error that
-    // happens while earlier records still sit in the stream's buffer.
-    on_record: (record, context) => lines.locate(record, context),
-  };
-  // The typings' non-generic overload only knows string[] records; on_record makes ours LocatedRecords.
-  const parser = parse(parserOptions as unknown as Options);
-  // Errors of any stage destroy all three with that error, and the `for await` below throws it.
-  // Stopping early (limit, abort, a thrown bad row) destroys the parser, which closes the input.
-  const flowing = pipeline(input, guard, parser);
-  flowing.catch(() => undefined);
-  const onAbort = () => parser.destroy();
+  const input = options.input === '-' ? (options.stdin ?? process.stdin) : createReadStream(options.input, { highWaterMark: READ_CHUNK });
+  const guard = new InputGuardState(file, maxRecordBytes);
+  const feed = new ParserFeed(maxRecordBytes);
+  const rows = new RowStage(file, features, classes, options.onLayout);
+  const onAbort = () => (input as Readable).destroy();
   signal?.addEventListener('abort', onAbort, { once: true });
-
-  let rowParser: RowParser | null = null;
-  let layout: CsvLayout | null = null;
-  let headerLine = 0;
   let good = 0;
-  let bad = 0;
   let reportedBytes = 0;
   try {
-    for await (const { record, line, endLine, bytes } of parser as AsyncIterable<LocatedRecord>) {
-      if (options.onBytes && bytes - reportedBytes >= BYTES_PER_PROGRESS) {
-        reportedBytes = bytes;
-        options.onBytes(bytes);
-      }
-      if (rowParser === null) {
-        const result = detectLayout(record, features);
-        if ('problem' in result) throw new DataError(file, line, result.problem);
-        layout = result.layout;
-        rowParser = new RowParser(layout, features, classes);
-        options.onLayout?.(layout);
-        if (layout.hasHeader) {
-          headerLine = line;
+    // Pulled a chunk at a time (the input's own backpressure): a chunk is checked, then parsed up to
+    // where the check found a problem, then its rows go out, then the problem (if any) is thrown. So
+    // every row before a problem's line is delivered first, however the input is cut into chunks.
+    for await (const chunk of readChunks(input, guard)) {
+      const records = chunk === null ? await feed.end() : await feed.write(chunk);
+      for (const located of records) {
+        if (options.onBytes && located.bytes - reportedBytes >= BYTES_PER_PROGRESS) {
+          reportedBytes = located.bytes;
+          options.onBytes(located.bytes);
+        }
+        const row = rows.take(located);
+        if (row === null) continue;
+        if (typeof row === 'string') {
+          if (onError === 'fail') throw new DataError(file, located.line, row);
+          options.onRowError?.({ line: located.line, message: row });
           continue;
         }
-      }
-      let row = rowParser.parse(record, line);
-      if (typeof row === 'string') {
-        // Usually a quote that opened a field and was closed lines later: name every line it took.
-        if (endLine > line) row = `a quoted field contains a line break (the record runs from line ${line} to ${endLine})`;
-        if (onError === 'fail') throw new DataError(file, line, row);
-        bad++;
-        options.onRowError?.({ line, message: row });
-      } else {
         good++;
         yield row;
-        if (limit !== undefined && good >= limit) return;
+        if ((limit !== undefined && good >= limit) || signal?.aborted) return;
       }
+      if (feed.error !== null) throw toDataError(feed.error, { file, maxRecordBytes, line: feed.errorLine, quoting: feed.quoting });
       if (signal?.aborted) return;
     }
   } catch (error) {
     if (signal?.aborted && !(error instanceof DataError)) return;
-    throw toDataError(error, { file, maxRecordBytes, line: lines.nextStart(error), quoting: parserIsQuoting(parser) });
+    throw toDataError(error, { file, maxRecordBytes, line: 0, quoting: false });
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    // Normal end: all finished. Early return or throw: stop reading now. pipeline() would destroy the
-    // guard and the input too, but only a tick later; doing it here means the input is closed (and
-    // a file descriptor released) by the time the generator is done, without waiting on anything.
-    for (const stream of [parser, guard, input as Partial<Readable>]) {
-      if (!stream.destroyed && typeof stream.destroy === 'function') stream.destroy();
-    }
+    // Stop reading now, so that the input is closed by the time the generator is done.
+    if (!(input as Readable).destroyed) (input as Readable).destroy();
   }
+  if (guard.failure !== null) throw guard.failure;
   options.onBytes?.(guard.bytes);
+  if (rows.layout === null) throw new DataError(file, 0, msg.noRowsEmpty);
+  if (rows.seen === 0) throw new DataError(file, 0, msg.noRowsHeaderOnly(rows.headerLine));
+}
 
-  if (layout === null) throw new DataError(file, 0, 'no rows: the input is empty (or only blank lines)');
-  if (good === 0 && bad === 0) throw new DataError(file, 0, `no rows: the input has a header (line ${headerLine}) but no data rows`);
-  if (good === 0) throw new DataError(file, 0, `no valid rows: all ${bad} data row${bad === 1 ? ' is' : 's are'} bad (see the errors above)`);
+/**
+ * The input's chunks as the guard passes them on (cut where it found a problem; then no more are read),
+ * and a last null for the end of the input.
+ */
+async function* readChunks(input: NodeJS.ReadableStream, guard: InputGuardState): AsyncGenerator<Buffer | null, void, undefined> {
+  for await (const data of input as AsyncIterable<Buffer | string>) {
+    yield* guard.pass(typeof data === 'string' ? Buffer.from(data) : data);
+    if (guard.failure !== null) break;
+  }
+  if (guard.failure === null) yield* guard.end();
+  // The end of what may be read: csv-parse reads its last record, and says what is wrong with how it ended.
+  yield null;
+}
+
+/**
+ * csv-parse fed by hand, one chunk at a time. Records are taken as csv-parse makes them (on_record, in
+ * parse order), so a chunk's records are all here before the error that may follow them in it.
+ */
+class ParserFeed {
+  error: unknown = null;
+  errorLine = 0;
+  quoting = false;
+  private readonly parser: Parser;
+  private readonly lines = new LineTracker();
+  private records: LocatedRecord[] = [];
+  /** Settles when csv-parse reports an error (it does so a tick after it stopped). */
+  private readonly failed: Promise<void>;
+
+  constructor(maxRecordBytes: number) {
+    const options: Options = {
+      ...CSV_PARSE_OPTIONS,
+      bom: true,
+      // Counts the characters of a record's fields (not its commas); the guard bounds the whole line.
+      max_record_size: maxRecordBytes,
+      on_record: (record: string[], context: InfoRecord) => {
+        this.records.push(this.lines.locate(record, context));
+        return null;
+      },
+    };
+    this.parser = parse(options);
+    this.failed = new Promise((resolve) =>
+      this.parser.once('error', (error) => {
+        this.error = error;
+        this.errorLine = this.lines.nextStart(error);
+        this.quoting = parserState(this.parser).quoting === true;
+        resolve();
+      }),
+    );
+  }
+
+  /** Parses `chunk` (synchronously); the records it completed, and `error` when csv-parse stopped on it. */
+  async write(chunk: Buffer): Promise<LocatedRecord[]> {
+    if (chunk.length > 0 && this.error === null) {
+      this.parser.write(chunk);
+      if (parserState(this.parser).stop === true) await this.failed;
+    }
+    return this.take();
+  }
+
+  /** The end of the input: the last record, and csv-parse's end-of-input errors. */
+  async end(): Promise<LocatedRecord[]> {
+    if (this.error === null) {
+      const finished = new Promise<void>((resolve) => this.parser.once('finish', () => resolve()));
+      this.parser.end();
+      await Promise.race([finished, this.failed]);
+    }
+    return this.take();
+  }
+
+  private take(): LocatedRecord[] {
+    const records = this.records;
+    this.records = [];
+    return records;
+  }
+}
+
+/** csv-parse keeps its state public (`parser.state`, "backward compatibility"); the typings do not say so. */
+const parserState = (parser: Parser) => (parser as unknown as { state: { quoting?: unknown; stop?: unknown } }).state;
+
+/** The layout from the first record, then a row (or what is wrong with it) per record. */
+class RowStage {
+  layout: CsvLayout | null = null;
+  headerLine = 0;
+  /** Data records seen, good or bad. */
+  seen = 0;
+  private rowParser: RowParser | null = null;
+
+  constructor(
+    private readonly file: string,
+    private readonly features: number,
+    private readonly classes: number,
+    private readonly onLayout?: (layout: CsvLayout) => void,
+  ) {}
+
+  /** The row, the problem with it, or null for the header. Throws for a first record that fits no layout. */
+  take({ record, line, endLine }: LocatedRecord): Row | string | null {
+    if (this.rowParser === null) {
+      const result = detectLayout(record, this.features);
+      if ('problem' in result) throw new DataError(this.file, line, result.problem);
+      this.layout = result.layout;
+      this.rowParser = new RowParser(result.layout, this.features, this.classes);
+      this.onLayout?.(result.layout);
+      if (result.layout.hasHeader) {
+        this.headerLine = line;
+        return null;
+      }
+    }
+    this.seen++;
+    const row = this.rowParser.parse(record, line);
+    // Usually a quote that opened a field and was closed lines later: name every line it took.
+    return typeof row === 'string' && endLine > line ? msg.quotedLineBreak(line, endLine) : row;
+  }
 }
 
 /** A record as csv-parse hands it to us: its fields, the lines it starts and ends on, the bytes parsed. */
@@ -185,19 +265,13 @@ interface ErrorContext {
   quoting: boolean;
 }
 
-/** csv-parse keeps its state public (`parser.state`, "backward compatibility"); we only read `quoting`. */
-function parserIsQuoting(parser: object): boolean {
-  const state = (parser as { state?: { quoting?: unknown } }).state;
-  return state?.quoting === true;
-}
-
 /** csv-parse's errors and read errors as DataErrors, at the line of the record they happened in. */
 function toDataError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof DataError) return error;
   if (error instanceof CsvError) return new DataError(context.file, context.line, csvProblem(error, context));
   const errno = error as NodeJS.ErrnoException;
   if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') {
-    return new DataError(context.file, 0, `cannot read the input (${errno.code}: ${errno.syscall} failed)`);
+    return new DataError(context.file, 0, msg.cannotRead(errno.code, errno.syscall));
   }
   return error;
 }
@@ -205,53 +279,10 @@ function toDataError(error: unknown, context: ErrorContext): unknown {
 function csvProblem(error: CsvError, context: ErrorContext): string {
   switch (error.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      return 'unclosed quote: a quoted field starts in this record and never ends';
+      return msg.unclosedQuoteAtEnd;
     case 'CSV_MAX_RECORD_SIZE':
-      return context.quoting
-        ? `unclosed quote: a quoted field starts in this record and does not end within ${context.maxRecordBytes} bytes (maxRecordBytes)`
-        : `record is longer than the limit of ${context.maxRecordBytes} bytes (maxRecordBytes)`;
+      return context.quoting ? msg.unclosedQuoteTooLong(context.maxRecordBytes) : msg.recordTooLong(context.maxRecordBytes);
     default:
       return `CSV syntax error (${error.code}): ${error.message}`;
-  }
-}
-
-/**
- * Sits between the input and csv-parse, passing chunks through unchanged. It bounds a physical line's
- * length *before* csv-parse buffers it: csv-parse's own max_record_size counts only field characters,
- * so a line of nothing but commas would otherwise grow a record of millions of empty fields. And it
- * rejects binary input early, on the first non-blank line: a NUL byte or invalid UTF-8 there means
- * this is not a CSV text file (UTF-16 included), which reads better than a "wrong field count" error.
- * The checks are InputGuardState's (fast-csv/input-guard.ts), shared with the fast path, so both paths
- * refuse the same inputs with the same messages; this wraps them as a stream stage.
- */
-class InputGuard extends Transform {
-  private readonly state: InputGuardState;
-
-  constructor(file: string, maxLineBytes: number) {
-    super();
-    this.state = new InputGuardState(file, maxLineBytes);
-  }
-
-  /** Bytes passed through so far. */
-  get bytes(): number {
-    return this.state.bytes;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.state.check(chunk);
-      callback(null, chunk);
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.state.flush();
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
   }
 }

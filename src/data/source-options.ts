@@ -1,5 +1,5 @@
-// The options every CSV source takes (the csv-parse path and the fast path alike), kept apart from
-// csv-source.ts so that the fast path does not load csv-parse.
+// The options every CSV source takes (the csv-parse path and the framer alike), kept apart from
+// csv-source.ts so that the framer does not load csv-parse's streaming parser.
 import type { CsvLayout, RowError } from './types.js';
 
 export interface CsvSourceOptions {

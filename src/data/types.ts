@@ -1,8 +1,14 @@
-// Shapes that flow through the data stages: source -> normalize -> batch.
+// The data path's vocabulary, in the order data flows:
+//
+//   chunk   bytes read from the input, in shared memory (chunks.ts)
+//   block   whole raw lines of the input holding `rows` rows, as segments of chunks (framer.ts)
+//   batch   decoded rows: normalised pixels, labels and line numbers (block-decoder.ts, batcher.ts)
+//
+// and after the pool, a scored batch (src/pool/task-types.ts).
 
-/** One validated input row. `pixels` holds integers 0..255, one per input feature. */
+/** One validated input row (the csv-parse path). `pixels` holds integers 0..255, one per feature. */
 export interface Row {
-  /** 1-based physical line number in the input file (counting the header and blank lines). */
+  /** 1-based physical line number in the input (counting the header and blank lines). */
   line: number;
   /** The label 0..classes-1, or null when the input has no label column. */
   label: number | null;
@@ -15,7 +21,7 @@ export interface RowError {
   message: string;
 }
 
-/** What the CSV source learnt about the file's layout from its header or first row. */
+/** What the header, or else the first row, fixes about every row of the file. */
 export interface CsvLayout {
   hasHeader: boolean;
   /** Number of fields every row must have. */
@@ -24,53 +30,64 @@ export interface CsvLayout {
   labelIndex: number;
 }
 
+/** A stretch of one chunk: bytes [start, end) of a shared buffer. */
+export interface Segment {
+  buffer: SharedArrayBuffer;
+  start: number;
+  end: number;
+}
+
 /**
- * A batch ready for a worker: one contiguous Float32Array (rows x features), normalised,
- * plus labels and line numbers that stay on the main thread.
+ * Whole lines of the input holding exactly `rows` rows (non-blank lines), good or bad, from line
+ * `firstLine` on. Its bytes stay in the chunks' shared memory: a worker reads them there, so nothing
+ * is copied to cross threads. `release()` hands the chunks back once the block is no longer needed.
+ */
+export interface Block {
+  /** 0-based position in the input. */
+  index: number;
+  firstLine: number;
+  rows: number;
+  /** The block's bytes in order; their concatenation is whole lines. */
+  segments: Segment[];
+  release(): void;
+}
+
+/**
+ * Decoded rows, ready for a forward pass: one contiguous Float32Array (rows x features), normalised,
+ * with a label (-1: none) and an input line per row. Fresh buffers of its own, so x can be transferred.
  */
 export interface Batch {
-  /** 0-based position of the batch in the input. */
+  /** 0-based position in the input. */
   index: number;
   rows: number;
   features: number;
-  /** rows * features floats; a fresh buffer per batch, so it can be transferred to a worker. */
   x: Float32Array;
-  /** Label per row, -1 where the input has no labels. */
   labels: Int16Array;
-  /** 1-based input line per row. */
   lines: Uint32Array;
 }
 
-/**
- * Raw CSV lines for a worker to decode, when decoding runs in the workers (the fast path's other
- * placement): whole lines of the input holding `rows` non-blank lines, the first on `firstLine`.
- */
-export interface LineBatch {
-  kind: 'lines';
-  /** 0-based position of the batch in the input. */
-  index: number;
-  firstLine: number;
-  /** Non-blank lines in the block: the rows it holds, good or bad. */
-  rows: number;
-  /** A buffer of its own, so it can be transferred to a worker. */
-  bytes: Uint8Array;
-  /** How to decode it: the file's layout, the normalisation table, limits. */
-  spec: import('./fast-csv/block.js').BlockSpec;
+/** How to decode a block: the file's layout and what a row must hold. Plain data: it crosses threads. */
+export interface DecodeSpec {
+  layout: CsvLayout;
+  features: number;
+  classes: number;
+  /** 256 entries: the float for each pixel byte (normalize.ts). */
+  table: Float32Array;
+  /** Bound on one record's size in bytes. */
+  maxRecordBytes: number;
 }
 
-/** What the pipeline hands to the pool: a decoded Batch, or lines for the worker to decode. */
-export type WorkItem = Batch | LineBatch;
+/**
+ * A block's rows after decoding: the good ones as a batch (null if none), the bad ones as errors, and a
+ * line that could not be read at all, which ends the read (`failure`: the rows before it are decoded).
+ */
+export interface DecodedBlock {
+  batch: Batch | null;
+  errors: RowError[];
+  failure: RowError | null;
+}
 
-export const isLineBatch = (item: WorkItem): item is LineBatch => (item as LineBatch).kind === 'lines';
-
-/** The input lines a work item covers, for messages ("lines 201-300"). */
-export function describeLines(item: WorkItem): string {
-  if (isLineBatch(item)) {
-    // Lines in the block: its line ends, plus a last line without one.
-    let ends = 0;
-    for (let at = item.bytes.indexOf(0x0a); at !== -1; at = item.bytes.indexOf(0x0a, at + 1)) ends++;
-    const last = item.firstLine + ends - (item.bytes.length > 0 && item.bytes[item.bytes.length - 1] === 0x0a ? 1 : 0);
-    return `lines ${item.firstLine}-${Math.max(item.firstLine, last)}`;
-  }
-  return item.rows > 0 ? `lines ${item.lines[0]}-${item.lines[item.rows - 1]}` : 'no lines';
+/** The input lines a block or batch covers, for messages ("lines 201-300"). */
+export function describeLines(firstLine: number, lastLine: number): string {
+  return lastLine > firstLine ? `lines ${firstLine}-${lastLine}` : `line ${firstLine}`;
 }

@@ -56,7 +56,7 @@ export async function measureConfiguration(options: MeasureOptions): Promise<Mea
   const baselineRssBytes = peakRssBytes();
   const pool =
     config.pool === 'warm'
-      ? new ForwardPool({ network: model.network, threads: config.threads, batchSize: config.batchSize, maxQueue: config.maxInFlight })
+      ? new ForwardPool({ network: model.network, threads: config.threads, batchSize: config.batchSize, maxInFlight: config.maxInFlight })
       : undefined;
   const name = describeConfiguration(config);
   const pass = async (limit: number | null): Promise<PassSummary> => {

@@ -4,7 +4,7 @@
 // rows done so far" in such a report are exactly the rows whose results came back.
 import type { Batch } from '../data/types.js';
 import type { LoadedModel } from '../nn/types.js';
-import type { ScoredBatch } from '../pool/forward-pool.js';
+import type { ScoredBatch } from '../pool/task-types.js';
 import { buildReport, describeModel, type PipelineReport } from '../stats/report.js';
 import type { RunStats } from '../stats/run-stats.js';
 

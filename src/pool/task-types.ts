@@ -1,71 +1,107 @@
-// The messages between the pipeline and the forward-pass workers.
-// Results are a discriminated union rather than thrown errors: a thrown Error crosses postMessage with
-// only name/message/stack, so codes would be lost.
-import type { BlockSpec } from '../data/fast-csv/block.js';
-import type { RowError } from '../data/types.js';
+// The messages between the pipeline and the forward workers. Results are a discriminated union rather
+// than thrown errors: a thrown Error crosses postMessage with only name/message/stack, so codes and
+// line numbers would be lost.
+import type { BlockData } from '../data/block-decoder.js';
+import type { Batch, DecodeSpec, RowError } from '../data/types.js';
 import type { SharedNetwork } from './shared-network.js';
 
-/** A batch already decoded and normalised on the main thread. */
-export interface FloatsTask {
-  kind: 'floats';
+/** What a scored batch carries besides the predicted class and its confidence. */
+export interface ResultOptions {
+  /** The full output rows (rows x outputs). */
+  probabilities?: boolean;
+  /** The normalised rows themselves (to draw them again, e.g. for the HTML report). */
+  pixels?: boolean;
+}
+
+/** Lines of the input to decode and score (the usual task: the worker does both). */
+export interface ScoreBlockTask {
+  kind: 'score-block';
   network: SharedNetwork;
-  batchIndex: number;
+  spec: DecodeSpec;
+  block: BlockData;
+  want: ResultOptions;
+}
+
+/** Lines to decode only (the rows then go on to exact batches: --on-error skip). */
+export interface DecodeBlockTask {
+  kind: 'decode-block';
+  spec: DecodeSpec;
+  block: BlockData;
+}
+
+/** Rows already decoded; `x` is a view of shared memory, read in place. */
+export interface ScoreBatchTask {
+  kind: 'score-batch';
+  network: SharedNetwork;
+  index: number;
   rows: number;
-  /** rows x features, normalised; transferred (not copied) to the worker. */
   x: Float32Array;
   want: ResultOptions;
 }
 
-/** What a result carries besides the predicted class and its confidence. */
-export interface ResultOptions {
-  /** The full probability rows (rows x outputs). */
-  probabilities?: boolean;
-  /** The normalised rows themselves (to look at the pixels again, e.g. for the HTML report). */
-  pixels?: boolean;
-}
+export type ForwardTask = ScoreBlockTask | DecodeBlockTask | ScoreBatchTask;
 
-/** Raw CSV lines for the worker to decode (so that both cores decode), then score. */
-export interface BlockTask {
-  kind: 'block';
-  network: SharedNetwork;
-  batchIndex: number;
-  /** 1-based input line of the block's first byte. */
-  firstLine: number;
-  /** Whole lines of the input; transferred (not copied) to the worker. */
-  bytes: Uint8Array;
-  spec: BlockSpec;
-  want: ResultOptions;
-}
-
-export type ForwardTask = FloatsTask | BlockTask;
-
-export interface ForwardSuccess {
+export interface Scored {
   ok: true;
-  batchIndex: number;
+  kind: 'scored';
+  index: number;
   rows: number;
   predicted: Int32Array;
   confidence: Float32Array;
   probabilities: Float32Array | null;
-  /** Time spent in the worker (decoding a block, and the forward pass), ms. */
+  /** The rows, normalised, when asked for (`want.pixels`) and only the worker has them; else null. */
+  x: Float32Array | null;
+  /** For a block: the labels and input lines of the rows that were scored, and its bad rows. */
+  labels: Int16Array | null;
+  lines: Uint32Array | null;
+  rowErrors: RowError[];
+  /** Time spent in the worker (decoding and the forward pass), ms. */
   computeMs: number;
   threadId: number;
   /** The forward engine that ran it. */
-  kernel: 'js' | 'wasm';
-  /** The rows, normalised, handed back (transferred) when asked for (`want.pixels`); else empty. */
-  x: Float32Array;
-  /** For a block: the labels and input lines of the rows that were scored (good rows, in order). */
-  labels: Int16Array | null;
-  lines: Uint32Array | null;
-  /** For a block: its bad rows, in order (a block's rows minus `rows`). */
-  rowErrors: RowError[];
+  kernel: string;
 }
 
-export interface ForwardFailure {
+export interface Decoded {
+  ok: true;
+  kind: 'decoded';
+  index: number;
+  batch: Batch | null;
+  rowErrors: RowError[];
+  /** A line that could not be read (it ends the read; the rows before it are in `batch`). */
+  failure: RowError | null;
+  computeMs: number;
+}
+
+/** A task the worker ran and cannot complete: the same again on any worker, so never retried. */
+export interface TaskFailure {
   ok: false;
-  batchIndex: number;
+  index: number;
   code: string;
   message: string;
-  threadId: number;
+  /** The input line it is about, when there is one (a record the decoder cannot read). */
+  line: number | null;
 }
 
-export type ForwardResult = ForwardSuccess | ForwardFailure;
+export type ForwardResult = Scored | Decoded | TaskFailure;
+
+/** A scored batch as the pipeline hands it on, in input order. */
+export interface ScoredBatch {
+  index: number;
+  rows: number;
+  predicted: Int32Array;
+  confidence: Float32Array;
+  probabilities: Float32Array | null;
+  /** Label (-1: none) and input line per scored row. */
+  labels: Int16Array;
+  lines: Uint32Array;
+  /** The rows' normalised pixels when they were asked for (else empty); valid until the next batch. */
+  x: Float32Array;
+  /** Bad rows found while decoding this batch's lines (fast path). */
+  rowErrors: RowError[];
+  /** Dispatch -> result on the main thread, ms (queueing, decoding and the forward pass). */
+  latencyMs: number;
+  /** Time spent in the worker, ms. */
+  computeMs: number;
+  kernel: string;
+}

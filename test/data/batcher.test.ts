@@ -1,9 +1,10 @@
-// Batching: sizes and boundaries, order, labels/lines, normalisation through the table, and a fresh,
-// exactly sized buffer per batch that can be transferred without touching any other batch.
+// Batching: sizes and boundaries, order, labels/lines, normalisation through the table; pixel buffers
+// in shared memory, never shared by two live batches and reused once released; exact batches again
+// from decoded blocks whose bad rows were left out (rebatch), with a limit on good rows.
 import test from 'ava';
-import { batchRows } from '../../src/data/batcher.js';
+import { batchRows, rebatch } from '../../src/data/batcher.js';
 import { normalizationTable } from '../../src/data/normalize.js';
-import type { Batch, Row } from '../../src/data/types.js';
+import type { Batch, DecodedBlock, Row, RowError } from '../../src/data/types.js';
 
 const features = 3;
 const unit = normalizationTable('unit');
@@ -74,40 +75,80 @@ test("'none' normalisation passes the bytes through as floats", async (t) => {
   t.is(out[0].x[2], 255);
 });
 
-test('every batch owns fresh buffers of exactly its size', async (t) => {
-  const out = await batches(makeRows(10), 3);
-  const buffers = out.flatMap((b) => [b.x.buffer, b.labels.buffer, b.lines.buffer]);
-  t.is(new Set(buffers).size, buffers.length);
-  for (const b of out) {
-    t.is(b.x.byteOffset, 0);
-    t.is(b.x.buffer.byteLength, b.rows * features * 4);
-    t.is(b.labels.buffer.byteLength, b.rows * 2);
-    t.is(b.lines.buffer.byteLength, b.rows * 4);
+test('pixels live in shared memory; live batches never share a buffer; released ones are reused', async (t) => {
+  const live: Batch[] = [];
+  for await (const batch of batchRows(asAsync(makeRows(10)), { batchSize: 3, features, table: unit })) live.push(batch);
+  t.true(live.every((b) => b.x.buffer instanceof SharedArrayBuffer));
+  t.is(new Set(live.map((b) => b.x.buffer)).size, live.length);
+  t.is(live[3].x.length, 1 * features, 'the short last batch is a view of exactly its rows');
+  const seen = new Set<ArrayBufferLike>();
+  for await (const batch of batchRows(asAsync(makeRows(30)), { batchSize: 3, features, table: unit })) {
+    seen.add(batch.x.buffer);
+    batch.release();
   }
+  t.is(seen.size, 1, 'each batch released before the next: one buffer serves them all');
 });
 
-test('transferring a batch as soon as it is yielded leaves the next batches intact', async (t) => {
-  const rows = makeRows(7);
-  const kept: Array<{ rows: number; x: number[]; lines: number[] }> = [];
-  for await (const batch of batchRows(asAsync(rows), { batchSize: 2, features, table: unit })) {
-    // What a worker pool does: move x (and the rest) to another thread; the originals detach.
-    const moved = structuredClone(batch, { transfer: [batch.x.buffer, batch.labels.buffer, batch.lines.buffer] as ArrayBuffer[] });
-    t.is(batch.x.length, 0);
-    kept.push({ rows: moved.rows, x: Array.from(moved.x), lines: Array.from(moved.lines) });
+const decoded = (rows: Array<[line: number, label: number]>, errors: RowError[] = []): DecodedBlock => ({
+  batch:
+    rows.length === 0
+      ? null
+      : {
+          index: 0,
+          rows: rows.length,
+          features,
+          x: Float32Array.from(rows.flatMap(([line]) => [line, line + 0.5, line + 0.25])),
+          labels: Int16Array.from(rows.map(([, label]) => label)),
+          lines: Uint32Array.from(rows.map(([line]) => line)),
+        },
+  errors,
+  failure: null,
+});
+
+test('rebatch: exact batches again from short decoded blocks, bad rows reported in order, a limit on good rows', async (t) => {
+  const blocks = [
+    decoded([[1, 1], [2, 2]], [{ line: 3, message: 'bad' }]),
+    decoded([], [{ line: 4, message: 'bad' }, { line: 5, message: 'bad' }]),
+    decoded([[6, 6], [7, 7], [8, 8]]),
+    decoded([[9, 9]]),
+  ];
+  const reported: number[] = [];
+  const out: Batch[] = [];
+  for await (const batch of rebatch(asAsync(blocks), { batchSize: 2, features, file: 'in.csv', onError: 'skip', onRowError: (e) => reported.push(e.line) })) {
+    out.push({ ...batch, x: batch.x.slice(), labels: batch.labels.slice(), lines: batch.lines.slice() });
+    batch.release();
   }
-  t.deepEqual(
-    kept.map((k) => k.rows),
-    [2, 2, 2, 1],
-  );
-  const allLines = kept.flatMap((k) => k.lines);
-  t.deepEqual(
-    allLines,
-    rows.map((r) => r.line),
-  );
-  t.deepEqual(
-    kept.flatMap((k) => k.x),
-    rows.flatMap((r) => Array.from(r.pixels, (p) => unit[p])),
-  );
+  t.deepEqual(reported, [3, 4, 5]);
+  t.deepEqual(out.map((b) => [b.index, b.rows, Array.from(b.lines)]), [
+    [0, 2, [1, 2]],
+    [1, 2, [6, 7]],
+    [2, 2, [8, 9]],
+  ]);
+  t.deepEqual(Array.from(out[1].x), [6, 6.5, 6.25, 7, 7.5, 7.25]);
+  t.deepEqual(Array.from(out[2].labels), [8, 9]);
+  const limited: number[] = [];
+  const limitedErrors: number[] = [];
+  const options = { batchSize: 2, features, limit: 3, file: 'in.csv', onError: 'skip' as const, onRowError: (e: RowError) => limitedErrors.push(e.line) };
+  for await (const batch of rebatch(asAsync(blocks), options)) limited.push(...batch.lines);
+  t.deepEqual(limited, [1, 2, 6]);
+  t.deepEqual(limitedErrors, [3, 4, 5]);
+  // A bad row after the limit-th row in the same block does not count.
+  const after: number[] = [];
+  const tail = [decoded([[1, 1]], [{ line: 2, message: 'bad' }])];
+  for await (const batch of rebatch(asAsync(tail), { ...options, limit: 1, onRowError: (e) => after.push(e.line) })) batch.release();
+  t.deepEqual(after, []);
+});
+
+test('rebatch: under fail the first bad row is a DataError; a line that cannot be read ends it after the rows before it', async (t) => {
+  const failing = rebatch(asAsync([decoded([[1, 1]]), decoded([[3, 3]], [{ line: 2, message: 'bad value' }])]), { batchSize: 5, features, file: 'in.csv', onError: 'fail' });
+  await t.throwsAsync(failing.next(), { message: 'in.csv:2: bad value' });
+  const unreadable = { ...decoded([[5, 5]]), failure: { line: 6, message: 'cannot read it' } };
+  const seen: number[] = [];
+  const run = async () => {
+    for await (const batch of rebatch(asAsync([decoded([[1, 1], [2, 2]]), unreadable]), { batchSize: 2, features, file: 'in.csv', onError: 'skip' })) seen.push(...batch.lines);
+  };
+  await t.throwsAsync(run(), { message: 'in.csv:6: cannot read it' });
+  t.deepEqual(seen, [1, 2]);
 });
 
 test('a row with the wrong number of pixels is a programming error', async (t) => {
@@ -122,4 +163,5 @@ test('bad options are rejected', async (t) => {
   await t.throwsAsync(run({ batchSize: 2.5 }), { instanceOf: RangeError });
   await t.throwsAsync(run({ features: 0 }), { instanceOf: RangeError });
   await t.throwsAsync(run({ table: new Float32Array(255) }), { instanceOf: RangeError });
+  await t.throwsAsync(rebatch(asAsync([]), { batchSize: 0, features, file: 'in.csv', onError: 'skip' }).next(), { instanceOf: RangeError });
 });

@@ -3,14 +3,14 @@
 // in MNIST, LF/CRLF), random layouts (label first, last, anywhere, none; 1..784 pixels; 1..32767
 // classes), random normalisation tables, and every kind of row decodeRow gives up on. Checked at four
 // levels: one row, a run of rows (where the wasm must stop: exactly at the rows decodeRow returns -1
-// for), a worker's block (decodeBlock), and the main thread's streaming decoder (FastCsvDecoder).
+// for), and a block (decodeBlock, as a worker decodes it).
 import test from 'ava';
 import fc from 'fast-check';
-import { decodeBlock, decodeBlockJs, decodeBlockView, type BlockSpec, type DecodedBlock } from '../../src/data/fast-csv/block.js';
-import { FastCsvDecoder, type DecoderEvent } from '../../src/data/fast-csv/decoder.js';
-import { loadRowDecoder, rowDecoder, setRowDecoder, type WasmRowDecoder } from '../../src/data/fast-csv/row-decoder-wasm.js';
-import { decodeRow, lastLabel } from '../../src/data/fast-csv/row-kernel.js';
+import { decodeBlock, type BlockData } from '../../src/data/block-decoder.js';
 import { normalizationTable } from '../../src/data/normalize.js';
+import { loadRowDecoder, type WasmRowDecoder } from '../../src/data/row-decoder-wasm.js';
+import { decodeRow, lastLabel } from '../../src/data/row-kernel.js';
+import type { DecodedBlock, DecodeSpec } from '../../src/data/types.js';
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 300);
 
@@ -198,7 +198,7 @@ test('one row: the wasm decodes exactly the rows decodeRow decodes, to the same 
         // A fresh decoder (one page of memory, the least it has), so that a read or write out of place
         // traps instead of landing in memory an earlier, bigger input left.
         const wasm = freshDecoder();
-        t.true(wasm.load(buf, 0, buf.length, table, features, 1));
+        t.true(wasm.load([buf], table, features, 1));
         const at = wasm.decode(0, buf.length, 1, 0, 7, fieldCount, labelIndex, classes - 1);
         if (jsNext < 0) {
           return wasm.rows === 0 && at === 0 && wasm.lastRowEnd === 0 && wasm.line === 7;
@@ -262,7 +262,7 @@ test('runs of rows: the wasm stops exactly where the JavaScript loop stops (a ro
         fc.pre(buf.length > 0);
         const expected = jsRun(buf, maxRows, firstLine, layout, table);
         const wasm = freshDecoder();
-        t.true(wasm.load(buf, 0, buf.length, table, layout.features, maxRows));
+        t.true(wasm.load([buf], table, layout.features, maxRows));
         const p = wasm.decode(0, buf.length, maxRows, 0, firstLine, layout.fieldCount, layout.labelIndex, layout.classes - 1);
         const got = {
           p,
@@ -293,106 +293,42 @@ function blockOutcome(run: () => DecodedBlock) {
   }
 }
 
-test('decodeBlock: the same batch, row errors and RangeErrors with the wasm decoder as with decodeRow', (t) => {
+/** The lines as a block, its bytes in shared memory as a worker receives them, cut into `cuts` segments. */
+function blockOf(buf: Buffer, firstLine: number, cuts: number[]): BlockData {
+  const buffer = new SharedArrayBuffer(buf.length);
+  new Uint8Array(buffer).set(buf);
+  let rows = 0;
+  for (let start = 0; start < buf.length; ) {
+    const nl = buf.indexOf(10, start);
+    const end = nl === -1 ? buf.length : nl;
+    if (end > start && !(end - start === 1 && buf[start] === 13 && nl !== -1)) rows++;
+    start = end + 1;
+  }
+  const points = [...new Set(cuts.filter((c) => c > 0 && c < buf.length))].sort((a, b) => a - b);
+  const segments = [0, ...points].map((start, i) => ({ buffer, start, end: [...points, buf.length][i] }));
+  return { index: 3, firstLine, rows, segments };
+}
+
+test('decodeBlock: the same batch, row errors and failures with the wasm decoder as with decodeRow, however the block is cut', (t) => {
   fc.assert(
     fc.property(
-      layoutArb.chain((layout) => fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.integer({ min: 1, max: 5000 }))),
-      ([layout, text, table, firstLine]) => {
+      layoutArb.chain((layout) => fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.integer({ min: 1, max: 5000 }), fc.array(fc.nat(2000), { maxLength: 4 }))),
+      ([layout, text, table, firstLine, cuts]) => {
         const buf = bytesOf(text);
-        const spec: BlockSpec = {
+        const spec: DecodeSpec = {
           layout: { hasHeader: false, fieldCount: layout.fieldCount, labelIndex: layout.labelIndex },
           features: layout.features,
           classes: layout.classes,
           table,
           maxRecordBytes: 1 << 20,
         };
-        // A fresh Uint8Array (what a worker receives), not a Buffer.
-        const block = new Uint8Array(buf);
-        const expected = blockOutcome(() => decodeBlockJs(block, firstLine, 3, spec));
-        t.deepEqual(blockOutcome(() => decodeBlock(block, firstLine, 3, spec, wasm)), expected);
-        t.deepEqual(blockOutcome(() => decodeBlockView(block, firstLine, 3, spec, wasm)), expected);
+        const whole = blockOf(buf, firstLine, []);
+        const expected = blockOutcome(() => decodeBlock(whole, spec, { decoder: null }));
+        t.deepEqual(blockOutcome(() => decodeBlock(whole, spec, { decoder: wasm })), expected);
+        t.deepEqual(blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: wasm, copy: false })), expected);
+        t.deepEqual(blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: null })), expected);
       },
     ),
     { numRuns: NUM_RUNS },
   );
-});
-
-/** The main thread's decoder's events as plain data, taken after each push (partial batches are live). */
-function decoderEvents(text: Buffer, cuts: number[], layout: Layout, table: Float32Array, options: { batchSize: number; limit?: number; onError: 'fail' | 'skip' }) {
-  const decoder = new FastCsvDecoder({ file: 'in.csv', features: layout.features, classes: layout.classes, maxRecordBytes: 1 << 20, table, ...options });
-  const seen: unknown[] = [];
-  const plain = (e: DecoderEvent) => {
-    switch (e.kind) {
-      case 'batch':
-        return { kind: e.kind, index: e.batch.index, rows: e.batch.rows, x: bits(e.batch.x), labels: Array.from(e.batch.labels), lines: Array.from(e.batch.lines) };
-      case 'mark':
-      case 'limit': {
-        const p = e.partial;
-        const partial = p && { index: p.index, rows: p.rows, x: bits(p.x.subarray(0, p.rows * layout.features)), labels: Array.from(p.labels.subarray(0, p.rows)), lines: Array.from(p.lines.subarray(0, p.rows)) };
-        return { kind: e.kind, partial, bytes: e.kind === 'mark' ? e.bytes : undefined };
-      }
-      case 'fatal':
-        return { kind: e.kind, message: e.error.message };
-      default:
-        return e;
-    }
-  };
-  const take = () => {
-    seen.push(...decoder.events.map(plain));
-    decoder.events.length = 0;
-  };
-  try {
-    let from = 0;
-    for (const at of [...cuts.filter((c) => c > 0 && c < text.length).sort((a, b) => a - b), text.length]) {
-      if (at <= from) continue;
-      decoder.push(text.subarray(from, at));
-      take();
-      from = at;
-    }
-    decoder.finish();
-    take();
-  } catch (error) {
-    take();
-    seen.push({ threw: (error as Error).message });
-  }
-  return { seen, good: decoder.good, bad: decoder.bad, line: decoder.headerLine };
-}
-
-/** A header that puts the label where the layout has it (or none when the first row can say it). */
-function headerFor(layout: Layout, withHeader: boolean): string {
-  if (!withHeader && (layout.labelIndex === 0 || layout.labelIndex === -1)) return '';
-  const names = Array.from({ length: layout.features }, (_, i) => `p${i + 1}`);
-  if (layout.labelIndex >= 0) names.splice(layout.labelIndex, 0, 'label');
-  return `${names.join(',')}\n`;
-}
-
-test('FastCsvDecoder (main thread): the same events, in the same order, with the wasm decoder as with decodeRow', (t) => {
-  const saved = rowDecoder();
-  try {
-    fc.assert(
-      fc.property(
-        layoutArb.chain((layout) =>
-          fc.tuple(
-            fc.constant(layout),
-            fc.boolean(),
-            fc.array(linesArb(layout), { minLength: 1, maxLength: 4 }),
-            tableArb,
-            fc.array(fc.nat(4000), { maxLength: 6 }),
-            fc.record({ batchSize: fc.integer({ min: 1, max: 7 }), limit: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }), onError: fc.constantFrom<'fail' | 'skip'>('fail', 'skip') }),
-          ),
-        ),
-        ([layout, withHeader, parts, table, cuts, options]) => {
-          // Parts joined with line ends, so more than one line can miss its line end only at the very end.
-          const text = bytesOf(headerFor(layout, withHeader) + parts.map((p, i) => (i < parts.length - 1 && !p.endsWith('\n') ? `${p}\n` : p)).join(''));
-          setRowDecoder(null);
-          const expected = decoderEvents(text, cuts, layout, table, options);
-          setRowDecoder(wasm);
-          t.deepEqual(decoderEvents(text, cuts, layout, table, options), expected);
-        },
-      ),
-      { numRuns: NUM_RUNS },
-    );
-  } finally {
-    setRowDecoder(saved);
-  }
 });

@@ -37,7 +37,7 @@ function with_(fields: string[], i: number, value: string): string[] {
 
 const context = (async () => {
   const model = await loadModel(await writeRandomModel(join(dir, 'net.safetensors'), [784, 24, 10], 5));
-  const pool = new ForwardPool({ network: model.network, threads: 2, batchSize: 8 });
+  const pool = new ForwardPool({ network: model.network, threads: 2, batchSize: 8, maxInFlight: 4 });
   return { model, pool };
 })();
 test.after.always(async () => (await context).pool.close());

@@ -1,9 +1,6 @@
-// Message texts the fast CSV path must produce exactly as the csv-parse path does.
-//
-// Row problems are not here: the fast path never words a bad row itself, it hands the row's fields to
-// RowParser (row-parser.ts), so those messages are the same by construction. The texts below live in
-// csv-source.ts as inline strings that it does not export; they are repeated here, and the
-// differential tests (test/data/fast-csv-*.test.ts) fail if the two ever drift apart.
+// The texts of the problems that end a read, in one place for both CSV paths (the framer and the
+// csv-parse path), so that the same input is refused with the same words whichever path reads it.
+// Row problems are not here: both paths hand a row's fields to RowParser (row-parser.ts), which words them.
 
 export const noRowsEmpty = 'no rows: the input is empty (or only blank lines)';
 
@@ -20,6 +17,10 @@ export const notUtf8 = 'does not look like a CSV text file (it is not valid UTF-
 
 export const quotedLineBreak = (line: number, endLine: number) =>
   `a quoted field contains a line break (the record runs from line ${line} to ${endLine})`;
+
+/** The framer reads one record per line: a quoted field that runs on past its line end is refused. */
+export const quoteRunsPastLine =
+  'a quoted field is not closed on its line; the fast parser reads one record per line: run with --parser csv-parse';
 
 export const unclosedQuoteAtEnd = 'unclosed quote: a quoted field starts in this record and never ends';
 

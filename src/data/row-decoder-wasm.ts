@@ -1,13 +1,13 @@
 // The WebAssembly row decoder (row-decoder.wat, built by scripts/build-wasm.mjs into row-decoder.wasm
 // beside this module's compiled .js): decodeRow's contract for a run of rows per call, on bytes copied
-// into its memory, its floats, labels and line numbers left in its memory for the caller to copy out.
+// into its memory, its floats, labels and line numbers left in its memory for the caller to read.
 //
 // Why: decoding CSV text is most of a run's CPU time, and a short run spends much of it before the JIT
 // has optimised decodeRow, in every worker. The module is compiled when first used (synchronously: it
 // is ~1.3 KB) and runs at full speed from its first row; SIMD skips the "0," runs of MNIST rows.
 //
 // Exactness: decodeRows stops at the first non-blank line that is not an ordinary row (where decodeRow
-// returns -1), and the caller takes that line through RecordScanner + RowParser exactly as before; the
+// returns -1), and the caller takes that line through csv-parse + RowParser (block-decoder.ts); the
 // floats are the table's bits. row-kernel.ts's decodeRow stays the fallback (no .wasm, a layout too big
 // for 32-bit memory, NNPIPE_CSV_WASM=0) and the tests' oracle.
 //
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const WASM_FILE = 'row-decoder.wasm';
 /** Where the build puts it, relative to a build folder (dist/): found from the bundle (dist/bundle/) too. */
-const WASM_PATH_IN_BUILD = join('src', 'data', 'fast-csv', WASM_FILE);
+const WASM_PATH_IN_BUILD = join('src', 'data', WASM_FILE);
 /** The module's own data (table, results) lives below this address; inputs and outputs above it. */
 const RESERVED = 2048;
 /** int32 index of decodeRows' results (rows, next line, end of the last row) at byte 1024. */
@@ -81,6 +81,7 @@ export class WasmRowDecoder {
   private outAt = 0;
   private labelsAt = 0;
   private linesAt = 0;
+  private length = 0;
 
   /** `module`: the compiled row-decoder.wasm. Synchronous and cheap. */
   constructor(module: object) {
@@ -96,13 +97,14 @@ export class WasmRowDecoder {
   }
 
   /**
-   * Copies src[start, end) in as the input (followed by zero bytes) and `table` (256 floats) in as the
-   * normalisation table, with room for `maxRows` rows of `features` floats. False when that needs more
-   * memory than the decoder will take (then decode in JavaScript).
+   * Copies `parts`, one after the other, in as the input (followed by zero bytes) and `table` (256 floats)
+   * in as the normalisation table, with room for `maxRows` rows of `features` floats. False when that
+   * needs more memory than the decoder will take (then decode in JavaScript).
    */
-  load(src: Uint8Array, start: number, end: number, table: Float32Array, features: number, maxRows: number): boolean {
+  load(parts: readonly Uint8Array[], table: Float32Array, features: number, maxRows: number): boolean {
     if (table.length !== 256) throw new RangeError(`the normalisation table must have 256 entries, got ${table.length}`);
-    const length = end - start;
+    let length = 0;
+    for (const part of parts) length += part.length;
     const outAt = align64(RESERVED + length + INPUT_PAD);
     const labelsAt = align64(outAt + (maxRows * features + OUTPUT_PAD) * 4);
     const linesAt = align64(labelsAt + maxRows * 2);
@@ -118,8 +120,13 @@ export class WasmRowDecoder {
       this.slots = -1; // the row views were views of the old memory
     }
     const memory = this.memory;
-    memory.set(start === 0 && end === src.length ? src : src.subarray(start, end), RESERVED);
-    memory.fill(0, RESERVED + length, RESERVED + length + INPUT_PAD);
+    let at = RESERVED;
+    for (const part of parts) {
+      memory.set(part, at);
+      at += part.length;
+    }
+    memory.fill(0, at, at + INPUT_PAD);
+    this.length = length;
     this.floats.set(table, 0);
     if (outAt !== this.outAt || features !== this.features || maxRows !== this.slots) {
       this.outAt = outAt;
@@ -158,6 +165,11 @@ export class WasmRowDecoder {
     this.line = words[RESULTS + 1] >>> 0;
     this.lastRowEnd = words[RESULTS + 2] - RESERVED;
     return p - RESERVED;
+  }
+
+  /** The input loaded last, as a Buffer view of the module's memory (valid until the next load). */
+  get input(): Buffer {
+    return Buffer.from(this.memory.buffer, this.memory.byteOffset + RESERVED, this.length);
   }
 
   private refreshViews(): void {

@@ -1,0 +1,205 @@
+// Decoding a block of lines into a batch, in a worker (or on the main thread with --decode main).
+// Ordinary rows — digits and commas, as nearly every row of a numeric CSV is — go through the
+// WebAssembly row decoder (row-decoder-wasm.ts), or the JavaScript decodeRow where it is not built; the
+// same floats either way. Any other line is split into fields by csv-parse itself and judged by
+// RowParser, exactly as on the csv-parse path: so both paths give the same rows, values, labels, line
+// numbers and row errors. One rule differs: a line is one record here, so a quoted field that is not
+// closed on its line cannot be read (the block's `failure`; --parser csv-parse reads it).
+import { parse } from 'csv-parse/sync';
+import { CSV_PARSE_OPTIONS } from './head.js';
+import { quoteRunsPastLine } from './messages.js';
+import { RowParser } from './row-parser.js';
+import { rowDecoder, type WasmRowDecoder } from './row-decoder-wasm.js';
+import { decodeRow, lastLabel } from './row-kernel.js';
+import type { Batch, Block, DecodedBlock, DecodeSpec, RowError, Segment } from './types.js';
+
+const NL = 0x0a;
+const CR = 0x0d;
+
+/** A block as it crosses to a worker: plain data, its bytes in shared memory. */
+export interface BlockData {
+  index: number;
+  firstLine: number;
+  /** Non-blank lines: at most this many good rows. */
+  rows: number;
+  segments: Segment[];
+}
+
+/** The last input line a block covers (for messages: "lines 31-40"). */
+export function lastLineOf(block: BlockData): number {
+  let newlines = 0;
+  let endsWithNewline = false;
+  for (const { buffer, start, end } of block.segments) {
+    const bytes = Buffer.from(buffer, start, end - start);
+    for (let at = bytes.indexOf(NL); at !== -1; at = bytes.indexOf(NL, at + 1)) newlines++;
+    if (end > start) endsWithNewline = bytes[bytes.length - 1] === NL;
+  }
+  return Math.max(block.firstLine, block.firstLine + newlines - (endsWithNewline ? 1 : 0));
+}
+
+
+export interface DecodeOptions {
+  /**
+   * Fresh buffers (transferable, kept as long as wanted) rather than views of the decoder's memory,
+   * which are valid only until this thread decodes again (a caller that scores the rows at once needs
+   * no copy). @default true
+   */
+  copy?: boolean;
+  /** The row decoder; null: JavaScript only. @default this thread's WebAssembly one, if built */
+  decoder?: WasmRowDecoder | null;
+}
+
+/** A block's plain data (what crosses to a worker). */
+export const blockData = (block: Block): BlockData => ({ index: block.index, firstLine: block.firstLine, rows: block.rows, segments: block.segments });
+
+/**
+ * Decodes blocks on this thread, one at a time, and releases each once the next is wanted: its rows are
+ * views of the decoder's memory, valid until then.
+ */
+export async function* decodeBlocks(blocks: AsyncIterable<Block>, spec: () => DecodeSpec): AsyncGenerator<DecodedBlock, void, undefined> {
+  for await (const block of blocks) {
+    try {
+      yield decodeBlock(blockData(block), spec(), { copy: false });
+    } finally {
+      block.release();
+    }
+  }
+}
+
+/** Decodes the block's rows (up to a line it cannot read: `failure`). */
+export function decodeBlock(block: BlockData, spec: DecodeSpec, options: DecodeOptions = {}): DecodedBlock {
+  const parts = block.segments.map(({ buffer, start, end }) => new Uint8Array(buffer, start, end - start));
+  const decoder = options.decoder === undefined ? rowDecoder() : options.decoder;
+  const copy = options.copy ?? true;
+  if (decoder !== null && decoder.load(parts, spec.table, spec.features, block.rows)) {
+    return withWasm(decoder, block, spec, copy);
+  }
+  const bytes = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length) : Buffer.concat(parts);
+  return withJs(bytes, block, spec);
+}
+
+function withWasm(decoder: WasmRowDecoder, block: BlockData, spec: DecodeSpec, copy: boolean): DecodedBlock {
+  const { layout, features } = spec;
+  const capacity = block.rows;
+  const bytes = decoder.input;
+  const length = bytes.length;
+  const labelMax = spec.classes - 1;
+  const other = new OtherRows(spec);
+  let rows = 0;
+  let line = block.firstLine;
+  let p = 0;
+  while (p < length && other.failure === null) {
+    const room = capacity - rows;
+    p = decoder.decode(p, length, room, rows, line, layout.fieldCount, layout.labelIndex, labelMax);
+    rows += decoder.rows;
+    line = decoder.line;
+    if (p >= length) break;
+    // It stops right after the last row there is room for: only blank lines can follow.
+    if (room > 0 && decoder.rows === room) continue;
+    // Not an ordinary row (and not blank): its slot gets all its floats if it is good.
+    const end = other.take(bytes, p, line, decoder.x, decoder.labels, decoder.lines, rows);
+    if (end > 0) rows++;
+    p = Math.abs(end);
+    line++;
+  }
+  return batchOf(block.index, features, rows, decoder.x, decoder.labels, decoder.lines, other, copy);
+}
+
+function withJs(bytes: Buffer, block: BlockData, spec: DecodeSpec): DecodedBlock {
+  const { layout, features, table } = spec;
+  const capacity = block.rows;
+  const skipZeros = Object.is(table[0], 0);
+  const labelMax = spec.classes - 1;
+  const x = new Float32Array(capacity * features);
+  const labels = new Int16Array(capacity);
+  const lines = new Uint32Array(capacity);
+  const other = new OtherRows(spec);
+  let rows = 0;
+  let line = block.firstLine;
+  let p = 0;
+  while (p < bytes.length && other.failure === null) {
+    const c = bytes[p];
+    if (c === NL || (c === CR && bytes[p + 1] === NL)) {
+      p += c === NL ? 1 : 2;
+      line++;
+      continue;
+    }
+    const base = rows * features;
+    const next = decodeRow(bytes, p, x, base, table, skipZeros, layout.fieldCount, layout.labelIndex, labelMax);
+    if (next >= 0) {
+      labels[rows] = lastLabel;
+      lines[rows] = line;
+      rows++;
+      p = next;
+    } else {
+      // Not an ordinary row: decodeRow may have written some of its pixels.
+      x.fill(0, base, base + features);
+      const end = other.take(bytes, p, line, x, labels, lines, rows);
+      if (end > 0) rows++;
+      p = Math.abs(end);
+    }
+    line++;
+  }
+  return batchOf(block.index, features, rows, x, labels, lines, other, false);
+}
+
+/** The lines the row decoders leave: fields from csv-parse, judged by RowParser. Rare, so not fast. */
+class OtherRows {
+  readonly errors: RowError[] = [];
+  /** The line that could not be read, if any (decoding stops there). */
+  failure: RowError | null = null;
+  private rowParser: RowParser | null = null;
+
+  constructor(private readonly spec: DecodeSpec) {}
+
+  /**
+   * The line at bytes[p] (on line `line`): a good row goes to slot `slot`; a bad one to `errors`.
+   * Returns the position after the line: positive for a good row, negated for a bad one (or one that
+   * cannot be read: `failure`).
+   */
+  take(bytes: Buffer, p: number, line: number, x: Float32Array, labels: Int16Array, lines: Uint32Array, slot: number): number {
+    const nl = bytes.indexOf(NL, p);
+    const end = nl === -1 ? bytes.length : nl + 1;
+    let records: string[][];
+    try {
+      records = parse(bytes.subarray(p, end), { ...CSV_PARSE_OPTIONS, max_record_size: this.spec.maxRecordBytes });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'CSV_QUOTE_NOT_CLOSED') throw error;
+      this.failure = { line, message: quoteRunsPastLine };
+      return -end;
+    }
+    const { layout, features, classes, table } = this.spec;
+    this.rowParser ??= new RowParser(layout, features, classes);
+    const row = this.rowParser.parse(records[0] ?? [], line);
+    if (typeof row === 'string') {
+      this.errors.push({ line, message: row });
+      return -end;
+    }
+    const base = slot * features;
+    for (let j = 0; j < features; j++) x[base + j] = table[row.pixels[j]];
+    labels[slot] = row.label ?? -1;
+    lines[slot] = line;
+    return end;
+  }
+}
+
+/** The good rows as a batch: views of the arrays, or (`copy`) fresh buffers of exactly their size. */
+function batchOf(
+  index: number,
+  features: number,
+  rows: number,
+  x: Float32Array,
+  labels: Int16Array,
+  lines: Uint32Array,
+  { errors, failure }: OtherRows,
+  copy: boolean,
+): DecodedBlock {
+  if (rows === 0) return { batch: null, errors, failure };
+  const exact = !copy && x.length === rows * features && labels.length === rows;
+  const batch: Batch = exact
+    ? { index, rows, features, x, labels, lines }
+    : copy
+      ? { index, rows, features, x: x.slice(0, rows * features), labels: labels.slice(0, rows), lines: lines.slice(0, rows) }
+      : { index, rows, features, x: x.subarray(0, rows * features), labels: labels.subarray(0, rows), lines: lines.subarray(0, rows) };
+  return { batch, errors, failure };
+}

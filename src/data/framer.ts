@@ -1,0 +1,297 @@
+// The main thread's part of reading a CSV: find the layout once, then cut the input into blocks of
+// exactly `rowsPerBlock` rows by finding line ends (one memchr per line) and nothing else. Decoding the
+// rows is the workers' job (block-decoder.ts). A block's bytes stay where they were read, in the
+// chunks' shared memory (chunks.ts): a block is a list of segments of chunks.
+//
+// What a row is: a line ('\n'-terminated, or the last one) that is not blank. A blank line is empty or
+// a lone '\r' before its '\n'; at the very end of the input a lone '\r' is a row (csv-parse reads it
+// as a record there). Lines are counted by '\n' only, as wc -l and editors do.
+//
+// What ends the read here, as on the csv-parse path: a line longer than maxRecordBytes, binary data in
+// the text line (both found by the input guard until the first record is read, input-guard.ts), a
+// first record that fits no layout, an input with no rows. The complete lines before such a problem
+// still go out as a (short) block, so that every row before it is decoded and its bad rows are
+// reported first; then `failure` is set and push() takes nothing more.
+import { DataError } from '../errors.js';
+import type { Chunk, Piece } from './chunks.js';
+import { readFirstRecord } from './head.js';
+import { InputGuardState } from './input-guard.js';
+import * as msg from './messages.js';
+import { detectLayout } from './row-parser.js';
+import type { Block, CsvLayout, Segment } from './types.js';
+
+const NL = 0x0a;
+const CR = 0x0d;
+
+export interface FramerOptions {
+  /** The input's name in messages. */
+  file: string;
+  /** Pixels per row (the model's first layer), for the layout. */
+  features: number;
+  rowsPerBlock: number;
+  maxRecordBytes: number;
+  /** Stop after this many rows. Every row counts, good or bad: for runs where a bad row ends the run. */
+  limit?: number;
+}
+
+interface Open {
+  chunk: Chunk;
+  start: number;
+  end: number;
+}
+
+export class Framer {
+  /** Known once the first record has been read. */
+  layout: CsvLayout | null = null;
+  /** The header's line, or 0. */
+  headerLine = 0;
+  /** What ended the read (the blocks before it have been handed out); push() takes nothing after it. */
+  failure: DataError | null = null;
+  /** The limit was reached: nothing more to read. */
+  done = false;
+  /** Rows in the blocks handed out so far. */
+  rows = 0;
+
+  /** Blocks cut and not yet returned. */
+  private out: Block[] = [];
+  private readonly options: FramerOptions;
+  // Before the layout is known: what has arrived (retained), the input guard, the bytes it has passed.
+  private headPieces: Piece[] = [];
+  private readonly guard: InputGuardState;
+  private passed = 0;
+  // The block being filled: its segments so far (each holding one reference to its chunk).
+  private segments: Open[] = [];
+  private blockRows = 0;
+  private blockFirstLine = 1;
+  private blockIndex = 0;
+  // The line being scanned: its number, its bytes so far, and whether they are exactly one '\r'.
+  private line = 1;
+  private lineBytes = 0;
+  private loneCr = false;
+
+  constructor(options: FramerOptions) {
+    this.options = options;
+    this.guard = new InputGuardState(options.file, options.maxRecordBytes);
+  }
+
+  /** The blocks that `piece` completes. The framer keeps what it needs of the piece's chunk. */
+  push(piece: Piece): Block[] {
+    if (this.failure === null && !this.done && piece.end > piece.start) {
+      this.run(() => (this.layout === null ? this.pushHead(piece, false) : this.scan(piece.chunk, piece.start, piece.end)));
+    }
+    return this.take();
+  }
+
+  /** At the end of the input: the last block, if any. Sets `failure` for an input without rows. */
+  finish(): Block[] {
+    if (this.failure === null && !this.done) {
+      this.run(() => {
+        if (this.layout === null) this.pushHead(null, true);
+        if (this.layout === null) throw new DataError(this.options.file, 0, msg.noRowsEmpty);
+        if (this.failure === null && !this.done) this.finishBody();
+      });
+    }
+    return this.take();
+  }
+
+  /** Gives back every chunk still held (when the read stops early). */
+  close(): void {
+    for (const piece of this.headPieces) piece.chunk.release();
+    this.headPieces = [];
+    for (const open of this.segments) open.chunk.release();
+    this.segments = [];
+  }
+
+  private finishBody(): void {
+    // A last line without a line end is a row (a lone '\r' there too).
+    if (this.lineBytes > 0) this.blockRows++;
+    if (this.blockRows > 0) this.out.push(this.cut());
+    this.close();
+    if (this.rows === 0) throw new DataError(this.options.file, 0, msg.noRowsHeaderOnly(this.headerLine));
+    this.done = true;
+  }
+
+  /** Runs a step; a DataError it throws ends the read (see fail()). */
+  private run(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** The blocks cut since the last call. */
+  private take(): Block[] {
+    const blocks = this.out;
+    this.out = [];
+    return blocks;
+  }
+
+  /**
+   * Collects the input until the first record is complete, then scans from the first data row. Until
+   * then the input guard checks what arrives (the text line, line lengths): the record is read from the
+   * bytes it passed, and a problem it found ends the read after the rows before it.
+   */
+  private pushHead(piece: Piece | null, ended: boolean): void {
+    if (piece !== null) {
+      piece.chunk.retain();
+      this.headPieces.push(piece);
+      this.passed += byteLength(this.guard.pass(piece.chunk.bytes.subarray(piece.start, piece.end)));
+    } else this.passed += byteLength(this.guard.end());
+    const stop = this.guard.failure;
+    const pieces = this.headPieces;
+    const head = (pieces.length === 1 ? pieces[0].chunk.bytes.subarray(pieces[0].start, pieces[0].end) : Buffer.concat(pieces.map((p) => p.chunk.bytes.subarray(p.start, p.end)))).subarray(0, this.passed);
+    const { file, features, maxRecordBytes } = this.options;
+    const first = readFirstRecord(head, ended || stop !== null, file, maxRecordBytes);
+    if (first.status === 'more') return;
+    if (first.status === 'none') {
+      if (stop !== null) throw stop;
+      return;
+    }
+    const found = detectLayout(first.fields, features);
+    if ('problem' in found) throw new DataError(file, first.line, found.problem);
+    this.layout = found.layout;
+    // Data starts at the first record, or after it when it is the header.
+    let skip = first.start;
+    this.line = first.line;
+    if (found.layout.hasHeader) {
+      this.headerLine = first.line;
+      skip = first.end;
+      this.line = first.line + first.newlines + 1;
+    }
+    this.blockFirstLine = this.line;
+    this.headPieces = [];
+    try {
+      // From here the framer checks line lengths itself: all that arrived is scanned, unless the guard
+      // found a problem, which ends the read at its line.
+      let left = stop !== null ? this.passed : Number.POSITIVE_INFINITY;
+      for (const p of pieces) {
+        const end = Math.min(p.end, p.start + left);
+        left -= end - p.start;
+        if (p.start + skip < end && !this.done) this.scan(p.chunk, p.start + skip, end);
+        skip = Math.max(0, skip - (p.end - p.start));
+      }
+    } finally {
+      for (const p of pieces) p.chunk.release();
+    }
+    if (stop !== null && !this.done) throw new ReadEnds(stop);
+  }
+
+  /** Finds the line ends in chunk bytes [start, end), cutting a block at every rowsPerBlock-th row. */
+  private scan(chunk: Chunk, start: number, end: number): void {
+    const { rowsPerBlock, maxRecordBytes } = this.options;
+    const limit = this.options.limit ?? Number.POSITIVE_INFINITY;
+    const bytes = chunk.bytes;
+    this.open(chunk, start, end);
+    let pos = start;
+    while (pos < end) {
+      let nl = bytes.indexOf(NL, pos);
+      if (nl >= end) nl = -1;
+      const stop = nl === -1 ? end : nl;
+      const length = stop - pos;
+      if (length > 0) {
+        this.loneCr = this.lineBytes === 0 && length === 1 && bytes[pos] === CR;
+        this.lineBytes += length;
+        if (this.lineBytes > maxRecordBytes) {
+          this.closeAt(stop);
+          throw new ReadEnds(new DataError(this.options.file, this.line, msg.lineTooLong(maxRecordBytes)));
+        }
+      }
+      if (nl === -1) break;
+      if (this.lineBytes > 0 && !this.loneCr) this.blockRows++;
+      this.line++;
+      this.lineBytes = 0;
+      this.loneCr = false;
+      pos = nl + 1;
+      if (this.blockRows === rowsPerBlock || this.rows + this.blockRows === limit) {
+        this.closeAt(pos);
+        this.out.push(this.cut());
+        if (this.rows === limit) {
+          this.done = true;
+          this.close();
+          return;
+        }
+        if (pos < end) this.open(chunk, pos, end);
+      }
+    }
+  }
+
+  /** The block's bytes go on into [start, end) of `chunk`. */
+  private open(chunk: Chunk, start: number, end: number): void {
+    const last = this.segments[this.segments.length - 1];
+    if (last !== undefined && last.chunk === chunk && last.end === start) {
+      last.end = end;
+      return;
+    }
+    chunk.retain();
+    this.segments.push({ chunk, start, end });
+  }
+
+  /** The block being filled ends at `pos` of the last segment's chunk. */
+  private closeAt(pos: number): void {
+    this.segments[this.segments.length - 1].end = pos;
+  }
+
+  /** Hands out the block being filled and starts the next one. */
+  private cut(): Block {
+    const held = this.segments;
+    const segments: Segment[] = held.map(({ chunk, start, end }) => ({ buffer: chunk.buffer, start, end }));
+    let released = false;
+    const block: Block = {
+      index: this.blockIndex++,
+      firstLine: this.blockFirstLine,
+      rows: this.blockRows,
+      segments,
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const open of held) open.chunk.release();
+      },
+    };
+    this.rows += this.blockRows;
+    this.segments = [];
+    this.blockRows = 0;
+    this.blockFirstLine = this.line;
+    return block;
+  }
+
+  /** The read ends with `error`; for a problem found in a line, after the complete lines before it. */
+  private fail(error: unknown): void {
+    if (error instanceof ReadEnds) {
+      const last = this.completeLines();
+      if (last !== null) this.out.push(last);
+      error = error.error;
+    }
+    this.close();
+    if (!(error instanceof DataError)) throw error;
+    this.failure = error;
+  }
+
+  /** The rows of complete lines in the block being filled, as a block (the current line left out). */
+  private completeLines(): Block | null {
+    if (this.blockRows === 0) return null;
+    // Drop the current line's bytes from the end of the segments.
+    let drop = this.lineBytes;
+    while (drop > 0) {
+      const last = this.segments[this.segments.length - 1];
+      const length = last.end - last.start;
+      if (length > drop) {
+        last.end -= drop;
+        break;
+      }
+      drop -= length;
+      this.segments.pop();
+      last.chunk.release();
+    }
+    return this.cut();
+  }
+}
+
+const byteLength = (parts: Buffer[]) => parts.reduce((n, part) => n + part.length, 0);
+
+/** Thrown to stop at a line with a problem (fail() delivers the lines before it first). */
+class ReadEnds extends Error {
+  constructor(readonly error: DataError) {
+    super(error.message);
+  }
+}

@@ -1,0 +1,94 @@
+// The first record of the input: the header, or else the first data row. It fixes the layout, so it is
+// read as csv-parse reads it (a BOM, blank lines before it, a quoted field over several lines), by
+// csv-parse itself; after it the framer only has to find line ends. The input's bytes reach this only
+// once the input guard has passed them (input-guard.ts).
+import { parse, type Options } from 'csv-parse';
+import { DataError } from '../errors.js';
+import * as msg from './messages.js';
+
+const NL = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+
+/** The options of every csv-parse call in this project (see csv-source.ts for why each is set). */
+export const CSV_PARSE_OPTIONS: Readonly<Options> = {
+  relax_column_count: true,
+  relax_quotes: true,
+  skip_empty_lines: true,
+  record_delimiter: ['\n', '\r\n'],
+};
+
+export type FirstRecord =
+  /** More input is needed to tell. */
+  | { status: 'more' }
+  /** The input holds no record (nothing, or only blank lines). */
+  | { status: 'none' }
+  | {
+      status: 'record';
+      fields: string[];
+      /** Its first line, and the line breaks inside it (in quoted fields). */
+      line: number;
+      newlines: number;
+      /** Offsets in `head`: where it starts (after a BOM and blank lines) and where it ends (after its line end). */
+      start: number;
+      end: number;
+    };
+
+/**
+ * Reads the first record from `head`, the input's first bytes (`ended`: there are no more). Throws a
+ * DataError for csv-parse's errors there: a quote that is never closed, a record over the size bound.
+ */
+export function readFirstRecord(head: Buffer, ended: boolean, file: string, maxRecordBytes: number): FirstRecord {
+  if (head.length < 3 && !ended && (head.length === 0 || head[0] === 0xef)) return { status: 'more' };
+  let p = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  let line = 1;
+  for (;;) {
+    if (head[p] === NL) p++;
+    else if (head[p] === CR && head[p + 1] === NL) p += 2;
+    else if (head[p] === CR && p + 1 === head.length && !ended) return { status: 'more' };
+    else break;
+    line++;
+  }
+  if (p >= head.length) return ended ? { status: 'none' } : { status: 'more' };
+  const nl = head.indexOf(NL, p);
+  if (nl === -1 && !ended) return { status: 'more' };
+
+  // Without a quote the record is this one line; with one it may run on (csv-parse decides).
+  const quoted = head.subarray(p, nl === -1 ? head.length : nl).indexOf(QUOTE) !== -1;
+  const text = quoted ? head.subarray(p) : head.subarray(p, nl === -1 ? head.length : nl + 1);
+  // (A whole line without a quote is the whole record: csv-parse need not wait to see what follows it.)
+  const parsed = parseFirst(text, ended || !quoted, maxRecordBytes);
+  if (parsed === 'more') return { status: 'more' };
+  if (parsed === 'unclosed') throw new DataError(file, line, msg.unclosedQuoteAtEnd);
+  if (parsed === 'too long') throw new DataError(file, line, msg.recordTooLong(maxRecordBytes));
+  if (parsed === 'too long, quoting') throw new DataError(file, line, msg.unclosedQuoteTooLong(maxRecordBytes));
+  const records = [parsed];
+  const end = p + records[0].bytes;
+  let newlines = 0;
+  for (let at = head.indexOf(NL, p); at !== -1 && at < end - 1; at = head.indexOf(NL, at + 1)) newlines++;
+  return { status: 'record', fields: records[0].record, line, newlines, start: p, end };
+}
+
+type Parsed = { record: string[]; bytes: number } | 'more' | 'unclosed' | 'too long' | 'too long, quoting';
+
+/**
+ * csv-parse on the start of `text`: its first record and where it ends, or why there is none yet. The
+ * streaming parser, for its state: whether it was inside a quoted field when the record grew too long.
+ */
+function parseFirst(text: Buffer, ended: boolean, maxRecordBytes: number): Parsed {
+  let first: { record: string[]; bytes: number } | null = null;
+  const on_record = (record: string[], context: { bytes: number }) => {
+    first ??= { record, bytes: context.bytes };
+    return null;
+  };
+  const parser = parse({ ...CSV_PARSE_OPTIONS, max_record_size: maxRecordBytes, to: 1, on_record } as Options);
+  const state = (parser as unknown as { state: { stop: boolean; quoting: boolean } }).state;
+  parser.on('error', () => undefined); // read from its state below
+  parser.write(text);
+  if (first === null && state.stop) return state.quoting ? 'too long, quoting' : 'too long';
+  // csv-parse holds a record until it has seen what follows it, or the end.
+  if (first === null && !ended) return 'more';
+  if (first === null) parser.end();
+  parser.destroy();
+  return first ?? 'unclosed';
+}

@@ -1,0 +1,217 @@
+// Where the work comes from: the input opened, read, and cut into blocks of lines for the workers to
+// decode (the framer: fast), or parsed into rows by csv-parse (the general path, for any CSV dialect
+// it reads, and the oracle the fast path is tested against).
+//
+// `auto` chooses per input: csv-parse when a '"' appears in the first read of the input (its first 64 KiB;
+// from stdin, what the first read returns) after the first record (a dialect that quotes, where nearly
+// every record would need csv-parse anyway), else the framer. A quoted header alone does not count: the
+// framer reads the first record with csv-parse too.
+import { Readable } from 'node:stream';
+import { DataError } from '../errors.js';
+import { batchRows, rebatch, type PooledBatch } from './batcher.js';
+import { decodeBlocks } from './block-decoder.js';
+import { ChunkPool, readPieces, type Piece } from './chunks.js';
+import { Framer } from './framer.js';
+import { readFirstRecord } from './head.js';
+import * as msg from './messages.js';
+import { checkCsvSourceOptions, defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
+import type { Block, CsvLayout, DecodeSpec } from './types.js';
+
+export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
+export type ParserChoice = (typeof PARSER_CHOICES)[number];
+
+/** What the source hands on: blocks of lines (fast), or decoded batches (csv-parse). */
+export type WorkItem = { kind: 'block'; block: Block } | { kind: 'batch'; batch: PooledBatch };
+
+export interface SourceOptions extends CsvSourceOptions {
+  batchSize: number;
+  /** 256 entries: the float for each pixel byte (normalize.ts). */
+  table: Float32Array;
+  parser: ParserChoice;
+}
+
+export interface Source {
+  /** The path taken. */
+  parser: 'fast' | 'csv-parse';
+  /** The input's name in messages. */
+  file: string;
+  /** Known once the first item is out. */
+  readonly layout: CsvLayout | null;
+  /** Bytes of the input read so far. */
+  readonly bytesRead: number;
+  /** Bound on one record's size (what the decoder must allow too). */
+  maxRecordBytes: number;
+  items: AsyncGenerator<WorkItem, void, undefined>;
+  /**
+   * Whether the items stop at `limit` rows. The framer counts rows before they are decoded, so it applies
+   * the limit only under --on-error fail (where every row is good or the run fails); under skip the
+   * consumer applies it to the good rows.
+   */
+  limited: boolean;
+}
+
+const SNIFF_BYTES = 64 * 1024;
+const QUOTE = 0x22;
+
+export async function openSource(options: SourceOptions): Promise<Source> {
+  checkCsvSourceOptions(options);
+  if (!PARSER_CHOICES.includes(options.parser)) throw new RangeError(`parser must be one of ${PARSER_CHOICES.join(', ')}, got ${String(options.parser)}`);
+  const file = options.input === '-' ? STDIN_NAME : options.input;
+  if (options.parser === 'csv-parse') return csvParseSource(options, file, undefined);
+  const pool = new ChunkPool();
+  const pieces = readPieces(options.input === '-' ? (options.stdin ?? process.stdin) : options.input, pool);
+  let first: IteratorResult<Piece, void>;
+  try {
+    first = await pieces.next();
+  } catch (error) {
+    throw readFailure(error, file);
+  }
+  if (options.parser === 'auto' && !first.done && quotedData(first.value, options.maxRecordBytes ?? defaultMaxRecordBytes(options.features))) {
+    const replay = options.input === '-' ? replayStream(first.value, pieces) : (void pieces.return(), undefined);
+    return csvParseSource(options, file, replay);
+  }
+  return framedSource(options, file, first, pieces);
+}
+
+/** A '"' in the first SNIFF_BYTES of the piece, after its first record (whatever that record holds). */
+function quotedData({ chunk, start, end }: Piece, maxRecordBytes: number): boolean {
+  const bytes = chunk.bytes.subarray(start, Math.min(end, start + SNIFF_BYTES));
+  let first;
+  try {
+    first = readFirstRecord(bytes, false, '', maxRecordBytes);
+  } catch {
+    return false; // the framer reports what is wrong with it
+  }
+  return first.status === 'record' && bytes.indexOf(QUOTE, first.end) !== -1;
+}
+
+function framedSource(options: SourceOptions, file: string, first: IteratorResult<Piece, void>, pieces: AsyncGenerator<Piece>): Source {
+  const limited = options.onError === 'fail' && options.limit !== undefined;
+  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
+  const framer = new Framer({
+    file,
+    features: options.features,
+    rowsPerBlock: options.batchSize,
+    maxRecordBytes,
+    limit: limited ? options.limit : undefined,
+  });
+  let bytesRead = 0;
+  async function* items(): AsyncGenerator<WorkItem, void, undefined> {
+    let out: Block[] = [];
+    try {
+      for (let next = first; !next.done; next = await pieces.next()) {
+        if (options.signal?.aborted) return;
+        bytesRead += next.value.end - next.value.start;
+        out = framer.push(next.value);
+        while (out.length > 0) yield { kind: 'block', block: out.shift()! };
+        if (framer.failure) throw framer.failure;
+        if (framer.done) return;
+      }
+      out = framer.finish();
+      while (out.length > 0) yield { kind: 'block', block: out.shift()! };
+      if (framer.failure) throw framer.failure;
+    } catch (error) {
+      throw readFailure(error, file);
+    } finally {
+      for (const block of out) block.release();
+      framer.close();
+      await pieces.return(undefined);
+    }
+  }
+  return {
+    parser: 'fast',
+    file,
+    get layout() {
+      return framer.layout;
+    },
+    get bytesRead() {
+      return bytesRead;
+    },
+    maxRecordBytes,
+    items: items(),
+    limited,
+  };
+}
+
+function csvParseSource(options: SourceOptions, file: string, replay: Readable | undefined): Source {
+  let layout: CsvLayout | null = null;
+  let bytesRead = 0;
+  async function* items(): AsyncGenerator<WorkItem, void, undefined> {
+    // csv-parse is loaded only when this path is taken.
+    const { csvRows } = await import('./csv-source.js');
+    const rows = csvRows({
+      ...options,
+      ...(replay ? { input: '-', stdin: replay } : {}),
+      onLayout: (found) => {
+        layout = found;
+        options.onLayout?.(found);
+      },
+      onBytes: (bytes) => {
+        bytesRead = bytes;
+        options.onBytes?.(bytes);
+      },
+    });
+    for await (const batch of batchRows(rows, options)) yield { kind: 'batch', batch };
+  }
+  return {
+    parser: 'csv-parse',
+    file,
+    get layout() {
+      return layout;
+    },
+    get bytesRead() {
+      return bytesRead;
+    },
+    maxRecordBytes: options.maxRecordBytes ?? defaultMaxRecordBytes(options.features),
+    items: items(),
+    limited: options.limit !== undefined,
+  };
+}
+
+/** How the source's blocks are decoded (their layout is known once the first block is out). */
+export function decodeSpec(source: Source, options: Pick<SourceOptions, 'features' | 'classes' | 'table'>): DecodeSpec {
+  if (source.layout === null) throw new Error('decodeSpec: the layout is not known before the first block');
+  return { layout: source.layout, features: options.features, classes: options.classes, table: options.table, maxRecordBytes: source.maxRecordBytes };
+}
+
+/**
+ * The source's rows as exact batches, decoded on this thread: the csv-parse path's batches as they are,
+ * or the framer's blocks decoded and re-cut (rebatch: bad rows, the limit, lines that cannot be read).
+ */
+export async function* batchesHere(source: Source, options: SourceOptions): AsyncGenerator<PooledBatch, void, undefined> {
+  if (source.parser === 'csv-parse') {
+    for await (const item of source.items) if (item.kind === 'batch') yield item.batch;
+    return;
+  }
+  const blocks = (async function* () {
+    for await (const item of source.items) if (item.kind === 'block') yield item.block;
+  })();
+  yield* rebatch(decodeBlocks(blocks, () => decodeSpec(source, options)), {
+    batchSize: options.batchSize,
+    features: options.features,
+    limit: source.limited ? undefined : options.limit,
+    file: source.file,
+    onError: options.onError,
+    onRowError: options.onRowError,
+  });
+}
+
+/** The stream again from its start: the piece already read, then the rest. */
+function replayStream(first: Piece, rest: AsyncGenerator<Piece>): Readable {
+  const head = Buffer.from(first.chunk.bytes.subarray(first.start, first.end));
+  return Readable.from(
+    (async function* () {
+      yield head;
+      for await (const piece of rest) yield Buffer.from(piece.chunk.bytes.subarray(piece.start, piece.end));
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** A read error as a DataError naming the input; anything else unchanged. */
+export function readFailure(error: unknown, file: string): unknown {
+  if (error instanceof DataError) return error;
+  const errno = error as NodeJS.ErrnoException;
+  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') return new DataError(file, 0, msg.cannotRead(errno.code, errno.syscall));
+  return error;
+}
