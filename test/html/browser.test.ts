@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { buildRunPage } from '../../src/html/run-page.js';
 import { DEFAULT_IMAGE_BUDGET } from '../../src/stats/mistakes.js';
 import type { PipelineReport } from '../../src/stats/report.js';
-import { writeFileAtomic } from '../../src/stats/atomic-write.js';
+import { writeFileAtomic } from '../../src/output/write-file.js';
 import { runPipeline } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
