@@ -30,7 +30,7 @@ function record(overrides: Partial<RunRecord> = {}): RunRecord {
 }
 
 test('appends one line per record and reads them back', (t) => {
-  const path = join(tempDir(), 'sub', 'history.jsonl');
+  const path = join(tempDir(), 'history.jsonl');
   t.is(appendHistoryLine(path, record()), null);
   t.is(appendHistoryLine(path, record({ rows: 5 })), null);
   const text = readFileSync(path, 'utf8');
@@ -150,14 +150,14 @@ test('--history naming the input or the model file is refused before anything to
   copyFileSync(input, copy);
   const run = await runNode(pipelineEntry(), ['--input', copy, '--history', copy]);
   t.is(run.code, 2);
-  t.regex(run.stderr, /--history .*input\.csv is the input file; refusing to overwrite it/);
+  t.regex(run.stderr, /--history .*input\.csv is the same file as --input .*input\.csv; refusing to overwrite the input/);
   t.deepEqual(readFileSync(copy), readFileSync(input));
   t.deepEqual(readdirSync(dir), ['input.csv'], 'no lock, no history line');
   const model = join(dir, 'model.safetensors');
   copyFileSync(join(repoRoot, 'data/models/default.safetensors'), model);
   const onModel = await runNode(pipelineEntry(), ['--input', copy, '--model', model, '--history', model]);
   t.is(onModel.code, 2);
-  t.regex(onModel.stderr, /is the model file; refusing to overwrite it/);
+  t.regex(onModel.stderr, /is the same file as --model .*; refusing to overwrite the model/);
   t.deepEqual(readFileSync(model), readFileSync(join(repoRoot, 'data/models/default.safetensors')));
 });
 
