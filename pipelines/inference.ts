@@ -39,6 +39,8 @@ export interface InferenceOptions {
   /** CSV decoder: `fast` (bytes straight into the batch), `csv-parse` (the general path), or `auto`. */
   parser?: ParserChoice;
   predictionsPath: string | null;
+  /** A predictions writer the caller opened (and may commit itself, see PredictionsWriter.commit); instead of predictionsPath. */
+  predictionsWriter?: PredictionsWriter | null;
   /** Stops reading input; batches in flight finish and the report says `interrupted`. */
   signal?: AbortSignal;
   /** Called after every batch (in input order) and once at the end. */
@@ -141,7 +143,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   let status: RunStatus = 'complete';
   let failure: Error | null = null;
   try {
-    if (options.predictionsPath) writer = await PredictionsWriter.open(options.predictionsPath);
+    writer = options.predictionsWriter ?? (options.predictionsPath ? await PredictionsWriter.open(options.predictionsPath) : null);
     const scored$ = boundedOrderedMap<WorkItem, ScoredBatch>(
       items,
       async (item) => {

@@ -8,6 +8,14 @@ export const positiveInt = z
   .pipe(z.string().check(z.regex(/^[0-9]+$/, 'must be a positive integer')), z.transform(Number))
   .check(z.refine((n) => Number.isSafeInteger(n) && n >= 1, 'must be a positive integer'));
 
+/** The longest delay Node.js timers take (2^31 - 1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration in milliseconds that a timer can wait: a positive integer up to MAX_TIMER_MS. */
+export const milliseconds = positiveInt.check(
+  z.refine((n) => n <= MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node.js can set)`),
+);
+
 /** A number between 0 and 1 inclusive. */
 export const unitInterval = z.pipe(
   z.string().check(z.regex(/^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$/, 'must be a number between 0 and 1')),

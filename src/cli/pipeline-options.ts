@@ -3,13 +3,14 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
-import { oneOf, positiveInt, unitInterval } from './option-schemas.js';
+import { MAX_TIMER_MS, milliseconds, oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type DecodePlacement, type ParserChoice } from '../data/batch-source.js';
 
 const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
 import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
+import { batchCapacity } from '../nn/kernels/batch-capacity.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 
 /** How long the batches in flight may take to finish after the first SIGINT / SIGTERM. */
@@ -27,7 +28,7 @@ export function pipelineCommand(): Command {
     .description('Score a CSV of images with a neural network on a pool of worker threads and report accuracy and speed.')
     .option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', 'the MNIST test set (data/mnist_test.csv, prepared on first use)')
     .option('--model <file>', 'model file: .safetensors, .npz or the book\'s .pkl', 'data/models/default.safetensors')
-    .option('--batch-size <n>', 'rows per batch', '100')
+    .option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, '100')
     .option('--threads <n>', `worker threads (1..${maxThreads})`, String(cores))
     .option('--max-in-flight <n>', 'batches queued or running at once (bounds memory)', '2 x threads')
     .addOption(new Option('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255').choices(NORMALIZATIONS).default(undefined, "the model's, else unit"))
@@ -43,9 +44,9 @@ export function pipelineCommand(): Command {
     .option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)')
     .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
     .option('--history <file>', 'append one JSON line per run to this file (JSON Lines; see `npm run history`)')
-    .option('--task-timeout <ms>', 'a batch still running after this long counts as failed (its worker is replaced; the batch is retried once)', String(DEFAULT_TASK_TIMEOUT_MS))
-    .option('--stop-timeout <ms>', 'after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report', String(DEFAULT_STOP_TIMEOUT_MS))
-    .option('--lock-stale <ms>', `a lock on an output file not refreshed for this long is taken over (its holder died; at least ${MIN_LOCK_STALE_MS})`, String(DEFAULT_LOCK_STALE_MS))
+    .option('--task-timeout <ms>', `a batch still running after this long counts as failed (its worker is replaced; the batch is retried once; at most ${MAX_TIMER_MS})`, String(DEFAULT_TASK_TIMEOUT_MS))
+    .option('--stop-timeout <ms>', `after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report (at most ${MAX_TIMER_MS})`, String(DEFAULT_STOP_TIMEOUT_MS))
+    .option('--lock-stale <ms>', `a lock on an output file not refreshed for this long is taken over (its holder died; ${MIN_LOCK_STALE_MS}..${MAX_TIMER_MS})`, String(DEFAULT_LOCK_STALE_MS))
     .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no progress bar, no summary, only warnings and errors', false)
     .allowExcessArguments(false)
@@ -71,9 +72,9 @@ const rawSchema = z.object({
   html: z.optional(z.string().check(z.minLength(1))),
   minAccuracy: z.optional(unitInterval),
   history: z.optional(z.string().check(z.minLength(1))),
-  stopTimeout: positiveInt,
-  taskTimeout: positiveInt,
-  lockStale: positiveInt.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
+  stopTimeout: milliseconds,
+  taskTimeout: milliseconds,
+  lockStale: milliseconds.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
   json: z.boolean(),
   quiet: z.boolean(),
 });
@@ -117,15 +118,8 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
   if (isDefault('maxInFlight')) delete raw.maxInFlight;
   const parsed = parseOptions(rawSchema, raw);
   const maxInFlight = parsed.maxInFlight ?? 2 * parsed.threads;
-  if (parsed.report && parsed.predictions && parsed.report === parsed.predictions) {
-    throw new UsageError('--report and --predictions must name different files');
-  }
-  if (parsed.html && (parsed.html === parsed.report || parsed.html === parsed.predictions)) {
-    throw new UsageError('--html must name a different file from --report and --predictions');
-  }
-  if (parsed.history && [parsed.report, parsed.predictions, parsed.html].includes(parsed.history)) {
-    throw new UsageError('--history must name a different file from --report, --predictions and --html');
-  }
+  // Outputs that are the same file (also through links) are refused by checkOutputs, which looks at the
+  // file system (src/output/check-outputs.ts); this is only the syntax.
   return {
     input: isDefault('input') ? null : parsed.input,
     model: isDefault('model') ? null : parsed.model,
@@ -151,4 +145,17 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     json: parsed.json,
     quiet: parsed.quiet,
   };
+}
+
+/**
+ * --batch-size against the model: one worker must be able to hold a whole batch (see
+ * src/nn/kernels/batch-capacity.ts). Checked once the model is loaded, before any row is read.
+ */
+export function checkBatchSizeForModel(batchSize: number, layerSizes: readonly number[]): void {
+  const { maxRows, bytesPerRow, budgetBytes } = batchCapacity(layerSizes);
+  if (batchSize <= maxRows) return;
+  throw new UsageError(
+    `--batch-size ${batchSize} is more than one worker can hold for this model (${layerSizes.join('-')}): at most ${maxRows} rows ` +
+      `(${bytesPerRow} bytes of engine memory per row, ${budgetBytes / 2 ** 20} MiB per worker)`,
+  );
 }
