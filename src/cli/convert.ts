@@ -5,7 +5,8 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { forCli, usageExitCode } from './usage.js';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
 import { loadModel } from '../nn/load-model.js';
 import { outputFormatForPath, readModelFile, writeModelFile } from '../nn/model-files/index.js';
@@ -35,21 +36,13 @@ export async function main(
     .addOption(new Option('--activation <name>', 'hidden-layer activation to record (default: from IN, else sigmoid)').choices(ACTIVATIONS))
     .addOption(new Option('--output <name>', 'output function to record (default: from IN, else softmax)').choices(OUTPUT_FUNCTIONS))
     .addOption(new Option('--normalize <mode>', 'input normalisation to record (default: carried over from IN, if any)').choices(NORMALIZATIONS))
-    .helpOption('-h, --help', 'show this help')
-    .exitOverride()
-    .configureOutput({
-      writeOut: io.out,
-      writeErr: io.err,
-      outputError: (text, write) => write(`${PROGRAM}: ${text.replace(/^error: /, '')}`),
-    });
+    .helpOption('-h, --help', 'show this help');
+  forCli(program, { stdout: { write: io.out }, stderr: { write: io.err } }, PROGRAM);
 
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
-    }
-    throw error;
+    return usageExitCode(error, PROGRAM, { write: io.err });
   }
 
   const [input, output] = program.args as [string, string];

@@ -52,7 +52,7 @@ export interface PipelineTestHooks {
 }
 
 export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), hooks: PipelineTestHooks = {}): Promise<number> {
-  const command = forCli(pipelineCommand(), io);
+  const command = forCli(pipelineCommand(), io, 'nnpipe');
   let options: PipelineCliOptions;
   try {
     command.parse(argv, { from: 'user' });

@@ -49,8 +49,7 @@ export function pipelineCommand(): Command {
     .option('--lock-stale <ms>', `a lock on an output file not refreshed for this long is taken over (its holder died; ${MIN_LOCK_STALE_MS}..${MAX_TIMER_MS})`, String(DEFAULT_LOCK_STALE_MS))
     .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no progress bar, no summary, only warnings and errors', false)
-    .allowExcessArguments(false)
-    .showHelpAfterError('(run with --help for usage)');
+    .allowExcessArguments(false);
 }
 
 const rawSchema = z.object({

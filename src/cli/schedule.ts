@@ -22,6 +22,9 @@ const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
   .join('\n');
 
+/** How the scheduler's messages start. */
+const NAME = 'nnpipe schedule';
+
 function scheduleCommand(): Command {
   return new Command('nnpipe-schedule')
     .description('Run the pipeline on a cron schedule, one run at a time: a run still going when the next is due skips that one (logged); a failed run is logged and the schedule goes on.')
@@ -35,7 +38,6 @@ function scheduleCommand(): Command {
       'after',
       `\nPipeline options (after --) are those of \`npm run pipeline -- --help\`; give --report and/or --history so runs leave a record.\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
     )
-    .showHelpAfterError('(run with --help for usage)');
 }
 
 const scheduleSchema = z.object({
@@ -69,7 +71,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
   const own = split === -1 ? argv : argv.slice(0, split);
   const pipelineArgs = split === -1 ? [] : argv.slice(split + 1);
-  const command = forCli(scheduleCommand(), process);
+  const command = forCli(scheduleCommand(), process, NAME);
   let schedule: PipelineSchedule;
   let log: Logger;
   try {
@@ -88,7 +90,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
       throw new UsageError(`--cron / --tz: ${(error as Error).message}`);
     }
   } catch (error) {
-    return usageExitCode(error, 'nnpipe-schedule', process.stderr);
+    return usageExitCode(error, NAME, process.stderr);
   }
 
   // A stop signal also reaches the current run's own handler, which stops it like `nnpipe` does. Here:

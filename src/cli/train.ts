@@ -40,6 +40,9 @@ export const TRAIN_DEFAULTS = {
 
 export const maxThreads = Math.max(16, 4 * availableParallelism());
 
+/** How the command's messages start. */
+const NAME = 'nnpipe train';
+
 export function trainCommand(): Command {
   const defaultLrs = OPTIMIZERS.map((name) => `${name} ${defaultOptimizerSettings[name].learningRate}`).join(', ');
   return new Command('nnpipe-train')
@@ -63,8 +66,7 @@ export function trainCommand(): Command {
     .option('--limit-test <n>', 'measure test accuracy on the first n test images only')
     .option('--json', 'print the summary as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no progress bar, no per-epoch lines, no summary; only warnings and errors', false)
-    .allowExcessArguments(false)
-    .showHelpAfterError('(run with --help for usage)');
+    .allowExcessArguments(false);
 }
 
 /** A non-negative integer written in plain decimal. */
@@ -197,7 +199,7 @@ const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr
 
 /** Runs the command; returns the exit code (0 ok, 1 failed, 2 usage, 130/143 interrupted). */
 export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
-  const command = forCli(trainCommand(), io);
+  const command = forCli(trainCommand(), io, NAME);
   let options: TrainCliOptions;
   try {
     command.parse(argv, { from: 'user' });
@@ -206,7 +208,7 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
       throw new UsageError(`${relativeToRoot(options.out)} already exists; pass --force to replace it, or --out <file> to save elsewhere`);
     }
   } catch (error) {
-    return usageExitCode(error, 'nnpipe-train', io.stderr);
+    return usageExitCode(error, NAME, io.stderr);
   }
 
   const log = createLogger({ name: 'nnpipe-train', quiet: options.quiet, stream: io.stderr });
@@ -215,14 +217,14 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
     return await train(options, io, log, stop.signal);
   } catch (error) {
     if (stop.received) {
-      io.stderr.write(`nnpipe-train: interrupted (${stop.received}); nothing was saved\n`);
+      io.stderr.write(`${NAME}: interrupted (${stop.received}); nothing was saved\n`);
       return stop.received === 'SIGTERM' ? 143 : 130;
     }
     if (error instanceof PipelineError) {
-      io.stderr.write(`nnpipe-train: ${error.message}\n`);
+      io.stderr.write(`${NAME}: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`nnpipe-train: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
     return ExitCode.failed;
   } finally {
     stop.dispose();

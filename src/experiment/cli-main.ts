@@ -20,7 +20,7 @@ import { formatExperimentTable } from './table.js';
 import { outputPaths, writeExperimentOutputs } from './write.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { handleStopSignals } from '../cli/stop-signals.js';
-import { forCli, usageExitCode } from '../cli/usage.js';
+import { forCli, usageExitCode, usageLine } from '../cli/usage.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -34,7 +34,7 @@ const signalExitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 export const defaultOutDir = (now = new Date()): string => `reports/experiment-${now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
 
 export async function runExperimentCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const command = forCli(experimentCommand(), io);
+  const command = forCli(experimentCommand(), io, NAME);
   let options: ExperimentCliOptions;
   try {
     command.parse(argv, { from: 'user' });
@@ -47,7 +47,7 @@ export async function runExperimentCli(argv: string[], io: CliIo = { stdout: pro
     return await run(options, io, log);
   } catch (error) {
     if (error instanceof PipelineError) {
-      io.stderr.write(`${NAME}: ${error.message}${error instanceof UsageError ? '\n(run with --help for usage)' : ''}\n`);
+      io.stderr.write(error instanceof UsageError ? usageLine(NAME, error.message) : `${NAME}: ${error.message}\n`);
       return error.exitCode;
     }
     io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
