@@ -30,7 +30,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitCode, PipelineError } from '../errors.js';
-import { isOpenDescriptorPath } from '../output/target.js';
+import { isOpenDescriptorPath, ownDescriptor } from '../output/target.js';
 import { runRecordSchema, type RunRecord } from './run-record.js';
 
 export interface TailRepair {
@@ -181,11 +181,12 @@ export function checkHistoryFile(path: string): void {
 
 /** A device, FIFO or open descriptor: the line is appended as it is (no tail to repair, nothing to fsync). */
 function writeToDevice(path: string, line: Buffer): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND);
+  const own = ownDescriptor(path);
+  const fd = own ?? openSync(path, constants.O_WRONLY | constants.O_APPEND);
   try {
     writeAll(fd, line);
   } finally {
-    closeSync(fd);
+    if (own === null) closeSync(fd);
   }
 }
 

@@ -32,6 +32,11 @@ export interface OutputTarget {
   kind: OutputKind;
   /** Null for a file that does not exist yet. */
   id: FileId | null;
+  /**
+   * For one of this process's own descriptors (/dev/stdout): its number, written to as it is and never
+   * closed (a socket, which is what a parent process's pipe often is, cannot be opened again by path).
+   */
+  fd?: number;
 }
 
 /** The path cannot be an output; `problem` says why (the CLI prefixes the option). Exit 2. */
@@ -69,6 +74,13 @@ const KERNEL_FILE_SYSTEMS = new Map<number, string>([
 
 /** True for /dev/stdout's kind of path: an open descriptor, written in place (see the header). */
 export const isOpenDescriptorPath = (path: string): boolean => OPEN_DESCRIPTOR.test(path);
+
+/** The descriptor number when `path` is one of this process's own open descriptors, else null. */
+export function ownDescriptor(path: string): number | null {
+  const match = /^\/proc\/(self|thread-self|[0-9]+)(\/task\/[0-9]+)?\/fd\/([0-9]+)$/.exec(path);
+  if (match === null || (match[1] !== 'self' && match[1] !== 'thread-self' && Number(match[1]) !== process.pid)) return null;
+  return Number(match[3]);
+}
 
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
 
@@ -147,8 +159,10 @@ async function openDescriptor(given: string, path: string): Promise<OutputTarget
   } catch (error) {
     throw errno(error) === 'ENOENT' ? new OutputPathError(given, `${path} is not an open file descriptor`) : problemFor(given, error);
   }
-  if (!info.isFile()) kindOf(given, info);
-  return { given, path, kind: 'in-place', id: { dev: info.dev, ino: info.ino } };
+  const fd = ownDescriptor(path);
+  // Another process's socket cannot be opened by path; ours is written through its number.
+  if (!info.isFile() && !(info.isSocket() && fd !== null)) kindOf(given, info);
+  return { given, path, kind: 'in-place', id: { dev: info.dev, ino: info.ino }, ...(fd === null ? {} : { fd }) };
 }
 
 /**

@@ -43,8 +43,14 @@ const closeFd = promisify(close);
 const fsyncFd = promisify(fsync);
 const writeFd = promisify(writeFile) as (fd: number, data: Uint8Array) => Promise<void>;
 
-/** Opens an in-place output (a device, a FIFO, an open descriptor) to append, without ever creating a file. */
-export const openInPlace = (path: string): Promise<number> => openFd(path, constants.O_WRONLY | constants.O_APPEND);
+/**
+ * Opens an in-place output (a device, a FIFO, an open descriptor) to append, without ever creating a
+ * file. `owned: false`: one of this process's own descriptors, which must be written but never closed.
+ */
+export async function openInPlace(target: OutputTarget): Promise<{ fd: number; owned: boolean }> {
+  if (target.fd !== undefined) return { fd: target.fd, owned: false };
+  return { fd: await openFd(target.path, constants.O_WRONLY | constants.O_APPEND), owned: true };
+}
 
 /** Opens a fresh temp file for `target` in its folder, with the target's permissions when it exists. */
 export async function openTemp(target: OutputTarget): Promise<{ tempPath: string; fd: number }> {
@@ -67,12 +73,12 @@ async function keepOwnership(fd: number, path: string): Promise<void> {
   if (process.getuid?.() === 0 && (old.uid !== 0 || old.gid !== 0)) await promisify(fchown)(fd, old.uid, old.gid);
 }
 
-async function writeInPlace(path: string, bytes: Uint8Array): Promise<void> {
-  const fd = await openInPlace(path);
+async function writeInPlace(target: OutputTarget, bytes: Uint8Array): Promise<void> {
+  const { fd, owned } = await openInPlace(target);
   try {
     await writeFd(fd, bytes);
   } finally {
-    await closeFd(fd);
+    if (owned) await closeFd(fd);
   }
 }
 
@@ -106,7 +112,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   try {
     await ensureFolder(dirname(resolve(path)), (folder) => new OutputPathError(path, `${folder} is not a folder`));
     const target = await inspectOutput(path);
-    if (target.kind === 'in-place') await writeInPlace(target.path, bytes);
+    if (target.kind === 'in-place') await writeInPlace(target, bytes);
     else await replaceAtomically(target, bytes);
   } catch (error) {
     throw outputWriteError(path, error);

@@ -8,6 +8,7 @@
 // significant digits): exact for float32 and short for round values ("1", "0.5"). NaN and ±Infinity are
 // written as JavaScript prints them.
 import { once } from 'node:events';
+import * as fsCallbacks from 'node:fs';
 import { createWriteStream, fsync, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -75,12 +76,14 @@ export class PredictionsWriter {
   private readonly removeExitHook: () => void;
   private committing: Promise<void> | null = null;
 
-  private constructor(path: string, tempPath: string | null, fd: number) {
+  private constructor(path: string, tempPath: string | null, fd: number, owned = true) {
     this.path = path;
     this.tempPath = tempPath;
     this.fd = fd;
-    // autoClose off: the fd must stay open after 'finish' to fsync before the rename.
-    this.stream = createWriteStream('', { fd, autoClose: false, highWaterMark: HIGH_WATER_MARK });
+    // autoClose off: the fd must stay open after 'finish' to fsync before the rename. A descriptor the
+    // process had before (/dev/stdout) is never closed: its `close` does nothing.
+    const keepOpen = owned ? {} : { fs: { ...fsCallbacks, close: (_fd: number, callback: (error: null) => void) => callback(null) } };
+    this.stream = createWriteStream('', { fd, autoClose: false, highWaterMark: HIGH_WATER_MARK, ...keepOpen });
     // Without a listener a write error would be an uncaught 'error' event; keep it and report it on the
     // next writeBatch/commit instead.
     this.stream.on('error', (error) => {
@@ -100,7 +103,8 @@ export class PredictionsWriter {
       await ensureFolder(dirname(resolve(path)), (folder) => new OutputPathError(path, `${folder} is not a folder`));
       const target = await inspectOutput(path);
       if (target.kind === 'in-place') {
-        writer = new PredictionsWriter(target.path, null, await openInPlace(target.path));
+        const { fd, owned } = await openInPlace(target);
+        writer = new PredictionsWriter(target.path, null, fd, owned);
       } else {
         const { tempPath, fd } = await openTemp(target);
         writer = new PredictionsWriter(target.path, tempPath, fd);
