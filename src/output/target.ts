@@ -106,7 +106,9 @@ function problemFor(given: string, error: unknown): OutputPathError {
 async function followLinks(given: string, path: string): Promise<string> {
   let current = path;
   for (let hops = 0; hops <= MAX_LINKS; hops++) {
-    if (OPEN_DESCRIPTOR.test(current)) return current;
+    // Where this path really is (/dev/fd/1 is /proc/<pid>/fd/1): an open descriptor is not followed.
+    const here = join(await realpath(dirname(current)).catch(() => dirname(current)), basename(current));
+    if (OPEN_DESCRIPTOR.test(here)) return here;
     let info: Stats;
     try {
       info = await lstat(current);
@@ -116,8 +118,7 @@ async function followLinks(given: string, path: string): Promise<string> {
     }
     if (!info.isSymbolicLink()) return current;
     // Resolved against the link's real folder, as the kernel does (`..` in a link is relative to it).
-    const target = await readlink(current);
-    current = resolve(await realpath(dirname(current)).catch(() => dirname(current)), target);
+    current = resolve(dirname(here), await readlink(current));
   }
   throw new OutputPathError(given, `more than ${MAX_LINKS} symbolic links (a loop?)`);
 }
