@@ -150,11 +150,11 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
  * --batch-size against the model: one worker must be able to hold a whole batch (see
  * src/nn/kernels/batch-capacity.ts). Checked once the model is loaded, before any row is read.
  */
-export function checkBatchSizeForModel(batchSize: number, layerSizes: readonly number[]): void {
+export function checkBatchSizeForModel(batchSize: number, layerSizes: readonly number[], option = '--batch-size'): void {
   const { maxRows, bytesPerRow, budgetBytes } = batchCapacity(layerSizes);
   if (batchSize <= maxRows) return;
   throw new UsageError(
-    `--batch-size ${batchSize} is more than one worker can hold for this model (${layerSizes.join('-')}): at most ${maxRows} rows ` +
+    `${option} ${batchSize} is more than one worker can hold for this model (${layerSizes.join('-')}): at most ${maxRows} rows ` +
       `(${bytesPerRow} bytes of engine memory per row, ${budgetBytes / 2 ** 20} MiB per worker)`,
   );
 }

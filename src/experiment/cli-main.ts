@@ -21,6 +21,8 @@ import { outputPaths, writeExperimentOutputs } from './write.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { handleStopSignals } from '../cli/stop-signals.js';
 import { forCli, usageExitCode, usageLine } from '../cli/usage.js';
+import { checkBatchSizeForModel } from '../cli/pipeline-options.js';
+import { checkOutputs } from '../output/check-outputs.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -69,12 +71,18 @@ async function resolveInput(options: ExperimentCliOptions, log: Logger): Promise
   return path;
 }
 
-function resolveOut(options: ExperimentCliOptions, input: string, model: string): string {
+/** The --out folder (created when the first file is written); its files are checked like any output. */
+async function resolveOut(options: ExperimentCliOptions, input: string, model: string): Promise<string> {
   const out = resolve(options.out ?? defaultOutDir());
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${options.out ?? out} is a file; give a folder`);
-  for (const path of Object.values(outputPaths(out))) {
-    if (path === input || path === model) throw new UsageError(`--out ${options.out}: ${path} is the ${path === input ? 'input' : 'model'} file; refusing to overwrite it`);
-  }
+  if (!existsSync(out)) return out; // a new folder holds nothing to overwrite
+  if (!statSync(out).isDirectory()) throw new UsageError(`--out ${options.out ?? out} is a file; give a folder`);
+  await checkOutputs(
+    Object.values(outputPaths(out)).map((path) => ({ option: '--out', path })),
+    [
+      { option: '--input', shown: input, what: 'the input', path: input },
+      { option: '--model', shown: model, what: 'the model', path: model },
+    ],
+  );
   return out;
 }
 
@@ -94,9 +102,10 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
       throw new PipelineError('PIPE_ERR_MODEL_MISSING', `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`);
     }
     const input = await resolveInput(options, log);
-    const out = resolveOut(options, input, modelPath);
+    const out = await resolveOut(options, input, modelPath);
     // Loaded here too (every child loads its own copy): a bad model fails before anything is measured.
     const model = await loadModel(modelPath);
+    for (const { batchSize } of options.configurations) checkBatchSizeForModel(batchSize, model.layerSizes, '--batch-sizes');
     const context: DocumentContext = {
       grid: options.grid,
       input: { path: input, bytes: await inputSizeBytes(input) },

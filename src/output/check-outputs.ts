@@ -51,6 +51,16 @@ const same = (a: { id: FileId | null; real: string | null }, b: { id: FileId | n
   sameId(a.id, b.id) || (a.real !== null && a.real === b.real);
 
 /**
+ * A model file written by convert or train: like any output (checkOutputs), and a regular file (a model
+ * is replaced atomically; a device or a pipe is no place for one). Returns its real path.
+ */
+export async function checkModelOutput(output: OutputOption, inputs: ProtectedFile[]): Promise<string> {
+  const [target] = await checkOutputs([output], inputs);
+  if (target.kind === 'in-place') throw new UsageError(`${output.option} ${output.path} is a device, a FIFO or an open descriptor; a model file must be a regular file`);
+  return target.path;
+}
+
+/**
  * Resolves every output (OutputTarget, in the order given) and refuses any that cannot be written or
  * that is an input or another output. Reads nothing but the file system's metadata.
  */
