@@ -67,11 +67,10 @@ export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), ho
   // model or each other, or that cannot be written at all, are refused before that (exit 2): nothing,
   // not even a lock or a history line, may touch them. From then on the outputs are named by their
   // real paths (symlinks followed): what was checked and locked is what is written.
-  const modelPath = options.model === null ? defaultModelPath : resolve(options.model);
-  const inputPath = options.input === null ? mnistCsvPath('test') : options.input === '-' ? '-' : resolve(options.input);
+  const { modelPath, inputPath } = runInputs(options);
   let job: JobRun;
   try {
-    options = await checkRunOutputs(options, inputPath, modelPath, io);
+    options = await checkRunOutputs(options, io.stdin);
     job = await JobRun.begin({
       outputs: [options.report, options.predictions, options.html],
       history: options.history,
@@ -128,15 +127,24 @@ async function resolveModel(options: PipelineCliOptions): Promise<LoadedModel> {
   return loadModel(path, { activation: options.activation ?? undefined, output: options.output ?? undefined });
 }
 
+/** The files a run reads: the model and the input ('-' for stdin), defaults filled in. */
+function runInputs(options: PipelineCliOptions): { modelPath: string; inputPath: string } {
+  return {
+    modelPath: options.model === null ? defaultModelPath : resolve(options.model),
+    inputPath: options.input === null ? mnistCsvPath('test') : options.input === '-' ? '-' : resolve(options.input),
+  };
+}
+
 /**
  * The outputs, checked (src/output/check-outputs.ts: identity with the input, the model and each other;
  * directories, missing folders; a --history that is not a history) and replaced by their real paths.
  */
-async function checkRunOutputs(options: PipelineCliOptions, input: string, modelPath: string, io: CliIo): Promise<PipelineCliOptions> {
+export async function checkRunOutputs(options: PipelineCliOptions, stdin: NodeJS.ReadableStream | null = null): Promise<PipelineCliOptions> {
+  const { modelPath, inputPath: input } = runInputs(options);
   const named = (['report', 'predictions', 'html', 'history'] as const).filter((key) => options[key] !== null);
   const inputs: ProtectedFile[] = [{ option: '--model', shown: options.model ?? modelPath, what: 'the model', path: modelPath }];
   if (input !== '-') inputs.push({ option: '--input', shown: options.input ?? input, what: 'the input', path: input });
-  else if (io.stdin === process.stdin) inputs.push({ option: '--input -', shown: '(stdin)', what: 'the input', path: null, id: stdinFileId() });
+  else if (stdin === process.stdin) inputs.push({ option: '--input -', shown: '(stdin)', what: 'the input', path: null, id: stdinFileId() });
   const targets = await checkOutputs(named.map((key) => ({ option: `--${key}`, path: options[key]! })), inputs);
   const resolved = { ...options };
   named.forEach((key, i) => (resolved[key] = targets[i].path));

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { positiveInt } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
+import { checkRunOutputs } from './pipeline-main.js';
 import { forCli, usageExitCode } from './usage.js';
 
 const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
@@ -47,8 +48,12 @@ const scheduleSchema = z.object({
   quiet: z.boolean(),
 });
 
-/** Checks the pipeline's options once, the way every run will parse them. */
-function checkPipelineArgs(args: string[]): void {
+/**
+ * Checks the pipeline's options once, the way every run will parse them, and its outputs the way every
+ * run will check them (a folder that is missing or an output that is the input fails now, not at every
+ * run).
+ */
+async function checkPipelineArgs(args: string[]): Promise<void> {
   let problem = '';
   const command = pipelineCommand()
     .exitOverride()
@@ -57,6 +62,7 @@ function checkPipelineArgs(args: string[]): void {
     command.parse(args, { from: 'user' });
     const options = validatePipelineOptions(command);
     if (options.input === '-') throw new UsageError('--input - (stdin) cannot be scheduled: give a file');
+    await checkRunOutputs(options);
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`pipeline options: ${error.message}`);
     if (error instanceof CommanderError) {
@@ -79,7 +85,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
     const raw = { ...command.opts() } as Record<string, unknown>;
     if (command.getOptionValueSource('tz') === 'default') delete raw.tz;
     const options = parseOptions(scheduleSchema, raw);
-    checkPipelineArgs(pipelineArgs);
+    await checkPipelineArgs(pipelineArgs);
     log = createLogger({ name: 'nnpipe-schedule', quiet: options.quiet });
     if (!pipelineArgs.some((a) => /^--(report|history)(=|$)/.test(a))) {
       log.warn('the runs keep no record: give the pipeline --report and/or --history (after --)');

@@ -6,6 +6,7 @@
 // names both options.
 import { fstatSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { fileId, inspectOutput, OutputPathError, sameId, type FileId, type OutputTarget } from './target.js';
 
@@ -38,12 +39,13 @@ export function stdinFileId(fd = 0): FileId | null {
   }
 }
 
+/** The real path of an input; for one that does not exist yet (the MNIST CSV made on first use), where it will be. */
 async function realOrNull(path: string | null): Promise<string | null> {
   if (path === null) return null;
   try {
     return await realpath(path);
   } catch {
-    return null;
+    return join(await realpath(dirname(path)).catch(() => resolve(dirname(path))), basename(path));
   }
 }
 

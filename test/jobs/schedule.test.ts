@@ -99,6 +99,8 @@ for (const [args, message] of [
   [['--cron', '* * * * *', '--', '--bogus'], /pipeline options: unknown option '--bogus'/],
   [['--cron', '* * * * *', '--', '--input', '-'], /--input - \(stdin\) cannot be scheduled/],
   [['--', '--input', trainCsv], /required option '--cron <expr>' not specified/],
+  [['--cron', '* * * * *', '--', '--input', trainCsv, '--report', '/nonexistent-folder/r.json'], /pipeline options: --report \/nonexistent-folder\/r\.json: the folder \/nonexistent-folder does not exist/],
+  [['--cron', '* * * * *', '--', '--input', trainCsv, '--history', trainCsv], /pipeline options: --history .* is the same file as --input .*; refusing to overwrite the input/],
 ] as const) {
   test(`bad options are refused at start-up with exit 2: ${args.join(' ')}`, async (t) => {
     const run = await runNode(cliEntry('schedule'), [...args]);
