@@ -18,7 +18,7 @@ import { ForwardPool } from '../pool/forward-pool.js';
 import type { RunPageCollector } from '../html/run-collector.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProgress } from './progress.js';
-import { checkBatchSizeForModel, pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
+import { checkBatchSizeForModel, fitInFlight, pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
 import { handleStopSignals } from './stop-signals.js';
 import { JobRun } from '../jobs/job-run.js';
 import { RunSoFar } from '../jobs/run-so-far.js';
@@ -225,6 +225,7 @@ async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logge
 async function scoreWithPool(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, pool: ForwardPool): Promise<number> {
   const model = await resolveModel(options);
   checkBatchSizeForModel(options.batchSize, model.layerSizes);
+  options = { ...options, maxInFlight: fitInFlight(options, model.layerSizes) };
   const input = await resolveInput(options, log);
   const metadataNormalize = model.normalize;
   const normalize = options.normalize ?? metadataNormalize ?? 'unit';

@@ -1,6 +1,6 @@
 // The `nnpipe` / `npm run pipeline` command line: its options, defaults and validation.
 import { Command, Option } from 'commander';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import * as z from 'zod/mini';
 import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
 import { MAX_TIMER_MS, milliseconds, oneOf, positiveInt, unitInterval } from './option-schemas.js';
@@ -86,6 +86,8 @@ export interface PipelineCliOptions {
   batchSize: number;
   threads: number;
   maxInFlight: number;
+  /** False when --max-in-flight is the default (2 x threads), which shrinks to fit memory (fitInFlight). */
+  maxInFlightGiven: boolean;
   normalize: 'unit' | 'none' | null;
   activation: (typeof ACTIVATIONS)[number] | null;
   output: (typeof OUTPUT_FUNCTIONS)[number] | null;
@@ -125,6 +127,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     batchSize: parsed.batchSize,
     threads: parsed.threads,
     maxInFlight,
+    maxInFlightGiven: parsed.maxInFlight !== undefined,
     normalize: parsed.normalize ?? null,
     activation: parsed.activation ?? null,
     output: parsed.output ?? null,
@@ -156,5 +159,44 @@ export function checkBatchSizeForModel(batchSize: number, layerSizes: readonly n
   throw new UsageError(
     `${option} ${batchSize} is more than one worker can hold for this model (${layerSizes.join('-')}): at most ${maxRows} rows ` +
       `(${bytesPerRow} bytes of engine memory per row, ${budgetBytes / 2 ** 20} MiB per worker)`,
+  );
+}
+
+/** Memory the batches in flight may take: half of what this machine (or its cgroup) has. */
+export function inFlightBudgetBytes(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  const memory = constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+  return Math.floor(memory / 2);
+}
+
+/** Bytes per batch in flight, and how many batches fit the budget (at least 1). */
+function inFlightCapacity(batchSize: number, layerSizes: readonly number[]): { perBatch: number; most: number; budget: number } {
+  const perBatch = 2 * batchSize * layerSizes[0] * 4 * 2;
+  const budget = inFlightBudgetBytes();
+  return { perBatch, most: Math.max(1, Math.floor(budget / perBatch)), budget };
+}
+
+/** The batches in flight for this model: a given --max-in-flight checked, the default shrunk to fit. */
+export function fitInFlight(options: PipelineCliOptions, layerSizes: readonly number[]): number {
+  if (options.maxInFlightGiven) {
+    checkInFlightForModel(options.maxInFlight, options.batchSize, layerSizes);
+    return options.maxInFlight;
+  }
+  return Math.min(options.maxInFlight, inFlightCapacity(options.batchSize, layerSizes).most);
+}
+
+/**
+ * --max-in-flight against the memory it asks for: every batch in flight holds its rows twice (the
+ * batch, and the copy kept for a retry), 4 bytes per input value each, and up to as many finished
+ * batches again may wait for an earlier one (the ordering window). That must fit in half the machine's
+ * memory; checked with --batch-size once the model is loaded.
+ */
+export function checkInFlightForModel(maxInFlight: number, batchSize: number, layerSizes: readonly number[], option = '--max-in-flight'): void {
+  const { perBatch, most, budget } = inFlightCapacity(batchSize, layerSizes);
+  if (maxInFlight <= most) return;
+  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  throw new UsageError(
+    `${option} ${maxInFlight} would hold up to ${gib(maxInFlight * perBatch)} GiB of batches in memory (${perBatch} bytes per batch of ${batchSize} rows of ${layerSizes[0]} values); ` +
+      `half of this machine's memory is ${gib(budget)} GiB: at most ${most} batches in flight at this batch size`,
   );
 }

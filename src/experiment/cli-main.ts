@@ -21,7 +21,7 @@ import { outputPaths, writeExperimentOutputs } from './write.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { handleStopSignals } from '../cli/stop-signals.js';
 import { forCli, usageExitCode, usageLine } from '../cli/usage.js';
-import { checkBatchSizeForModel } from '../cli/pipeline-options.js';
+import { checkBatchSizeForModel, checkInFlightForModel } from '../cli/pipeline-options.js';
 import { checkOutputs } from '../output/check-outputs.js';
 
 export interface CliIo {
@@ -105,7 +105,10 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
     const out = await resolveOut(options, input, modelPath);
     // Loaded here too (every child loads its own copy): a bad model fails before anything is measured.
     const model = await loadModel(modelPath);
-    for (const { batchSize } of options.configurations) checkBatchSizeForModel(batchSize, model.layerSizes, '--batch-sizes');
+    for (const { batchSize, maxInFlight } of options.configurations) {
+      checkBatchSizeForModel(batchSize, model.layerSizes, '--batch-sizes');
+      checkInFlightForModel(maxInFlight, batchSize, model.layerSizes);
+    }
     const context: DocumentContext = {
       grid: options.grid,
       input: { path: input, bytes: await inputSizeBytes(input) },
