@@ -1,6 +1,7 @@
 // Zod schemas for command-line values, shared by every command. Commander hands us strings; these
 // turn them into typed values or fail with a message that names the option.
 // (zod/mini's functional API: see src/zod-locale.ts.)
+import { totalmem } from 'node:os';
 import * as z from 'zod/mini';
 
 /** A positive integer written in plain decimal ("100"; not "1e2", "0x10" or "10.0"). */
@@ -15,6 +16,16 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export const milliseconds = positiveInt.check(
   z.refine((n) => n <= MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node.js can set)`),
 );
+
+/**
+ * What options that size memory (batches in flight, a network to train) may ask for: half of what this
+ * machine, or the cgroup the process runs in, has.
+ */
+export function memoryBudgetBytes(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  const memory = constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+  return Math.floor(memory / 2);
+}
 
 /** A number between 0 and 1 inclusive. */
 export const unitInterval = z.pipe(

@@ -1,9 +1,9 @@
 // The `nnpipe` / `npm run pipeline` command line: its options, defaults and validation.
 import { Command, Option } from 'commander';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
-import { MAX_TIMER_MS, milliseconds, oneOf, positiveInt, unitInterval } from './option-schemas.js';
+import { MAX_TIMER_MS, memoryBudgetBytes, milliseconds, oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type DecodePlacement, type ParserChoice } from '../data/batch-source.js';
@@ -162,17 +162,10 @@ export function checkBatchSizeForModel(batchSize: number, layerSizes: readonly n
   );
 }
 
-/** Memory the batches in flight may take: half of what this machine (or its cgroup) has. */
-export function inFlightBudgetBytes(): number {
-  const constrained = process.constrainedMemory?.() ?? 0;
-  const memory = constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
-  return Math.floor(memory / 2);
-}
-
 /** Bytes per batch in flight, and how many batches fit the budget (at least 1). */
 function inFlightCapacity(batchSize: number, layerSizes: readonly number[]): { perBatch: number; most: number; budget: number } {
   const perBatch = 2 * batchSize * layerSizes[0] * 4 * 2;
-  const budget = inFlightBudgetBytes();
+  const budget = memoryBudgetBytes();
   return { perBatch, most: Math.max(1, Math.floor(budget / perBatch)), budget };
 }
 

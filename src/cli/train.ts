@@ -16,12 +16,14 @@ import { TRAINABLE_ACTIVATIONS, type TrainableActivation } from '../nn/train/lay
 import { trainedModelMetadata } from '../nn/train/metadata.js';
 import { defaultOptimizerSettings, LR_SCHEDULES, OPTIMIZERS, type LrSchedule, type OptimizerName, type OptimizerSettings } from '../nn/train/optimizers.js';
 import { tensorsFromNetwork } from '../nn/network.js';
+import type { Network } from '../nn/types.js';
 import { HAND_OFFS } from '../nn/train/gradient-pool.js';
 import type { EpochStats, TrainingEvent } from '../nn/train/trainer.js';
 import { defaultModelPath, projectRoot } from '../paths.js';
 import { runTraining, type TrainingConfig, type TrainingRun } from '../../pipelines/training.js';
 import { createLogger, type Logger } from './logger.js';
-import { oneOf, positiveInt, positiveIntList } from './option-schemas.js';
+import { memoryBudgetBytes, oneOf, positiveInt, positiveIntList } from './option-schemas.js';
+import { paramLayout } from '../nn/train/params.js';
 import { parseOptions } from './parse-options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { handleStopSignals } from './stop-signals.js';
@@ -81,7 +83,10 @@ const positiveNumber = z
   .pipe(z.string().check(z.regex(/^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/, 'must be a positive number')), z.transform(Number))
   .check(z.refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number'));
 
-const momentumValue = z.pipe(z.string().check(z.regex(/^(0(\.[0-9]+)?|\.[0-9]+)$/, 'must be a number in [0, 1)')), z.transform(Number));
+// `0.99999999999999999` is 1 as a double: checked after the conversion too.
+const momentumValue = z
+  .pipe(z.string().check(z.regex(/^(0(\.[0-9]+)?|\.[0-9]+)$/, 'must be a number in [0, 1)')), z.transform(Number))
+  .check(z.refine((n) => n < 1, 'must be a number in [0, 1) (this one rounds to 1)'));
 
 const rawSchema = z.object({
   hidden: positiveIntList.check(z.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000')),
@@ -119,6 +124,7 @@ export interface TrainCliOptions {
 export function validateTrainOptions(command: Command): TrainCliOptions {
   const raw = { ...command.opts() } as Record<string, unknown>;
   const parsed = parseOptions(rawSchema, raw);
+  checkTrainingMemory(parsed.hidden, parsed.batchSize, parsed.shardRows);
   if (parsed.momentum !== undefined && parsed.optimizer !== 'momentum') {
     throw new UsageError(`--momentum only applies to --optimizer momentum (got --optimizer ${parsed.optimizer})`);
   }
@@ -151,6 +157,31 @@ export function validateTrainOptions(command: Command): TrainCliOptions {
     json: parsed.json,
     quiet: parsed.quiet,
   };
+}
+
+/** GradientPool's limit on gradient shards per step. */
+const MAX_SHARDS = 0xffff;
+
+/**
+ * What a step holds: the float32 parameters, the optimiser's state (Adam: two float64 per parameter)
+ * and one float64 gradient per parameter per shard (--batch-size / --shard-rows shards). It must fit
+ * half of the machine's memory, and the shards GradientPool's limit.
+ */
+function checkTrainingMemory(hidden: number[], batchSize: number, shardRows: number): void {
+  const shards = Math.ceil(batchSize / shardRows);
+  if (shards > MAX_SHARDS) {
+    throw new UsageError(`--batch-size ${batchSize} in shards of --shard-rows ${shardRows} is ${shards} gradient shards per step; at most ${MAX_SHARDS} (raise --shard-rows or lower --batch-size)`);
+  }
+  const parameters = paramLayout([784, ...hidden, 10]).size;
+  const bytes = parameters * (4 + 16 + 8 * shards);
+  const budget = memoryBudgetBytes();
+  if (bytes > budget) {
+    const gib = (n: number) => (n / 2 ** 30).toFixed(1);
+    throw new UsageError(
+      `--hidden ${hidden.join(',')} with ${shards} gradient shard${shards === 1 ? '' : 's'} per step (--batch-size / --shard-rows) needs about ${gib(bytes)} GiB ` +
+        `(${parameters} parameters); half of this machine's memory is ${gib(budget)} GiB`,
+    );
+  }
 }
 
 /** A path as written relative to the project root (where `npm run` runs), or absolute when outside it. */
@@ -245,6 +276,18 @@ function trainingFiles(): ProtectedFile[] {
   );
 }
 
+/**
+ * A learning rate too high for the network ends in infinite or NaN weights: such a model is refused by
+ * every loader, so it is not saved (and --out keeps what it held).
+ */
+function refuseDivergedWeights(network: Network, out: string): void {
+  network.layers.forEach(({ W, b }, k) => {
+    if (!W.data.every(Number.isFinite) || !b.every(Number.isFinite)) {
+      throw new PipelineError('PIPE_ERR_TRAIN_DIVERGED', `training diverged: layer ${k + 1} has non-finite weights (try a lower --lr); nothing was saved to ${relativeToRoot(out)}`);
+    }
+  });
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
@@ -293,6 +336,7 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
     (progress as ProgressDisplay | null)?.stop();
   }
 
+  refuseDivergedWeights(run.network, options.out);
   const metadata = trainedModelMetadata({
     layerSizes: run.layerSizes,
     activation: config.activation,

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchCapacity } from '../../src/nn/kernels/batch-capacity.js';
-import { fitInFlight, inFlightBudgetBytes, type PipelineCliOptions } from '../../src/cli/pipeline-options.js';
+import { fitInFlight, type PipelineCliOptions } from '../../src/cli/pipeline-options.js';
+import { memoryBudgetBytes } from '../../src/cli/option-schemas.js';
 import { runPipeline } from '../helpers/cli.js';
 import { fixture } from '../helpers/paths.js';
 import { writeRandomModel } from '../helpers/models.js';
@@ -79,7 +80,7 @@ test('--max-in-flight past what half the machine\'s memory holds is exit 2 befor
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, /^nnpipe: --max-in-flight 99999999999 would hold up to [\d.]+ GiB of batches in memory \(1254400 bytes per batch of 100 rows of 784 values\); half of this machine's memory is [\d.]+ GiB: at most \d+ batches in flight at this batch size/);
   const sizes = [784, 50, 100, 10];
-  const most = Math.floor(inFlightBudgetBytes() / (2 * 283_108 * 784 * 8));
+  const most = Math.floor(memoryBudgetBytes() / (2 * 283_108 * 784 * 8));
   const options = { batchSize: 283_108, maxInFlight: 10_000, maxInFlightGiven: false } as PipelineCliOptions;
   t.is(fitInFlight(options, sizes), Math.max(1, most), 'the default: as many as fit');
   t.is(fitInFlight({ ...options, maxInFlight: 2 }, sizes), Math.min(2, Math.max(1, most)));

@@ -37,6 +37,10 @@ const badOptions: Array<[string[], RegExp]> = [
   [['--limit-train', 'all'], /--limit-train must be a positive integer/],
   [['--no-such-option'], /unknown option/],
   [['extra-argument'], /too many arguments|excess/i],
+  // Extreme values (issue 12): bounded by what the machine can do, exit 2 before anything starts.
+  [['--optimizer', 'momentum', '--momentum', '0.99999999999999999'], /--momentum must be a number in \[0, 1\) \(this one rounds to 1\)/],
+  [['--batch-size', '99999999999'], /--batch-size 99999999999 in shards of --shard-rows 50 is 2000000000 gradient shards per step; at most 65535/],
+  [['--hidden', '100000,100000'], /--hidden 100000,100000 with 2 gradient shards per step .* needs about 337\.9 GiB \(10079600010 parameters\); half of this machine's memory is/],
 ];
 
 for (const [argv, message] of badOptions) {
@@ -70,6 +74,17 @@ test('--out is checked before any training: a folder, a missing folder, a device
     t.regex(err(), message);
     t.regex(err(), /^nnpipe train: /);
   }
+});
+
+test('a diverging run (--lr 1e308) is exit 1 and saves nothing: --out keeps what it held', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nnpipe-train-diverge-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'm.safetensors');
+  const { io, err } = fakeIo();
+  t.is(await runTrainCli(['--hidden', '16', '--epochs', '1', '--limit-train', '200', '--limit-test', '100', '--threads', '1', '--lr', '1e308', '--out', out, '--quiet'], io), 1, err());
+  t.regex(err(), /^nnpipe train: training diverged: layer \d has non-finite weights \(try a lower --lr\); nothing was saved/);
+  const { existsSync } = await import('node:fs');
+  t.false(existsSync(out));
 });
 
 test('--help exits 0 and lists the options', async (t) => {
