@@ -8,6 +8,7 @@ import { fstatSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { lockOwnerPathFor, lockPathFor, parseTempName } from './names.js';
 import { fileId, inspectOutput, OutputPathError, sameId, type FileId, type OutputTarget } from './target.js';
 
 /** A file the run reads, which no output may touch. */
@@ -49,6 +50,18 @@ async function realOrNull(path: string | null): Promise<string | null> {
   }
 }
 
+/**
+ * What `path` would be next to the output `target`: its lock, its lock's owner file or one of its temp
+ * files (which a later run may remove as stale: src/output/stale-temps.ts), or null. A file with such a
+ * name would be overwritten or deleted by the run.
+ */
+function sidecarRole(target: OutputTarget, path: string): string | null {
+  if (target.kind === 'in-place' || dirname(path) !== dirname(target.path)) return null;
+  if (path === lockPathFor(target.path)) return 'the lock';
+  if (path === lockOwnerPathFor(target.path)) return "the lock's owner file";
+  return parseTempName(basename(target.path), basename(path)) === null ? null : 'a temp file';
+}
+
 const same = (a: { id: FileId | null; real: string | null }, b: { id: FileId | null; real: string | null }) =>
   sameId(a.id, b.id) || (a.real !== null && a.real === b.real);
 
@@ -85,6 +98,12 @@ export async function checkOutputs(outputs: OutputOption[], inputs: ProtectedFil
       if (same(output, input)) {
         throw new UsageError(`${outputs[i].option} ${target.given} is the same file as ${input.option} ${input.shown}; refusing to overwrite ${input.what}`);
       }
+      const role = input.real === null ? null : sidecarRole(target, input.real);
+      if (role) throw new UsageError(`${input.option} ${input.shown} has the name of ${role} of ${outputs[i].option} ${target.given}; rename one of them`);
+    }
+    for (let j = 0; j < targets.length; j++) {
+      const role = j === i ? null : sidecarRole(target, targets[j].path);
+      if (role) throw new UsageError(`${outputs[j].option} ${targets[j].given} has the name of ${role} of ${outputs[i].option} ${target.given}; rename one of them`);
     }
     for (let j = 0; j < i; j++) {
       if (same(output, { id: targets[j].id, real: targets[j].path })) {

@@ -12,7 +12,7 @@
 // Anything else is refused with a reason: a directory, a missing folder, a block device (a disk), a
 // socket, a symlink loop, a file in a kernel interface (/proc, /sys).
 import { constants, type Stats } from 'node:fs';
-import { access, lstat, readlink, realpath, stat, statfs } from 'node:fs/promises';
+import { access, lstat, readFile, readlink, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ExitCode, PipelineError } from '../errors.js';
 
@@ -163,7 +163,18 @@ async function openDescriptor(given: string, path: string): Promise<OutputTarget
   const fd = ownDescriptor(path);
   // Another process's socket cannot be opened by path; ours is written through its number.
   if (!info.isFile() && !(info.isSocket() && fd !== null)) kindOf(given, info);
+  if (fd !== null && !(await openForWriting(fd))) throw new OutputPathError(given, `descriptor ${fd} is open for reading only`);
   return { given, path, kind: 'in-place', id: { dev: info.dev, ino: info.ino }, ...(fd === null ? {} : { fd }) };
+}
+
+/** Whether one of our descriptors was opened for writing (its fdinfo flags; true when they cannot be read). */
+async function openForWriting(fd: number): Promise<boolean> {
+  try {
+    const flags = /^flags:\s*([0-7]+)$/m.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return flags === null || (parseInt(flags[1], 8) & 3) !== constants.O_RDONLY; // 3: O_ACCMODE
+  } catch {
+    return true;
+  }
 }
 
 /**

@@ -96,12 +96,12 @@ test('two outputs that are one file (a symlink, a hard link) are refused, both o
   t.is(readFileSync(join(w.dir, 'r.json'), 'utf8'), 'old report');
 });
 
-test('stdin redirected from the file the report names (--input - < in.csv): refused', async (t) => {
-  const w = prepare();
-  const fd = openSync(w.input, 'r');
+/** The CLI with stdin read from a file (`< path`), as a shell redirection gives it. */
+async function runWithStdinFrom(path: string, args: string[]): Promise<CliRun> {
+  const fd = openSync(path, 'r');
   try {
-    const run = await new Promise<CliRun>((resolve, reject) => {
-      const child = spawn(process.execPath, [pipelineEntry(), '--input', '-', '--model', w.model, '--report', w.input, '--quiet'], { stdio: [fd, 'pipe', 'pipe'] });
+    return await new Promise<CliRun>((resolve, reject) => {
+      const child = spawn(process.execPath, [pipelineEntry(), ...args], { stdio: [fd, 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -109,10 +109,15 @@ test('stdin redirected from the file the report names (--input - < in.csv): refu
       child.on('error', reject);
       child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
-    assertRefused(t, run, /--report .*in\.csv is the same file as --input - \(stdin\); refusing to overwrite the input/, w, ['in.csv', 'm.safetensors']);
   } finally {
     closeSync(fd);
   }
+}
+
+test('stdin redirected from the file the report names (--input - < in.csv): refused', async (t) => {
+  const w = prepare();
+  const run = await runWithStdinFrom(w.input, ['--input', '-', '--model', w.model, '--report', w.input, '--quiet']);
+  assertRefused(t, run, /--report .*in\.csv is the same file as --input - \(stdin\); refusing to overwrite the input/, w, ['in.csv', 'm.safetensors']);
 });
 
 test('a symlink to an ordinary output is followed: the file it names is written, the link stays', async (t) => {
@@ -137,4 +142,28 @@ test.serial('row 4: a run that names a locked report through a symlink finds the
   const { code } = await a.exited;
   t.is(code, 0, a.stderr());
   t.is(JSON.parse(readFileSync(report, 'utf8')).rows, 4000, "run A's report, not B's");
+});
+
+test('an output or an input named like another output\'s lock, lock owner or temp file is refused (the run would delete or overwrite it)', async (t) => {
+  const w = prepare();
+  const report = join(w.dir, 'r.json');
+  for (const [args, message] of [
+    [['--report', report, '--html', `${report}.lock`], /--html .*r\.json\.lock has the name of the lock of --report .*r\.json; rename one of them/],
+    [['--report', report, '--predictions', `${report}.lock-owner`], /--predictions .*r\.json\.lock-owner has the name of the lock's owner file of --report/],
+    [['--report', report, '--history', `${report}.nnpipe-5-0123456789ab.tmp`], /--history .*\.tmp has the name of a temp file of --report/],
+  ] as const) {
+    const run = await runPipeline(['--input', w.input, '--model', w.model, ...args, '--quiet']);
+    assertRefused(t, run, message, w, ['in.csv', 'm.safetensors']);
+  }
+  const input = join(w.dir, 'x.json.nnpipe-5-0123456789ab.tmp');
+  copyFileSync(w.input, input);
+  const run = await runPipeline(['--input', input, '--model', w.model, '--report', join(w.dir, 'x.json'), '--quiet']);
+  assertRefused(t, run, /--input .*\.tmp has the name of a temp file of --report .*x\.json/, w, ['in.csv', 'm.safetensors', 'x.json.nnpipe-5-0123456789ab.tmp']);
+  t.deepEqual(readFileSync(input), w.inputBytes, 'the input that looks like a stale temp file is still there');
+});
+
+test('an output that is one of the process\'s descriptors open for reading (/dev/stdin) is refused', async (t) => {
+  const w = prepare();
+  const run = await runWithStdinFrom(w.input, ['--input', w.input, '--model', w.model, '--report', '/dev/stdin', '--quiet']);
+  assertRefused(t, run, /--report \/dev\/stdin: descriptor 0 is open for reading only/, w, ['in.csv', 'm.safetensors']);
 });
