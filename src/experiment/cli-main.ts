@@ -23,6 +23,7 @@ import { handleStopSignals } from '../cli/stop-signals.js';
 import { forCli, usageExitCode, usageLine } from '../cli/usage.js';
 import { checkBatchSizeForModel, checkInFlightForModel } from '../cli/pipeline-options.js';
 import { checkOutputs } from '../output/check-outputs.js';
+import { checkOutputFolder, OutputPathError } from '../output/target.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -74,8 +75,14 @@ async function resolveInput(options: ExperimentCliOptions, log: Logger): Promise
 /** The --out folder (created when the first file is written); its files are checked like any output. */
 async function resolveOut(options: ExperimentCliOptions, input: string, model: string): Promise<string> {
   const out = resolve(options.out ?? defaultOutDir());
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${options.out ?? out} is a file; give a folder`);
+  try {
+    await checkOutputFolder(out);
+  } catch (error) {
+    if (error instanceof OutputPathError) throw new UsageError(`--out ${options.out ?? out}: ${error.problem}`);
+    throw error;
+  }
   if (!existsSync(out)) return out; // a new folder holds nothing to overwrite
-  if (!statSync(out).isDirectory()) throw new UsageError(`--out ${options.out ?? out} is a file; give a folder`);
   await checkOutputs(
     Object.values(outputPaths(out)).map((path) => ({ option: '--out', path })),
     [

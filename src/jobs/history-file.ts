@@ -245,10 +245,15 @@ export interface HistoryContents {
   tornTail: { line: number; bytes: number } | null;
 }
 
-/** Reads a history file; a missing file is a PipelineError (PIPE_ERR_HISTORY). */
+/**
+ * Reads a history file; a missing file, or one that is not a file or a pipe (a directory, /dev/zero,
+ * which never ends), is a PipelineError (PIPE_ERR_HISTORY).
+ */
 export function readHistory(path: string): HistoryContents {
   let text: string;
   try {
+    const info = statSync(path);
+    if (!info.isFile() && !info.isFIFO()) throw new Error(info.isDirectory() ? 'is a directory' : 'is not a file');
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;

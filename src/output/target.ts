@@ -198,6 +198,24 @@ export async function inspectOutput(given: string): Promise<OutputTarget> {
   return { given, path: join(folder, basename(end)), kind, id };
 }
 
+/**
+ * A folder that outputs will be written into, created if missing (experiment's --out): it, or the
+ * nearest folder above it that exists, must be one we may create files in (not /proc, not read-only).
+ */
+export async function checkOutputFolder(given: string): Promise<void> {
+  let folder = resolve(given);
+  for (;;) {
+    try {
+      await stat(folder);
+      break;
+    } catch (error) {
+      if (errno(error) !== 'ENOENT' || dirname(folder) === folder) throw problemFor(given, error);
+      folder = dirname(folder);
+    }
+  }
+  await writableFolder(given, folder);
+}
+
 /** The identity of an existing file (symlinks followed), or null when there is none to be had. */
 export async function fileId(path: string): Promise<FileId | null> {
   try {

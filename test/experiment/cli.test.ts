@@ -55,6 +55,12 @@ test('--out holding a link to the input or the model is refused (exit 2), nothin
   t.deepEqual(readdirSync(out), ['experiment.json']);
 });
 
+test('--out where no folder can be made (/proc) is exit 2 before anything is measured', async (t) => {
+  const run = await experiment(['--batch-sizes', '10', '--input', input, '--model', await modelReady, '--out', '/proc/nnpipe-x/y']);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /^nnpipe experiment: --out \/proc\/nnpipe-x\/y: \/proc is in proc, a kernel interface/);
+});
+
 test('exit 1 with a clear message when the model is missing', async (t) => {
   const run = await experiment(['--input', input, '--model', join(dir, 'nope.safetensors'), '--out', join(dir, 'no-model')]);
   t.is(run.code, 1);

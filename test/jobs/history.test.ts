@@ -264,3 +264,14 @@ test('history: a missing file is exit 1, a bad option exit 2, an empty file no r
   t.is(empty.code, 0);
   t.regex(empty.stdout, /no runs recorded/);
 });
+
+test('history: a device that never ends (/dev/zero) or a directory is refused at once (exit 1), not read until memory runs out', async (t) => {
+  for (const [path, message] of [
+    ['/dev/zero', /^nnpipe history: \/dev\/zero: is not a file/],
+    [tempDir(), /^nnpipe history: .*: is a directory/],
+  ] as const) {
+    const run = await runNode(cliEntry('history'), [path], { timeoutMs: 20_000 });
+    t.is(run.code, 1, run.stderr);
+    t.regex(run.stderr, message);
+  }
+});
