@@ -339,13 +339,13 @@ async function finishAfterStopTimeout(
   options: PipelineCliOptions,
   log: Logger,
   job: JobRun,
-  sofar: { soFar: RunSoFar; predictions: PredictionsWriter | null },
+  partial: { soFar: RunSoFar; predictions: PredictionsWriter | null },
   signal: NodeJS.Signals,
   htmlPage: RunPageCollector | null,
 ): Promise<never> {
   const message = `the batches in flight did not finish within --stop-timeout ${options.stopTimeoutMs} ms; the report counts the rows scored before that`;
-  const report = job.finalReport(sofar.soFar.report({ code: 'PIPE_ERR_STOP_TIMEOUT', message }));
-  const committed = sofar.predictions?.commit() ?? Promise.resolve();
+  const report = job.finalReport(partial.soFar.report({ code: 'PIPE_ERR_STOP_TIMEOUT', message }));
+  const committed = partial.predictions?.commit() ?? Promise.resolve();
   log.warn({ signal, stopTimeoutMs: options.stopTimeoutMs }, message);
   job.report = report;
   try {
