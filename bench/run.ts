@@ -25,7 +25,7 @@ import { formatTable as formatForwardTable, runForwardBench, type ForwardBenchRe
 import { formatPipelineTable, runPipelineBench, type PipelineBenchRow } from './pipeline.bench.js';
 import { formatStartupTable, runStartupBench, type StartupBenchRow } from './startup.bench.js';
 import { projectRoot } from '../src/paths.js';
-import { writeFileAtomic } from '../src/stats/atomic-write.js';
+import { writeFileAtomic } from '../src/output/write-file.js';
 
 const SUITES = ['decode', 'forward', 'pipeline', 'startup'] as const;
 type Suite = (typeof SUITES)[number];

@@ -48,6 +48,8 @@ export interface InferenceOptions {
   /** CSV reader: fast (the framer), csv-parse, or auto. @default 'auto' */
   parser?: ParserChoice;
   predictionsPath: string | null;
+  /** A predictions writer the caller opened (and may commit itself, see PredictionsWriter.commit); instead of predictionsPath. */
+  predictionsWriter?: PredictionsWriter | null;
   /** A task with no result after this long has failed (retried once). @default 60000 */
   taskTimeoutMs?: number;
   /** Stops reading input; batches in flight finish and the report says `interrupted`. */
@@ -112,7 +114,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     const input = sourceOptions(options, stats);
     source = await openSource(input);
     plan = planFor(options, input, source, pool);
-    if (options.predictionsPath) writer = await PredictionsWriter.open(options.predictionsPath);
+    writer = options.predictionsWriter ?? (options.predictionsPath ? await PredictionsWriter.open(options.predictionsPath) : null);
     const scored = mapInOrder(plan.work, plan.score, {
       limit: options.maxInFlight,
       signal: options.signal,

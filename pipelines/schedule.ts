@@ -57,8 +57,8 @@ class StderrTail extends Writable {
   get message(): string | null {
     const lines = this.text
       .split('\n')
-      .map((line) => line.replace(/^nnpipe: /, '').trim())
-      .filter((line) => line.length > 0 && !line.startsWith('(run with --help'));
+      .map((line) => line.replace(/^nnpipe: /, '').replace(/ \(run with --help for usage\)$/, '').trim())
+      .filter((line) => line.length > 0);
     return lines.length > 0 ? lines.join('; ') : null;
   }
 }

@@ -8,7 +8,7 @@
 //   npm run report:screenshot -- --model ../shared/reference/sample_weight.pkl --input data/mnist_test.csv
 //   npm run report:screenshot -- --page reports/run.html --skip-run      # only re-render an existing page
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,7 @@ const png = resolve(repoRoot, values.png);
 if (!values['skip-run']) {
   const cli = resolve(repoRoot, values.build, 'src/cli/pipeline.js');
   if (!existsSync(cli)) fail(`${cli} is missing: run \`npm run build\` first (or pass --build <folder>)`);
+  mkdirSync(dirname(page), { recursive: true }); // nnpipe writes into existing folders only
   const args = [cli, '--html', page, '--quiet'];
   for (const flag of ['model', 'input', 'limit']) if (values[flag] !== undefined) args.push(`--${flag}`, values[flag]);
   process.stderr.write(`running: node ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);

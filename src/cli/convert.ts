@@ -2,11 +2,12 @@
 // Reads a model in any supported format (safetensors, npz, the book's pickle), checks that it is a
 // usable network, and writes it as .safetensors (or .npz) with the metadata the pipeline reads:
 // activation, output, normalize, layer_sizes. Exit codes: 0 written, 1 bad model / I/O, 2 bad usage.
-import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { forCli, usageExitCode } from './usage.js';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { checkModelOutput } from '../output/check-outputs.js';
 import { loadModel } from '../nn/load-model.js';
 import { outputFormatForPath, readModelFile, writeModelFile } from '../nn/model-files/index.js';
 import { tensorsFromNetwork } from '../nn/network.js';
@@ -35,21 +36,13 @@ export async function main(
     .addOption(new Option('--activation <name>', 'hidden-layer activation to record (default: from IN, else sigmoid)').choices(ACTIVATIONS))
     .addOption(new Option('--output <name>', 'output function to record (default: from IN, else softmax)').choices(OUTPUT_FUNCTIONS))
     .addOption(new Option('--normalize <mode>', 'input normalisation to record (default: carried over from IN, if any)').choices(NORMALIZATIONS))
-    .helpOption('-h, --help', 'show this help')
-    .exitOverride()
-    .configureOutput({
-      writeOut: io.out,
-      writeErr: io.err,
-      outputError: (text, write) => write(`${PROGRAM}: ${text.replace(/^error: /, '')}`),
-    });
+    .helpOption('-h, --help', 'show this help');
+  forCli(program, { stdout: { write: io.out }, stderr: { write: io.err } }, PROGRAM);
 
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
-    }
-    throw error;
+    return usageExitCode(error, PROGRAM, { write: io.err });
   }
 
   const [input, output] = program.args as [string, string];
@@ -70,7 +63,8 @@ export async function main(
 async function convert(input: string, output: string, options: ConvertOptions): Promise<string> {
   const format = outputFormatForPath(output);
   if (!format) throw new UsageError(`OUT must end in .safetensors or .npz, got '${output}'`);
-  if (samePath(input, output)) throw new UsageError(`OUT is the same file as IN (${input}); choose another output path`);
+  // By identity (symlinks, hard links), before anything is read: OUT must not be IN, a folder, a device.
+  await checkModelOutput({ option: 'OUT', path: output }, [{ option: 'IN', shown: input, what: 'the input model', path: input }]);
 
   const model = await loadModel(input, { activation: options.activation, output: options.output });
   const { network, layerSizes } = model;
@@ -92,18 +86,6 @@ async function convert(input: string, output: string, options: ConvertOptions): 
     `wrote ${output} (${written.format}, layers ${layerSizes.join('-')}, activation ${network.activation}, output ${network.output}, ` +
     `normalize ${normalize ?? 'not recorded'}, ${written.sizeBytes} bytes, sha256 ${written.sha256}) from ${input} (${model.format})`
   );
-}
-
-/** True when both paths name the same file (also through links), or the same path when OUT does not exist yet. */
-function samePath(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  try {
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return (sa.dev === sb.dev && sa.ino === sb.ino) || realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
 }
 
 function isEntryPoint(): boolean {

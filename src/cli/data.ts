@@ -4,12 +4,15 @@
 // otherwise one line per file converted. Exit 0 on success, 1 on failure, 2 on a bad command line.
 import { relative, isAbsolute } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { forCli, usageExitCode } from './usage.js';
 import { ExitCode } from '../errors.js';
 import { dataDir } from '../paths.js';
 import { MNIST_SOURCES, MNIST_SPLITS, mnistCsvPath, prepareMnistCsv, type MnistSplit, type PrepareProgress } from '../data/mnist.js';
 
 const SPLIT_CHOICES = ['test', 'train', 'all'] as const;
+/** How the command's messages start. */
+const NAME = 'nnpipe data';
 const number = (n: number) => n.toLocaleString('en-US');
 
 function shown(path: string): string {
@@ -23,9 +26,7 @@ function dataCommand(): Command {
     .addOption(new Option('--split <split>', 'which CSV to prepare').choices(SPLIT_CHOICES).default('all'))
     .option('--force', 'rewrite the CSV even when it is already there', false)
     .option('--dir <dir>', 'folder for the CSVs', dataDir)
-    .allowExcessArguments(false)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .allowExcessArguments(false);
 }
 
 /** Progress for one file: a bar when stderr is a terminal, otherwise a single line when work starts. */
@@ -57,15 +58,11 @@ function progressFor(split: MnistSplit, path: string): { update: (p: PrepareProg
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const command = dataCommand();
+  const command = forCli(dataCommand(), process, NAME);
   try {
     command.parse(argv, { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander has already printed the message (or the help).
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
-    }
-    throw error;
+    return usageExitCode(error, NAME, process.stderr);
   }
   const options = command.opts<{ split: (typeof SPLIT_CHOICES)[number]; force: boolean; dir: string }>();
   const splits: readonly MnistSplit[] = options.split === 'all' ? MNIST_SPLITS : [options.split];
@@ -87,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     } catch (error) {
       progress.stop();
       const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`npm run data: cannot prepare ${shown(path)}: ${message}\n`);
+      process.stderr.write(`${NAME}: cannot prepare ${shown(path)}: ${message}\n`);
       return ExitCode.failed;
     }
   }

@@ -12,20 +12,22 @@ import { positiveInt } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { forCli, usageExitCode } from './usage.js';
 
+/** How the command's messages start. */
+const NAME = 'nnpipe history';
+
 function historyCommand(): Command {
   return new Command('nnpipe-history')
     .description('Show the runs recorded in a history file (written by `npm run pipeline -- --history FILE`).')
     .argument('<file>', 'the history file (JSON Lines)')
     .option('--last <n>', 'only the last n runs (trends still compare with the run before them)')
     .option('--json', 'print one JSON document: {file, total, runs: [record + trend], tornTail, problems}', false)
-    .allowExcessArguments(false)
-    .showHelpAfterError('(run with --help for usage)');
+    .allowExcessArguments(false);
 }
 
 const schema = z.object({ last: z.optional(positiveInt), json: z.boolean() });
 
 export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): number {
-  const command = forCli(historyCommand(), io);
+  const command = forCli(historyCommand(), io, NAME);
   let options: z.infer<typeof schema>;
   let file: string;
   try {
@@ -33,7 +35,7 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
     options = parseOptions(schema, { ...command.opts() });
     file = command.args[0];
   } catch (error) {
-    return usageExitCode(error, 'nnpipe-history', io.stderr);
+    return usageExitCode(error, NAME, io.stderr);
   }
 
   let contents;
@@ -41,15 +43,15 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
     contents = readHistory(file);
   } catch (error) {
     if (error instanceof PipelineError) {
-      io.stderr.write(`nnpipe-history: ${error.message}\n`);
+      io.stderr.write(`${NAME}: ${error.message}\n`);
       return error.exitCode;
     }
     throw error;
   }
-  for (const problem of contents.problems) io.stderr.write(`nnpipe-history: ${file}:${problem.line}: skipped: ${problem.message}\n`);
+  for (const problem of contents.problems) io.stderr.write(`${NAME}: ${file}:${problem.line}: skipped: ${problem.message}\n`);
   if (contents.tornTail) {
     io.stderr.write(
-      `nnpipe-history: ${file}:${contents.tornTail.line}: skipped an incomplete last line (${contents.tornTail.bytes} bytes; a write was cut short, the next run's append removes it)\n`,
+      `${NAME}: ${file}:${contents.tornTail.line}: skipped an incomplete last line (${contents.tornTail.bytes} bytes; a write was cut short, the next run's append removes it)\n`,
     );
   }
   const document = historyDocument(file, contents, options.last ?? null);

@@ -1,7 +1,7 @@
 // Logs go to stderr: one JSON object per line when stderr is not a terminal (for job runners and log
 // collectors), human-readable lines when it is. stdout stays for the command's own output.
 import { createRequire } from 'node:module';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -9,19 +9,33 @@ export type { Logger };
 // run's start-up) do not pay for loading it.
 const require = createRequire(import.meta.url);
 
+/**
+ * One destination per stream for the whole process: a process that creates many loggers (the scheduler
+ * runs the pipeline, and so creates a logger, every few minutes for months) must not add a pino-pretty
+ * transform, and its listeners on the stream, per logger.
+ */
+const destinations = new WeakMap<NodeJS.WritableStream, DestinationStream>();
+
+function destinationFor(stream: NodeJS.WriteStream): DestinationStream {
+  let destination: DestinationStream | undefined = destinations.get(stream);
+  if (destination === undefined) {
+    if (stream.isTTY) {
+      const pretty = require('pino-pretty') as typeof import('pino-pretty');
+      // CommonJS: the module itself is the factory.
+      destination = pretty({ destination: stream, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss', singleLine: true });
+    } else {
+      // The process's own stderr by file descriptor (synchronous: lines survive an exit right after
+      // them); another stream (a test's, or an embedding program's) as it is.
+      destination = stream === process.stderr ? pino.destination({ fd: 2, sync: true }) : stream;
+    }
+    destinations.set(stream, destination);
+  }
+  return destination;
+}
+
 export function createLogger(options: { quiet?: boolean; name: string; stream?: NodeJS.WriteStream }): Logger {
   const stream = options.stream ?? process.stderr;
   const level = options.quiet ? 'warn' : 'info';
-  if (stream.isTTY) {
-    const pretty = require('pino-pretty') as typeof import('pino-pretty');
-    // CommonJS: the module itself is the factory.
-    return pino(
-      { name: options.name, level },
-      pretty({ destination: stream, sync: true, colorize: !process.env.NO_COLOR, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss', singleLine: true }),
-    );
-  }
-  // The process's own stderr by file descriptor (synchronous: lines survive an exit right after them);
-  // another stream (a test's, or an embedding program's) as it is.
-  const destination = stream === process.stderr ? pino.destination({ fd: 2, sync: true }) : stream;
-  return pino({ name: options.name, level, base: { name: options.name } }, destination);
+  if (stream.isTTY) return pino({ name: options.name, level }, destinationFor(stream));
+  return pino({ name: options.name, level, base: { name: options.name } }, destinationFor(stream));
 }

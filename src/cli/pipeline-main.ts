@@ -3,11 +3,14 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { checkOutputs, stdinFileId, type ProtectedFile } from '../output/check-outputs.js';
+import { checkHistoryFile, NotAHistoryError } from '../jobs/history-file.js';
+import { PredictionsWriter } from '../stats/predictions-writer.js';
 import { loadModel } from '../nn/load-model.js';
 import type { LoadedModel } from '../nn/types.js';
 import { mnistCsvPath, prepareMnistCsv } from '../data/mnist.js';
 import { defaultModelPath } from '../paths.js';
-import { writeJsonAtomic } from '../stats/atomic-write.js';
+import { writeJsonAtomic } from '../output/write-file.js';
 import { formatSummary } from '../stats/summary-text.js';
 import type { PipelineReport } from '../stats/report.js';
 import { runInference } from '../../pipelines/inference.js';
@@ -15,7 +18,7 @@ import { ForwardPool } from '../pool/forward-pool.js';
 import type { RunPageCollector } from '../html/run-collector.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProgress } from './progress.js';
-import { pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
+import { checkBatchSizeForModel, fitInFlight, pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
 import { handleStopSignals } from './stop-signals.js';
 import { JobRun } from '../jobs/job-run.js';
 import { RunSoFar } from '../jobs/run-so-far.js';
@@ -51,7 +54,7 @@ export interface PipelineTestHooks {
 }
 
 export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), hooks: PipelineTestHooks = {}): Promise<number> {
-  const command = forCli(pipelineCommand(), io);
+  const command = forCli(pipelineCommand(), io, 'nnpipe');
   let options: PipelineCliOptions;
   try {
     command.parse(argv, { from: 'user' });
@@ -62,13 +65,14 @@ export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), ho
 
   const log = createLogger({ name: 'nnpipe', quiet: options.quiet, stream: io.logs });
   // The job: the lock on every output file first (a second run on the same files exits 75 at once),
-  // and one history line at the end, whatever the outcome. Outputs that would overwrite the input or
-  // the model are refused before that: nothing, not even a lock or a history line, may touch them.
-  const modelPath = options.model === null ? defaultModelPath : resolve(options.model);
-  const inputPath = options.input === null ? mnistCsvPath('test') : options.input === '-' ? '-' : resolve(options.input);
+  // and one history line at the end, whatever the outcome. Outputs that would overwrite the input, the
+  // model or each other, or that cannot be written at all, are refused before that (exit 2): nothing,
+  // not even a lock or a history line, may touch them. From then on the outputs are named by their
+  // real paths (symlinks followed): what was checked and locked is what is written.
+  const { modelPath, inputPath } = runInputs(options);
   let job: JobRun;
   try {
-    refuseOverwrites(options, inputPath, modelPath);
+    options = await checkRunOutputs(options, io.stdin);
     job = await JobRun.begin({
       outputs: [options.report, options.predictions, options.html],
       history: options.history,
@@ -125,15 +129,36 @@ async function resolveModel(options: PipelineCliOptions): Promise<LoadedModel> {
   return loadModel(path, { activation: options.activation ?? undefined, output: options.output ?? undefined });
 }
 
-/** An output file must never overwrite the input or the model. */
-function refuseOverwrites(options: PipelineCliOptions, input: string, modelPath: string): void {
-  const protectedPaths = new Map([[resolve(modelPath), 'the model']]);
-  if (input !== '-') protectedPaths.set(resolve(input), 'the input');
-  for (const [flag, value] of [['--report', options.report], ['--predictions', options.predictions], ['--html', options.html], ['--history', options.history]] as const) {
-    if (value === null) continue;
-    const what = protectedPaths.get(resolve(value));
-    if (what) throw new UsageError(`${flag} ${value} is ${what} file; refusing to overwrite it`);
+/** The files a run reads: the model and the input ('-' for stdin), defaults filled in. */
+function runInputs(options: PipelineCliOptions): { modelPath: string; inputPath: string } {
+  return {
+    modelPath: options.model === null ? defaultModelPath : resolve(options.model),
+    inputPath: options.input === null ? mnistCsvPath('test') : options.input === '-' ? '-' : resolve(options.input),
+  };
+}
+
+/**
+ * The outputs, checked (src/output/check-outputs.ts: identity with the input, the model and each other;
+ * directories, missing folders; a --history that is not a history) and replaced by their real paths.
+ */
+export async function checkRunOutputs(options: PipelineCliOptions, stdin: NodeJS.ReadableStream | null = null): Promise<PipelineCliOptions> {
+  const { modelPath, inputPath: input } = runInputs(options);
+  const named = (['report', 'predictions', 'html', 'history'] as const).filter((key) => options[key] !== null);
+  const inputs: ProtectedFile[] = [{ option: '--model', shown: options.model ?? modelPath, what: 'the model', path: modelPath }];
+  if (input !== '-') inputs.push({ option: '--input', shown: options.input ?? input, what: 'the input', path: input });
+  else if (stdin === process.stdin) inputs.push({ option: '--input -', shown: '(stdin)', what: 'the input', path: null, id: stdinFileId() });
+  const targets = await checkOutputs(named.map((key) => ({ option: `--${key}`, path: options[key]! })), inputs);
+  const resolved = { ...options };
+  named.forEach((key, i) => (resolved[key] = targets[i].path));
+  if (resolved.history !== null) {
+    try {
+      checkHistoryFile(resolved.history);
+    } catch (error) {
+      if (error instanceof NotAHistoryError) throw new UsageError(`--history ${options.history} is not a run history (${error.problem}); refusing to append to it`);
+      throw error;
+    }
   }
+  return resolved;
 }
 
 async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, hooks: PipelineTestHooks): Promise<number> {
@@ -184,7 +209,7 @@ interface StopWiring {
 async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, hooks: PipelineTestHooks): Promise<number> {
   const inputBytes = options.input === null || options.input === '-' ? null : await inputSizeBytes(resolve(options.input));
   const { threads, reason } = chooseThreads(options.threads, options.input === null ? DEFAULT_INPUT_BYTES : inputBytes, options.limit);
-  const resolved = { ...options, threads, maxInFlight: options.maxInFlight ?? 2 * Math.max(threads, 1), threadsReason: reason };
+  const resolved: ResolvedOptions = { ...options, threads, maxInFlight: options.maxInFlight ?? 2 * Math.max(threads, 1), threadsReason: reason };
   // Start the workers first: a thread takes tens of milliseconds to boot and compile the kernel, time
   // in which the model is loaded and the input opened here. The network reaches them with the tasks.
   const pool = new ForwardPool({
@@ -195,7 +220,7 @@ async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logge
     ...hooks,
   });
   try {
-    return await scoreWithPool(resolved, io, log, job, wiring, pool);
+    return await scoreWithPool(options, resolved, io, log, job, wiring, pool);
   } finally {
     await pool.close();
   }
@@ -207,8 +232,18 @@ type ResolvedOptions = Omit<PipelineCliOptions, 'threads' | 'maxInFlight'> & { t
 /** The bundled test set's size, so that `auto` can choose before preparing it (data/mnist_test.csv). */
 const DEFAULT_INPUT_BYTES = 18_289_443;
 
-async function scoreWithPool(options: ResolvedOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, pool: ForwardPool): Promise<number> {
+async function scoreWithPool(
+  given: PipelineCliOptions,
+  options: ResolvedOptions,
+  io: CliIo,
+  log: Logger,
+  job: JobRun,
+  wiring: StopWiring,
+  pool: ForwardPool,
+): Promise<number> {
   const model = await resolveModel(options);
+  checkBatchSizeForModel(options.batchSize, model.layerSizes);
+  options = { ...options, maxInFlight: fitInFlight(given, options.threads, model.layerSizes) };
   const input = await resolveInput(options, log);
   const metadataNormalize = model.normalize;
   const normalize = options.normalize ?? metadataNormalize ?? 'unit';
@@ -258,6 +293,8 @@ async function scoreWithPool(options: ResolvedOptions, io: CliIo, log: Logger, j
   wiring.current.progress = progress;
   wiring.current.soFar = soFar;
   const { stop } = wiring;
+  // Opened here rather than in runInference: a stop that times out commits it from here (see below).
+  const predictions = options.predictions === null ? null : await PredictionsWriter.open(options.predictions);
   let outcome;
   try {
     outcome = await Promise.race([runInference({
@@ -273,7 +310,8 @@ async function scoreWithPool(options: ResolvedOptions, io: CliIo, log: Logger, j
       parser: options.parser,
       kernel: options.kernel,
       decode: options.decode ?? undefined,
-      predictionsPath: options.predictions,
+      predictionsPath: null,
+      predictionsWriter: predictions,
       taskTimeoutMs: options.taskTimeoutMs,
       pool,
       stats,
@@ -289,11 +327,14 @@ async function scoreWithPool(options: ResolvedOptions, io: CliIo, log: Logger, j
         htmlPage?.onBatch(batch, scored);
       },
     }), wiring.stopTimeout]);
+  } catch (error) {
+    await predictions?.discard();
+    throw error;
   } finally {
     progress.stop();
   }
-  if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, log, job, soFar, stop.received!, htmlPage);
-  const { report } = outcome;
+  if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, log, job, { soFar, predictions }, stop.received!, htmlPage);
+  const report = job.finalReport(outcome.report);
   job.report = report;
   if (options.report) {
     await writeJsonAtomic(options.report, report);
@@ -309,21 +350,30 @@ async function scoreWithPool(options: ResolvedOptions, io: CliIo, log: Logger, j
 
 /**
  * The batches in flight did not finish within --stop-timeout: write the interrupted report of the rows
- * scored so far (predictions are not committed: their file keeps its old content), record the run, and
- * exit. The process must exit here: the pool is still busy with the batches that did not come back.
+ * scored so far, commit the predictions file with exactly those rows, record the run, and exit. The
+ * report and the predictions are fixed in the same synchronous step (no batch can land between them),
+ * so the report's `rows` is always the predictions file's data lines. The process must exit here: the
+ * pool is still busy with the batches that did not come back.
  */
 async function finishAfterStopTimeout(
   options: ResolvedOptions,
   log: Logger,
   job: JobRun,
-  soFar: RunSoFar,
+  partial: { soFar: RunSoFar; predictions: PredictionsWriter | null },
   signal: NodeJS.Signals,
   htmlPage: RunPageCollector | null,
 ): Promise<never> {
   const message = `the batches in flight did not finish within --stop-timeout ${options.stopTimeoutMs} ms; the report counts the rows scored before that`;
+  const report = job.finalReport(partial.soFar.report({ code: 'PIPE_ERR_STOP_TIMEOUT', message }));
+  const committed = partial.predictions?.commit() ?? Promise.resolve();
   log.warn({ signal, stopTimeoutMs: options.stopTimeoutMs }, message);
-  const report = soFar.report({ code: 'PIPE_ERR_STOP_TIMEOUT', message });
   job.report = report;
+  try {
+    await committed;
+  } catch (error) {
+    job.noteError(error);
+    log.error({ err: (error as Error).message }, 'could not write the predictions of the rows scored so far');
+  }
   try {
     if (options.report) {
       await writeJsonAtomic(options.report, report);

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
-import { nonNegativeInt, oneOf, positiveInt, unitInterval } from './option-schemas.js';
+import { MAX_TIMER_MS, memoryBudgetBytes, milliseconds, nonNegativeInt, oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type ParserChoice } from '../data/source.js';
@@ -11,6 +11,7 @@ import type { DecodePlacement } from '../../pipelines/inference.js';
 
 const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
 import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
+import { batchCapacity } from '../nn/kernels/batch-capacity.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 
 /** How long the batches in flight may take to finish after the first SIGINT / SIGTERM. */
@@ -28,7 +29,7 @@ export function pipelineCommand(): Command {
     .description('Score a CSV of images with a neural network on a pool of worker threads and report accuracy and speed.')
     .option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', 'the MNIST test set (data/mnist_test.csv, prepared on first use)')
     .option('--model <file>', 'model file: .safetensors, .npz or the book\'s .pkl', 'data/models/default.safetensors')
-    .option('--batch-size <n>', 'rows per batch', '100')
+    .option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, '100')
     .option('--threads <n>', `worker threads, 0..${maxThreads} (0: score on the main thread); auto = 0 for small inputs, else one per core (${cores})`, 'auto')
     .option('--max-in-flight <n>', 'batches queued or running at once (bounds memory)', '2 x threads')
     .addOption(new Option('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255').choices(NORMALIZATIONS).default(undefined, "the model's, else unit"))
@@ -44,13 +45,12 @@ export function pipelineCommand(): Command {
     .option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)')
     .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
     .option('--history <file>', 'append one JSON line per run to this file (JSON Lines; see `npm run history`)')
-    .option('--task-timeout <ms>', 'a batch still running after this long counts as failed (its worker is replaced; the batch is retried once)', String(DEFAULT_TASK_TIMEOUT_MS))
-    .option('--stop-timeout <ms>', 'after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report', String(DEFAULT_STOP_TIMEOUT_MS))
-    .option('--lock-stale <ms>', `a lock on an output file not refreshed for this long is taken over (its holder died; at least ${MIN_LOCK_STALE_MS})`, String(DEFAULT_LOCK_STALE_MS))
+    .option('--task-timeout <ms>', `a batch still running after this long counts as failed (its worker is replaced; the batch is retried once; at most ${MAX_TIMER_MS})`, String(DEFAULT_TASK_TIMEOUT_MS))
+    .option('--stop-timeout <ms>', `after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report (at most ${MAX_TIMER_MS})`, String(DEFAULT_STOP_TIMEOUT_MS))
+    .option('--lock-stale <ms>', `a lock on an output file not refreshed for this long is taken over (its holder died; ${MIN_LOCK_STALE_MS}..${MAX_TIMER_MS})`, String(DEFAULT_LOCK_STALE_MS))
     .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no progress bar, no summary, only warnings and errors', false)
-    .allowExcessArguments(false)
-    .showHelpAfterError('(run with --help for usage)');
+    .allowExcessArguments(false);
 }
 
 const rawSchema = z.object({
@@ -72,9 +72,9 @@ const rawSchema = z.object({
   html: z.optional(z.string().check(z.minLength(1))),
   minAccuracy: z.optional(unitInterval),
   history: z.optional(z.string().check(z.minLength(1))),
-  stopTimeout: positiveInt,
-  taskTimeout: positiveInt,
-  lockStale: positiveInt.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
+  stopTimeout: milliseconds,
+  taskTimeout: milliseconds,
+  lockStale: milliseconds.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
   json: z.boolean(),
   quiet: z.boolean(),
 });
@@ -87,7 +87,7 @@ export interface PipelineCliOptions {
   batchSize: number;
   /** 'auto': chosen per input (src/pool/threads.ts). */
   threads: number | 'auto';
-  /** null: 2 x the threads (at least 2). */
+  /** null: the default, 2 x the threads (at least 2), shrunk to fit memory (fitInFlight). */
   maxInFlight: number | null;
   normalize: 'unit' | 'none' | null;
   activation: (typeof ACTIVATIONS)[number] | null;
@@ -119,22 +119,14 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
   const isDefault = (name: string) => command.getOptionValueSource(name) === 'default';
   if (isDefault('maxInFlight')) delete raw.maxInFlight;
   const parsed = parseOptions(rawSchema, raw);
-  const maxInFlight = parsed.maxInFlight ?? null;
-  if (parsed.report && parsed.predictions && parsed.report === parsed.predictions) {
-    throw new UsageError('--report and --predictions must name different files');
-  }
-  if (parsed.html && (parsed.html === parsed.report || parsed.html === parsed.predictions)) {
-    throw new UsageError('--html must name a different file from --report and --predictions');
-  }
-  if (parsed.history && [parsed.report, parsed.predictions, parsed.html].includes(parsed.history)) {
-    throw new UsageError('--history must name a different file from --report, --predictions and --html');
-  }
+  // Outputs that are the same file (also through links) are refused by checkOutputs, which looks at the
+  // file system (src/output/check-outputs.ts); this is only the syntax.
   return {
     input: isDefault('input') ? null : parsed.input,
     model: isDefault('model') ? null : parsed.model,
     batchSize: parsed.batchSize,
     threads: parsed.threads,
-    maxInFlight,
+    maxInFlight: parsed.maxInFlight ?? null,
     normalize: parsed.normalize ?? null,
     activation: parsed.activation ?? null,
     output: parsed.output ?? null,
@@ -154,4 +146,49 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     json: parsed.json,
     quiet: parsed.quiet,
   };
+}
+
+/**
+ * --batch-size against the model: one worker must be able to hold a whole batch (see
+ * src/nn/kernels/batch-capacity.ts). Checked once the model is loaded, before any row is read.
+ */
+export function checkBatchSizeForModel(batchSize: number, layerSizes: readonly number[], option = '--batch-size'): void {
+  const { maxRows, bytesPerRow, budgetBytes } = batchCapacity(layerSizes);
+  if (batchSize <= maxRows) return;
+  throw new UsageError(
+    `${option} ${batchSize} is more than one worker can hold for this model (${layerSizes.join('-')}): at most ${maxRows} rows ` +
+      `(${bytesPerRow} bytes of engine memory per row, ${budgetBytes / 2 ** 20} MiB per worker)`,
+  );
+}
+
+/** Bytes per batch in flight, and how many batches fit the budget (at least 1). */
+function inFlightCapacity(batchSize: number, layerSizes: readonly number[]): { perBatch: number; most: number; budget: number } {
+  const perBatch = 2 * batchSize * layerSizes[0] * 4 * 2;
+  const budget = memoryBudgetBytes();
+  return { perBatch, most: Math.max(1, Math.floor(budget / perBatch)), budget };
+}
+
+/** The batches in flight for this model and thread count: a given --max-in-flight checked, the default shrunk to fit. */
+export function fitInFlight(options: Pick<PipelineCliOptions, 'maxInFlight' | 'batchSize'>, threads: number, layerSizes: readonly number[]): number {
+  if (options.maxInFlight !== null) {
+    checkInFlightForModel(options.maxInFlight, options.batchSize, layerSizes);
+    return options.maxInFlight;
+  }
+  return Math.min(2 * Math.max(threads, 1), inFlightCapacity(options.batchSize, layerSizes).most);
+}
+
+/**
+ * --max-in-flight against the memory it asks for: every batch in flight holds its rows as text in the
+ * chunks it was read into and, decoded, 4 bytes per input value (under skip, a decoded block and its
+ * batch); counted twice over as a margin. That must fit in half the machine's memory; checked with
+ * --batch-size once the model is loaded.
+ */
+export function checkInFlightForModel(maxInFlight: number, batchSize: number, layerSizes: readonly number[], option = '--max-in-flight'): void {
+  const { perBatch, most, budget } = inFlightCapacity(batchSize, layerSizes);
+  if (maxInFlight <= most) return;
+  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  throw new UsageError(
+    `${option} ${maxInFlight} would hold up to ${gib(maxInFlight * perBatch)} GiB of batches in memory (${perBatch} bytes per batch of ${batchSize} rows of ${layerSizes[0]} values); ` +
+      `half of this machine's memory is ${gib(budget)} GiB: at most ${most} batches in flight at this batch size`,
+  );
 }

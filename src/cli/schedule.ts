@@ -16,11 +16,15 @@ import { createLogger, type Logger } from './logger.js';
 import { positiveInt } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
+import { checkRunOutputs } from './pipeline-main.js';
 import { forCli, usageExitCode } from './usage.js';
 
 const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
   .join('\n');
+
+/** How the scheduler's messages start. */
+const NAME = 'nnpipe schedule';
 
 function scheduleCommand(): Command {
   return new Command('nnpipe-schedule')
@@ -35,7 +39,6 @@ function scheduleCommand(): Command {
       'after',
       `\nPipeline options (after --) are those of \`npm run pipeline -- --help\`; give --report and/or --history so runs leave a record.\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
     )
-    .showHelpAfterError('(run with --help for usage)');
 }
 
 const scheduleSchema = z.object({
@@ -45,8 +48,12 @@ const scheduleSchema = z.object({
   quiet: z.boolean(),
 });
 
-/** Checks the pipeline's options once, the way every run will parse them. */
-function checkPipelineArgs(args: string[]): void {
+/**
+ * Checks the pipeline's options once, the way every run will parse them, and its outputs the way every
+ * run will check them (a folder that is missing or an output that is the input fails now, not at every
+ * run).
+ */
+async function checkPipelineArgs(args: string[]): Promise<void> {
   let problem = '';
   const command = pipelineCommand()
     .exitOverride()
@@ -55,6 +62,7 @@ function checkPipelineArgs(args: string[]): void {
     command.parse(args, { from: 'user' });
     const options = validatePipelineOptions(command);
     if (options.input === '-') throw new UsageError('--input - (stdin) cannot be scheduled: give a file');
+    await checkRunOutputs(options);
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`pipeline options: ${error.message}`);
     if (error instanceof CommanderError) {
@@ -69,7 +77,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
   const own = split === -1 ? argv : argv.slice(0, split);
   const pipelineArgs = split === -1 ? [] : argv.slice(split + 1);
-  const command = forCli(scheduleCommand(), process);
+  const command = forCli(scheduleCommand(), process, NAME);
   let schedule: PipelineSchedule;
   let log: Logger;
   try {
@@ -77,7 +85,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
     const raw = { ...command.opts() } as Record<string, unknown>;
     if (command.getOptionValueSource('tz') === 'default') delete raw.tz;
     const options = parseOptions(scheduleSchema, raw);
-    checkPipelineArgs(pipelineArgs);
+    await checkPipelineArgs(pipelineArgs);
     log = createLogger({ name: 'nnpipe-schedule', quiet: options.quiet });
     if (!pipelineArgs.some((a) => /^--(report|history)(=|$)/.test(a))) {
       log.warn('the runs keep no record: give the pipeline --report and/or --history (after --)');
@@ -88,7 +96,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
       throw new UsageError(`--cron / --tz: ${(error as Error).message}`);
     }
   } catch (error) {
-    return usageExitCode(error, 'nnpipe-schedule', process.stderr);
+    return usageExitCode(error, NAME, process.stderr);
   }
 
   // A stop signal also reaches the current run's own handler, which stops it like `nnpipe` does. Here:

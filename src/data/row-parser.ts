@@ -38,13 +38,29 @@ export function showField(field: string): string {
 const NUMBER_LIKE = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 
 /**
+ * Column numbers with no names: consecutive integers from 0 or from 1 (`0,1,...,784` as pandas writes
+ * an unnamed frame, `1,...,785`), reaching past 255. No data row can hold such values (a pixel is at
+ * most 255), so a row like this is never a data row mistaken for a header; a short one (`0,1,2,3,4`
+ * for a 4-pixel model) can be data and stays data.
+ */
+function isColumnNumbers(record: readonly string[]): boolean {
+  const first = record[0];
+  if (record.length < 3 || (first !== '0' && first !== '1')) return false;
+  const start = Number(first);
+  if (start + record.length - 1 <= 255) return false;
+  return record.every((field, i) => field === String(start + i));
+}
+
+/**
  * Whether a first row is a header rather than data. It is a header when it has text fields (not empty,
  * not number-like) and looks like column names: a column named `label`, mostly text (`pixel0,...`,
- * `1x1,...`), or numbers that count up as column numbers do (`y,0,1,...,783`). A data row with one or
- * a few bad values ('x7', '1.5', '-1') is still data, reported as a bad row at line 1, never dropped
- * as if it were a header.
+ * `1x1,...`), or numbers that count up as column numbers do (`y,0,1,...,783`); or when it is nothing
+ * but column numbers past 255 (`0,1,...,784`, see isColumnNumbers). A data row with one or a few bad
+ * values ('x7', '1.5', '-1') is still data, reported as a bad row at line 1, never dropped as if it
+ * were a header.
  */
 export function looksLikeHeader(record: readonly string[]): boolean {
+  if (isColumnNumbers(record)) return true;
   const numbers: number[] = [];
   let text = 0;
   for (const field of record) {

@@ -20,7 +20,10 @@ import { formatExperimentTable } from './table.js';
 import { outputPaths, writeExperimentOutputs } from './write.js';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { handleStopSignals } from '../cli/stop-signals.js';
-import { forCli, usageExitCode } from '../cli/usage.js';
+import { forCli, usageExitCode, usageLine } from '../cli/usage.js';
+import { checkBatchSizeForModel, checkInFlightForModel } from '../cli/pipeline-options.js';
+import { checkOutputs } from '../output/check-outputs.js';
+import { checkOutputFolder, OutputPathError } from '../output/target.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -34,7 +37,7 @@ const signalExitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 export const defaultOutDir = (now = new Date()): string => `reports/experiment-${now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
 
 export async function runExperimentCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const command = forCli(experimentCommand(), io);
+  const command = forCli(experimentCommand(), io, NAME);
   let options: ExperimentCliOptions;
   try {
     command.parse(argv, { from: 'user' });
@@ -47,7 +50,7 @@ export async function runExperimentCli(argv: string[], io: CliIo = { stdout: pro
     return await run(options, io, log);
   } catch (error) {
     if (error instanceof PipelineError) {
-      io.stderr.write(`${NAME}: ${error.message}${error instanceof UsageError ? '\n(run with --help for usage)' : ''}\n`);
+      io.stderr.write(error instanceof UsageError ? usageLine(NAME, error.message) : `${NAME}: ${error.message}\n`);
       return error.exitCode;
     }
     io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
@@ -69,12 +72,24 @@ async function resolveInput(options: ExperimentCliOptions, log: Logger): Promise
   return path;
 }
 
-function resolveOut(options: ExperimentCliOptions, input: string, model: string): string {
+/** The --out folder (created when the first file is written); its files are checked like any output. */
+async function resolveOut(options: ExperimentCliOptions, input: string, model: string): Promise<string> {
   const out = resolve(options.out ?? defaultOutDir());
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${options.out ?? out} is a file; give a folder`);
-  for (const path of Object.values(outputPaths(out))) {
-    if (path === input || path === model) throw new UsageError(`--out ${options.out}: ${path} is the ${path === input ? 'input' : 'model'} file; refusing to overwrite it`);
+  try {
+    await checkOutputFolder(out);
+  } catch (error) {
+    if (error instanceof OutputPathError) throw new UsageError(`--out ${options.out ?? out}: ${error.problem}`);
+    throw error;
   }
+  if (!existsSync(out)) return out; // a new folder holds nothing to overwrite
+  await checkOutputs(
+    Object.values(outputPaths(out)).map((path) => ({ option: '--out', path })),
+    [
+      { option: '--input', shown: input, what: 'the input', path: input },
+      { option: '--model', shown: model, what: 'the model', path: model },
+    ],
+  );
   return out;
 }
 
@@ -94,9 +109,13 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
       throw new PipelineError('PIPE_ERR_MODEL_MISSING', `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`);
     }
     const input = await resolveInput(options, log);
-    const out = resolveOut(options, input, modelPath);
+    const out = await resolveOut(options, input, modelPath);
     // Loaded here too (every child loads its own copy): a bad model fails before anything is measured.
     const model = await loadModel(modelPath);
+    for (const { batchSize, maxInFlight } of options.configurations) {
+      checkBatchSizeForModel(batchSize, model.layerSizes, '--batch-sizes');
+      checkInFlightForModel(maxInFlight, batchSize, model.layerSizes);
+    }
     const context: DocumentContext = {
       grid: options.grid,
       input: { path: input, bytes: await inputSizeBytes(input) },

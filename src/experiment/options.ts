@@ -49,8 +49,7 @@ export function experimentCommand(): Command {
     .option('--max-time <seconds>', 'benchmark.js maxTime: after the first min-samples passes, keep sampling until the passes from the last of those on add up to more than this', String(DEFAULT_MAX_TIME_S))
     .option('--json', 'print the experiment JSON on stdout instead of the table', false)
     .option('--quiet', 'no progress, no table; only warnings and errors', false)
-    .allowExcessArguments(false)
-    .showHelpAfterError('(run with --help for usage)');
+    .allowExcessArguments(false);
 }
 
 const positiveSeconds = z

@@ -1,7 +1,7 @@
 // Writes the experiment's three files into its folder, each atomically (readers, and a run stopped
 // half-way, see the previous complete file or the new one, never a torn file).
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../stats/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '../output/write-file.js';
 import { experimentCsv } from './csv.js';
 import type { ExperimentDocument } from './document.js';
 import { buildExperimentPage } from './html.js';

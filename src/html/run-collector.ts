@@ -3,7 +3,7 @@
 // `onBatch` to runInference, then `writeRunPage` with the finished report.
 import type { Batch } from '../data/types.js';
 import type { LoadedModel, Normalization } from '../nn/types.js';
-import { writeFileAtomic } from '../stats/atomic-write.js';
+import { writeFileAtomic } from '../output/write-file.js';
 import { MistakeCollector } from '../stats/mistakes.js';
 import type { PipelineReport } from '../stats/report.js';
 import { LatencyBuckets, ThroughputTimeline } from '../stats/timeline.js';

@@ -18,7 +18,7 @@ export function exitCodeForSignal(signal: NodeJS.Signals): number {
 export const EXIT_CODE_MEANINGS: Record<number, string> = {
   0: 'complete',
   1: 'failed (bad input, model, worker, output)',
-  2: 'usage error (bad option)',
+  2: 'usage error (bad option, or an output refused)',
   3: 'accuracy below --min-accuracy',
   75: 'not started: another run holds the lock on an output file',
   130: 'interrupted by SIGINT',

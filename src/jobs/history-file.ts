@@ -8,22 +8,29 @@
 //     repairs the tail first: a tail that is a whole JSON object only lacked its newline and is kept; any
 //     other tail is cut off (and reported), so the file is valid JSON Lines again;
 //   - readers skip (and report) an incomplete last line.
+// The repair only ever runs on a file that is a history: its first and last complete lines are run
+// records (or, with no complete line yet, what it holds is the start of one). Any other file named by
+// --history is refused as it is (NotAHistoryError, exit 2): a repair there would cut off the user's data.
+// A character device, FIFO or open descriptor (/dev/null, a pipe to a log shipper, /dev/stderr) gets the
+// line written to it as it is.
 // Everything here is synchronous on purpose: it is a few hundred bytes, and the forced-exit path (a second
 // stop signal) must be able to append from inside a signal handler, right before process.exit.
 import {
   closeSync,
+  constants,
   existsSync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { PipelineError } from '../errors.js';
+import { ExitCode, PipelineError } from '../errors.js';
+import { isOpenDescriptorPath, ownDescriptor } from '../output/target.js';
 import { runRecordSchema, type RunRecord } from './run-record.js';
 
 export interface TailRepair {
@@ -100,18 +107,106 @@ function fsyncFolder(path: string): void {
   }
 }
 
+/** The file named by --history holds something else than run records: left as it is. Exit 2. */
+export class NotAHistoryError extends PipelineError {
+  readonly path: string;
+  readonly problem: string;
+  constructor(path: string, problem: string) {
+    super('PIPE_ERR_NOT_HISTORY', `${path} is not a run history (${problem}); refusing to append to it`, { exitCode: ExitCode.usage });
+    this.name = 'NotAHistoryError';
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
+/** Every record line starts like this (buildRunRecord puts `schema` first). */
+const RECORD_START = '{"schema":';
+/** Far longer than any record line; a first line longer than this is not one. */
+const LINE_LIMIT = 64 * 1024;
+
+function isRunRecordLine(text: string): boolean {
+  try {
+    return runRecordSchema.safeParse(JSON.parse(text)).success;
+  } catch {
+    return false;
+  }
+}
+
+/** The complete line that ends just before `end` (the offset after its '\n'), at most LINE_LIMIT bytes. */
+function lineBefore(fd: number, end: number): string {
+  const start = Math.max(0, end - 1 - LINE_LIMIT);
+  const bytes = Buffer.alloc(end - 1 - start);
+  readSync(fd, bytes, 0, bytes.length, start);
+  const at = bytes.lastIndexOf(0x0a);
+  return bytes.subarray(at + 1).toString('utf8');
+}
+
+/** Throws NotAHistoryError unless the open file is empty or a history (see the header). Reads at most 128 KiB. */
+function assertHistory(fd: number, path: string): void {
+  const size = fstatSync(fd).size;
+  if (size === 0) return;
+  const head = Buffer.alloc(Math.min(size, LINE_LIMIT));
+  readSync(fd, head, 0, head.length, 0);
+  const firstEnd = head.indexOf(0x0a);
+  if (firstEnd < 0) {
+    // No complete line: the first record's write was cut short, or this is not a history at all.
+    const text = head.toString('utf8');
+    const torn = size <= LINE_LIMIT && (text.startsWith(RECORD_START) || RECORD_START.startsWith(text));
+    if (!torn) throw new NotAHistoryError(path, 'its first line is not a run record');
+    return;
+  }
+  if (!isRunRecordLine(head.subarray(0, firstEnd).toString('utf8'))) throw new NotAHistoryError(path, 'line 1 is not a run record');
+  const lastEnd = endOfLastCompleteLine(fd, size);
+  if (lastEnd > firstEnd + 1 && !isRunRecordLine(lineBefore(fd, lastEnd))) {
+    throw new NotAHistoryError(path, 'its last complete line is not a run record');
+  }
+}
+
+/** Refuses (NotAHistoryError) a --history file that exists and is not a history; a missing file or a device is fine. */
+export function checkHistoryFile(path: string): void {
+  let fd: number;
+  try {
+    if (isOpenDescriptorPath(path) || !statSync(path).isFile()) return;
+    fd = openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new PipelineError('PIPE_ERR_HISTORY', `cannot read the history ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    assertHistory(fd, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A device, FIFO or open descriptor: the line is appended as it is (no tail to repair, nothing to fsync). */
+function writeToDevice(path: string, line: Buffer): void {
+  const own = ownDescriptor(path);
+  const fd = own ?? openSync(path, constants.O_WRONLY | constants.O_APPEND);
+  try {
+    writeAll(fd, line);
+  } finally {
+    if (own === null) closeSync(fd);
+  }
+}
+
 /**
- * Appends one record as one line. The caller holds the run lock on `path`. Throws a PipelineError
- * (PIPE_ERR_HISTORY) when the file cannot be written; earlier lines stay as they were.
+ * Appends one record as one line. The caller holds the run lock on `path`, whose folder exists. Throws
+ * NotAHistoryError when the file is not a history, and a PipelineError (PIPE_ERR_HISTORY) when it cannot
+ * be written; earlier lines stay as they were.
  */
 export function appendHistoryLine(path: string, record: RunRecord): TailRepair | null {
   // JSON.stringify escapes control characters inside strings, so the line has no '\n' of its own.
   const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
   let fd: number | null = null;
   try {
-    mkdirSync(dirname(path), { recursive: true });
     const created = !existsSync(path);
+    if (!created && (isOpenDescriptorPath(path) || !statSync(path).isFile())) {
+      writeToDevice(path, line);
+      return null;
+    }
     fd = openSync(path, 'a+', 0o644);
+    assertHistory(fd, path);
     const repair = repairTail(fd);
     const before = fstatSync(fd).size;
     try {
@@ -129,6 +224,7 @@ export function appendHistoryLine(path: string, record: RunRecord): TailRepair |
     if (created) fsyncFolder(dirname(path));
     return repair;
   } catch (error) {
+    if (error instanceof NotAHistoryError) throw error;
     throw new PipelineError('PIPE_ERR_HISTORY', `cannot append to the history ${path}: ${(error as Error).message}`, { cause: error });
   } finally {
     if (fd !== null) closeSync(fd);
@@ -149,10 +245,15 @@ export interface HistoryContents {
   tornTail: { line: number; bytes: number } | null;
 }
 
-/** Reads a history file; a missing file is a PipelineError (PIPE_ERR_HISTORY). */
+/**
+ * Reads a history file; a missing file, or one that is not a file or a pipe (a directory, /dev/zero,
+ * which never ends), is a PipelineError (PIPE_ERR_HISTORY).
+ */
 export function readHistory(path: string): HistoryContents {
   let text: string;
   try {
+    const info = statSync(path);
+    if (!info.isFile() && !info.isFIFO()) throw new Error(info.isDirectory() ? 'is a directory' : 'is not a file');
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;

@@ -1,15 +1,18 @@
 // One pipeline command seen as a job: it takes the run lock on its output files before doing anything,
-// remembers what happened (report, error, stop signal), and at the end appends exactly one history line
-// and releases the lock. pipeline-main drives it; everything a job runner relies on lives here.
+// removes the temp files dead runs left next to them, remembers what happened (report, error, stop
+// signal), and at the end appends exactly one history line and releases the lock. pipeline-main drives
+// it; everything a job runner relies on lives here.
 import type { Logger } from 'pino';
 import { PipelineError } from '../errors.js';
-import type { PipelineReport } from '../stats/report.js';
+import { lockOwnerPathFor } from '../output/names.js';
+import { removeStaleTemps } from '../output/stale-temps.js';
+import { interruptedError, type PipelineReport } from '../stats/report.js';
 import { appendHistoryLine } from './history-file.js';
 import { buildRunRecord, type RunRecord } from './run-record.js';
 import { RunLock } from './run-lock.js';
 
 export interface JobRunOptions {
-  /** Every output file of the run (null entries are ignored); each one is locked. */
+  /** Every output file of the run (null entries are ignored); each one is locked (devices and FIFOs excepted). */
   outputs: (string | null)[];
   history: string | null;
   lockStaleMs: number;
@@ -35,6 +38,8 @@ export class JobRun {
   private constructor(
     private readonly options: JobRunOptions,
     private readonly lock: RunLock | null,
+    /** Temp files of dead runs removed next to the outputs, before anything was written. */
+    readonly removedTempFiles: string[],
   ) {}
 
   /** Takes the lock (throws LockHeldError, exit 75, when another run holds it). */
@@ -54,7 +59,26 @@ export class JobRun {
                 ),
             },
           );
-    return new JobRun(options, lock);
+    const removed: string[] = [];
+    try {
+      for (const path of lock?.paths ?? []) {
+        removed.push(...(await removeStaleTemps(path, options.lockStaleMs)), ...(await removeStaleTemps(lockOwnerPathFor(path), options.lockStaleMs)));
+      }
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
+    for (const path of removed) options.log.warn({ path }, 'removed a temp file that a dead run had left next to an output');
+    return new JobRun(options, lock, removed);
+  }
+
+  /**
+   * The report as the command writes it: what the job knows added to what the pipeline measured (the
+   * temp files it removed; for a run stopped by a signal, which signal).
+   */
+  finalReport(report: PipelineReport): PipelineReport {
+    const stopped = report.status === 'interrupted' && (report.error === null || report.error.code === 'PIPE_ERR_INTERRUPTED');
+    return { ...report, error: stopped ? interruptedError(this.signal) : report.error, removedTempFiles: [...this.removedTempFiles] };
   }
 
   noteError(error: unknown): void {

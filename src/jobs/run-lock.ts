@@ -4,16 +4,21 @@
 // proper-lockfile does the locking: `mkdir FILE.lock` (atomic, also on NFS, unlike O_EXCL), kept fresh by
 // touching its mtime every few seconds; a lock whose mtime is older than `staleMs` belongs to a process
 // that died without cleaning up (kill -9, power cut) and is taken over. So a crashed run blocks the next
-// one for at most `staleMs`, never forever. Each distinct output path gets its own lock, so two runs
+// one for at most `staleMs`, never forever. Each distinct output file gets its own lock, so two runs
 // conflict exactly when they share an output file (sharing only the history file is a conflict too).
+// A lock is named after the file's real path (symlinks followed, see src/output/target.ts): two runs
+// that reach one file by different names take the same lock. Its name stays within NAME_MAX
+// (src/output/names.ts). A character device or FIFO is not locked: it is written in place, there is no
+// file to replace, and a lock directory has no business in /dev.
 //
 // Next to each lock we write FILE.lock-owner (pid, host, start time), only so that a refused run can say
 // who holds the lock; proper-lockfile removes its lock directory with rmdir, so nothing may go inside it.
 import { renameSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
-import { mkdir, realpath } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { PipelineError } from '../errors.js';
+import { lockOwnerPathFor, lockPathFor, tempPathFor } from '../output/names.js';
+import { processAlive } from '../output/stale-temps.js';
+import { inspectOutput } from '../output/target.js';
 import { JobExitCode } from './exit-codes.js';
 
 /** A lock that is not refreshed for this long is taken over. Generous: a GC pause or a busy event loop must not lose it. */
@@ -36,34 +41,25 @@ export interface LockOwner {
 export class LockHeldError extends PipelineError {
   readonly path: string;
   readonly owner: LockOwner | null;
-  constructor(path: string, owner: LockOwner | null, staleMs: number) {
-    super('PIPE_ERR_LOCKED', lockHeldMessage(path, owner, staleMs), { exitCode: JobExitCode.lockHeld });
+  constructor(path: string, owner: LockOwner | null, staleMs: number, lockPath = `${path}.lock`) {
+    super('PIPE_ERR_LOCKED', lockHeldMessage(path, owner, staleMs, lockPath), { exitCode: JobExitCode.lockHeld });
     this.name = 'LockHeldError';
     this.path = path;
     this.owner = owner;
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function lockHeldMessage(path: string, owner: LockOwner | null, staleMs: number): string {
-  if (!owner) return `another nnpipe run holds the lock on ${path} (holder unknown: ${path}.lock exists)`;
+function lockHeldMessage(path: string, owner: LockOwner | null, staleMs: number, lockPath: string): string {
+  if (!owner) return `another nnpipe run holds the lock on ${path} (holder unknown: ${lockPath} exists)`;
   const where = owner.host === hostname() ? '' : ` on ${owner.host}`;
   const gone =
-    owner.host === hostname() && !isAlive(owner.pid)
+    owner.host === hostname() && !processAlive(owner.pid)
       ? `; that process is gone, so the lock is taken over ${Math.round(staleMs / 1000)} s after its last refresh`
       : '';
   return `another nnpipe run holds the lock on ${path} (pid ${owner.pid}${where}, since ${owner.since}${gone})`;
 }
 
-const ownerFile = (canonical: string) => `${canonical}.lock-owner`;
+const ownerFile = lockOwnerPathFor;
 
 function readOwner(canonical: string): LockOwner | null {
   try {
@@ -92,7 +88,7 @@ async function awaitOwner(canonical: string): Promise<LockOwner | null> {
 
 function writeOwner(canonical: string, owner: LockOwner): void {
   const file = ownerFile(canonical);
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = tempPathFor(file);
   writeFileSync(temp, `${JSON.stringify(owner)}\n`);
   renameSync(temp, file);
 }
@@ -108,14 +104,10 @@ function removeOwnerIfOurs(canonical: string): void {
   }
 }
 
-/**
- * One canonical name per file, whatever the spelling (relative, `./`, a symlinked folder): the folder is
- * created if needed and resolved, the file itself need not exist yet.
- */
-async function canonicalPath(path: string): Promise<string> {
-  const folder = dirname(path);
-  await mkdir(folder, { recursive: true });
-  return join(await realpath(folder), basename(path));
+/** The real path a lock is named after, or null for an output that is not locked (a device, a FIFO). */
+async function canonicalPath(path: string): Promise<string | null> {
+  const target = await inspectOutput(path);
+  return target.kind === 'in-place' ? null : target.path;
 }
 
 export interface RunLockOptions {
@@ -149,13 +141,13 @@ export class RunLock {
     const staleMs = Math.max(MIN_LOCK_STALE_MS, options.staleMs ?? DEFAULT_LOCK_STALE_MS);
     const byCanonical = new Map<string, string>();
     for (const target of targets) {
-      let canonical: string;
+      let canonical: string | null;
       try {
         canonical = await canonicalPath(target.path);
       } catch (error) {
         throw new PipelineError('PIPE_ERR_LOCK', `cannot lock ${target.path}: ${(error as Error).message}`, { cause: error });
       }
-      if (!byCanonical.has(canonical)) byCanonical.set(canonical, target.path);
+      if (canonical !== null && !byCanonical.has(canonical)) byCanonical.set(canonical, target.path);
     }
     const held: { canonical: string; release: () => Promise<void> }[] = [];
     // Loaded only when there is something to lock (most interactive runs write no file).
@@ -167,6 +159,7 @@ export class RunLock {
         try {
           release = await lockfile.lock(canonical, {
             realpath: false,
+            lockfilePath: lockPathFor(canonical),
             stale: staleMs,
             retries: 0,
             // The default throws from a timer, which would crash the process (and a warm scheduler with it).
@@ -174,7 +167,7 @@ export class RunLock {
           });
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-            throw new LockHeldError(byCanonical.get(canonical)!, await awaitOwner(canonical), staleMs);
+            throw new LockHeldError(byCanonical.get(canonical)!, await awaitOwner(canonical), staleMs, lockPathFor(canonical));
           }
           throw new PipelineError('PIPE_ERR_LOCK', `cannot lock ${byCanonical.get(canonical)}: ${(error as Error).message}`, { cause: error });
         }

@@ -1,26 +1,28 @@
 // Streams `row,label,predicted,confidence` lines to a temp file next to the target and renames it over the
 // target on commit, so the target is never a half-written file. Buffering is bounded: a batch's lines are
 // written as one chunk, and writeBatch waits for 'drain' when the stream's buffer is over its high-water mark.
+// A character device or FIFO target is written in place instead (src/output/target.ts): its lines go
+// out as they come, commit only flushes, and discard cannot take back what was written.
 //
 // `confidence` is written as the shortest decimal that reads back as the same float32 (at most 9
 // significant digits): exact for float32 and short for round values ("1", "0.5"). NaN and ±Infinity are
 // written as JavaScript prints them.
 import { once } from 'node:events';
-import { createWriteStream, fsync, open, unlinkSync, type WriteStream } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
+import * as fsCallbacks from 'node:fs';
+import { createWriteStream, fsync, type WriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PipelineError } from '../errors.js';
+import { ensureFolder, syncFolder } from '../output/folders.js';
+import { inspectOutput, OutputPathError } from '../output/target.js';
+import { openInPlace, openTemp, outputWriteError, removeOnExit } from '../output/write-file.js';
 
 export const PREDICTIONS_HEADER = 'row,label,predicted,confidence';
 
 /** Stream buffer size; writeBatch resolves only once the buffer is below it. */
 const HIGH_WATER_MARK = 64 * 1024;
 
-// A plain numeric fd rather than a FileHandle: a FileHandle-backed stream with autoClose off keeps a
-// reference on the handle, and closing the handle then waits forever.
-const openFd = promisify(open);
 const fsyncFd = promisify(fsync);
 
 const float32Bits = new Float32Array(1);
@@ -61,10 +63,10 @@ export function formatFloat32(value: number): string {
 type State = 'open' | 'committed' | 'discarded';
 
 export class PredictionsWriter {
-  /** The file that commit() creates or replaces. */
+  /** The file that commit() creates or replaces (symlinks followed). */
   readonly path: string;
-  /** The temp file being written, next to `path`. */
-  readonly tempPath: string;
+  /** The temp file being written, next to `path`; null for a device or FIFO, written in place. */
+  readonly tempPath: string | null;
   /** Owned by the stream: destroying the stream closes it (once any write in progress is done). */
   private readonly fd: number;
   private readonly stream: WriteStream;
@@ -72,41 +74,44 @@ export class PredictionsWriter {
   private state: State = 'open';
   private written = 0;
   private readonly removeExitHook: () => void;
+  private committing: Promise<void> | null = null;
 
-  private constructor(path: string, tempPath: string, fd: number) {
+  private constructor(path: string, tempPath: string | null, fd: number, owned = true) {
     this.path = path;
     this.tempPath = tempPath;
     this.fd = fd;
-    // autoClose off: the fd must stay open after 'finish' to fsync before the rename.
-    this.stream = createWriteStream('', { fd, autoClose: false, highWaterMark: HIGH_WATER_MARK });
+    // autoClose off: the fd must stay open after 'finish' to fsync before the rename. A descriptor the
+    // process had before (/dev/stdout) is never closed: its `close` does nothing.
+    const keepOpen = owned ? {} : { fs: { ...fsCallbacks, close: (_fd: number, callback: (error: null) => void) => callback(null) } };
+    this.stream = createWriteStream('', { fd, autoClose: false, highWaterMark: HIGH_WATER_MARK, ...keepOpen });
     // Without a listener a write error would be an uncaught 'error' event; keep it and report it on the
     // next writeBatch/commit instead.
     this.stream.on('error', (error) => {
       this.streamError ??= error;
     });
     // If the process exits without commit/discard (a crash), do not leave the temp file behind.
-    const onExit = (): void => {
-      try {
-        unlinkSync(tempPath); // 'exit' handlers must be synchronous
-      } catch {
-        // already gone
-      }
-    };
-    process.once('exit', onExit);
-    this.removeExitHook = () => process.removeListener('exit', onExit);
+    this.removeExitHook = tempPath === null ? () => undefined : removeOnExit(tempPath);
   }
 
-  /** Opens a temp file next to `path` (creating the folder) and writes the header line. */
+  /**
+   * Opens a temp file next to `path` (creating missing folders), or a device / FIFO in place, and
+   * writes the header line.
+   */
   static async open(path: string): Promise<PredictionsWriter> {
-    const tempPath = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    let fd: number;
+    let writer: PredictionsWriter;
     try {
-      await mkdir(dirname(path), { recursive: true });
-      fd = await openFd(tempPath, 'wx');
+      await ensureFolder(dirname(resolve(path)), (folder) => new OutputPathError(path, `${folder} is not a folder`));
+      const target = await inspectOutput(path);
+      if (target.kind === 'in-place') {
+        const { fd, owned } = await openInPlace(target);
+        writer = new PredictionsWriter(target.path, null, fd, owned);
+      } else {
+        const { tempPath, fd } = await openTemp(target);
+        writer = new PredictionsWriter(target.path, tempPath, fd);
+      }
     } catch (error) {
       throw outputError(path, error);
     }
-    const writer = new PredictionsWriter(path, tempPath, fd);
     writer.stream.write(`${PREDICTIONS_HEADER}\n`);
     return writer;
   }
@@ -169,19 +174,32 @@ export class PredictionsWriter {
    * Flushes, fsyncs and renames the temp file over `path`: the target switches from its old content (or
    * absence) to the complete new file in one step. Used for complete runs and for failed or interrupted
    * runs alike (the predictions done so far). On failure the temp file is removed and the error thrown.
+   *
+   * What is committed is fixed by the time this returns its promise: the stream is ended synchronously,
+   * so no later writeBatch can add rows (a caller that counts rows elsewhere can rely on that). A second
+   * call returns the first call's promise.
    */
-  async commit(): Promise<void> {
-    this.assertOpen('commit');
+  commit(): Promise<void> {
+    if (this.committing !== null) return this.committing;
+    if (this.state !== 'open') return Promise.reject(new Error(`PredictionsWriter.commit: the writer is already ${this.state}`));
     this.state = 'committed';
+    const finished = this.streamError ? Promise.reject(this.streamError) : once(this.stream, 'finish');
+    if (!this.streamError) this.stream.end();
+    this.committing = this.finishCommit(finished);
+    return this.committing;
+  }
+
+  private async finishCommit(finished: Promise<unknown>): Promise<void> {
     try {
-      if (this.streamError) throw this.streamError;
-      const finished = once(this.stream, 'finish');
-      this.stream.end();
       await finished;
-      await fsyncFd(this.fd);
+      // A device or FIFO: nothing to sync or rename (fsync is not supported by every device).
+      if (this.tempPath !== null) await fsyncFd(this.fd);
       await this.closeStream();
       if (this.streamError) throw this.streamError; // e.g. close() failed
-      await rename(this.tempPath, this.path);
+      if (this.tempPath !== null) {
+        await rename(this.tempPath, this.path);
+        await syncFolder(dirname(this.path));
+      }
     } catch (error) {
       await this.cleanUp();
       throw outputError(this.path, error);
@@ -200,7 +218,7 @@ export class PredictionsWriter {
 
   private async cleanUp(): Promise<void> {
     await this.closeStream();
-    await unlink(this.tempPath).catch(() => {});
+    if (this.tempPath !== null) await unlink(this.tempPath).catch(() => {});
   }
 
   /**
@@ -220,9 +238,4 @@ export class PredictionsWriter {
   }
 }
 
-function outputError(path: string, error: unknown): PipelineError {
-  if (error instanceof PipelineError) return error;
-  return new PipelineError('PIPE_ERR_OUTPUT', `cannot write predictions to ${path}: ${(error as Error).message}`, {
-    cause: error,
-  });
-}
+const outputError = (path: string, error: unknown): PipelineError => outputWriteError(path, error, 'predictions to ');

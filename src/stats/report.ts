@@ -11,7 +11,7 @@ export type RunStatus = 'complete' | 'failed' | 'interrupted';
 
 export interface PipelineReport {
   status: RunStatus;
-  /** Why the run failed or stopped; null for complete runs. */
+  /** Why the run failed or stopped (never null then); null for complete runs. */
   error: { code: string; message: string } | null;
   rows: number;
   labeled: number;
@@ -66,6 +66,14 @@ export interface PipelineReport {
   /** From the run's monotonic clock (RunStats), not finishedAt - startedAt. */
   durationMs: number;
   environment: { node: string; platform: string; cpus: number; cpuModel: string };
+  /** The command's reports: temp files that dead runs had left next to its outputs, removed before it wrote them. */
+  removedTempFiles?: string[];
+}
+
+/** The error of a run stopped by a signal (or by its caller's AbortSignal, when no signal is known). */
+export function interruptedError(signal: string | null = null): { code: string; message: string } {
+  const by = signal === null ? 'the run was stopped' : `stopped by ${signal}`;
+  return { code: 'PIPE_ERR_INTERRUPTED', message: `${by} before the end of the input; the report counts the rows scored before the stop` };
 }
 
 export interface ReportContext {
@@ -81,7 +89,9 @@ export interface ReportContext {
 export function buildReport(stats: RunStats, context: ReportContext): PipelineReport {
   const hasLabels = stats.labeled > 0;
   const batchLatencyMs = stats.batchLatency.summary();
-  const error = context.error ? { code: context.error.code, message: context.error.message } : null;
+  // A run that did not complete always says why (a caller that knows no reason gets a general one).
+  const given = context.error ?? (context.status === 'interrupted' ? interruptedError() : context.status === 'failed' ? { code: 'PIPE_ERR_UNEXPECTED', message: 'the run failed' } : null);
+  const error = given ? { code: given.code, message: given.message } : null;
   return {
     status: context.status,
     error,

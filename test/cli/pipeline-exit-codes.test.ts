@@ -90,6 +90,6 @@ test('--report and --predictions may not overwrite the input or the model', asyn
   for (const args of [['--report', input], ['--predictions', input], ['--report', model], ['--predictions', model]]) {
     const run = await runPipeline(['--input', input, '--model', model, ...args]);
     t.is(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
-    t.regex(run.stderr, /refusing to overwrite it/);
+    t.regex(run.stderr, /is the same file as --(input|model) .*; refusing to overwrite the (input|model)/);
   }
 });

@@ -1,6 +1,6 @@
 // --json: one JSON document on stdout and nothing else; logs (and never a progress bar) on stderr.
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture } from '../helpers/paths.js';
@@ -36,6 +36,7 @@ test('--json prints exactly one JSON report with the contract fields', async (t)
 });
 
 test('stdin input (--input -) works and the report file matches the stdout report', async (t) => {
+  mkdirSync(join(dir, 'out')); // outputs go into existing folders
   const report = join(dir, 'out', 'report.json');
   const run = await runPipeline(['--input', '-', '--model', await modelReady, '--json', '--report', report], { stdin: readFileSync(input) });
   t.is(run.code, 0, run.stderr);

@@ -51,7 +51,7 @@ test('a folder that cannot be written: exit 1 with a message naming the file', a
   await writeFile(blocker, '');
   const result = await run(['--split', 'test', '--dir', join(blocker, 'sub')]);
   t.is(result.code, 1);
-  t.regex(result.stderr, /^npm run data: cannot prepare not-a-folder\/sub\/mnist_test\.csv: ENOTDIR/);
+  t.regex(result.stderr, /^nnpipe data: cannot prepare not-a-folder\/sub\/mnist_test\.csv: ENOTDIR/);
 });
 
 test('--help exits 0', async (t) => {

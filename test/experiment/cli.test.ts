@@ -3,7 +3,7 @@
 // the middle of a run writes what was measured (partial) and exits 130 / 143.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maxThreads } from '../../src/cli/pipeline-options.js';
@@ -23,7 +23,7 @@ for (const [args, message] of [
   [['--batch-sizes', '1,x'], "--batch-sizes must list whole numbers: 'x' is not a batch size (got '1,x')"],
   [['--threads', String(maxThreads + 1)], `--threads must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${maxThreads + 1} is too many (got '${maxThreads + 1}')`],
   [['--max-in-flight', '0'], "--max-in-flight must list values of at least 1: '0' would allow no batch in flight (got '0')"],
-  [['--pool', 'lukewarm'], "error: option '--pool <mode>' argument 'lukewarm' is invalid. Allowed choices are warm, fresh, both."],
+  [['--pool', 'lukewarm'], "nnpipe experiment: option '--pool <mode>' argument 'lukewarm' is invalid. Allowed choices are warm, fresh, both."],
 ] as const) {
   test(`exit 2 without measuring or writing anything: ${args.join(' ')}`, async (t) => {
     const out = join(dir, `bad-${args.join('-').replace(/[^\w-]/g, '_')}`);
@@ -34,6 +34,32 @@ for (const [args, message] of [
     t.false(existsSync(out));
   });
 }
+
+test('a batch size past what one worker holds for the model is exit 2 before anything is measured (issue 12)', async (t) => {
+  const out = join(dir, 'too-big');
+  const run = await experiment(['--batch-sizes', '10,99999999', '--input', input, '--model', await modelReady, '--out', out]);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /^nnpipe experiment: --batch-sizes 99999999 is more than one worker can hold for this model \(784-16-10\): at most \d+ rows/);
+  t.false(existsSync(out));
+});
+
+test('--out holding a link to the input or the model is refused (exit 2), nothing replaced (issue 12)', async (t) => {
+  const out = join(dir, 'linked');
+  mkdirSync(out);
+  symlinkSync(await modelReady, join(out, 'experiment.json'));
+  const before = readFileSync(await modelReady);
+  const run = await experiment(['--batch-sizes', '10', '--input', input, '--model', await modelReady, '--out', out]);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /^nnpipe experiment: --out .*experiment\.json is the same file as --model .*; refusing to overwrite the model/);
+  t.deepEqual(readFileSync(await modelReady), before);
+  t.deepEqual(readdirSync(out), ['experiment.json']);
+});
+
+test('--out where no folder can be made (/proc) is exit 2 before anything is measured', async (t) => {
+  const run = await experiment(['--batch-sizes', '10', '--input', input, '--model', await modelReady, '--out', '/proc/nnpipe-x/y']);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /^nnpipe experiment: --out \/proc\/nnpipe-x\/y: \/proc is in proc, a kernel interface/);
+});
 
 test('exit 1 with a clear message when the model is missing', async (t) => {
   const run = await experiment(['--input', input, '--model', join(dir, 'nope.safetensors'), '--out', join(dir, 'no-model')]);

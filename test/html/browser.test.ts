@@ -6,7 +6,7 @@
 // pixels, clicking a heat-map cell shows that pair's stored images with "showing s of n", and that the page
 // logged no errors and made no network requests.
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { buildRunPage } from '../../src/html/run-page.js';
 import { DEFAULT_IMAGE_BUDGET } from '../../src/stats/mistakes.js';
 import type { PipelineReport } from '../../src/stats/report.js';
-import { writeFileAtomic } from '../../src/stats/atomic-write.js';
+import { writeFileAtomic } from '../../src/output/write-file.js';
 import { runPipeline } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
@@ -253,6 +253,7 @@ async function checkLabeledPage(t: import('ava').ExecutionContext, path: string,
 }
 
 browserTest(`headless Chromium: a labeled run of 100 rows shows all 100 (mistakes, then close calls), its charts and heat-map cells${needs}`, async (t) => {
+  mkdirSync(join(dir, 'labeled')); // outputs go into existing folders
   const html = join(dir, 'labeled', 'run.html');
   const reportPath = join(dir, 'labeled', 'report.json');
   const run = await runPipeline(['--input', input, '--model', await modelReady, '--batch-size', '10', '--threads', '2', '--html', html, '--report', reportPath, '--quiet']);
@@ -264,6 +265,7 @@ browserTest(`headless Chromium: a labeled run of 100 rows shows all 100 (mistake
 });
 
 browserTest(`headless Chromium: a labeled run of 300 rows (stdin) shows exactly T images, every kind of mistake${needs}`, async (t) => {
+  mkdirSync(join(dir, 'labeled-300')); // outputs go into existing folders
   const html = join(dir, 'labeled-300', 'run.html');
   const reportPath = join(dir, 'labeled-300', 'report.json');
   const run = await runPipeline(['--input', '-', '--model', await modelReady, '--batch-size', '16', '--html', html, '--report', reportPath, '--quiet'], { stdin: repeated(3, true) });
@@ -286,6 +288,7 @@ browserTest(`headless Chromium: a simulated run of 10,000 rows with 2% mistakes:
 });
 
 browserTest(`headless Chromium: an unlabeled run's page shows the T least confident predictions and no matrix${needs}`, async (t) => {
+  mkdirSync(join(dir, 'unlabeled')); // outputs go into existing folders
   const html = join(dir, 'unlabeled', 'run.html');
   const run = await runPipeline(['--input', '-', '--model', await modelReady, '--batch-size', '16', '--html', html, '--quiet'], { stdin: repeated(3, false) });
   t.is(run.code, 0, run.stderr);

@@ -2,7 +2,7 @@
 // failed and interrupted runs; never over the input or the model.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliEntry, runPipeline, pipelineEntry } from '../helpers/cli.js';
@@ -22,6 +22,7 @@ test('--html is listed in --help', async (t) => {
 
 test('--html with --json, --report and --predictions: all four written, stdout is still one JSON document', async (t) => {
   const out = join(dir, 'all');
+  mkdirSync(out); // an output's folder must exist
   const paths = { html: join(out, 'run.html'), report: join(out, 'report.json'), predictions: join(out, 'predictions.csv') };
   const run = await runPipeline(['--input', input, '--model', await modelReady, '--batch-size', '9', '--json', '--html', paths.html, '--report', paths.report, '--predictions', paths.predictions]);
   t.is(run.code, 0, run.stderr);
@@ -53,7 +54,7 @@ for (const [what, target] of [
     const before = readFileSync(target());
     const run = await runPipeline(['--input', input, '--model', await modelReady, '--html', target()]);
     t.is(run.code, 2, run.stderr);
-    t.regex(run.stderr, new RegExp(`--html .* is ${what} file; refusing to overwrite it`));
+    t.regex(run.stderr, new RegExp(`--html .* is the same file as --(input|model) .*; refusing to overwrite ${what}`));
     t.deepEqual(readFileSync(target()), before);
   });
 }
@@ -62,7 +63,7 @@ test('--html and --report naming the same file is a usage error', async (t) => {
   const same = join(dir, 'same.out');
   const run = await runPipeline(['--input', input, '--model', await modelReady, '--html', same, '--report', same]);
   t.is(run.code, 2);
-  t.regex(run.stderr, /--html must name a different file/);
+  t.regex(run.stderr, /--report .*same\.out and --html .*same\.out are the same file/);
   t.false(existsSync(same));
 });
 
@@ -71,6 +72,7 @@ test('a failed run still writes its page, with the error and its line', async (t
   rows[49] = rows[49].replace(/,0,/, ',999,');
   const bad = join(dir, 'bad.csv');
   writeFileSync(bad, rows.join('\n'));
+  mkdirSync(join(dir, 'failed'));
   const html = join(dir, 'failed', 'run.html');
   const run = await runPipeline(['--input', bad, '--model', await modelReady, '--batch-size', '10', '--html', html, '--quiet']);
   t.is(run.code, 1, run.stderr);
@@ -81,6 +83,7 @@ test('a failed run still writes its page, with the error and its line', async (t
 });
 
 test('an interrupted run (SIGTERM) writes its page with what was scored', async (t) => {
+  mkdirSync(join(dir, 'interrupted'));
   const html = join(dir, 'interrupted', 'run.html');
   const child = spawn(process.execPath, [pipelineEntry(), '--input', '-', '--model', await modelReady, '--batch-size', '10', '--html', html], {
     env: { ...process.env, NO_COLOR: '1' },

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendHistoryLine, readHistory } from '../../src/jobs/history-file.js';
+import { appendHistoryLine, checkHistoryFile, NotAHistoryError, readHistory } from '../../src/jobs/history-file.js';
 import { buildRunRecord, type RunRecord } from '../../src/jobs/run-record.js';
 import { runNode, cliEntry, pipelineEntry } from '../helpers/cli.js';
 import { fixture, repoRoot } from '../helpers/paths.js';
@@ -30,7 +30,7 @@ function record(overrides: Partial<RunRecord> = {}): RunRecord {
 }
 
 test('appends one line per record and reads them back', (t) => {
-  const path = join(tempDir(), 'sub', 'history.jsonl');
+  const path = join(tempDir(), 'history.jsonl');
   t.is(appendHistoryLine(path, record()), null);
   t.is(appendHistoryLine(path, record({ rows: 5 })), null);
   const text = readFileSync(path, 'utf8');
@@ -71,6 +71,50 @@ test('a torn tail with no complete line before it leaves an empty file before th
   writeFileSync(path, '{"schema":1,"sta');
   t.like(appendHistoryLine(path, record()), { action: 'truncated', bytes: 16 });
   t.is(readHistory(path).records.length, 1);
+});
+
+// Issue 12, row 6: the torn-line repair cut off the only line of a file that never was a history.
+test('a file that is not a history is refused as it is (NotAHistoryError, exit 2), torn last line or not', (t) => {
+  const dir = tempDir();
+  const cases: Record<string, string> = {
+    'notes.txt': 'remember the milk',
+    'two-lines.txt': 'first line\nsecond line',
+    'ends-well.txt': 'a line\n',
+    'json-lines.jsonl': '{"a":1}\n{"b":2',
+    'first-is-a-record.jsonl': `${JSON.stringify(record())}\nnot a record\n`,
+    'last-is-not.jsonl': `${JSON.stringify(record())}\n${JSON.stringify(record())}\n{"x":1}\n`,
+    'huge-first-line.txt': 'x'.repeat(100_000),
+    'record-start-inside.txt': 'x{"schema":1',
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    const error = t.throws(() => appendHistoryLine(path, record()), { instanceOf: NotAHistoryError }, name);
+    t.is(error?.exitCode, 2);
+    t.regex(error?.message ?? '', /is not a run history \(.*\); refusing to append to it/);
+    t.is(readFileSync(path, 'utf8'), text, `${name} unchanged`);
+    t.throws(() => checkHistoryFile(path), { instanceOf: NotAHistoryError });
+  }
+  // What a history can look like: empty, records, records and a torn last one, a first record torn.
+  const torn = JSON.stringify(record()).slice(0, 30);
+  for (const text of ['', `${JSON.stringify(record())}\n`, `${JSON.stringify(record())}\n${torn}`, torn, '{', '{"schema":1']) {
+    const path = join(dir, `ok-${Math.random().toString(36).slice(2)}.jsonl`);
+    writeFileSync(path, text);
+    t.notThrows(() => checkHistoryFile(path), JSON.stringify(text));
+    appendHistoryLine(path, record({ rows: 42 }));
+    t.is(readHistory(path).records.at(-1)?.rows, 42);
+  }
+});
+
+test('row 6 through the CLI: --history naming a file that is not a history is exit 2 before the run, the file unchanged', async (t) => {
+  const dir = tempDir();
+  const notes = join(dir, 'notes.txt');
+  writeFileSync(notes, 'my only line, no newline');
+  const run = await runNode(pipelineEntry(), ['--input', input, '--history', notes, '--quiet']);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /^nnpipe: --history .*notes\.txt is not a run history \(its first line is not a run record\); refusing to append to it/);
+  t.is(readFileSync(notes, 'utf8'), 'my only line, no newline');
+  t.deepEqual(readdirSync(dir), ['notes.txt'], 'no lock, nothing else');
 });
 
 test('readers skip lines that are not run records and say which', (t) => {
@@ -150,14 +194,14 @@ test('--history naming the input or the model file is refused before anything to
   copyFileSync(input, copy);
   const run = await runNode(pipelineEntry(), ['--input', copy, '--history', copy]);
   t.is(run.code, 2);
-  t.regex(run.stderr, /--history .*input\.csv is the input file; refusing to overwrite it/);
+  t.regex(run.stderr, /--history .*input\.csv is the same file as --input .*input\.csv; refusing to overwrite the input/);
   t.deepEqual(readFileSync(copy), readFileSync(input));
   t.deepEqual(readdirSync(dir), ['input.csv'], 'no lock, no history line');
   const model = join(dir, 'model.safetensors');
   copyFileSync(join(repoRoot, 'data/models/default.safetensors'), model);
   const onModel = await runNode(pipelineEntry(), ['--input', copy, '--model', model, '--history', model]);
   t.is(onModel.code, 2);
-  t.regex(onModel.stderr, /is the model file; refusing to overwrite it/);
+  t.regex(onModel.stderr, /is the same file as --model .*; refusing to overwrite the model/);
   t.deepEqual(readFileSync(model), readFileSync(join(repoRoot, 'data/models/default.safetensors')));
 });
 
@@ -219,4 +263,15 @@ test('history: a missing file is exit 1, a bad option exit 2, an empty file no r
   const empty = await runNode(cliEntry('history'), [join(dir, 'empty.jsonl')]);
   t.is(empty.code, 0);
   t.regex(empty.stdout, /no runs recorded/);
+});
+
+test('history: a device that never ends (/dev/zero) or a directory is refused at once (exit 1), not read until memory runs out', async (t) => {
+  for (const [path, message] of [
+    ['/dev/zero', /^nnpipe history: \/dev\/zero: is not a file/],
+    [tempDir(), /^nnpipe history: .*: is a directory/],
+  ] as const) {
+    const run = await runNode(cliEntry('history'), [path], { timeoutMs: 20_000 });
+    t.is(run.code, 1, run.stderr);
+    t.regex(run.stderr, message);
+  }
 });

@@ -12,6 +12,7 @@ test.after.always(removeTempDirs);
 
 test.serial('two concurrent runs on the same report: one completes, the other is refused at once with exit 75', async (t) => {
   const dir = tempDir();
+  mkdirSync(join(dir, 'reports'));
   const report = join(dir, 'reports', 'latest.json');
   const a = start('pipeline', [...slowRunArgs(3000), '--report', report]);
   const b = start('pipeline', [...slowRunArgs(3000), '--report', report]);

@@ -2,7 +2,8 @@
 // runs two pipelines at once (an overlapping tick is skipped and logged), it keeps going after a failed
 // run, and SIGTERM stops it the way it stops a pipeline.
 import test from 'ava';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHistory } from '../../src/jobs/history-file.js';
 import { cliEntry, runNode } from '../helpers/cli.js';
@@ -98,6 +99,8 @@ for (const [args, message] of [
   [['--cron', '* * * * *', '--', '--bogus'], /pipeline options: unknown option '--bogus'/],
   [['--cron', '* * * * *', '--', '--input', '-'], /--input - \(stdin\) cannot be scheduled/],
   [['--', '--input', trainCsv], /required option '--cron <expr>' not specified/],
+  [['--cron', '* * * * *', '--', '--input', trainCsv, '--report', '/nonexistent-folder/r.json'], /pipeline options: --report \/nonexistent-folder\/r\.json: the folder \/nonexistent-folder does not exist/],
+  [['--cron', '* * * * *', '--', '--input', trainCsv, '--history', trainCsv], /pipeline options: --history .* is the same file as --input .*; refusing to overwrite the input/],
 ] as const) {
   test(`bad options are refused at start-up with exit 2: ${args.join(' ')}`, async (t) => {
     const run = await runNode(cliEntry('schedule'), [...args]);
@@ -110,4 +113,29 @@ test('--help lists the exit codes', async (t) => {
   const run = await runNode(cliEntry('schedule'), ['--help']);
   t.is(run.code, 0);
   for (const code of ['0', '1', '2', '3', '75', '130', '143']) t.regex(run.stdout, new RegExp(`^\\s+${code}  `, 'm'));
+});
+
+// Issue 12, row 17: on a terminal every run added pino-pretty listeners to stderr (a
+// MaxListenersExceededWarning by the third run). `script` gives the scheduler a real terminal.
+const hasScript = existsSync('/usr/bin/script');
+(hasScript ? test.serial : test.skip)('on a terminal, runs share one log stream: no listener piles up over 12 runs (skipped without util-linux script)', async (t) => {
+  const dir = tempDir();
+  const input = join(dir, 'in.csv');
+  writeFileSync(input, `${readFileSync(fixture('mnist-test-100.csv'), 'utf8').split('\n').slice(0, 5).join('\n')}\n`);
+  const command = [process.execPath, cliEntry('schedule'), '--cron', `'${everySecond}'`, '--max-runs', '12', '--', '--input', input, '--quiet'].join(' ');
+  const result = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 90_000, env: { ...process.env, NO_COLOR: '1' } });
+  t.is(result.status, 0, result.stdout);
+  t.is((result.stdout.match(/run complete/g) ?? []).length, 12, result.stdout);
+  t.notRegex(result.stdout, /MaxListenersExceededWarning|memory leak/);
+});
+
+test('createLogger on a terminal stream: one pretty destination per stream, however many loggers', async (t) => {
+  const { createLogger } = await import('../../src/cli/logger.js');
+  const { PassThrough } = await import('node:stream');
+  const tty = Object.assign(new PassThrough(), { isTTY: true }) as unknown as NodeJS.WriteStream;
+  createLogger({ name: 'a', stream: tty }).info('first');
+  const listeners = () => tty.eventNames().reduce((sum, event) => sum + tty.listenerCount(event), 0);
+  const after = listeners();
+  for (let i = 0; i < 30; i++) createLogger({ name: `run ${i}`, stream: tty, quiet: i % 2 === 0 }).warn('again');
+  t.is(listeners(), after);
 });

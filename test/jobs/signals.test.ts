@@ -2,7 +2,7 @@
 // flight finish, writes the interrupted report (and the predictions so far) and the history line, and
 // exits 143 / 130; --stop-timeout bounds the wait; a second signal exits at once.
 import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHistory } from '../../src/jobs/history-file.js';
 import { logLines, predictionsInProgress, removeTempDirs, sleep, start, tempDir, trainCsv, until } from './helpers.js';
@@ -30,6 +30,8 @@ for (const [signal, code] of [
 
     const r = JSON.parse(readFileSync(report, 'utf8'));
     t.is(r.status, 'interrupted');
+    // Issue 12, row 12: an interrupted report says why, like a failed one.
+    t.deepEqual(r.error, { code: 'PIPE_ERR_INTERRUPTED', message: `stopped by ${signal} before the end of the input; the report counts the rows scored before the stop` });
     t.true(r.rows > 0 && r.rows < 60000, `rows ${r.rows}`);
     t.is(r.batches, Math.ceil(r.rows / 20)); // full batches, then the partial one cut at the signal
     // The predictions file holds exactly the rows the report counts (committed, not a temp file).
@@ -37,7 +39,7 @@ for (const [signal, code] of [
     t.is(lines.length - 1, r.rows);
 
     const [line] = readHistory(history).records;
-    t.like(line, { status: 'interrupted', exitCode: code, signal, forced: false, rows: r.rows, report });
+    t.like(line, { status: 'interrupted', exitCode: code, signal, forced: false, rows: r.rows, report, error: { code: 'PIPE_ERR_INTERRUPTED' } });
     t.is(line.accuracy, r.accuracy);
 
     const stopping = logLines(run.stderr()).find((l) => l.msg === 'stopping: finishing the batches in flight (send it again to exit at once)');
@@ -45,26 +47,37 @@ for (const [signal, code] of [
   });
 }
 
-test.serial('the wait after a signal is bounded by --stop-timeout: the report counts what came back and says why', async (t) => {
-  const dir = tempDir();
-  const report = join(dir, 'latest.json');
-  const history = join(dir, 'history.jsonl');
-  // Half the file per batch, one at a time on one thread: whatever is in flight at the signal (the batch
-  // being scored, or the part of the next one read so far) takes far longer than 1 ms.
-  const args = ['--input', trainCsv, '--batch-size', '30000', '--threads', '1', '--max-in-flight', '1', '--stop-timeout', '1'];
-  const run = start('pipeline', [...args, '--report', report, '--history', history]);
-  await run.waitFor(/"msg":"scoring"/);
-  await sleep(500);
-  run.child.kill('SIGTERM');
-  const { code } = await run.exited;
-  t.is(code, 143, run.stderr());
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  t.is(r.status, 'interrupted');
-  t.is(r.error.code, 'PIPE_ERR_STOP_TIMEOUT');
-  t.regex(r.error.message, /did not finish within --stop-timeout 1 ms/);
-  t.true(r.rows < 60000);
-  t.like(readHistory(history).records[0], { status: 'interrupted', exitCode: 143, error: { code: 'PIPE_ERR_STOP_TIMEOUT' } });
-});
+// Issue 12, row 9: on a stop timeout the predictions file is replaced with exactly the rows the report
+// counts, every time (it used to keep its old content or not, depending on timing).
+for (const attempt of [1, 2, 3]) {
+  test.serial(`the wait after a signal is bounded by --stop-timeout: the report counts what came back and says why; the predictions file holds exactly those rows (${attempt})`, async (t) => {
+    const dir = tempDir();
+    const report = join(dir, 'latest.json');
+    const history = join(dir, 'history.jsonl');
+    const predictions = join(dir, 'predictions.csv');
+    writeFileSync(predictions, `row,label,predicted,confidence\n${'1,1,1,1\n'.repeat(99_999)}`);
+    // Big batches, one at a time on one thread: whatever is in flight at the signal (the batch being
+    // scored, or the part of the next one read so far) takes far longer than 1 ms.
+    const size = [3000, 10000, 30000][attempt - 1];
+    const args = ['--input', trainCsv, '--batch-size', String(size), '--threads', '1', '--max-in-flight', '1', '--stop-timeout', '1'];
+    const run = start('pipeline', [...args, '--report', report, '--history', history, '--predictions', predictions]);
+    await run.waitFor(/"msg":"scoring"/);
+    await sleep(300 + 200 * attempt);
+    run.child.kill('SIGTERM');
+    const { code } = await run.exited;
+    t.is(code, 143, run.stderr());
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    t.is(r.status, 'interrupted');
+    t.is(r.error.code, 'PIPE_ERR_STOP_TIMEOUT');
+    t.regex(r.error.message, /did not finish within --stop-timeout 1 ms/);
+    t.true(r.rows < 60000);
+    const lines = readFileSync(predictions, 'utf8').split('\n');
+    t.is(lines.pop(), '', 'ends with a newline');
+    t.is(lines.length - 1, r.rows, 'the predictions file has exactly the rows of the report');
+    t.deepEqual(readdirSync(dir).sort(), ['history.jsonl', 'latest.json', 'predictions.csv'], 'no temp file, no lock left');
+    t.like(readHistory(history).records[0], { status: 'interrupted', exitCode: 143, rows: r.rows, error: { code: 'PIPE_ERR_STOP_TIMEOUT' } });
+  });
+}
 
 test.serial('a second signal exits at once, after a last history line (no report)', async (t) => {
   const dir = tempDir();

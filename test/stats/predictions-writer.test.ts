@@ -113,8 +113,8 @@ test('commit is atomic: before commit the target does not exist, then it appears
   const w = await PredictionsWriter.open(path);
   await w.writeBatch(Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1);
   t.false(existsSync(path));
-  t.true(existsSync(w.tempPath));
-  t.true(w.tempPath.startsWith(`${path}.`), 'the temp file is next to the target');
+  t.true(existsSync(w.tempPath!));
+  t.true(w.tempPath!.startsWith(`${path}.`), 'the temp file is next to the target');
   await w.commit();
   t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n1,1,1,1\n`);
   t.deepEqual(await readdir(dir), ['p.csv'], 'no temp file left');
@@ -146,14 +146,30 @@ test('discard removes the temp file and leaves the target alone', async (t) => {
   );
 });
 
-test('discard after commit is a no-op; commit twice throws', async (t) => {
+test('discard after commit is a no-op; a second commit is the first one; commit after discard throws', async (t) => {
   const dir = await tempDir();
   const path = join(dir, 'p.csv');
   const w = await PredictionsWriter.open(path);
-  await w.commit();
+  const first = w.commit();
+  t.is(w.commit(), first);
+  await first;
   await w.discard();
   t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n`);
-  await t.throwsAsync(w.commit());
+  const discarded = await PredictionsWriter.open(join(dir, 'q.csv'));
+  await discarded.discard();
+  await t.throwsAsync(discarded.commit(), { message: /already discarded/ });
+});
+
+test('commit fixes the rows at once: a batch written after it is refused, the file has what came before', async (t) => {
+  const path = join(await tempDir(), 'p.csv');
+  const w = await PredictionsWriter.open(path);
+  const one = [Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1])] as const;
+  await w.writeBatch(...one, 1);
+  const committed = w.commit();
+  await t.throwsAsync(w.writeBatch(...one, 1), { message: /already committed/ });
+  await committed;
+  t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n1,1,1,1\n`);
+  t.is(w.rowsWritten, 1);
 });
 
 test('creates the parent folder; an unusable target fails with PIPE_ERR_OUTPUT', async (t) => {
@@ -166,11 +182,18 @@ test('creates the parent folder; an unusable target fails with PIPE_ERR_OUTPUT',
   await t.throwsAsync(PredictionsWriter.open(join(dir, 'file', 'p.csv')), { message: /cannot write predictions/ });
 });
 
-test('a failing commit (target is a folder) throws PIPE_ERR_OUTPUT and removes the temp file', async (t) => {
+test('a folder as the target is refused at open', async (t) => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'p.csv'));
+  await t.throwsAsync(PredictionsWriter.open(join(dir, 'p.csv')), { message: /cannot write predictions to .*p\.csv: is a directory/ });
+  t.deepEqual(await readdir(dir), ['p.csv']);
+});
+
+test('a failing commit (the target became a folder meanwhile) throws PIPE_ERR_OUTPUT and removes the temp file', async (t) => {
   const dir = await tempDir();
   const path = join(dir, 'p.csv');
-  await mkdir(join(path, 'inside'), { recursive: true });
   const w = await PredictionsWriter.open(path);
+  await mkdir(join(path, 'inside'), { recursive: true });
   await w.writeBatch(Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1);
   const error = await t.throwsAsync(w.commit());
   t.is((error as { code?: string } | undefined)?.code, 'PIPE_ERR_OUTPUT');

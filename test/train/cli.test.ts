@@ -2,12 +2,13 @@
 // a tiny real run saves a model whose metadata records how to reproduce it.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTrainCli, type CliIo } from '../../src/cli/train.js';
 import { loadModel } from '../../src/nn/load-model.js';
+import { MNIST_SOURCES, mnistSourceDir } from '../../src/data/mnist.js';
 
 const trainCliFile = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/train.js');
 
@@ -36,6 +37,10 @@ const badOptions: Array<[string[], RegExp]> = [
   [['--limit-train', 'all'], /--limit-train must be a positive integer/],
   [['--no-such-option'], /unknown option/],
   [['extra-argument'], /too many arguments|excess/i],
+  // Extreme values (issue 12): bounded by what the machine can do, exit 2 before anything starts.
+  [['--optimizer', 'momentum', '--momentum', '0.99999999999999999'], /--momentum must be a number in \[0, 1\) \(this one rounds to 1\)/],
+  [['--batch-size', '99999999999'], /--batch-size 99999999999 in shards of --shard-rows 50 is 2000000000 gradient shards per step; at most 65535/],
+  [['--hidden', '100000,100000'], /--hidden 100000,100000 with 2 gradient shards per step .* needs about 337\.9 GiB \(10079600010 parameters\); half of this machine's memory is/],
 ];
 
 for (const [argv, message] of badOptions) {
@@ -50,6 +55,36 @@ test('the compiled command exits 2 on a bad option, in a real process', (t) => {
   const result = spawnSync(process.execPath, [trainCliFile, '--batch-size', 'many'], { encoding: 'utf8' });
   t.is(result.status, 2);
   t.regex(result.stderr, /--batch-size must be a positive integer \(got 'many'\)/);
+});
+
+test('--out is checked before any training: a folder, a missing folder, a device through a link, the training data (exit 2)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nnpipe-train-out-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'folder.safetensors'));
+  await symlink('/dev/null', join(dir, 'null.safetensors'));
+  await symlink(resolve(mnistSourceDir(), MNIST_SOURCES.train.images), join(dir, 'data.safetensors'));
+  for (const [name, message] of [
+    ['folder.safetensors', /--out .*folder\.safetensors: is a directory/],
+    [join('missing', 'm.safetensors'), /--out .*m\.safetensors: the folder .*missing does not exist/],
+    ['null.safetensors', /--out .*null\.safetensors is a device, a FIFO or an open descriptor; a model file must be a regular file/],
+    ['data.safetensors', /--out .*data\.safetensors is the same file as the MNIST train data .*; refusing to overwrite training data/],
+  ] as const) {
+    const { io, err } = fakeIo();
+    t.is(await runTrainCli(['--epochs', '1', '--limit-train', '100', '--out', join(dir, name)], io), 2, err());
+    t.regex(err(), message);
+    t.regex(err(), /^nnpipe train: /);
+  }
+});
+
+test('a diverging run (--lr 1e308) is exit 1 and saves nothing: --out keeps what it held', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nnpipe-train-diverge-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'm.safetensors');
+  const { io, err } = fakeIo();
+  t.is(await runTrainCli(['--hidden', '16', '--epochs', '1', '--limit-train', '200', '--limit-test', '100', '--threads', '1', '--lr', '1e308', '--out', out, '--quiet'], io), 1, err());
+  t.regex(err(), /^nnpipe train: training diverged: layer \d has non-finite weights \(try a lower --lr\); nothing was saved/);
+  const { existsSync } = await import('node:fs');
+  t.false(existsSync(out));
 });
 
 test('--help exits 0 and lists the options', async (t) => {

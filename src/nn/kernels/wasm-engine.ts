@@ -17,7 +17,7 @@ import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 export const kernelReservedBytes = 256;
 const PAGE = 65536;
 /** Keep the whole layout well inside 32-bit addressing. */
-const MAX_MEMORY_BYTES = 1 << 30;
+export const MAX_MEMORY_BYTES = 1 << 30;
 
 /** Activation codes of the kernel's layer(); the last layer always runs as identity. */
 const ACTIVATION_CODES: Record<Activation, number> = { identity: 0, relu: 1, step: 2, sigmoid: 3 };

@@ -1,10 +1,12 @@
-// writeFileAtomic / writeJsonAtomic: content, folder creation, and failures that leave the old file intact.
+// writeFileAtomic / writeJsonAtomic: content, folder creation, failures that leave the old file intact,
+// symlinks followed, devices written in place, permissions kept, long names.
 import test from 'ava';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PipelineError } from '../../src/errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../src/stats/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../src/output/write-file.js';
 
 const isRoot = process.getuid?.() === 0;
 const dirs: string[] = [];
@@ -66,15 +68,14 @@ test('a value with no JSON form (undefined) is refused', async (t) => {
   t.deepEqual(await readdir(dir), []);
 });
 
-test('a failure after the temp file was written (rename onto a folder): old content intact, no temp files', async (t) => {
+test('a folder as the target is refused before anything is written: its content intact, no temp files', async (t) => {
   const dir = await tempDir();
-  // The target is a non-empty folder, so the final rename fails after the temp file was written and fsynced.
   const path = join(dir, 'report.json');
   await mkdir(path);
   await writeFile(join(path, 'keep.txt'), 'old');
   const error = await t.throwsAsync(writeJsonAtomic(path, { a: 1 }), { instanceOf: PipelineError });
   t.is(error?.code, 'PIPE_ERR_OUTPUT');
-  t.regex(error?.message ?? '', /cannot write .*report\.json/);
+  t.regex(error?.message ?? '', /cannot write .*report\.json: is a directory/);
   t.deepEqual(await readdir(dir), ['report.json']);
   t.is(await readFile(join(path, 'keep.txt'), 'utf8'), 'old');
 });
@@ -101,4 +102,64 @@ test('concurrent writes to the same file leave one complete version', async (t) 
   const final = JSON.parse(await readFile(path, 'utf8')) as { i: number; pad: string };
   t.is(final.pad.length, 10_000);
   t.deepEqual(await readdir(dir), ['r.json']);
+});
+
+test('a symlink is followed: the file it names is replaced, the link stays', async (t) => {
+  const dir = await tempDir();
+  await writeFile(join(dir, 'real.json'), 'old');
+  await symlink('real.json', join(dir, 'link.json'));
+  await writeFileAtomic(join(dir, 'link.json'), 'new');
+  t.is(await readFile(join(dir, 'real.json'), 'utf8'), 'new');
+  t.true((await lstat(join(dir, 'link.json'))).isSymbolicLink());
+  // A dangling link: the file it names is created.
+  await symlink('later.json', join(dir, 'dangling.json'));
+  await writeFileAtomic(join(dir, 'dangling.json'), 'made');
+  t.is(await readFile(join(dir, 'later.json'), 'utf8'), 'made');
+  t.deepEqual((await readdir(dir)).sort(), ['dangling.json', 'later.json', 'link.json', 'real.json']);
+});
+
+test('a replaced file keeps its permissions', async (t) => {
+  const path = join(await tempDir(), 'r.json');
+  await writeFile(path, 'old', { mode: 0o600 });
+  await chmod(path, 0o600);
+  await writeFileAtomic(path, 'new');
+  t.is((await stat(path)).mode & 0o777, 0o600);
+});
+
+test('a character device is written in place (never replaced); a full one fails with PIPE_ERR_OUTPUT', async (t) => {
+  await writeFileAtomic('/dev/null', 'anything');
+  t.true((await stat('/dev/null')).isCharacterDevice());
+  const error = await t.throwsAsync(writeFileAtomic('/dev/full', 'x'.repeat(10_000)), { instanceOf: PipelineError });
+  t.is(error?.code, 'PIPE_ERR_OUTPUT');
+  t.regex(error?.message ?? '', /cannot write \/dev\/full: .*ENOSPC/);
+  t.true((await stat('/dev/full')).isCharacterDevice());
+});
+
+test('an output name of 250 characters: written, and its temp file name stays within NAME_MAX', async (t) => {
+  const dir = await tempDir();
+  const path = join(dir, `${'r'.repeat(245)}.json`);
+  let seen: string[] = [];
+  const watcher = watch(dir, (_event, name) => name && seen.push(String(name)));
+  try {
+    await writeFileAtomic(path, 'long');
+  } finally {
+    watcher.close();
+  }
+  t.is(await readFile(path, 'utf8'), 'long');
+  t.deepEqual(await readdir(dir), [basename(path)]);
+  seen = seen.filter((name) => name !== basename(path));
+  for (const name of seen) t.true(Buffer.byteLength(name) <= 255, name);
+});
+
+test('temp files carry the pid of their writer', async (t) => {
+  const dir = await tempDir();
+  const seen: string[] = [];
+  const watcher = watch(dir, (_event, name) => name && seen.push(String(name)));
+  try {
+    await writeFileAtomic(join(dir, 'r.json'), 'x');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    watcher.close();
+  }
+  t.true(seen.some((name) => name.startsWith(`r.json.nnpipe-${process.pid}-`) && name.endsWith('.tmp')), seen.join(', '));
 });
