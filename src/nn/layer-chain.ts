@@ -53,7 +53,7 @@ export function layersFromStateDict(tensors: Map<string, Tensor>, fail: Fail): L
       const layout = layer.convention === 'out,in' ? "(outputs, inputs), PyTorch's layout for these names" : '(inputs, outputs), the layout of W1/b1 names';
       notes.push(`${layer.weightName} (${rows}, ${cols}) is square: read as ${layout}`);
     } else if (layer.transposed) {
-      notes.push(`${layer.weightName} (${rows}, ${cols}) is stored (outputs, inputs) (its bias ${layer.biasName} has ${layer.outputs} values): transposed`);
+      notes.push(`${layer.weightName} (${rows}, ${cols}) is (outputs, inputs), as its bias ${layer.biasName} has ${layer.outputs} values: transposed`);
     }
   }
   return { layers, sources, notes };

@@ -294,7 +294,7 @@ class ChainWalk {
   }
 
   private setRows(how: string, features: number | null): void {
-    this.notes.push(`input ${this.input.name} (${describeDims(this.dims)}) ${how}${features === null ? '' : ` to ${features} features per row`}`);
+    this.notes.push(`the input ${JSON.stringify(this.input.name)} (${describeDims(this.dims)}) is ${how}${features === null ? '' : `: ${features} features per row`}`);
     this.dims = [this.dims?.[0] ?? null, features];
   }
 
