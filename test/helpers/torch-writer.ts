@@ -25,9 +25,14 @@ export class PickleWriter {
     return this.op(0x58, length, utf8); // BINUNICODE
   }
   int(value: number): this {
-    const bytes = Buffer.alloc(4);
-    bytes.writeInt32LE(value);
-    return this.op(0x4a, bytes); // BININT
+    if (value >= -(2 ** 31) && value < 2 ** 31) {
+      const bytes = Buffer.alloc(4);
+      bytes.writeInt32LE(value);
+      return this.op(0x4a, bytes); // BININT
+    }
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigInt64LE(BigInt(value));
+    return this.op(0x8a, 8, bytes); // LONG1, as pickle writes ints beyond 32 bits
   }
   bool(value: boolean): this {
     return this.op(value ? 0x88 : 0x89);
