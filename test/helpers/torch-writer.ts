@@ -88,6 +88,8 @@ export interface TorchWriterOptions {
   claimedNumel?: Map<number, number>;
   /** More members, [name, bytes]. */
   extraMembers?: [string, Buffer][];
+  /** Write the storages big-endian and say so in FOLDER/byteorder (as newer torch versions record it). */
+  bigEndian?: boolean;
   /** Replace a member name everywhere in the finished zip by another of the same length (names yazl refuses to write). */
   renameMember?: [string, string];
 }
@@ -105,7 +107,10 @@ export async function torchStateDict(specs: TorchTensorSpec[], options: TorchWri
     const [storageType, itemBytes] = STORAGE[spec.dtype ?? 'float32'];
     const values = spec.columnMajor ? columnMajor(data, shape) : data;
     const bytes = Buffer.alloc(values.length * itemBytes);
-    values.forEach((value, i) => (itemBytes === 4 ? bytes.writeFloatLE(value, i * 4) : bytes.writeDoubleLE(value, i * 8)));
+    values.forEach((value, i) => {
+      if (itemBytes === 4) options.bigEndian ? bytes.writeFloatBE(value, i * 4) : bytes.writeFloatLE(value, i * 4);
+      else options.bigEndian ? bytes.writeDoubleBE(value, i * 8) : bytes.writeDoubleLE(value, i * 8);
+    });
     storages.push(bytes);
     const stride = spec.columnMajor ? [1, shape[0]] : shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
     pickle.str(spec.name).global('torch._utils', '_rebuild_tensor_v2').mark();
@@ -120,6 +125,7 @@ export async function torchStateDict(specs: TorchTensorSpec[], options: TorchWri
   zip.addBuffer(pickle.stop(), `${folder}/data.pkl`, stored);
   storages.forEach((bytes, key) => zip.addBuffer(bytes, `${folder}/data/${key}`, stored));
   zip.addBuffer(Buffer.from('3\n'), `${folder}/version`, stored);
+  if (options.bigEndian) zip.addBuffer(Buffer.from('big'), `${folder}/byteorder`, stored);
   for (const [name, bytes] of options.extraMembers ?? []) zip.addBuffer(bytes, name, stored);
   zip.end();
   const chunks: Buffer[] = [];
