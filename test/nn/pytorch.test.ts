@@ -152,3 +152,11 @@ test('refused: integer tensors, naming the dtype; a legacy (non-zip) .pt, saying
   await writeFile(legacy, readFileSync(modelFixture('tiny-p2.pkl')));
   await assertModelError(t, () => readModelFile(legacy), legacy, /legacy \(non-zip\) PyTorch format .* torch\.save\(model\.state_dict\(\), 'model\.pt'\)/);
 });
+
+test('refused: one storage referred to with two dtypes', async (t) => {
+  // fc0.bias reads storage 1 (fc1.bias's float32 values) as float64.
+  const path = await savePt(t, 'shared.pt', tinySpecs(), {
+    beforeStop: (p) => p.mark().str('fc0.bias').global('torch._utils', '_rebuild_tensor_v2').mark().mark().str('storage').global('torch', 'DoubleStorage').str('1').str('cpu').int(5).tuple().binPersId().int(0).intTuple([5]).intTuple([1]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce().setItems(),
+  });
+  await assertModelError(t, () => readModelFile(path), path, /storage 1 is referred to as 5 values of float32 and as 5 of float64/);
+});

@@ -92,20 +92,20 @@ export async function decodeTorchArchive({ zip, entries }: ZipArchive, file: str
   if (order !== 'little' && order !== 'big') fail(`member ${folder}/byteorder says '${order}', expected 'little' or 'big'`);
 
   // Each storage once (tensors may share one), checked against what its references claim.
-  const storages = new Map<string, Float32Array>();
+  const storages = new Map<string, { ref: StorageRef; values: Float32Array }>();
   const tensors = new Map<string, Tensor>();
   for (const [name, ref] of stateDict) {
     const { storage } = ref;
     const type = STORAGE_TYPES[storage.type];
     if (!type.float) fail(`tensor ${name} has dtype ${type.dtype}; only float32, float64, float16 and bfloat16 weights are supported`);
-    let values = storages.get(storage.key);
-    if (!values) {
-      values = await readStorage(zip, byName, folder, storage, { ...type.float, littleEndian: order === 'little' }, fail);
-      storages.set(storage.key, values);
-    } else if (values.length !== storage.numel) {
-      fail(`storage ${storage.key} is referred to with ${values.length} and with ${storage.numel} elements`);
+    let read = storages.get(storage.key);
+    if (!read) {
+      read = { ref: storage, values: await readStorage(zip, byName, folder, storage, { ...type.float, littleEndian: order === 'little' }, fail) };
+      storages.set(storage.key, read);
+    } else if (read.ref.type !== storage.type || read.ref.numel !== storage.numel) {
+      fail(`storage ${storage.key} is referred to as ${read.ref.numel} values of ${STORAGE_TYPES[read.ref.type].dtype} and as ${storage.numel} of ${type.dtype}`);
     }
-    tensors.set(name, gather(values, ref, name, file));
+    tensors.set(name, gather(read.values, ref, name, file));
   }
   return { tensors, metadata: {} };
 }
