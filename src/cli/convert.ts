@@ -1,7 +1,8 @@
 // `npm run convert -- IN OUT [--activation ...] [--output ...] [--normalize ...]`
-// Reads a model in any supported format (safetensors, npz, the book's pickle), checks that it is a
-// usable network, and writes it as .safetensors (or .npz) with the metadata the pipeline reads:
-// activation, output, normalize, layer_sizes. Exit codes: 0 written, 1 bad model / I/O, 2 bad usage.
+// Reads a model in any supported format (safetensors, npz, the book's pickle, a PyTorch state_dict, ONNX),
+// checks that it is a usable network, and writes it as .safetensors (or .npz) with the canonical names
+// (W1, b1, ..., weights (in, out)) and the metadata the pipeline reads: activation, output, normalize,
+// layer_sizes. A conversion can so be frozen. Exit codes: 0 written, 1 bad model / I/O, 2 bad usage.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
@@ -30,8 +31,11 @@ export async function main(
   },
 ): Promise<number> {
   const program = new Command(PROGRAM)
-    .description('Convert a model file (.safetensors, .npz, .pkl) to .safetensors or .npz, recording how to run it.')
-    .argument('<in>', 'model file to read (.safetensors, .npz, .pkl/.pickle)')
+    .description(
+      'Convert a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx) to .safetensors or .npz with the names W1, b1, ... ' +
+        '((in, out) weights), recording how to run it.',
+    )
+    .argument('<in>', 'model file to read (.safetensors, .npz, .pkl/.pickle, .pt/.pth, .onnx)')
     .argument('<out>', 'file to write (.safetensors, or .npz)')
     .addOption(new Option('--activation <name>', 'hidden-layer activation to record (default: from IN, else sigmoid)').choices(ACTIVATIONS))
     .addOption(new Option('--output <name>', 'output function to record (default: from IN, else softmax)').choices(OUTPUT_FUNCTIONS))
@@ -82,9 +86,11 @@ async function convert(input: string, output: string, options: ConvertOptions): 
 
   // Read the result back: what we print is what the pipeline will load.
   const written = await readModelFile(output);
+  const transposed = model.layerSources.filter((source) => source.transposed).map((source) => source.weight);
   return (
     `wrote ${output} (${written.format}, layers ${layerSizes.join('-')}, activation ${network.activation}, output ${network.output}, ` +
-    `normalize ${normalize ?? 'not recorded'}, ${written.sizeBytes} bytes, sha256 ${written.sha256}) from ${input} (${model.format})`
+    `normalize ${normalize ?? 'not recorded'}, ${written.sizeBytes} bytes, sha256 ${written.sha256}) from ${input} (${model.format}` +
+    `${transposed.length > 0 ? `; transposed ${transposed.join(', ')}` : ''})`
   );
 }
 

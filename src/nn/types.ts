@@ -35,7 +35,32 @@ export interface Tensor {
   data: Float32Array;
 }
 
-export type ModelFormat = 'safetensors' | 'npz' | 'pkl';
+export type ModelFormat = 'safetensors' | 'npz' | 'pkl' | 'pt' | 'onnx';
+
+/** One dense layer as a graph (ONNX) wires it: Y = alpha * X * W + beta * bias. */
+export interface GraphLayer {
+  /** The node that multiplies, for messages: '/fc1/Gemm'. */
+  node: string;
+  op: 'Gemm' | 'MatMul';
+  /** Names of the weight and bias in the file's tensors; bias null: none (zeros). */
+  weight: string;
+  bias: string | null;
+  /** The stored weight is (out, in) (Gemm transB=1), not (in, out). */
+  weightOutIn: boolean;
+  alpha: number;
+  beta: number;
+}
+
+/** A network as a graph describes it: the layers in order and the functions between and after them. */
+export interface ModelGraph {
+  layers: GraphLayer[];
+  activation: Activation;
+  output: OutputFunction;
+  /** Features per input row that the graph's input declares (after any Flatten/Reshape), when it says. */
+  inputFeatures: number | null;
+  /** What else the graph does that a reader should know ('input (batch, 1, 28, 28) flattened by /0/Flatten'). */
+  notes: string[];
+}
 
 /** What a model loader returns before the tensors are turned into a Network. */
 export interface ModelFile {
@@ -45,9 +70,25 @@ export interface ModelFile {
   sha256: string;
   sizeBytes: number;
   tensors: Map<string, Tensor>;
-  /** String metadata (safetensors `__metadata__`); empty for formats without metadata. */
+  /** String metadata (safetensors `__metadata__`, ONNX metadata_props); empty for formats without metadata. */
   metadata: Record<string, string>;
+  /** The file's own wiring of the layers (ONNX); absent: the layers come from the tensors' names and shapes. */
+  graph?: ModelGraph;
 }
+
+/** Where one layer of a loaded network came from in its file. */
+export interface LayerSource {
+  /** The weight's and bias's names in the file; bias null when the file has none (zeros). */
+  weight: string;
+  bias: string | null;
+  /** The weight's shape as stored. */
+  storedShape: number[];
+  /** The weight was stored (out, in) and transposed to the network's (in, out). */
+  transposed: boolean;
+}
+
+/** Where a setting of the loaded network came from. */
+export type SettingSource = 'option' | 'graph' | 'metadata' | 'default';
 
 /** A network ready to run, with where it came from. */
 export interface LoadedModel {
@@ -60,4 +101,10 @@ export interface LoadedModel {
   /** Normalisation recorded in the model's metadata, if any. */
   normalize: Normalization | null;
   metadata: Record<string, string>;
+  /** Each layer's tensors in the file, in network order. */
+  layerSources: LayerSource[];
+  /** Where the activation and the output function came from. */
+  settingSources: { activation: SettingSource; output: SettingSource };
+  /** How the file was read, for people: the order of the layers, transpositions, the graph's input handling. */
+  notes: string[];
 }

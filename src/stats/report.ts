@@ -48,6 +48,8 @@ export interface PipelineReport {
     output: string;
     /** The forward engine that ran the batches ('wasm' or 'js'), or what was asked for if no batch ran. */
     kernel: string;
+    /** The file's names of the weights stored (out, in) and transposed on load (PyTorch layouts). */
+    transposed?: string[];
   };
   input: {
     path: string;
@@ -114,7 +116,7 @@ export function buildReport(stats: RunStats, context: ReportContext): PipelineRe
     perClass: hasLabels ? stats.confusion.perClass() : null,
     // maxRSS is in kilobytes and, being per process, covers the worker threads as well.
     peakRssBytes: peakRssBytes(),
-    model: { ...context.model, layerSizes: [...context.model.layerSizes] },
+    model: { ...context.model, layerSizes: [...context.model.layerSizes], ...(context.model.transposed ? { transposed: [...context.model.transposed] } : {}) },
     input: { ...context.input },
     config: { ...context.config },
     startedAt: context.startedAt.toISOString(),
@@ -146,6 +148,7 @@ export function describeModel(model: LoadedModel, kernel: string): PipelineRepor
     activation: model.network.activation,
     output: model.network.output,
     kernel,
+    transposed: model.layerSources.filter((source) => source.transposed).map((source) => source.weight),
   };
 }
 

@@ -131,6 +131,7 @@ function configuration(report: PipelineReport): string[] {
     `sha256 ${model.sha256.slice(0, 12)}`,
     model.layerSizes.join('-'),
     `${model.activation} -> ${model.output}`,
+    ...(model.transposed && model.transposed.length > 0 ? [`transposed ${model.transposed.join(' ')}`] : []),
   ];
   const inputDetails = [
     input.bytes === null ? null : mib(input.bytes),

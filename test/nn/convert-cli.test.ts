@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadModel } from '../../src/nn/load-model.js';
 import { readModelFile, writeModelFile } from '../../src/nn/model-files/index.js';
 import { loadTinyFixture, modelFixture, sameBits, tempDir } from './model-test-helpers.js';
 
@@ -106,4 +107,26 @@ test('--help exits 0', async (t) => {
   const result = await run('--help');
   t.is(result.code, 0);
   t.regex(result.stdout, /Usage: nnpipe convert/);
+});
+
+test('freezes a PyTorch state_dict and an ONNX graph as safetensors with canonical names, (in, out) weights and metadata', async (t) => {
+  const dir = await tempDir(t);
+  for (const [input, args, activation, output] of [
+    ['torch-fc-relu.pt', ['--activation', 'relu'], 'relu', 'softmax'],
+    ['torch-seq-sigmoid.onnx', [], 'sigmoid', 'identity'],
+  ] as const) {
+    const out = join(dir, `${input}.safetensors`);
+    const result = await run(modelFixture(input), out, ...args, '--normalize', 'unit');
+    t.is(result.code, 0, result.stderr);
+    t.regex(result.stdout, new RegExp(`activation ${activation}, output ${output}, .*\\((pt|onnx); transposed [0-9a-z.]+\\.weight, `));
+    const original = await loadModel(modelFixture(input), { activation });
+    const frozen = await readModelFile(out);
+    t.deepEqual([...frozen.tensors.keys()].sort(), original.network.layers.flatMap((_, k) => [`W${k + 1}`, `b${k + 1}`]).sort());
+    t.is(frozen.metadata.activation, activation);
+    t.is(frozen.metadata.output, output);
+    t.is(frozen.metadata.normalize, 'unit');
+    const reloaded = await loadModel(out);
+    t.deepEqual(reloaded.layerSources.map((source) => source.transposed), original.network.layers.map(() => false));
+    reloaded.network.layers.forEach((layer, k) => t.true(sameBits(layer.W.data, original.network.layers[k].W.data), `W${k + 1}`));
+  }
 });

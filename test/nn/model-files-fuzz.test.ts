@@ -4,10 +4,14 @@ import test from 'ava';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { ModelError } from '../../src/errors.js';
+import { readModelFile } from '../../src/nn/model-files/index.js';
 import { decodeNpz } from '../../src/nn/model-files/npz.js';
+import { decodeOnnx } from '../../src/nn/model-files/onnx.js';
 import { decodePickle } from '../../src/nn/model-files/pickle.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/nn/model-files/safetensors.js';
-import { loadTinyFixture, modelFixture } from './model-test-helpers.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadTinyFixture, modelFixture, tempDir } from './model-test-helpers.js';
 
 /** A copy of `original` with a few bytes changed, and sometimes cut short. */
 const corrupted = (original: Buffer) =>
@@ -62,4 +66,31 @@ test('corrupted npz files load or give a ModelError; changed member data fails t
   const flipped = Buffer.from(original);
   flipped[original.indexOf(Buffer.from('\x93NUMPY', 'latin1')) + 128 + 5] ^= 0x01;
   await t.throwsAsync(decodeNpz(flipped, 'flip.npz'), { instanceOf: ModelError, message: /fails its CRC-32 check/ });
+});
+
+test('corrupted ONNX models load or give a ModelError', (t) => {
+  for (const name of ['torch-matmul.onnx', 'torch-tanh.onnx']) {
+    fc.assert(fc.property(corrupted(readFileSync(modelFixture(name))), (bytes) => onlyModelErrors(() => decodeOnnx(bytes, name))), { numRuns: 300 });
+  }
+  t.pass();
+});
+
+test('corrupted PyTorch checkpoints load or give a ModelError', async (t) => {
+  const dir = await tempDir(t);
+  for (const name of ['torch-tiny-f16.pt', 'torch-tiny-strided.pt', 'torch-evil-os-system.pt']) {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(corrupted(readFileSync(modelFixture(name))), async (bytes) => {
+        const path = join(dir, `${run++}.pt`);
+        await writeFile(path, bytes);
+        try {
+          await readModelFile(path);
+        } catch (error) {
+          if (!(error instanceof ModelError)) throw error;
+        }
+      }),
+      { numRuns: 150 },
+    );
+  }
+  t.pass();
 });

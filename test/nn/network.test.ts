@@ -74,14 +74,16 @@ test('missing tensors, gaps in the numbering and extra tensors are refused, nami
   refuses(t, modelFile(tinyWith((m) => m.set('W4', m.get('W2')!))), /tensor W3 is missing/);
   refuses(t, modelFile(tinyWith((m) => m.set('running_mean', m.get('b1')!))), /unexpected tensor running_mean/);
   refuses(t, modelFile(tinyWith((m) => m.set('W0', m.get('b1')!))), /unexpected tensor W0/);
-  refuses(t, modelFile(new Map()), /no tensors W1, b1, \.\.\. found/);
+  refuses(t, modelFile(new Map()), /no tensors found; a network holds W1, b1, \.\.\., Wn, bn .* or PyTorch state_dict names/);
 });
 
 test('wrong ranks and mismatched shapes are refused, naming the tensor', (t) => {
   refuses(t, modelFile(tinyWith((m) => m.set('W1', { shape: [12], data: m.get('W1')!.data }))), /tensor W1 has shape \(12\); expected 2-D/);
-  refuses(t, modelFile(tinyWith((m) => m.set('b1', { shape: [3, 1], data: m.get('b1')!.data }))), /tensor b1 has shape \(3, 1\); expected \(3\) or \(1, 3\)/);
-  refuses(t, modelFile(tinyWith((m) => m.set('b2', { shape: [3], data: new Float32Array(3) }))), /tensor b2 has shape \(3\)/);
-  refuses(t, modelFile(tinyWith((m) => m.set('W2', { shape: [51, 2], data: new Float32Array(102) }))), /tensor W2 has 51 rows, but the previous layer \(W1\) has 3 outputs/);
+  refuses(t, modelFile(tinyWith((m) => m.set('b1', { shape: [3, 1], data: m.get('b1')!.data }))), /tensor b1 has shape \(3, 1\); a bias is \(outputs\) or \(1, outputs\)/);
+  // b2 (3) makes W2 (3, 2) read as (outputs, inputs): 2 inputs after a 3-output layer.
+  refuses(t, modelFile(tinyWith((m) => m.set('b2', { shape: [3], data: new Float32Array(3) }))), /W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(3, 2, read as \(outputs, inputs\)\), takes 2 inputs/);
+  refuses(t, modelFile(tinyWith((m) => m.set('b2', { shape: [5], data: new Float32Array(5) }))), /tensor b2 has 5 values, matching neither dimension of W2 \(3, 2\)/);
+  refuses(t, modelFile(tinyWith((m) => m.set('W2', { shape: [51, 2], data: new Float32Array(102) }))), /the layers do not chain: W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(51, 2\), takes 51 inputs/);
 });
 
 test('NaN and Infinity are refused, naming the tensor and the first bad index', (t) => {

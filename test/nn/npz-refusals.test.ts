@@ -102,7 +102,7 @@ test('an npz with a missing tensor is refused, naming it', async (t) => {
 
 test('an npz whose W2 has 51 rows after a 3-output layer is refused, naming W2', async (t) => {
   const path = await npzWith(t, (tensors) => tensors.set('W2', { shape: [51, 2], data: new Float32Array(102) }));
-  await assertModelError(t, () => loadModel(path), path, /tensor W2 has 51 rows, but the previous layer \(W1\) has 3 outputs/);
+  await assertModelError(t, () => loadModel(path), path, /the layers do not chain: W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(51, 2\), takes 51 inputs/);
 });
 
 test('an npz with NaN in b2 is refused, naming b2 and the index', async (t) => {

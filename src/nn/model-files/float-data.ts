@@ -1,10 +1,12 @@
 // Turning raw little/big-endian float bytes into the float32, row-major data every loader returns.
 import { ModelError } from '../../errors.js';
 
-/** A stored float element type: 4 or 8 bytes, either byte order. */
+/** A stored float element type: 2 (float16 or bfloat16), 4 or 8 bytes, either byte order. */
 export interface FloatDtype {
-  itemBytes: 4 | 8;
+  itemBytes: 2 | 4 | 8;
   littleEndian: boolean;
+  /** 2-byte values are bfloat16 (the top half of a float32) rather than IEEE float16. */
+  bfloat16?: boolean;
 }
 
 /**
@@ -37,12 +39,35 @@ export function decodeFloats(raw: Uint8Array, count: number, dtype: FloatDtype):
   const out = new Float32Array(count);
   if (dtype.itemBytes === 4) {
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, dtype.littleEndian);
+  } else if (dtype.itemBytes === 2) {
+    // Both widen to float32 exactly.
+    const widen = dtype.bfloat16 ? bfloat16ToFloat : float16ToFloat;
+    for (let i = 0; i < count; i++) out[i] = widen(view.getUint16(i * 2, dtype.littleEndian));
   } else {
     // float64 -> float32 rounds to nearest; values beyond float32's range become +-Infinity, which the
     // network builder then refuses as non-finite.
     for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, dtype.littleEndian);
   }
   return out;
+}
+
+/** An IEEE 754 half-precision value (its 16 bits) as a number. */
+export function float16ToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
+  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+const bfloatBits = new Uint32Array(1);
+const bfloatValue = new Float32Array(bfloatBits.buffer);
+
+/** A bfloat16 value (its 16 bits): the upper half of a float32. */
+export function bfloat16ToFloat(bits: number): number {
+  bfloatBits[0] = bits << 16;
+  return bfloatValue[0];
 }
 
 /** Reorders column-major (Fortran) data of `shape` into row-major order. */

@@ -1,10 +1,11 @@
-// Python pickles of a dict of numpy arrays (the book's sample_weight.pkl), read as data, never executed.
+// Python pickles read as data, never executed: a dict of numpy arrays (the book's sample_weight.pkl) here,
+// and PyTorch's data.pkl through the same reader (pytorch.ts, with its own profile of allowed globals).
 //
 // The opcodes are interpreted by the `pickleparser` package, made strict enough for untrusted files:
 //  - Globals: pickleparser asks a NameResolver for every GLOBAL / STACK_GLOBAL / INST. Only the handful of
-//    callables numpy needs to rebuild arrays are allowed (ALLOWED_GLOBALS), and each is our own small
-//    function that builds an inert description of the array. Anything else (os.system, builtins.eval,
-//    subprocess.Popen, ...) is refused, naming the global.
+//    callables a profile names are allowed (for numpy: ALLOWED_GLOBALS, what numpy needs to rebuild
+//    arrays), and each is our own small frozen function that builds an inert description of the data.
+//    Anything else (os.system, builtins.eval, subprocess.Popen, ...) is refused, naming the global.
 //  - Refusal comes first: pass 1 runs the whole pickle with pickleparser's inert placeholders (they only
 //    record their arguments) just to see every global it names; only if all are allowed does pass 2 run
 //    with the real (still harmless) functions. So nothing of ours runs on a file that names a forbidden
@@ -14,8 +15,9 @@
 //    We hand it CheckedReader instead, which refuses negative and out-of-range lengths, so every opcode
 //    consumes at least one byte and parsing ends.
 //    Byte strings are views into the file, so nothing is allocated beyond what the file holds.
-//  - Dicts are Maps (no `__proto__` keys landing on plain objects); persistent ids and the extension
-//    registry are refused by pickleparser's defaults; out-of-band buffers are refused (none are given).
+//  - Dicts are Maps (no `__proto__` keys landing on plain objects); persistent ids are refused unless a
+//    profile resolves them (PyTorch's storages); the extension registry is refused by pickleparser's
+//    default; out-of-band buffers are refused (none are given).
 // Only protocols 2 to 5 are accepted (what numpy pickles with Python 3 use); protocol 0/1 text strings
 // would need escape handling that pickleparser does not do.
 import { endianness } from 'node:os';
@@ -39,10 +41,30 @@ export const ALLOWED_GLOBALS: readonly string[] = [
   'numpy.dtype',
   '_codecs.encode',
 ];
-const ALLOWED = new Set(ALLOWED_GLOBALS);
 
 type ParserReader = Parameters<Parser['read']>[0];
 type NameResolver = NonNullable<NonNullable<ConstructorParameters<typeof Parser>[0]>['nameResolver']>;
+type Resolved = ReturnType<NameResolver['resolve']>;
+/** A function an allowed global resolves to. */
+export type PickleCallable = (...args: never[]) => unknown;
+
+/** What one kind of pickle may name, and what its globals and persistent ids become. */
+export interface PickleProfile {
+  /** Prefix of every message: 'pickle', 'pytorch data.pkl'. */
+  label: string;
+  /** The globals allowed, module.name. */
+  allowed: ReadonlySet<string>;
+  /** Why only those, for the refusal: 'only the globals numpy uses to rebuild arrays are allowed'. */
+  allowedText: string;
+  /** Pass 1 stand-ins for allowed globals whose inert placeholder would not do (a dict type filled by SETITEMS). */
+  scanStandIns?: ReadonlyMap<string, PickleCallable>;
+  /** Pass 2: the allowed globals as our own small functions. */
+  functions(): ReadonlyMap<string, PickleCallable>;
+  /** Persistent ids: an inert value in pass 1, the real (still inert) reference in pass 2. Absent: refused. */
+  persistent?: { scan(pid: unknown): unknown; load(pid: unknown): unknown };
+  /** More words for the refusal of a forbidden global (how to fix the file), or ''. */
+  refusalHint?(global: string): string;
+}
 
 /** A forbidden global met while scanning. */
 class ForbiddenGlobal extends Error {
@@ -52,7 +74,7 @@ class ForbiddenGlobal extends Error {
 }
 
 /** The file is malformed in a way we detect ourselves (bad length, truncation, bad arguments). */
-class MalformedPickle extends Error {}
+export class MalformedPickle extends Error {}
 
 /** pickleparser's IReader with bounds checks on every length (see the note at the top). */
 class CheckedReader implements ParserReader {
@@ -129,13 +151,31 @@ function globalName(module: unknown, name: unknown): string {
   return `${module}.${name}`;
 }
 
-/** Pass 1: resolves every global to pickleparser's inert placeholder, refusing the first one not allowed. */
+/** Pass 1: resolves every global to an inert placeholder (or the profile's stand-in), refusing the first one not allowed. */
 class ScanRegistry extends NameRegistry {
+  constructor(private readonly profile: PickleProfile) {
+    super();
+  }
   override resolve(module: string, name: string) {
     const global = globalName(module, name);
-    if (!ALLOWED.has(global)) throw new ForbiddenGlobal(global);
-    return super.resolve(module, name); // nothing registered: an inert placeholder that records its arguments
+    if (!this.profile.allowed.has(global)) throw new ForbiddenGlobal(global);
+    const standIn = this.profile.scanStandIns?.get(global);
+    // Without a stand-in: pickleparser's placeholder, which only records its arguments.
+    return standIn ? (standIn as unknown as Resolved) : super.resolve(module, name);
   }
+}
+
+/** Pass 2: the profile's own functions, frozen so that a BUILD opcode cannot set properties on them. */
+function functionResolver(profile: PickleProfile): NameResolver {
+  const table = new Map([...profile.functions()].map(([global, fn]) => [global, Object.freeze(fn)] as const));
+  return {
+    resolve(module: string, name: string) {
+      const global = globalName(module, name);
+      const found = table.get(global);
+      if (!found || !profile.allowed.has(global)) throw new ForbiddenGlobal(global); // unreachable after pass 1; a second lock
+      return found as unknown as Resolved;
+    },
+  };
 }
 
 /** numpy.dtype(spec, align, copy) with its BUILD state (version, byte order, ...). */
@@ -162,8 +202,8 @@ class PickledArray {
   }
 }
 
-/** Pass 2: the allowed globals as small functions that build PickledArray / PickledDtype / bytes. */
-function numpyResolver(): NameResolver {
+/** The allowed numpy globals as small functions that build PickledArray / PickledDtype / bytes. */
+function numpyFunctions(): ReadonlyMap<string, PickleCallable> {
   const ndarray = function ndarray(): never {
     throw new MalformedPickle('numpy.ndarray is called directly; only numpy reconstruction is supported');
   };
@@ -190,7 +230,7 @@ function numpyResolver(): NameResolver {
     }
     return bytes;
   };
-  const table = new Map<string, (...args: never[]) => unknown>([
+  return new Map<string, PickleCallable>([
     ['numpy.core.multiarray._reconstruct', reconstruct],
     ['numpy._core.multiarray._reconstruct', reconstruct],
     ['numpy.core.numeric._frombuffer', frombuffer],
@@ -199,43 +239,20 @@ function numpyResolver(): NameResolver {
     ['numpy.dtype', dtype],
     ['_codecs.encode', encode],
   ]);
-  return {
-    resolve(module: string, name: string) {
-      const global = globalName(module, name);
-      const found = table.get(global);
-      if (!found) throw new ForbiddenGlobal(global); // unreachable after pass 1; kept as a second lock
-      return found as (...args: unknown[]) => unknown as ReturnType<NameResolver['resolve']>;
-    },
-  };
 }
 
+const NUMPY_PROFILE: PickleProfile = {
+  label: 'pickle',
+  allowed: new Set(ALLOWED_GLOBALS),
+  allowedText: 'only the globals numpy uses to rebuild arrays are allowed',
+  functions: numpyFunctions,
+};
+
 export function decodePickle(bytes: Uint8Array, file: string): { tensors: Map<string, Tensor> } {
+  const top = unpickleSafely(bytes, file, NUMPY_PROFILE);
   const fail: (problem: string) => never = (problem) => {
     throw new ModelError(file, `pickle: ${problem}`);
   };
-  if (bytes.length < 2 || bytes[0] !== 0x80 || bytes[1] < 2 || bytes[1] > 5) {
-    fail('not a protocol 2-5 pickle (it should start with 0x80 and a protocol number 2..5)');
-  }
-  const run = (nameResolver: NameResolver): unknown => {
-    const parser = new Parser({ nameResolver, unpicklingTypeOfDictionary: 'Map', unpicklingTypeOfSet: 'Set' });
-    try {
-      return parser.read(new CheckedReader(bytes));
-    } catch (error) {
-      if (error instanceof ModelError) throw error;
-      if (error instanceof ForbiddenGlobal) {
-        return fail(
-          `refusing to load: the pickle references the forbidden global ${error.global} (only the globals numpy uses to rebuild arrays are allowed)`,
-        );
-      }
-      if (error instanceof MalformedPickle) return fail(/^truncated/.test(error.message) ? error.message : `malformed: ${error.message}`);
-      const message = (error as Error)?.message ?? String(error);
-      if (/^Unexpected end of file/.test(message)) return fail('truncated: the file ends before the pickle STOP opcode');
-      return fail(`malformed pickle (${message})`);
-    }
-  };
-  run(new ScanRegistry());
-  const top = run(numpyResolver());
-
   if (!(top instanceof Map)) fail(`the top level is ${describe(top)}, expected a dict of name -> numpy array`);
   const tensors = new Map<string, Tensor>();
   for (const [key, value] of top as Map<unknown, unknown>) {
@@ -243,6 +260,40 @@ export function decodePickle(bytes: Uint8Array, file: string): { tensors: Map<st
     tensors.set(key as string, toTensor(value, file, key as string));
   }
   return { tensors };
+}
+
+/**
+ * The value a protocol 2-5 pickle holds, built by the profile's functions only after a first pass has
+ * seen that every global it names is allowed. Every problem is a ModelError naming the file.
+ */
+export function unpickleSafely(bytes: Uint8Array, file: string, profile: PickleProfile): unknown {
+  const fail: (problem: string) => never = (problem) => {
+    throw new ModelError(file, `${profile.label}: ${problem}`);
+  };
+  if (bytes.length < 2 || bytes[0] !== 0x80 || bytes[1] < 2 || bytes[1] > 5) {
+    fail('not a protocol 2-5 pickle (it should start with 0x80 and a protocol number 2..5)');
+  }
+  const refusePersistentIds = (): never => {
+    throw new MalformedPickle('it refers to a persistent id, which this kind of file never holds');
+  };
+  const run = (nameResolver: NameResolver, persistent: (pid: unknown) => unknown): unknown => {
+    const parser = new Parser({ nameResolver, persistentResolver: { resolve: persistent }, unpicklingTypeOfDictionary: 'Map', unpicklingTypeOfSet: 'Set' });
+    try {
+      return parser.read(new CheckedReader(bytes));
+    } catch (error) {
+      if (error instanceof ModelError) throw error;
+      if (error instanceof ForbiddenGlobal) {
+        const hint = profile.refusalHint?.(error.global) ?? '';
+        return fail(`refusing to load: the pickle references the forbidden global ${error.global} (${profile.allowedText})${hint ? `. ${hint}` : ''}`);
+      }
+      if (error instanceof MalformedPickle) return fail(/^truncated/.test(error.message) ? error.message : `malformed: ${error.message}`);
+      const message = (error as Error)?.message ?? String(error);
+      if (/^Unexpected end of file/.test(message)) return fail('truncated: the file ends before the pickle STOP opcode');
+      return fail(`malformed pickle (${message})`);
+    }
+  };
+  run(new ScanRegistry(profile), profile.persistent ? (pid) => profile.persistent!.scan(pid) : refusePersistentIds);
+  return run(functionResolver(profile), profile.persistent ? (pid) => profile.persistent!.load(pid) : refusePersistentIds);
 }
 
 function toTensor(value: unknown, file: string, name: string): Tensor {
@@ -276,7 +327,7 @@ function floatDtype(spec: string, stateOrder: unknown): FloatDtype | null {
   return { itemBytes: match[2] === '4' || match[2] === '32' ? 4 : 8, littleEndian };
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null || value === undefined) return 'None';
   if (value instanceof PickledArray) return 'a numpy array';
   if (value instanceof Map) return 'a dict';

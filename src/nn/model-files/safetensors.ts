@@ -12,10 +12,12 @@ import type { Tensor } from '../types.js';
 import { decodeFloats, elementCount, type FloatDtype } from './float-data.js';
 import { MAX_SAFETENSORS_HEADER_BYTES } from './limits.js';
 
-/** The dtypes we read. F64 is narrowed to float32 as it is read. */
+/** The dtypes we read. F64 is narrowed to float32 as it is read, F16 and BF16 widened exactly. */
 const READABLE_DTYPES: Record<string, FloatDtype> = {
   F32: { itemBytes: 4, littleEndian: true },
   F64: { itemBytes: 8, littleEndian: true },
+  F16: { itemBytes: 2, littleEndian: true },
+  BF16: { itemBytes: 2, littleEndian: true, bfloat16: true },
 };
 
 const METADATA_KEY = '__metadata__';
@@ -68,7 +70,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: M
     if (typeof dtypeName !== 'string') return fail(`tensor ${name}: dtype is missing or not a string`);
     const dtype = READABLE_DTYPES[dtypeName];
     if (!Object.hasOwn(READABLE_DTYPES, dtypeName)) {
-      fail(`tensor ${name} has dtype ${dtypeName}; only F32 and F64 are supported`);
+      fail(`tensor ${name} has dtype ${dtypeName}; only F32, F64, F16 and BF16 are supported`);
     }
     if (!Array.isArray(shape)) return fail(`tensor ${name}: shape is missing or not an array`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {

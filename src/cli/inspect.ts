@@ -1,0 +1,83 @@
+// `nnpipe inspect MODEL [--json]` (also `npm run inspect -- MODEL`): what a model file holds and how the
+// pipeline will run it, without running anything. Exit 0: described; 1: the file cannot be used (the
+// message says why); 2: bad command line.
+import { Command } from 'commander';
+import * as z from 'zod/mini';
+import { ExitCode, PipelineError } from '../errors.js';
+import { describeModelFile, type ModelDescription } from '../nn/describe-model.js';
+import { parseOptions } from './parse-options.js';
+import { forCli, usageExitCode } from './usage.js';
+
+const NAME = 'nnpipe inspect';
+
+function inspectCommand(): Command {
+  return new Command(NAME)
+    .description(
+      'Describe a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx): format, sha256, layers with shapes and functions, ' +
+        'parameters, FLOPs per image (2*in*out + out per layer), metadata, and what loading it renamed or transposed.',
+    )
+    .argument('<model>', 'the model file')
+    .option('--json', 'print one JSON document instead of text', false)
+    .allowExcessArguments(false)
+    .showHelpAfterError('(run with --help for usage)');
+}
+
+const schema = z.object({ json: z.boolean() });
+
+export async function runInspectCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+  const command = forCli(inspectCommand(), io, NAME);
+  let options: z.infer<typeof schema>;
+  try {
+    command.parse(argv, { from: 'user' });
+    options = parseOptions(schema, { ...command.opts() });
+  } catch (error) {
+    return usageExitCode(error, NAME, io.stderr);
+  }
+  try {
+    const description = await describeModelFile(command.args[0]);
+    io.stdout.write(options.json ? `${JSON.stringify(description, null, 2)}\n` : formatDescription(description));
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof PipelineError) {
+      io.stderr.write(`${NAME}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
+
+const from = (source: ModelDescription['activation']['from'], flag: string): string =>
+  ({
+    option: 'from the command line',
+    graph: 'from the graph',
+    metadata: "from the file's metadata",
+    default: `the default: the file does not say; the pipeline takes ${flag}`,
+  })[source];
+
+export function formatDescription(d: ModelDescription): string {
+  const number = (n: number) => n.toLocaleString('en-US');
+  const shape = (dims: number[]) => `(${dims.join(', ')})`;
+  const rows = d.layers.map((layer, k) => [
+    `${k + 1}`,
+    `${layer.weight} ${shape(layer.storedShape)}${layer.transposed ? ' transposed' : ''}, ${layer.bias ?? 'no bias'}`,
+    `${layer.inputs} -> ${layer.outputs}`,
+    k === d.layers.length - 1 ? `${layer.function} (output)` : layer.function,
+  ]);
+  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
+  const metadata = Object.entries(d.metadata);
+  const lines = [
+    `model       ${d.path}`,
+    `format      ${d.format}: ${d.formatName}, ${number(d.sizeBytes)} bytes`,
+    `sha256      ${d.sha256}`,
+    `layers      ${d.layerSizes.join('-')}: ${d.layers.length} dense, ${number(d.parameters)} parameters, ${number(d.flopsPerImage)} FLOPs per image`,
+    ...rows.map((row) => `  ${row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell)).join('  ')}`),
+    `activation  ${d.activation.value} (${from(d.activation.from, '--activation')})`,
+    `output      ${d.output.value} (${from(d.output.from, '--output')})`,
+    `normalize   ${d.normalize ?? 'not recorded (the pipeline takes --normalize, default unit: x/255)'}`,
+    `metadata    ${metadata.length === 0 ? '(none)' : metadata.map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(', ')}`,
+    `renamed     ${d.renamed.length === 0 ? '(nothing)' : d.renamed.map(({ from, to }) => `${from} -> ${to}`).join(', ')}`,
+    `transposed  ${d.transposed.length === 0 ? '(nothing)' : d.transposed.join(', ')}`,
+    ...d.notes.map((note, k) => `${k === 0 ? 'notes       ' : '            '}${note}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
