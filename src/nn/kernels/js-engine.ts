@@ -15,7 +15,7 @@
 import { applyActivation_ } from '../activations.js';
 import { normalizationTable } from '../../data/normalize.js';
 import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
-import { checkMaxRows, checkPredictArgs, networkSizes, type ForwardEngine } from './engine-types.js';
+import { checkInputRows, checkMaxRows, checkPredictArgs, networkSizes, type ForwardEngine } from './engine-types.js';
 import { finishRows } from './output-stage.js';
 
 interface JsLayer {
@@ -27,6 +27,7 @@ interface JsLayer {
 
 export class JsForwardEngine implements ForwardEngine {
   readonly kind = 'js';
+  readonly detail = 'js';
   readonly maxRows: number;
   readonly inputs: number;
   readonly outputs: number;
@@ -45,6 +46,9 @@ export class JsForwardEngine implements ForwardEngine {
   private readonly pixelRow: Float32Array;
   private readonly tables: Partial<Record<Normalization, Float32Array>> = {};
   private readonly exps: Float64Array;
+  /** input(): maxRows x inputs floats the caller fills (allocated on first use). */
+  private inputArea: Float32Array | null = null;
+  private inputView: Float32Array | null = null;
 
   constructor(network: Network, maxRows: number) {
     checkMaxRows(maxRows);
@@ -94,6 +98,19 @@ export class JsForwardEngine implements ForwardEngine {
       }
       finishRows(this.output, this.logits, chunk, this.outputs, predicted, confidence, probabilities, first, this.exps);
     }
+  }
+
+  input(rows: number): Float32Array {
+    checkInputRows(this, rows);
+    this.inputArea ??= new Float32Array(this.maxRows * this.inputs);
+    const length = rows * this.inputs;
+    if (this.inputView?.length !== length) this.inputView = this.inputArea.subarray(0, length);
+    return this.inputView;
+  }
+
+  predictInput(rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
+    checkInputRows(this, rows);
+    this.predict(this.inputArea ?? new Float32Array(this.maxRows * this.inputs), rows, predicted, confidence, probabilities);
   }
 
   /** One row (x[start ..]) through every layer; its logits go to row r of this.logits. */

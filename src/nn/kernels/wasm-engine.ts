@@ -9,7 +9,7 @@
 //   the input rows (maxRows x inputs), then per layer its output rows (maxRows x nPad)
 // A call with more rows is scored in chunks of maxRows, so memory never grows after construction.
 import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
-import { checkMaxRows, checkPredictArgs, networkSizes, type ForwardEngine } from './engine-types.js';
+import { checkInputRows, checkMaxRows, checkPredictArgs, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
 import { finishRows } from './output-stage.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 
@@ -64,6 +64,7 @@ interface WasmLayer {
 
 export class WasmForwardEngine implements ForwardEngine {
   readonly kind = 'wasm';
+  readonly detail = 'wasm simd128';
   readonly maxRows: number;
   readonly inputs: number;
   readonly outputs: number;
@@ -71,13 +72,15 @@ export class WasmForwardEngine implements ForwardEngine {
   private readonly layers: WasmLayer[];
   private readonly activationCode: number;
   private readonly output: OutputFunction;
-  private readonly input: number;
+  private readonly inputAddress: number;
   private readonly vals: number;
   private readonly offs: number;
   private readonly heap: Float32Array;
   private readonly bytes: Uint8Array;
   private readonly logits: Float32Array;
   private readonly exps: Float64Array;
+  private readonly inputArea: Float32Array;
+  private inputView: Float32Array;
 
   /** `module`: the compiled kernel (loadForwardKernel). Synchronous: instantiating is cheap. */
   constructor(module: WasmModule, network: Network, maxRows: number) {
@@ -103,7 +106,7 @@ export class WasmForwardEngine implements ForwardEngine {
     const listEntries = Math.max(...sizes.slice(0, -1)) + 4; // a group store may write 4 past the count
     this.vals = take(listEntries * 4);
     this.offs = take(listEntries * 4);
-    this.input = take(maxRows * this.inputs * 4);
+    this.inputAddress = take(maxRows * this.inputs * 4);
     for (const layer of layers) layer.out = take(maxRows * layer.nPad * 4);
     this.layers = layers;
     if (end > MAX_MEMORY_BYTES) {
@@ -125,6 +128,21 @@ export class WasmForwardEngine implements ForwardEngine {
     });
     this.logits = new Float32Array(maxRows * this.outputs);
     this.exps = new Float64Array(this.outputs);
+    this.inputArea = this.heap.subarray(this.inputAddress / 4, this.inputAddress / 4 + maxRows * this.inputs);
+    this.inputView = this.inputArea;
+  }
+
+  input(rows: number): Float32Array {
+    checkInputRows(this, rows);
+    const length = rows * this.inputs;
+    if (this.inputView.length !== length) this.inputView = this.inputArea.subarray(0, length);
+    return this.inputView;
+  }
+
+  predictInput(rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
+    checkInputRows(this, rows);
+    checkPredictArgs(this, this.inputArea, rows, predicted, confidence, probabilities);
+    if (rows > 0) this.scoreChunk(rows, 0, 0, predicted, confidence, probabilities);
   }
 
   predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
@@ -134,8 +152,8 @@ export class WasmForwardEngine implements ForwardEngine {
       const chunk = Math.min(this.maxRows, rows - first);
       const count = chunk * inputs;
       // The usual call (one chunk, x exactly rows x inputs) copies without making a view.
-      if (first === 0 && x.length === count) heap.set(x, this.input / 4);
-      else heap.set(x.subarray(first * inputs, first * inputs + count), this.input / 4);
+      if (first === 0 && x.length === count) heap.set(x, this.inputAddress / 4);
+      else heap.set(x.subarray(first * inputs, first * inputs + count), this.inputAddress / 4);
       this.scoreChunk(chunk, 0, first, predicted, confidence, probabilities);
     }
   }
@@ -154,8 +172,8 @@ export class WasmForwardEngine implements ForwardEngine {
     for (let first = 0; first < rows; first += this.maxRows) {
       const chunk = Math.min(this.maxRows, rows - first);
       const count = chunk * inputs;
-      if (first === 0 && pixels.length === count) bytes.set(pixels, this.input);
-      else bytes.set(pixels.subarray(first * inputs, first * inputs + count), this.input);
+      if (first === 0 && pixels.length === count) bytes.set(pixels, this.inputAddress);
+      else bytes.set(pixels.subarray(first * inputs, first * inputs + count), this.inputAddress);
       this.scoreChunk(chunk, divisor, first, predicted, confidence, probabilities);
     }
   }
@@ -167,7 +185,7 @@ export class WasmForwardEngine implements ForwardEngine {
   private scoreChunk(chunk: number, divisor: number, first: number, predicted: Int32Array, confidence: Float32Array, probabilities: Float32Array | undefined): void {
     const { layers, heap, logits, inputs, outputs, kernel } = this;
     const last = layers.length - 1;
-    let source = this.input;
+    let source = this.inputAddress;
     let stride = inputs;
     for (let k = 0; k <= last; k++) {
       const layer = layers[k];
@@ -188,15 +206,4 @@ export class WasmForwardEngine implements ForwardEngine {
     }
     finishRows(this.output, logits, chunk, outputs, predicted, confidence, probabilities, first, this.exps);
   }
-}
-
-/**
- * The kernel normalises bytes as f32(byte) / divisor, correctly rounded: for 'unit' that is exactly
- * normalizationTable('unit') (Math.fround(i / 255); rounding a quotient first to float64 then to float32
- * gives the correctly rounded float32 quotient), for 'none' exactly the byte.
- */
-function pixelDivisor(normalization: Normalization): number {
-  if (normalization === 'unit') return 255;
-  if (normalization === 'none') return 1;
-  throw new RangeError(`predictPixels: unknown normalization '${String(normalization)}' (expected unit or none)`);
 }
