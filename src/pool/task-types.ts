@@ -3,6 +3,7 @@
 // only name/message/stack, so codes would be lost.
 import type { BlockSpec } from '../data/fast-csv/block.js';
 import type { RowError } from '../data/types.js';
+import type { EngineKind } from '../nn/kernels/engine-types.js';
 import type { SharedNetwork } from './shared-network.js';
 
 /** A batch already decoded and normalised on the main thread. */
@@ -50,7 +51,7 @@ export interface ForwardSuccess {
   computeMs: number;
   threadId: number;
   /** The forward engine that ran it. */
-  kernel: 'js' | 'wasm';
+  kernel: EngineKind;
   /** The rows, normalised, handed back (transferred) when asked for (`want.pixels`); else empty. */
   x: Float32Array;
   /** For a block: the labels and input lines of the rows that were scored (good rows, in order). */
