@@ -37,6 +37,7 @@ interface KernelExports {
     vals: number,
     offs: number,
   ): void;
+  denseLayer(x: number, xStride: number, rows: number, inputs: number, w: number, b: number, out: number, nPad: number, act: number, vals: number, offs: number): void;
   layerBytes(
     x: number,
     rows: number,
@@ -81,6 +82,8 @@ export class WasmForwardEngine implements ForwardEngine {
   private readonly exps: Float64Array;
   private readonly inputArea: Float32Array;
   private inputView: Float32Array;
+  /** The first layer skips zero inputs (compaction); the layers from this one on run dense. */
+  private readonly denseFrom = 1;
 
   /** `module`: the compiled kernel (loadForwardKernel). Synchronous: instantiating is cheap. */
   constructor(module: WasmModule, network: Network, maxRows: number) {
@@ -192,8 +195,10 @@ export class WasmForwardEngine implements ForwardEngine {
       const act = k === last ? ACTIVATION_CODES.identity : this.activationCode;
       if (k === 0 && divisor > 0) {
         kernel.layerBytes(source, chunk, layer.inputs, divisor, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
-      } else {
+      } else if (k < this.denseFrom) {
         kernel.layer(source, stride, chunk, layer.inputs, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
+      } else {
+        kernel.denseLayer(source, stride, chunk, layer.inputs, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
       }
       source = layer.out;
       stride = layer.nPad;

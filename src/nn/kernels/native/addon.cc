@@ -91,9 +91,11 @@ struct State {
   int32_t inputOffset;
   int32_t logitsOffset;
   int32_t outputFunction;
-  /** The memory's bytes from its start to its aligned base, and the bytes the layout needs after it. */
+  /** The memory's bytes from its start to its aligned base. */
   size_t shift;
-  size_t needed;
+  /** The memory create() was given (an ArrayBuffer's backing store never moves): forward() takes only it. */
+  const uint8_t* memory;
+  size_t memoryLength;
   int32_t layerCount;
   int32_t activation;
   Layer layers[kMaxLayers];
@@ -246,7 +248,6 @@ const char* readLayout(const int32_t* v, size_t count, size_t memoryBytes, State
   if (static_cast<int64_t>(s->maxRows) * s->inputs > (int64_t{1} << 28)) return "layout: maxRows x inputs is too large";
   if (!inside(s->inputOffset, int64_t{4} * s->maxRows * s->inputs, limit)) return "layout: the input rows lie outside the memory";
   if (!inside(s->logitsOffset, int64_t{4} * s->maxRows * s->outputs, limit)) return "layout: the logits rows lie outside the memory";
-  s->needed = static_cast<size_t>(limit);
   return nullptr;
 }
 
@@ -350,6 +351,8 @@ napi_value Create(napi_env env, napi_callback_info info) {
     return fail(env, "isa is not built in or not supported by this CPU");
   }
   state->shift = alignmentOf(data);
+  state->memory = data;
+  state->memoryLength = length;
   const char* problem = length < state->shift ? "memory is too small" : readLayout(static_cast<const int32_t*>(layout), count, length, state);
   if (!problem && !allocate(state)) problem = "out of memory";
   if (!problem) problem = copyWeights(env, argv[1], state);
@@ -377,7 +380,7 @@ napi_value Forward(napi_env env, napi_callback_info info) {
   uint8_t* data = nullptr;
   size_t length = 0;
   if (!arrayBuffer(env, argv[1], &data, &length)) return nullptr;
-  if (alignmentOf(data) != s->shift || length - s->shift < s->needed) return fail(env, "forward: not the memory this handle was made for");
+  if (data != s->memory || length != s->memoryLength) return fail(env, "forward: not the memory this handle was made for");
   int32_t rows = 0;
   int32_t first = 0;
   double divisor = 0;
