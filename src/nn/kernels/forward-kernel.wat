@@ -10,15 +10,20 @@
 ;; layerBytes() is the same for a first layer fed raw bytes (pixels), x = byte / divisor in float32, so
 ;; that normalisation fuses into the first layer.
 ;;
-;; Per row, in three steps that all stay in L1:
+;; layer() (and layerBytes()), for the first layer, per row, in three steps that all stay in L1:
 ;;  1. compact: the nonzero inputs of the row are left-packed into two lists, their values and the byte
 ;;     offsets of their W rows. MNIST pixels are ~80% zero, so the first layer does a fifth of the work;
 ;;     a zero input changes no sum (weights are finite), so skipping any zero keeps the results.
-;;     Branch-free per 4 inputs: one compare, a 4-bit mask and a shuffle from the 16-entry table below.
+;;     Branch-free per 4 inputs: one compare, a 4-bit mask and a shuffle from the 16-entry table below;
+;;     a group of 16 zero inputs costs one test.
 ;;  2. column blocks: the row's columns in as few blocks of up to 7 vectors (28 columns) as possible;
 ;;     a block's accumulators stay in registers while the packed list is walked
 ;;     (acc += x[k] * W[k, block]: the W row slice is contiguous); bias added on the way out.
 ;;  3. activation on the finished row: relu, step, or sigmoid through a float32 exp polynomial.
+;; denseLayer(), for the later layers (hidden activations are seldom zero): no compaction; two rows at a
+;; time, up to 4 column vectors per pass, so that every W vector loaded serves both rows.
+;; Either way each column is ((0 + x[k1] W[k1]) + x[k2] W[k2] + ...) + b over k ascending, one rounding
+;; per operation: the paths give the same bits, and the native kernel (native/kernel.cc) does the same.
 ;;
 ;; Memory layout (owned by the caller, see wasm-engine.ts): bytes 0..255 hold the shuffle table; the
 ;; caller places everything else at or after address 256 (kernelReservedBytes).

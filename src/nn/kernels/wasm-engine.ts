@@ -1,6 +1,7 @@
-// The WebAssembly SIMD forward engine: each layer runs in forward-kernel.wat (float32, 4 lanes, zero
-// inputs skipped, bias and activation fused per row); the output function and argmax run here in
-// JavaScript on the last layer's logits (finishRows, the reference's float64 softmax).
+// The WebAssembly SIMD forward engine: each layer runs in forward-kernel.wat (float32, 4 lanes; the first
+// layer skips zero inputs, the later ones run dense two rows at a time; bias and activation fused per
+// row); the output function and argmax run here in JavaScript on the last layer's logits (finishRows,
+// the reference's float64 softmax).
 //
 // Each engine has its own WebAssembly instance and memory, laid out once for `maxRows` rows:
 //   [0, 256)  the kernel's shuffle table (kernelReservedBytes)
