@@ -113,9 +113,35 @@ export function checkPredictArgs(
   }
 }
 
-export function checkInputRows(engine: ForwardEngine, rows: number): void {
+export function checkInputRows(engine: Pick<ForwardEngine, 'maxRows'>, rows: number): void {
   if (!Number.isSafeInteger(rows) || rows < 0 || rows > engine.maxRows) {
     throw new RangeError(`input rows must be an integer in [0, maxRows = ${engine.maxRows}], got ${rows}`);
+  }
+}
+
+/**
+ * An engine's own input rows (ForwardEngine.input): maxRows x inputs floats, made on first use by
+ * `allocate`, handed out as a view of the first rows; the view is kept while the row count repeats.
+ */
+export class InputRows {
+  private area: Float32Array | null = null;
+  private view: Float32Array | null = null;
+
+  constructor(
+    private readonly engine: Pick<ForwardEngine, 'inputs' | 'maxRows'>,
+    private readonly allocate: () => Float32Array,
+  ) {}
+
+  /** All maxRows x inputs floats. */
+  get all(): Float32Array {
+    return (this.area ??= this.allocate());
+  }
+
+  rows(rows: number): Float32Array {
+    checkInputRows(this.engine, rows);
+    const length = rows * this.engine.inputs;
+    if (this.view?.length !== length) this.view = this.all.subarray(0, length);
+    return this.view;
   }
 }
 

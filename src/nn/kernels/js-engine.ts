@@ -15,7 +15,7 @@
 import { applyActivation_ } from '../activations.js';
 import { normalizationTable } from '../../data/normalize.js';
 import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
-import { checkInputRows, checkMaxRows, checkPredictArgs, networkSizes, type ForwardEngine } from './engine-types.js';
+import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, type ForwardEngine } from './engine-types.js';
 import { finishRows } from './output-stage.js';
 
 interface JsLayer {
@@ -47,8 +47,7 @@ export class JsForwardEngine implements ForwardEngine {
   private readonly tables: Partial<Record<Normalization, Float32Array>> = {};
   private readonly exps: Float64Array;
   /** input(): maxRows x inputs floats the caller fills (allocated on first use). */
-  private inputArea: Float32Array | null = null;
-  private inputView: Float32Array | null = null;
+  private readonly inputRows: InputRows;
 
   constructor(network: Network, maxRows: number) {
     checkMaxRows(maxRows);
@@ -67,6 +66,7 @@ export class JsForwardEngine implements ForwardEngine {
     this.logits = new Float32Array(maxRows * this.outputs);
     this.exps = new Float64Array(this.outputs);
     this.pixelRow = new Float32Array(this.inputs);
+    this.inputRows = new InputRows(this, () => new Float32Array(maxRows * this.inputs));
   }
 
   predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
@@ -101,16 +101,12 @@ export class JsForwardEngine implements ForwardEngine {
   }
 
   input(rows: number): Float32Array {
-    checkInputRows(this, rows);
-    this.inputArea ??= new Float32Array(this.maxRows * this.inputs);
-    const length = rows * this.inputs;
-    if (this.inputView?.length !== length) this.inputView = this.inputArea.subarray(0, length);
-    return this.inputView;
+    return this.inputRows.rows(rows);
   }
 
   predictInput(rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
     checkInputRows(this, rows);
-    this.predict(this.inputArea ?? new Float32Array(this.maxRows * this.inputs), rows, predicted, confidence, probabilities);
+    this.predict(this.inputRows.all, rows, predicted, confidence, probabilities);
   }
 
   /** One row (x[start ..]) through every layer; its logits go to row r of this.logits. */

@@ -10,7 +10,7 @@
 // aligned byte: the input rows (maxRows x inputs, what input() hands out), then the logits rows
 // (maxRows x outputs, used only when the output stage runs here). predict() reads x where it is (no copy).
 import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
-import { checkInputRows, checkMaxRows, checkPredictArgs, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
+import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
 import type { NativeAddon, NativeIsa } from './native-loader.js';
 import { finishRows } from './output-stage.js';
 
@@ -38,10 +38,9 @@ export class NativeForwardEngine implements ForwardEngine {
   private readonly memory: ArrayBuffer;
   private readonly output: OutputFunction;
   private readonly nativeOutput: boolean;
-  private readonly inputArea: Float32Array;
+  private readonly inputRows: InputRows;
   private readonly logits: Float32Array;
   private readonly exps: Float64Array;
-  private inputView: Float32Array;
 
   constructor(addon: NativeAddon, isas: readonly NativeIsa[], network: Network, maxRows: number, options: NativeEngineOptions = {}) {
     checkMaxRows(maxRows);
@@ -65,8 +64,7 @@ export class NativeForwardEngine implements ForwardEngine {
     if (end > MAX_MEMORY_BYTES) throw new RangeError(`options.maxRows ${maxRows} needs ${end} bytes of kernel memory; keep it under ${MAX_MEMORY_BYTES}`);
     this.memory = new ArrayBuffer(end + ALIGN);
     const base = addon.alignment(this.memory);
-    this.inputArea = new Float32Array(this.memory, base, maxRows * this.inputs);
-    this.inputView = this.inputArea;
+    this.inputRows = new InputRows(this, () => new Float32Array(this.memory, base, maxRows * this.inputs));
     this.logits = new Float32Array(this.memory, base + inputBytes, maxRows * this.outputs);
     this.exps = new Float64Array(this.outputs);
     const layout = Int32Array.of(maxRows, network.layers.length, activation, output, 0, inputBytes, ...network.layers.flatMap(({ W }) => [W.rows, W.cols]));
@@ -85,15 +83,12 @@ export class NativeForwardEngine implements ForwardEngine {
   }
 
   input(rows: number): Float32Array {
-    checkInputRows(this, rows);
-    const length = rows * this.inputs;
-    if (this.inputView.length !== length) this.inputView = this.inputArea.subarray(0, length);
-    return this.inputView;
+    return this.inputRows.rows(rows);
   }
 
   predictInput(rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
     checkInputRows(this, rows);
-    checkPredictArgs(this, this.inputArea, rows, predicted, confidence, probabilities);
+    checkPredictArgs(this, this.inputRows.all, rows, predicted, confidence, probabilities);
     this.score(null, rows, 0, predicted, confidence, probabilities, 0);
   }
 

@@ -10,7 +10,7 @@
 //   the input rows (maxRows x inputs), then per layer its output rows (maxRows x nPad)
 // A call with more rows is scored in chunks of maxRows, so memory never grows after construction.
 import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
-import { checkInputRows, checkMaxRows, checkPredictArgs, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
+import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
 import { finishRows } from './output-stage.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 
@@ -81,8 +81,7 @@ export class WasmForwardEngine implements ForwardEngine {
   private readonly bytes: Uint8Array;
   private readonly logits: Float32Array;
   private readonly exps: Float64Array;
-  private readonly inputArea: Float32Array;
-  private inputView: Float32Array;
+  private readonly inputRows: InputRows;
   /** The first layer skips zero inputs (compaction); the layers from this one on run dense. */
   private readonly denseFrom = 1;
 
@@ -132,20 +131,17 @@ export class WasmForwardEngine implements ForwardEngine {
     });
     this.logits = new Float32Array(maxRows * this.outputs);
     this.exps = new Float64Array(this.outputs);
-    this.inputArea = this.heap.subarray(this.inputAddress / 4, this.inputAddress / 4 + maxRows * this.inputs);
-    this.inputView = this.inputArea;
+    const input = this.inputAddress / 4;
+    this.inputRows = new InputRows(this, () => this.heap.subarray(input, input + maxRows * this.inputs));
   }
 
   input(rows: number): Float32Array {
-    checkInputRows(this, rows);
-    const length = rows * this.inputs;
-    if (this.inputView.length !== length) this.inputView = this.inputArea.subarray(0, length);
-    return this.inputView;
+    return this.inputRows.rows(rows);
   }
 
   predictInput(rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
     checkInputRows(this, rows);
-    checkPredictArgs(this, this.inputArea, rows, predicted, confidence, probabilities);
+    checkPredictArgs(this, this.inputRows.all, rows, predicted, confidence, probabilities);
     if (rows > 0) this.scoreChunk(rows, 0, 0, predicted, confidence, probabilities);
   }
 

@@ -286,6 +286,21 @@ bool allocate(State* s) {
   return true;
 }
 
+/** Element `index` of `list` when it is a Float32Array of at least `least` values (no exception thrown). */
+bool floats(napi_env env, napi_value list, uint32_t index, size_t least, const float** data) {
+  napi_value value;
+  bool typed = false;
+  napi_typedarray_type type;
+  size_t count = 0;
+  void* raw = nullptr;
+  if (napi_get_element(env, list, index, &value) != napi_ok || napi_is_typedarray(env, value, &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, value, &type, &count, &raw, nullptr, nullptr) != napi_ok) {
+    return false;
+  }
+  *data = static_cast<const float*>(raw);
+  return type == napi_float32_array && count >= least;
+}
+
 /** Copies W (row-major, unpadded) and b of every layer into the padded storage; returns an error or nullptr. */
 const char* copyWeights(napi_env env, napi_value list, State* s) {
   bool isArray = false;
@@ -296,21 +311,10 @@ const char* copyWeights(napi_env env, napi_value list, State* s) {
   }
   for (int32_t k = 0; k < s->layerCount; k++) {
     Layer& l = s->layers[k];
-    napi_value wValue, bValue;
-    void* w = nullptr;
-    void* b = nullptr;
-    size_t wCount = 0, bCount = 0;
-    napi_typedarray_type type;
-    bool typed = false;
-    if (napi_get_element(env, list, 2 * k, &wValue) != napi_ok || napi_get_element(env, list, 2 * k + 1, &bValue) != napi_ok) return "weights: cannot read";
-    if (napi_is_typedarray(env, wValue, &typed) != napi_ok || !typed || napi_get_typedarray_info(env, wValue, &type, &wCount, &w, nullptr, nullptr) != napi_ok ||
-        type != napi_float32_array || wCount < static_cast<size_t>(l.inputs) * l.outputs) {
-      return "weights: a W is not a Float32Array of inputs x outputs values";
-    }
-    if (napi_is_typedarray(env, bValue, &typed) != napi_ok || !typed || napi_get_typedarray_info(env, bValue, &type, &bCount, &b, nullptr, nullptr) != napi_ok ||
-        type != napi_float32_array || bCount < static_cast<size_t>(l.outputs)) {
-      return "weights: a b is not a Float32Array of outputs values";
-    }
+    const float* w = nullptr;
+    const float* b = nullptr;
+    if (!floats(env, list, 2 * k, static_cast<size_t>(l.inputs) * l.outputs, &w)) return "weights: a W is not a Float32Array of inputs x outputs values";
+    if (!floats(env, list, 2 * k + 1, static_cast<size_t>(l.outputs), &b)) return "weights: a b is not a Float32Array of outputs values";
     float* wOut = const_cast<float*>(l.w);
     for (int32_t i = 0; i < l.inputs; i++) {
       std::memcpy(wOut + static_cast<size_t>(i) * l.nPad, static_cast<const float*>(w) + static_cast<size_t>(i) * l.outputs, sizeof(float) * l.outputs);
