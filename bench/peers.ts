@@ -35,15 +35,18 @@ export interface PeerForwardOptions {
   threads?: readonly number[];
   /** Samples per configuration (the peer interleaves its configurations sample by sample); @default 5 */
   samples?: number;
+  /** The peer kit's run.sh; @default peerScript */
+  script?: string;
 }
 
 /** Runs `run.sh forward CSV BATCHES THREADS SAMPLES` and parses its JSON lines. */
 export async function runPeerForward(csv: string, options: PeerForwardOptions = {}): Promise<PeerOutcome<PeerForwardRow>> {
-  if (!existsSync(peerScript)) return { ok: false, reason: `no peer kit at ${peerScript}` };
+  const script = options.script ?? peerScript;
+  if (!existsSync(script)) return { ok: false, reason: `no peer kit at ${script}` };
   if (!existsSync(csv)) return { ok: false, reason: `no ${csv} (node dist/src/cli/data.js --split test writes it)` };
   const batches = (options.batches ?? [1, 10, 100, 1000]).join(',');
   const threads = (options.threads ?? [1, 2]).join(',');
-  const run = await runScript(['forward', csv, batches, threads, String(options.samples ?? 5)]);
+  const run = await runScript(script, ['forward', csv, batches, threads, String(options.samples ?? 5)]);
   if (!run.ok) return run;
   const rows: PeerForwardRow[] = [];
   for (const line of run.stdout.split('\n')) {
@@ -70,18 +73,18 @@ function parseForwardRow(line: string): PeerForwardRow | null {
 }
 
 /** bash run.sh ARGS: its stdout, or why it failed (the tail of its stderr: npm's install errors end there). */
-function runScript(args: string[]): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
+function runScript(script: string, args: string[]): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
   return new Promise((done) => {
-    const child = spawn('bash', [peerScript, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (error) => done({ ok: false, reason: `cannot run bash ${peerScript}: ${error.message}` }));
+    child.on('error', (error) => done({ ok: false, reason: `cannot run bash ${script}: ${error.message}` }));
     child.on('close', (code, signal) => {
       if (code === 0) return done({ ok: true, stdout });
       const tail = stderr.trim().split('\n').slice(-5).join('\n');
-      done({ ok: false, reason: `bash ${peerScript} ${args[0]} failed (${signal ?? `exit ${code}`})${tail ? `:\n${tail}` : ''}` });
+      done({ ok: false, reason: `bash ${script} ${args[0]} failed (${signal ?? `exit ${code}`})${tail ? `:\n${tail}` : ''}` });
     });
   });
 }
