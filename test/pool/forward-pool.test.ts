@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ForwardPool, type ScoredBatch } from '../../src/pool/forward-pool.js';
+import { loadNativeKernel } from '../../src/nn/kernels/index.js';
 import { loadModel } from '../../src/nn/load-model.js';
 import { forward } from '../../src/nn/forward.js';
 import type { Batch, WorkItem } from '../../src/data/types.js';
@@ -84,7 +85,7 @@ for (const maxInFlight of [1, 3]) {
   });
 }
 
-test('the default worker is the bundled one (when the build made it), and it finds the WebAssembly kernel', async (t) => {
+test('the default worker is the bundled one (when the build made it), and it finds its kernel beside it (native where the addon is built, else WebAssembly)', async (t) => {
   const { forwardWorkerFile } = await import('../../src/pool/worker-files.js');
   t.regex(forwardWorkerFile().pathname, /\/bundle\/forward-worker\.mjs$/);
   const model = await modelReady;
@@ -96,7 +97,7 @@ test('the default worker is the bundled one (when the build made it), and it fin
     });
     t.is(outcome.report.status, 'complete');
     t.is(outcome.report.rows, 100);
-    t.is(outcome.report.model.kernel, 'wasm');
+    t.is(outcome.report.model.kernel, loadNativeKernel().ok ? 'native' : 'wasm');
   } finally {
     await pool.close();
   }
