@@ -12,6 +12,7 @@ import {
   defaultWasmUrl,
   KERNEL_ERROR_CODE,
   loadForwardKernel,
+  prepareForwardKernels,
 } from '../../src/nn/kernels/index.js';
 import { makeInputs, makeNetwork, referenceScores } from './kernels-helpers.js';
 import { nativeBuilt } from './kernels-native-helpers.js';
@@ -145,4 +146,14 @@ test('predict refuses arrays too short for the rows, for every engine', async (t
     t.throws(() => engine.predict(x, -1, new Int32Array(2), new Float32Array(2)), { instanceOf: RangeError, message: /rows/ });
     t.notThrows(() => engine.predict(x, 0, new Int32Array(0), new Float32Array(0)));
   }
+});
+
+test('prepareForwardKernels loads what the kind may run, for createForwardEngineSync', async (t) => {
+  t.is(await prepareForwardKernels('js'), null);
+  t.is(await prepareForwardKernels('native'), null, 'native needs no WebAssembly module');
+  const auto = await prepareForwardKernels('auto');
+  t.true(auto?.ok);
+  t.is(createForwardEngineSync(network, { maxRows: 2 }, auto).kind, nativeBuilt ? 'native' : 'wasm');
+  t.is(createForwardEngineSync(network, { maxRows: 2, kind: 'wasm' }, await prepareForwardKernels('wasm')).kind, 'wasm');
+  await t.throwsAsync(prepareForwardKernels('gpu' as never), { instanceOf: RangeError });
 });

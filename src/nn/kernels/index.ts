@@ -26,6 +26,20 @@ export { defaultNativeUrl, expCheckArguments, expMatches, loadNativeKernel, type
 export { WasmForwardEngine } from './wasm-engine.js';
 export { defaultWasmUrl, loadForwardKernel, type KernelLoad } from './wasm-loader.js';
 
+/**
+ * Loads, once per thread, what `kind` may run: the native addon (auto, native) and the compiled
+ * WebAssembly module (auto, wasm). A worker calls it at start-up, so that its first task does not pay
+ * for loading, and hands the result to createForwardEngineSync():
+ *
+ *   const load = await prepareForwardKernels(kind);          // at worker start
+ *   const engine = createForwardEngineSync(network, { maxRows, kind }, load);
+ */
+export async function prepareForwardKernels(kind: KernelKind = 'auto', urls: Pick<ForwardEngineOptions, 'wasmUrl' | 'nativeUrl'> = {}): Promise<KernelLoad | null> {
+  const checked = checkKind(kind);
+  if (checked === 'auto' || checked === 'native') loadNativeKernel(urls.nativeUrl);
+  return checked === 'auto' || checked === 'wasm' ? loadForwardKernel(urls.wasmUrl) : null;
+}
+
 /** Compiles the WebAssembly kernel if needed (once per thread), then builds the engine. */
 export async function createForwardEngine(network: Network, options: ForwardEngineOptions): Promise<ForwardEngine> {
   const kind = checkKind(options.kind);
