@@ -1,11 +1,11 @@
-// Forward-pass benchmark: images/s and GFLOP/s on the real MNIST test images for batch sizes 1, 10, 100
-// and 1000, with the reference kernel (src/nn/forward.ts), the JavaScript engine and the WebAssembly
-// engine, on one thread, then on 1 and 2 worker threads (each worker scores its share of the images
-// with its own engine, the weights shared as the pool shares them). Optionally the book's numpy code
-// (../shared/bench/numpy_ref.py) in the same session, for a side-by-side figure.
-//
-//   node dist/bench/forward.bench.js [--quick] [--model FILE] [--batch N]... [--kernels reference,js,wasm,wasm-pixels]
-//                                    [--numpy | --no-numpy] [--no-scaling] [--json FILE]
+// Forward-pass benchmark: images/s and GFLOP/s on the 10,000 MNIST test images (decoded before timing)
+// for batch sizes 1, 10, 100 and 1000, with the reference kernel (src/nn/forward.ts) and each engine, on
+// this thread, then on 1 and 2 worker threads (each worker scores its share of the images with its own
+// engine, the weights shared as the pool shares them). Optionally, next to peers measured in the same run:
+//   --peer    onnxruntime-node (../shared/bench/peers/run.sh forward), interleaved round by round with
+//             our engines on 1 and 2 worker threads: every round times the peer's configurations, then
+//             ours (alternating which goes first); the ratios are medians of the per-round ratios
+//   --numpy   the book's numpy code (../shared/bench/numpy_ref.py), after the other measurements
 //
 // benchmark.js notes (../shared/notes/library-notes.md, section 5): no setup/teardown (benchmark.js would
 // recompile the function from its source and lose every closure), so all data and views are prepared
@@ -13,19 +13,19 @@
 // samples (ops/s from the median sample period), with benchmark.js's relative margin of error.
 import Benchmark from 'benchmark';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { parseIdxImages } from '../src/data/mnist-idx.js';
-import { mnistSourceDir } from '../src/data/mnist.js';
-import { normalizationTable } from '../src/data/normalize.js';
-import { argmaxRows, createForwardScratch, forward } from '../src/nn/forward.js';
-import { createForwardEngine, type ForwardEngine } from '../src/nn/kernels/index.js';
+import { parseArgs } from 'node:util';
+import { loadNativeKernel } from '../src/nn/kernels/index.js';
 import { loadModel } from '../src/nn/load-model.js';
 import type { Network } from '../src/nn/types.js';
-import { networkFromShared, shareNetwork, type SharedNetwork } from '../src/pool/shared-network.js';
+import { shareNetwork, type SharedNetwork } from '../src/pool/shared-network.js';
+import { engineFor, KERNELS, loadTestImages, makePass, WorkerTeam, type KernelName, type TestImages } from './forward-passes.js';
+import { runPeerForward, type PeerForwardRow } from './peers.js';
+
+export type { KernelName } from './forward-passes.js';
 
 export interface ForwardBenchResult {
   name: string;
@@ -48,12 +48,22 @@ export interface ForwardBenchOptions {
   log?: boolean;
   /** Batch sizes to measure. @default [1, 10, 100, 1000] */
   batchSizes?: number[];
-  /** Kernels to measure. @default all: reference, js, wasm, wasm-pixels */
+  /** Kernels to measure. @default all (the native ones where the addon is built) */
   kernels?: KernelName[];
+  /** The one-thread and worker-thread benchmark.js runs. @default true */
+  single?: boolean;
   /** Also time 1 and 2 worker threads alternately and report the median ratio. @default true */
   scaling?: boolean;
   /** Receives the paired scaling measurements (they are not rows of the result table). */
   onScaling?: (scalings: PairedScaling[]) => void;
+  /** Compare with onnxruntime-node in the same run, interleaved (see the top of the file). @default false */
+  peer?: boolean;
+  /** Our engines in the peer comparison. @default the native engine (where built) and wasm */
+  peerKernels?: KernelName[];
+  /** Rounds of the peer comparison. @default 7 (quick: 2) */
+  rounds?: number;
+  /** Receives the peer comparison (or why it was skipped). */
+  onPeer?: (comparison: PeerComparison[] | { skipped: string }) => void;
 }
 
 export interface PairedScaling {
@@ -66,11 +76,23 @@ export interface PairedScaling {
   twoThreads: number;
 }
 
-/** wasm-pixels: the WebAssembly engine fed bytes (predictPixels, normalisation fused into layer 1). */
-export type KernelName = 'reference' | 'js' | 'wasm' | 'wasm-pixels';
-const KERNELS: KernelName[] = ['reference', 'js', 'wasm', 'wasm-pixels'];
-const BATCH_SIZES = [1, 10, 100, 1000];
+/** One configuration of the peer comparison: our engine on `threads` workers vs onnxruntime-node with `threads` intra-op threads. */
+export interface PeerComparison {
+  /** Our engine as it ran (e.g. 'native avx512'). */
+  kernel: string;
+  batchSize: number;
+  threads: number;
+  rounds: number;
+  /** Medians over the rounds, images/s. */
+  ours: number;
+  peer: number;
+  /** Median over the rounds of ours / peer (each round's two figures measured moments apart). */
+  ratio: number;
+  /** Load average (1 min) at the start and end of the comparison. */
+  load: [number, number];
+}
 
+const BATCH_SIZES = [1, 10, 100, 1000];
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const sharedDir = resolve(repoRoot, '../shared');
 const bookPickle = resolve(sharedDir, 'reference/sample_weight.pkl');
@@ -83,82 +105,11 @@ export function flopsPerImage(network: Network): number {
   return network.layers.reduce((sum, { W }) => sum + 2 * W.rows * W.cols, 0);
 }
 
-interface TestImages {
-  /** Normalised as the pipeline does (table 'unit'). */
-  x: Float32Array;
-  /** The raw bytes, for predictPixels. */
-  pixels: Uint8Array;
-  count: number;
-}
-
-/** The 10,000 MNIST test images, as floats and as bytes, in shared memory (the workers read them too). */
-function loadTestImages(): TestImages {
-  const images = parseIdxImages(readFileSync(resolve(mnistSourceDir(), 't10k-images-idx3-ubyte')));
-  const table = normalizationTable('unit');
-  const x = new Float32Array(new SharedArrayBuffer(images.pixels.length * 4));
-  for (let i = 0; i < images.pixels.length; i++) x[i] = table[images.pixels[i]];
-  const pixels = new Uint8Array(new SharedArrayBuffer(images.pixels.length));
-  pixels.set(images.pixels);
-  return { x, pixels, count: images.count };
-}
-
-/** One pass over `count` images in batches of `batchSize`, views made up front. */
-interface Pass {
-  run(): void;
-}
-
-function makePass(kind: KernelName, network: Network, engine: ForwardEngine | null, images: Pick<TestImages, 'x' | 'pixels'>, from: number, count: number, batchSize: number): Pass {
-  const features = network.layers[0].W.rows;
-  const outputs = network.layers[network.layers.length - 1].W.cols;
-  const { x } = images;
-  const xs: Float32Array[] = [];
-  const pixels: Uint8Array[] = [];
-  const predicted: Int32Array[] = [];
-  const confidence: Float32Array[] = [];
-  const rows: number[] = [];
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
-    xs.push(x.subarray((from + start) * features, (from + start + n) * features));
-    pixels.push(images.pixels.subarray((from + start) * features, (from + start + n) * features));
-    predicted.push(new Int32Array(n));
-    confidence.push(new Float32Array(n));
-    rows.push(n);
-  }
-  if (kind === 'reference') {
-    const scratch = createForwardScratch(network, batchSize);
-    return {
-      run() {
-        for (let i = 0; i < xs.length; i++) argmaxRows(forward(network, xs[i], rows[i], scratch), rows[i], outputs, predicted[i], confidence[i]);
-      },
-    };
-  }
-  const e = engine as ForwardEngine;
-  if (kind === 'wasm-pixels') {
-    return {
-      run() {
-        for (let i = 0; i < pixels.length; i++) e.predictPixels(pixels[i], rows[i], 'unit', predicted[i], confidence[i]);
-      },
-    };
-  }
-  return {
-    run() {
-      for (let i = 0; i < xs.length; i++) e.predict(xs[i], rows[i], predicted[i], confidence[i]);
-    },
-  };
-}
-
-function engineFor(kind: KernelName, network: Network, batchSize: number): Promise<ForwardEngine | null> {
-  if (kind === 'reference') return Promise.resolve(null);
-  return createForwardEngine(network, { maxRows: batchSize, kind: kind === 'wasm-pixels' ? 'wasm' : kind });
-}
-
 /** Median-based result of a finished benchmark whose one op scores `images` images. */
 function resultOf(bench: Benchmark, name: string, batchSize: number, threads: number, images: number, flops: number): ForwardBenchResult {
-  const sample = [...bench.stats.sample].sort((a, b) => a - b);
-  const mid = sample.length >> 1;
-  const period = sample.length % 2 ? sample[mid] : (sample[mid - 1] + sample[mid]) / 2;
+  const period = median(bench.stats.sample);
   const imagesPerSecond = images / period;
-  return { name, batchSize, threads, imagesPerSecond, gflops: (imagesPerSecond * flops) / 1e9, rme: bench.stats.rme, samples: sample.length };
+  return { name, batchSize, threads, imagesPerSecond, gflops: (imagesPerSecond * flops) / 1e9, rme: bench.stats.rme, samples: bench.stats.sample.length };
 }
 
 function runBenchmark(bench: Benchmark): Promise<Benchmark> {
@@ -169,77 +120,7 @@ function runBenchmark(bench: Benchmark): Promise<Benchmark> {
   });
 }
 
-// ---- worker threads ---------------------------------------------------------------------------------
-
-interface WorkerInit {
-  role: 'forward-bench-worker';
-  network: SharedNetwork;
-  x: Float32Array;
-  pixels: Uint8Array;
-  from: number;
-  count: number;
-  batchSize: number;
-  kind: KernelName;
-}
-
-async function workerMain(init: WorkerInit): Promise<void> {
-  const network = networkFromShared(init.network);
-  const engine = await engineFor(init.kind, network, init.batchSize);
-  const pass = makePass(init.kind, network, engine, init, init.from, init.count, init.batchSize);
-  const port = parentPort!;
-  port.on('message', (message: string) => {
-    if (message === 'run') {
-      pass.run();
-      port.postMessage('done');
-    } else if (message === 'exit') {
-      port.close();
-    }
-  });
-  port.postMessage('ready');
-}
-
-class WorkerTeam {
-  private constructor(private readonly workers: Worker[]) {}
-
-  static async start(threads: number, base: Omit<WorkerInit, 'from' | 'count'>, count: number): Promise<WorkerTeam> {
-    const workers: Worker[] = [];
-    const ready: Array<Promise<void>> = [];
-    for (let t = 0; t < threads; t++) {
-      const from = Math.floor((count * t) / threads);
-      const to = Math.floor((count * (t + 1)) / threads);
-      const worker = new Worker(new URL(import.meta.url), { workerData: { ...base, from, count: to - from } satisfies WorkerInit });
-      workers.push(worker);
-      ready.push(
-        new Promise((ok, fail) => {
-          worker.once('message', () => ok());
-          worker.once('error', fail);
-        }),
-      );
-    }
-    await Promise.all(ready);
-    return new WorkerTeam(workers);
-  }
-
-  /** Every worker scores its share once; resolves when all are done. */
-  runOnce(): Promise<void> {
-    return new Promise((ok, fail) => {
-      let pending = this.workers.length;
-      for (const worker of this.workers) {
-        const onError = (error: Error) => fail(error);
-        worker.once('error', onError);
-        worker.once('message', () => {
-          worker.off('error', onError);
-          if (--pending === 0) ok();
-        });
-        worker.postMessage('run');
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
-  }
-}
+const loadText = () => loadavg().map((v) => v.toFixed(2)).join(' ');
 
 // ---- numpy --------------------------------------------------------------------------------------------
 
@@ -265,104 +146,57 @@ function runNumpy(batchSize: number, threads: number, repeat: number): ForwardBe
 
 // ---- the suite ----------------------------------------------------------------------------------------
 
+interface Context {
+  network: Network;
+  shared: SharedNetwork;
+  images: TestImages;
+  count: number;
+  flops: number;
+  quick: boolean;
+  batchSizes: number[];
+  log: (line: string) => void;
+}
+
 export async function runForwardBench(options: ForwardBenchOptions = {}): Promise<ForwardBenchResult[]> {
   const quick = options.quick ?? false;
-  const batchSizes = options.batchSizes ?? BATCH_SIZES;
-  const kernels = options.kernels ?? KERNELS;
   const log = options.log ? (line: string) => console.log(line) : () => {};
   const modelPath = options.model ?? (existsSync(bookPickle) ? bookPickle : defaultModel);
   const { network } = await loadModel(modelPath);
-  const flops = flopsPerImage(network);
   const images = loadTestImages();
-  const count = quick ? 2000 : images.count;
-  // The reference kernel is ~50x slower: a fifth of the images keeps its runs to seconds.
-  const referenceCount = quick ? 500 : 2000;
-  const benchOptions = quick ? { maxTime: 0.25, minSamples: 3, initCount: 1 } : { maxTime: 2, minSamples: 10, initCount: 1 };
-  log(`model ${modelPath} (${flops} FLOP/image), ${count} MNIST test images, ${quick ? 'quick' : 'full'} run`);
+  const context: Context = {
+    network,
+    shared: shareNetwork(network),
+    images,
+    count: quick ? 2000 : images.count,
+    flops: flopsPerImage(network),
+    quick,
+    batchSizes: options.batchSizes ?? BATCH_SIZES,
+    log,
+  };
+  const native = loadNativeKernel();
+  const available = (kind: KernelName) => native.ok || !kind.startsWith('native');
+  if (!native.ok) log(`native kernels skipped: ${native.reason}`);
+  const kernels = (options.kernels ?? KERNELS).filter(available);
+  log(`model ${modelPath} (${context.flops} FLOP/image), ${context.count} MNIST test images, ${quick ? 'quick' : 'full'} run`);
+  log(`load average at start: ${loadText()} (${availableParallelism()} cores; other processes skew the threaded figures)`);
   const results: ForwardBenchResult[] = [];
-  const scalings: PairedScaling[] = [];
-  log(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')} (${availableParallelism()} cores; other processes skew the threaded figures)`);
   const record = (result: ForwardBenchResult) => {
     results.push(result);
     log(formatRow(result));
   };
-
-  // One thread: the engine on the main thread, batch after batch.
-  for (const kind of kernels) {
-    for (const batchSize of batchSizes) {
-      const n = kind === 'reference' ? referenceCount : count;
-      const engine = await engineFor(kind, network, batchSize);
-      const pass = makePass(kind, network, engine, images, 0, n, batchSize);
-      const bench = new Benchmark(`${kind} B=${batchSize}`, () => pass.run(), benchOptions);
-      record(resultOf(await runBenchmark(bench), kind, batchSize, 1, n, flops));
-    }
+  if (options.single ?? true) await singleRuns(context, kernels, record);
+  if (options.scaling ?? true) options.onScaling?.(await pairedScaling(context, kernels));
+  if (options.peer) {
+    const peerKernels = (options.peerKernels ?? (['native', 'wasm'] as KernelName[])).filter(available);
+    const comparison = await comparePeer(context, peerKernels, options.rounds ?? (quick ? 2 : 7));
+    if ('skipped' in comparison) log(`onnxruntime-node peer skipped: ${comparison.skipped}`);
+    else log(`\nforward pass vs onnxruntime-node (medians of ${comparison[0]?.rounds} interleaved rounds; load ${comparison[0]?.load.join(' -> ')})\n${formatPeerTable(comparison)}`);
+    options.onPeer?.(comparison);
   }
-
-  // Worker threads: 1 and 2 workers share the images; one op = every image scored once.
-  const shared = shareNetwork(network);
-  for (const kind of kernels.filter((k) => k !== 'reference')) {
-    for (const batchSize of batchSizes) {
-      for (const threads of [1, 2]) {
-        const team = await WorkerTeam.start(threads, { role: 'forward-bench-worker', network: shared, x: images.x, pixels: images.pixels, batchSize, kind }, count);
-        try {
-          const bench = new Benchmark(`${kind} B=${batchSize} ${threads} workers`, {
-            ...benchOptions,
-            defer: true,
-            fn: (deferred: { resolve(): void }) => {
-              team.runOnce().then(
-                () => deferred.resolve(),
-                (error: unknown) => {
-                  console.error(error);
-                  process.exit(1);
-                },
-              );
-            },
-          });
-          record(resultOf(await runBenchmark(bench), `${kind} workers`, batchSize, threads, count, flops));
-        } finally {
-          await team.stop();
-        }
-      }
-    }
-  }
-
-  // Paired 1-vs-2-thread ratio: on a shared machine the load changes between two benchmarks, so the two
-  // team sizes are timed alternately, round after round, and the median of the per-round ratios is kept.
-  if (options.scaling ?? true) {
-    const rounds = quick ? 5 : 21;
-    for (const kind of kernels.filter((k) => k === 'wasm' || k === 'wasm-pixels')) {
-      for (const batchSize of batchSizes.filter((b) => b >= 100)) {
-        const base = { role: 'forward-bench-worker', network: shared, x: images.x, pixels: images.pixels, batchSize, kind } as const;
-        const one = await WorkerTeam.start(1, base, count);
-        const two = await WorkerTeam.start(2, base, count);
-        try {
-          const ratios: number[] = [];
-          const rates: number[][] = [[], []];
-          for (let round = 0; round < rounds; round++) {
-            const t0 = performance.now();
-            await one.runOnce();
-            const t1 = performance.now();
-            await two.runOnce();
-            const t2 = performance.now();
-            if (round === 0) continue; // warm-up
-            ratios.push((t1 - t0) / (t2 - t1));
-            rates[0].push(count / ((t1 - t0) / 1000));
-            rates[1].push(count / ((t2 - t1) / 1000));
-          }
-          const scaling = { kind, batchSize, rounds: ratios.length, ratio: median(ratios), oneThread: median(rates[0]), twoThreads: median(rates[1]) };
-          scalings.push(scaling);
-          log(`paired scaling ${kind} B=${batchSize}: 2 threads / 1 thread = ${scaling.ratio.toFixed(2)}x (medians of ${scaling.rounds} alternating rounds: ${Math.round(scaling.oneThread).toLocaleString('en-US')} vs ${Math.round(scaling.twoThreads).toLocaleString('en-US')} images/s)`);
-        } finally {
-          await Promise.all([one.stop(), two.stop()]);
-        }
-      }
-    }
-  }
-
   if (options.numpy ?? !quick) {
     const repeat = quick ? 1 : 5;
     for (const threads of [1, 2]) {
-      for (const batchSize of batchSizes) {
+      for (const batchSize of context.batchSizes) {
         const numpy = runNumpy(batchSize, threads, batchSize === 1 ? 1 : repeat);
         if ('skipped' in numpy) {
           log(`numpy skipped: ${numpy.skipped}`);
@@ -372,21 +206,181 @@ export async function runForwardBench(options: ForwardBenchOptions = {}): Promis
       }
     }
   }
-  log(`load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-  options.onScaling?.(scalings);
+  log(`load average at end: ${loadText()}`);
   return results;
 }
 
-function median(values: number[]): number {
+/** benchmark.js runs: each kernel on this thread, then on 1 and 2 worker threads (one op = every image once). */
+async function singleRuns({ network, shared, images, count, flops, quick, batchSizes }: Context, kernels: KernelName[], record: (r: ForwardBenchResult) => void): Promise<void> {
+  // The reference kernel is ~50x slower: a fifth of the images keeps its runs to seconds.
+  const referenceCount = quick ? 500 : 2000;
+  const benchOptions = quick ? { maxTime: 0.25, minSamples: 3, initCount: 1 } : { maxTime: 2, minSamples: 10, initCount: 1 };
+  for (const kind of kernels) {
+    for (const batchSize of batchSizes) {
+      const n = kind === 'reference' ? referenceCount : count;
+      const engine = await engineFor(kind, network, batchSize);
+      const pass = makePass(kind, network, engine, images, 0, n, batchSize);
+      const bench = new Benchmark(`${kind} B=${batchSize}`, () => pass.run(), benchOptions);
+      record(resultOf(await runBenchmark(bench), kind, batchSize, 1, n, flops));
+    }
+  }
+  for (const kind of kernels.filter((k) => k !== 'reference')) {
+    for (const threads of [1, 2]) {
+      const team = await WorkerTeam.start(threads, { network: shared, x: images.x, pixels: images.pixels, batchSizes, kind }, count);
+      try {
+        for (const batchSize of batchSizes) {
+          const bench = new Benchmark(`${kind} B=${batchSize} ${threads} workers`, {
+            ...benchOptions,
+            defer: true,
+            fn: (deferred: { resolve(): void }) => {
+              team.runOnce(batchSize).then(
+                () => deferred.resolve(),
+                (error: unknown) => {
+                  console.error(error);
+                  process.exit(1);
+                },
+              );
+            },
+          });
+          record(resultOf(await runBenchmark(bench), `${kind} workers`, batchSize, threads, count, flops));
+        }
+      } finally {
+        await team.stop();
+      }
+    }
+  }
+}
+
+/**
+ * 1 vs 2 worker threads, timed alternately round after round (on a shared machine the load changes
+ * between two benchmarks); the median of the per-round ratios is kept.
+ */
+async function pairedScaling({ shared, images, count, quick, batchSizes, log }: Context, kernels: KernelName[]): Promise<PairedScaling[]> {
+  const scalings: PairedScaling[] = [];
+  const rounds = quick ? 5 : 21;
+  const large = batchSizes.filter((b) => b >= 100);
+  for (const kind of kernels.filter((k) => k !== 'reference' && k !== 'js')) {
+    const base = { network: shared, x: images.x, pixels: images.pixels, batchSizes: large, kind };
+    const one = await WorkerTeam.start(1, base, count);
+    const two = await WorkerTeam.start(2, base, count);
+    try {
+      for (const batchSize of large) {
+        const ratios: number[] = [];
+        const rates: number[][] = [[], []];
+        for (let round = 0; round < rounds; round++) {
+          const t0 = performance.now();
+          await one.runOnce(batchSize);
+          const t1 = performance.now();
+          await two.runOnce(batchSize);
+          const t2 = performance.now();
+          if (round === 0) continue; // warm-up
+          ratios.push((t1 - t0) / (t2 - t1));
+          rates[0].push(count / ((t1 - t0) / 1000));
+          rates[1].push(count / ((t2 - t1) / 1000));
+        }
+        const scaling = { kind, batchSize, rounds: ratios.length, ratio: median(ratios), oneThread: median(rates[0]), twoThreads: median(rates[1]) };
+        scalings.push(scaling);
+        log(`paired scaling ${kind} B=${batchSize}: 2 threads / 1 thread = ${scaling.ratio.toFixed(2)}x (medians of ${scaling.rounds} alternating rounds: ${Math.round(scaling.oneThread).toLocaleString('en-US')} vs ${Math.round(scaling.twoThreads).toLocaleString('en-US')} images/s)`);
+      }
+    } finally {
+      await Promise.all([one.stop(), two.stop()]);
+    }
+  }
+  return scalings;
+}
+
+/** Times `team` on `batchSize` for at least `minSeconds` (whole passes, as the peer does); images/s. */
+async function timeTeam(team: WorkerTeam, batchSize: number, count: number, minSeconds: number): Promise<number> {
+  let passes = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  do {
+    await team.runOnce(batchSize);
+    passes++;
+    elapsed = (performance.now() - started) / 1000;
+  } while (elapsed < minSeconds);
+  return (count * passes) / elapsed;
+}
+
+/**
+ * Our engines on 1 and 2 worker threads against onnxruntime-node with 1 and 2 intra-op threads, on the
+ * same images (the peer decodes data/mnist_test.csv; the same 10,000 MNIST test images), round by round.
+ */
+async function comparePeer({ shared, images, batchSizes, quick, log }: Context, kernels: KernelName[], rounds: number): Promise<PeerComparison[] | { skipped: string }> {
+  const count = images.count; // the peer always scores the whole file
+  const minSeconds = quick ? 0.05 : 0.25; // the peer's own minimum per sample
+  const teams: Array<{ kind: KernelName; threads: number; team: WorkerTeam }> = [];
+  const start = loadavg()[0];
+  try {
+    for (const kind of kernels) {
+      for (const threads of [1, 2]) {
+        const team = await WorkerTeam.start(threads, { network: shared, x: images.x, pixels: images.pixels, batchSizes, kind }, count);
+        teams.push({ kind, threads, team });
+        for (const batchSize of batchSizes) await team.runOnce(batchSize); // warm-up, as the peer does
+      }
+    }
+    const samples = new Map<string, { ours: number[]; peer: number[]; ratios: number[] }>();
+    const key = (detail: string, batchSize: number, threads: number) => `${detail}|${batchSize}|${threads}`;
+    for (let round = 0; round < rounds; round++) {
+      let peer: PeerForwardRow[] = [];
+      const runPeer = async () => {
+        const outcome = await runPeerForward(testCsv, { batches: batchSizes, threads: [1, 2], samples: 1 });
+        if (!outcome.ok) throw new PeerSkipped(outcome.reason);
+        peer = outcome.rows;
+      };
+      const ours = new Map<string, number>();
+      const runOurs = async () => {
+        for (const { team, threads } of teams) {
+          for (const batchSize of batchSizes) ours.set(key(team.detail, batchSize, threads), await timeTeam(team, batchSize, count, minSeconds));
+        }
+      };
+      if (round % 2 === 0) {
+        await runPeer();
+        await runOurs();
+      } else {
+        await runOurs();
+        await runPeer();
+      }
+      for (const { team, threads } of teams) {
+        for (const batchSize of batchSizes) {
+          const theirs = peer.find((row) => row.batch === batchSize && row.threads === threads);
+          if (!theirs) throw new PeerSkipped(`the peer printed no figure for B=${batchSize}, ${threads} threads`);
+          const mine = ours.get(key(team.detail, batchSize, threads))!;
+          const entry = samples.get(key(team.detail, batchSize, threads)) ?? { ours: [], peer: [], ratios: [] };
+          entry.ours.push(mine);
+          entry.peer.push(theirs.imagesPerSecond);
+          entry.ratios.push(mine / theirs.imagesPerSecond);
+          samples.set(key(team.detail, batchSize, threads), entry);
+        }
+      }
+      log(`peer round ${round + 1}/${rounds} done, load ${loadText()}`);
+    }
+    const end = loadavg()[0];
+    return [...samples].map(([name, s]) => {
+      const [kernel, batchSize, threads] = name.split('|');
+      return { kernel, batchSize: Number(batchSize), threads: Number(threads), rounds, ours: median(s.ours), peer: median(s.peer), ratio: median(s.ratios), load: [start, end] };
+    });
+  } catch (error) {
+    if (error instanceof PeerSkipped) return { skipped: error.message };
+    throw error;
+  } finally {
+    await Promise.all(teams.map(({ team }) => team.stop()));
+  }
+}
+
+class PeerSkipped extends Error {}
+
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+
 export function formatRow(r: ForwardBenchResult): string {
-  const rate = Math.round(r.imagesPerSecond).toLocaleString('en-US');
   const rme = Number.isNaN(r.rme) ? '' : `±${r.rme.toFixed(1)}%`;
-  return `${r.name.padEnd(34)} B=${String(r.batchSize).padEnd(5)} threads=${r.threads}  ${rate.padStart(11)} images/s  ${r.gflops.toFixed(2).padStart(6)} GFLOP/s  ${rme.padStart(7)}  (${r.samples} samples)`;
+  return `${r.name.padEnd(34)} B=${String(r.batchSize).padEnd(5)} threads=${r.threads}  ${rate(r.imagesPerSecond).padStart(11)} images/s  ${r.gflops.toFixed(2).padStart(6)} GFLOP/s  ${rme.padStart(7)}  (${r.samples} samples)`;
 }
 
 /** Images/s by kernel (rows) and batch size (columns). */
@@ -397,49 +391,112 @@ export function formatTable(results: ForwardBenchResult[]): string {
     const [name, threads] = key.split('|');
     const cells = BATCH_SIZES.map((b) => {
       const r = results.find((x) => x.name === name && String(x.threads) === threads && x.batchSize === b);
-      return (r ? Math.round(r.imagesPerSecond).toLocaleString('en-US') : '-').padStart(11);
+      return (r ? rate(r.imagesPerSecond) : '-').padStart(11);
     });
     return `${name.padEnd(34)} ${threads.padStart(7)} ${cells.join(' ')}`;
   });
   return [header, ...lines].join('\n');
 }
 
-function positiveInteger(text: string | undefined, option: string): number {
+/** One line per configuration: ours, the peer's, and the median per-round ratio. */
+export function formatPeerTable(rows: PeerComparison[]): string {
+  const header = `${'engine'.padEnd(16)} ${'B'.padStart(5)} ${'threads'.padStart(7)} ${'ours img/s'.padStart(12)} ${'onnxruntime'.padStart(12)} ${'ratio'.padStart(6)}`;
+  const lines = rows.map((r) => `${r.kernel.padEnd(16)} ${String(r.batchSize).padStart(5)} ${String(r.threads).padStart(7)} ${rate(r.ours).padStart(12)} ${rate(r.peer).padStart(12)} ${`${r.ratio.toFixed(2)}x`.padStart(6)}`);
+  return [header, ...lines].join('\n');
+}
+
+export const USAGE = `usage: node dist/bench/forward.bench.js [options]
+
+Forward pass alone on the 10,000 MNIST test images (decoded before timing): images/s for each kernel
+on this thread and on 1 and 2 worker threads, the 1-vs-2-thread scaling, and optionally peers
+measured in the same run.
+
+  --quick              2,000 images, short runs: a smoke test, not a measurement
+  --model FILE         model file (default: ../shared/reference/sample_weight.pkl, else
+                       data/models/default.safetensors)
+  --batch N            a batch size to measure (repeatable; default 1, 10, 100, 1000)
+  --kernels LIST       comma list of ${KERNELS.join(', ')}
+                       (default: all; the native ones where the addon is built)
+  --no-single          skip the one-thread and worker-thread benchmark.js runs
+  --no-scaling         skip the paired 1-vs-2-thread scaling
+  --peer               onnxruntime-node (../shared/bench/peers/run.sh forward) on the same images,
+                       interleaved round by round with our engines on 1 and 2 worker threads
+  --peer-kernels LIST  our engines in that comparison (default: native,wasm)
+  --rounds N           rounds of the peer comparison (default 7; --quick 2)
+  --numpy, --no-numpy  the book's numpy code (../shared/bench/numpy_ref.py); default on unless --quick
+  --json FILE          also write every figure as JSON (load average included)
+  -h, --help           this text
+
+The machine may be shared: compare ratios measured in one run, and quote the load average with them.
+
+  node dist/bench/forward.bench.js --no-single --no-scaling --no-numpy --peer       # engines vs onnxruntime
+`;
+
+function kernelList(text: string, option: string): KernelName[] {
+  const names = text.split(',').filter(Boolean);
+  const unknown = names.filter((n) => !(KERNELS as string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`forward.bench: ${option} takes a comma list of ${KERNELS.join(', ')}; got '${text}'`);
+  return names as KernelName[];
+}
+
+function positiveInteger(text: string, option: string): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`forward.bench: ${option} needs a positive integer, got '${text}'`);
   return value;
 }
 
-function kernelList(text: string | undefined): KernelName[] {
-  const names = (text ?? '').split(',').filter(Boolean);
-  const unknown = names.filter((n) => !(KERNELS as string[]).includes(n));
-  if (names.length === 0 || unknown.length > 0) throw new Error(`forward.bench: --kernels takes a comma list of ${KERNELS.join(', ')}; got '${text}'`);
-  return names as KernelName[];
+export function parseCli(argv: string[]): (ForwardBenchOptions & { json?: string }) | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      quick: { type: 'boolean' },
+      model: { type: 'string' },
+      batch: { type: 'string', multiple: true },
+      kernels: { type: 'string' },
+      'no-single': { type: 'boolean' },
+      'no-scaling': { type: 'boolean' },
+      peer: { type: 'boolean' },
+      'peer-kernels': { type: 'string' },
+      rounds: { type: 'string' },
+      numpy: { type: 'boolean' },
+      'no-numpy': { type: 'boolean' },
+      json: { type: 'string' },
+    },
+  });
+  if (values.help) return 'help';
+  return {
+    log: true,
+    quick: values.quick,
+    model: values.model,
+    batchSizes: values.batch?.map((b) => positiveInteger(b, '--batch')),
+    kernels: values.kernels === undefined ? undefined : kernelList(values.kernels, '--kernels'),
+    single: !values['no-single'],
+    scaling: !values['no-scaling'],
+    peer: values.peer,
+    peerKernels: values['peer-kernels'] === undefined ? undefined : kernelList(values['peer-kernels'], '--peer-kernels'),
+    rounds: values.rounds === undefined ? undefined : positiveInteger(values.rounds, '--rounds'),
+    numpy: values['no-numpy'] ? false : values.numpy,
+    json: values.json,
+  };
 }
 
-function parseCli(argv: string[]): ForwardBenchOptions & { json?: string } {
-  const options: ForwardBenchOptions & { json?: string } = { log: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--quick') options.quick = true;
-    else if (arg === '--no-numpy') options.numpy = false;
-    else if (arg === '--numpy') options.numpy = true;
-    else if (arg === '--model') options.model = argv[++i];
-    else if (arg === '--json') options.json = argv[++i];
-    else if (arg === '--no-scaling') options.scaling = false;
-    else if (arg === '--batch') (options.batchSizes ??= []).push(positiveInteger(argv[++i], '--batch'));
-    else if (arg === '--kernels') options.kernels = kernelList(argv[++i]);
-    else throw new Error(`forward.bench: unknown argument '${arg}' (--quick, --model FILE, --batch N (repeatable), --kernels LIST, --numpy/--no-numpy, --no-scaling, --json FILE)`);
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  let options: ReturnType<typeof parseCli>;
+  try {
+    options = parseCli(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
   }
-  return options;
-}
-
-if (!isMainThread && (workerData as WorkerInit | undefined)?.role === 'forward-bench-worker') {
-  await workerMain(workerData as WorkerInit);
-} else if (isMainThread && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const options = parseCli(process.argv.slice(2));
-  let scalings: PairedScaling[] = [];
-  const results = await runForwardBench({ ...options, onScaling: (s) => (scalings = s) });
-  console.log(`\nimages/s (median of samples; GFLOP/s = images/s x FLOP per image / 1e9)\n${formatTable(results)}`);
-  if (options.json) writeFileSync(options.json, `${JSON.stringify({ loadavg: loadavg(), results, scalings }, null, 2)}\n`);
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+  } else {
+    let scalings: PairedScaling[] = [];
+    let peer: PeerComparison[] | { skipped: string } | undefined;
+    const results = await runForwardBench({ ...options, onScaling: (s) => (scalings = s), onPeer: (p) => (peer = p) });
+    if (results.length > 0) console.log(`\nimages/s (median of samples; GFLOP/s = images/s x FLOP per image / 1e9)\n${formatTable(results)}`);
+    if (options.json) writeFileSync(options.json, `${JSON.stringify({ loadavg: loadavg(), results, scalings, peer }, null, 2)}\n`);
+  }
 }

@@ -117,6 +117,9 @@ const kernelWasm = resolve(root, 'dist/src/nn/kernels/forward-kernel.wasm');
 // Missing when build-wasm failed: the bundled worker then falls back to the JavaScript kernel (with a
 // warning), as the compiled one does.
 if (existsSync(kernelWasm)) copyFileSync(kernelWasm, resolve(outdir, 'forward-kernel.wasm'));
+// The native kernel likewise (scripts/build-native.mjs); missing when it was not built: WebAssembly then.
+const kernelNative = resolve(root, 'dist/src/nn/kernels/forward-kernel.node');
+if (existsSync(kernelNative)) copyFileSync(kernelNative, resolve(outdir, 'forward-kernel.node'));
 
 const bundleId = createHash('sha256').update(readFileSync(bundleFile)).digest('hex').slice(0, 16);
 writeFileSync(resolve(outdir, 'nnpipe.mjs'), loaderSource(bundleId));

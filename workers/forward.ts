@@ -1,8 +1,9 @@
 // The forward worker's entry file: Piscina runs its default export for every task (src/pool/forward-task.ts
-// does the work). The weights arrive with the tasks, in shared memory; the WebAssembly kernel is compiled
-// here once, before the first task (top-level await: the worker is loaded with import(), see esm-entry.cts).
+// does the work). The weights arrive with the tasks, in shared memory; the kernels (the native addon, the
+// WebAssembly module) load here once, before the first task (top-level await: the worker is loaded with
+// import(), see esm-entry.cts).
 import { Piscina } from 'piscina';
-import { loadForwardKernel, type KernelKind } from '../src/nn/kernels/index.js';
+import { prepareForwardKernels, type KernelKind } from '../src/nn/kernels/index.js';
 import { resultBuffers, TaskRunner } from '../src/pool/forward-task.js';
 import type { ForwardTask } from '../src/pool/task-types.js';
 
@@ -16,7 +17,7 @@ const data = Piscina.workerData as ForwardWorkerData;
 const runner = new TaskRunner({
   batchSize: data.batchSize,
   kernel: data.kernel,
-  kernelLoad: data.kernel === 'js' ? null : await loadForwardKernel(),
+  kernelLoad: await prepareForwardKernels(data.kernel),
 });
 
 export default function runForwardTask(task: ForwardTask): unknown {

@@ -37,7 +37,7 @@ export function pipelineCommand(): Command {
     .addOption(new Option('--output <fn>', 'output function for models without metadata').choices(OUTPUT_FUNCTIONS).default(undefined, "the model's, else softmax"))
     .addOption(new Option('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse').choices(PARSER_CHOICES).default('auto'))
     .addOption(new Option('--decode <where>', 'where the fast parser decodes: workers (every core), main (the main thread), auto = workers when there are 2+ threads').choices(DECODE_CHOICES).default('auto'))
-    .addOption(new Option('--kernel <engine>', 'forward-pass engine: wasm = WebAssembly SIMD, js = JavaScript, auto = wasm when built').choices(KERNEL_KINDS).default('auto'))
+    .addOption(new Option('--kernel <engine>', 'forward-pass engine: native = the C++ addon built at install (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = native, else wasm, else js').choices(KERNEL_KINDS).default('auto'))
     .option('--limit <n>', 'score only the first n rows')
     .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
     .option('--report <file>', 'write the JSON report here (atomically)')

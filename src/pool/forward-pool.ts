@@ -2,7 +2,7 @@
 // be worth starting workers for. Both run the same TaskRunner (forward-task.ts); the network is shared
 // with the workers once, in shared memory, and every task refers to it.
 import { Piscina } from 'piscina';
-import { loadForwardKernel, type KernelKind } from '../nn/kernels/index.js';
+import { prepareForwardKernels, type KernelKind } from '../nn/kernels/index.js';
 import type { Network } from '../nn/types.js';
 import { TaskRunner } from './forward-task.js';
 import { shareNetwork, type SharedNetwork } from './shared-network.js';
@@ -42,9 +42,7 @@ export class ForwardPool {
     this.threads = threads;
     if (threads === 0) {
       this.piscina = null;
-      this.local = (kernel === 'js' ? Promise.resolve(null) : loadForwardKernel()).then(
-        (kernelLoad) => new TaskRunner({ batchSize, kernel, kernelLoad }),
-      );
+      this.local = prepareForwardKernels(kernel).then((kernelLoad) => new TaskRunner({ batchSize, kernel, kernelLoad }));
     } else {
       this.local = null;
       this.piscina = new Piscina<ForwardTask, ForwardResult>({

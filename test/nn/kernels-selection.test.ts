@@ -8,14 +8,19 @@ import { PipelineError } from '../../src/errors.js';
 import {
   createForwardEngine,
   createForwardEngineSync,
+  defaultNativeUrl,
   defaultWasmUrl,
   KERNEL_ERROR_CODE,
   loadForwardKernel,
+  prepareForwardKernels,
 } from '../../src/nn/kernels/index.js';
 import { makeInputs, makeNetwork, referenceScores } from './kernels-helpers.js';
+import { nativeBuilt } from './kernels-native-helpers.js';
 
 const network = makeNetwork({ sizes: [6, 5, 3], activation: 'sigmoid', output: 'softmax', values: 'continuous', seed: 5, zeroWeights: 0 });
 const missing = new URL('./no-such-kernel.wasm', defaultWasmUrl);
+/** The WebAssembly fallback tests run as if the addon were not built. */
+const noNative = new URL('./no-such-kernel.node', defaultNativeUrl);
 
 test('the kernel is built: forward-kernel.wasm beside the compiled loader (node scripts/build-wasm.mjs --out-dir <tsc outDir>)', async (t) => {
   t.true(existsSync(fileURLToPath(defaultWasmUrl)), `${fileURLToPath(defaultWasmUrl)} is missing`);
@@ -23,19 +28,47 @@ test('the kernel is built: forward-kernel.wasm beside the compiled loader (node 
   t.true(load.ok, load.ok ? '' : load.reason);
 });
 
-test('auto picks wasm when the kernel is built; js and wasm when asked', async (t) => {
+test('auto picks native when the addon is built, else wasm; js, wasm and native when asked; detail names the engine', async (t) => {
   const warnings: string[] = [];
   const onWarning = (message: string) => warnings.push(message);
-  t.is((await createForwardEngine(network, { maxRows: 4, onWarning })).kind, 'wasm');
-  t.is((await createForwardEngine(network, { maxRows: 4, kind: 'auto', onWarning })).kind, 'wasm');
-  t.is((await createForwardEngine(network, { maxRows: 4, kind: 'js', onWarning })).kind, 'js');
-  t.is((await createForwardEngine(network, { maxRows: 4, kind: 'wasm', onWarning })).kind, 'wasm');
-  t.deepEqual(warnings, []);
+  const best = nativeBuilt ? 'native' : 'wasm';
+  t.is((await createForwardEngine(network, { maxRows: 4, onWarning })).kind, best);
+  t.is((await createForwardEngine(network, { maxRows: 4, kind: 'auto', onWarning })).kind, best);
+  t.is((await createForwardEngine(network, { maxRows: 4, kind: 'auto', nativeUrl: noNative, onWarning })).kind, 'wasm');
+  const js = await createForwardEngine(network, { maxRows: 4, kind: 'js', onWarning });
+  t.is(js.kind, 'js');
+  t.is(js.detail, 'js');
+  const wasm = await createForwardEngine(network, { maxRows: 4, kind: 'wasm', onWarning });
+  t.is(wasm.kind, 'wasm');
+  t.is(wasm.detail, 'wasm simd128');
+  if (nativeBuilt) {
+    const native = await createForwardEngine(network, { maxRows: 4, kind: 'native', onWarning });
+    t.is(native.kind, 'native');
+    t.regex(native.detail, /^native (avx512|avx2|sse2|generic)$/);
+  }
+  t.deepEqual(warnings, [], 'no warning while native or wasm runs');
+});
+
+test('addon missing: native asked for explicitly is a PipelineError PIPE_ERR_KERNEL that says how to build it', async (t) => {
+  const error = await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeUrl: noNative }), { instanceOf: PipelineError });
+  t.is((error as PipelineError).code, KERNEL_ERROR_CODE);
+  t.regex(error!.message, /native forward kernel is not available: .*no-such-kernel\.node is not built/);
+  t.regex(error!.message, /build-native/);
+});
+
+test('a file that is not an addon: native refuses, auto takes wasm', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kernels-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'broken.node');
+  writeFileSync(file, 'not a shared object');
+  const broken = pathToFileURL(file);
+  t.is((await createForwardEngine(network, { maxRows: 4, nativeUrl: broken })).kind, 'wasm');
+  await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeUrl: broken }), { message: /does not load here/ });
 });
 
 test('kernel file missing: auto falls back to js with one warning that says what to do', async (t) => {
   const warnings: string[] = [];
-  const engine = await createForwardEngine(network, { maxRows: 4, wasmUrl: missing, onWarning: (m) => warnings.push(m) });
+  const engine = await createForwardEngine(network, { maxRows: 4, wasmUrl: missing, nativeUrl: noNative, onWarning: (m) => warnings.push(m) });
   t.is(engine.kind, 'js');
   t.is(warnings.length, 1);
   t.regex(warnings[0], /JavaScript forward kernel/);
@@ -53,7 +86,7 @@ test('kernel file missing: auto without onWarning emits a process warning (NNPIP
   const listener = (warning: Error & { code?: string }) => seen.push({ code: warning.code, message: warning.message });
   process.on('warning', listener);
   try {
-    await createForwardEngine(network, { maxRows: 4, wasmUrl: missing });
+    await createForwardEngine(network, { maxRows: 4, wasmUrl: missing, nativeUrl: noNative });
     await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
   } finally {
     process.off('warning', listener);
@@ -74,15 +107,18 @@ test('a file that is not a WebAssembly module: auto falls back, saying it does n
   writeFileSync(file, '(module) is text, not a binary module');
   const notWasm = pathToFileURL(file);
   const warnings: string[] = [];
-  t.is((await createForwardEngine(network, { maxRows: 4, wasmUrl: notWasm, onWarning: (m) => warnings.push(m) })).kind, 'js');
+  t.is((await createForwardEngine(network, { maxRows: 4, wasmUrl: notWasm, nativeUrl: noNative, onWarning: (m) => warnings.push(m) })).kind, 'js');
   t.regex(warnings[0], /does not compile/);
 });
 
 test('createForwardEngineSync builds engines from one awaited load', async (t) => {
   const load = await loadForwardKernel();
-  t.is(createForwardEngineSync(network, { maxRows: 2 }, load).kind, 'wasm');
+  t.is(createForwardEngineSync(network, { maxRows: 2 }, load).kind, nativeBuilt ? 'native' : 'wasm');
+  t.is(createForwardEngineSync(network, { maxRows: 2, nativeUrl: noNative }, load).kind, 'wasm');
   t.is(createForwardEngineSync(network, { maxRows: 2, kind: 'js' }, null).kind, 'js');
   t.throws(() => createForwardEngineSync(network, { maxRows: 2, kind: 'wasm' }, null), { message: /not available/ });
+  // the addon loads synchronously: native needs no awaited load
+  if (nativeBuilt) t.is(createForwardEngineSync(network, { maxRows: 2, kind: 'native' }, null).kind, 'native');
 });
 
 test('bad options and bad networks are refused with messages that name the problem', async (t) => {
@@ -93,10 +129,15 @@ test('bad options and bad networks are refused with messages that name the probl
   const mismatched = { ...network, layers: [network.layers[0], network.layers[0]] };
   await t.throwsAsync(createForwardEngine(mismatched, { maxRows: 4, kind: 'wasm' }), { message: /layer 2 takes 6 inputs/ });
   await t.throwsAsync(createForwardEngine(network, { maxRows: 1e9, kind: 'wasm' }), { instanceOf: RangeError, message: /maxRows/ });
+  if (nativeBuilt) {
+    await t.throwsAsync(createForwardEngine(network, { maxRows: 1e9, kind: 'native' }), { instanceOf: RangeError, message: /maxRows/ });
+    await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeIsa: 'avx9000' }), { instanceOf: RangeError, message: /nativeIsa 'avx9000'/ });
+    await t.throwsAsync(createForwardEngine(mismatched, { maxRows: 4, kind: 'native' }), { message: /layer 2 takes 6 inputs/ });
+  }
 });
 
-test('predict refuses arrays too short for the rows, for both engines', async (t) => {
-  for (const kind of ['js', 'wasm'] as const) {
+test('predict refuses arrays too short for the rows, for every engine', async (t) => {
+  for (const kind of nativeBuilt ? (['js', 'wasm', 'native'] as const) : (['js', 'wasm'] as const)) {
     const engine = await createForwardEngine(network, { maxRows: 4, kind });
     const x = new Float32Array(12);
     t.throws(() => engine.predict(x, 3, new Int32Array(3), new Float32Array(3)), { instanceOf: RangeError, message: /x holds 12 values/ });
@@ -105,4 +146,14 @@ test('predict refuses arrays too short for the rows, for both engines', async (t
     t.throws(() => engine.predict(x, -1, new Int32Array(2), new Float32Array(2)), { instanceOf: RangeError, message: /rows/ });
     t.notThrows(() => engine.predict(x, 0, new Int32Array(0), new Float32Array(0)));
   }
+});
+
+test('prepareForwardKernels loads what the kind may run, for createForwardEngineSync', async (t) => {
+  t.is(await prepareForwardKernels('js'), null);
+  t.is(await prepareForwardKernels('native'), null, 'native needs no WebAssembly module');
+  const auto = await prepareForwardKernels('auto');
+  t.true(auto?.ok);
+  t.is(createForwardEngineSync(network, { maxRows: 2 }, auto).kind, nativeBuilt ? 'native' : 'wasm');
+  t.is(createForwardEngineSync(network, { maxRows: 2, kind: 'wasm' }, await prepareForwardKernels('wasm')).kind, 'wasm');
+  await t.throwsAsync(prepareForwardKernels('gpu' as never), { instanceOf: RangeError });
 });

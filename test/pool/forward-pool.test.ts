@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ForwardPool } from '../../src/pool/forward-pool.js';
+import { loadNativeKernel } from '../../src/nn/kernels/index.js';
 import { loadModel } from '../../src/nn/load-model.js';
 import { forward } from '../../src/nn/forward.js';
 import type { ForwardResult, ForwardTask, Scored } from '../../src/pool/task-types.js';
@@ -89,7 +90,7 @@ for (const maxInFlight of [1, 3]) {
   }
 }
 
-test('the default worker is the bundled one (when the build made it), and it finds the WebAssembly kernel', async (t) => {
+test('the default worker is the bundled one (when the build made it), and it finds its kernel beside it (native where the addon is built, else WebAssembly)', async (t) => {
   const { forwardWorkerFile } = await import('../../src/pool/worker-files.js');
   t.regex(forwardWorkerFile().pathname, /\/bundle\/forward-worker\.mjs$/);
   const model = await modelReady;
@@ -101,7 +102,7 @@ test('the default worker is the bundled one (when the build made it), and it fin
     });
     t.is(outcome.report.status, 'complete');
     t.is(outcome.report.rows, 100);
-    t.is(outcome.report.model.kernel, 'wasm');
+    t.is(outcome.report.model.kernel, loadNativeKernel().ok ? 'native' : 'wasm');
     t.is(outcome.report.input.decode, 'workers');
   } finally {
     await pool.close();

@@ -1,15 +1,22 @@
 // What every forward engine offers, and the checks both engines make on their arguments.
 import type { Network, Normalization } from '../types.js';
 
-export const KERNEL_KINDS = ['auto', 'js', 'wasm'] as const;
-/** `auto`: WebAssembly when its module is built and loads, else JavaScript (with a warning). */
+export const KERNEL_KINDS = ['auto', 'js', 'wasm', 'native'] as const;
+/**
+ * `auto`: the native addon when it is built and loads here, else WebAssembly when its module is built
+ * and compiles, else JavaScript (with a warning).
+ */
 export type KernelKind = (typeof KERNEL_KINDS)[number];
+/** The engine that actually runs (what a report names). */
+export type EngineKind = Exclude<KernelKind, 'auto'>;
 
-/** Error code for a kernel that cannot be used (the .wasm missing when `wasm` was asked for explicitly). */
+/** Error code for a kernel that cannot be used (the .wasm or the addon missing when asked for explicitly). */
 export const KERNEL_ERROR_CODE = 'PIPE_ERR_KERNEL';
 
 export interface ForwardEngine {
-  readonly kind: 'js' | 'wasm';
+  readonly kind: EngineKind;
+  /** The kind and how it runs, for reports: 'js', 'wasm simd128', 'native avx512', ... */
+  readonly detail: string;
   /** Rows per internal chunk: a larger call is scored in chunks of this many rows (no reallocation). */
   readonly maxRows: number;
   /** Input width (the first layer's rows) and output width (the last layer's columns). */
@@ -35,6 +42,21 @@ export interface ForwardEngine {
     confidence: Float32Array,
     probabilities?: Float32Array,
   ): void;
+  /**
+   * The engine's own input rows, to fill in place of the x that predict() would copy in: a view of
+   * rows x inputs floats (rows <= maxRows) that stays valid for the engine's life; the same view again
+   * while `rows` repeats (nothing allocated). Fill it, then call predictInput(rows, ...).
+   *
+   *   const x = engine.input(rows);
+   *   decodeRowsInto(x, ...);
+   *   engine.predictInput(rows, predicted, confidence);
+   *
+   * Saves a copy for the WebAssembly engine (its memory is not the caller's); the native engine reads
+   * predict()'s x in place anyway, so for it the two are equally fast.
+   */
+  input(rows: number): Float32Array;
+  /** Scores the first `rows` rows written through input(): as predict(engine.input(rows), rows, ...). */
+  predictInput(rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void;
 }
 
 export interface ForwardEngineOptions {
@@ -44,6 +66,10 @@ export interface ForwardEngineOptions {
   kind?: KernelKind;
   /** Where the compiled kernel is; @default forward-kernel.wasm beside the compiled wasm-loader.js */
   wasmUrl?: URL;
+  /** Where the native addon is; @default forward-kernel.node beside the compiled native-loader.js */
+  nativeUrl?: URL;
+  /** The native engine's instruction set (one of loadNativeKernel().isas); @default the widest this CPU runs */
+  nativeIsa?: string;
   /** Called once per engine when `auto` falls back to JavaScript. @default process.emitWarning */
   onWarning?: (message: string) => void;
 }
@@ -85,4 +111,47 @@ export function checkPredictArgs(
   if (probabilities && probabilities.length < rows * engine.outputs) {
     throw new RangeError(`predict: probabilities holds ${probabilities.length} values, need ${rows * engine.outputs}`);
   }
+}
+
+export function checkInputRows(engine: Pick<ForwardEngine, 'maxRows'>, rows: number): void {
+  if (!Number.isSafeInteger(rows) || rows < 0 || rows > engine.maxRows) {
+    throw new RangeError(`input rows must be an integer in [0, maxRows = ${engine.maxRows}], got ${rows}`);
+  }
+}
+
+/**
+ * An engine's own input rows (ForwardEngine.input): maxRows x inputs floats, made on first use by
+ * `allocate`, handed out as a view of the first rows; the view is kept while the row count repeats.
+ */
+export class InputRows {
+  private area: Float32Array | null = null;
+  private view: Float32Array | null = null;
+
+  constructor(
+    private readonly engine: Pick<ForwardEngine, 'inputs' | 'maxRows'>,
+    private readonly allocate: () => Float32Array,
+  ) {}
+
+  /** All maxRows x inputs floats. */
+  get all(): Float32Array {
+    return (this.area ??= this.allocate());
+  }
+
+  rows(rows: number): Float32Array {
+    checkInputRows(this.engine, rows);
+    const length = rows * this.engine.inputs;
+    if (this.view?.length !== length) this.view = this.all.subarray(0, length);
+    return this.view;
+  }
+}
+
+/**
+ * predictPixels' normalisation as a divisor: bytes are scaled as f32(byte) / divisor, correctly rounded.
+ * For 'unit' that is exactly normalizationTable('unit') (Math.fround(i / 255); rounding a quotient first
+ * to float64 then to float32 gives the correctly rounded float32 quotient), for 'none' exactly the byte.
+ */
+export function pixelDivisor(normalization: Normalization): number {
+  if (normalization === 'unit') return 255;
+  if (normalization === 'none') return 1;
+  throw new RangeError(`predictPixels: unknown normalization '${String(normalization)}' (expected unit or none)`);
 }

@@ -10,15 +10,20 @@
 ;; layerBytes() is the same for a first layer fed raw bytes (pixels), x = byte / divisor in float32, so
 ;; that normalisation fuses into the first layer.
 ;;
-;; Per row, in three steps that all stay in L1:
+;; layer() (and layerBytes()), for the first layer, per row, in three steps that all stay in L1:
 ;;  1. compact: the nonzero inputs of the row are left-packed into two lists, their values and the byte
 ;;     offsets of their W rows. MNIST pixels are ~80% zero, so the first layer does a fifth of the work;
 ;;     a zero input changes no sum (weights are finite), so skipping any zero keeps the results.
-;;     Branch-free per 4 inputs: one compare, a 4-bit mask and a shuffle from the 16-entry table below.
+;;     Branch-free per 4 inputs: one compare, a 4-bit mask and a shuffle from the 16-entry table below;
+;;     a group of 16 zero inputs costs one test.
 ;;  2. column blocks: the row's columns in as few blocks of up to 7 vectors (28 columns) as possible;
 ;;     a block's accumulators stay in registers while the packed list is walked
 ;;     (acc += x[k] * W[k, block]: the W row slice is contiguous); bias added on the way out.
 ;;  3. activation on the finished row: relu, step, or sigmoid through a float32 exp polynomial.
+;; denseLayer(), for the later layers (hidden activations are seldom zero): no compaction; two rows at a
+;; time, up to 4 column vectors per pass, so that every W vector loaded serves both rows.
+;; Either way each column is ((0 + x[k1] W[k1]) + x[k2] W[k2] + ...) + b over k ascending, one rounding
+;; per operation: the paths give the same bits, and the native kernel (native/kernel.cc) does the same.
 ;;
 ;; Memory layout (owned by the caller, see wasm-engine.ts): bytes 0..255 hold the shuffle table; the
 ;; caller places everything else at or after address 256 (kernelReservedBytes).
@@ -48,23 +53,68 @@
   ;; Left-packs the nonzero x[k], k < inputs, into $vals and their W row offsets (k * rowBytes) into $offs;
   ;; returns how many. Each list needs room for inputs + 4 entries (a group store writes 16 bytes).
   ;; -0 counts as zero (it adds nothing to a sum); NaN counts as nonzero, so it propagates as in the reference.
+  ;; Per 16 inputs: one test, and a group of 16 zeros costs nothing more (MNIST rows are ~80% zero, in
+  ;; runs: ~20 of a row's 49 groups); the others, and then the last inputs % 16, 4 at a time.
   (func $compact (param $x i32) (param $inputs i32) (param $rowBytes i32) (param $vals i32) (param $offs i32)
       (result i32)
-    (local $k i32) (local $n i32) (local $end4 i32) (local $mask i32) (local $e f32)
+    (local $k i32) (local $n i32) (local $end4 i32) (local $end16 i32) (local $mask i32) (local $e f32) (local $p i32)
     (local $v v128) (local $shuffle v128) (local $kOffsets v128) (local $step v128)
     (local.set $end4 (i32.and (local.get $inputs) (i32.const -4)))
+    (local.set $end16 (i32.and (local.get $inputs) (i32.const -16)))
     (local.set $kOffsets (i32x4.mul (i32x4.splat (local.get $rowBytes)) (v128.const i32x4 0 1 2 3)))
     (local.set $step (i32x4.splat (i32.shl (local.get $rowBytes) (i32.const 2))))
+    (block $sixteensDone
+      (loop $sixteen
+        (br_if $sixteensDone (i32.ge_u (local.get $k) (local.get $end16)))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 2))))
+        (if (v128.any_true (v128.or
+              (v128.or (f32x4.ne (v128.load offset=0 (local.get $p)) (v128.const f32x4 0 0 0 0))
+                       (f32x4.ne (v128.load offset=16 (local.get $p)) (v128.const f32x4 0 0 0 0)))
+              (v128.or (f32x4.ne (v128.load offset=32 (local.get $p)) (v128.const f32x4 0 0 0 0))
+                       (f32x4.ne (v128.load offset=48 (local.get $p)) (v128.const f32x4 0 0 0 0)))))
+          (then
+            (local.set $v (v128.load offset=0 (local.get $p)))
+            (local.set $mask (i32x4.bitmask (f32x4.ne (local.get $v) (v128.const f32x4 0 0 0 0))))
+            (local.set $shuffle (v128.load (i32.shl (local.get $mask) (i32.const 4))))
+            (v128.store (i32.add (local.get $vals) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $v) (local.get $shuffle)))
+            (v128.store (i32.add (local.get $offs) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $kOffsets) (local.get $shuffle)))
+            (local.set $n (i32.add (local.get $n) (i32.popcnt (local.get $mask))))
+            (local.set $kOffsets (i32x4.add (local.get $kOffsets) (local.get $step)))
+            (local.set $v (v128.load offset=16 (local.get $p)))
+            (local.set $mask (i32x4.bitmask (f32x4.ne (local.get $v) (v128.const f32x4 0 0 0 0))))
+            (local.set $shuffle (v128.load (i32.shl (local.get $mask) (i32.const 4))))
+            (v128.store (i32.add (local.get $vals) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $v) (local.get $shuffle)))
+            (v128.store (i32.add (local.get $offs) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $kOffsets) (local.get $shuffle)))
+            (local.set $n (i32.add (local.get $n) (i32.popcnt (local.get $mask))))
+            (local.set $kOffsets (i32x4.add (local.get $kOffsets) (local.get $step)))
+            (local.set $v (v128.load offset=32 (local.get $p)))
+            (local.set $mask (i32x4.bitmask (f32x4.ne (local.get $v) (v128.const f32x4 0 0 0 0))))
+            (local.set $shuffle (v128.load (i32.shl (local.get $mask) (i32.const 4))))
+            (v128.store (i32.add (local.get $vals) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $v) (local.get $shuffle)))
+            (v128.store (i32.add (local.get $offs) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $kOffsets) (local.get $shuffle)))
+            (local.set $n (i32.add (local.get $n) (i32.popcnt (local.get $mask))))
+            (local.set $kOffsets (i32x4.add (local.get $kOffsets) (local.get $step)))
+            (local.set $v (v128.load offset=48 (local.get $p)))
+            (local.set $mask (i32x4.bitmask (f32x4.ne (local.get $v) (v128.const f32x4 0 0 0 0))))
+            (local.set $shuffle (v128.load (i32.shl (local.get $mask) (i32.const 4))))
+            (v128.store (i32.add (local.get $vals) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $v) (local.get $shuffle)))
+            (v128.store (i32.add (local.get $offs) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $kOffsets) (local.get $shuffle)))
+            (local.set $n (i32.add (local.get $n) (i32.popcnt (local.get $mask))))
+            (local.set $kOffsets (i32x4.add (local.get $kOffsets) (local.get $step)))
+          )
+          (else
+            (local.set $kOffsets (i32x4.add (local.get $kOffsets) (i32x4.shl (local.get $step) (i32.const 2))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $sixteen)))
     (block $groupsDone
       (loop $group
         (br_if $groupsDone (i32.ge_u (local.get $k) (local.get $end4)))
-        (local.set $v (v128.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $v (v128.load offset=0 (local.get $p)))
         (local.set $mask (i32x4.bitmask (f32x4.ne (local.get $v) (v128.const f32x4 0 0 0 0))))
         (local.set $shuffle (v128.load (i32.shl (local.get $mask) (i32.const 4))))
-        (v128.store (i32.add (local.get $vals) (i32.shl (local.get $n) (i32.const 2)))
-          (i8x16.swizzle (local.get $v) (local.get $shuffle)))
-        (v128.store (i32.add (local.get $offs) (i32.shl (local.get $n) (i32.const 2)))
-          (i8x16.swizzle (local.get $kOffsets) (local.get $shuffle)))
+        (v128.store (i32.add (local.get $vals) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $v) (local.get $shuffle)))
+        (v128.store (i32.add (local.get $offs) (i32.shl (local.get $n) (i32.const 2))) (i8x16.swizzle (local.get $kOffsets) (local.get $shuffle)))
         (local.set $n (i32.add (local.get $n) (i32.popcnt (local.get $mask))))
         (local.set $kOffsets (i32x4.add (local.get $kOffsets) (local.get $step)))
         (local.set $k (i32.add (local.get $k) (i32.const 4)))
@@ -411,9 +461,170 @@
         (local.set $passes (i32.sub (local.get $passes) (i32.const 1)))
         (br $pass))))
 
+  ;; Dense layers (every layer after the first: hidden activations are seldom zero, so compacting them
+  ;; costs more than it saves). Two rows at a time: each W vector loaded serves both rows, each
+  ;; broadcast input C vectors; $dense2xC computes C column vectors of rows x0 and x1:
+  ;;   o_r[j] = sum over k ascending of x_r[k] * W[k, w + j], then + b[j]
+  ;; the same float32 operations in the same order as the compacted path (a zero input's product leaves
+  ;; a sum unchanged: sums start at +0 and never become -0, weights are finite), so the results are
+  ;; identical. 2 rows x 4 vectors: 8 accumulators, 4 W vectors and the broadcast, within V8's 16 xmm.
+  ;; An odd last row takes the one-row path of layer() (its compacted list, up to 7 vectors per pass).
+  ;; 4 column vectors (16 columns) of two rows.
+  (func $dense2x4 (param $x0 i32) (param $x1 i32) (param $inputs i32) (param $w i32) (param $rowBytes i32) (param $b i32)
+      (param $o0 i32) (param $o1 i32)
+    (local $end i32) (local $wp i32) (local $s v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a03 v128) (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a13 v128)
+    (local.set $end (i32.add (local.get $x0) (i32.shl (local.get $inputs) (i32.const 2))))
+    (local.set $wp (local.get $w))
+    (loop $k
+          (local.set $w0 (v128.load offset=0 (local.get $wp)))
+          (local.set $w1 (v128.load offset=16 (local.get $wp)))
+          (local.set $w2 (v128.load offset=32 (local.get $wp)))
+          (local.set $w3 (v128.load offset=48 (local.get $wp)))
+          (local.set $s (v128.load32_splat (local.get $x0)))
+          (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $a02 (f32x4.add (local.get $a02) (f32x4.mul (local.get $s) (local.get $w2))))
+          (local.set $a03 (f32x4.add (local.get $a03) (f32x4.mul (local.get $s) (local.get $w3))))
+          (local.set $s (v128.load32_splat (local.get $x1)))
+          (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $a12 (f32x4.add (local.get $a12) (f32x4.mul (local.get $s) (local.get $w2))))
+          (local.set $a13 (f32x4.add (local.get $a13) (f32x4.mul (local.get $s) (local.get $w3))))
+      (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+      (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+      (local.set $wp (i32.add (local.get $wp) (local.get $rowBytes)))
+      (br_if $k (i32.lt_u (local.get $x0) (local.get $end))))
+    (v128.store offset=0 (local.get $o0) (f32x4.add (local.get $a00) (v128.load offset=0 (local.get $b))))
+    (v128.store offset=16 (local.get $o0) (f32x4.add (local.get $a01) (v128.load offset=16 (local.get $b))))
+    (v128.store offset=32 (local.get $o0) (f32x4.add (local.get $a02) (v128.load offset=32 (local.get $b))))
+    (v128.store offset=48 (local.get $o0) (f32x4.add (local.get $a03) (v128.load offset=48 (local.get $b))))
+    (v128.store offset=0 (local.get $o1) (f32x4.add (local.get $a10) (v128.load offset=0 (local.get $b))))
+    (v128.store offset=16 (local.get $o1) (f32x4.add (local.get $a11) (v128.load offset=16 (local.get $b))))
+    (v128.store offset=32 (local.get $o1) (f32x4.add (local.get $a12) (v128.load offset=32 (local.get $b))))
+    (v128.store offset=48 (local.get $o1) (f32x4.add (local.get $a13) (v128.load offset=48 (local.get $b)))))
+  ;; 3 column vectors (12 columns) of two rows.
+  (func $dense2x3 (param $x0 i32) (param $x1 i32) (param $inputs i32) (param $w i32) (param $rowBytes i32) (param $b i32)
+      (param $o0 i32) (param $o1 i32)
+    (local $end i32) (local $wp i32) (local $s v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a10 v128) (local $a11 v128) (local $a12 v128)
+    (local.set $end (i32.add (local.get $x0) (i32.shl (local.get $inputs) (i32.const 2))))
+    (local.set $wp (local.get $w))
+    (loop $k
+          (local.set $w0 (v128.load offset=0 (local.get $wp)))
+          (local.set $w1 (v128.load offset=16 (local.get $wp)))
+          (local.set $w2 (v128.load offset=32 (local.get $wp)))
+          (local.set $s (v128.load32_splat (local.get $x0)))
+          (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $a02 (f32x4.add (local.get $a02) (f32x4.mul (local.get $s) (local.get $w2))))
+          (local.set $s (v128.load32_splat (local.get $x1)))
+          (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $a12 (f32x4.add (local.get $a12) (f32x4.mul (local.get $s) (local.get $w2))))
+      (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+      (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+      (local.set $wp (i32.add (local.get $wp) (local.get $rowBytes)))
+      (br_if $k (i32.lt_u (local.get $x0) (local.get $end))))
+    (v128.store offset=0 (local.get $o0) (f32x4.add (local.get $a00) (v128.load offset=0 (local.get $b))))
+    (v128.store offset=16 (local.get $o0) (f32x4.add (local.get $a01) (v128.load offset=16 (local.get $b))))
+    (v128.store offset=32 (local.get $o0) (f32x4.add (local.get $a02) (v128.load offset=32 (local.get $b))))
+    (v128.store offset=0 (local.get $o1) (f32x4.add (local.get $a10) (v128.load offset=0 (local.get $b))))
+    (v128.store offset=16 (local.get $o1) (f32x4.add (local.get $a11) (v128.load offset=16 (local.get $b))))
+    (v128.store offset=32 (local.get $o1) (f32x4.add (local.get $a12) (v128.load offset=32 (local.get $b)))))
+  ;; 2 column vectors (8 columns) of two rows.
+  (func $dense2x2 (param $x0 i32) (param $x1 i32) (param $inputs i32) (param $w i32) (param $rowBytes i32) (param $b i32)
+      (param $o0 i32) (param $o1 i32)
+    (local $end i32) (local $wp i32) (local $s v128) (local $w0 v128) (local $w1 v128) (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local.set $end (i32.add (local.get $x0) (i32.shl (local.get $inputs) (i32.const 2))))
+    (local.set $wp (local.get $w))
+    (loop $k
+          (local.set $w0 (v128.load offset=0 (local.get $wp)))
+          (local.set $w1 (v128.load offset=16 (local.get $wp)))
+          (local.set $s (v128.load32_splat (local.get $x0)))
+          (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $w1))))
+          (local.set $s (v128.load32_splat (local.get $x1)))
+          (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $w1))))
+      (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+      (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+      (local.set $wp (i32.add (local.get $wp) (local.get $rowBytes)))
+      (br_if $k (i32.lt_u (local.get $x0) (local.get $end))))
+    (v128.store offset=0 (local.get $o0) (f32x4.add (local.get $a00) (v128.load offset=0 (local.get $b))))
+    (v128.store offset=16 (local.get $o0) (f32x4.add (local.get $a01) (v128.load offset=16 (local.get $b))))
+    (v128.store offset=0 (local.get $o1) (f32x4.add (local.get $a10) (v128.load offset=0 (local.get $b))))
+    (v128.store offset=16 (local.get $o1) (f32x4.add (local.get $a11) (v128.load offset=16 (local.get $b)))))
+  ;; 1 column vector (4 columns) of two rows.
+  (func $dense2x1 (param $x0 i32) (param $x1 i32) (param $inputs i32) (param $w i32) (param $rowBytes i32) (param $b i32)
+      (param $o0 i32) (param $o1 i32)
+    (local $end i32) (local $wp i32) (local $s v128) (local $w0 v128) (local $a00 v128) (local $a10 v128)
+    (local.set $end (i32.add (local.get $x0) (i32.shl (local.get $inputs) (i32.const 2))))
+    (local.set $wp (local.get $w))
+    (loop $k
+          (local.set $w0 (v128.load offset=0 (local.get $wp)))
+          (local.set $s (v128.load32_splat (local.get $x0)))
+          (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $w0))))
+          (local.set $s (v128.load32_splat (local.get $x1)))
+          (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $w0))))
+      (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+      (local.set $x1 (i32.add (local.get $x1) (i32.const 4)))
+      (local.set $wp (i32.add (local.get $wp) (local.get $rowBytes)))
+      (br_if $k (i32.lt_u (local.get $x0) (local.get $end))))
+    (v128.store offset=0 (local.get $o0) (f32x4.add (local.get $a00) (v128.load offset=0 (local.get $b))))
+    (v128.store offset=0 (local.get $o1) (f32x4.add (local.get $a10) (v128.load offset=0 (local.get $b)))))
+
+  ;; out[r, 0..nPad) = act(x[r, 0..inputs) · W + b) for r < rows, densely, two rows at a time (an odd
+  ;; last row through layer()).
+  (func (export "denseLayer") (param $x i32) (param $xStride i32) (param $rows i32) (param $inputs i32)
+      (param $w i32) (param $b i32) (param $out i32) (param $nPad i32) (param $act i32)
+      (param $vals i32) (param $offs i32)
+    (local $r i32) (local $rowBytes i32) (local $x0 i32) (local $x1 i32) (local $o0 i32) (local $o1 i32)
+    (local $c i32) (local $nv i32) (local $passes i32) (local $width i32)
+    (local.set $rowBytes (i32.shl (local.get $nPad) (i32.const 2)))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (i32.add (local.get $r) (i32.const 1)) (local.get $rows)))
+        (local.set $x0 (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $xStride)) (i32.const 2))))
+        (local.set $o0 (i32.add (local.get $out) (i32.mul (local.get $r) (local.get $rowBytes))))
+        (local.set $x1 (i32.add (local.get $x0) (i32.shl (local.get $xStride) (i32.const 2))))
+        (local.set $o1 (i32.add (local.get $o0) (local.get $rowBytes)))
+        ;; the row's nPad / 4 vectors in ceil(nv / 4) passes of as equal widths as possible
+        (local.set $c (i32.const 0))
+        (local.set $nv (i32.shr_u (local.get $nPad) (i32.const 2)))
+        (local.set $passes (i32.shr_u (i32.add (local.get $nv) (i32.const 3)) (i32.const 2)))
+        (block $passesDone
+          (loop $pass
+            (br_if $passesDone (i32.eqz (local.get $passes)))
+            (local.set $width (i32.div_u (i32.add (local.get $nv) (i32.sub (local.get $passes) (i32.const 1))) (local.get $passes)))
+            (block $called
+              (block $w1 (block $w2 (block $w3 (block $w4
+                (br_table $called $w1 $w2 $w3 $w4 (local.get $width)))
+                (call $dense2x4 (local.get $x0) (local.get $x1) (local.get $inputs) (i32.add (local.get $w) (local.get $c)) (local.get $rowBytes)
+                  (i32.add (local.get $b) (local.get $c)) (i32.add (local.get $o0) (local.get $c)) (i32.add (local.get $o1) (local.get $c)))
+                (br $called))
+                (call $dense2x3 (local.get $x0) (local.get $x1) (local.get $inputs) (i32.add (local.get $w) (local.get $c)) (local.get $rowBytes)
+                  (i32.add (local.get $b) (local.get $c)) (i32.add (local.get $o0) (local.get $c)) (i32.add (local.get $o1) (local.get $c)))
+                (br $called))
+                (call $dense2x2 (local.get $x0) (local.get $x1) (local.get $inputs) (i32.add (local.get $w) (local.get $c)) (local.get $rowBytes)
+                  (i32.add (local.get $b) (local.get $c)) (i32.add (local.get $o0) (local.get $c)) (i32.add (local.get $o1) (local.get $c)))
+                (br $called))
+              (call $dense2x1 (local.get $x0) (local.get $x1) (local.get $inputs) (i32.add (local.get $w) (local.get $c)) (local.get $rowBytes)
+                (i32.add (local.get $b) (local.get $c)) (i32.add (local.get $o0) (local.get $c)) (i32.add (local.get $o1) (local.get $c))))
+            (local.set $c (i32.add (local.get $c) (i32.shl (local.get $width) (i32.const 4))))
+            (local.set $nv (i32.sub (local.get $nv) (local.get $width)))
+            (local.set $passes (i32.sub (local.get $passes) (i32.const 1)))
+            (br $pass)))
+        (call $activate (local.get $o0) (i32.add (local.get $o1) (local.get $rowBytes)) (local.get $act))
+        (local.set $r (i32.add (local.get $r) (i32.const 2)))
+        (br $row)))
+    (if (i32.lt_u (local.get $r) (local.get $rows))
+      (then
+        (call $layer (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $xStride)) (i32.const 2))) (local.get $xStride)
+          (i32.const 1) (local.get $inputs) (local.get $w) (local.get $b) (i32.add (local.get $out) (i32.mul (local.get $r) (local.get $rowBytes)))
+          (local.get $nPad) (local.get $act) (local.get $vals) (local.get $offs)))))
+
   ;; out[r, 0..nPad) = act(x[r, 0..inputs) · W + b) for r < rows (see the top of the file).
   ;; x rows are xStride floats apart; nPad is a multiple of 4 (> 0); $vals/$offs are the compaction lists.
-  (func (export "layer") (param $x i32) (param $xStride i32) (param $rows i32) (param $inputs i32)
+  (func $layer (export "layer") (param $x i32) (param $xStride i32) (param $rows i32) (param $inputs i32)
       (param $w i32) (param $b i32) (param $out i32) (param $nPad i32) (param $act i32)
       (param $vals i32) (param $offs i32)
     (local $r i32) (local $count i32) (local $rowBytes i32) (local $xRow i32) (local $oRow i32)

@@ -15,7 +15,7 @@
 import { applyActivation_ } from '../activations.js';
 import { normalizationTable } from '../../data/normalize.js';
 import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
-import { checkMaxRows, checkPredictArgs, networkSizes, type ForwardEngine } from './engine-types.js';
+import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, type ForwardEngine } from './engine-types.js';
 import { finishRows } from './output-stage.js';
 
 interface JsLayer {
@@ -27,6 +27,7 @@ interface JsLayer {
 
 export class JsForwardEngine implements ForwardEngine {
   readonly kind = 'js';
+  readonly detail = 'js';
   readonly maxRows: number;
   readonly inputs: number;
   readonly outputs: number;
@@ -45,6 +46,8 @@ export class JsForwardEngine implements ForwardEngine {
   private readonly pixelRow: Float32Array;
   private readonly tables: Partial<Record<Normalization, Float32Array>> = {};
   private readonly exps: Float64Array;
+  /** input(): maxRows x inputs floats the caller fills (allocated on first use). */
+  private readonly inputRows: InputRows;
 
   constructor(network: Network, maxRows: number) {
     checkMaxRows(maxRows);
@@ -63,6 +66,7 @@ export class JsForwardEngine implements ForwardEngine {
     this.logits = new Float32Array(maxRows * this.outputs);
     this.exps = new Float64Array(this.outputs);
     this.pixelRow = new Float32Array(this.inputs);
+    this.inputRows = new InputRows(this, () => new Float32Array(maxRows * this.inputs));
   }
 
   predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
@@ -94,6 +98,15 @@ export class JsForwardEngine implements ForwardEngine {
       }
       finishRows(this.output, this.logits, chunk, this.outputs, predicted, confidence, probabilities, first, this.exps);
     }
+  }
+
+  input(rows: number): Float32Array {
+    return this.inputRows.rows(rows);
+  }
+
+  predictInput(rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
+    checkInputRows(this, rows);
+    this.predict(this.inputRows.all, rows, predicted, confidence, probabilities);
   }
 
   /** One row (x[start ..]) through every layer; its logits go to row r of this.logits. */

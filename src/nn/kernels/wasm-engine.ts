@@ -1,6 +1,7 @@
-// The WebAssembly SIMD forward engine: each layer runs in forward-kernel.wat (float32, 4 lanes, zero
-// inputs skipped, bias and activation fused per row); the output function and argmax run here in
-// JavaScript on the last layer's logits (finishRows, the reference's float64 softmax).
+// The WebAssembly SIMD forward engine: each layer runs in forward-kernel.wat (float32, 4 lanes; the first
+// layer skips zero inputs, the later ones run dense two rows at a time; bias and activation fused per
+// row); the output function and argmax run here in JavaScript on the last layer's logits (finishRows,
+// the reference's float64 softmax).
 //
 // Each engine has its own WebAssembly instance and memory, laid out once for `maxRows` rows:
 //   [0, 256)  the kernel's shuffle table (kernelReservedBytes)
@@ -9,7 +10,7 @@
 //   the input rows (maxRows x inputs), then per layer its output rows (maxRows x nPad)
 // A call with more rows is scored in chunks of maxRows, so memory never grows after construction.
 import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
-import { checkMaxRows, checkPredictArgs, networkSizes, type ForwardEngine } from './engine-types.js';
+import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
 import { finishRows } from './output-stage.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 
@@ -37,6 +38,7 @@ interface KernelExports {
     vals: number,
     offs: number,
   ): void;
+  denseLayer(x: number, xStride: number, rows: number, inputs: number, w: number, b: number, out: number, nPad: number, act: number, vals: number, offs: number): void;
   layerBytes(
     x: number,
     rows: number,
@@ -64,6 +66,7 @@ interface WasmLayer {
 
 export class WasmForwardEngine implements ForwardEngine {
   readonly kind = 'wasm';
+  readonly detail = 'wasm simd128';
   readonly maxRows: number;
   readonly inputs: number;
   readonly outputs: number;
@@ -71,13 +74,16 @@ export class WasmForwardEngine implements ForwardEngine {
   private readonly layers: WasmLayer[];
   private readonly activationCode: number;
   private readonly output: OutputFunction;
-  private readonly input: number;
+  private readonly inputAddress: number;
   private readonly vals: number;
   private readonly offs: number;
   private readonly heap: Float32Array;
   private readonly bytes: Uint8Array;
   private readonly logits: Float32Array;
   private readonly exps: Float64Array;
+  private readonly inputRows: InputRows;
+  /** The first layer skips zero inputs (compaction); the layers from this one on run dense. */
+  private readonly denseFrom = 1;
 
   /** `module`: the compiled kernel (loadForwardKernel). Synchronous: instantiating is cheap. */
   constructor(module: WasmModule, network: Network, maxRows: number) {
@@ -103,7 +109,7 @@ export class WasmForwardEngine implements ForwardEngine {
     const listEntries = Math.max(...sizes.slice(0, -1)) + 4; // a group store may write 4 past the count
     this.vals = take(listEntries * 4);
     this.offs = take(listEntries * 4);
-    this.input = take(maxRows * this.inputs * 4);
+    this.inputAddress = take(maxRows * this.inputs * 4);
     for (const layer of layers) layer.out = take(maxRows * layer.nPad * 4);
     this.layers = layers;
     if (end > MAX_MEMORY_BYTES) {
@@ -125,6 +131,18 @@ export class WasmForwardEngine implements ForwardEngine {
     });
     this.logits = new Float32Array(maxRows * this.outputs);
     this.exps = new Float64Array(this.outputs);
+    const input = this.inputAddress / 4;
+    this.inputRows = new InputRows(this, () => this.heap.subarray(input, input + maxRows * this.inputs));
+  }
+
+  input(rows: number): Float32Array {
+    return this.inputRows.rows(rows);
+  }
+
+  predictInput(rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
+    checkInputRows(this, rows);
+    checkPredictArgs(this, this.inputRows.all, rows, predicted, confidence, probabilities);
+    if (rows > 0) this.scoreChunk(rows, 0, 0, predicted, confidence, probabilities);
   }
 
   predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
@@ -134,8 +152,8 @@ export class WasmForwardEngine implements ForwardEngine {
       const chunk = Math.min(this.maxRows, rows - first);
       const count = chunk * inputs;
       // The usual call (one chunk, x exactly rows x inputs) copies without making a view.
-      if (first === 0 && x.length === count) heap.set(x, this.input / 4);
-      else heap.set(x.subarray(first * inputs, first * inputs + count), this.input / 4);
+      if (first === 0 && x.length === count) heap.set(x, this.inputAddress / 4);
+      else heap.set(x.subarray(first * inputs, first * inputs + count), this.inputAddress / 4);
       this.scoreChunk(chunk, 0, first, predicted, confidence, probabilities);
     }
   }
@@ -154,8 +172,8 @@ export class WasmForwardEngine implements ForwardEngine {
     for (let first = 0; first < rows; first += this.maxRows) {
       const chunk = Math.min(this.maxRows, rows - first);
       const count = chunk * inputs;
-      if (first === 0 && pixels.length === count) bytes.set(pixels, this.input);
-      else bytes.set(pixels.subarray(first * inputs, first * inputs + count), this.input);
+      if (first === 0 && pixels.length === count) bytes.set(pixels, this.inputAddress);
+      else bytes.set(pixels.subarray(first * inputs, first * inputs + count), this.inputAddress);
       this.scoreChunk(chunk, divisor, first, predicted, confidence, probabilities);
     }
   }
@@ -167,15 +185,17 @@ export class WasmForwardEngine implements ForwardEngine {
   private scoreChunk(chunk: number, divisor: number, first: number, predicted: Int32Array, confidence: Float32Array, probabilities: Float32Array | undefined): void {
     const { layers, heap, logits, inputs, outputs, kernel } = this;
     const last = layers.length - 1;
-    let source = this.input;
+    let source = this.inputAddress;
     let stride = inputs;
     for (let k = 0; k <= last; k++) {
       const layer = layers[k];
       const act = k === last ? ACTIVATION_CODES.identity : this.activationCode;
       if (k === 0 && divisor > 0) {
         kernel.layerBytes(source, chunk, layer.inputs, divisor, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
-      } else {
+      } else if (k < this.denseFrom) {
         kernel.layer(source, stride, chunk, layer.inputs, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
+      } else {
+        kernel.denseLayer(source, stride, chunk, layer.inputs, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
       }
       source = layer.out;
       stride = layer.nPad;
@@ -188,15 +208,4 @@ export class WasmForwardEngine implements ForwardEngine {
     }
     finishRows(this.output, logits, chunk, outputs, predicted, confidence, probabilities, first, this.exps);
   }
-}
-
-/**
- * The kernel normalises bytes as f32(byte) / divisor, correctly rounded: for 'unit' that is exactly
- * normalizationTable('unit') (Math.fround(i / 255); rounding a quotient first to float64 then to float32
- * gives the correctly rounded float32 quotient), for 'none' exactly the byte.
- */
-function pixelDivisor(normalization: Normalization): number {
-  if (normalization === 'unit') return 255;
-  if (normalization === 'none') return 1;
-  throw new RangeError(`predictPixels: unknown normalization '${String(normalization)}' (expected unit or none)`);
 }
