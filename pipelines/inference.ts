@@ -21,6 +21,7 @@ import type { KernelKind } from '../src/nn/kernels/index.js';
 import type { LoadedModel, Normalization } from '../src/nn/types.js';
 import { runTask } from '../src/pool/faults.js';
 import { ForwardPool } from '../src/pool/forward-pool.js';
+import { resultViews, ResultSlots } from '../src/pool/result-slots.js';
 import type { ForwardResult, ForwardTask, ScoredBatch, TaskFailure } from '../src/pool/task-types.js';
 import { PredictionsWriter } from '../src/stats/predictions-writer.js';
 import { buildReport, describeModel, type PipelineReport, type RunStatus } from '../src/stats/report.js';
@@ -213,11 +214,22 @@ function planFor(options: InferenceOptions, input: SourceOptions, source: Source
   const timeoutMs = options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
   const want = { pixels: options.pixels === true };
   const decodeIn: DecodePlacement = pool.threads === 0 ? 'main' : (options.decode ?? 'workers');
+  // What a scored batch holds until it has been consumed: its result slot (and its pixels' buffer).
+  const slots = new ResultSlots(options.batchSize);
   const pending = new Map<number, () => void>();
   const drop = (item: WorkItem) => (item.kind === 'block' ? item.block.release() : item.batch.release());
   const done = (batch: ScoredBatch) => {
     pending.get(batch.index)?.();
     pending.delete(batch.index);
+  };
+  /** A result slot for batch `index`, given back (with `also`) once the batch has been consumed. */
+  const slotFor = (index: number, also?: () => void) => {
+    const slot = slots.acquire();
+    pending.set(index, () => {
+      slots.recycle(slot);
+      also?.();
+    });
+    return slot;
   };
   const run = (task: ForwardTask, describe: () => string) => runTask(pool, task, { taskTimeoutMs: timeoutMs, describe });
   const describeBlock = (block: BlockData) => () => `batch ${block.index} (${describeLines(block.firstLine, lastLineOf(block))})`;
@@ -226,12 +238,13 @@ function planFor(options: InferenceOptions, input: SourceOptions, source: Source
   const scoreBatch = async (item: WorkItem): Promise<ScoredBatch> => {
     if (item.kind !== 'batch') throw new TypeError('scoreBatch: not a batch');
     const { batch } = item;
-    pending.set(batch.index, batch.release);
+    const out = slotFor(batch.index, batch.release);
     const started = performance.now();
     const describe = () => `batch ${batch.index} (${describeLines(batch.lines[0], batch.lines[batch.rows - 1])})`;
-    const task: ForwardTask = { kind: 'score-batch', network: pool.shared, index: batch.index, rows: batch.rows, x: batch.x, want: {} };
+    const task: ForwardTask = { kind: 'score-batch', network: pool.shared, index: batch.index, rows: batch.rows, x: batch.x, out, want: {} };
     const result = scoredOf(await run(task, describe), file, describe);
-    return { ...result, labels: batch.labels, lines: batch.lines, x: want.pixels ? batch.x : EMPTY, latencyMs: performance.now() - started };
+    const { predicted, confidence } = resultViews(out, batch.rows);
+    return { ...result, predicted, confidence, labels: batch.labels, lines: batch.lines, x: want.pixels ? batch.x : EMPTY, latencyMs: performance.now() - started };
   };
 
   // Every row is good or the run fails: blocks are exact batches, decoded and scored in one task.
@@ -241,10 +254,13 @@ function planFor(options: InferenceOptions, input: SourceOptions, source: Source
     const started = performance.now();
     const describe = describeBlock(block);
     try {
-      const task: ForwardTask = { kind: 'score-block', network: pool.shared, spec: decodeSpec(source, input), block: blockData(block), want };
+      const out = slotFor(block.index);
+      const task: ForwardTask = { kind: 'score-block', network: pool.shared, spec: decodeSpec(source, input), block: blockData(block), out, want };
       const result = scoredOf(await run(task, describe), file, describe);
       if (result.rowErrors.length > 0) throw new DataError(file, result.rowErrors[0].line, result.rowErrors[0].message);
-      return { ...result, labels: result.labels!, lines: result.lines!, x: result.x ?? EMPTY, latencyMs: performance.now() - started };
+      // The block's good rows, in its slot (made for all its rows, good or bad).
+      const views = resultViews(out, block.rows, result.rows);
+      return { ...result, ...views, x: result.x ?? EMPTY, latencyMs: performance.now() - started };
     } finally {
       block.release();
     }

@@ -7,6 +7,7 @@ import { decodeBlock } from '../data/block-decoder.js';
 import type { Batch } from '../data/types.js';
 import { createForwardEngineSync, type ForwardEngine, type KernelKind, type KernelLoad } from '../nn/kernels/index.js';
 import { networkFromShared, type SharedNetwork } from './shared-network.js';
+import { resultViews, type ResultViews } from './result-slots.js';
 import type { Decoded, ForwardResult, ForwardTask, ResultOptions, Scored, TaskFailure } from './task-types.js';
 
 export interface TaskRunnerOptions {
@@ -26,62 +27,44 @@ export class TaskRunner {
   run(task: ForwardTask): ForwardResult {
     const started = performance.now();
     switch (task.kind) {
-        case 'score-block': {
-          // The rows are scored at once, so they can stay in the decoder's memory (no copy).
-          const { batch, errors, failure } = decodeBlock(task.block, task.spec, { copy: false });
-          // A line that cannot be read ends the read, unless a bad row before it comes first.
-          if (failure !== null && errors.length === 0) return failed(task, 'PIPE_ERR_DATA', failure.message, failure.line);
-          const scored = this.score(task.network, task.block.index, batch, task.want, started);
-          return {
-            ...scored,
-            x: task.want.pixels && batch ? batch.x.slice() : null,
-            labels: batch ? batch.labels.slice() : new Int16Array(0),
-            lines: batch ? batch.lines.slice() : new Uint32Array(0),
-            rowErrors: errors,
-          };
+      case 'score-block': {
+        // The rows are scored at once, so they can stay in the decoder's memory (no copy).
+        const { batch, errors, failure } = decodeBlock(task.block, task.spec, { copy: false });
+        // A line that cannot be read ends the read, unless a bad row before it comes first.
+        if (failure !== null && errors.length === 0) return failed(task, 'PIPE_ERR_DATA', failure.message, failure.line);
+        const out = resultViews(task.out, task.block.rows);
+        if (batch !== null) {
+          out.labels.set(batch.labels);
+          out.lines.set(batch.lines);
         }
-        case 'decode-block': {
-          const { batch, errors, failure } = decodeBlock(task.block, task.spec, { copy: true });
-          const decoded: Decoded = { ok: true, kind: 'decoded', index: task.block.index, batch, rowErrors: errors, failure, computeMs: 0 };
-          decoded.computeMs = performance.now() - started;
-          return decoded;
-        }
-        case 'score-batch': {
-          const { index, rows, x } = task;
-          const batch: Batch = { index, rows, features: x.length / Math.max(rows, 1), x, labels: new Int16Array(0), lines: new Uint32Array(0) };
-          return this.score(task.network, index, rows > 0 ? batch : null, task.want, started);
-        }
+        const scored = this.score(task.network, task.block.index, batch, out, task.want, started);
+        return { ...scored, x: task.want.pixels && batch ? batch.x.slice() : null, rowErrors: errors };
+      }
+      case 'decode-block': {
+        const { batch, errors, failure } = decodeBlock(task.block, task.spec, { copy: true });
+        const decoded: Decoded = { ok: true, kind: 'decoded', index: task.block.index, batch, rowErrors: errors, failure, computeMs: 0 };
+        decoded.computeMs = performance.now() - started;
+        return decoded;
+      }
+      case 'score-batch': {
+        const { index, rows, x } = task;
+        const batch: Batch = { index, rows, features: x.length / Math.max(rows, 1), x, labels: new Int16Array(0), lines: new Uint32Array(0) };
+        return this.score(task.network, index, rows > 0 ? batch : null, resultViews(task.out, rows), task.want, started);
+      }
     }
   }
 
-  private score(network: SharedNetwork, index: number, batch: Batch | null, want: ResultOptions, started: number): Scored {
+  private score(network: SharedNetwork, index: number, batch: Batch | null, out: ResultViews, want: ResultOptions, started: number): Scored {
     const engine = this.engineFor(network);
     const rows = batch?.rows ?? 0;
-    const predicted = new Int32Array(rows);
-    const confidence = new Float32Array(rows);
     const probabilities = want.probabilities ? new Float32Array(rows * engine.outputs) : null;
     if (batch !== null && rows > 0) {
       if (batch.x.length !== rows * engine.inputs) {
         throw new RangeError(`batch ${index}: expected ${rows} x ${engine.inputs} floats, got ${batch.x.length}`);
       }
-      engine.predict(batch.x, rows, predicted, confidence, probabilities ?? undefined);
+      engine.predict(batch.x, rows, out.predicted, out.confidence, probabilities ?? undefined);
     }
-    return {
-      ok: true,
-      kind: 'scored',
-      index,
-      rows,
-      predicted,
-      confidence,
-      probabilities,
-      x: null,
-      labels: null,
-      lines: null,
-      rowErrors: [],
-      computeMs: performance.now() - started,
-      threadId,
-      kernel: engine.kind,
-    };
+    return { ok: true, kind: 'scored', index, rows, probabilities, x: null, rowErrors: [], computeMs: performance.now() - started, threadId, kernel: engine.kind };
   }
 
   /** The engine for `network`, built once per network (the weights are read in shared memory). */
@@ -104,7 +87,7 @@ function failed(task: ForwardTask, code: string, message: string, line: number |
 export function resultBuffers(result: ForwardResult): ArrayBuffer[] {
   const views =
     result.ok && result.kind === 'scored'
-      ? [result.predicted, result.confidence, result.probabilities, result.x, result.labels, result.lines]
+      ? [result.probabilities, result.x]
       : result.ok && result.batch
         ? [result.batch.x, result.batch.labels, result.batch.lines]
         : [];

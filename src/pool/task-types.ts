@@ -20,6 +20,8 @@ export interface ScoreBlockTask {
   network: SharedNetwork;
   spec: DecodeSpec;
   block: BlockData;
+  /** The result slot (result-slots.ts) for the block's rows: predictions, labels and lines go there. */
+  out: SharedArrayBuffer;
   want: ResultOptions;
 }
 
@@ -37,24 +39,23 @@ export interface ScoreBatchTask {
   index: number;
   rows: number;
   x: Float32Array;
+  /** The result slot (result-slots.ts) for the batch's predictions. */
+  out: SharedArrayBuffer;
   want: ResultOptions;
 }
 
 export type ForwardTask = ScoreBlockTask | DecodeBlockTask | ScoreBatchTask;
 
+/** A scored batch: its predictions (and for a block its labels and lines) are in the task's result slot. */
 export interface Scored {
   ok: true;
   kind: 'scored';
   index: number;
   rows: number;
-  predicted: Int32Array;
-  confidence: Float32Array;
   probabilities: Float32Array | null;
   /** The rows, normalised, when asked for (`want.pixels`) and only the worker has them; else null. */
   x: Float32Array | null;
-  /** For a block: the labels and input lines of the rows that were scored, and its bad rows. */
-  labels: Int16Array | null;
-  lines: Uint32Array | null;
+  /** For a block: its bad rows, in order (the block's rows minus `rows`). */
   rowErrors: RowError[];
   /** Time spent in the worker (decoding and the forward pass), ms. */
   computeMs: number;

@@ -9,6 +9,7 @@ import { ForwardPool } from '../../src/pool/forward-pool.js';
 import { loadNativeKernel } from '../../src/nn/kernels/index.js';
 import { loadModel } from '../../src/nn/load-model.js';
 import { forward } from '../../src/nn/forward.js';
+import { resultViews, ResultSlots } from '../../src/pool/result-slots.js';
 import type { ForwardResult, ForwardTask, Scored } from '../../src/pool/task-types.js';
 import { runInference } from '../../pipelines/inference.js';
 import { fixture } from '../helpers/paths.js';
@@ -16,6 +17,8 @@ import { writeRandomModel } from '../helpers/models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnpipe-pool-'));
 const modelReady = writeRandomModel(join(dir, 'net.safetensors'), [784, 12, 10], 3).then((p) => loadModel(p));
+
+const argmax = (row: Float32Array) => row.indexOf(Math.max(...row));
 
 function sharedRows(index: number, rows: number): Float32Array {
   const x = new Float32Array(new SharedArrayBuffer(rows * 784 * 4));
@@ -30,12 +33,15 @@ for (const threads of [1, 0]) {
     const pool = new ForwardPool({ network: model.network, threads, batchSize: 5, maxInFlight: 2, kernel: 'js' });
     try {
       const x = sharedRows(0, 5);
-      const task: ForwardTask = { kind: 'score-batch', network: pool.shared, index: 0, rows: 5, x, want: { probabilities: true } };
+      const out = new ResultSlots(5).acquire();
+      const task: ForwardTask = { kind: 'score-batch', network: pool.shared, index: 0, rows: 5, x, out, want: { probabilities: true } };
       const scored = (await pool.run(task)) as Scored;
       t.is(x.length, 5 * 784, 'still there after the task');
       t.deepEqual(Array.from(scored.probabilities!), Array.from(forward(model.network, x.slice(), 5)));
       t.is(scored.rows, 5);
       t.true(scored.computeMs >= 0);
+      const { predicted } = resultViews(out, 5);
+      t.deepEqual(Array.from(predicted), Array.from({ length: 5 }, (_, r) => argmax(forward(model.network, x.slice(), 5).subarray(r * 10, r * 10 + 10))));
     } finally {
       await pool.close();
     }
