@@ -11,7 +11,7 @@
 import { defaultIfEmpty, from, lastValueFrom, tap } from 'rxjs';
 import { blockData, lastLineOf, type BlockData } from '../src/data/block-decoder.js';
 import { rebatch, type PooledBatch } from '../src/data/batcher.js';
-import { inputSizeBytes } from '../src/data/input-size.js';
+import { inputFileStat } from '../src/data/input-size.js';
 import { noValidRows } from '../src/data/messages.js';
 import { normalizationTable } from '../src/data/normalize.js';
 import { batchesHere, decodeSpec, openSource, type ParserChoice, type Source, type SourceOptions, type WorkItem } from '../src/data/source.js';
@@ -24,6 +24,7 @@ import { ForwardPool } from '../src/pool/forward-pool.js';
 import { resultViews, ResultSlots } from '../src/pool/result-slots.js';
 import type { ForwardResult, ForwardTask, ScoredBatch, TaskFailure } from '../src/pool/task-types.js';
 import { PredictionsWriter } from '../src/stats/predictions-writer.js';
+import type { PartialContext, ShardSpan } from '../src/stats/partial.js';
 import { buildReport, describeModel, type PipelineReport, type RunStatus } from '../src/stats/report.js';
 import { RunStats } from '../src/stats/run-stats.js';
 import { mapInOrder } from './map-in-order.js';
@@ -70,6 +71,8 @@ export interface InferenceOptions {
   pixels?: boolean;
   /** An existing pool (experiments and schedules keep one warm); otherwise one is started and closed. */
   pool?: ForwardPool;
+  /** Score only this shard of the input file (src/data/shards.ts); its report counts the shard alone. */
+  shard?: ShardSpan | null;
 }
 
 export interface InferenceProgress {
@@ -100,7 +103,8 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     options.pool ??
     new ForwardPool({ threads: options.threads, batchSize: options.batchSize, maxInFlight: options.maxInFlight, kernel: options.kernel });
   pool.setNetwork(model.network);
-  const totalBytes = await inputSizeBytes(options.input);
+  const inputStat = await inputFileStat(options.input);
+  const totalBytes = inputStat?.bytes ?? null;
 
   let source: Source | null = null;
   let plan: Plan | null = null;
@@ -136,8 +140,9 @@ export async function runInference(options: InferenceOptions): Promise<Inference
         defaultIfEmpty(null),
       ),
     );
-    // Rows are only known to be bad once decoded, so "no valid rows" is found here, at the end.
-    if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted) throw new DataError(source.file, 0, noValidRows(stats.skipped));
+    // Rows are only known to be bad once decoded, so "no valid rows" is found here, at the end (for a
+    // shard, by the merge: other shards may have good rows).
+    if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted && !options.shard) throw new DataError(source.file, 0, noValidRows(stats.skipped));
     await lastWrite;
     if (options.signal?.aborted) status = 'interrupted';
   } catch (error) {
@@ -162,9 +167,16 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   progress(true);
 
   const layout = source?.layout ?? null;
+  const partial: PartialContext = {
+    shard: options.shard ?? null,
+    input: { path: options.input, bytes: totalBytes, mtimeMs: inputStat?.mtimeMs ?? null },
+    options: { batchSize: options.batchSize, normalize: options.normalize, activation: model.network.activation, output: model.network.output, onError: options.onError, kernel: options.kernel ?? 'auto' },
+    lines: status === 'complete' ? (source?.lines ?? null) : null,
+    predictions: writer ? { path: writer.path, rows: writer.rowsWritten } : null,
+  };
   const report = buildReport(stats, {
     status,
-    error: failure ? { code: (failure as PipelineError).code ?? 'PIPE_ERR_UNEXPECTED', message: failure.message } : null,
+    error: failure ? failureOf(failure) : null,
     model: describeModel(model, kernelUsed),
     input: {
       path: options.input,
@@ -177,8 +189,16 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     config: options.config,
     startedAt,
     finishedAt: new Date(),
+    partial,
   });
   return { report, stats, error: failure };
+}
+
+/** The report's error; a bad row's line and problem too (a merge renumbers the line). */
+function failureOf(failure: Error) {
+  const code = (failure as PipelineError).code ?? 'PIPE_ERR_UNEXPECTED';
+  if (failure instanceof DataError && failure.line > 0) return { code, message: failure.message, line: failure.line, problem: failure.problem };
+  return { code, message: failure.message };
 }
 
 function sourceOptions(options: InferenceOptions, stats: RunStats): SourceOptions {
@@ -192,6 +212,7 @@ function sourceOptions(options: InferenceOptions, stats: RunStats): SourceOption
     onRowError: (error) => stats.recordRowError(error),
     limit: options.limit ?? undefined,
     signal: options.signal,
+    shard: options.shard ?? undefined,
     batchSize: options.batchSize,
     table: normalizationTable(options.normalize),
     parser: options.parser ?? 'auto',

@@ -132,3 +132,35 @@ async function readAt(file: FileHandle, position: number, length: number): Promi
 
 /** Opens the file for a shard's planning reads; the caller closes it. */
 export const openForShards = (path: string): Promise<FileHandle> => open(path, 'r');
+
+/** The file's head and the read of one shard of it (raw range [start, end)), in one open of the file. */
+export async function planShardRead(path: string, name: string, range: { start: number; end: number }, features: number, maxRecordBytes: number): Promise<{ head: FileHead; read: ShardRead }> {
+  const file = await openForShards(path);
+  try {
+    const { size } = await file.stat();
+    const head = await readHead(file, name, size, features, maxRecordBytes);
+    return { head, read: await shardRead(file, name, head, range.start, Math.min(range.end, size), maxRecordBytes) };
+  } finally {
+    await file.close();
+  }
+}
+
+/** Shard `spec` of the file at `path`: its raw byte range, cut by the file's size and its data's start. */
+export async function shardSpan(path: string, spec: ShardSpec, features: number, maxRecordBytes: number): Promise<ShardSpec & { byteStart: number; byteEnd: number }> {
+  const file = await openForShards(path);
+  try {
+    const { size } = await file.stat();
+    const head = await readHead(file, path, size, features, maxRecordBytes);
+    const { start, end } = shardRange(size, head.dataStart, spec);
+    return { ...spec, byteStart: start, byteEnd: end };
+  } finally {
+    await file.close();
+  }
+}
+
+/** How a shard's input is named in its messages: its line numbers count from its own first line. */
+export const shardInputName = (file: string, span: { index: number; count: number }, start: number): string =>
+  span.index === 1 ? file : `${file} [shard ${span.index}/${span.count}, lines counted from byte ${start}]`;
+
+/** Quoted rows go to csv-parse, which reads records across lines: such a file cannot be cut at line starts. */
+export const quotedShardProblem = 'cannot be cut into shards: it has quoted fields (which --parser auto reads with csv-parse, across lines); score it whole';

@@ -152,6 +152,9 @@ export function mergeShardReports(set: ShardSet, options: MergeOptions): Pipelin
   });
   report.peakRssBytes = Math.max(...set.included.map((p) => p.partial.peakRssBytes));
   report.partial!.peakRssBytes = report.peakRssBytes;
+  // The first result of the merged run: the earliest of its shards'.
+  const firsts = set.included.flatMap((p) => (p.report.timeToFirstResultMs === null ? [] : [p.partial.startedAtMs + p.report.timeToFirstResultMs - startedAtMs]));
+  report.timeToFirstResultMs = firsts.length > 0 ? Math.min(...firsts) : null;
   report.shards = set.parts.map(shardSummary);
   return report;
 }
