@@ -30,12 +30,13 @@ export async function mergeRun(options: MergeRunOptions): Promise<PipelineReport
   return report;
 }
 
-/** The shards' predictions files to join: every shard the merged run counts must have one. */
+/** The shards' predictions files to join: every shard the merged run counts with rows must have one. */
 function predictionsOf(set: ShardSet) {
-  return set.included.map((part) => {
+  return set.included.flatMap((part) => {
     const written = part.partial.predictions;
+    if (written === null && part.partial.stats.rows === 0) return [];
     if (written === null) throw new MergeError(`${part.name}: shard ${part.span.index}/${part.span.count} was run without --predictions: there are no predictions of it to merge`);
-    return { path: written.path, lineOffset: part.lineOffset!, rows: written.rows, name: `${part.name} (shard ${part.span.index}/${part.span.count})` };
+    return [{ path: written.path, lineOffset: part.lineOffset!, rows: written.rows, name: `${part.name} (shard ${part.span.index}/${part.span.count})` }];
   });
 }
 

@@ -13,7 +13,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.js';
 import { readFirstRecord } from './head.js';
-import { InputGuardState } from './input-guard.js';
+import { countNewlines, InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
 import { detectLayout } from './row-parser.js';
 import type { CsvLayout } from './types.js';
@@ -153,6 +153,35 @@ export async function shardSpan(path: string, spec: ShardSpec, features: number,
     const head = await readHead(file, path, size, features, maxRecordBytes);
     const { start, end } = shardRange(size, head.dataStart, spec);
     return { ...spec, byteStart: start, byteEnd: end };
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The absolute input lines of the shard with raw range [byteStart, byteEnd): the lines that start in it,
+ * found by counting line ends from the start of the file (a read of up to byteEnd bytes: for messages
+ * about a failed shard, not for every run). null when no line starts in it.
+ */
+export async function shardLines(path: string, byteStart: number, byteEnd: number): Promise<{ first: number; last: number } | null> {
+  const file = await openForShards(path);
+  try {
+    const { size } = await file.stat();
+    // Lines starting below x: the one at 0, and one after each '\n' at p < x - 1.
+    const startsBelow = async (x: number, from: { position: number; count: number }) => {
+      const buffer = Buffer.alloc(1 << 20);
+      while (from.position < x - 1) {
+        const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, x - 1 - from.position), from.position);
+        if (bytesRead === 0) break;
+        from.count += countNewlines(buffer, 0, bytesRead);
+        from.position += bytesRead;
+      }
+      return (x > 0 && size > 0 ? 1 : 0) + from.count;
+    };
+    const scan = { position: 0, count: 0 };
+    const before = await startsBelow(Math.min(byteStart, size), scan);
+    const through = await startsBelow(Math.min(byteEnd, size), scan);
+    return through > before ? { first: before + 1, last: through } : null;
   } finally {
     await file.close();
   }

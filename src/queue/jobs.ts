@@ -12,6 +12,8 @@ import * as z from 'zod/mini';
 import '../zod-locale.js';
 import type { JobsOptions } from 'bullmq';
 import type { ShardSpan } from '../stats/partial.js';
+import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
+import { ACTIVATIONS, OUTPUT_FUNCTIONS, type Activation, type OutputFunction } from '../nn/types.js';
 
 /** Key prefix of every nnpipe queue in Redis. */
 export const QUEUE_PREFIX = 'nnpipe';
@@ -22,18 +24,18 @@ export const RUN_QUEUE = 'runs';
 export const SHARD_ATTEMPTS = 2;
 
 /** Finished runs kept in Redis for `nnpipe result` (the newest ones, at most a week). */
-export const KEEP_RUNS = 1000;
+export const KEEP_RUNS = 100;
 export const KEEP_SECONDS = 7 * 24 * 3600;
 
 /** The pipeline options a shard runs with (threads and in-flight batches are the worker's own). */
 export interface RunOptions {
   batchSize: number;
   normalize: 'unit' | 'none' | null;
-  activation: string | null;
-  output: string | null;
+  activation: Activation | null;
+  output: OutputFunction | null;
   onError: 'fail' | 'skip';
   parser: 'auto' | 'fast' | 'csv-parse';
-  kernel: string;
+  kernel: KernelKind;
   decode: 'main' | 'workers' | null;
   taskTimeoutMs: number;
 }
@@ -59,6 +61,8 @@ export interface RunJobData {
   runId: string;
   shards: number;
   input: SubmittedInput;
+  /** The first data byte (src/data/shards.ts): with the input's size it gives every shard's range. */
+  dataStart: number;
   model: { path: string; sha256: string };
   options: RunOptions;
   outputs: { report: string | null; predictions: string | null; html: string | null };
@@ -75,11 +79,11 @@ const model = z.object({ path: text, sha256: z.string().check(z.regex(/^[0-9a-f]
 const runOptions = z.object({
   batchSize: positive,
   normalize: z.nullable(z.enum(['unit', 'none'])),
-  activation: z.nullable(z.string()),
-  output: z.nullable(z.string()),
+  activation: z.nullable(z.enum(ACTIVATIONS)),
+  output: z.nullable(z.enum(OUTPUT_FUNCTIONS)),
   onError: z.enum(['fail', 'skip']),
   parser: z.enum(['auto', 'fast', 'csv-parse']),
-  kernel: z.string(),
+  kernel: z.enum(KERNEL_KINDS),
   decode: z.nullable(z.enum(['main', 'workers'])),
   taskTimeoutMs: positive,
 });
@@ -97,6 +101,7 @@ const runJobSchema = z.object({
   runId: text,
   shards: positive,
   input,
+  dataStart: count,
   model,
   options: runOptions,
   outputs: z.object({ report: z.nullable(text), predictions: z.nullable(text), html: z.nullable(text) }),
@@ -119,6 +124,19 @@ export const newRunId = (): string => `r${Date.now().toString(36)}-${randomBytes
 export const RUN_ID_PATTERN = /^r[0-9a-z]+-[0-9a-f]{8}$/;
 
 export const shardJobId = (runId: string, index: number): string => `${runId}-s${index}`;
+
+/** The shard index of a child job's key (`<prefix>:<queue>:<runId>-s<index>`), or null. */
+export function shardIndexOfKey(key: string): number | null {
+  const match = /-s([0-9]+)$/.exec(key);
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * Where shard `index` of a run writes its predictions: next to the run's --predictions (so on the same
+ * storage), named after it and the run; each attempt adds `-<random>.csv`. The parent removes them all.
+ */
+export const shardFilesPrefix = (output: string, runId: string): string => `${output}.nnpipe-${runId}-shard-`;
+export const shardPredictionsBase = (output: string, runId: string, index: number): string => `${shardFilesPrefix(output, runId)}${index}`;
 
 /** Options of a shard job: retried once, then its failure goes to the parent (which fails the run). */
 export function shardJobOptions(runId: string, index: number): JobsOptions {

@@ -2,7 +2,8 @@
 // probe that fails fast with a clear message when Redis cannot be reached, and a heartbeat that notices a
 // Redis lost mid-run. ioredis on its own reconnects forever and queues commands meanwhile, so a lost Redis
 // would hang a waiting `submit`; the heartbeat turns that into an error with its own exit code (69).
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import { PipelineError } from '../errors.js';
 
 /** sysexits.h EX_UNAVAILABLE: a service the command needs (Redis) is not there. */
@@ -43,7 +44,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * maxRetriesPerRequest null for them; they reconnect every second at most, for ever (a worker outlives a
  * Redis restart). Producers fail a command at once while Redis is away (enableOfflineQueue off).
  */
-export function connectionOptions(url: string, role: 'blocking' | 'producer'): RedisOptions & { url: string } {
+export function connectionOptions(url: string, role: 'blocking' | 'producer'): RedisOptions {
   return {
     url,
     connectTimeout: CONNECT_TIMEOUT_MS,

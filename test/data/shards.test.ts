@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openForShards, parseShardSpec, readHead, shardRange, shardRead } from '../../src/data/shards.js';
+import { openForShards, parseShardSpec, readHead, shardLines, shardRange, shardRead } from '../../src/data/shards.js';
 import type { Block } from '../../src/data/types.js';
 import { blockBytes, frameBytes } from './framing.js';
 
@@ -103,6 +103,20 @@ test('a shard that starts inside a line longer than maxRecordBytes cannot find i
     await t.throwsAsync(shardRead(file, path, head, 200, 518, 100), { message: /the line through byte 199 is longer than the limit of 100 bytes/ });
   } finally {
     await file.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('shardLines: the absolute lines that start in a raw range, by counting line ends', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nnpipe-shards-'));
+  const path = join(dir, 'in.csv');
+  writeFileSync(path, 'a\nbb\n\nccc\nd'); // lines start at 0, 2, 5, 6, 10
+  try {
+    t.deepEqual(await shardLines(path, 0, 3), { first: 1, last: 2 });
+    t.deepEqual(await shardLines(path, 3, 6), { first: 3, last: 3 });
+    t.deepEqual(await shardLines(path, 6, 11), { first: 4, last: 5 });
+    t.is(await shardLines(path, 7, 10), null);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
