@@ -1,6 +1,7 @@
 // The parent job of a distributed run, on a worker, once every shard has finished: the shards' reports
 // merged (pipelines/merge-run.ts), the merged report and predictions written to the run's outputs, the
-// shards' own predictions files removed. A shard that failed for good (it threw or stalled twice) fails
+// shards' own predictions files removed. A shard that failed for good (it threw or stalled twice, or found
+// another input file than the one submitted) fails
 // the run: the merged report counts the shards before it and names its byte and line range.
 import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -44,7 +45,7 @@ async function failedShardReport(data: RunJobData, index: number, outcomes: Shar
     () => 'lines unknown',
   );
   const reason = outcomes.failures.get(index) ?? 'it returned no result';
-  const message = `shard ${index}/${data.shards} (bytes ${start}-${end}, ${lines}) failed twice: ${reason}`;
+  const message = `shard ${index}/${data.shards} (bytes ${start}-${end}, ${lines}) failed: ${reason}`;
   // The other shards' description of the run, so that the set merges; the model's own when none has one.
   const other = [...outcomes.reports.values()].find((report) => report.partial);
   const model = other ? null : await loadModel(data.model.path, { activation: data.options.activation ?? undefined, output: data.options.output ?? undefined });

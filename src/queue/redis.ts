@@ -62,12 +62,14 @@ function oneShot(url: string): Redis {
 /** Connects once and pings; throws RedisUnavailableError naming the URL and the reason. */
 export async function probeRedis(url: string): Promise<void> {
   const client = oneShot(url);
-  client.on('error', () => undefined); // the rejected connect() says it
+  // The socket's own error (ECONNREFUSED) comes as an event; connect() then only says the connection closed.
+  let socketError: unknown = null;
+  client.on('error', (error) => (socketError ??= error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new RedisUnavailableError(`cannot reach Redis at ${shownUrl(url)}: ${reason(error)}`);
+    throw new RedisUnavailableError(`cannot reach Redis at ${shownUrl(url)}: ${reason(socketError ?? error)}`);
   } finally {
     client.disconnect();
   }

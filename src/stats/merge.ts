@@ -165,7 +165,7 @@ function mergedOutcome(set: ShardSet, last: MergePart, stats: RunStats): { statu
   if (partial.status !== 'complete') {
     const e = partial.error;
     if (e === null) return { status: partial.status, error: null };
-    const shard = set.count > 1 ? `shard ${last.span.index}/${set.count}: ` : '';
+    const shard = set.count > 1 && !e.message.startsWith('shard ') ? `shard ${last.span.index}/${set.count}: ` : '';
     if (e.line !== null && e.problem !== null && last.lineOffset !== null) {
       const line = e.line + last.lineOffset;
       return { status: partial.status, error: { code: e.code, message: `${partial.input.path}:${line}: ${e.problem}`, line, problem: e.problem } };
