@@ -29,6 +29,8 @@ export interface ForwardPoolOptions {
 
 export class ForwardPool {
   readonly threads: number;
+  /** Resolves once every worker has loaded its kernels (at once for threads 0). */
+  readonly ready: Promise<void>;
   private readonly piscina: Piscina<ForwardTask, ForwardResult> | null;
   private readonly local: Promise<TaskRunner> | null;
   private network: Network | null = null;
@@ -43,6 +45,7 @@ export class ForwardPool {
     if (threads === 0) {
       this.piscina = null;
       this.local = prepareForwardKernels(kernel).then((kernelLoad) => new TaskRunner({ batchSize, kernel, kernelLoad }));
+      this.ready = this.local.then(() => undefined);
     } else {
       this.local = null;
       this.piscina = new Piscina<ForwardTask, ForwardResult>({
@@ -61,6 +64,12 @@ export class ForwardPool {
       // Without a listener an error thrown in a worker outside a task crashes the process. Piscina
       // replaces such a worker; a task it was running rejects (and is retried, see faults.ts).
       this.piscina.on('error', () => undefined);
+      this.ready = new Promise((resolve) => {
+        let up = 0;
+        this.piscina!.on('message', (message: unknown) => {
+          if ((message as { nnpipeWorkerReady?: unknown })?.nnpipeWorkerReady === true && ++up === threads) resolve();
+        });
+      });
     }
     if (options.network) this.setNetwork(options.network);
   }
