@@ -51,7 +51,7 @@ async function frame(path: string, onBlock: (block: Block) => void): Promise<voi
 
 async function throughSource(path: string, parser: ParserChoice): Promise<void> {
   const options = { input: path, features: MNIST_FEATURES, classes: 10, onError: 'fail' as const, batchSize: 100, table, parser };
-  for await (const batch of batchesHere(await openSource(options), options)) batch.release();
+  for await (const group of batchesHere(await openSource(options), options)) for (const batch of group) batch.release();
 }
 
 async function casesFor(split: MnistSplit, quick: boolean, wasm: WasmRowDecoder): Promise<Case[]> {

@@ -5,29 +5,27 @@
 //   csv-parse path:              rows ----------------------------> exact batches --> pool: score --+    predictions, progress
 //
 // Up to the pool every stage is pulled (async generators; see map-in-order.ts for why), so reading stops
-// while --max-in-flight batches are outstanding and memory stays flat. After it, RxJS operators consume
+// while --max-in-flight tasks are outstanding and memory stays flat. After it, named RxJS stages consume
 // the scored batches in input order; they are synchronous, so `from()` takes the next batch only when
-// they are done with the last one.
+// they are done with the last one (and the predictions writer, through mapInOrder's `ready`).
 import { defaultIfEmpty, from, lastValueFrom, tap } from 'rxjs';
-import { blockData, lastLineOf, type BlockData } from '../src/data/block-decoder.js';
 import { rebatch, type PooledBatch } from '../src/data/batcher.js';
 import { inputFileStat } from '../src/data/input-size.js';
 import { noValidRows } from '../src/data/messages.js';
 import { normalizationTable } from '../src/data/normalize.js';
-import { batchesHere, decodeSpec, openSource, type ParserChoice, type Source, type SourceOptions, type WorkItem } from '../src/data/source.js';
-import { describeLines, type Batch, type DecodedBlock } from '../src/data/types.js';
-import { DataError, PipelineError } from '../src/errors.js';
+import { batchesHere, openSource, type ParserChoice, type Source, type SourceOptions, type WorkItem } from '../src/data/source.js';
+import type { Batch } from '../src/data/types.js';
+import { DataError, type PipelineError } from '../src/errors.js';
+import type { PartialContext, ShardSpan } from '../src/stats/partial.js';
 import type { KernelKind } from '../src/nn/kernels/index.js';
 import type { LoadedModel, Normalization } from '../src/nn/types.js';
-import { runTask } from '../src/pool/faults.js';
 import { ForwardPool } from '../src/pool/forward-pool.js';
-import { resultViews, ResultSlots } from '../src/pool/result-slots.js';
-import type { ForwardResult, ForwardTask, ScoredBatch, TaskFailure } from '../src/pool/task-types.js';
+import type { ScoredBatch } from '../src/pool/task-types.js';
 import { PredictionsWriter } from '../src/stats/predictions-writer.js';
-import type { PartialContext, ShardSpan } from '../src/stats/partial.js';
 import { buildReport, describeModel, type PipelineReport, type RunStatus } from '../src/stats/report.js';
 import { RunStats } from '../src/stats/run-stats.js';
 import { mapInOrder } from './map-in-order.js';
+import { scoredBatches, Scoring } from './scoring.js';
 
 export type DecodePlacement = 'main' | 'workers';
 
@@ -94,104 +92,122 @@ export const DEFAULT_TASK_TIMEOUT_MS = 60_000;
 
 export async function runInference(options: InferenceOptions): Promise<InferenceOutcome> {
   const { model } = options;
-  const classes = model.layerSizes[model.layerSizes.length - 1];
   const startedAt = new Date();
-  const stats = options.stats ?? new RunStats({ classes });
+  const stats = options.stats ?? new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
   stats.start();
-  const ownPool = !options.pool;
   const pool =
-    options.pool ??
-    new ForwardPool({ threads: options.threads, batchSize: options.batchSize, maxInFlight: options.maxInFlight, kernel: options.kernel });
+    options.pool ?? new ForwardPool({ threads: options.threads, batchSize: options.batchSize, maxInFlight: options.maxInFlight, kernel: options.kernel });
   pool.setNetwork(model.network);
   const inputStat = await inputFileStat(options.input);
-  const totalBytes = inputStat?.bytes ?? null;
-
-  let source: Source | null = null;
-  let plan: Plan | null = null;
-  let writer: PredictionsWriter | null = null;
-  let lastWrite: Promise<void> = Promise.resolve();
-  let kernelUsed: string = options.kernel ?? 'auto';
+  const run: RunState = { source: null, plan: null, writer: null, lastWrite: Promise.resolve(), kernel: options.kernel ?? 'auto', totalBytes: inputStat?.bytes ?? null, mtimeMs: inputStat?.mtimeMs ?? null };
+  const progress = (done: boolean) =>
+    options.onProgress?.({ rows: stats.rows, skipped: stats.skipped, bytesRead: run.source?.bytesRead ?? 0, totalBytes: run.totalBytes, done });
   let status: RunStatus = 'complete';
   let failure: Error | null = null;
-  const progress = (done: boolean) =>
-    options.onProgress?.({ rows: stats.rows, skipped: stats.skipped, bytesRead: source?.bytesRead ?? 0, totalBytes, done });
   try {
-    const input = sourceOptions(options, stats);
-    source = await openSource(input);
-    plan = planFor(options, input, source, pool);
-    writer = options.predictionsWriter ?? (options.predictionsPath ? await PredictionsWriter.open(options.predictionsPath) : null);
-    const scored = mapInOrder(plan.work, plan.score, {
-      limit: options.maxInFlight,
-      signal: options.signal,
-      ready: () => lastWrite,
-      drop: plan.drop,
-    });
-    await lastValueFrom(
-      from(scored).pipe(
-        tap((batch) => {
-          kernelUsed = batch.kernel;
-          for (const error of batch.rowErrors) stats.recordRowError(error);
-          stats.recordBatch(batch);
-          if (writer) lastWrite = writer.writeBatch(batch.lines, batch.labels, batch.predicted, batch.confidence, batch.rows);
-          options.onBatch?.(batchOf(batch, model.layerSizes[0]), batch);
-          plan!.done(batch);
-          progress(false);
-        }),
-        defaultIfEmpty(null),
-      ),
-    );
-    // Rows are only known to be bad once decoded, so "no valid rows" is found here, at the end (for a
-    // shard, by the merge: other shards may have good rows).
-    if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted && !options.shard) throw new DataError(source.file, 0, noValidRows(stats.skipped));
-    await lastWrite;
+    await score(options, pool, stats, run, progress);
     if (options.signal?.aborted) status = 'interrupted';
   } catch (error) {
     status = 'failed';
     failure = error as Error;
   } finally {
     stats.finish();
-    if (writer) {
-      try {
-        await lastWrite;
-        await writer.commit();
-      } catch (error) {
-        if (!failure) {
-          status = 'failed';
-          failure = error as Error;
-        }
-        await writer.discard().catch(() => undefined);
-      }
-    }
-    if (ownPool) await pool.close();
+    failure ??= await commitPredictions(run);
+    if (failure !== null) status = 'failed';
+    if (!options.pool) await pool.close();
   }
   progress(true);
+  return { report: reportOf(options, stats, run, status, failure, startedAt), stats, error: failure };
+}
 
-  const layout = source?.layout ?? null;
+/** What a run builds up on the way, for its report. */
+interface RunState {
+  source: Source | null;
+  plan: Plan | null;
+  writer: PredictionsWriter | null;
+  lastWrite: Promise<void>;
+  kernel: string;
+  totalBytes: number | null;
+  /** The input's modification time (with its size, what identifies it in the report's partial block). */
+  mtimeMs: number | null;
+}
+
+/** The pipeline itself: scored batches, in input order, through the consumers. */
+async function score(options: InferenceOptions, pool: ForwardPool, stats: RunStats, run: RunState, progress: (done: boolean) => void): Promise<void> {
+  const input = sourceOptions(options, stats);
+  const source = (run.source = await openSource(input));
+  const plan = (run.plan = planFor(options, input, source, pool, () => run.lastWrite));
+  run.writer = options.predictionsWriter ?? (options.predictionsPath ? await PredictionsWriter.open(options.predictionsPath) : null);
+  const features = options.model.layerSizes[0];
+  await lastValueFrom(
+    from(plan.scored).pipe(
+      tap((batch) => (run.kernel = batch.kernel)),
+      recordInto(stats),
+      writePredictions(run),
+      tap((batch) => options.onBatch?.(batchOf(batch, features), batch)),
+      tap((batch) => plan.scoring.done(batch)),
+      tap(() => progress(false)),
+      defaultIfEmpty(null),
+    ),
+  );
+  // Rows are only known to be bad once decoded, so "no valid rows" is found here, at the end (for a
+  // shard, by the merge: other shards may have good rows).
+  if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted && !options.shard) throw new DataError(source.file, 0, noValidRows(stats.skipped));
+  await run.lastWrite;
+}
+
+/** Counts every scored batch and its bad rows. */
+const recordInto = (stats: RunStats) =>
+  tap((batch: ScoredBatch) => {
+    for (const error of batch.rowErrors) stats.recordRowError(error);
+    stats.recordBatch(batch);
+  });
+
+/** Writes every scored batch's predictions; the next batch waits for the writer (mapInOrder's `ready`). */
+const writePredictions = (run: RunState) =>
+  tap((batch: ScoredBatch) => {
+    if (run.writer) run.lastWrite = run.writer.writeBatch(batch.lines, batch.labels, batch.predicted, batch.confidence, batch.rows);
+  });
+
+/** Commits the predictions file (or discards it after a failure of its own); the error, if it failed. */
+async function commitPredictions(run: RunState): Promise<Error | null> {
+  if (run.writer === null) return null;
+  try {
+    await run.lastWrite;
+    await run.writer.commit();
+    return null;
+  } catch (error) {
+    await run.writer.discard().catch(() => undefined);
+    return error as Error;
+  }
+}
+
+function reportOf(options: InferenceOptions, stats: RunStats, run: RunState, status: RunStatus, failure: Error | null, startedAt: Date): PipelineReport {
+  const layout = run.source?.layout ?? null;
   const partial: PartialContext = {
     shard: options.shard ?? null,
-    input: { path: options.input, bytes: totalBytes, mtimeMs: inputStat?.mtimeMs ?? null },
-    options: { batchSize: options.batchSize, normalize: options.normalize, activation: model.network.activation, output: model.network.output, onError: options.onError, kernel: options.kernel ?? 'auto' },
-    lines: status === 'complete' ? (source?.lines ?? null) : null,
-    predictions: writer ? { path: writer.path, rows: writer.rowsWritten } : null,
+    input: { path: options.input, bytes: run.totalBytes, mtimeMs: run.mtimeMs },
+    options: { batchSize: options.batchSize, normalize: options.normalize, activation: options.model.network.activation, output: options.model.network.output, onError: options.onError, kernel: options.kernel ?? 'auto' },
+    lines: status === 'complete' ? (run.source?.lines ?? null) : null,
+    predictions: run.writer ? { path: run.writer.path, rows: run.writer.rowsWritten } : null,
   };
-  const report = buildReport(stats, {
+  return buildReport(stats, {
     status,
     error: failure ? failureOf(failure) : null,
-    model: describeModel(model, kernelUsed),
+    model: describeModel(options.model, run.kernel),
     input: {
       path: options.input,
-      bytes: totalBytes,
+      bytes: run.totalBytes,
       hasHeader: layout ? layout.hasHeader : null,
       labeled: layout ? layout.labelIndex >= 0 : null,
-      parser: source?.parser ?? options.parser ?? 'auto',
-      decode: plan?.decodeIn ?? 'main',
+      parser: run.source?.parser ?? options.parser ?? 'auto',
+      decode: run.plan?.decodeIn ?? 'main',
     },
     config: options.config,
     startedAt,
     finishedAt: new Date(),
     partial,
   });
-  return { report, stats, error: failure };
 }
 
 /** The report's error; a bad row's line and problem too (a merge renumbers the line). */
@@ -221,121 +237,49 @@ function sourceOptions(options: InferenceOptions, stats: RunStats): SourceOption
 
 /** How the source's items become scored batches. */
 interface Plan {
-  work: AsyncIterable<WorkItem>;
-  score: (item: WorkItem) => Promise<ScoredBatch>;
-  /** After a scored batch has been consumed: its buffers go back. */
-  done: (batch: ScoredBatch) => void;
-  /** An item the pipeline took but will not score. */
-  drop: (item: WorkItem) => void;
+  scored: AsyncIterable<ScoredBatch>;
+  scoring: Scoring;
   decodeIn: DecodePlacement;
 }
 
-function planFor(options: InferenceOptions, input: SourceOptions, source: Source, pool: ForwardPool): Plan {
-  const file = source.file;
-  const timeoutMs = options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
-  const want = { pixels: options.pixels === true };
+/**
+ * fail, decoding in the workers (or all on this thread): blocks decoded and scored in one task each group.
+ * decoding here (or csv-parse): exact batches here, scored in the pool.
+ * skip, decoding in the workers: blocks decoded in the pool, cut into exact batches here, scored in the pool.
+ */
+function planFor(options: InferenceOptions, input: SourceOptions, source: Source, pool: ForwardPool, ready: () => Promise<void>): Plan {
   const decodeIn: DecodePlacement = pool.threads === 0 ? 'main' : (options.decode ?? 'workers');
-  // What a scored batch holds until it has been consumed: its result slot (and its pixels' buffer).
-  const slots = new ResultSlots(options.batchSize);
-  const pending = new Map<number, () => void>();
-  const drop = (item: WorkItem) => (item.kind === 'block' ? item.block.release() : item.batch.release());
-  const done = (batch: ScoredBatch) => {
-    pending.get(batch.index)?.();
-    pending.delete(batch.index);
+  const scoring = new Scoring(pool, source, input, {
+    taskTimeoutMs: options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
+    batchSize: options.batchSize,
+    onError: options.onError,
+    pixels: options.pixels === true,
+  });
+  const fanOut = <T>(items: AsyncIterable<WorkItem>, project: (item: WorkItem) => Promise<T>, last = false) =>
+    mapInOrder(items, project, { limit: options.maxInFlight, signal: options.signal, drop: (item) => scoring.drop(item), ready: last ? ready : undefined });
+  const scoreBatches = (batches: PooledBatch[]) => scoring.scoreBatches(batches);
+  const asItems = async function* (groups: AsyncIterable<PooledBatch[]>): AsyncGenerator<WorkItem> {
+    for await (const batches of groups) yield { kind: 'batches', batches };
   };
-  /** A result slot for batch `index`, given back (with `also`) once the batch has been consumed. */
-  const slotFor = (index: number, also?: () => void) => {
-    const slot = slots.acquire();
-    pending.set(index, () => {
-      slots.recycle(slot);
-      also?.();
-    });
-    return slot;
-  };
-  const run = (task: ForwardTask, describe: () => string) => runTask(pool, task, { taskTimeoutMs: timeoutMs, describe });
-  const describeBlock = (block: BlockData) => () => `batch ${block.index} (${describeLines(block.firstLine, lastLineOf(block))})`;
-
-  // Rows already decoded: the pool scores them where they are (shared memory).
-  const scoreBatch = async (item: WorkItem): Promise<ScoredBatch> => {
-    if (item.kind !== 'batch') throw new TypeError('scoreBatch: not a batch');
-    const { batch } = item;
-    const out = slotFor(batch.index, batch.release);
-    const started = performance.now();
-    const describe = () => `batch ${batch.index} (${describeLines(batch.lines[0], batch.lines[batch.rows - 1])})`;
-    const task: ForwardTask = { kind: 'score-batch', network: pool.shared, index: batch.index, rows: batch.rows, x: batch.x, out, want: {} };
-    const result = scoredOf(await run(task, describe), file, describe);
-    const { predicted, confidence } = resultViews(out, batch.rows);
-    return { ...result, predicted, confidence, labels: batch.labels, lines: batch.lines, x: want.pixels ? batch.x : EMPTY, latencyMs: performance.now() - started };
-  };
-
-  // Every row is good or the run fails: blocks are exact batches, decoded and scored in one task.
-  const scoreBlock = async (item: WorkItem): Promise<ScoredBatch> => {
-    if (item.kind !== 'block') throw new TypeError('scoreBlock: not a block');
-    const { block } = item;
-    const started = performance.now();
-    const describe = describeBlock(block);
-    try {
-      const out = slotFor(block.index);
-      const task: ForwardTask = { kind: 'score-block', network: pool.shared, spec: decodeSpec(source, input), block: blockData(block), out, want };
-      const result = scoredOf(await run(task, describe), file, describe);
-      if (result.rowErrors.length > 0) throw new DataError(file, result.rowErrors[0].line, result.rowErrors[0].message);
-      // The block's good rows, in its slot (made for all its rows, good or bad).
-      const views = resultViews(out, block.rows, result.rows);
-      return { ...result, ...views, x: result.x ?? EMPTY, latencyMs: performance.now() - started };
-    } finally {
-      block.release();
-    }
-  };
-
-  // Decoded in the workers, several blocks at once; then cut into exact batches here.
-  const decodeInWorker = async (item: WorkItem): Promise<DecodedBlock> => {
-    if (item.kind !== 'block') throw new TypeError('decode: not a block');
-    const { block } = item;
-    const describe = describeBlock(block);
-    try {
-      const result = await run({ kind: 'decode-block', spec: decodeSpec(source, input), block: blockData(block) }, describe);
-      if (!result.ok) throw failureError(result, file, describe);
-      if (result.kind !== 'decoded') throw new TypeError('decode: not a decoded block');
-      return { batch: result.batch, errors: result.rowErrors, failure: result.failure };
-    } finally {
-      block.release();
-    }
-  };
+  const scoreItem = (item: WorkItem) => scoreBatches(item.kind === 'batches' ? item.batches : []);
 
   if (source.parser === 'fast' && options.onError === 'fail' && (decodeIn === 'workers' || pool.threads === 0)) {
-    return { work: source.items, score: scoreBlock, done, drop, decodeIn };
+    const scoreBlocks = (item: WorkItem) => scoring.scoreBlocks(item.kind === 'blocks' ? item.blocks : []);
+    return { scored: scoredBatches(fanOut(source.items, scoreBlocks, true)), scoring, decodeIn };
   }
   if (source.parser === 'csv-parse' || decodeIn === 'main') {
-    return { work: asItems(batchesHere(source, input)), score: scoreBatch, done, drop, decodeIn: 'main' };
+    return { scored: scoredBatches(fanOut(asItems(batchesHere(source, input)), scoreItem, true)), scoring, decodeIn: 'main' };
   }
-  const decoded = mapInOrder(source.items, decodeInWorker, { limit: options.maxInFlight, signal: options.signal, drop });
+  const decoded = fanOut(source.items, (item) => scoring.decodeBlocks(item.kind === 'blocks' ? item.blocks : []));
   const batches = rebatch(decoded, {
     batchSize: options.batchSize,
     features: input.features,
     limit: source.limited ? undefined : input.limit,
-    file,
+    file: source.file,
     onError: options.onError,
     onRowError: input.onRowError,
   });
-  return { work: asItems(batches), score: scoreBatch, done, drop, decodeIn };
-}
-
-const EMPTY = new Float32Array(0);
-
-async function* asItems(batches: AsyncIterable<PooledBatch>): AsyncGenerator<WorkItem, void, undefined> {
-  for await (const batch of batches) yield { kind: 'batch', batch };
-}
-
-/** A scored result, or the error its failure stands for. */
-function scoredOf(result: ForwardResult, file: string, describe: () => string) {
-  if (!result.ok) throw failureError(result, file, describe);
-  if (result.kind !== 'scored') throw new TypeError('expected a scored batch');
-  return result;
-}
-
-function failureError(result: TaskFailure, file: string, describe: () => string): PipelineError {
-  if (result.line !== null) return new DataError(file, result.line, result.message);
-  return new PipelineError('PIPE_ERR_WORKER', `${describe()}: ${result.message}`);
+  return { scored: scoredBatches(fanOut(asItems(batches), scoreItem, true)), scoring, decodeIn };
 }
 
 /** The batch a scored batch came from, for onBatch. */

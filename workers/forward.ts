@@ -3,6 +3,7 @@
 // WebAssembly module) load here once, before the first task (top-level await: the worker is loaded with
 // import(), see esm-entry.cts).
 import { Piscina } from 'piscina';
+import { parentPort } from 'node:worker_threads';
 import { prepareForwardKernels, type KernelKind } from '../src/nn/kernels/index.js';
 import { resultBuffers, TaskRunner } from '../src/pool/forward-task.js';
 import type { ForwardTask } from '../src/pool/task-types.js';
@@ -19,6 +20,8 @@ const runner = new TaskRunner({
   kernel: data.kernel,
   kernelLoad: await prepareForwardKernels(data.kernel),
 });
+// The pool starts its task clocks once every worker is up (src/pool/forward-pool.ts `ready`).
+parentPort?.postMessage({ nnpipeWorkerReady: true });
 
 export default function runForwardTask(task: ForwardTask): unknown {
   const result = runner.run(task);

@@ -211,20 +211,17 @@ interface StopWiring {
 }
 
 async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, hooks: PipelineTestHooks): Promise<number> {
-  const inputBytes = options.input === null || options.input === '-' ? null : await inputSizeBytes(resolve(options.input));
-  const { threads, reason } = chooseThreads(options.threads, options.input === null ? DEFAULT_INPUT_BYTES : inputBytes, options.limit);
-  const resolved: ResolvedOptions = { ...options, threads, maxInFlight: options.maxInFlight ?? 2 * Math.max(threads, 1), threadsReason: reason };
-  // Start the workers first: a thread takes tens of milliseconds to boot and compile the kernel, time
-  // in which the model is loaded and the input opened here. The network reaches them with the tasks.
-  const pool = new ForwardPool({
-    threads,
-    batchSize: options.batchSize,
-    maxInFlight: resolved.maxInFlight,
-    kernel: options.kernel,
-    ...hooks,
-  });
+  // The model first: how many workers to start (if any) depends on how much work it makes of the input.
+  const model = await resolveModel(options);
+  checkBatchSizeForModel(options.batchSize, model.layerSizes);
+  const inputBytes = options.input === null ? DEFAULT_INPUT_BYTES : options.input === '-' ? null : await inputSizeBytes(resolve(options.input));
+  const flopsPerRow = model.layerSizes.slice(1).reduce((sum, outputs, k) => sum + 2 * model.layerSizes[k] * outputs, 0);
+  const { threads, reason } = chooseThreads(options.threads, { inputBytes, limit: options.limit, features: model.layerSizes[0], flopsPerRow });
+  const maxInFlight = fitInFlight(options, threads, model.layerSizes);
+  const resolved: ResolvedOptions = { ...options, threads, maxInFlight, threadsReason: reason };
+  const pool = new ForwardPool({ threads, batchSize: options.batchSize, maxInFlight, kernel: options.kernel, ...hooks });
   try {
-    return await scoreWithPool(options, resolved, io, log, job, wiring, pool);
+    return await scoreWithPool(resolved, model, io, log, job, wiring, pool);
   } finally {
     await pool.close();
   }
@@ -237,17 +234,14 @@ type ResolvedOptions = Omit<PipelineCliOptions, 'threads' | 'maxInFlight'> & { t
 const DEFAULT_INPUT_BYTES = 18_289_443;
 
 async function scoreWithPool(
-  given: PipelineCliOptions,
   options: ResolvedOptions,
+  model: LoadedModel,
   io: CliIo,
   log: Logger,
   job: JobRun,
   wiring: StopWiring,
   pool: ForwardPool,
 ): Promise<number> {
-  const model = await resolveModel(options);
-  checkBatchSizeForModel(options.batchSize, model.layerSizes);
-  options = { ...options, maxInFlight: fitInFlight(given, options.threads, model.layerSizes) };
   const input = await resolveInput(options, log);
   const metadataNormalize = model.normalize;
   const normalize = options.normalize ?? metadataNormalize ?? 'unit';

@@ -135,32 +135,42 @@ export interface RebatchOptions extends BatcherOptions {
 }
 
 /**
- * Exact batches of the good rows of decoded blocks, in input order. A bad row under 'fail', or a line
- * that cannot be read, ends them with a DataError; with a limit, nothing after the limit-th row counts.
+ * Exact batches of the good rows of decoded blocks, in input order: for each group of blocks, the
+ * batches it completed (so that a task can carry what one read of the input produced). A bad row under
+ * 'fail', or a line that cannot be read, ends them with a DataError; with a limit, nothing after the
+ * limit-th row counts.
  */
-export async function* rebatch(blocks: AsyncIterable<DecodedBlock>, options: RebatchOptions): AsyncGenerator<PooledBatch, void, undefined> {
+export async function* rebatch(groups: AsyncIterable<Iterable<DecodedBlock>>, options: RebatchOptions): AsyncGenerator<PooledBatch[], void, undefined> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const filler = new BatchFiller(options);
   let rows = 0;
-  for await (const { batch, errors, failure } of blocks) {
-    const taken = batch === null ? 0 : Math.min(batch.rows, limit - rows);
-    // With the limit reached in this block, what comes after its last row taken does not count.
-    const end = batch !== null && taken > 0 && rows + taken >= limit ? batch.lines[taken - 1] : Number.POSITIVE_INFINITY;
-    for (const error of errors) {
-      if (error.line > end) break;
-      if (options.onError === 'fail') throw new DataError(options.file, error.line, error.message);
-      options.onRowError?.(error);
+  for await (const group of groups) {
+    const done: PooledBatch[] = [];
+    for (const { batch, errors, failure } of group) {
+      const taken = batch === null ? 0 : Math.min(batch.rows, limit - rows);
+      // With the limit reached in this block, what comes after its last row taken does not count.
+      const end = batch !== null && taken > 0 && rows + taken >= limit ? batch.lines[taken - 1] : Number.POSITIVE_INFINITY;
+      for (const error of errors) {
+        if (error.line > end) break;
+        if (options.onError === 'fail') throw new DataError(options.file, error.line, error.message);
+        options.onRowError?.(error);
+      }
+      for (let i = 0; i < taken; ) {
+        const count = Math.min(taken - i, filler.room);
+        filler.copy(batch!, i, count);
+        i += count;
+        if (filler.full) done.push(filler.take()!);
+      }
+      rows += taken;
+      if (failure !== null && failure.line < end) {
+        if (done.length > 0) yield done;
+        throw new DataError(options.file, failure.line, failure.message);
+      }
+      if (rows >= limit) break;
     }
-    for (let i = 0; i < taken; ) {
-      const count = Math.min(taken - i, filler.room);
-      filler.copy(batch!, i, count);
-      i += count;
-      if (filler.full) yield filler.take()!;
-    }
-    rows += taken;
-    if (failure !== null && failure.line < end) throw new DataError(options.file, failure.line, failure.message);
+    if (done.length > 0) yield done;
     if (rows >= limit) break;
   }
   const last = filler.take();
-  if (last) yield last;
+  if (last) yield [last];
 }

@@ -53,16 +53,22 @@ export interface DecodeOptions {
 export const blockData = (block: Block): BlockData => ({ index: block.index, firstLine: block.firstLine, rows: block.rows, segments: block.segments });
 
 /**
- * Decodes blocks on this thread, one at a time, and releases each once the next is wanted: its rows are
- * views of the decoder's memory, valid until then.
+ * Decodes a group of blocks on this thread, one block at a time as the consumer asks for it, each
+ * released once the next is wanted: its rows are views of the decoder's memory, valid until then.
  */
-export async function* decodeBlocks(blocks: AsyncIterable<Block>, spec: () => DecodeSpec): AsyncGenerator<DecodedBlock, void, undefined> {
-  for await (const block of blocks) {
-    try {
-      yield decodeBlock(blockData(block), spec(), { copy: false });
-    } finally {
-      block.release();
+export function* decodeBlocks(blocks: Block[], spec: () => DecodeSpec): Generator<DecodedBlock, void, undefined> {
+  let next = 0;
+  try {
+    for (; next < blocks.length; next++) {
+      try {
+        yield decodeBlock(blockData(blocks[next]), spec(), { copy: false });
+      } finally {
+        blocks[next].release();
+      }
     }
+  } finally {
+    // Stopped part-way: the blocks not decoded go back too.
+    for (const block of blocks.slice(next + 1)) block.release();
   }
 }
 

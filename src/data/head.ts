@@ -3,6 +3,7 @@
 // csv-parse itself; after it the framer only has to find line ends. The input's bytes reach this only
 // once the input guard has passed them (input-guard.ts).
 import { parse, type Options } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
 import * as msg from './messages.js';
 
@@ -90,5 +91,12 @@ function parseFirst(text: Buffer, ended: boolean, maxRecordBytes: number): Parse
   if (first === null && !ended) return 'more';
   if (first === null) parser.end();
   parser.destroy();
-  return first ?? 'unclosed';
+  if (first !== null) return first;
+  // It failed at the end of the input; its error comes a tick later, so ask the synchronous parser which.
+  try {
+    parseSync(text, { ...CSV_PARSE_OPTIONS, max_record_size: maxRecordBytes, to: 1 } as Options);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE') return state.quoting ? 'too long, quoting' : 'too long';
+  }
+  return 'unclosed';
 }

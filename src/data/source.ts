@@ -21,8 +21,15 @@ import type { Block, CsvLayout, DecodeSpec } from './types.js';
 export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
 export type ParserChoice = (typeof PARSER_CHOICES)[number];
 
-/** What the source hands on: blocks of lines (fast), or decoded batches (csv-parse). */
-export type WorkItem = { kind: 'block'; block: Block } | { kind: 'batch'; batch: PooledBatch };
+/**
+ * What the source hands on, a few at a time: blocks of lines (fast), or decoded batches (csv-parse). A
+ * group is what one read of the input completed (at most GROUP_ROWS rows, at least one block), so that a
+ * pool task can carry several batches without waiting for more input.
+ */
+export type WorkItem = { kind: 'blocks'; blocks: Block[] } | { kind: 'batches'; batches: PooledBatch[] };
+
+/** Rows in a group at most (or one batch, when a batch is bigger). */
+export const GROUP_ROWS = 2048;
 
 export interface SourceOptions extends CsvSourceOptions {
   batchSize: number;
@@ -127,7 +134,7 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
         if (options.signal?.aborted) return;
         bytesRead += next.value.end - next.value.start;
         out = framer.push(next.value);
-        while (out.length > 0) yield { kind: 'block', block: out.shift()! };
+        while (out.length > 0) yield { kind: 'blocks', blocks: takeGroup(out) };
         if (framer.failure) throw framer.failure;
         if (framer.done) {
           readToEnd = options.limit === undefined;
@@ -135,7 +142,7 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
         }
       }
       out = framer.finish();
-      while (out.length > 0) yield { kind: 'block', block: out.shift()! };
+      while (out.length > 0) yield { kind: 'blocks', blocks: takeGroup(out) };
       if (framer.failure) throw framer.failure;
       readToEnd = true;
     } catch (error) {
@@ -182,7 +189,7 @@ function csvParseSource(options: SourceOptions, file: string, replay: Readable |
         options.onBytes?.(bytes);
       },
     });
-    for await (const batch of batchRows(rows, options)) yield { kind: 'batch', batch };
+    yield* groupBatches(batchRows(rows, options));
   }
   return {
     parser: 'csv-parse',
@@ -200,6 +207,34 @@ function csvParseSource(options: SourceOptions, file: string, replay: Readable |
   };
 }
 
+/** The first blocks of `blocks` up to GROUP_ROWS rows (at least one), taken out of it. */
+function takeGroup<T extends { rows: number }>(items: T[]): T[] {
+  let count = 1;
+  for (let rows = items[0].rows; count < items.length && rows + items[count].rows <= GROUP_ROWS; count++) rows += items[count].rows;
+  return items.splice(0, count);
+}
+
+/** Batches in groups of up to GROUP_ROWS rows, in order. */
+export async function* groupBatches(batches: AsyncIterable<PooledBatch>): AsyncGenerator<WorkItem, void, undefined> {
+  let group: PooledBatch[] = [];
+  let rows = 0;
+  try {
+    for await (const batch of batches) {
+      if (group.length > 0 && rows + batch.rows > GROUP_ROWS) {
+        yield { kind: 'batches', batches: group };
+        group = [];
+        rows = 0;
+      }
+      group.push(batch);
+      rows += batch.rows;
+    }
+    if (group.length > 0) yield { kind: 'batches', batches: group };
+    group = [];
+  } finally {
+    for (const batch of group) batch.release();
+  }
+}
+
 /** How the source's blocks are decoded (their layout is known once the first block is out). */
 export function decodeSpec(source: Source, options: Pick<SourceOptions, 'features' | 'classes' | 'table'>): DecodeSpec {
   if (source.layout === null) throw new Error('decodeSpec: the layout is not known before the first block');
@@ -210,15 +245,15 @@ export function decodeSpec(source: Source, options: Pick<SourceOptions, 'feature
  * The source's rows as exact batches, decoded on this thread: the csv-parse path's batches as they are,
  * or the framer's blocks decoded and re-cut (rebatch: bad rows, the limit, lines that cannot be read).
  */
-export async function* batchesHere(source: Source, options: SourceOptions): AsyncGenerator<PooledBatch, void, undefined> {
+export async function* batchesHere(source: Source, options: SourceOptions): AsyncGenerator<PooledBatch[], void, undefined> {
   if (source.parser === 'csv-parse') {
-    for await (const item of source.items) if (item.kind === 'batch') yield item.batch;
+    for await (const item of source.items) if (item.kind === 'batches') yield item.batches;
     return;
   }
-  const blocks = (async function* () {
-    for await (const item of source.items) if (item.kind === 'block') yield item.block;
+  const groups = (async function* () {
+    for await (const item of source.items) if (item.kind === 'blocks') yield decodeBlocks(item.blocks, () => decodeSpec(source, options));
   })();
-  yield* rebatch(decodeBlocks(blocks, () => decodeSpec(source, options)), {
+  yield* rebatch(groups, {
     batchSize: options.batchSize,
     features: options.features,
     limit: source.limited ? undefined : options.limit,

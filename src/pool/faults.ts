@@ -3,7 +3,7 @@
 // that worker and starts another) — is retried once, on whichever worker is free. A second fault fails
 // the task, naming what it held. A task that ran and said it cannot be completed (a failure result) is
 // not a fault: it would fail the same way anywhere, so it is returned, not retried.
-import { lastValueFrom, Observable, retry, throwError, timeout } from 'rxjs';
+import { delay, from, lastValueFrom, mergeMap, Observable, race, retry, throwError } from 'rxjs';
 import { WorkerTaskError } from '../errors.js';
 import type { ForwardPool } from './forward-pool.js';
 import type { ForwardResult, ForwardTask } from './task-types.js';
@@ -18,8 +18,12 @@ export interface FaultPolicy {
 /** Runs `task` on `pool`, retrying a fault once; rejects with a WorkerTaskError after a second one. */
 export function runTask(pool: ForwardPool, task: ForwardTask, policy: FaultPolicy): Promise<ForwardResult> {
   let first: Error | null = null;
-  const result$ = attempt(pool, task).pipe(
-    timeout({ first: policy.taskTimeoutMs, with: () => throwError(() => new Error(`no result after --task-timeout ${policy.taskTimeoutMs} ms`)) }),
+  // The clock starts once the workers are up: booting them is not the task's time.
+  const timedOut$ = from(pool.ready).pipe(
+    delay(policy.taskTimeoutMs),
+    mergeMap(() => throwError(() => new Error(`no result after --task-timeout ${policy.taskTimeoutMs} ms`))),
+  );
+  const result$ = race(attempt(pool, task), timedOut$).pipe(
     retry({
       count: 1,
       delay: (error: Error) => {

@@ -1,7 +1,7 @@
 // Where tasks run: a Piscina pool of forward workers, or (threads 0) this thread, for inputs too small to
 // be worth starting workers for. Both run the same TaskRunner (forward-task.ts); the network is shared
 // with the workers once, in shared memory, and every task refers to it.
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { prepareForwardKernels, type KernelKind } from '../nn/kernels/index.js';
 import type { Network } from '../nn/types.js';
 import { TaskRunner } from './forward-task.js';
@@ -29,7 +29,10 @@ export interface ForwardPoolOptions {
 
 export class ForwardPool {
   readonly threads: number;
-  private readonly piscina: Piscina<ForwardTask, ForwardResult> | null;
+  /** Resolves once every worker has loaded its kernels (at once for threads 0). */
+  readonly ready: Promise<void>;
+  /** Piscina is loaded only when workers are wanted: a run on the main thread starts without it. */
+  private readonly piscina: Promise<Piscina<ForwardTask, ForwardResult>> | null;
   private readonly local: Promise<TaskRunner> | null;
   private network: Network | null = null;
   private sharedNetwork: SharedNetwork | null = null;
@@ -43,24 +46,12 @@ export class ForwardPool {
     if (threads === 0) {
       this.piscina = null;
       this.local = prepareForwardKernels(kernel).then((kernelLoad) => new TaskRunner({ batchSize, kernel, kernelLoad }));
+      this.ready = this.local.then(() => undefined);
     } else {
       this.local = null;
-      this.piscina = new Piscina<ForwardTask, ForwardResult>({
-        ...esmWorkerOptions(options.workerFile ?? forwardWorkerFile(), { ...options.workerData, batchSize, kernel }),
-        // Integer and equal: a fractional or lower minThreads makes Piscina spawn and kill workers.
-        minThreads: threads,
-        maxThreads: threads,
-        idleTimeout: 60_000,
-        // The pipeline bounds what is outstanding itself; this queue only has to hold it.
-        maxQueue: 2 * maxInFlight,
-        concurrentTasksPerWorker: 1,
-        recordTiming: false,
-        // close() waits this long for running tasks (Piscina's 30 s would keep a closed pool alive).
-        closeTimeout: 5_000,
-      });
-      // Without a listener an error thrown in a worker outside a task crashes the process. Piscina
-      // replaces such a worker; a task it was running rejects (and is retried, see faults.ts).
-      this.piscina.on('error', () => undefined);
+      let up: () => void = () => undefined;
+      this.ready = new Promise((resolve) => (up = resolve));
+      this.piscina = startWorkers(options, kernel, up);
     }
     if (options.network) this.setNetwork(options.network);
   }
@@ -82,11 +73,38 @@ export class ForwardPool {
    * then terminates that worker and starts another); a task the worker cannot complete resolves to a failure.
    */
   run(task: ForwardTask, signal?: AbortSignal): Promise<ForwardResult> {
-    if (this.piscina !== null) return this.piscina.run(task, { signal });
+    if (this.piscina !== null) return this.piscina.then((piscina) => piscina.run(task, { signal }));
     return this.local!.then((runner) => runner.run(task));
   }
 
   async close(): Promise<void> {
-    await this.piscina?.close({ force: true });
+    await (await this.piscina)?.close({ force: true });
   }
+}
+
+/** The Piscina pool of forward workers; `up` is called once all of them have loaded their kernels. */
+async function startWorkers(options: ForwardPoolOptions, kernel: KernelKind, up: () => void): Promise<Piscina<ForwardTask, ForwardResult>> {
+  const { threads, batchSize, maxInFlight } = options;
+  const { Piscina } = await import('piscina');
+  const piscina = new Piscina<ForwardTask, ForwardResult>({
+    ...esmWorkerOptions(options.workerFile ?? forwardWorkerFile(), { ...options.workerData, batchSize, kernel }),
+    // Integer and equal: a fractional or lower minThreads makes Piscina spawn and kill workers.
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+    // The pipeline bounds what is outstanding itself; this queue only has to hold it.
+    maxQueue: 2 * maxInFlight,
+    concurrentTasksPerWorker: 1,
+    recordTiming: false,
+    // close() waits this long for running tasks (Piscina's 30 s would keep a closed pool alive).
+    closeTimeout: 5_000,
+  });
+  // Without a listener an error thrown in a worker outside a task crashes the process. Piscina
+  // replaces such a worker; a task it was running rejects (and is retried, see faults.ts).
+  piscina.on('error', () => undefined);
+  let ready = 0;
+  piscina.on('message', (message: unknown) => {
+    if ((message as { nnpipeWorkerReady?: unknown })?.nnpipeWorkerReady === true && ++ready === threads) up();
+  });
+  return piscina;
 }

@@ -1,6 +1,8 @@
-// The messages between the pipeline and the forward workers. Results are a discriminated union rather
-// than thrown errors: a thrown Error crosses postMessage with only name/message/stack, so codes and
-// line numbers would be lost.
+// The messages between the pipeline and the forward workers. A task carries several batches (the ones
+// a read of the input completed, see src/data/source.ts): per-task costs (a message each way, waking a
+// worker) are then paid once for all of them, while each forward pass still gets exactly its batch.
+// Results are data rather than thrown errors: a thrown Error crosses postMessage with only
+// name/message/stack, so codes and line numbers would be lost.
 import type { BlockData } from '../data/block-decoder.js';
 import type { Batch, DecodeSpec, RowError } from '../data/types.js';
 import type { EngineKind } from '../nn/kernels/engine-types.js';
@@ -14,42 +16,36 @@ export interface ResultOptions {
   pixels?: boolean;
 }
 
-/** Lines of the input to decode and score (the usual task: the worker does both). */
-export interface ScoreBlockTask {
-  kind: 'score-block';
+/** Blocks of lines to decode and score, each into its result slot (result-slots.ts). */
+export interface ScoreBlocksTask {
+  kind: 'score-blocks';
   network: SharedNetwork;
   spec: DecodeSpec;
-  block: BlockData;
-  /** The result slot (result-slots.ts) for the block's rows: predictions, labels and lines go there. */
-  out: SharedArrayBuffer;
+  blocks: BlockData[];
+  /** One result slot per block: its predictions, labels and lines go there. */
+  outs: SharedArrayBuffer[];
   want: ResultOptions;
 }
 
-/** Lines to decode only (the rows then go on to exact batches: --on-error skip). */
-export interface DecodeBlockTask {
-  kind: 'decode-block';
+/** Blocks to decode only (their rows then go on to exact batches: --on-error skip). */
+export interface DecodeBlocksTask {
+  kind: 'decode-blocks';
   spec: DecodeSpec;
-  block: BlockData;
+  blocks: BlockData[];
 }
 
-/** Rows already decoded; `x` is a view of shared memory, read in place. */
-export interface ScoreBatchTask {
-  kind: 'score-batch';
+/** Batches already decoded; each `x` is a view of shared memory, read in place. */
+export interface ScoreBatchesTask {
+  kind: 'score-batches';
   network: SharedNetwork;
-  index: number;
-  rows: number;
-  x: Float32Array;
-  /** The result slot (result-slots.ts) for the batch's predictions. */
-  out: SharedArrayBuffer;
+  batches: Array<{ index: number; rows: number; x: Float32Array; out: SharedArrayBuffer }>;
   want: ResultOptions;
 }
 
-export type ForwardTask = ScoreBlockTask | DecodeBlockTask | ScoreBatchTask;
+export type ForwardTask = ScoreBlocksTask | DecodeBlocksTask | ScoreBatchesTask;
 
-/** A scored batch: its predictions (and for a block its labels and lines) are in the task's result slot. */
-export interface Scored {
-  ok: true;
-  kind: 'scored';
+/** One scored batch: its predictions (and for a block its labels and lines) are in its result slot. */
+export interface ScoredItem {
   index: number;
   rows: number;
   probabilities: Float32Array | null;
@@ -57,32 +53,48 @@ export interface Scored {
   x: Float32Array | null;
   /** For a block: its bad rows, in order (the block's rows minus `rows`). */
   rowErrors: RowError[];
-  /** Time spent in the worker (decoding and the forward pass), ms. */
+  /** Time spent in the worker on this batch (decoding and the forward pass), ms. */
   computeMs: number;
+}
+
+export interface Scored {
+  ok: true;
+  kind: 'scored';
+  items: ScoredItem[];
+  /** A line that could not be read, in the block after the last item: the read ends there. */
+  failure: LineFailure | null;
   threadId: number;
   /** The forward engine that ran it. */
   kernel: EngineKind;
 }
 
-export interface Decoded {
-  ok: true;
-  kind: 'decoded';
+/** One decoded block. */
+export interface DecodedItem {
   index: number;
   batch: Batch | null;
   rowErrors: RowError[];
   /** A line that could not be read (it ends the read; the rows before it are in `batch`). */
   failure: RowError | null;
-  computeMs: number;
 }
 
-/** A task the worker ran and cannot complete: the same again on any worker, so never retried. */
+export interface Decoded {
+  ok: true;
+  kind: 'decoded';
+  items: DecodedItem[];
+}
+
+/** A line of a block that the decoder cannot read (see block-decoder.ts). */
+export interface LineFailure {
+  index: number;
+  line: number;
+  message: string;
+}
+
+/** A task the worker ran and cannot do at all: the same again on any worker, so never retried. */
 export interface TaskFailure {
   ok: false;
-  index: number;
   code: string;
   message: string;
-  /** The input line it is about, when there is one (a record the decoder cannot read). */
-  line: number | null;
 }
 
 export type ForwardResult = Scored | Decoded | TaskFailure;
@@ -101,9 +113,9 @@ export interface ScoredBatch {
   x: Float32Array;
   /** Bad rows found while decoding this batch's lines (fast path). */
   rowErrors: RowError[];
-  /** Dispatch -> result on the main thread, ms (queueing, decoding and the forward pass). */
+  /** Dispatch -> result on the main thread, ms: of the task that carried it (queueing included). */
   latencyMs: number;
-  /** Time spent in the worker, ms. */
+  /** Time spent in the worker on this batch, ms. */
   computeMs: number;
   kernel: string;
 }

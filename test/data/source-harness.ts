@@ -104,9 +104,11 @@ export async function runSource(parser: ParserChoice, feeding: Feeding, options:
     const source = await openSource(sourceOptions);
     used = source.parser;
     try {
-      for await (const batch of batchesHere(source, sourceOptions)) {
-        batches.push(digest ? batchDigest(batch) : plainBatch(batch));
-        batch.release();
+      for await (const group of batchesHere(source, sourceOptions)) {
+        for (const batch of group) {
+          batches.push(digest ? batchDigest(batch) : plainBatch(batch));
+          batch.release();
+        }
       }
     } finally {
       layout = source.layout;

@@ -255,10 +255,12 @@ test('a last line without a line end, and a lone \\r at the very end (a record: 
 async function drain(options: SourceOptions, onBatch?: (batch: { index: number; rows: number }) => boolean): Promise<number> {
   const source = await openSource(options);
   let rows = 0;
-  for await (const batch of batchesHere(source, options)) {
-    rows += batch.rows;
-    batch.release();
-    if (onBatch?.(batch) === false) break;
+  outer: for await (const group of batchesHere(source, options)) {
+    for (const batch of group) {
+      rows += batch.rows;
+      batch.release();
+      if (onBatch?.(batch) === false) break outer;
+    }
   }
   return rows;
 }
@@ -364,7 +366,7 @@ test('reading stays a bounded distance ahead of a slow consumer (flat memory on 
     let furthestAhead = 0;
     const options: SourceOptions = { ...base, batchSize: 100, input: '-', stdin, parser };
     const source = await openSource(options);
-    for await (const batch of batchesHere(source, options)) {
+    for await (const batch of (async function* () { for await (const group of batchesHere(source, options)) yield* group; })()) {
       consumed += batch.rows;
       batch.release();
       furthestAhead = Math.max(furthestAhead, stdin.produced - consumed);

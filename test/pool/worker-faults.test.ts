@@ -17,6 +17,20 @@ const modelReady = writeRandomModel(join(dir, 'net.safetensors'));
 const input = fixture('mnist-test-100.csv');
 const faultyWorker = new URL('../fixtures/workers/faulty-forward.js', import.meta.url);
 
+/**
+ * The input on stdin a line per event-loop turn: a task carries the batches one read completed, so
+ * this way every task holds one batch and a fault names one batch.
+ */
+function lineByLine(): Readable {
+  const lines = readFileSync(input, 'utf8').split(/(?<=\n)/);
+  let next = 0;
+  return new Readable({
+    read() {
+      setImmediate(() => this.push(next < lines.length ? lines[next++] : null));
+    },
+  });
+}
+
 async function runWithFault(fault: Omit<InjectedFault, 'markerDir'>, extra: string[] = []) {
   const markerDir = mkdtempSync(join(dir, `${fault.kind}-`));
   let stdout = '';
@@ -28,8 +42,8 @@ async function runWithFault(fault: Omit<InjectedFault, 'markerDir'>, extra: stri
         callback();
       },
     }) as unknown as NodeJS.WriteStream;
-  const io: CliIo = { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdin: Readable.from([]), logs: sink(() => undefined) };
-  const args = ['--input', input, '--model', await modelReady, '--batch-size', '10', '--threads', '2', '--json', ...extra];
+  const io: CliIo = { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdin: lineByLine(), logs: sink(() => undefined) };
+  const args = ['--input', '-', '--model', await modelReady, '--batch-size', '10', '--threads', '2', '--json', ...extra];
   const code = await runPipelineCli(args, io, { workerFile: faultyWorker, workerData: { fault: { ...fault, markerDir } } });
   return { code, stderr, report: JSON.parse(stdout), attempts: readdirSync(markerDir).length };
 }
