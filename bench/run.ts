@@ -14,6 +14,8 @@
 //              images/s, peak RSS), next to the book's numpy code on the same file
 //   startup    bare Node, `nnpipe --help`, a 100-row run with 1 and 2 threads and the test set, timed
 //              alternately from outside
+//   scaleout   the plain pipeline against `submit` to one local worker on ~1 GB (alternating), per-shard
+//              time, queue overhead per job, merge time, and the projected wall time on 1..32 workers
 //
 // Prints the tables and writes bench/results/bench-<time>.json and bench/results/latest.json (the
 // machine, the load average before and after, every row).
@@ -24,10 +26,11 @@ import { formatDecodeTable, runDecodeBench, type DecodeBenchRow } from './decode
 import { formatTable as formatForwardTable, runForwardBench, type ForwardBenchResult, type PairedScaling } from './forward.bench.js';
 import { formatPipelineTable, runPipelineBench, type PipelineBenchRow } from './pipeline.bench.js';
 import { formatStartupTable, runStartupBench, type StartupBenchRow } from './startup.bench.js';
+import { formatScaleoutTables, runScaleoutBench, type ScaleoutResult } from './scaleout.bench.js';
 import { projectRoot } from '../src/paths.js';
 import { writeFileAtomic } from '../src/output/write-file.js';
 
-const SUITES = ['decode', 'forward', 'pipeline', 'startup'] as const;
+const SUITES = ['decode', 'forward', 'pipeline', 'startup', 'scaleout'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface BenchReport {
@@ -40,6 +43,7 @@ interface BenchReport {
   forward?: { results: ForwardBenchResult[]; scalings: PairedScaling[] };
   pipeline?: PipelineBenchRow[];
   startup?: StartupBenchRow[];
+  scaleout?: ScaleoutResult;
 }
 
 function parseCli(argv: string[]): { quick: boolean; suites: Suite[]; out: string } {
@@ -90,6 +94,12 @@ async function main(): Promise<void> {
     say('bench: startup suite ...');
     report.startup = await runStartupBench({ quick: options.quick });
     tables.push(`## Start-up (whole processes, alternating rounds, medians)\n\n${formatStartupTable(report.startup)}`);
+  }
+
+  if (options.suites.includes('scaleout')) {
+    say('bench: scaleout suite ...');
+    report.scaleout = await runScaleoutBench({ quick: options.quick, log: true });
+    tables.push(`## Across machines: the queue on one machine, and the capacity model\n\n${formatScaleoutTables(report.scaleout)}`);
   }
 
   report.finishedAt = new Date().toISOString();

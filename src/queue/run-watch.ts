@@ -26,6 +26,9 @@ const POLL_MS = 500;
 export class RunWatcher {
   private readonly queue: Queue;
   private readonly events: QueueEvents;
+  /** The parent's events: its end wakes the wait at once (the poll is the fallback). */
+  private readonly runEvents: QueueEvents;
+  private wake: () => void = () => undefined;
   private readonly rows = new Map<number, number>();
   private readonly active = new Set<number>();
 
@@ -35,8 +38,15 @@ export class RunWatcher {
   ) {
     this.queue = new Queue(RUN_QUEUE, { connection: connectionOptions(url, 'producer'), prefix: QUEUE_PREFIX });
     this.events = new QueueEvents(SHARD_QUEUE, { connection: connectionOptions(url, 'blocking'), prefix: QUEUE_PREFIX });
+    this.runEvents = new QueueEvents(RUN_QUEUE, { connection: connectionOptions(url, 'blocking'), prefix: QUEUE_PREFIX });
     this.queue.on('error', () => undefined); // the heartbeat reports a lost Redis
     this.events.on('error', () => undefined);
+    this.runEvents.on('error', () => undefined);
+    for (const name of ['completed', 'failed'] as const) {
+      this.runEvents.on(name, ({ jobId }: { jobId: string }) => {
+        if (jobId === runId) this.wake();
+      });
+    }
     const mine = (jobId: string): number | null => (jobId.startsWith(`${runId}-s`) ? shardIndexOfKey(jobId) : null);
     this.events.on('active', ({ jobId }) => {
       const index = mine(jobId);
@@ -56,7 +66,7 @@ export class RunWatcher {
 
   /** Subscribes to the shards' events (before the run is added, so that no event is missed). */
   async ready(): Promise<void> {
-    await this.events.waitUntilReady();
+    await Promise.all([this.events.waitUntilReady(), this.runEvents.waitUntilReady()]);
   }
 
   /**
@@ -71,7 +81,13 @@ export class RunWatcher {
         if (lost) throw lost;
         const end = await this.poll(options.onProgress).catch(() => null); // Redis away: the heartbeat decides
         if (end !== null && end !== 'running') return end;
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
     } finally {
       heartbeat.stop();
@@ -96,9 +112,8 @@ export class RunWatcher {
   }
 
   async close(): Promise<void> {
-    const closing = Promise.allSettled([this.events.close(), this.queue.close()]);
+    const closing = Promise.allSettled([this.events.close(), this.runEvents.close(), this.queue.close()]);
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1_000))]);
-    void this.events.disconnect().catch(() => undefined);
-    void this.queue.disconnect().catch(() => undefined);
+    for (const connection of [this.events, this.runEvents, this.queue]) void connection.disconnect().catch(() => undefined);
   }
 }
