@@ -45,6 +45,8 @@ export interface ScaleoutResult {
   /** Bytes one worker (this machine) scores per second, from the shard durations. */
   workerBytesPerSecond: number;
   overheadPerJobSeconds: number;
+  /** Per run, whatever the shards: submit's start-up and the rest (queued wall time less shards and merge). */
+  runOverheadSeconds: number;
   mergeSeconds: number;
   /** Rows per second the merge of the shards' predictions files writes (the merge's share that grows with the input). */
   predictionRowsPerSecond: number;
@@ -94,9 +96,11 @@ export async function runScaleoutBench(options: { quick?: boolean; log?: boolean
     const rounds = options.quick ? 1 : 5;
     await timed(['submit', '--redis', redis.url, '--input', tiny, '--shards', '1', '--quiet']); // the worker's pool is warm
     for (let round = 0; round < rounds; round++) {
-      plain.push((await timed(['--input', big, '--quiet'])).seconds);
+      const alone = await timed(['--input', big, '--json']);
+      plain.push(alone.seconds);
       const run = await timed(['submit', '--redis', redis.url, '--input', big, '--shards', String(shards), '--json']);
       queued.push(run.seconds);
+      checkSameCounts(JSON.parse(alone.stdout), JSON.parse(run.stdout));
       for (const shard of JSON.parse(run.stdout).shards) shardSeconds.push(shard.durationMs / 1000);
       say(`round ${round + 1}: plain ${plain.at(-1)!.toFixed(2)} s, submit ${queued.at(-1)!.toFixed(2)} s`);
     }
@@ -111,6 +115,9 @@ export async function runScaleoutBench(options: { quick?: boolean; log?: boolean
     const merge = await timeMerge(dir, big, shards, say);
     const shardSecondsMedian = median(shardSeconds);
     const workerBytesPerSecond = size / shards / shardSecondsMedian;
+    // What a run costs besides its shards on one worker: submit's start-up, the model's sha256, the head
+    // read, adding the flow, the wake-up at the end.
+    const runOverheadSeconds = Math.max(0, median(queued) - shards * (shardSecondsMedian + overheadPerJobSeconds) - merge.seconds);
     return {
       inputBytes: size,
       inputRows: rows,
@@ -122,15 +129,23 @@ export async function runScaleoutBench(options: { quick?: boolean; log?: boolean
       shardSeconds: shardSecondsMedian,
       workerBytesPerSecond,
       overheadPerJobSeconds,
+      runOverheadSeconds,
       mergeSeconds: merge.seconds,
       predictionRowsPerSecond: merge.predictionRowsPerSecond,
-      projections: project(workerBytesPerSecond, overheadPerJobSeconds, merge.seconds / shards),
+      projections: project(workerBytesPerSecond, overheadPerJobSeconds, runOverheadSeconds, merge.seconds / shards),
     };
   } finally {
     worker.kill('SIGTERM');
     await new Promise((done) => worker.once('exit', done));
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A timing means nothing if the runs did not count the same: rows and correct must agree. */
+function checkSameCounts(plain: { rows: number; correct: number }, merged: { rows: number; correct: number }): void {
+  if (plain.rows !== merged.rows || plain.correct !== merged.correct) {
+    throw new Error(`scaleout bench: the queued run counted ${merged.rows} rows / ${merged.correct} correct, the plain run ${plain.rows} / ${plain.correct}`);
   }
 }
 
@@ -163,8 +178,8 @@ async function timeMerge(dir: string, input: string, shards: number, say: (line:
   return { seconds, predictionRowsPerSecond: rows / predictionSeconds };
 }
 
-/** Projected wall time: ceil(shards / workers) x shard time + queue overhead + merge. */
-function project(workerBytesPerSecond: number, overheadPerJob: number, mergePerShard: number): ScaleoutResult['projections'] {
+/** Projected wall time: ceil(shards / workers) x (shard time + overhead per job) + overhead per run + merge. */
+function project(workerBytesPerSecond: number, overheadPerJob: number, overheadPerRun: number, mergePerShard: number): ScaleoutResult['projections'] {
   const out: ScaleoutResult['projections'] = [];
   for (const inputBytes of INPUTS) {
     for (const workers of WORKERS) {
@@ -172,7 +187,7 @@ function project(workerBytesPerSecond: number, overheadPerJob: number, mergePerS
       // Each worker reads its share of the storage's bandwidth at most.
       const rate = Math.min(workerBytesPerSecond, STORAGE_BYTES_PER_S / workers);
       const shardSeconds = inputBytes / shards / rate + overheadPerJob;
-      out.push({ inputBytes, workers, shards, shardSeconds, wallSeconds: Math.ceil(shards / workers) * shardSeconds + mergePerShard * shards });
+      out.push({ inputBytes, workers, shards, shardSeconds, wallSeconds: Math.ceil(shards / workers) * shardSeconds + overheadPerRun + mergePerShard * shards });
     }
   }
   return out;
@@ -191,6 +206,7 @@ export function formatScaleoutTables(r: ScaleoutResult): string {
     `| per-shard time (${gb(r.inputBytes / r.shards)} shard), s | ${r.shardSeconds.toFixed(2)} |`,
     `| one worker scores, MB/s | ${(r.workerBytesPerSecond / 1e6).toFixed(0)} |`,
     `| queue overhead per job, ms | ${(r.overheadPerJobSeconds * 1000).toFixed(1)} |`,
+    `| overhead per run (submit's start-up, model sha256, adding the flow, the end), s | ${r.runOverheadSeconds.toFixed(2)} |`,
     `| merge of ${r.shards} shard results, ms | ${(r.mergeSeconds * 1000).toFixed(1)} |`,
     `| merge of the predictions files, rows/s | ${Math.round(r.predictionRowsPerSecond).toLocaleString('en-US')} |`,
   ];
