@@ -5,13 +5,12 @@
 // shards of other inputs, models or options) is refused with exit 2 and nothing is written.
 import { Command } from 'commander';
 import * as z from 'zod/mini';
-import { ExitCode, PipelineError } from '../errors.js';
 import { checkOutputs, type ProtectedFile } from '../output/check-outputs.js';
 import { formatSummary } from '../stats/summary-text.js';
 import { mergeRun, readReportFiles } from '../../pipelines/merge-run.js';
 import { unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
-import { exitCodeForReport } from './report-exit.js';
+import { exitCodeForError, exitCodeForReport } from './report-exit.js';
 import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe merge';
@@ -55,12 +54,7 @@ export async function runMergeCli(argv: string[], io: Io = process): Promise<num
     else if (!options.quiet) io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);
     return exitCodeForReport(report, { minAccuracy: options.minAccuracy ?? null }, io.stderr, NAME);
   } catch (error) {
-    if (error instanceof PipelineError) {
-      io.stderr.write(`${NAME}: ${error.message}\n`);
-      return error.exitCode;
-    }
-    io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-    return ExitCode.failed;
+    return exitCodeForError(error, io.stderr, NAME);
   }
 }
 

@@ -1,6 +1,6 @@
 // The exit code of a command that ends with a run's report (the pipeline, `merge`, `submit`, `result`):
 // 1 failed, 130/143 interrupted, 3 below --min-accuracy (or no labels to measure it), else 0.
-import { ExitCode } from '../errors.js';
+import { ExitCode, PipelineError } from '../errors.js';
 import type { PipelineReport } from '../stats/report.js';
 
 export function exitCodeForReport(
@@ -25,4 +25,14 @@ export function exitCodeForReport(
     }
   }
   return ExitCode.ok;
+}
+
+/** The exit code of a command that ended with an error: a PipelineError's own (its message printed), else 1. */
+export function exitCodeForError(error: unknown, stderr: { write(text: string): unknown }, name = 'nnpipe'): number {
+  if (error instanceof PipelineError) {
+    stderr.write(`${name}: ${error.message}\n`);
+    return error.exitCode;
+  }
+  stderr.write(`${name}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+  return ExitCode.failed;
 }

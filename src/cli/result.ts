@@ -3,7 +3,7 @@
 // its progress on stderr and exit 75 (try again later), or with --wait, wait for it like submit.
 import { Command } from 'commander';
 import * as z from 'zod/mini';
-import { ExitCode, PipelineError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { JobExitCode } from '../jobs/exit-codes.js';
 import { probeRedis } from '../queue/redis.js';
 import type { RunProgress } from '../queue/run-watch.js';
@@ -12,6 +12,7 @@ import { milliseconds, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { redisUrl, runIdArgument } from './queue-options.js';
 import { printRunEnd, waitForRun, watchRun } from './run-end.js';
+import { exitCodeForError } from './report-exit.js';
 import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe result';
@@ -63,11 +64,6 @@ export async function runResultCli(argv: string[], io: Io = process): Promise<nu
       await watcher.close();
     }
   } catch (error) {
-    if (error instanceof PipelineError) {
-      io.stderr.write(`${NAME}: ${error.message}\n`);
-      return error.exitCode;
-    }
-    io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-    return ExitCode.failed;
+    return exitCodeForError(error, io.stderr, NAME);
   }
 }

@@ -23,6 +23,7 @@ import { checkBatchSizeForModel, pipelineCommand, validatePipelineOptions, type 
 import { checkRunOutputs } from './pipeline-main.js';
 import { redisUrl } from './queue-options.js';
 import { printRunEnd, waitForRun, watchRun } from './run-end.js';
+import { exitCodeForError } from './report-exit.js';
 import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe submit';
@@ -85,12 +86,7 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
       await watcher?.close();
     }
   } catch (error) {
-    if (error instanceof PipelineError) {
-      io.stderr.write(`${NAME}: ${error.message}\n`);
-      return error.exitCode;
-    }
-    io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-    return ExitCode.failed;
+    return exitCodeForError(error, io.stderr, NAME);
   }
 }
 

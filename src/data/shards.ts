@@ -102,6 +102,8 @@ export interface ShardRead {
  */
 export async function shardRead(file: FileHandle, name: string, head: FileHead, rawStart: number, rawEnd: number, maxRecordBytes: number): Promise<ShardRead> {
   if (rawStart === 0) return { start: head.dataStart, firstLine: head.dataFirstLine, endAt: rawEnd - head.dataStart };
+  // The data's first line can start right after a BOM, where no '\n' marks it: a shard cut there starts there.
+  if (rawStart <= head.dataStart) return { start: head.dataStart, firstLine: 1, endAt: rawEnd - head.dataStart };
   const start = await lineStartAtOrAfter(file, name, rawStart, maxRecordBytes);
   return { start, firstLine: 1, endAt: rawEnd - start };
 }
