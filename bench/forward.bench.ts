@@ -23,6 +23,7 @@ import { loadModel } from '../src/nn/load-model.js';
 import type { Network } from '../src/nn/types.js';
 import { shareNetwork, type SharedNetwork } from '../src/pool/shared-network.js';
 import { engineFor, KERNELS, loadTestImages, makePass, WorkerTeam, type KernelName, type TestImages } from './forward-passes.js';
+import { numpyDescription } from './numpy.js';
 import { runPeerForward, type PeerForwardRow } from './peers.js';
 
 export type { KernelName } from './forward-passes.js';
@@ -138,7 +139,7 @@ function runNumpy(batchSize: number, threads: number, repeat: number): ForwardBe
     const rate = /forward_img_per_s=(\d+)/.exec(out);
     if (!rate) return { skipped: `unexpected output: ${out.trim()}` };
     const imagesPerSecond = Number(rate[1]);
-    return { name: 'numpy+OpenBLAS', batchSize, threads, imagesPerSecond, gflops: (imagesPerSecond * 90_400) / 1e9, rme: Number.NaN, samples: repeat };
+    return { name: numpyDescription() ?? 'numpy', batchSize, threads, imagesPerSecond, gflops: (imagesPerSecond * 90_400) / 1e9, rme: Number.NaN, samples: repeat };
   } catch (error) {
     return { skipped: `python3 failed: ${(error as Error).message.split('\n')[0]}` };
   }
