@@ -86,7 +86,8 @@ export class ThroughputTimeline {
     const window = this.windowMs();
     const out: ThroughputPoint[] = [];
     for (let j = 1; j <= this.maxPoints; j++) {
-      const at = (end * j) / this.maxPoints;
+      // The last point is the end itself: (end * n) / n can round below it, leaving a row unfinished.
+      const at = j === this.maxPoints ? end : (end * j) / this.maxPoints;
       const from = Math.max(0, at - window);
       const done = this.rowsBy(at);
       const ms = at - from;
