@@ -23,6 +23,7 @@ import { loadModel } from '../src/nn/load-model.js';
 import type { Network } from '../src/nn/types.js';
 import { shareNetwork, type SharedNetwork } from '../src/pool/shared-network.js';
 import { engineFor, KERNELS, loadTestImages, makePass, WorkerTeam, type KernelName, type TestImages } from './forward-passes.js';
+import { numpyDescription } from './numpy.js';
 import { runPeerForward, type PeerForwardRow } from './peers.js';
 
 export type { KernelName } from './forward-passes.js';
@@ -138,7 +139,7 @@ function runNumpy(batchSize: number, threads: number, repeat: number): ForwardBe
     const rate = /forward_img_per_s=(\d+)/.exec(out);
     if (!rate) return { skipped: `unexpected output: ${out.trim()}` };
     const imagesPerSecond = Number(rate[1]);
-    return { name: 'numpy+OpenBLAS', batchSize, threads, imagesPerSecond, gflops: (imagesPerSecond * 90_400) / 1e9, rme: Number.NaN, samples: repeat };
+    return { name: numpyDescription() ?? 'numpy', batchSize, threads, imagesPerSecond, gflops: (imagesPerSecond * 90_400) / 1e9, rme: Number.NaN, samples: repeat };
   } catch (error) {
     return { skipped: `python3 failed: ${(error as Error).message.split('\n')[0]}` };
   }
@@ -384,6 +385,11 @@ export function formatRow(r: ForwardBenchResult): string {
 }
 
 /** Images/s by kernel (rows) and batch size (columns). */
+/** What the kernel names mean (the `-pixels` ones are otherwise never explained where they are shown). */
+export const KERNEL_NOTE =
+  'reference: src/nn/forward.ts (plain loops); js, wasm, native: the engines, fed floats normalised beforehand (as the pipeline feeds them); ' +
+  'wasm-pixels, native-pixels: the same engines fed the raw pixel bytes (0-255), the normalisation fused into their first layer (predictPixels)';
+
 export function formatTable(results: ForwardBenchResult[]): string {
   const names = [...new Set(results.map((r) => `${r.name}|${r.threads}`))];
   const header = `${'kernel'.padEnd(34)} ${'threads'.padStart(7)} ${BATCH_SIZES.map((b) => `B=${b}`.padStart(11)).join(' ')}`;
@@ -395,7 +401,7 @@ export function formatTable(results: ForwardBenchResult[]): string {
     });
     return `${name.padEnd(34)} ${threads.padStart(7)} ${cells.join(' ')}`;
   });
-  return [header, ...lines].join('\n');
+  return [header, ...lines, '', KERNEL_NOTE].join('\n');
 }
 
 /** One line per configuration: ours, the peer's, and the median per-round ratio. */
@@ -416,7 +422,8 @@ measured in the same run.
                        data/models/default.safetensors)
   --batch N            a batch size to measure (repeatable; default 1, 10, 100, 1000)
   --kernels LIST       comma list of ${KERNELS.join(', ')}
-                       (default: all; the native ones where the addon is built)
+                       (default: all; the native ones where the addon is built); -pixels: the
+                       engine fed raw pixel bytes, the normalisation fused into its first layer
   --no-single          skip the one-thread and worker-thread benchmark.js runs
   --no-scaling         skip the paired 1-vs-2-thread scaling
   --peer               onnxruntime-node (../shared/bench/peers/run.sh forward) on the same images,

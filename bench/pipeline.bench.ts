@@ -7,12 +7,13 @@
 // we quote the median sample. Our runs go through `node bin/nnpipe.js` (not `npm run`, whose own
 // start-up adds ~0.2 s). Peak RSS comes from the pipeline's own report (process maxRSS, workers included).
 import Benchmark from 'benchmark';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mnistCsvPath, prepareMnistCsv, type MnistSplit } from '../src/data/mnist.js';
 import { defaultModelPath, projectRoot } from '../src/paths.js';
+import { numpyDescription } from './numpy.js';
 
 export interface PipelineBenchRow {
   name: string;
@@ -49,14 +50,10 @@ function run(command: string, args: string[]): Promise<string> {
   });
 }
 
-function hasNumpy(): boolean {
-  if (!existsSync(numpyScript) || !existsSync(bookModel)) return false;
-  try {
-    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/** Which numpy will run the book's code, or null when it cannot. */
+function numpyToRun(): string | null {
+  if (!existsSync(numpyScript) || !existsSync(bookModel)) return null;
+  return numpyDescription();
 }
 
 interface Candidate {
@@ -67,7 +64,7 @@ interface Candidate {
   parse: (stdout: string) => { rows: number; accuracy: number | null; peakRssMiB: number | null };
 }
 
-function candidates(split: MnistSplit, numpy: boolean): Candidate[] {
+function candidates(split: MnistSplit, numpy: string | null): Candidate[] {
   const csv = mnistCsvPath(split);
   // Default threads (= cores), and one worker: on 2 cores the main thread (reading, splitting,
   // dispatching) needs a core of its own, so one worker can be as fast for a whole file.
@@ -84,7 +81,7 @@ function candidates(split: MnistSplit, numpy: boolean): Candidate[] {
   if (numpy) {
     for (const reader of ['loadtxt', 'fromstring']) {
       list.push({
-        name: `numpy ${reader === 'loadtxt' ? 'np.loadtxt (the book)' : 'np.fromstring'} + forward, book model`,
+        name: `${numpy}: ${reader === 'loadtxt' ? 'np.loadtxt (the book)' : 'np.fromstring'} + forward, book model`,
         command: 'python3',
         args: [numpyScript, csv, bookModel, '--batch', '100', '--reader', reader],
         parse: (stdout) => {
@@ -140,8 +137,8 @@ function measure(candidate: Candidate, split: MnistSplit, quick: boolean): Promi
 
 export async function runPipelineBench(options: { quick?: boolean; log?: boolean; splits?: MnistSplit[] } = {}): Promise<PipelineBenchRow[]> {
   const quick = options.quick ?? false;
-  const numpy = hasNumpy();
-  if (!numpy && options.log) process.stderr.write('pipeline bench: python3 + numpy or ../shared not found; numpy rows skipped\n');
+  const numpy = numpyToRun();
+  if (numpy === null && options.log) process.stderr.write('pipeline bench: python3 + numpy or ../shared not found; numpy rows skipped\n');
   const rows: PipelineBenchRow[] = [];
   for (const split of options.splits ?? ['test', 'train']) {
     await prepareMnistCsv(split);

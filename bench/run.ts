@@ -5,6 +5,7 @@
 //   npm run bench -- --quick               short runs: a smoke test of the harness, not a measurement
 //   npm run bench -- --only forward,pipeline
 //   npm run bench -- --out bench/results   where the JSON goes (default; git-ignored)
+//   npm run bench -- --help
 //
 // Suites (each file also runs on its own: node dist/bench/<suite>.bench.js):
 //   decode     CSV decode MB/s for each path (csv-parse, fast path, line splitting, block decode, workers)
@@ -12,6 +13,9 @@
 //              numpy + OpenBLAS (../shared/bench/numpy_ref.py) when python3 and numpy are there
 //   pipeline   the whole process on data/mnist_test.csv and data/mnist_train.csv (wall time with start-up,
 //              images/s, peak RSS), next to the book's numpy code on the same file
+//   peers      nnpipe next to onnxruntime-node (../shared/bench/peers), interleaved: whole runs on both
+//              CSVs (default threads, --threads 1 and 2) and the forward pass at B = 1/10/100/1000; the
+//              README's performance figures come from this suite
 //   startup    bare Node, `nnpipe --help`, a 100-row run with 1 and 2 threads and the test set, timed
 //              alternately from outside
 //   scaleout   the plain pipeline against `submit` to one local worker on ~1 GB (alternating), per-shard
@@ -24,13 +28,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDecodeTable, runDecodeBench, type DecodeBenchRow } from './decode.bench.js';
 import { formatTable as formatForwardTable, runForwardBench, type ForwardBenchResult, type PairedScaling } from './forward.bench.js';
+import { formatPeersReport, runPeersBench, type PeersBenchResult } from './peers.bench.js';
 import { formatPipelineTable, runPipelineBench, type PipelineBenchRow } from './pipeline.bench.js';
 import { formatStartupTable, runStartupBench, type StartupBenchRow } from './startup.bench.js';
 import { formatScaleoutTables, runScaleoutBench, type ScaleoutResult } from './scaleout.bench.js';
 import { projectRoot } from '../src/paths.js';
 import { writeFileAtomic } from '../src/output/write-file.js';
 
-const SUITES = ['decode', 'forward', 'pipeline', 'startup', 'scaleout'] as const;
+const SUITES = ['decode', 'forward', 'pipeline', 'peers', 'startup', 'scaleout'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface BenchReport {
@@ -42,16 +47,28 @@ interface BenchReport {
   decode?: DecodeBenchRow[];
   forward?: { results: ForwardBenchResult[]; scalings: PairedScaling[] };
   pipeline?: PipelineBenchRow[];
+  peers?: PeersBenchResult;
   startup?: StartupBenchRow[];
   scaleout?: ScaleoutResult;
 }
 
-function parseCli(argv: string[]): { quick: boolean; suites: Suite[]; out: string } {
+const USAGE = `usage: npm run bench -- [--quick] [--only SUITES] [--out FOLDER]
+
+Every suite in one run (~20 minutes), so that figures side by side share the machine and its load.
+Suites: ${SUITES.join(', ')} (see bench/run.ts; each also runs alone: node dist/bench/SUITE.bench.js --help).
+
+  --quick          short runs: a smoke test of the harness, not a measurement
+  --only LIST      comma list of suites, e.g. --only peers
+  --out FOLDER     where bench-<time>.json and latest.json go (default bench/results)
+`;
+
+function parseCli(argv: string[]): { quick: boolean; suites: Suite[]; out: string } | 'help' {
   const { values } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' } },
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
+  if (values.help) return 'help';
   const names = values.only === undefined ? [...SUITES] : values.only.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = names.filter((n) => !(SUITES as readonly string[]).includes(n));
   if (names.length === 0 || unknown.length > 0) throw new Error(`bench: --only takes a comma list of ${SUITES.join(', ')}; got '${values.only}'`);
@@ -62,6 +79,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(): Promise<void> {
   const options = parseCli(process.argv.slice(2));
+  if (options === 'help') return void process.stdout.write(USAGE);
   const report: BenchReport = {
     startedAt: new Date().toISOString(),
     quick: options.quick,
@@ -89,7 +107,11 @@ async function main(): Promise<void> {
     report.pipeline = await runPipelineBench({ quick: options.quick, log: true });
     tables.push(`## Whole process (start-up included)\n\n${formatPipelineTable(report.pipeline)}`);
   }
-
+  if (options.suites.includes('peers')) {
+    say('bench: peers suite ...');
+    report.peers = await runPeersBench({ quick: options.quick, log: say });
+    tables.push(`## Next to onnxruntime-node (interleaved in one run)\n\n${formatPeersReport(report.peers)}`);
+  }
   if (options.suites.includes('startup')) {
     say('bench: startup suite ...');
     report.startup = await runStartupBench({ quick: options.quick });

@@ -3,6 +3,7 @@
 //   croner (cron expression + IANA time zone, `protect` against overlap)
 //     -> runPipelineCli(the pipeline's own argv)  -- the same code path as `npm run pipeline`
 //     -> one structured log line per run (exit code, duration, the error message), then wait for the next
+//     -> on stdout, one line per run (or the pipeline's full summary with summary: 'full')
 //
 // A run that is still going when the next one is due is not started twice: croner's `protect` skips the
 // tick, and we log the skipped time. A failed run is logged and the schedule goes on. The pipeline runs
@@ -10,13 +11,22 @@
 // behind between runs (signal handlers, worker pool, lock timers), which test/jobs/soak.test.ts checks.
 // Stop signals reach the run's own handler (it stops the way `nnpipe` does: interrupted report, history
 // line) and ours (no more runs; wait for the current one, then resolve `done`).
+// The runs are given --json, so that the scheduler has each run's report to summarise; what the user asked
+// for (their own --json, --quiet, or the full summary) is what reaches stdout.
+// Times of the schedule (next runs, skipped ticks) are shown in its time zone, with the offset.
 import { Cron } from 'croner';
 import { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { runPipelineCli, type CliIo } from '../src/cli/pipeline-main.js';
 import { EXIT_CODE_MEANINGS, JobExitCode } from '../src/jobs/exit-codes.js';
+import { isoInZone, systemTimeZone } from '../src/jobs/zoned-time.js';
+import type { PipelineReport } from '../src/stats/report.js';
+import { formatSummary, formatSummaryLine } from '../src/stats/summary-text.js';
 
 export type PipelineRunner = (argv: string[], io: CliIo) => Promise<number>;
+
+/** What each run prints on stdout: one line (default), or the pipeline's full summary. */
+export type SummaryMode = 'line' | 'full';
 
 export interface ScheduleOptions {
   /** 5 fields (minute precision), 6 (with seconds first) or 7 (with years); croner syntax. */
@@ -30,6 +40,10 @@ export interface ScheduleOptions {
   maxRuns?: number;
   /** Where the runs' summaries / --json reports go. Default process.stdout. */
   stdout?: NodeJS.WriteStream;
+  /** Default 'line'. */
+  summary?: SummaryMode;
+  /** The pipeline options' own say on stdout (their parsed --json and --quiet): they win over `summary`. */
+  pipelineOutput?: { json: boolean; quiet: boolean };
   /** The pipeline (tests substitute slow or failing ones). Default runPipelineCli. */
   runPipeline?: PipelineRunner;
 }
@@ -42,6 +56,27 @@ export interface RunOutcome {
   exitCode: number;
   /** The pipeline's own message (its stderr), for runs that did not exit 0. */
   error: string | null;
+}
+
+/** Collects what a run writes to stdout (its --json report: a few KB; bounded all the same). */
+class StdoutCapture extends Writable {
+  text = '';
+  constructor(private readonly limit = 16 * 1024 * 1024) {
+    super();
+  }
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    if (this.text.length < this.limit) this.text += chunk.toString();
+    callback();
+  }
+  /** The run's report, or null when the run ended before it had one (bad input, lock held). */
+  report(): PipelineReport | null {
+    try {
+      const value = JSON.parse(this.text) as PipelineReport | null;
+      return value !== null && typeof value === 'object' && typeof value.status === 'string' ? value : null;
+    } catch {
+      return null;
+    }
+  }
 }
 
 /** Keeps the last few KB a run writes to its stderr (its `nnpipe: ...` messages), for the run's log line. */
@@ -67,6 +102,7 @@ export class PipelineSchedule {
   private readonly options: ScheduleOptions;
   private readonly log: Logger;
   private readonly job: Cron;
+  private readonly timezone: string;
   private current: { run: number; startedAt: Date; finished: Promise<void> } | null = null;
   private runs = 0;
   private stopping = false;
@@ -81,6 +117,7 @@ export class PipelineSchedule {
     this.log = options.log;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     if (options.timezone !== undefined) new Intl.DateTimeFormat('en-US', { timeZone: options.timezone }); // RangeError if unknown
+    this.timezone = options.timezone ?? systemTimeZone();
     this.job = new Cron(options.cron, {
       timezone: options.timezone,
       paused: true,
@@ -95,12 +132,16 @@ export class PipelineSchedule {
     return this.job.nextRuns(n);
   }
 
+  /** A time of the schedule as its reader thinks of it: local time in the schedule's zone, with the offset. */
+  zoned(date: Date): string {
+    return isoInZone(date, this.timezone);
+  }
+
   start(): void {
     this.job.schedule(() => this.runOnce());
     this.job.resume();
-    const timezone = this.options.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.log.info(
-      { cron: this.options.cron, timezone, next: this.nextRuns(3).map((d) => d.toISOString()), pipeline: this.options.pipelineArgs },
+      { cron: this.options.cron, timezone: this.timezone, next: this.nextRuns(3).map((d) => this.zoned(d)), pipeline: this.options.pipelineArgs },
       'scheduler started',
     );
   }
@@ -125,9 +166,9 @@ export class PipelineSchedule {
     const current = this.current;
     this.log.warn(
       {
-        skipped: skipped.toISOString(),
+        skipped: this.zoned(skipped),
         running: current ? { run: current.run, since: current.startedAt.toISOString() } : null,
-        next: job.nextRun()?.toISOString() ?? null,
+        next: this.nextTime(),
       },
       'skipped a run: the previous run is still going',
     );
@@ -142,15 +183,16 @@ export class PipelineSchedule {
     this.current = { run, startedAt, finished };
     this.log.info({ run, startedAt: startedAt.toISOString() }, 'run starting');
     const stderr = new StderrTail();
+    const stdout = new StdoutCapture();
     const io: CliIo = {
-      stdout: this.options.stdout ?? process.stdout,
+      stdout: stdout as unknown as NodeJS.WriteStream,
       // Not a TTY: no progress bar; the run's messages end up in its log line below.
       stderr: stderr as unknown as NodeJS.WriteStream,
       stdin: Readable.from([]),
     };
     let exitCode: number;
     try {
-      exitCode = await (this.options.runPipeline ?? runPipelineCli)(this.options.pipelineArgs, io);
+      exitCode = await (this.options.runPipeline ?? runPipelineCli)(['--json', ...this.options.pipelineArgs], io);
     } catch (error) {
       // runPipelineCli turns every failure into an exit code; this is a bug, and the schedule goes on.
       stderr.write(`unexpected error: ${(error as Error).stack ?? String(error)}\n`);
@@ -167,7 +209,9 @@ export class PipelineSchedule {
     };
     this.outcomes.push(outcome);
     this.current = null;
-    this.logOutcome(outcome);
+    const report = stdout.report();
+    this.logOutcome(outcome, report);
+    this.writeOutput(outcome, report, stdout.text);
     finish();
     if (this.options.maxRuns !== undefined && this.runs >= this.options.maxRuns) {
       this.log.info({ runs: this.runs }, 'scheduler done: --max-runs reached');
@@ -175,12 +219,46 @@ export class PipelineSchedule {
     }
   }
 
-  private logOutcome(outcome: RunOutcome): void {
-    const next = this.stopping ? null : (this.job.nextRun()?.toISOString() ?? null);
-    const fields = { ...outcome, meaning: EXIT_CODE_MEANINGS[outcome.exitCode] ?? 'unknown', next };
+  /** The next due time in the schedule's zone; null once stopping or after the last of --max-runs. */
+  private nextTime(): string | null {
+    const last = this.options.maxRuns !== undefined && this.runs >= this.options.maxRuns;
+    const next = this.stopping || last ? null : this.job.nextRun();
+    return next ? this.zoned(next) : null;
+  }
+
+  private logOutcome(outcome: RunOutcome, report: PipelineReport | null): void {
+    const { error, ...rest } = outcome;
+    const fields = {
+      ...rest,
+      meaning: meaningOf(outcome.exitCode),
+      ...(error === null ? {} : { error }),
+      ...(report === null ? {} : { rows: report.rows, accuracy: report.accuracy }),
+      next: this.nextTime(),
+    };
     if (outcome.exitCode === 0) this.log.info(fields, 'run complete');
     else if (outcome.exitCode === JobExitCode.lockHeld) this.log.warn(fields, 'run not started: another run holds the lock');
     else if (outcome.exitCode === JobExitCode.sigint || outcome.exitCode === JobExitCode.sigterm) this.log.warn(fields, 'run interrupted');
     else this.log.error(fields, 'run failed; the schedule goes on');
   }
+
+  /**
+   * The run on stdout: the pipeline's own --json report; or the full summary (none with the pipeline's
+   * --quiet, as `nnpipe` itself); or the scheduler's one line, which the pipeline's --quiet leaves alone
+   * (it is the schedule's record of the tick, not the run's summary).
+   */
+  private writeOutput(outcome: RunOutcome, report: PipelineReport | null, captured: string): void {
+    const out = this.options.stdout ?? process.stdout;
+    const wanted = this.options.pipelineOutput ?? { json: false, quiet: false };
+    if (wanted.json) {
+      out.write(captured);
+    } else if ((this.options.summary ?? 'line') === 'full') {
+      if (report !== null && !wanted.quiet) out.write(`${formatSummary(report, { color: Boolean(out.isTTY) && !process.env.NO_COLOR })}\n`);
+    } else {
+      const what = report !== null ? formatSummaryLine(report) : `${meaningOf(outcome.exitCode)}${outcome.error === null ? '' : `: ${outcome.error}`}`;
+      const next = this.nextTime();
+      out.write(`${this.zoned(new Date(outcome.startedAt))} run ${outcome.run} (exit ${outcome.exitCode}) ${what}${next === null ? '' : `; next ${next}`}\n`);
+    }
+  }
 }
+
+const meaningOf = (exitCode: number): string => EXIT_CODE_MEANINGS[exitCode] ?? 'unknown';

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Entry point of `npm run history -- FILE`: the runs recorded with `--history FILE`, as a table with trends
 // (accuracy and images/s against the previous run) or, with --json, one JSON document for machines.
-// An incomplete last line (a write cut short) and any line that is not a run record are skipped and
-// reported on stderr; the exit code stays 0 (the other runs are fine). Exit 1: no such file; 2: bad options.
+// An incomplete last line (a write cut short) and a few lines that are not run records are skipped and
+// reported on stderr (the first SHOWN_PROBLEMS of them); the exit code stays 0 (the other runs are fine).
+// A file that is not a history at all (its first or last complete line is not a run record, the rule that
+// `--history` applies) is refused. Exit 1: no such file; 2: bad options, or not a history.
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import { ExitCode, PipelineError } from '../errors.js';
-import { readHistory } from '../jobs/history-file.js';
+import { NotAHistoryError, readHistory } from '../jobs/history-file.js';
 import { formatHistoryTable, historyDocument } from '../jobs/history-table.js';
 import { positiveInt } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
@@ -14,6 +16,8 @@ import { forCli, usageExitCode } from './usage.js';
 
 /** How the command's messages start. */
 const NAME = 'nnpipe history';
+/** Lines that are not run records listed one by one; the rest are counted. */
+const SHOWN_PROBLEMS = 10;
 
 function historyCommand(): Command {
   return new Command('nnpipe-history')
@@ -42,13 +46,19 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
   try {
     contents = readHistory(file);
   } catch (error) {
+    if (error instanceof NotAHistoryError) {
+      io.stderr.write(`${NAME}: ${file} is not a run history (${error.problem}); give a file written by --history\n`);
+      return error.exitCode;
+    }
     if (error instanceof PipelineError) {
       io.stderr.write(`${NAME}: ${error.message}\n`);
       return error.exitCode;
     }
     throw error;
   }
-  for (const problem of contents.problems) io.stderr.write(`${NAME}: ${file}:${problem.line}: skipped: ${problem.message}\n`);
+  for (const problem of contents.problems.slice(0, SHOWN_PROBLEMS)) io.stderr.write(`${NAME}: ${file}:${problem.line}: skipped: ${problem.message}\n`);
+  const more = contents.problems.length - SHOWN_PROBLEMS;
+  if (more > 0) io.stderr.write(`${NAME}: ${file}: skipped ${more} more line${more === 1 ? '' : 's'} that ${more === 1 ? 'is' : 'are'} not run records\n`);
   if (contents.tornTail) {
     io.stderr.write(
       `${NAME}: ${file}:${contents.tornTail.line}: skipped an incomplete last line (${contents.tornTail.bytes} bytes; a write was cut short, the next run's append removes it)\n`,

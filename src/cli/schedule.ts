@@ -3,11 +3,15 @@
 //
 //   npm run schedule -- --cron "*/15 * * * *" --tz Europe/Berlin -- --input /data/incoming.csv --min-accuracy 0.97
 //
-// Everything after `--` is the pipeline's own command line, checked once at start-up (a bad option is
-// exit 2 now, not a failed run every 15 minutes). Logs: one JSON object per line on stderr (pretty on a
-// terminal). Exit: 0 after --max-runs, 2 bad options, 130 / 143 after SIGINT / SIGTERM (the current run
-// is stopped the way `nnpipe` stops: interrupted report, history line), 1 unexpected.
-import { Command, CommanderError } from 'commander';
+// Everything after `--` is the pipeline's own command line, checked once at start-up (a bad option, an
+// output in a missing folder or an input whose folder does not exist is exit 2 now, not a failed run every
+// 15 minutes). stdout: one line per run (--summary full: the pipeline's whole summary). Logs: one JSON
+// object per line on stderr (pretty on a terminal). Exit: 0 after --max-runs, 2 bad options, 130 / 143
+// after SIGINT / SIGTERM (the current run is stopped the way `nnpipe` stops: interrupted report, history
+// line), 1 unexpected.
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { ExitCode, UsageError } from '../errors.js';
 import { PipelineSchedule } from '../../pipelines/schedule.js';
@@ -33,11 +37,12 @@ function scheduleCommand(): Command {
     .requiredOption('--cron <expr>', 'cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first ("*/10 * * * * *")')
     .option('--tz <zone>', 'IANA time zone the expression is read in (Europe/Berlin, UTC)', 'the system time zone')
     .option('--max-runs <n>', 'exit 0 after this many runs (skipped ones do not count)')
+    .addOption(new Option('--summary <mode>', 'what each run prints on stdout: one line, or the full summary with the confusion matrix').choices(['line', 'full']).default('line'))
     .option('--quiet', 'log only warnings and errors', false)
     .allowExcessArguments(false)
     .addHelpText(
       'after',
-      `\nPipeline options (after --) are those of \`npm run pipeline -- --help\`; give --report and/or --history so runs leave a record.\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
+      `\nPipeline options (after --) are those of \`npm run pipeline -- --help\`; give --report and/or --history so runs leave a record.\n\nExamples:\n  npm run schedule -- --cron "*/10 * * * * *" --max-runs 3 -- --input data/mnist_test.csv             # a trial: every 10 s (6 fields: seconds first), 3 runs\n  npm run schedule -- --cron "*/15 * * * *" --tz Europe/Berlin -- --input /data/incoming.csv --history reports/history.jsonl   # every 15 minutes\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
     )
 }
 
@@ -45,15 +50,24 @@ const scheduleSchema = z.object({
   cron: z.string().check(z.minLength(1)),
   tz: z.optional(z.string().check(z.minLength(1))),
   maxRuns: z.optional(positiveInt),
+  summary: z.enum(['line', 'full']),
   quiet: z.boolean(),
 });
+
+/** What the start-up check found that is worth a warning (not an error). */
+interface PipelineArgsCheck {
+  json: boolean;
+  quiet: boolean;
+  /** The input file, when its folder exists but the file does not (yet). */
+  missingInput: string | null;
+}
 
 /**
  * Checks the pipeline's options once, the way every run will parse them, and its outputs the way every
  * run will check them (a folder that is missing or an output that is the input fails now, not at every
- * run).
+ * run). The input may arrive later, but into a folder that exists: a missing folder is a typo.
  */
-async function checkPipelineArgs(args: string[]): Promise<void> {
+async function checkPipelineArgs(args: string[]): Promise<PipelineArgsCheck> {
   let problem = '';
   const command = pipelineCommand()
     .exitOverride()
@@ -62,7 +76,9 @@ async function checkPipelineArgs(args: string[]): Promise<void> {
     command.parse(args, { from: 'user' });
     const options = validatePipelineOptions(command);
     if (options.input === '-') throw new UsageError('--input - (stdin) cannot be scheduled: give a file');
+    const missingInput = options.input === null ? null : checkInputFolder(options.input);
     await checkRunOutputs(options);
+    return { json: options.json, quiet: options.quiet, missingInput };
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`pipeline options: ${error.message}`);
     if (error instanceof CommanderError) {
@@ -71,6 +87,13 @@ async function checkPipelineArgs(args: string[]): Promise<void> {
     }
     throw error;
   }
+}
+
+/** Throws a UsageError when the input's folder does not exist; returns the input when only the file is missing. */
+function checkInputFolder(input: string): string | null {
+  const folder = dirname(resolve(input));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`--input ${input}: the folder ${folder} does not exist`);
+  return existsSync(input) ? null : input;
 }
 
 export async function runScheduleCli(argv: string[]): Promise<number> {
@@ -85,13 +108,22 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
     const raw = { ...command.opts() } as Record<string, unknown>;
     if (command.getOptionValueSource('tz') === 'default') delete raw.tz;
     const options = parseOptions(scheduleSchema, raw);
-    await checkPipelineArgs(pipelineArgs);
+    const checked = await checkPipelineArgs(pipelineArgs);
     log = createLogger({ name: 'nnpipe-schedule', quiet: options.quiet });
     if (!pipelineArgs.some((a) => /^--(report|history)(=|$)/.test(a))) {
       log.warn('the runs keep no record: give the pipeline --report and/or --history (after --)');
     }
+    if (checked.missingInput !== null) log.warn({ input: checked.missingInput }, 'the input does not exist yet: runs fail (exit 1) until it does');
     try {
-      schedule = new PipelineSchedule({ cron: options.cron, timezone: options.tz, pipelineArgs, log, maxRuns: options.maxRuns });
+      schedule = new PipelineSchedule({
+        cron: options.cron,
+        timezone: options.tz,
+        pipelineArgs,
+        log,
+        maxRuns: options.maxRuns,
+        summary: options.summary,
+        pipelineOutput: { json: checked.json, quiet: checked.quiet },
+      });
     } catch (error) {
       throw new UsageError(`--cron / --tz: ${(error as Error).message}`);
     }

@@ -1,5 +1,6 @@
 // From measurements to the figures people read: images/s from benchmark.js's statistics, latency from the
-// pipeline reports of the measured passes (medians across passes), speed-ups over batch size 1, the best
+// pipeline reports of the measured passes (medians across passes), speed-ups over the smallest batch size
+// measured (batch size 1 in the default grid), the best
 // throughput and the best p99 marked; and the accuracy check (every pass of every configuration must score
 // the input identically: the pipeline's results must not depend on batch size, threads or the pool).
 import { describeConfiguration } from './grid.js';
@@ -57,28 +58,39 @@ export function summariseMeasurement(m: Measurement): ResultRow {
     timeToFirstResultMs: medianOrNull(passes.map((p) => p.timeToFirstResultMs)),
     peakRssBytes: m.peakRssBytes,
     baselineRssBytes: m.baselineRssBytes,
-    speedupOverBatch1: null,
+    speedup: null,
+    speedupBaseline: null,
     bestThroughput: false,
     bestP99: false,
   };
+}
+
+/** The batch size speed-ups are measured against: the smallest among the grid's rows (probes aside), or null. */
+export function speedupBaseline(configs: Configuration[]): number | null {
+  const sizes = configs.filter((c) => !c.probe).map((c) => c.batchSize);
+  return sizes.length === 0 ? null : Math.min(...sizes);
 }
 
 /** Rows that are compared with each other: the same pool mode, grid rows only (fresh probes stand apart). */
 const groupOf = (c: Configuration) => (c.probe ? `probe:${c.pool}` : c.pool);
 
 /**
- * Every measured configuration's row, in measuring order, with the speed-up over batch size 1 (same pool
- * mode, threads and max-in-flight) and, within each pool mode's grid, the best throughput (highest mean
+ * Every measured configuration's row, in measuring order, with the speed-up over the smallest batch size
+ * measured in the grid (same pool mode, threads and max-in-flight; batch size 1 when the grid has it) and, within each pool mode's grid, the best throughput (highest mean
  * images/s) and the best p99 batch latency (lowest) marked. Fresh-pool probes get neither.
  */
 export function aggregate(measurements: Measurement[]): ResultRow[] {
   const rows = measurements.map(summariseMeasurement);
+  const baselineBatch = speedupBaseline(rows.map((r) => r.config));
   for (const row of rows) {
     const c = row.config;
     const baseline = rows.find(
-      (r) => !r.config.probe && !c.probe && r.config.pool === c.pool && r.config.threads === c.threads && r.config.maxInFlight === c.maxInFlight && r.config.batchSize === 1,
+      (r) => !r.config.probe && !c.probe && r.config.pool === c.pool && r.config.threads === c.threads && r.config.maxInFlight === c.maxInFlight && r.config.batchSize === baselineBatch,
     );
-    row.speedupOverBatch1 = baseline && baseline.imagesPerSecond.mean > 0 ? row.imagesPerSecond.mean / baseline.imagesPerSecond.mean : null;
+    if (baseline && baseline.imagesPerSecond.mean > 0) {
+      row.speedup = row.imagesPerSecond.mean / baseline.imagesPerSecond.mean;
+      row.speedupBaseline = baselineBatch;
+    }
   }
   const groups = new Map<string, ResultRow[]>();
   for (const row of rows) {

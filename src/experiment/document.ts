@@ -4,7 +4,7 @@
 import Benchmark from 'benchmark';
 import type { ExperimentOutcome } from '../../pipelines/experiment.js';
 import type { LoadedModel } from '../nn/types.js';
-import { aggregate } from './aggregate.js';
+import { aggregate, speedupBaseline } from './aggregate.js';
 import { MIN_TIME_S } from './benchmark-runner.js';
 import type { GridSpec } from './grid.js';
 import type { MachineInfo } from './machine.js';
@@ -22,7 +22,7 @@ export const METHOD = {
   imagesPerSecond: 'images/s = rows / benchmark.js mean seconds per pass; ± is benchmark.js\'s relative margin of error (95%, Student\'s t over the samples)',
   latency: 'batch latency (dispatch to result on the main thread: queueing, transfer and compute) p50/p90/p99 from each pass\'s pipeline report; the median across passes is shown. Per-image latency = mean batch latency / rows per batch (median across passes)',
   rss: 'peak RSS: every configuration is measured in a child process of its own, so its peak RSS (VmHWM on Linux: a process-lifetime peak, worker threads included, not inherited from the parent) covers that configuration only: Node, the model, its warm-up pass and its samples. Baseline RSS is the same figure before any pool started',
-  speedup: 'speed-up = images/s over images/s at batch size 1 with the same pool mode, threads and max-in-flight',
+  speedup: 'speed-up = images/s over images/s at the smallest batch size measured (1 in the default grid; the column says which) with the same pool mode, threads and max-in-flight',
   best: 'best: the highest images/s and the lowest p99 batch latency within each pool mode\'s grid (fresh-pool probes are not ranked)',
   accuracy: 'accuracy must be identical for every pass of every configuration; a difference fails the experiment (exit 1)',
 };
@@ -71,6 +71,8 @@ export interface ExperimentDocument {
     /** Configuration ids by pool mode. */
     bestThroughput: Partial<Record<PoolMode, number>>;
     bestP99: Partial<Record<PoolMode, number>>;
+    /** The batch size the speed-ups are measured against (the smallest measured); null without grid rows. */
+    speedupBaseline: number | null;
   };
   results: ExperimentResult[];
   notMeasured: Configuration[];
@@ -144,6 +146,7 @@ export function buildExperimentDocument(outcome: DocumentOutcome, context: Docum
       kernels: [...new Set(results.flatMap((r) => r.passDetails.map((p) => p.kernel)).filter((k): k is string => k !== null))],
       bestThroughput: best('bestThroughput'),
       bestP99: best('bestP99'),
+      speedupBaseline: speedupBaseline(results.map((r) => r.config)),
     },
     results,
     notMeasured: outcome.notMeasured,

@@ -20,6 +20,16 @@ export const rmeText = (rme: number | null): string => (rme === null ? 'n/a' : `
 
 export const speedupText = (s: number | null): string => (s === null ? '-' : `${s.toFixed(2)}x`);
 
+/** The speed-up column's head names its baseline: "vs batch 1", or "vs batch 10" when the grid starts there. */
+export const speedupHead = (baseline: number | null): string => (baseline === null ? 'speed-up' : `vs batch ${baseline}`);
+
+/** "the smallest batch size measured, 10," for the notes under the table and on the page. */
+export const speedupNote = (baseline: number | null): string =>
+  `${speedupHead(baseline)}: speed-up over ${baseline === null ? 'the smallest batch size measured' : `batch size ${baseline} (the smallest measured)`} at the same pool, threads and in-flight`;
+
+/** "1 configuration", "3 configurations". */
+export const configurations = (n: number): string => `${n} configuration${n === 1 ? '' : 's'}`;
+
 export function bestText(row: { bestThroughput: boolean; bestP99: boolean }): string {
   return [row.bestThroughput ? 'best images/s' : '', row.bestP99 ? 'best p99' : ''].filter(Boolean).join(', ');
 }

@@ -1,11 +1,11 @@
 // The experiment's self-contained HTML page, made with the project's page module (src/html/page.ts, Chart.js
 // inlined, no network): throughput against batch size per thread count (log x axis), batch latency p50/p99
 // against batch size, the table, the machine and how it was measured. Every pool mode is labelled.
-import { lineChart, seriesColor, type ChartConfig, type PointSeries } from '../html/charts.js';
+import { lineChart, seriesColor, type ChartConfig, type LinePoint, type PointSeries } from '../html/charts.js';
 import { escapeHtml } from '../html/escape.js';
 import { chartCanvas, dataTable, figureList, renderHtmlPage, type PageSection } from '../html/page.js';
 import type { ExperimentDocument, ExperimentResult } from './document.js';
-import { bestText, int, mib, percent, poolText, rmeText, seriesText, sig3, speedupText } from './format.js';
+import { bestText, configurations, int, mib, percent, poolText, rmeText, seriesText, sig3, speedupHead, speedupNote, speedupText } from './format.js';
 import { describeConfiguration } from './grid.js';
 
 interface Group {
@@ -32,10 +32,17 @@ function groups(results: ExperimentResult[]): Group[] {
 
 const round = (x: number, decimals: number) => Math.round(x * 10 ** decimals) / 10 ** decimals;
 
+/** Mean images/s with an error bar of ± its margin of error (none for a single sample: no spread to show). */
+function throughputPoint(r: ExperimentResult): LinePoint {
+  const { mean, moe } = r.imagesPerSecond;
+  const point: LinePoint = { x: r.config.batchSize, y: Math.round(mean) };
+  return moe === null ? point : { ...point, yMin: Math.round(mean - moe), yMax: Math.round(mean + moe) };
+}
+
 function throughputChart(gs: Group[]): ChartConfig {
   return lineChart({
-    title: 'Throughput against batch size',
-    series: gs.map((g) => ({ label: g.label, color: g.color, markers: true, points: g.results.map((r) => ({ x: r.config.batchSize, y: Math.round(r.imagesPerSecond.mean) })) })),
+    title: 'Throughput against batch size (error bars: \u00b1 rme)',
+    series: gs.map((g) => ({ label: g.label, color: g.color, markers: true, points: g.results.map(throughputPoint) })),
     x: { title: 'batch size (rows per batch, log scale)', scale: 'logarithmic' },
     y: { title: 'images/s (benchmark.js mean)', beginAtZero: true },
   });
@@ -73,7 +80,7 @@ function summary(doc: ExperimentDocument): string {
       ? ''
       : doc.status === 'running'
         ? ': still running; this page is a checkpoint of the configurations measured so far.'
-        : `: partial, the figures cover the ${doc.summary.measured} configurations measured before the ${doc.status === 'failed' ? 'failure' : 'stop'}.`;
+        : `: partial, the figures cover the ${configurations(doc.summary.measured)} measured before the ${doc.status === 'failed' ? 'failure' : 'stop'}.`;
   const parts = [`<p class="status ${doc.status}">Experiment <strong>${escapeHtml(doc.status)}</strong>${escapeHtml(statusNote)}</p>`];
   if (doc.error) parts.push(`<p class="error"><span class="mono">${escapeHtml(doc.error.code)}</span> ${escapeHtml(doc.error.message)}</p>`);
   parts.push(
@@ -94,7 +101,7 @@ function summary(doc: ExperimentDocument): string {
 }
 
 function resultsTable(doc: ExperimentDocument): string {
-  const head = ['#', 'pool', 'batch', 'threads', 'in flight', 'images/s', '±rme', 'samples', 'p50 ms', 'p99 ms', 'ms/image', '1st result ms', 'RSS MiB', 'vs batch 1', 'best'];
+  const head = ['#', 'pool', 'batch', 'threads', 'in flight', 'images/s', '±rme', 'samples', 'p50 ms', 'p99 ms', 'ms/image', '1st result ms', 'RSS MiB', speedupHead(doc.summary.speedupBaseline), 'best'];
   const rows = doc.results.map((r) => [
     r.config.id,
     poolText(r.config),
@@ -109,12 +116,12 @@ function resultsTable(doc: ExperimentDocument): string {
     r.perImageLatencyMs === null ? 'n/a' : sig3(r.perImageLatencyMs),
     r.timeToFirstResultMs === null ? 'n/a' : sig3(r.timeToFirstResultMs),
     mib(r.peakRssBytes),
-    speedupText(r.speedupOverBatch1),
+    speedupText(r.speedup),
     bestText(r),
   ]);
   return (
     dataTable(head, rows, { caption: 'One row per configuration, in measuring order. Pool: warm or fresh (see "How it was measured").' }) +
-    `<p class="note">images/s: rows / benchmark.js mean seconds per pass, ± its 95% relative margin of error. p50/p99: batch latency (dispatch to result), median across passes. 1st result: pass start to the first scored batch (with a fresh pool, thread start-up included). RSS: peak of the child process that measured only this configuration. vs batch 1: speed-up over batch size 1 at the same pool, threads and in-flight.</p>`
+    `<p class="note">images/s: rows / benchmark.js mean seconds per pass, ± its 95% relative margin of error. p50/p99: batch latency (dispatch to result), median across passes. 1st result: pass start to the first scored batch (with a fresh pool, thread start-up included). RSS: peak of the child process that measured only this configuration. ${escapeHtml(speedupNote(doc.summary.speedupBaseline))}.</p>`
   );
 }
 

@@ -1,10 +1,12 @@
 // The experiment's terminal table: one line per configuration, the best throughput and the best p99 marked,
 // then the notes that say what the columns mean (warm / fresh, how RSS is attributed).
 import type { ExperimentDocument, ExperimentResult } from './document.js';
-import { bestText, int, mib, percent, poolText, rmeText, sig3, speedupText } from './format.js';
+import { speedupBaseline } from './aggregate.js';
+import { bestText, configurations, int, mib, percent, poolText, rmeText, sig3, speedupHead, speedupNote, speedupText } from './format.js';
 
 interface Column {
-  head: string;
+  /** Text, or made from the batch size the speed-ups are measured against. */
+  head: string | ((baseline: number | null) => string);
   align: 'left' | 'right';
   cell: (r: ExperimentResult) => string;
 }
@@ -23,14 +25,16 @@ export const TABLE_COLUMNS: Column[] = [
   { head: 'ms/image', align: 'right', cell: (r) => (r.perImageLatencyMs === null ? 'n/a' : sig3(r.perImageLatencyMs)) },
   { head: '1st result ms', align: 'right', cell: (r) => (r.timeToFirstResultMs === null ? 'n/a' : sig3(r.timeToFirstResultMs)) },
   { head: 'RSS MiB', align: 'right', cell: (r) => mib(r.peakRssBytes) },
-  { head: 'vs batch 1', align: 'right', cell: (r) => speedupText(r.speedupOverBatch1) },
+  { head: speedupHead, align: 'right', cell: (r) => speedupText(r.speedup) },
   { head: 'best', align: 'left', cell: (r) => bestText(r) },
 ];
 
 /** The table alone, as lines (the README pastes this). */
 export function formatResultsTable(results: ExperimentResult[], options: { color?: boolean } = {}): string[] {
+  const baseline = speedupBaseline(results.map((r) => r.config));
+  const heads = TABLE_COLUMNS.map((c) => (typeof c.head === 'string' ? c.head : c.head(baseline)));
   const cells = results.map((r) => TABLE_COLUMNS.map((c) => c.cell(r)));
-  const widths = TABLE_COLUMNS.map((c, i) => Math.max(c.head.length, ...cells.map((row) => row[i].length)));
+  const widths = TABLE_COLUMNS.map((_, i) => Math.max(heads[i].length, ...cells.map((row) => row[i].length)));
   const line = (values: string[]) =>
     values
       .map((v, i) => (TABLE_COLUMNS[i].align === 'right' ? v.padStart(widths[i]) : v.padEnd(widths[i])))
@@ -38,14 +42,14 @@ export function formatResultsTable(results: ExperimentResult[], options: { color
       .trimEnd();
   const bold = (text: string) => (options.color ? `\u001b[1m${text}\u001b[22m` : text);
   return [
-    line(TABLE_COLUMNS.map((c) => c.head)),
+    line(heads),
     line(widths.map((w) => '-'.repeat(w))),
     ...results.map((r, i) => (r.bestThroughput || r.bestP99 ? bold(line(cells[i])) : line(cells[i]))),
   ];
 }
 
 function statusLine(doc: ExperimentDocument): string {
-  const measured = `${doc.summary.measured} of ${doc.summary.configurations} configurations measured`;
+  const measured = `${doc.summary.measured} of ${configurations(doc.summary.configurations)} measured`;
   const time = `in ${(doc.wallTimeMs / 1000).toFixed(1)} s`;
   switch (doc.status) {
     case 'complete':
@@ -77,7 +81,7 @@ export function formatExperimentTable(doc: ExperimentDocument, options: { color?
   if (doc.results.length > 0) lines.push(...formatResultsTable(doc.results, options));
   else lines.push('  (no configuration was measured)');
   if (doc.notMeasured.length > 0) {
-    lines.push('', `  not measured: ${doc.notMeasured.map((c) => `#${c.id}`).join(' ')} (${doc.notMeasured.length} configurations)`);
+    lines.push('', `  not measured: ${doc.notMeasured.map((c) => `#${c.id}`).join(' ')} (${configurations(doc.notMeasured.length)})`);
   }
   lines.push(
     '',
@@ -87,7 +91,7 @@ export function formatExperimentTable(doc: ExperimentDocument, options: { color?
     '  p50/p99: batch latency (dispatch to result), median across passes; ms/image: mean batch latency / batch size.',
     '  1st result ms: pass start to the first scored batch (median across passes); with a fresh pool it includes starting the threads.',
     '  RSS: peak of a child process that measured only this configuration (worker threads included).',
-    '  vs batch 1: speed-up over batch size 1 at the same pool, threads and in-flight; best: within each pool mode\'s grid.',
+    `  ${speedupNote(doc.summary.speedupBaseline)}; best: within each pool mode's grid.`,
   );
   return lines.join('\n');
 }

@@ -119,8 +119,13 @@ export interface ResultRow {
   /** Peak RSS of the child process that measured only this configuration. */
   peakRssBytes: number;
   baselineRssBytes: number;
-  /** images/s over batch size 1 at the same pool mode, threads and max-in-flight; null without that baseline. */
-  speedupOverBatch1: number | null;
+  /**
+   * images/s over images/s at `speedupBaseline` rows per batch with the same pool mode, threads and
+   * max-in-flight; null without that configuration (and for fresh-pool probes).
+   */
+  speedup: number | null;
+  /** The batch size speed-ups are measured against: the smallest in the grid (1 when the grid has it). */
+  speedupBaseline: number | null;
   bestThroughput: boolean;
   bestP99: boolean;
 }

@@ -1,7 +1,9 @@
 // Chart.js configurations for the project's pages, as plain JSON (no callbacks): they are embedded in the
 // page's data block and handed to `new Chart(canvas, config)` by the page runtime (see page.ts). One look
-// for every chart in the project: the same palette, fonts, axes and legend placement.
+// for every chart in the project: the same palette, fonts, axes and legend placement. Lines with error bars
+// use chartjs-chart-error-bars' chart type (page.ts inlines that library when a page has one).
 import type { ChartConfiguration } from 'chart.js';
+import { ERROR_BAR_CHART } from './page.js';
 
 /** A Chart.js configuration that survives JSON.stringify (the helpers below build only those). */
 export type ChartConfig = ChartConfiguration;
@@ -19,6 +21,10 @@ export interface AxisOptions {
   max?: number;
   /** Start the axis at zero (linear axes). Default true for the value axis. */
   beginAtZero?: boolean;
+  /** Ticks at whole numbers only (counts). */
+  integer?: boolean;
+  /** Room above the data (Chart.js `grace`, e.g. '5%'), so that a line at its maximum is not cut by the frame. */
+  grace?: string;
 }
 
 export interface CategorySeries {
@@ -28,12 +34,22 @@ export interface CategorySeries {
   color?: string;
 }
 
+/** A point of a line; yMin / yMax draw an error bar (e.g. mean ± margin of error). */
+export interface LinePoint {
+  x: number;
+  y: number | null;
+  yMin?: number;
+  yMax?: number;
+}
+
 export interface PointSeries {
   label: string;
-  points: { x: number; y: number | null }[];
+  points: LinePoint[];
   color?: string;
   /** A dashed line without point markers (reference lines such as an average). */
   dashed?: boolean;
+  /** Line width, px. Default 2 (1.5 dashed). */
+  width?: number;
   /** Draw a marker at every point. Default: only when there are few points. */
   markers?: boolean;
 }
@@ -81,24 +97,27 @@ export function histogramChart(options: CommonOptions & { labels: string[]; seri
         grouped: options.series.length > 1,
       })),
     },
-    options: common(options, 'category', { legend: options.series.length > 1 }),
+    options: common({ ...options, y: { integer: true, ...options.y } }, 'category', { legend: options.series.length > 1 }),
   };
 }
 
 /** Lines over a numeric x axis (linear or logarithmic), e.g. throughput over time or against batch size. */
 export function lineChart(options: CommonOptions & { series: PointSeries[] }): ChartConfig {
+  const errorBars = options.series.some((s) => s.points.some((p) => p.yMin !== undefined || p.yMax !== undefined));
   return {
-    type: 'line',
+    // A type Chart.js learns from the inlined plugin, hence the cast.
+    type: (errorBars ? ERROR_BAR_CHART : 'line') as 'line',
     data: {
       datasets: options.series.map((s, i) => {
         const color = s.color ?? seriesColor(i);
         const markers = s.markers ?? (!s.dashed && s.points.length <= 30);
         return {
+          ...(errorBars ? { errorBarColor: color, errorBarWhiskerColor: color, errorBarLineWidth: 1.5, errorBarWhiskerSize: 10 } : {}),
           label: s.label,
           data: s.points,
           borderColor: color,
           backgroundColor: color,
-          borderWidth: s.dashed ? 1.5 : 2,
+          borderWidth: s.width ?? (s.dashed ? 1.5 : 2),
           borderDash: s.dashed ? [6, 4] : [],
           pointRadius: markers ? 3 : 0,
           pointHoverRadius: 4,
@@ -129,13 +148,18 @@ function common(options: CommonOptions, xType: 'category' | 'linear' | 'logarith
   };
 }
 
-function axis(options: AxisOptions | undefined, type: 'category' | 'linear' | 'logarithmic', valueAxis: boolean) {
+/** One axis' options (Chart.js types them per axis type; ours are built for any of the three). */
+type ScaleOptions = NonNullable<NonNullable<ChartConfig['options']>['scales']>[string];
+
+function axis(options: AxisOptions | undefined, type: 'category' | 'linear' | 'logarithmic', valueAxis: boolean): ScaleOptions {
   return {
     type,
     title: { display: Boolean(options?.title), text: options?.title ?? '' },
     ...(options?.min === undefined ? {} : { min: options.min }),
     ...(options?.max === undefined ? {} : { max: options.max }),
     ...(type === 'linear' ? { beginAtZero: options?.beginAtZero ?? valueAxis } : {}),
+    ...(options?.integer ? { ticks: { precision: 0 } } : {}),
+    ...(options?.grace === undefined ? {} : { grace: options.grace }),
     grid: { display: valueAxis || type !== 'category' },
-  };
+  } as ScaleOptions;
 }

@@ -1,6 +1,7 @@
 // Self-contained HTML pages with Chart.js charts: the one way pages are made in the project (the run report
-// of `--html`, the batch-size experiment report). A page is one file: CSS, Chart.js, the data (one JSON
-// block) and the page's own scripts are all inline, and a Content-Security-Policy forbids every network
+// of `--html`, the batch-size experiment report). A page is one file: CSS, Chart.js (and
+// chartjs-chart-error-bars when a chart has error bars), the data (one JSON block) and the page's own
+// scripts are all inline, and a Content-Security-Policy forbids every network
 // request, so the file works opened from file:// offline, and anything that tried to fetch would fail loudly.
 //
 // In the page: the data block is parsed into `page = { data, charts, chartInstances }` (also
@@ -8,7 +9,9 @@
 // from data that is decoded in the page); then `<canvas data-chart="KEY">` elements are drawn from
 // `charts[KEY]`; then the page scripts run, also as `function (page) { ... }`; finally
 // <html data-rendered="true"> is set (screenshots and tests wait for it).
-import { chartJsLibrary } from './chart-library.js';
+// Legends draw a line dataset's swatch as a short line in its own dash pattern and width (Chart.js's
+// default, a filled box with a dashed border, is a blob), and a bar dataset's as a box.
+import { chartJsLibrary, errorBarsLibrary, type InlineLibrary } from './chart-library.js';
 import type { ChartConfig } from './charts.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 
@@ -69,8 +72,10 @@ export function dataTable(head: string[], rows: (string | number | null)[][], op
 
 /** Renders the whole page as one string (write it with writeFileAtomic). */
 export function renderHtmlPage(options: HtmlPageOptions): string {
-  const chartJs = chartJsLibrary();
   const charts = options.charts ?? {};
+  const libraries: InlineLibrary[] = [chartJsLibrary()];
+  if (Object.values(charts).some((c) => (c.type as string) === ERROR_BAR_CHART)) libraries.push(errorBarsLibrary());
+  const named = libraries.map((l) => `${escapeHtml(l.name)} ${escapeHtml(l.version)}`);
   for (const key of Object.keys(charts)) checkId(key);
   for (const section of options.sections) checkId(section.id);
   const scripts = options.scripts ?? [];
@@ -90,7 +95,7 @@ export function renderHtmlPage(options: HtmlPageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="generator" content="nnpipe (${escapeHtml(chartJs.name)} ${escapeHtml(chartJs.version)} inlined)">
+<meta name="generator" content="nnpipe (${named.join(', ')} inlined)">
 <link rel="icon" href="data:,">
 <title>${escapeHtml(options.title)}</title>
 <style>${BASE_CSS}${options.styles ?? ''}</style>
@@ -100,10 +105,9 @@ export function renderHtmlPage(options: HtmlPageOptions): string {
 <main>
 ${sections}
 </main>
-<footer>Self-contained page: ${escapeHtml(chartJs.name)} ${escapeHtml(chartJs.version)} (MIT) and the data are inlined; it makes no network requests.</footer>
+<footer>Self-contained page: ${libraries.map((l, i) => `${named[i]} (${escapeHtml(l.license)})`).join(', ')} and the data are inlined; it makes no network requests.</footer>
 <script type="application/json" id="page-data">${jsonForScript({ charts, data: options.data ?? null })}</script>
-<script>/* ${escapeHtml(chartJs.name)} ${escapeHtml(chartJs.version)} */
-${chartJs.source}</script>
+${libraries.map((l, i) => `<script>/* ${named[i]} */\n${l.source}</script>`).join('\n')}
 <script>${RUNTIME_DATA}</script>
 ${prepare.map(pageScript).join('\n')}
 <script>${RUNTIME_CHARTS}</script>
@@ -131,13 +135,36 @@ const RUNTIME_DATA = `(function () {
   window.nnpipePage = { data: parsed.data, charts: parsed.charts, chartInstances: {} };
 })();`;
 
+/** The chart type of chartjs-chart-error-bars that charts.ts uses for lines with error bars. */
+export const ERROR_BAR_CHART = 'lineWithErrorBars';
+
 // Draws every chart. Animation off: the page is complete as soon as it is rendered (screenshots, print).
+// Legend swatches: a line for line datasets (dashed as the line is, as thick), a box for bars.
 const RUNTIME_CHARTS = `(function () {
   'use strict';
   var page = window.nnpipePage;
   Chart.defaults.animation = false;
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = '#333';
+  var legend = Chart.defaults.plugins.legend.labels;
+  var defaultLabels = legend.generateLabels;
+  legend.usePointStyle = true;
+  legend.pointStyleWidth = 32;
+  legend.generateLabels = function (chart) {
+    return defaultLabels(chart).map(function (item) {
+      var dataset = chart.data.datasets[item.datasetIndex];
+      var type = dataset.type || chart.config.type;
+      if (type === 'line' || type === '${ERROR_BAR_CHART}') {
+        item.pointStyle = 'line';
+        item.lineDash = dataset.borderDash || [];
+        item.lineWidth = dataset.borderWidth || 2;
+        item.strokeStyle = dataset.borderColor;
+      } else {
+        item.pointStyle = 'rect';
+      }
+      return item;
+    });
+  };
   document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
     var key = canvas.getAttribute('data-chart');
     var config = page.charts[key];

@@ -67,6 +67,7 @@ export class RunPageCollector {
       images: this.images.result(),
       features: this.features,
       throughput: this.throughput.points(),
+      throughputWindowMs: this.throughput.windowMs(),
       timelinePoints: this.throughput.maxPoints,
       latency: {
         minMs: this.batchLatency.minMs,

@@ -38,6 +38,8 @@ export const SCALAR_FIGURES = [
   'errorsListed',
   /** 1 when the report's list of row errors was cut short. */
   'errorsTruncated',
+  /** The throughput timeline's sliding window, ms. */
+  'throughputWindowMs',
 ] as const;
 
 /** The fields of a LatencySummary, in order. */
@@ -66,7 +68,7 @@ export function figureLayout(shape: FigureShape): FigureLayout {
   /** Counts in every bucket of the fixed logarithmic latency scale. */
   slot('batchLatencyBuckets', buckets);
   slot('computeLatencyBuckets', buckets);
-  /** The throughput timeline: end of each group (s since start), its images/s and rows. */
+  /** The throughput timeline: end of each window (s since start), its images/s, rows finished by then. */
   slot('throughputSeconds', timelinePoints);
   slot('throughputRate', timelinePoints);
   slot('throughputRows', timelinePoints);

@@ -11,7 +11,7 @@
 // path and status have the same length, byte for byte.
 import type { PipelineReport } from '../stats/report.js';
 import type { CollectedImages } from '../stats/mistakes.js';
-import type { ThroughputPoint } from '../stats/timeline.js';
+import { WINDOW_MIN_MS, WINDOW_SHARE, type ThroughputPoint } from '../stats/timeline.js';
 import { barChart, histogramChart, lineChart, type ChartConfig } from './charts.js';
 import { escapeHtml } from './escape.js';
 import { CELL_PANEL, DIGITS_CSS, DIGITS_SCRIPT, galleryBody, imageShape } from './gallery.js';
@@ -26,6 +26,8 @@ export interface RunPageInput {
   features: number;
   /** At most `timelinePoints` points. */
   throughput: ThroughputPoint[];
+  /** The sliding window the throughput points use, ms (ThroughputTimeline.windowMs). */
+  throughputWindowMs: number;
   /** The timeline's fixed number of slots (ThroughputTimeline.maxPoints). */
   timelinePoints: number;
   /** Counts in every bucket of one fixed logarithmic scale (LatencyBuckets.allCounts), for both latencies. */
@@ -76,6 +78,7 @@ export function runPageData(input: RunPageInput): RunPageData {
     perImageLatencyMs: report.perImageLatencyMs,
     errorsListed: report.errors.length,
     errorsTruncated: report.errorsTruncated ? 1 : 0,
+    throughputWindowMs: input.throughputWindowMs,
     batchLatencyMs: latency(report.batchLatencyMs),
     computeLatencyMs: latency(report.computeLatencyMs),
     errorLines: report.errors.slice(0, SHOWN_ROW_ERRORS).map((e) => e.line),
@@ -128,9 +131,17 @@ export function buildRunPage(input: RunPageInput): string {
         { label: 'recall % (per-class accuracy)', data: new Array<null>(k).fill(null) },
       ],
       x: { title: 'class' },
+      // The range is zoomed to the data by RUN_CHARTS_SCRIPT (97-99.5% would be flat bars on 0-100).
       y: { title: '%', min: 0, max: 100 },
     });
-    sections.push({ id: 'per-class', title: 'Per class', wide: false, body: chartCanvas('perClass', { label: 'precision and recall per class', height: 360 }) });
+    sections.push({
+      id: 'per-class',
+      title: 'Per class',
+      wide: false,
+      body:
+        chartCanvas('perClass', { label: 'precision and recall per class', height: 360 }) +
+        '<p class="note">The axis is zoomed to the data: it does not start at 0, so compare bar heights with the axis labels.</p>',
+    });
   }
 
   sections.push({ id: 'gallery-section', title: images.kind === 'mistakes' ? 'Mistakes' : 'Least confident predictions', body: galleryBody() });
@@ -150,13 +161,20 @@ export function buildRunPage(input: RunPageInput): string {
     charts.throughput = lineChart({
       title: 'Throughput over the run',
       series: [
-        { label: 'images/s', points: [], markers: false },
-        { label: 'whole-run average', points: [], dashed: true },
+        { label: 'images/s over a sliding window', points: [], markers: false },
+        { label: 'whole-run average', points: [], dashed: true, color: AVERAGE_COLOR, width: 2.5 },
       ],
       x: { title: 'seconds since start (worker start-up included)', beginAtZero: true },
-      y: { title: 'images/s' },
+      y: { title: 'images/s', grace: '5%' },
     });
-    sections.push({ id: 'throughput', title: 'Throughput', wide: false, body: chartCanvas('throughput', { label: 'throughput over the run', height: 320 }) });
+    sections.push({
+      id: 'throughput',
+      title: 'Throughput',
+      wide: false,
+      body:
+        chartCanvas('throughput', { label: 'throughput over the run', height: 320 }) +
+        `<p class="note">Each point: the rows finished in the ${slot('throughput-window')} before it, as images/s (the window is ${Math.round(WINDOW_SHARE * 100)}% of the run, at least ${WINDOW_MIN_MS} ms). Results come back in bursts, so a shorter window would swing between 0 and millions. The line starts at 0 while the model loads and the workers start.</p>`,
+    });
   }
 
   return renderHtmlPage({
@@ -171,6 +189,9 @@ export function buildRunPage(input: RunPageInput): string {
     styles: RUN_CSS + HEATMAP_CSS + DIGITS_CSS,
   });
 }
+
+/** The whole-run average's dashed line: black, thicker than the series, so that it stands out. */
+const AVERAGE_COLOR = '#000000';
 
 /** A placeholder the summary script fills with the figure it names. */
 const slot = (name: string, className?: string): string => `<span${className ? ` class="${className}"` : ''} data-value="${name}"></span>`;
@@ -239,8 +260,26 @@ if (!run) return;
 var f = run.format, charts = page.charts;
 var percent = function (ratio) { return isNaN(ratio) ? null : Math.round(ratio * 1e4) / 100; };
 if (charts.perClass) {
-  charts.perClass.data.datasets[0].data = run.values('precision').map(percent);
-  charts.perClass.data.datasets[1].data = run.values('recall').map(percent);
+  var precision = run.values('precision').map(percent), recall = run.values('recall').map(percent);
+  charts.perClass.data.datasets[0].data = precision;
+  charts.perClass.data.datasets[1].data = recall;
+  var shown = precision.concat(recall).filter(function (v) { return v !== null; });
+  if (shown.length > 0) {
+    var range = zoomedRange(Math.min.apply(null, shown), Math.max.apply(null, shown));
+    var y = charts.perClass.options.scales.y;
+    y.min = range[0];
+    y.max = range[1];
+    charts.perClass.options.plugins.title.text += ' (axis ' + range[0] + '\u2013' + range[1] + '%)';
+  }
+}
+// An axis range for percentages in [lo, hi]: whole steps (0.5, 1, 2, 5, ... chosen for about 4-8 grid
+// lines), a step of room under the lowest bar so that it shows, within 0-100.
+function zoomedRange(lo, hi) {
+  var steps = [0.5, 1, 2, 5, 10, 20, 25, 50];
+  var span = Math.max(hi - lo, 1);
+  var step = steps.filter(function (s) { return s >= span / 5; })[0] || 50;
+  var round = function (x) { return Math.round(x * 100) / 100; };
+  return [round(Math.max(0, Math.floor(lo / step) * step - step)), round(Math.min(100, Math.ceil(hi / step) * step))];
 }
 if (charts.latency) {
   var batch = run.values('batchLatencyBuckets'), compute = run.values('computeLatencyBuckets');
@@ -264,11 +303,15 @@ if (charts.throughput) {
   for (var k = 0; k < seconds.length; k++) if (!isNaN(seconds[k])) points.push({ x: seconds[k], y: Math.round(rate[k]) });
   var average = run.value('imagesPerSecond');
   var end = points[points.length - 1].x;
+  var windowMs = run.value('throughputWindowMs');
+  var windowText = windowMs >= 1000 ? f.sig3(windowMs / 1000) + ' s' : f.sig3(windowMs) + ' ms';
   var line = charts.throughput.data.datasets[0], mean = charts.throughput.data.datasets[1];
   line.data = points;
   line.pointRadius = points.length <= 30 ? 3 : 0;
+  line.label = 'images/s, rows finished in the last ' + windowText;
   mean.data = [{ x: 0, y: Math.round(average) }, { x: end, y: Math.round(average) }];
   mean.label = 'whole-run average (' + f.int(average) + ' images/s)';
+  document.querySelectorAll('[data-value="throughput-window"]').forEach(function (element) { element.textContent = windowText; });
 }
 `;
 

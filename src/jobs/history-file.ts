@@ -124,13 +124,21 @@ const RECORD_START = '{"schema":';
 /** Far longer than any record line; a first line longer than this is not one. */
 const LINE_LIMIT = 64 * 1024;
 
-function isRunRecordLine(text: string): boolean {
+/** A line as a run record, or why it is not one ("not JSON (...)", "not a run record (field: ...)"). */
+function parseRecordLine(text: string): { record: RunRecord } | { problem: string } {
+  let value: unknown;
   try {
-    return runRecordSchema.safeParse(JSON.parse(text)).success;
-  } catch {
-    return false;
+    value = JSON.parse(text);
+  } catch (error) {
+    return { problem: `not JSON (${(error as Error).message})` };
   }
+  const parsed = runRecordSchema.safeParse(value);
+  if (parsed.success) return { record: parsed.data as unknown as RunRecord };
+  const issue = parsed.error.issues[0];
+  return { problem: `not a run record (${issue.path.join('.') || 'record'}: ${issue.message})` };
 }
+
+const isRunRecordLine = (text: string): boolean => 'record' in parseRecordLine(text);
 
 /** The complete line that ends just before `end` (the offset after its '\n'), at most LINE_LIMIT bytes. */
 function lineBefore(fd: number, end: number): string {
@@ -155,7 +163,8 @@ function assertHistory(fd: number, path: string): void {
     if (!torn) throw new NotAHistoryError(path, 'its first line is not a run record');
     return;
   }
-  if (!isRunRecordLine(head.subarray(0, firstEnd).toString('utf8'))) throw new NotAHistoryError(path, 'line 1 is not a run record');
+  const first = parseRecordLine(head.subarray(0, firstEnd).toString('utf8'));
+  if ('problem' in first) throw new NotAHistoryError(path, `line 1 is ${first.problem}`);
   const lastEnd = endOfLastCompleteLine(fd, size);
   if (lastEnd > firstEnd + 1 && !isRunRecordLine(lineBefore(fd, lastEnd))) {
     throw new NotAHistoryError(path, 'its last complete line is not a run record');
@@ -247,15 +256,19 @@ export interface HistoryContents {
 
 /**
  * Reads a history file; a missing file, or one that is not a file or a pipe (a directory, /dev/zero,
- * which never ends), is a PipelineError (PIPE_ERR_HISTORY).
+ * which never ends), is a PipelineError (PIPE_ERR_HISTORY). A file that is not a history (its first or
+ * last complete line is not a run record, as `--history` judges it) is a NotAHistoryError (exit 2),
+ * found from its first and last lines before the rest is read: a CSV is refused, not listed line by line.
  */
 export function readHistory(path: string): HistoryContents {
   let text: string;
   try {
     const info = statSync(path);
     if (!info.isFile() && !info.isFIFO()) throw new Error(info.isDirectory() ? 'is a directory' : 'is not a file');
+    if (info.isFile()) checkHistoryFile(path);
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof PipelineError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new PipelineError('PIPE_ERR_HISTORY', `${path}: ${reason}`, { cause: error });
   }
@@ -267,20 +280,12 @@ export function readHistory(path: string): HistoryContents {
   lines.forEach((lineText, index) => {
     const line = index + 1;
     if (lineText.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(lineText);
-    } catch (error) {
-      problems.push({ line, message: `not JSON (${(error as Error).message})` });
-      return;
-    }
-    const parsed = runRecordSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      problems.push({ line, message: `not a run record (${issue.path.join('.') || 'record'}: ${issue.message})` });
-      return;
-    }
-    records.push({ ...(parsed.data as unknown as RunRecord), line });
+    const parsed = parseRecordLine(lineText);
+    if ('problem' in parsed) problems.push({ line, message: parsed.problem });
+    else records.push({ ...parsed.record, line });
   });
+  // A pipe cannot be checked before it is read: the same rule, applied to what came through.
+  const firstLine = lines.findIndex((l) => l.trim() !== '') + 1;
+  if (firstLine > 0 && problems[0]?.line === firstLine) throw new NotAHistoryError(path, `line ${firstLine} is ${problems[0].message}`);
   return { records, problems, tornTail };
 }

@@ -56,6 +56,19 @@ export function formatSummary(report: PipelineReport, options: SummaryOptions = 
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The run in one line, for a log or a schedule's output where the full summary would repeat every few
+ * minutes: "complete: 10,000 rows in 0.32 s, accuracy 98.17%, 31,155 images/s (12 skipped)".
+ */
+export function formatSummaryLine(report: PipelineReport): string {
+  const parts = [`${report.status}: ${int(report.rows)} rows in ${duration(report.durationMs)}`];
+  parts.push(report.accuracy === null ? 'no labels' : `accuracy ${percent(report.accuracy)}`);
+  parts.push(`${int(Math.round(report.imagesPerSecond))} images/s`);
+  const skipped = report.skipped > 0 ? ` (${int(report.skipped)} skipped)` : '';
+  const error = report.error ? `; ${report.error.code}: ${clean(report.error.message)}` : '';
+  return `${parts.join(', ')}${skipped}${error}`;
+}
+
 type Paint = (code: string, text: string) => string;
 
 function painter(color: boolean): Paint {

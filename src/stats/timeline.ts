@@ -1,19 +1,20 @@
-// The run over time, in bounded memory, for charts: throughput as the run went (a timeline of batch groups
-// that halves its resolution whenever it fills up), and the batch latency distribution as counts in fixed
-// logarithmic buckets (RunStats' HdrHistogram gives percentiles but no buckets to draw).
+// The run over time, in bounded memory, for charts: throughput as the run went (rows finished per sliding
+// window, from time bins that double their width whenever they fill up), and the batch latency distribution
+// as counts in fixed logarithmic buckets (RunStats' HdrHistogram gives percentiles but no buckets to draw).
 import { performance } from 'node:perf_hooks';
 
-/** One point of the throughput line: the rows finished in a group of consecutive batches. */
+/** One point of the throughput line: the rows finished in the window that ends here, as a rate. */
 export interface ThroughputPoint {
-  /** End of the group, seconds since the timeline started. */
+  /** End of the window, seconds since the timeline started. */
   seconds: number;
-  /** Rows finished in the group / the time the group took. */
+  /** Rows finished in the window / the window's length (shorter at the start of the run). */
   imagesPerSecond: number;
+  /** Rows finished from the start up to `seconds` (the last point's is every row of the run). */
   rows: number;
 }
 
 export interface ThroughputTimelineOptions {
-  /** Most points returned (and about twice that kept). Default 60. */
+  /** Points returned, evenly spaced over the run. Default 60. */
   maxPoints?: number;
   /** Millisecond clock; default performance.now. Injected by tests. */
   now?: () => number;
@@ -21,22 +22,32 @@ export interface ThroughputTimelineOptions {
 
 export const DEFAULT_TIMELINE_POINTS = 60;
 
+/** The sliding window: this share of the run, and never shorter than WINDOW_MIN_MS (nor longer than the run). */
+export const WINDOW_SHARE = 0.05;
+export const WINDOW_MIN_MS = 50;
+
+/** Width of the first time bins, ms; they double as the run goes on. */
+const FIRST_BIN_MS = 0.25;
+
 /**
- * Throughput over the run. Every batch is recorded as (end time, rows); when the kept groups reach
- * 2 x maxPoints, neighbours are merged pairwise, so each group always spans the same number of batches
- * (a power of two) and memory stays fixed however long the run. A group's throughput is its rows over
- * the time since the previous group ended (the first group's includes start-up, which is the truth).
+ * Throughput over the run as a rate over a sliding window. Why a window: results come back in bursts (in
+ * order, so a slow batch holds back the ones behind it, which then land within the same millisecond), so the
+ * rate of single batches swings from 0 to millions of images/s and says nothing. Rows finished in the last
+ * 5% of the run (at least 50 ms) is what a person means by "the throughput at that moment".
+ *
+ * Memory is fixed: finished rows are counted in time bins; when the bins would reach 2 x maxPoints,
+ * neighbours are merged pairwise and the width doubles. So bins are always narrower than 1/maxPoints of
+ * the run, finer than the window.
  */
 export class ThroughputTimeline {
   readonly maxPoints: number;
   private readonly now: () => number;
   private startedAt: number;
-  /** Group end times (ms since start) and rows; merged in place. */
-  private ends: number[] = [];
-  private rows: number[] = [];
-  /** Batches per group; partial groups at the end carry fewer. */
-  private groupSize = 1;
-  private pending = 0;
+  private binMs = FIRST_BIN_MS;
+  /** Rows finished in [i x binMs, (i + 1) x binMs). */
+  private bins: number[] = [];
+  /** When the last batch finished, ms since start. */
+  private endMs = 0;
 
   constructor(options: ThroughputTimelineOptions = {}) {
     this.maxPoints = options.maxPoints ?? DEFAULT_TIMELINE_POINTS;
@@ -48,57 +59,64 @@ export class ThroughputTimeline {
   /** Marks time 0 (the run's start, before the worker pool starts). */
   start(): void {
     this.startedAt = this.now();
-    this.ends = [];
-    this.rows = [];
-    this.groupSize = 1;
-    this.pending = 0;
+    this.binMs = FIRST_BIN_MS;
+    this.bins = [];
+    this.endMs = 0;
   }
 
   /** Records a finished batch of `rows` rows, now. */
   record(rows: number): void {
-    const at = this.now() - this.startedAt;
-    if (this.pending > 0) {
-      // The last group is still filling up to groupSize batches.
-      this.ends[this.ends.length - 1] = at;
-      this.rows[this.rows.length - 1] += rows;
-      this.pending -= 1;
-    } else {
-      this.ends.push(at);
-      this.rows.push(rows);
-      this.pending = this.groupSize - 1;
-    }
-    // Halve only when every group is complete, so that all groups keep spanning the same number of batches.
-    if (this.pending === 0 && this.ends.length >= 2 * this.maxPoints) this.halve();
+    const at = Math.max(0, this.now() - this.startedAt);
+    while (Math.floor(at / this.binMs) >= 2 * this.maxPoints) this.widen();
+    const bin = Math.floor(at / this.binMs);
+    while (this.bins.length <= bin) this.bins.push(0);
+    this.bins[bin] += rows;
+    this.endMs = Math.max(this.endMs, at);
   }
 
-  /** At most maxPoints points, in time order. */
+  /** The window the points use, ms: WINDOW_SHARE of the run, at least WINDOW_MIN_MS, at most the run. */
+  windowMs(): number {
+    return Math.min(this.endMs, Math.max(WINDOW_SHARE * this.endMs, WINDOW_MIN_MS));
+  }
+
+  /** maxPoints points evenly spaced up to the last finished batch (none before the first). */
   points(): ThroughputPoint[] {
-    let ends = this.ends;
-    let rows = this.rows;
-    while (ends.length > this.maxPoints) [ends, rows] = mergePairs(ends, rows);
-    return ends.map((end, i) => {
-      const begin = i === 0 ? 0 : ends[i - 1];
-      const ms = end - begin;
-      return { seconds: end / 1000, imagesPerSecond: ms > 0 ? (rows[i] * 1000) / ms : 0, rows: rows[i] };
-    });
+    if (this.bins.length === 0) return [];
+    const end = this.endMs;
+    const window = this.windowMs();
+    const out: ThroughputPoint[] = [];
+    for (let j = 1; j <= this.maxPoints; j++) {
+      // The last point is the end itself: (end * n) / n can round below it, leaving a row unfinished.
+      const at = j === this.maxPoints ? end : (end * j) / this.maxPoints;
+      const from = Math.max(0, at - window);
+      const done = this.rowsBy(at);
+      const ms = at - from;
+      out.push({ seconds: at / 1000, imagesPerSecond: ms > 0 ? ((done - this.rowsBy(from)) * 1000) / ms : 0, rows: done });
+    }
+    return out;
   }
 
-  private halve(): void {
-    [this.ends, this.rows] = mergePairs(this.ends, this.rows);
-    this.groupSize *= 2;
+  /**
+   * Rows finished by `ms`: whole bins before it, and the share of its own bin that lies before it (rows
+   * spread evenly within a bin). At or after the last batch: every row.
+   */
+  private rowsBy(ms: number): number {
+    if (ms >= this.endMs) return this.bins.reduce((a, b) => a + b, 0);
+    const bin = Math.floor(ms / this.binMs);
+    let rows = 0;
+    for (let i = 0; i < bin && i < this.bins.length; i++) rows += this.bins[i];
+    // The last bin's rows finished by endMs, not by the bin's end.
+    const binEnd = Math.min((bin + 1) * this.binMs, this.endMs);
+    if (bin < this.bins.length) rows += (this.bins[bin] * (ms - bin * this.binMs)) / (binEnd - bin * this.binMs);
+    return rows;
   }
-}
 
-/** Merges neighbours (0+1, 2+3, ...): a group ends where its second half ends and holds both halves' rows. */
-function mergePairs(ends: number[], rows: number[]): [number[], number[]] {
-  const mergedEnds: number[] = [];
-  const mergedRows: number[] = [];
-  for (let i = 0; i < ends.length; i += 2) {
-    const j = Math.min(i + 1, ends.length - 1);
-    mergedEnds.push(ends[j]);
-    mergedRows.push(rows[i] + (j > i ? rows[j] : 0));
+  private widen(): void {
+    const merged: number[] = [];
+    for (let i = 0; i < this.bins.length; i += 2) merged.push(this.bins[i] + (this.bins[i + 1] ?? 0));
+    this.bins = merged;
+    this.binMs *= 2;
   }
-  return [mergedEnds, mergedRows];
 }
 
 /** One bar of a latency histogram: [fromMs, toMs) and how many samples fell in it. */

@@ -3,7 +3,7 @@
 // with a substituted measurer, and the benchmark.js driver itself (closures survive; failures reject).
 import test from 'ava';
 import { runExperiment, type Measurer } from '../../pipelines/experiment.js';
-import { accuracyMismatchMessage, aggregate, findAccuracyMismatch, median, summariseMeasurement } from '../../src/experiment/aggregate.js';
+import { accuracyMismatchMessage, aggregate, findAccuracyMismatch, median, speedupBaseline, summariseMeasurement } from '../../src/experiment/aggregate.js';
 import { runDeferredBenchmark } from '../../src/experiment/benchmark-runner.js';
 import { MeasurementInterrupted } from '../../src/experiment/child-runner.js';
 import { expandGrid } from '../../src/experiment/grid.js';
@@ -99,13 +99,18 @@ test('speed-ups over batch size 1 at the same pool, threads and in-flight; best 
   ];
   const rows = aggregate(ms);
   t.deepEqual(
-    rows.map((r) => r.speedupOverBatch1),
+    rows.map((r) => r.speedup),
     [1, 2, 4, 1, 5000 / 1250, null, 1, 2],
   );
+  t.deepEqual(rows.map((r) => r.speedupBaseline), [1, 1, 1, 1, 1, null, 1, 1]);
   t.deepEqual(rows.map((r) => r.bestThroughput), [false, false, false, false, true, false, false, true]);
   t.deepEqual(rows.map((r) => r.bestP99), [false, false, false, true, false, false, true, false]);
-  // Without batch size 1 in the grid there is no speed-up to show.
-  t.deepEqual(aggregate([measurement(c(10, 1), [1]), measurement(c(100, 1), [0.5])]).map((r) => r.speedupOverBatch1), [null, null]);
+  // Issue 17: without batch size 1 in the grid, the smallest batch size measured is the baseline.
+  const from10 = aggregate([measurement(c(10, 1), [1]), measurement(c(100, 1), [0.5]), measurement(c(100, 2), [0.25]), measurement(c(100, 1, 'fresh', true), [0.1])]);
+  t.deepEqual(from10.map((r) => r.speedup), [1, 2, null, null], 'no batch-10 row at 2 threads; probes stand apart');
+  t.deepEqual(from10.map((r) => r.speedupBaseline), [10, 10, null, null]);
+  t.is(speedupBaseline(from10.map((r) => r.config)), 10);
+  t.is(speedupBaseline([c(100, 1, 'fresh', true)]), null, 'probes only: no baseline');
 });
 
 test('the accuracy check: identical everywhere passes; any difference names both configurations and passes', (t) => {

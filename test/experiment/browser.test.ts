@@ -1,14 +1,17 @@
 // The experiment page in a real browser: Debian's headless Chromium through playwright-core (no downloaded
 // browser). A real small experiment run through the CLI writes experiment.html; opened from file:// offline,
 // both charts (throughput and latency against batch size) must be Chart.js charts with painted pixels, the
-// batch-size axis must be logarithmic with the measured batch sizes as ticks, and the page must log no
-// error and make no network request.
+// batch-size axis must be logarithmic with the measured batch sizes as ticks, the throughput points must
+// carry error bars of ± the margin of error from experiment.json (drawn by the inlined
+// chartjs-chart-error-bars), legend swatches must be lines (p99 dashed), and the page must log no error and
+// make no network request.
 import test from 'ava';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
+import type { ExperimentDocument } from '../../src/experiment/document.js';
 import { cliEntry, runNode } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
@@ -42,8 +45,11 @@ interface CanvasInPage {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
 }
 interface ChartInPage {
-  data: { datasets: { label: string }[] };
+  config: { type: string };
+  data: { datasets: { label: string; data: { x: number; y: number; yMin?: number; yMax?: number }[] }[] };
   scales: Record<string, { type: string; ticks: { value: number; label: string }[] }>;
+  legend: { legendItems: { text: string; pointStyle: string; lineDash: number[] }[] };
+  getDatasetMeta(index: number): { data: { x: number; y: number; yMin?: number | number[]; yMax?: number | number[] }[] };
 }
 interface PageGlobals {
   Chart: { getChart(canvas: CanvasInPage): ChartInPage | undefined };
@@ -104,6 +110,39 @@ browserTest(`headless Chromium: the experiment page of a real run draws both cha
   t.deepEqual(throughput.labels, ['warm, 1 thread, 2 in flight', 'warm, 2 threads, 4 in flight', 'fresh probe, 1 thread, 2 in flight', 'fresh probe, 2 threads, 4 in flight']);
   t.is(latency.yType, 'logarithmic');
   t.is(latency.labels.length, 8);
+
+  // Error bars: ± the margin of error of experiment.json on every throughput point (none for one sample),
+  // laid out by the plugin as pixel positions around the point.
+  const doc = JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8')) as ExperimentDocument;
+  const bars = await page.$eval('canvas[data-chart="throughput"]', (canvas) => {
+    const chart = (globalThis as unknown as PageGlobals).Chart.getChart(canvas as unknown as CanvasInPage)!;
+    return {
+      type: chart.config.type,
+      points: chart.data.datasets.map((d) => d.data),
+      pixels: chart.data.datasets.map((_, i) => chart.getDatasetMeta(i).data.map((e) => ({ y: e.y, yMin: e.yMin, yMax: e.yMax }))),
+    };
+  });
+  t.is(bars.type, 'lineWithErrorBars');
+  t.true(((await page.getAttribute('meta[name="generator"]', 'content')) ?? '').includes('chartjs-chart-error-bars'));
+  const points = bars.points.flat();
+  t.is(points.length, doc.results.length);
+  for (const r of doc.results) {
+    const point = points.find((p) => p.x === r.config.batchSize && p.y === Math.round(r.imagesPerSecond.mean))!;
+    t.truthy(point, `#${r.config.id}`);
+    if (r.imagesPerSecond.moe === null) continue;
+    t.is(point.yMin, Math.round(r.imagesPerSecond.mean - r.imagesPerSecond.moe));
+    t.is(point.yMax, Math.round(r.imagesPerSecond.mean + r.imagesPerSecond.moe));
+  }
+  const withBars = bars.pixels.flat().filter((e) => typeof e.yMin === 'number');
+  t.true(withBars.length >= doc.results.filter((r) => r.imagesPerSecond.moe !== null && r.imagesPerSecond.moe > 0).length, 'every bar laid out');
+  for (const e of withBars) t.true((e.yMax as number) <= e.y && e.y <= (e.yMin as number), `bar around its point: ${e.yMax} <= ${e.y} <= ${e.yMin} (pixels grow down)`);
+  const legends = await page.$$eval('canvas[data-chart]', (canvases) =>
+    canvases.map((canvas) => (globalThis as unknown as PageGlobals).Chart.getChart(canvas as unknown as CanvasInPage)!.legend.legendItems.map((i) => [i.text, i.pointStyle, i.lineDash.join(',')])),
+  );
+  for (const items of legends) for (const [text, style, dash] of items) {
+    t.is(style, 'line', text);
+    t.is(dash, text.startsWith('p99') ? '6,4' : '', text);
+  }
 
   t.is(await page.locator('#results table.data tbody tr').count(), 8);
   t.is(await page.locator('#results td', { hasText: 'best images/s' }).count(), 1);

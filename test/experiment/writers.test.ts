@@ -98,7 +98,7 @@ test('JSON: every number, the machine (CPU, cores, Node, load average at start a
   t.regex(json.method.engine, /^benchmark\.js 2\.1\.4: one deferred benchmark per configuration/);
   const first = json.results[0];
   for (const key of ['mean', 'deviation', 'sem', 'moe', 'rme', 'sample', 'count', 'cycles', 'elapsed']) t.true(key in first.benchmark, key);
-  for (const key of ['imagesPerSecond', 'batchLatencyMs', 'perImageLatencyMs', 'peakRssBytes', 'accuracy', 'speedupOverBatch1', 'bestThroughput', 'bestP99', 'passDetails', 'timeToFirstResultMs']) {
+  for (const key of ['imagesPerSecond', 'batchLatencyMs', 'perImageLatencyMs', 'peakRssBytes', 'accuracy', 'speedup', 'speedupBaseline', 'bestThroughput', 'bestP99', 'passDetails', 'timeToFirstResultMs']) {
     t.true(key in first, key);
   }
   t.is(first.config.pool, 'warm');
@@ -126,7 +126,8 @@ test('CSV: a header and one row per configuration, with the pool mode and the ex
     t.is(row[col('experiment_status')], 'complete');
     t.is(row[col('experiment_partial')], 'false');
   }
-  t.deepEqual(rows.map((r) => r[col('speedup_over_batch_1')] === ''), doc.results.map((r) => r.speedupOverBatch1 === null));
+  t.deepEqual(rows.map((r) => r[col('speedup')] === ''), doc.results.map((r) => r.speedup === null));
+  t.deepEqual(rows.map((r) => r[col('speedup_baseline_batch_size')]), doc.results.map((r) => (r.speedup === null ? '' : '1')));
 });
 
 test('terminal table: every configuration, ± margins, speed-ups, the best marks, the warm/fresh and RSS notes', async (t) => {
@@ -211,4 +212,38 @@ test('a partial document (interrupted) says so in the JSON, the CSV, the table a
   const html = readFileSync(written.html, 'utf8');
   t.regex(html, /<title>nnpipe batch-size experiment: interrupted \(partial\)<\/title>/);
   t.regex(html, /id="not-measured"/);
+});
+
+// Issue 17: "vs batch 1" was all "-" when batch size 1 was not in the grid, and one configuration read "(1 configurations)".
+test('a grid without batch size 1: speed-ups over the smallest batch size measured, named in the header; "1 configuration"', async (t) => {
+  const { outcome, doc } = await realRun();
+  const model = await loadModel(doc.model.path);
+  const measurements = outcome.measurements.filter((m) => m.config.batchSize !== 1);
+  const notMeasured = [expandGrid(grid)[0]];
+  const from10 = buildExperimentDocument(
+    { ...outcome, status: 'interrupted', measurements, notMeasured },
+    { grid, input: { path: input, bytes: 1 }, model, normalize: 'unit', out: join(dir, 'from10'), minSamples: 2, maxTimeS: 0.05, configurations: measurements.length + 1 },
+  );
+  t.is(from10.summary.speedupBaseline, 10);
+  const text = formatExperimentTable(from10);
+  const lines = text.split('\n');
+  const header = lines.find((l) => /^\s*#\s+pool/.test(l))!;
+  t.regex(header, /vs batch 10\s+best$/);
+  const rows = lines.filter((l) => /^\s*\d+\s+(warm|fresh)/.test(l));
+  // (Another row may measure 1.00x too on a loaded machine: the baseline is checked in the document.)
+  const baselines = from10.results.filter((r) => r.config.batchSize === 10 && r.config.pool === 'warm');
+  t.is(baselines.length, 2);
+  t.true(baselines.every((r) => r.speedup === 1 && r.speedupBaseline === 10), 'batch size 10 is the baseline for each thread count');
+  t.true(from10.results.filter((r) => r.config.pool === 'warm').every((r) => r.speedupBaseline === 10));
+  t.true(rows.filter((l) => /^\s*\d+\s+warm/.test(l)).every((l) => /\d\.\d\dx/.test(l)), 'every grid row has a speed-up');
+  t.regex(text, /^ {2}vs batch 10: speed-up over batch size 10 \(the smallest measured\) at the same pool, threads and in-flight/m);
+  t.regex(text, /not measured: #1 \(1 configuration\)$/m);
+  t.regex(text, new RegExp(`^experiment INTERRUPTED \\(partial\\): ${measurements.length} of ${measurements.length + 1} configurations measured`, 'm'));
+  const written = await writeExperimentOutputs(join(dir, 'from10'), from10);
+  const csv = readFileSync(written.csv, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+  const col = (name: string) => CSV_HEADER.indexOf(name);
+  t.deepEqual(csv.slice(1).map((r) => r[col('speedup_baseline_batch_size')]), from10.results.map((r) => (r.config.probe ? '' : '10')));
+  const html = readFileSync(written.html, 'utf8');
+  t.true(html.includes('<th>vs batch 10</th>'));
+  t.true(html.includes('vs batch 10: speed-up over batch size 10 (the smallest measured)'));
 });

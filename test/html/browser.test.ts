@@ -17,7 +17,7 @@ import type { PipelineReport } from '../../src/stats/report.js';
 import { writeFileAtomic } from '../../src/output/write-file.js';
 import { runPipeline } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
-import { fixture } from '../helpers/paths.js';
+import { fixture, repoRoot } from '../helpers/paths.js';
 import { pixelByte, simulateRun } from './synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -75,7 +75,12 @@ async function open(path: string): Promise<Opened> {
   return opened;
 }
 
-/** For every chart canvas: whether Chart.js made a chart on it and whether it has any painted pixel. */
+/**
+ * For every chart canvas: whether Chart.js made a chart on it, whether it has any painted pixel, and what
+ * its legend swatches look like as drawn: the painted rows (a line is 1-3 px high, a box ~12) and the runs
+ * of painted pixels along the swatch's fullest row (a dashed line has several). One readback per canvas
+ * (Chromium warns about repeated ones).
+ */
 async function chartStates(page: Page) {
   return page.$$eval('canvas[data-chart]', (canvases) =>
     canvases.map((canvas) => {
@@ -84,9 +89,62 @@ async function chartStates(page: Page) {
       const pixels = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       let painted = 0;
       for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted += 1;
-      return { key: c.dataset.chart, chart: Boolean(chart), datasets: chart ? chart.data.datasets.length : 0, width: c.width, height: c.height, painted };
+      const alpha = (x: number, y: number) => pixels[4 * (Math.round(y) * c.width + Math.round(x)) + 3];
+      const legend = chart?.legend;
+      const swatches = (legend?.legendItems ?? []).map((item, i) => {
+        const box = legend!.legendHitBoxes[i];
+        const width = legend!.options.labels.pointStyleWidth;
+        const [from, to] = [Math.floor(box.left) - 1, Math.ceil(box.left + width) + 1];
+        const rows: number[] = [];
+        let best = { row: -1, ink: -1, peak: 0 };
+        for (let y = Math.floor(box.top); y < box.top + box.height; y++) {
+          let ink = 0;
+          let peak = 0;
+          for (let x = from; x <= to; x++) {
+            ink += alpha(x, y);
+            peak = Math.max(peak, alpha(x, y));
+          }
+          if (ink > 0) rows.push(y);
+          if (ink > best.ink) best = { row: y, ink, peak };
+        }
+        // Runs of pixels at least half as opaque as the row's most opaque one (antialiased edges aside).
+        const on = (x: number) => alpha(x, best.row) >= best.peak / 2;
+        let runs = 0;
+        for (let x = from + 1; x <= to; x++) if (on(x) && !on(x - 1)) runs += 1;
+        return { text: item.text, pointStyle: item.pointStyle, lineDash: item.lineDash, paintedRows: rows.length, runs };
+      });
+      return { key: c.dataset.chart, chart: Boolean(chart), datasets: chart ? chart.data.datasets.length : 0, width: c.width, height: c.height, painted, swatches };
     }),
   );
+}
+
+/** Legend swatches as drawn: lines (dashed ones in dashes) for line datasets, boxes for bars. */
+function checkSwatches(t: import('ava').ExecutionContext, charts: Awaited<ReturnType<typeof chartStates>>) {
+  for (const chart of charts) {
+    if (chart.swatches.length === 0) continue; // a single-series chart has no legend
+    for (const s of chart.swatches) {
+      if (chart.key === 'throughput') {
+        t.is(s.pointStyle, 'line', `${chart.key}: ${s.text}`);
+        t.true(s.paintedRows >= 1 && s.paintedRows <= 4, `${chart.key}: ${s.text}: a line, ${s.paintedRows} px high, not a blob`);
+        const dashed = s.text.startsWith('whole-run average');
+        t.deepEqual(s.lineDash, dashed ? [6, 4] : []);
+        t.true(dashed ? s.runs >= 3 : s.runs === 1, `${chart.key}: ${s.text}: ${s.runs} painted runs`);
+      } else {
+        t.is(s.pointStyle, 'rect', `${chart.key}: ${s.text}`);
+        t.true(s.paintedRows >= 8, `${chart.key}: ${s.text}: a box, ${s.paintedRows} px high`);
+        t.is(s.runs, 1, `${chart.key}: ${JSON.stringify(s)}`);
+      }
+    }
+  }
+}
+
+/** The axes and chart data of a drawn chart: ticks, range, title, the datasets' points. */
+async function chartScales(page: Page, key: string) {
+  return page.$eval(`canvas[data-chart="${key}"]`, (canvas) => {
+    const chart = (globalThis as unknown as PageGlobals).Chart.getChart(canvas as unknown as CanvasInPage)!;
+    const y = chart.scales.y;
+    return { title: chart.options.plugins.title.text, yMin: y.min, yMax: y.max, yTicks: y.ticks.map((tick) => tick.value), data: chart.data.datasets.map((d) => d.data) };
+  });
 }
 
 /** The grey levels a digit canvas shows, and the row it says it is. */
@@ -113,8 +171,19 @@ interface CanvasInPage {
   getBoundingClientRect(): { width: number };
   closest(selector: string): { id: string } | null;
 }
+interface LegendInPage {
+  legendItems: { text: string; pointStyle: string; lineDash: number[] }[];
+  legendHitBoxes: { left: number; top: number; width: number; height: number }[];
+  options: { labels: { pointStyleWidth: number } };
+}
+interface ChartInPage {
+  data: { labels: unknown[]; datasets: { label: string; data: unknown[] }[] };
+  options: { plugins: { title: { text: string } } };
+  legend: LegendInPage;
+  scales: Record<string, { min: number; max: number; ticks: { value: number }[] }>;
+}
 interface PageGlobals {
-  Chart: { getChart(canvas: CanvasInPage): { data: { labels: unknown[]; datasets: { label: string; data: unknown[] }[] }; options: { plugins: { title: { text: string } } } } | undefined };
+  Chart: { getChart(canvas: CanvasInPage): ChartInPage | undefined };
   nnpipePage: { data: { status: string } };
   getComputedStyle(element: CanvasInPage): { imageRendering: string };
 }
@@ -142,6 +211,34 @@ async function chartData(page: Page) {
 }
 
 /**
+ * Issue 17: per-class bars on an axis zoomed to the data (its range in the title), whole-number latency
+ * counts, and a throughput line whose last point has every row.
+ */
+async function checkChartAxes(t: import('ava').ExecutionContext, page: Page, report: PipelineReport) {
+  const perClass = await chartScales(page, 'perClass');
+  const values = perClass.data.flat().filter((v): v is number => typeof v === 'number');
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  t.true(perClass.yMin <= lo && hi <= perClass.yMax, `axis ${perClass.yMin}-${perClass.yMax} holds ${lo}-${hi}`);
+  t.true(perClass.yMin >= 0 && perClass.yMax <= 100);
+  // Zoomed: the empty space under the lowest bar and over the highest is at most the data's own spread.
+  const spread = Math.max(hi - lo, 1);
+  t.true(lo - perClass.yMin <= spread && perClass.yMax - hi <= spread, `zoomed: axis ${perClass.yMin}-${perClass.yMax} for ${lo}-${hi}`);
+  t.true(lo - perClass.yMin > 0 || lo === 0, 'room under the lowest bar');
+  t.true(perClass.title.endsWith(` (axis ${perClass.yMin}\u2013${perClass.yMax}%)`), perClass.title);
+
+  const latency = await chartScales(page, 'latency');
+  t.true(latency.yTicks.every((v) => Number.isInteger(v)), `whole-number ticks: ${latency.yTicks.join(' ')}`);
+
+  const throughput = await chartScales(page, 'throughput');
+  const line = throughput.data[0] as { x: number; y: number }[];
+  t.deepEqual(line[0], { x: 0, y: 0 }, 'from the start, worker start-up included');
+  for (let i = 1; i < line.length; i++) t.true(line[i].x > line[i - 1].x && line[i].y >= 0);
+  const rows = (await page.evaluate(() => (globalThis as unknown as { nnpipePage: { run: { values(name: string): number[] } } }).nnpipePage.run.values('throughputRows'))).filter((n) => !Number.isNaN(n));
+  t.is(rows.at(-1), report.rows, 'the last point has finished every row');
+  return { line, average: report.imagesPerSecond };
+}
+
+/**
  * Everything a labeled run's page must show: the charts drawn from the report's figures, the summary, the
  * heat map's counts, min(T, rows) images (mistakes most confident first, then close calls least confident
  * first, each the row's own pixels), and the cells' click-through with "showing s of n".
@@ -157,6 +254,8 @@ async function checkLabeledPage(t: import('ava').ExecutionContext, path: string,
     t.true(c.width > 100 && c.height > 100, `${c.key}: sized`);
     t.true(c.painted > 1000, `${c.key}: drawn (${c.painted} painted pixels)`);
   }
+  checkSwatches(t, charts);
+  await checkChartAxes(t, page, report);
   const data = await chartData(page);
   const percent = (ratio: number | null) => (ratio === null ? null : Math.round(ratio * 1e4) / 100);
   t.deepEqual(data.perClass.datasets[0].data, report.perClass!.map((c) => percent(c.precision)));
@@ -335,5 +434,54 @@ browserTest(`headless Chromium: a hostile input path stays text (no script runs,
   for (const c of await chartStates(page)) t.true(c.chart && c.painted > 1000, c.key ?? '');
   t.deepEqual(problems, []);
   t.deepEqual(requests, []);
+  await page.context().close();
+});
+
+// Issue 17: on the MNIST test set the chart sat at 0, then spiked to 13,000,000 images/s against a
+// whole-run average of 28,233 drawn flat at the bottom. Rows finished per sliding window stay within a
+// sane factor of the rates the report gives.
+const mnistTest = join(repoRoot, 'data', 'mnist_test.csv');
+(hasChromium && existsSync(mnistTest) ? test.serial : test.serial.skip)(`headless Chromium: throughput on the MNIST test set is a rate over a window, near the averages${needs}`, async (t) => {
+  mkdirSync(join(dir, 'mnist'));
+  const html = join(dir, 'mnist', 'run.html');
+  const reportPath = join(dir, 'mnist', 'report.json');
+  const run = await runPipeline(['--input', mnistTest, '--html', html, '--report', reportPath, '--quiet']);
+  t.is(run.code, 0, run.stderr);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as PipelineReport;
+  t.is(report.rows, 10_000);
+  const { page, problems } = await open(html);
+  const charts = await chartStates(page);
+  checkSwatches(t, charts);
+  const { line } = await checkChartAxes(t, page, report);
+  const rates = line.slice(1).map((p) => p.y);
+  const max = Math.max(...rates);
+  const end = line.at(-1)!.x;
+  const average = report.rows / end; // the timeline's own whole-run average
+  const steady = report.imagesPerSecondAfterFirstResult!;
+  t.true(max <= 6 * average, `max ${max} images/s vs whole-run average ${Math.round(average)}`);
+  t.true(max <= 3 * steady, `max ${max} images/s vs ${Math.round(steady)} after the first result`);
+  t.true(max >= 0.5 * steady, `the line reaches the steady rate (${max} vs ${Math.round(steady)})`);
+  // Evenly spaced windows: the line's mean is the run's average, less the rows of the last window.
+  const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+  t.true(mean >= 0.6 * average && mean <= 1.05 * average, `mean of the line ${Math.round(mean)} vs average ${Math.round(average)}`);
+  const windowText = (await page.textContent('[data-value="throughput-window"]')) ?? '';
+  t.regex(windowText, /^\d[\d.]* m?s$/);
+  const data = await chartData(page);
+  t.is(data.throughput.datasets[0].label, `images/s, rows finished in the last ${windowText}`);
+  t.deepEqual(problems, []);
+  await page.context().close();
+});
+
+browserTest(`headless Chromium: 3 batches: the latency histogram counts in whole numbers${needs}`, async (t) => {
+  mkdirSync(join(dir, 'three'));
+  const html = join(dir, 'three', 'run.html');
+  const run = await runPipeline(['--input', input, '--model', await modelReady, '--batch-size', '40', '--html', html, '--quiet']);
+  t.is(run.code, 0, run.stderr);
+  const { page, problems } = await open(html);
+  const latency = await chartScales(page, 'latency');
+  t.is((latency.data[0] as number[]).reduce((a, b) => a + b, 0), 3);
+  t.true(latency.yTicks.length >= 2);
+  t.true(latency.yTicks.every((v) => Number.isInteger(v)), `ticks ${latency.yTicks.join(' ')}`);
+  t.deepEqual(problems, []);
   await page.context().close();
 });

@@ -2,37 +2,65 @@
 import test from 'ava';
 import { LatencyBuckets, ThroughputTimeline } from '../../src/stats/timeline.js';
 
-test('few batches: one point per batch, rows over the time since the previous batch', (t) => {
+/** A timeline fed batches of `rows` rows finished at the given ms (relative to its start). */
+function timelineOf(batches: [at: number, rows: number][], maxPoints = 60): ThroughputTimeline {
   let now = 1000;
-  const timeline = new ThroughputTimeline({ maxPoints: 10, now: () => now });
-  for (const [at, rows] of [[1500, 100], [1600, 100], [1800, 50]]) {
-    now = at;
+  const timeline = new ThroughputTimeline({ maxPoints, now: () => now });
+  for (const [at, rows] of batches) {
+    now = 1000 + at;
     timeline.record(rows);
   }
-  t.deepEqual(timeline.points(), [
-    { seconds: 0.5, imagesPerSecond: 200, rows: 100 },
-    { seconds: 0.6, imagesPerSecond: 1000, rows: 100 },
-    { seconds: 0.8, imagesPerSecond: 250, rows: 50 },
-  ]);
+  return timeline;
+}
+
+test('a steady run: every point is the steady rate, the window is 5% of the run (at least 50 ms), the last point has every row', (t) => {
+  // 10 rows every 2 ms for 4 s: 5,000 images/s.
+  const timeline = timelineOf(Array.from({ length: 2000 }, (_, i) => [(i + 1) * 2, 10]));
+  t.is(timeline.windowMs(), 200);
+  const points = timeline.points();
+  t.is(points.length, 60);
+  t.is(points.at(-1)!.seconds, 4);
+  t.is(points.at(-1)!.rows, 20_000);
+  for (const [i, p] of points.entries()) {
+    t.true(Math.abs(p.seconds - ((i + 1) * 4) / 60) < 1e-9, 'evenly spaced');
+    // Within a bin (here 64 ms) rows count as spread evenly: a few % off where the window starts mid-bin.
+    t.true(Math.abs(p.imagesPerSecond - 5000) / 5000 < 0.05, `${p.seconds} s: ${p.imagesPerSecond}`);
+  }
+  t.is(timelineOf([[100, 10], [400, 10]]).windowMs(), 50, 'short runs: at least 50 ms');
+  t.is(timelineOf([[30, 10]]).windowMs(), 30, 'and never longer than the run');
 });
 
-test('many batches: at most maxPoints points, every row counted, times in order, memory bounded', (t) => {
-  for (const batches of [1, 7, 59, 60, 61, 119, 120, 121, 1000, 12_345, 100_000]) {
-    let now = 0;
-    const timeline = new ThroughputTimeline({ maxPoints: 60, now: () => now });
-    for (let i = 1; i <= batches; i++) {
-      now = i * 2;
-      timeline.record(10);
-    }
+test('bursts (results released in order, many in one millisecond) are smoothed to the rate over the window', (t) => {
+  // Start-up: nothing for 250 ms; then, for 1 s, 10 batches of 100 rows land together every 25 ms (40,000 images/s).
+  const batches: [number, number][] = [];
+  for (let at = 275; at <= 1250; at += 25) for (let k = 0; k < 10; k++) batches.push([at + k * 0.01, 100]);
+  const timeline = timelineOf(batches);
+  const points = timeline.points();
+  const rows = batches.length * 100;
+  t.is(points.at(-1)!.rows, rows);
+  const average = rows / points.at(-1)!.seconds;
+  const max = Math.max(...points.map((p) => p.imagesPerSecond));
+  t.true(max <= 2 * 40_000, `max ${max}: the bursts' own rate is ~1,000 rows in 0.1 ms (10,000,000 images/s)`);
+  t.true(max >= 30_000, `the steady part shows (${max})`);
+  t.true(max <= 2 * average, `max ${max} vs average ${average}`);
+  for (const p of points.filter((p) => p.seconds + timeline.windowMs() / 1000 < 0.27)) t.is(p.imagesPerSecond, 0, 'nothing during start-up');
+});
+
+test('rows are conserved at any length, memory stays bounded, points are in time order', (t) => {
+  for (const batches of [1, 2, 7, 59, 60, 61, 121, 1000, 12_345, 100_000]) {
+    const timeline = timelineOf(Array.from({ length: batches }, (_, i) => [(i + 1) * 2, 10]));
     const points = timeline.points();
-    t.true(points.length <= 60 && points.length >= Math.min(batches, 30), `${batches}: ${points.length} points`);
-    t.is(points.reduce((n, p) => n + p.rows, 0), batches * 10, `${batches}: rows conserved`);
-    t.is(points[points.length - 1].seconds, (batches * 2) / 1000);
-    for (let i = 1; i < points.length; i++) t.true(points[i].seconds > points[i - 1].seconds);
-    // 10 rows every 2 ms is 5000 images/s everywhere (the last group may be shorter but has the same rate).
-    for (const p of points) t.is(Math.round(p.imagesPerSecond), 5000);
-    t.true((timeline as unknown as { ends: number[] }).ends.length < 120);
+    t.is(points.length, 60);
+    t.is(points.at(-1)!.rows, batches * 10, `${batches}: every row by the last point`);
+    t.is(points.at(-1)!.seconds, (batches * 2) / 1000);
+    for (let i = 1; i < points.length; i++) {
+      t.true(points[i].seconds > points[i - 1].seconds);
+      t.true(points[i].rows >= points[i - 1].rows, 'rows finished never go down');
+    }
+    for (const p of points) t.true(p.imagesPerSecond >= 0 && Number.isFinite(p.imagesPerSecond));
+    t.true((timeline as unknown as { bins: number[] }).bins.length <= 120, `${batches}: bins bounded`);
   }
+  t.deepEqual(new ThroughputTimeline().points(), [], 'no batch, no point');
 });
 
 test('latency buckets: log-spaced, every sample counted once, the shared range lines two histograms up', (t) => {

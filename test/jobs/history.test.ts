@@ -2,6 +2,7 @@
 // middle of a run, a write cut short), repaired on the next append, and shown by `npm run history`.
 import test from 'ava';
 import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { appendHistoryLine, checkHistoryFile, NotAHistoryError, readHistory } from '../../src/jobs/history-file.js';
 import { buildRunRecord, type RunRecord } from '../../src/jobs/run-record.js';
@@ -125,6 +126,42 @@ test('readers skip lines that are not run records and say which', (t) => {
   t.deepEqual(problems.map((p) => p.line), [2, 3]);
   t.regex(problems[0].message, /not JSON/);
   t.regex(problems[1].message, /not a run record/);
+});
+
+// Issue 17: `npm run history -- some.csv` printed 10,000 "skipped: not JSON" lines and exited 0.
+test('history on a file that is not a history: refused with exit 2 and one line, by the rule --history applies', async (t) => {
+  const dir = tempDir();
+  const csv = join(dir, 'some.csv');
+  writeFileSync(csv, Array.from({ length: 10_000 }, (_, i) => `${i % 10},0,0,0`).join('\n') + '\n');
+  const run = await runNode(cliEntry('history'), [csv]);
+  t.is(run.code, 2, run.stderr);
+  t.is(run.stdout, '');
+  t.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+  t.regex(run.stderr, /^nnpipe history: .*some\.csv is not a run history \(line 1 is not JSON \(.*\)\); give a file written by --history\n$/);
+  // The same rule for --json, a file whose last line is not a record, and a pipe's contents.
+  t.is((await runNode(cliEntry('history'), [csv, '--json'])).code, 2);
+  const tail = join(dir, 'tail.jsonl');
+  writeFileSync(tail, `${JSON.stringify(record())}\nnot a record\n`);
+  const error = t.throws(() => readHistory(tail), { instanceOf: NotAHistoryError });
+  t.is(error?.problem, 'its last complete line is not a run record');
+  // A shell pipe is a FIFO (node's own child stdin is a socket): read first, then judged the same way.
+  const piped = spawnSync('sh', ['-c', `echo hello | "${process.execPath}" "${cliEntry('history')}" /dev/stdin`], { encoding: 'utf8' });
+  t.is(piped.status, 2, piped.stderr);
+  t.regex(piped.stderr, /is not a run history \(line 1 is not JSON \(/);
+});
+
+test('history lists the first 10 lines that are not run records and counts the rest', async (t) => {
+  const path = join(tempDir(), 'history.jsonl');
+  const good = JSON.stringify(record());
+  writeFileSync(path, `${good}\n${Array.from({ length: 25 }, (_, i) => `garbage ${i}`).join('\n')}\n${good}\n`);
+  const run = await runNode(cliEntry('history'), [path]);
+  t.is(run.code, 0, run.stderr);
+  const lines = run.stderr.trim().split('\n');
+  t.is(lines.length, 11, run.stderr);
+  t.regex(lines[0], /history\.jsonl:2: skipped: not JSON/);
+  t.regex(lines[9], /history\.jsonl:11: skipped: not JSON/);
+  t.regex(lines[10], /history\.jsonl: skipped 15 more lines that are not run records$/);
+  t.regex(run.stdout, /: 2 runs/);
 });
 
 test.serial('kill -9 in the middle of a run: earlier lines intact, the file parses, the stale lock is taken over and the torn tail repaired', async (t) => {

@@ -26,7 +26,7 @@ test.serial('a run still going when the next one is due is skipped and logged; r
   t.true(skipped.length >= 1, 'at least one tick skipped');
   for (const line of skipped) {
     t.is(line.level, 40);
-    t.regex(String(line.skipped), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    t.regex(String(line.skipped), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$/, 'in the schedule\'s zone (Berlin)');
     t.true(typeof (line.running as { run?: unknown } | null)?.run === 'number', 'names the run that is going');
   }
   t.deepEqual(
@@ -59,8 +59,11 @@ test.serial('the scheduler stays up after a failed run, logs why, and goes on', 
   const outcomes = logLines(run.stderr()).filter((l) => typeof l.exitCode === 'number' && typeof l.run === 'number');
   t.like(outcomes[0], { level: 50, run: 1, exitCode: 1, meaning: 'failed (bad input, model, worker, output)' });
   t.regex(String(outcomes[0].error), /incoming\.csv: no such file/);
-  t.like(outcomes.at(-1), { level: 30, msg: 'run complete', exitCode: 0, error: null });
+  t.like(outcomes.at(-1), { level: 30, msg: 'run complete', exitCode: 0, rows: 100, accuracy: 1 });
+  t.false('error' in outcomes.at(-1)!, 'no stray `error: null` on a successful run');
   t.is(outcomes.length, 3);
+  // Warned at start: the folder exists, the file does not (yet).
+  t.like(logLines(run.stderr()).find((l) => l.level === 40), { input, msg: 'the input does not exist yet: runs fail (exit 1) until it does' });
   const statuses = readHistory(history).records.map((r) => [r.status, r.exitCode]);
   t.deepEqual(statuses[0], ['failed', 1]);
   t.deepEqual(statuses.at(-1), ['complete', 0]);
@@ -100,6 +103,8 @@ for (const [args, message] of [
   [['--cron', '* * * * *', '--', '--input', '-'], /--input - \(stdin\) cannot be scheduled/],
   [['--', '--input', trainCsv], /required option '--cron <expr>' not specified/],
   [['--cron', '* * * * *', '--', '--input', trainCsv, '--report', '/nonexistent-folder/r.json'], /pipeline options: --report \/nonexistent-folder\/r\.json: the folder \/nonexistent-folder does not exist/],
+  [['--cron', '* * * * *', '--', '--input', '/nonexistent-folder/in.csv'], /pipeline options: --input \/nonexistent-folder\/in\.csv: the folder \/nonexistent-folder does not exist/],
+  [['--cron', '* * * * *', '--summary', 'short', '--', '--input', trainCsv], /option '--summary <mode>' argument 'short' is invalid/],
   [['--cron', '* * * * *', '--', '--input', trainCsv, '--history', trainCsv], /pipeline options: --history .* is the same file as --input .*; refusing to overwrite the input/],
 ] as const) {
   test(`bad options are refused at start-up with exit 2: ${args.join(' ')}`, async (t) => {
@@ -109,10 +114,64 @@ for (const [args, message] of [
   });
 }
 
+// Issue 17: the full confusion matrix repeated every tick, and the next times printed in UTC whatever --tz.
+const kathmandu = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:45$/; // an offset no system zone here has by accident
+test.serial('stdout: one line per run by default, in the schedule\'s time zone; --summary full prints the whole summary', async (t) => {
+  const input = fixture('mnist-test-100.csv');
+  const run = start('schedule', ['--cron', everySecond, '--tz', 'Asia/Kathmandu', '--max-runs', '2', '--', '--input', input]);
+  t.is((await run.exited).code, 0, run.stderr());
+  const lines = run.stdout().trim().split('\n');
+  t.is(lines.length, 2, run.stdout());
+  for (const [i, line] of lines.entries()) {
+    const match = /^(\S+) run (\d) \(exit 0\) complete: 100 rows in [\d.]+ m?s, accuracy 100\.00%, [\d,]+ images\/s(?:; next (\S+))?$/.exec(line);
+    t.truthy(match, line);
+    t.regex(match![1], kathmandu);
+    t.is(Number(match![2]), i + 1);
+    if (i === 0) t.regex(match![3] ?? '', kathmandu, 'the next run, in the zone');
+    else t.is(match![3] as string | undefined, undefined, 'no next run after the last of --max-runs');
+  }
+  const logs = logLines(run.stderr());
+  const started = logs.find((l) => l.msg === 'scheduler started')!;
+  t.is((started.next as string[]).length, 3);
+  for (const next of started.next as string[]) {
+    t.regex(next, kathmandu);
+    t.is(Date.parse(next) % 1000, 0, 'whole seconds, parses back to an instant');
+  }
+  t.regex(String(logs.find((l) => l.msg === 'run complete')!.next), kathmandu);
+
+  const full = start('schedule', ['--cron', everySecond, '--max-runs', '2', '--summary', 'full', '--', '--input', input]);
+  t.is((await full.exited).code, 0, full.stderr());
+  t.is((full.stdout().match(/^nnpipe: run complete: 100 rows/gm) ?? []).length, 2, full.stdout());
+  t.is((full.stdout().match(/Confusion matrix/g) ?? []).length, 2);
+
+  // The pipeline's own --json and --quiet keep their meaning.
+  const json = start('schedule', ['--cron', everySecond, '--max-runs', '2', '--', '--input', input, '--json']);
+  t.is((await json.exited).code, 0, json.stderr());
+  const reports = json.stdout().trim().split('\n').map((l) => JSON.parse(l) as { status: string; rows: number });
+  t.deepEqual(reports.map((r) => [r.status, r.rows]), [['complete', 100], ['complete', 100]]);
+  // --quiet on both sides: one line per tick and nothing else (the runs' --quiet silences their summary and logs).
+  const quiet = start('schedule', ['--quiet', '--cron', everySecond, '--max-runs', '1', '--', '--input', input, '--quiet', '--report', join(tempDir(), 'r.json')]);
+  t.is((await quiet.exited).code, 0, quiet.stderr());
+  t.regex(quiet.stdout(), /^\S+ run 1 \(exit 0\) complete: 100 rows in [^\n]+\n$/);
+  t.is(quiet.stderr(), '');
+  const quietFull = start('schedule', ['--cron', everySecond, '--max-runs', '1', '--summary', 'full', '--', '--input', input, '--quiet']);
+  t.is((await quietFull.exited).code, 0, quietFull.stderr());
+  t.is(quietFull.stdout(), '', 'the full summary is the run\'s own: --quiet silences it');
+});
+
+test('a failed run\'s line says why (no report to summarise)', async (t) => {
+  const dir = tempDir();
+  const run = start('schedule', ['--cron', everySecond, '--tz', 'UTC', '--max-runs', '1', '--', '--input', join(dir, 'later.csv')]);
+  t.is((await run.exited).code, 0, run.stderr());
+  t.regex(run.stdout(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 run 1 \(exit 1\) failed \(bad input, model, worker, output\): .*later\.csv: no such file\n$/);
+});
+
 test('--help lists the exit codes', async (t) => {
   const run = await runNode(cliEntry('schedule'), ['--help']);
   t.is(run.code, 0);
   for (const code of ['0', '1', '2', '3', '75', '130', '143']) t.regex(run.stdout, new RegExp(`^\\s+${code}  `, 'm'));
+  t.regex(run.stdout, /--cron "\*\/10 \* \* \* \* \*"/, 'a seconds-level trial (6 fields)');
+  t.regex(run.stdout, /--cron "\*\/15 \* \* \* \*"/, 'the 15-minute production cron');
 });
 
 // Issue 12, row 17: on a terminal every run added pino-pretty listeners to stderr (a
@@ -126,6 +185,7 @@ const hasScript = existsSync('/usr/bin/script');
   const result = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 90_000, env: { ...process.env, NO_COLOR: '1' } });
   t.is(result.status, 0, result.stdout);
   t.is((result.stdout.match(/run complete/g) ?? []).length, 12, result.stdout);
+  t.notRegex(result.stdout, /error\W+null/, 'no stray `error: null`');
   t.notRegex(result.stdout, /MaxListenersExceededWarning|memory leak/);
 });
 
