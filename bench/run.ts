@@ -18,6 +18,8 @@
 //              README's performance figures come from this suite
 //   startup    bare Node, `nnpipe --help`, a 100-row run with 1 and 2 threads and the test set, timed
 //              alternately from outside
+//   scaleout   the plain pipeline against `submit` to one local worker on ~1 GB (alternating), per-shard
+//              time, queue overhead per job, merge time, and the projected wall time on 1..32 workers
 //
 // Prints the tables and writes bench/results/bench-<time>.json and bench/results/latest.json (the
 // machine, the load average before and after, every row).
@@ -29,10 +31,11 @@ import { formatTable as formatForwardTable, runForwardBench, type ForwardBenchRe
 import { formatPeersReport, runPeersBench, type PeersBenchResult } from './peers.bench.js';
 import { formatPipelineTable, runPipelineBench, type PipelineBenchRow } from './pipeline.bench.js';
 import { formatStartupTable, runStartupBench, type StartupBenchRow } from './startup.bench.js';
+import { formatScaleoutTables, runScaleoutBench, type ScaleoutResult } from './scaleout.bench.js';
 import { projectRoot } from '../src/paths.js';
 import { writeFileAtomic } from '../src/output/write-file.js';
 
-const SUITES = ['decode', 'forward', 'pipeline', 'peers', 'startup'] as const;
+const SUITES = ['decode', 'forward', 'pipeline', 'peers', 'startup', 'scaleout'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface BenchReport {
@@ -46,6 +49,7 @@ interface BenchReport {
   pipeline?: PipelineBenchRow[];
   peers?: PeersBenchResult;
   startup?: StartupBenchRow[];
+  scaleout?: ScaleoutResult;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--only SUITES] [--out FOLDER]
@@ -112,6 +116,12 @@ async function main(): Promise<void> {
     say('bench: startup suite ...');
     report.startup = await runStartupBench({ quick: options.quick });
     tables.push(`## Start-up (whole processes, alternating rounds, medians)\n\n${formatStartupTable(report.startup)}`);
+  }
+
+  if (options.suites.includes('scaleout')) {
+    say('bench: scaleout suite ...');
+    report.scaleout = await runScaleoutBench({ quick: options.quick, log: true });
+    tables.push(`## Across machines: the queue on one machine, and the capacity model\n\n${formatScaleoutTables(report.scaleout)}`);
   }
 
   report.finishedAt = new Date().toISOString();

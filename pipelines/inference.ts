@@ -10,12 +10,13 @@
 // they are done with the last one (and the predictions writer, through mapInOrder's `ready`).
 import { defaultIfEmpty, from, lastValueFrom, tap } from 'rxjs';
 import { rebatch, type PooledBatch } from '../src/data/batcher.js';
-import { inputSizeBytes } from '../src/data/input-size.js';
+import { inputFileStat } from '../src/data/input-size.js';
 import { noValidRows } from '../src/data/messages.js';
 import { normalizationTable } from '../src/data/normalize.js';
 import { batchesHere, openSource, type ParserChoice, type Source, type SourceOptions, type WorkItem } from '../src/data/source.js';
 import type { Batch } from '../src/data/types.js';
 import { DataError, type PipelineError } from '../src/errors.js';
+import type { PartialContext, ShardSpan } from '../src/stats/partial.js';
 import type { KernelKind } from '../src/nn/kernels/index.js';
 import type { LoadedModel, Normalization } from '../src/nn/types.js';
 import { ForwardPool } from '../src/pool/forward-pool.js';
@@ -68,6 +69,8 @@ export interface InferenceOptions {
   pixels?: boolean;
   /** An existing pool (experiments and schedules keep one warm); otherwise one is started and closed. */
   pool?: ForwardPool;
+  /** Score only this shard of the input file (src/data/shards.ts); its report counts the shard alone. */
+  shard?: ShardSpan | null;
 }
 
 export interface InferenceProgress {
@@ -95,7 +98,8 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   const pool =
     options.pool ?? new ForwardPool({ threads: options.threads, batchSize: options.batchSize, maxInFlight: options.maxInFlight, kernel: options.kernel });
   pool.setNetwork(model.network);
-  const run: RunState = { source: null, plan: null, writer: null, lastWrite: Promise.resolve(), kernel: options.kernel ?? 'auto', totalBytes: await inputSizeBytes(options.input) };
+  const inputStat = await inputFileStat(options.input);
+  const run: RunState = { source: null, plan: null, writer: null, lastWrite: Promise.resolve(), kernel: options.kernel ?? 'auto', totalBytes: inputStat?.bytes ?? null, mtimeMs: inputStat?.mtimeMs ?? null };
   const progress = (done: boolean) =>
     options.onProgress?.({ rows: stats.rows, skipped: stats.skipped, bytesRead: run.source?.bytesRead ?? 0, totalBytes: run.totalBytes, done });
   let status: RunStatus = 'complete';
@@ -124,6 +128,8 @@ interface RunState {
   lastWrite: Promise<void>;
   kernel: string;
   totalBytes: number | null;
+  /** The input's modification time (with its size, what identifies it in the report's partial block). */
+  mtimeMs: number | null;
 }
 
 /** The pipeline itself: scored batches, in input order, through the consumers. */
@@ -144,8 +150,9 @@ async function score(options: InferenceOptions, pool: ForwardPool, stats: RunSta
       defaultIfEmpty(null),
     ),
   );
-  // Rows are only known to be bad once decoded, so "no valid rows" is found here, at the end.
-  if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted) throw new DataError(source.file, 0, noValidRows(stats.skipped));
+  // Rows are only known to be bad once decoded, so "no valid rows" is found here, at the end (for a
+  // shard, by the merge: other shards may have good rows).
+  if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted && !options.shard) throw new DataError(source.file, 0, noValidRows(stats.skipped));
   await run.lastWrite;
 }
 
@@ -177,9 +184,16 @@ async function commitPredictions(run: RunState): Promise<Error | null> {
 
 function reportOf(options: InferenceOptions, stats: RunStats, run: RunState, status: RunStatus, failure: Error | null, startedAt: Date): PipelineReport {
   const layout = run.source?.layout ?? null;
+  const partial: PartialContext = {
+    shard: options.shard ?? null,
+    input: { path: options.input, bytes: run.totalBytes, mtimeMs: run.mtimeMs },
+    options: { batchSize: options.batchSize, normalize: options.normalize, activation: options.model.network.activation, output: options.model.network.output, onError: options.onError, kernel: options.kernel ?? 'auto' },
+    lines: status === 'complete' ? (run.source?.lines ?? null) : null,
+    predictions: run.writer ? { path: run.writer.path, rows: run.writer.rowsWritten } : null,
+  };
   return buildReport(stats, {
     status,
-    error: failure ? { code: (failure as PipelineError).code ?? 'PIPE_ERR_UNEXPECTED', message: failure.message } : null,
+    error: failure ? failureOf(failure) : null,
     model: describeModel(options.model, run.kernel),
     input: {
       path: options.input,
@@ -192,7 +206,15 @@ function reportOf(options: InferenceOptions, stats: RunStats, run: RunState, sta
     config: options.config,
     startedAt,
     finishedAt: new Date(),
+    partial,
   });
+}
+
+/** The report's error; a bad row's line and problem too (a merge renumbers the line). */
+function failureOf(failure: Error) {
+  const code = (failure as PipelineError).code ?? 'PIPE_ERR_UNEXPECTED';
+  if (failure instanceof DataError && failure.line > 0) return { code, message: failure.message, line: failure.line, problem: failure.problem };
+  return { code, message: failure.message };
 }
 
 function sourceOptions(options: InferenceOptions, stats: RunStats): SourceOptions {
@@ -206,6 +228,7 @@ function sourceOptions(options: InferenceOptions, stats: RunStats): SourceOption
     onRowError: (error) => stats.recordRowError(error),
     limit: options.limit ?? undefined,
     signal: options.signal,
+    shard: options.shard ?? undefined,
     batchSize: options.batchSize,
     table: normalizationTable(options.normalize),
     parser: options.parser ?? 'auto',

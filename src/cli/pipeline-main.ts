@@ -28,6 +28,10 @@ import type { ProgressDisplay } from './progress.js';
 import { forCli, usageExitCode } from './usage.js';
 import { inputSizeBytes } from '../data/input-size.js';
 import { chooseThreads } from '../pool/threads.js';
+import { shardSpan } from '../data/shards.js';
+import { defaultMaxRecordBytes } from '../data/source-options.js';
+import { readFailure } from '../data/source.js';
+import { exitCodeForReport } from './report-exit.js';
 
 export interface CliIo {
   stdout: NodeJS.WriteStream;
@@ -263,6 +267,7 @@ async function scoreWithPool(
     activation: model.network.activation,
     output: model.network.output,
     limit: options.limit,
+    shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
     parser: options.parser,
     kernel: options.kernel,
     decode: options.decode ?? 'auto',
@@ -280,6 +285,7 @@ async function scoreWithPool(
   // The HTML report's code (and Chart.js) is loaded only when a page is asked for.
   const html = options.html === null ? null : await import('../html/run-collector.js');
   const htmlPage = html === null ? null : html.RunPageCollector.forModel(model, normalize);
+  const shard = options.shard === null ? null : await shardSpan(input, options.shard, model.layerSizes[0], defaultMaxRecordBytes(model.layerSizes[0])).catch((error) => Promise.reject(readFailure(error, input)));
   const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr });
   // One set of statistics: runInference records into it, and RunSoFar reads it if the run cannot finish.
   const stats = new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
@@ -307,6 +313,7 @@ async function scoreWithPool(
       predictionsPath: null,
       predictionsWriter: predictions,
       taskTimeoutMs: options.taskTimeoutMs,
+      shard,
       pool,
       stats,
       signal: stop.signal,
@@ -382,20 +389,5 @@ async function finishAfterStopTimeout(
 }
 
 function exitCodeFor(report: PipelineReport, options: ResolvedOptions, io: CliIo, signal: NodeJS.Signals | null): number {
-  if (report.status === 'failed') {
-    io.stderr.write(`nnpipe: ${report.error?.message ?? 'the run failed'}\n`);
-    return ExitCode.failed;
-  }
-  if (report.status === 'interrupted') return signal === 'SIGTERM' ? 143 : 130;
-  if (options.minAccuracy !== null) {
-    if (report.accuracy === null) {
-      io.stderr.write('nnpipe: --min-accuracy was given but the input has no labels\n');
-      return ExitCode.belowMinAccuracy;
-    }
-    if (report.accuracy < options.minAccuracy) {
-      io.stderr.write(`nnpipe: accuracy ${report.accuracy} is below --min-accuracy ${options.minAccuracy}\n`);
-      return ExitCode.belowMinAccuracy;
-    }
-  }
-  return ExitCode.ok;
+  return exitCodeForReport(report, { minAccuracy: options.minAccuracy, signal }, io.stderr);
 }

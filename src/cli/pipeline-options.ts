@@ -7,6 +7,7 @@ import { MAX_TIMER_MS, memoryBudgetBytes, milliseconds, nonNegativeInt, oneOf, p
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type ParserChoice } from '../data/source.js';
+import { parseShardSpec, type ShardSpec } from '../data/shards.js';
 import type { DecodePlacement } from '../../pipelines/inference.js';
 
 const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
@@ -39,6 +40,7 @@ export function pipelineCommand(): Command {
     .addOption(new Option('--decode <where>', 'where the fast parser decodes: workers (every core), main (the main thread), auto = workers when there are 2+ threads').choices(DECODE_CHOICES).default('auto'))
     .addOption(new Option('--kernel <engine>', 'forward-pass engine: native = the C++ addon built at install (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = native, else wasm, else js').choices(KERNEL_KINDS).default('auto'))
     .option('--limit <n>', 'score only the first n rows')
+    .option('--shard <i/n>', 'score only shard i of n (1-based) of the input file: the lines that start in its i-th n-th by bytes; merge the reports with `nnpipe merge`')
     .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
     .option('--report <file>', 'write the JSON report here (atomically)')
     .option('--predictions <file>', 'write row,label,predicted,confidence per row, in input order')
@@ -53,6 +55,19 @@ export function pipelineCommand(): Command {
     .allowExcessArguments(false);
 }
 
+/** "i/n": shard i (1-based) of n. */
+const shardSpec = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    const spec = parseShardSpec(text);
+    if ('problem' in spec) {
+      ctx.issues.push({ code: 'custom', message: spec.problem, input: text });
+      return z.NEVER;
+    }
+    return spec;
+  }),
+);
+
 const rawSchema = z.object({
   input: z.string().check(z.minLength(1)),
   model: z.string().check(z.minLength(1)),
@@ -63,6 +78,7 @@ const rawSchema = z.object({
   activation: z.optional(oneOf(ACTIVATIONS)),
   output: z.optional(oneOf(OUTPUT_FUNCTIONS)),
   limit: z.optional(positiveInt),
+  shard: z.optional(shardSpec),
   parser: oneOf(PARSER_CHOICES),
   kernel: oneOf(KERNEL_KINDS),
   decode: oneOf(DECODE_CHOICES),
@@ -93,6 +109,8 @@ export interface PipelineCliOptions {
   activation: (typeof ACTIVATIONS)[number] | null;
   output: (typeof OUTPUT_FUNCTIONS)[number] | null;
   limit: number | null;
+  /** Score only this shard of the input (src/data/shards.ts), or null for the whole input. */
+  shard: ShardSpec | null;
   parser: ParserChoice;
   kernel: KernelKind;
   /** null: choose by the thread count (see pipelines/inference.ts). */
@@ -119,6 +137,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
   const isDefault = (name: string) => command.getOptionValueSource(name) === 'default';
   if (isDefault('maxInFlight')) delete raw.maxInFlight;
   const parsed = parseOptions(rawSchema, raw);
+  if (parsed.shard) checkShardOptions(parsed, isDefault('input'));
   // Outputs that are the same file (also through links) are refused by checkOutputs, which looks at the
   // file system (src/output/check-outputs.ts); this is only the syntax.
   return {
@@ -131,6 +150,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     activation: parsed.activation ?? null,
     output: parsed.output ?? null,
     limit: parsed.limit ?? null,
+    shard: parsed.shard ?? null,
     parser: parsed.parser,
     kernel: parsed.kernel,
     decode: parsed.decode === 'auto' ? null : parsed.decode,
@@ -146,6 +166,13 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     json: parsed.json,
     quiet: parsed.quiet,
   };
+}
+
+/** --shard cuts a file by bytes and counts every row of its part: no stdin, no --limit, no csv-parse. */
+function checkShardOptions(parsed: { input: string; limit?: number; parser: ParserChoice }, defaultInput: boolean): void {
+  if (!defaultInput && parsed.input === '-') throw new UsageError('--shard needs a file: --input - (stdin) cannot be cut into shards');
+  if (parsed.limit !== undefined) throw new UsageError('--shard and --limit do not go together: --limit counts rows from the start of the whole input');
+  if (parsed.parser === 'csv-parse') throw new UsageError('--shard reads with the fast parser: --parser csv-parse reads records across lines, which cannot be cut at line starts');
 }
 
 /**

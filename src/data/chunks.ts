@@ -78,21 +78,24 @@ export interface Piece {
 /**
  * The input's bytes as pieces of chunks, in order. The reader's reference to a piece's chunk is released
  * after the consumer's next call to next(): whoever needs the bytes longer retains the chunk.
- * `input` is a file path (read with positional reads, a few in flight), or a stream (stdin), whose
- * buffers are copied into chunks as they arrive (the one copy it takes to get them into shared memory).
+ * `input` is a file path (read with positional reads, a few in flight, from byte `start`: a shard's), or
+ * a stream (stdin), whose buffers are copied into chunks as they arrive (the one copy it takes to get
+ * them into shared memory).
  */
-export async function* readPieces(input: string | NodeJS.ReadableStream, pool: ChunkPool): AsyncGenerator<Piece, void, undefined> {
-  if (typeof input === 'string') yield* readFile(input, pool);
+export async function* readPieces(input: string | NodeJS.ReadableStream, pool: ChunkPool, start = 0): AsyncGenerator<Piece, void, undefined> {
+  if (typeof input === 'string') yield* readFile(input, pool, start);
+  else if (start !== 0) throw new RangeError('readPieces: a stream is read from its start');
   else yield* readStream(input as Readable, pool);
 }
 
-async function* readFile(path: string, pool: ChunkPool): AsyncGenerator<Piece, void, undefined> {
+async function* readFile(path: string, pool: ChunkPool, start: number): AsyncGenerator<Piece, void, undefined> {
   const file = await open(path, 'r');
   const reads: Array<Promise<{ chunk: Chunk; bytes: number }>> = [];
   try {
     // A FIFO or a device has no positions: read it one chunk at a time, in order.
     const positional = (await file.stat()).isFile();
-    let position = 0;
+    if (start !== 0 && !positional) throw new RangeError(`readPieces: ${path} has no positions to start at byte ${start}`);
+    let position = start;
     let ended = false;
     const issue = () => {
       const chunk = pool.acquire();

@@ -32,6 +32,12 @@ export interface FramerOptions {
   maxRecordBytes: number;
   /** Stop after this many rows. Every row counts, good or bad: for runs where a bad row ends the run. */
   limit?: number;
+  /**
+   * A shard's read (src/data/shards.ts): the input starts at a line start, its layout is the file's
+   * (known, so no header is looked for), its first line is numbered `firstLine`, and the read stops after
+   * the last line that starts before byte `endAt` of what is pushed. A shard without rows is no error.
+   */
+  shard?: { layout: CsvLayout; firstLine: number; endAt: number };
 }
 
 interface Open {
@@ -51,6 +57,8 @@ export class Framer {
   done = false;
   /** Rows in the blocks handed out so far. */
   rows = 0;
+  /** Bytes pushed before the piece being scanned (to find `shard.endAt`). */
+  private pushed = 0;
 
   /** Blocks cut and not yet returned. */
   private out: Block[] = [];
@@ -72,6 +80,16 @@ export class Framer {
   constructor(options: FramerOptions) {
     this.options = options;
     this.guard = new InputGuardState(options.file, options.maxRecordBytes);
+    if (options.shard) {
+      this.layout = options.shard.layout;
+      this.line = this.blockFirstLine = options.shard.firstLine;
+      this.done = options.shard.endAt <= 0;
+    }
+  }
+
+  /** Lines that started in what was read (blank ones too), counting from line 1 of the numbering. */
+  get linesStarted(): number {
+    return this.line - 1 + (this.lineBytes > 0 ? 1 : 0);
   }
 
   /** The blocks that `piece` completes. The framer keeps what it needs of the piece's chunk. */
@@ -79,6 +97,7 @@ export class Framer {
     if (this.failure === null && !this.done && piece.end > piece.start) {
       this.run(() => (this.layout === null ? this.pushHead(piece, false) : this.scan(piece.chunk, piece.start, piece.end)));
     }
+    this.pushed += piece.end - piece.start;
     return this.take();
   }
 
@@ -107,7 +126,7 @@ export class Framer {
     if (this.lineBytes > 0) this.blockRows++;
     if (this.blockRows > 0) this.out.push(this.cut());
     this.close();
-    if (this.rows === 0) throw new DataError(this.options.file, 0, msg.noRowsHeaderOnly(this.headerLine));
+    if (this.rows === 0 && !this.options.shard) throw new DataError(this.options.file, 0, msg.noRowsHeaderOnly(this.headerLine));
     this.done = true;
   }
 
@@ -181,6 +200,8 @@ export class Framer {
   private scan(chunk: Chunk, start: number, end: number): void {
     const { rowsPerBlock, maxRecordBytes } = this.options;
     const limit = this.options.limit ?? Number.POSITIVE_INFINITY;
+    // Where the shard ends, as a position in this chunk (pieces are scanned whole, in order, once the layout is known).
+    const endAt = this.options.shard ? start + this.options.shard.endAt - this.pushed : Number.POSITIVE_INFINITY;
     const bytes = chunk.bytes;
     this.open(chunk, start, end);
     let pos = start;
@@ -203,10 +224,11 @@ export class Framer {
       this.lineBytes = 0;
       this.loneCr = false;
       pos = nl + 1;
-      if (this.blockRows === rowsPerBlock || this.rows + this.blockRows === limit) {
+      const last = pos >= endAt;
+      if (this.blockRows === rowsPerBlock || this.rows + this.blockRows === limit || last) {
         this.closeAt(pos);
-        this.out.push(this.cut());
-        if (this.rows === limit) {
+        if (this.blockRows > 0) this.out.push(this.cut());
+        if (this.rows === limit || last) {
           this.done = true;
           this.close();
           return;

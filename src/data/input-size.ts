@@ -14,3 +14,14 @@ export async function inputSizeBytes(input: string): Promise<number | null> {
     return null;
   }
 }
+
+/** Size and modification time of a regular file (what identifies the input a report counted), else null. */
+export async function inputFileStat(input: string): Promise<{ bytes: number; mtimeMs: number } | null> {
+  if (input === '-') return null;
+  try {
+    const info = await stat(input);
+    return info.isFile() ? { bytes: info.size, mtimeMs: info.mtimeMs } : null;
+  } catch {
+    return null;
+  }
+}

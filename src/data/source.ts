@@ -11,8 +11,9 @@ import { DataError } from '../errors.js';
 import { batchRows, rebatch, type PooledBatch } from './batcher.js';
 import { decodeBlocks } from './block-decoder.js';
 import { ChunkPool, readPieces, type Piece } from './chunks.js';
-import { Framer } from './framer.js';
+import { Framer, type FramerOptions } from './framer.js';
 import { readFirstRecord } from './head.js';
+import { planShardRead, quotedShardProblem, shardInputName } from './shards.js';
 import * as msg from './messages.js';
 import { checkCsvSourceOptions, defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 import type { Block, CsvLayout, DecodeSpec } from './types.js';
@@ -35,6 +36,8 @@ export interface SourceOptions extends CsvSourceOptions {
   /** 256 entries: the float for each pixel byte (normalize.ts). */
   table: Float32Array;
   parser: ParserChoice;
+  /** Read only this shard of the file (src/data/shards.ts): its raw byte range. */
+  shard?: { index: number; count: number; byteStart: number; byteEnd: number };
 }
 
 export interface Source {
@@ -46,6 +49,8 @@ export interface Source {
   readonly layout: CsvLayout | null;
   /** Bytes of the input read so far. */
   readonly bytesRead: number;
+  /** Lines started in what was read (shards.ts), once the framer has read to the end; else null. */
+  readonly lines: number | null;
   /** Bound on one record's size (what the decoder must allow too). */
   maxRecordBytes: number;
   items: AsyncGenerator<WorkItem, void, undefined>;
@@ -64,6 +69,7 @@ export async function openSource(options: SourceOptions): Promise<Source> {
   checkCsvSourceOptions(options);
   if (!PARSER_CHOICES.includes(options.parser)) throw new RangeError(`parser must be one of ${PARSER_CHOICES.join(', ')}, got ${String(options.parser)}`);
   const file = options.input === '-' ? STDIN_NAME : options.input;
+  if (options.shard) return shardSource(options, file);
   if (options.parser === 'csv-parse') return csvParseSource(options, file, undefined);
   const pool = new ChunkPool();
   const pieces = readPieces(options.input === '-' ? (options.stdin ?? process.stdin) : options.input, pool);
@@ -92,7 +98,23 @@ function quotedData({ chunk, start, end }: Piece, maxRecordBytes: number): boole
   return first.status === 'record' && bytes.indexOf(QUOTE, first.end) !== -1;
 }
 
-function framedSource(options: SourceOptions, file: string, first: IteratorResult<Piece, void>, pieces: AsyncGenerator<Piece>): Source {
+/** One shard of a file: read from its first line start with the file's layout, framed to its last line. */
+async function shardSource(options: SourceOptions, file: string): Promise<Source> {
+  const shard = options.shard!;
+  if (options.input === '-' || options.limit !== undefined) throw new RangeError('openSource: a shard is read from a file, without a limit');
+  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
+  const { head, read } = await planShardRead(options.input, file, { start: shard.byteStart, end: shard.byteEnd }, options.features, maxRecordBytes).catch((error) => {
+    throw readFailure(error, file);
+  });
+  if (options.parser === 'csv-parse' || (options.parser === 'auto' && head.quoted)) throw new DataError(file, 0, quotedShardProblem);
+  options.onLayout?.(head.layout);
+  const pieces = readPieces(options.input, new ChunkPool(), read.start);
+  const first: IteratorResult<Piece, void> = read.endAt > 0 ? await pieces.next().catch((error) => Promise.reject(readFailure(error, file))) : { done: true, value: undefined };
+  const framing = { layout: head.layout, firstLine: read.firstLine, endAt: read.endAt };
+  return framedSource(options, shardInputName(file, shard, read.start), first, pieces, framing);
+}
+
+function framedSource(options: SourceOptions, file: string, first: IteratorResult<Piece, void>, pieces: AsyncGenerator<Piece>, shard?: FramerOptions['shard']): Source {
   const limited = options.onError === 'fail' && options.limit !== undefined;
   const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
   const framer = new Framer({
@@ -101,8 +123,10 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
     rowsPerBlock: options.batchSize,
     maxRecordBytes,
     limit: limited ? options.limit : undefined,
+    shard,
   });
   let bytesRead = 0;
+  let readToEnd = false;
   async function* items(): AsyncGenerator<WorkItem, void, undefined> {
     let out: Block[] = [];
     try {
@@ -112,11 +136,15 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
         out = framer.push(next.value);
         while (out.length > 0) yield { kind: 'blocks', blocks: takeGroup(out) };
         if (framer.failure) throw framer.failure;
-        if (framer.done) return;
+        if (framer.done) {
+          readToEnd = options.limit === undefined;
+          return;
+        }
       }
       out = framer.finish();
       while (out.length > 0) yield { kind: 'blocks', blocks: takeGroup(out) };
       if (framer.failure) throw framer.failure;
+      readToEnd = true;
     } catch (error) {
       throw readFailure(error, file);
     } finally {
@@ -133,6 +161,9 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
     },
     get bytesRead() {
       return bytesRead;
+    },
+    get lines() {
+      return readToEnd ? framer.linesStarted : null;
     },
     maxRecordBytes,
     items: items(),
@@ -169,6 +200,7 @@ function csvParseSource(options: SourceOptions, file: string, replay: Readable |
     get bytesRead() {
       return bytesRead;
     },
+    lines: null,
     maxRecordBytes: options.maxRecordBytes ?? defaultMaxRecordBytes(options.features),
     items: items(),
     limited: options.limit !== undefined,

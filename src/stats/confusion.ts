@@ -53,6 +53,23 @@ export class ConfusionMatrix {
     for (let i = 0; i < rows; i++) this.add(labels[i], predicted[i]);
   }
 
+  /** Adds another matrix's counts ([true][predicted], classes x classes non-negative integers): a shard's, when runs merge. */
+  addCounts(counts: readonly (readonly number[])[]): void {
+    const k = this.classes;
+    if (counts.length !== k || counts.some((row) => row.length !== k)) {
+      throw new RangeError(`ConfusionMatrix.addCounts: expected ${k} x ${k} counts`);
+    }
+    for (let r = 0; r < k; r++) {
+      for (let c = 0; c < k; c++) {
+        const n = counts[r][c];
+        if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`ConfusionMatrix.addCounts: count [${r}][${c}] is ${n}, not an integer >= 0`);
+        this.counts[r * k + c] += n;
+        this.totalCount += n;
+        if (r === c) this.correctCount += n;
+      }
+    }
+  }
+
   /** Labeled rows counted so far. */
   get total(): number {
     return this.totalCount;

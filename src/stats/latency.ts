@@ -1,11 +1,15 @@
-// Latency distribution in bounded memory: Node's built-in HdrHistogram (perf_hooks.createHistogram),
-// 3 significant figures (values are kept within 0.1% relative error), fixed size whatever the sample count.
+// Latency distribution in bounded memory: an HdrHistogram (hdr-histogram-js), 3 significant figures (values
+// are kept within 0.1% relative error), fixed size whatever the sample count. hdr-histogram-js rather than
+// Node's perf_hooks histogram because its compressed base64 form is the HdrHistogram wire format that every
+// port reads: a shard's histogram travels in its report (`partial`) and histograms merge exactly (counts
+// add), so the percentiles of a merged run come from the merged distribution, never from averaged
+// percentiles.
 //
 // Values are recorded as integer nanoseconds: the HdrHistogram needs integers >= 1, and nanoseconds keep
 // sub-microsecond worker compute times meaningful. Anything below 1 ns is recorded as 1 ns.
 // The histogram's own min/max/mean are bucket approximations (its max can exceed the largest sample), so
 // count, sum, min and max are tracked exactly next to it; only the percentiles come from the histogram.
-import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
 
 /** A latency distribution in milliseconds; every field is 0 when nothing was recorded. */
 export interface LatencySummary {
@@ -18,11 +22,25 @@ export interface LatencySummary {
   max: number;
 }
 
+/** The mergeable state of a LatencyHistogram, JSON-safe (it travels in reports and queue results). */
+export interface LatencyState {
+  count: number;
+  sumMs: number;
+  /** Exact extremes; null without samples. */
+  minMs: number | null;
+  maxMs: number | null;
+  /** The HdrHistogram of nanoseconds in its compressed base64 encoding ("HISTF..."). */
+  histogram: string;
+}
+
 const NS_PER_MS = 1e6;
 const MAX_NS = Number.MAX_SAFE_INTEGER;
+const SIGNIFICANT_DIGITS = 3;
+
+const newHistogram = (): hdr.Histogram => hdr.build({ numberOfSignificantValueDigits: SIGNIFICANT_DIGITS, lowestDiscernibleValue: 1, autoResize: true });
 
 export class LatencyHistogram {
-  private readonly histogram: RecordableHistogram = createHistogram({ figures: 3 });
+  private readonly histogram: hdr.Histogram = newHistogram();
   private samples = 0;
   private sumMs = 0;
   private minMs = Infinity;
@@ -33,7 +51,7 @@ export class LatencyHistogram {
     if (!Number.isFinite(ms) || ms < 0) {
       throw new RangeError(`LatencyHistogram: a duration must be a finite number >= 0 ms, got ${ms}`);
     }
-    this.histogram.record(Math.min(MAX_NS, Math.max(1, Math.round(ms * NS_PER_MS))));
+    this.histogram.recordValue(Math.min(MAX_NS, Math.max(1, Math.round(ms * NS_PER_MS))));
     this.samples += 1;
     this.sumMs += ms;
     if (ms < this.minMs) this.minMs = ms;
@@ -44,10 +62,35 @@ export class LatencyHistogram {
   merge(other: LatencyHistogram): void {
     if (other.samples === 0) return;
     this.histogram.add(other.histogram);
-    this.samples += other.samples;
-    this.sumMs += other.sumMs;
-    if (other.minMs < this.minMs) this.minMs = other.minMs;
-    if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
+    this.addExact(other.samples, other.sumMs, other.minMs, other.maxMs);
+  }
+
+  /** Adds the samples of a state (from toState(), possibly of another process). */
+  mergeState(state: LatencyState): void {
+    if (state.count === 0) return;
+    const decoded = hdr.decodeFromCompressedBase64(state.histogram);
+    if (decoded.totalCount !== state.count) {
+      throw new RangeError(`LatencyHistogram: the encoded histogram holds ${decoded.totalCount} samples, its state says ${state.count}`);
+    }
+    this.histogram.add(decoded);
+    this.addExact(state.count, state.sumMs, state.minMs ?? Infinity, state.maxMs ?? -Infinity);
+  }
+
+  static fromState(state: LatencyState): LatencyHistogram {
+    const histogram = new LatencyHistogram();
+    histogram.mergeState(state);
+    return histogram;
+  }
+
+  toState(): LatencyState {
+    const empty = this.samples === 0;
+    return {
+      count: this.samples,
+      sumMs: this.sumMs,
+      minMs: empty ? null : this.minMs,
+      maxMs: empty ? null : this.maxMs,
+      histogram: hdr.encodeIntoCompressedBase64(this.histogram),
+    };
   }
 
   get count(): number {
@@ -67,9 +110,16 @@ export class LatencyHistogram {
     };
   }
 
+  private addExact(count: number, sumMs: number, minMs: number, maxMs: number): void {
+    this.samples += count;
+    this.sumMs += sumMs;
+    if (minMs < this.minMs) this.minMs = minMs;
+    if (maxMs > this.maxMs) this.maxMs = maxMs;
+  }
+
   /** The histogram's value at percentile p (0, 100], clamped to the exact min/max so that p99 <= max. */
   private percentile(p: number): number {
-    const ms = this.histogram.percentile(p) / NS_PER_MS;
+    const ms = this.histogram.getValueAtPercentile(p) / NS_PER_MS;
     return Math.min(this.maxMs, Math.max(this.minMs, ms));
   }
 }

@@ -171,6 +171,23 @@ export class PredictionsWriter {
   }
 
   /**
+   * Appends `rows` lines already in this file's form (each `row,label,predicted,confidence\n`), as a merge
+   * of shard files writes them; waits for 'drain' like writeBatch.
+   */
+  async writeLines(text: string, rows: number): Promise<void> {
+    this.assertOpen('writeLines');
+    if (this.streamError) throw outputError(this.path, this.streamError);
+    this.written += rows;
+    if (text.length > 0 && !this.stream.write(text)) {
+      try {
+        await once(this.stream, 'drain');
+      } catch (error) {
+        throw outputError(this.path, error);
+      }
+    }
+  }
+
+  /**
    * Flushes, fsyncs and renames the temp file over `path`: the target switches from its old content (or
    * absence) to the complete new file in one step. Used for complete runs and for failed or interrupted
    * runs alike (the predictions done so far). On failure the temp file is removed and the error thrown.

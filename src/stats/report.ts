@@ -6,6 +6,7 @@ import type { LatencySummary } from './latency.js';
 import type { RunStats } from './run-stats.js';
 import type { LoadedModel } from '../nn/types.js';
 import { peakRssBytes } from './peak-rss.js';
+import { PARTIAL_FORMAT, type PartialBlock, type PartialContext } from './partial.js';
 
 export type RunStatus = 'complete' | 'failed' | 'interrupted';
 
@@ -70,6 +71,24 @@ export interface PipelineReport {
   environment: { node: string; platform: string; cpus: number; cpuModel: string };
   /** The command's reports: temp files that dead runs had left next to its outputs, removed before it wrote them. */
   removedTempFiles?: string[];
+  /** The mergeable state of the run (src/stats/partial.ts): what `nnpipe merge` and `nnpipe submit` merge. */
+  partial?: PartialBlock;
+  /** A merged run's parts, in input order (src/stats/merge.ts). */
+  shards?: ShardSummary[];
+}
+
+/** One part of a merged run, as its report shows it. */
+export interface ShardSummary {
+  index: number;
+  count: number;
+  byteStart: number;
+  byteEnd: number;
+  /** The shard's first and last input line (absolute), null when not known. */
+  firstLine: number | null;
+  lastLine: number | null;
+  rows: number;
+  status: RunStatus;
+  durationMs: number;
 }
 
 /** The error of a run stopped by a signal (or by its caller's AbortSignal, when no signal is known). */
@@ -80,21 +99,25 @@ export function interruptedError(signal: string | null = null): { code: string; 
 
 export interface ReportContext {
   status: RunStatus;
-  error?: { code: string; message: string } | null;
+  /** `line` and `problem` (a bad row's) go into the partial block, so that a merge can renumber the line. */
+  error?: { code: string; message: string; line?: number | null; problem?: string | null } | null;
   model: PipelineReport['model'];
   input: PipelineReport['input'];
   config: Record<string, unknown>;
   startedAt: Date;
   finishedAt: Date;
+  /** Given: the report carries its mergeable state (`partial`). */
+  partial?: PartialContext;
 }
 
 export function buildReport(stats: RunStats, context: ReportContext): PipelineReport {
   const hasLabels = stats.labeled > 0;
   const batchLatencyMs = stats.batchLatency.summary();
   // A run that did not complete always says why (a caller that knows no reason gets a general one).
-  const given = context.error ?? (context.status === 'interrupted' ? interruptedError() : context.status === 'failed' ? { code: 'PIPE_ERR_UNEXPECTED', message: 'the run failed' } : null);
+  const given: ReportContext['error'] = context.error ?? (context.status === 'interrupted' ? interruptedError() : context.status === 'failed' ? { code: 'PIPE_ERR_UNEXPECTED', message: 'the run failed' } : null);
   const error = given ? { code: given.code, message: given.message } : null;
-  return {
+  const peakRss = peakRssBytes();
+  const report: PipelineReport = {
     status: context.status,
     error,
     rows: stats.rows,
@@ -115,7 +138,7 @@ export function buildReport(stats: RunStats, context: ReportContext): PipelineRe
     confusionMatrix: hasLabels ? stats.confusion.toArray() : null,
     perClass: hasLabels ? stats.confusion.perClass() : null,
     // maxRSS is in kilobytes and, being per process, covers the worker threads as well.
-    peakRssBytes: peakRssBytes(),
+    peakRssBytes: peakRss,
     model: { ...context.model, layerSizes: [...context.model.layerSizes], ...(context.model.transposed ? { transposed: [...context.model.transposed] } : {}) },
     input: { ...context.input },
     config: { ...context.config },
@@ -124,6 +147,20 @@ export function buildReport(stats: RunStats, context: ReportContext): PipelineRe
     durationMs: stats.durationMs,
     environment: environment(),
   };
+  if (context.partial) {
+    report.partial = {
+      format: PARTIAL_FORMAT,
+      ...context.partial,
+      model: { sha256: context.model.sha256 },
+      status: context.status,
+      error: given ? { code: given.code, message: given.message, line: given.line ?? null, problem: given.problem ?? null } : null,
+      stats: stats.state(),
+      startedAtMs: context.startedAt.getTime(),
+      finishedAtMs: context.finishedAt.getTime(),
+      peakRssBytes: peakRss,
+    };
+  }
+  return report;
 }
 
 function environment(): PipelineReport['environment'] {

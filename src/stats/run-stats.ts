@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RowError } from '../data/types.js';
 import { ConfusionMatrix } from './confusion.js';
-import { LatencyHistogram } from './latency.js';
+import { LatencyHistogram, type LatencyState } from './latency.js';
 
 /** What the pipeline knows about one finished batch. */
 export interface BatchOutcome {
@@ -28,6 +28,25 @@ export interface RunStatsOptions {
 }
 
 export const DEFAULT_MAX_ERRORS = 100;
+
+/**
+ * Everything RunStats counts that merges exactly across runs over parts of one input: counts add, the
+ * confusion matrices add, the kept errors concatenate in input order (the first maxErrors of the
+ * concatenation are the first maxErrors of the whole), the latency histograms add. JSON-safe.
+ */
+export interface StatsState {
+  classes: number;
+  rows: number;
+  labeled: number;
+  skipped: number;
+  batches: number;
+  /** [true][predicted], classes x classes, always present (all zeros without labels). */
+  confusion: number[][];
+  /** The first maxErrors row errors, in input order. */
+  errors: RowError[];
+  batchLatency: LatencyState;
+  computeLatency: LatencyState;
+}
 
 export class RunStats {
   readonly confusion: ConfusionMatrix;
@@ -89,6 +108,39 @@ export class RunStats {
     if (this.keptErrors.length < this.maxErrors) {
       this.keptErrors.push({ line: error.line, message: error.message });
     }
+  }
+
+  /** The mergeable counts (see StatsState). */
+  state(): StatsState {
+    return {
+      classes: this.confusion.classes,
+      rows: this.rowCount,
+      labeled: this.labeledCount,
+      skipped: this.skippedCount,
+      batches: this.batchCount,
+      confusion: this.confusion.toArray(),
+      errors: this.errors,
+      batchLatency: this.batchLatency.toState(),
+      computeLatency: this.computeLatency.toState(),
+    };
+  }
+
+  /**
+   * Adds another run's counts, as if its batches had been recorded here after this run's: the runs must be
+   * in input order. `lineOffset` is added to its errors' line numbers (a shard counts lines from its start).
+   */
+  absorb(state: StatsState, lineOffset = 0): void {
+    if (state.classes !== this.confusion.classes) throw new RangeError(`RunStats.absorb: ${state.classes} classes, expected ${this.confusion.classes}`);
+    this.confusion.addCounts(state.confusion);
+    for (const error of state.errors) {
+      if (this.keptErrors.length < this.maxErrors) this.keptErrors.push({ line: error.line + lineOffset, message: error.message });
+    }
+    this.rowCount += state.rows;
+    this.labeledCount += state.labeled;
+    this.skippedCount += state.skipped;
+    this.batchCount += state.batches;
+    this.batchLatency.mergeState(state.batchLatency);
+    this.computeLatency.mergeState(state.computeLatency);
   }
 
   /** Marks the end of the run; durations stop growing. */

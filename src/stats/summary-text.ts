@@ -77,7 +77,7 @@ function painter(color: boolean): Paint {
 }
 
 function statusLine(report: PipelineReport, paint: Paint): string {
-  const took = duration(report.durationMs);
+  const took = duration(report.durationMs) + (report.shards ? ` (${report.shards.length} shards merged)` : '');
   switch (report.status) {
     case 'complete':
       return `nnpipe: run ${paint('32', 'complete')}: ${int(report.rows)} rows in ${took}`;

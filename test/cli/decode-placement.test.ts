@@ -46,7 +46,7 @@ test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 function comparable(report: Record<string, unknown>): Record<string, unknown> {
   const {
     imagesPerSecond, imagesPerSecondAfterFirstResult, timeToFirstResultMs, batchLatencyMs, computeLatencyMs, perImageLatencyMs,
-    peakRssBytes, startedAt, finishedAt, durationMs, environment, ...rest
+    peakRssBytes, startedAt, finishedAt, durationMs, environment, partial, ...rest
   } = report;
   const input = { ...(report.input as Record<string, unknown>) };
   delete input.decode;
@@ -54,7 +54,14 @@ function comparable(report: Record<string, unknown>): Record<string, unknown> {
   delete config.decode;
   delete config.report;
   delete config.predictions;
-  return { ...rest, input, config };
+  return { ...rest, input, config, partial: comparablePartial(partial as Record<string, unknown>) };
+}
+
+/** The mergeable state without its timings, latency histograms and file names: the counts must agree. */
+function comparablePartial(partial: Record<string, unknown>): Record<string, unknown> {
+  const { startedAtMs, finishedAtMs, peakRssBytes, predictions, stats, ...rest } = partial;
+  const { batchLatency, computeLatency, ...counts } = stats as Record<string, unknown>;
+  return { ...rest, stats: counts, predictionRows: (predictions as { rows: number } | null)?.rows ?? null };
 }
 
 async function run(input: string, decode: 'main' | 'workers', extra: string[]) {

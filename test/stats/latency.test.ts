@@ -128,3 +128,39 @@ test('negative and non-finite durations throw', (t) => {
   t.throws(() => h.record(Number.POSITIVE_INFINITY), { instanceOf: RangeError });
   t.is(h.count, 0);
 });
+
+test('toState / fromState: the compressed base64 HdrHistogram round-trips every summary figure', (t) => {
+  const h = new LatencyHistogram();
+  for (let i = 1; i <= 2000; i++) h.record((i % 97) * 0.37 + 0.0001 * i);
+  const state = JSON.parse(JSON.stringify(h.toState()));
+  t.regex(state.histogram, /^HISTF/);
+  t.deepEqual(LatencyHistogram.fromState(state).summary(), h.summary());
+  t.deepEqual(LatencyHistogram.fromState(new LatencyHistogram().toState()).summary(), new LatencyHistogram().summary());
+});
+
+test('property: merging shard states gives the percentiles of one histogram over all samples', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.array(fc.double({ min: 0, max: 5_000, noNaN: true }), { maxLength: 200 }), { minLength: 1, maxLength: 6 }), (shards) => {
+      const all = new LatencyHistogram();
+      const merged = new LatencyHistogram();
+      for (const values of shards) {
+        const shard = new LatencyHistogram();
+        for (const v of values) {
+          shard.record(v);
+          all.record(v);
+        }
+        merged.mergeState(JSON.parse(JSON.stringify(shard.toState())));
+      }
+      const { mean: a, ...expected } = all.summary();
+      const { mean: b, ...actual } = merged.summary();
+      return JSON.stringify(actual) === JSON.stringify(expected) && Math.abs(a - b) <= 1e-9 * Math.max(1, a);
+    }),
+  );
+  t.pass();
+});
+
+test('a state whose histogram does not hold its count is refused', (t) => {
+  const h = new LatencyHistogram();
+  h.record(1);
+  t.throws(() => LatencyHistogram.fromState({ ...h.toState(), count: 2 }), { instanceOf: RangeError, message: /holds 1 samples/ });
+});

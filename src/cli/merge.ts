@@ -1,0 +1,72 @@
+// `nnpipe merge --report OUT.json [--predictions OUT.csv] SHARD.json...`: the reports of `nnpipe --shard i/n`
+// runs (any order) merged into the report of the whole input, and their predictions files into one, in
+// input order with absolute line numbers. Prints the summary (or --json) and exits as the pipeline would
+// (0, 1 failed, 3 below --min-accuracy); a set that cannot be merged (a shard missing or given twice,
+// shards of other inputs, models or options) is refused with exit 2 and nothing is written.
+import { Command } from 'commander';
+import * as z from 'zod/mini';
+import { checkOutputs, type ProtectedFile } from '../output/check-outputs.js';
+import { formatSummary } from '../stats/summary-text.js';
+import { mergeRun, readReportFiles } from '../../pipelines/merge-run.js';
+import { unitInterval } from './option-schemas.js';
+import { parseOptions } from './parse-options.js';
+import { exitCodeForError, exitCodeForReport } from './report-exit.js';
+import { forCli, usageExitCode } from './usage.js';
+
+const NAME = 'nnpipe merge';
+
+function mergeCommand(): Command {
+  return new Command(NAME)
+    .description('Merge the reports (and predictions) of `nnpipe --shard i/n` runs into those of the whole input: counts, confusion matrix and errors exactly as one run; latency from the merged histograms.')
+    .argument('<shard-report...>', 'the --report files of shards 1..n, in any order')
+    .option('--report <file>', 'write the merged JSON report here (atomically)')
+    .option('--predictions <file>', "write the shards' predictions here, in input order with absolute line numbers")
+    .option('--min-accuracy <0..1>', 'exit 3 when the merged accuracy is below this')
+    .option('--json', 'print the merged report as one JSON document on stdout and nothing else', false)
+    .option('--quiet', 'no summary', false)
+    .allowExcessArguments(false);
+}
+
+const schema = z.object({
+  report: z.optional(z.string().check(z.minLength(1))),
+  predictions: z.optional(z.string().check(z.minLength(1))),
+  minAccuracy: z.optional(unitInterval),
+  json: z.boolean(),
+  quiet: z.boolean(),
+});
+
+type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+
+export async function runMergeCli(argv: string[], io: Io = process): Promise<number> {
+  const command = forCli(mergeCommand(), io, NAME);
+  let options: z.infer<typeof schema>;
+  try {
+    command.parse(argv, { from: 'user' });
+    options = parseOptions(schema, { ...command.opts() });
+  } catch (error) {
+    return usageExitCode(error, NAME, io.stderr);
+  }
+  try {
+    const reports = await readReportFiles(command.args);
+    const outputs = await checkMergeOutputs(options, reports.map((r) => r.name), reports.flatMap((r) => (r.report.partial?.predictions ? [r.report.partial.predictions.path] : [])));
+    const report = await mergeRun({ reports, outputs });
+    if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+    else if (!options.quiet) io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);
+    return exitCodeForReport(report, { minAccuracy: options.minAccuracy ?? null }, io.stderr, NAME);
+  } catch (error) {
+    return exitCodeForError(error, io.stderr, NAME);
+  }
+}
+
+/** The outputs checked like the pipeline's (src/output/check-outputs.ts): never a shard's report or predictions. */
+async function checkMergeOutputs(options: z.infer<typeof schema>, reportFiles: string[], predictionFiles: string[]): Promise<{ report: string | null; predictions: string | null }> {
+  const named = (['report', 'predictions'] as const).filter((key) => options[key] !== undefined);
+  const inputs: ProtectedFile[] = [
+    ...reportFiles.map((path) => ({ option: 'SHARD', shown: path, what: 'a shard report', path })),
+    ...predictionFiles.map((path) => ({ option: 'SHARD', shown: path, what: "a shard's predictions", path })),
+  ];
+  const targets = await checkOutputs(named.map((key) => ({ option: `--${key}`, path: options[key]! })), inputs);
+  const resolved = { report: null as string | null, predictions: null as string | null };
+  named.forEach((key, i) => (resolved[key] = targets[i].path));
+  return resolved;
+}
