@@ -1,5 +1,5 @@
 // The batch-size experiment: every configuration of the grid measured one after another, each in a child
-// process of its own that runs the real inference pipeline under benchmark.js (src/experiment/measure.ts);
+// process of its own that runs the real inference pipeline under benchmark.js (pipelines/experiment-measure.ts);
 // the accuracy of every pass is compared with the first as soon as it arrives (a difference is a bug and
 // ends the experiment as failed); a stop signal ends it as interrupted with what was measured so far.
 import { performance } from 'node:perf_hooks';
@@ -8,7 +8,9 @@ import { accuracyMismatchMessage, findAccuracyMismatch } from '../src/experiment
 import type { MeasureRequest } from '../src/experiment/child-protocol.js';
 import { MeasurementInterrupted, measureInChild, type ChildMeasureOptions } from '../src/experiment/child-runner.js';
 import { machineAtStart, withLoadAverageEnd, type MachineInfo } from '../src/experiment/machine.js';
-import type { Configuration, ExperimentStatus, Measurement } from '../src/experiment/types.js';
+import type { Configuration, ExperimentOutcome, ExperimentStatus, Measurement } from '../src/experiment/types.js';
+
+export type { ExperimentOutcome } from '../src/experiment/types.js';
 
 export interface ExperimentPlan {
   configurations: Configuration[];
@@ -42,17 +44,6 @@ export interface ExperimentRunOptions {
   onMeasured?: (measurements: Measurement[], latest: Measurement) => Promise<void> | void;
 }
 
-export interface ExperimentOutcome {
-  status: ExperimentStatus;
-  error: { code: string; message: string; exitCode: number } | null;
-  measurements: Measurement[];
-  /** Configurations of the plan with no measurement (after a stop or a failure). */
-  notMeasured: Configuration[];
-  startedAt: Date;
-  finishedAt: Date;
-  wallTimeMs: number;
-  machine: MachineInfo;
-}
 
 export async function runExperiment(plan: ExperimentPlan, options: ExperimentRunOptions = {}): Promise<ExperimentOutcome> {
   const measure = options.measure ?? measureInChild;

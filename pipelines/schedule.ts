@@ -1,7 +1,7 @@
 // The scheduler: runs the pipeline command on a cron expression, in this process, one run at a time.
 //
 //   croner (cron expression + IANA time zone, `protect` against overlap)
-//     -> runPipelineCli(the pipeline's own argv)  -- the same code path as `npm run pipeline`
+//     -> runPipeline(the pipeline's own argv)  -- the CLI passes runPipelineCli: the code path of `npm run pipeline`
 //     -> one structured log line per run (exit code, duration, the error message), then wait for the next
 //     -> on stdout, one line per run (or the pipeline's full summary with summary: 'full')
 //
@@ -17,13 +17,22 @@
 import { Cron } from 'croner';
 import { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { runPipelineCli, type CliIo } from '../src/cli/pipeline-main.js';
 import { EXIT_CODE_MEANINGS, JobExitCode } from '../src/jobs/exit-codes.js';
 import { isoInZone, systemTimeZone } from '../src/jobs/zoned-time.js';
 import type { PipelineReport } from '../src/stats/report.js';
 import { formatSummary, formatSummaryLine } from '../src/stats/summary-text.js';
 
-export type PipelineRunner = (argv: string[], io: CliIo) => Promise<number>;
+/** Where a run's output goes (the pipeline CLI's own streams). */
+export interface RunIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadableStream;
+  /** Where the run's log lines go: the scheduler's own log stream. */
+  logs?: NodeJS.WriteStream;
+}
+
+/** Runs the pipeline command with these arguments; its exit code. */
+export type PipelineRunner = (argv: string[], io: RunIo) => Promise<number>;
 
 /** What each run prints on stdout: one line (default), or the pipeline's full summary. */
 export type SummaryMode = 'line' | 'full';
@@ -44,8 +53,8 @@ export interface ScheduleOptions {
   summary?: SummaryMode;
   /** The pipeline options' own say on stdout (their parsed --json and --quiet): they win over `summary`. */
   pipelineOutput?: { json: boolean; quiet: boolean };
-  /** The pipeline (tests substitute slow or failing ones). Default runPipelineCli. */
-  runPipeline?: PipelineRunner;
+  /** The pipeline command (the CLI passes runPipelineCli; tests substitute slow or failing ones). */
+  runPipeline: PipelineRunner;
 }
 
 export interface RunOutcome {
@@ -184,7 +193,7 @@ export class PipelineSchedule {
     this.log.info({ run, startedAt: startedAt.toISOString() }, 'run starting');
     const stderr = new StderrTail();
     const stdout = new StdoutCapture();
-    const io: CliIo = {
+    const io: RunIo = {
       stdout: stdout as unknown as NodeJS.WriteStream,
       // Not a TTY: no progress bar; the run's messages end up in its log line below.
       stderr: stderr as unknown as NodeJS.WriteStream,
@@ -192,7 +201,7 @@ export class PipelineSchedule {
     };
     let exitCode: number;
     try {
-      exitCode = await (this.options.runPipeline ?? runPipelineCli)(['--json', ...this.options.pipelineArgs], io);
+      exitCode = await this.options.runPipeline(['--json', ...this.options.pipelineArgs], io);
     } catch (error) {
       // runPipelineCli turns every failure into an exit code; this is a bug, and the schedule goes on.
       stderr.write(`unexpected error: ${(error as Error).stack ?? String(error)}\n`);

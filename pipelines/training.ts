@@ -5,15 +5,15 @@
 // progress display and saving.
 import { performance } from 'node:perf_hooks';
 import type { Network } from '../src/nn/types.js';
-import { InProcessBackend, type TrainingBackend } from '../src/nn/train/backend.js';
-import { GradientPool, type HandOff } from '../src/nn/train/gradient-pool.js';
-import { initializeNetwork, type InitScheme } from '../src/nn/train/init.js';
-import type { TrainableActivation } from '../src/nn/train/layers.js';
-import { createOptimizer, type OptimizerSettings } from '../src/nn/train/optimizers.js';
-import { allocateSharedParams } from '../src/nn/train/params.js';
-import { Xoshiro128StarStar } from '../src/nn/train/prng.js';
-import { runTrainingLoop, type EpochStats, type TrainingEvent } from '../src/nn/train/trainer.js';
-import { loadMnistSplit, type ImageSet, type ImageSetSource } from '../src/nn/train/training-data.js';
+import { InProcessBackend, type TrainingBackend } from '../src/train/backend.js';
+import { GradientPool, type HandOff } from '../src/train/gradient-pool.js';
+import { initializeNetwork, type InitScheme } from '../src/train/init.js';
+import type { TrainableActivation } from '../src/train/layers.js';
+import { createOptimizer, type OptimizerSettings } from '../src/train/optimizers.js';
+import { allocateSharedParams } from '../src/train/params.js';
+import { Xoshiro128StarStar } from '../src/train/prng.js';
+import { runTrainingLoop, type EpochStats, type TrainingEvent } from '../src/train/trainer.js';
+import { loadMnistSplit, type ImageSet, type ImageSetSource } from '../src/train/training-data.js';
 
 export interface TrainingConfig {
   /** Hidden layer sizes; the input (784) and output (10) sizes come from the data. */

@@ -12,7 +12,8 @@ import { checkModelOutput } from '../output/check-outputs.js';
 import { loadModel } from '../nn/load-model.js';
 import { outputFormatForPath, readModelFile, writeModelFile } from '../nn/model-files/index.js';
 import { tensorsFromNetwork } from '../nn/network.js';
-import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS, type Activation, type Normalization, type OutputFunction } from '../nn/types.js';
+import { ACTIVATIONS, OUTPUT_FUNCTIONS, type Activation, type OutputFunction } from '../nn/types.js';
+import { NORMALIZATIONS, type Normalization } from '../data/normalize.js';
 
 const PROGRAM = 'nnpipe convert';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point of `npm run experiment` (see src/experiment/cli-main.ts).
-import { runExperimentCli } from '../experiment/cli-main.js';
+// Entry point of `npm run experiment` (see src/cli/experiment-main.ts).
+import { runExperimentCli } from './experiment-main.js';
 
 process.exitCode = await runExperimentCli(process.argv.slice(2));

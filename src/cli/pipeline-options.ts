@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
-import { ACTIVATIONS, NORMALIZATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
+import { ACTIVATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
+import { NORMALIZATIONS } from '../data/normalize.js';
 import { MAX_TIMER_MS, memoryBudgetBytes, milliseconds, nonNegativeInt, oneOf, positiveInt, unitInterval } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { UsageError } from '../errors.js';

@@ -20,7 +20,7 @@ import { createLogger, type Logger } from './logger.js';
 import { positiveInt } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
-import { checkRunOutputs } from './pipeline-main.js';
+import { checkRunOutputs, runPipelineCli } from './pipeline-main.js';
 import { forCli, usageExitCode } from './usage.js';
 
 const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
@@ -123,6 +123,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
         maxRuns: options.maxRuns,
         summary: options.summary,
         pipelineOutput: { json: checked.json, quiet: checked.quiet },
+        runPipeline: runPipelineCli,
       });
     } catch (error) {
       throw new UsageError(`--cron / --tz: ${(error as Error).message}`);

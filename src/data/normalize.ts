@@ -1,6 +1,9 @@
 // Pixel scaling as a 256-entry lookup table: every pixel is a byte, so the batcher turns bytes into
 // floats with one indexed load instead of a division per pixel, and every value is computed once.
-import type { Normalization } from '../nn/types.js';
+
+/** How pixels 0..255 become the network's inputs: unit = x/255, none = the raw value. */
+export const NORMALIZATIONS = ['unit', 'none'] as const;
+export type Normalization = (typeof NORMALIZATIONS)[number];
 
 /**
  * `unit`: entry i is float32(i / 255). Math.fround of the double quotient is the correctly rounded

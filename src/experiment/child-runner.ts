@@ -1,14 +1,15 @@
-// Measures one configuration in a child process of its own (measure-child.ts) and returns its measurement.
+// Measures one configuration in a child process of its own (workers/experiment-measure.ts) and returns its measurement.
 // Stopping (the experiment's AbortSignal) kills the child at once: a configuration is either measured in
 // full or not at all, so there is nothing in it worth waiting for.
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { PipelineError } from '../errors.js';
+import { workerFile } from '../pool/worker-files.js';
 import type { ChildMessage, MeasureRequest } from './child-protocol.js';
 import { describeConfiguration } from './grid.js';
 import type { Measurement } from './types.js';
 
-export const measureChildFile = new URL('./measure-child.js', import.meta.url);
+export const measureChildFile = workerFile('experiment-measure.js');
 
 /** The experiment was stopped while this configuration was being measured. */
 export class MeasurementInterrupted extends Error {

@@ -2,14 +2,12 @@
 // per-pass pipeline figures of every configuration), the machine, the options and how it was measured.
 // The table, the CSV and the HTML page are all made from this document, so they cannot disagree.
 import Benchmark from 'benchmark';
-import type { ExperimentOutcome } from '../../pipelines/experiment.js';
 import type { LoadedModel } from '../nn/types.js';
 import { aggregate, speedupBaseline } from './aggregate.js';
 import { MIN_TIME_S } from './benchmark-runner.js';
 import type { GridSpec } from './grid.js';
 import type { MachineInfo } from './machine.js';
-import { WARMUP_ROWS } from './measure.js';
-import type { BenchmarkStats, Configuration, ExperimentStatus, PassSummary, PoolMode, ResultRow } from './types.js';
+import { WARMUP_ROWS, type BenchmarkStats, type Configuration, type ExperimentOutcome, type ExperimentStatus, type PassSummary, type PoolMode, type ResultRow } from './types.js';
 
 /** How each figure was obtained: written into the JSON and shown on the page and under the table. */
 export const METHOD = {

@@ -2,6 +2,7 @@
 // one configuration yields, and the aggregated rows every writer (table, JSON, CSV, HTML) shows.
 import type { LatencySummary } from '../stats/latency.js';
 import type { RunStatus } from '../stats/report.js';
+import type { MachineInfo } from './machine.js';
 
 /**
  * How the worker pool is treated while a configuration is measured.
@@ -132,3 +133,19 @@ export interface ResultRow {
 
 /** Experiment outcome status: `failed` includes an accuracy mismatch between configurations. */
 export type ExperimentStatus = 'complete' | 'interrupted' | 'failed';
+
+/** What runExperiment returns (pipelines/experiment.ts). */
+export interface ExperimentOutcome {
+  status: ExperimentStatus;
+  error: { code: string; message: string; exitCode: number } | null;
+  measurements: Measurement[];
+  /** Configurations of the plan with no measurement (after a stop or a failure). */
+  notMeasured: Configuration[];
+  startedAt: Date;
+  finishedAt: Date;
+  wallTimeMs: number;
+  machine: MachineInfo;
+}
+
+/** The warm-up pass reads at most this many rows (enough for the JIT and for every worker to score batches). */
+export const WARMUP_ROWS = 2000;

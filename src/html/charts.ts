@@ -3,7 +3,9 @@
 // for every chart in the project: the same palette, fonts, axes and legend placement. Lines with error bars
 // use chartjs-chart-error-bars' chart type (page.ts inlines that library when a page has one).
 import type { ChartConfiguration } from 'chart.js';
-import { ERROR_BAR_CHART } from './page.js';
+
+/** The chart type of chartjs-chart-error-bars for lines with error bars (page.ts loads the plug-in for it). */
+export const ERROR_BAR_CHART = 'lineWithErrorBars';
 
 /** A Chart.js configuration that survives JSON.stringify (the helpers below build only those). */
 export type ChartConfig = ChartConfiguration;

@@ -12,7 +12,7 @@
 // Legends draw a line dataset's swatch as a short line in its own dash pattern and width (Chart.js's
 // default, a filled box with a dashed border, is a blob), and a bar dataset's as a box.
 import { chartJsLibrary, errorBarsLibrary, type InlineLibrary } from './chart-library.js';
-import type { ChartConfig } from './charts.js';
+import { ERROR_BAR_CHART, type ChartConfig } from './charts.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 
 export interface PageSection {
@@ -134,9 +134,6 @@ const RUNTIME_DATA = `(function () {
   var parsed = JSON.parse(document.getElementById('page-data').textContent);
   window.nnpipePage = { data: parsed.data, charts: parsed.charts, chartInstances: {} };
 })();`;
-
-/** The chart type of chartjs-chart-error-bars that charts.ts uses for lines with error bars. */
-export const ERROR_BAR_CHART = 'lineWithErrorBars';
 
 // Draws every chart. Animation off: the page is complete as soon as it is rendered (screenshots, print).
 // Legend swatches: a line for line datasets (dashed as the line is, as thick), a box for bars.

@@ -1,10 +1,11 @@
 // What `--html` collects while the pipeline streams, in bounded memory: the images (a fixed budget of
-// mistakes and close calls, see stats/mistakes.ts), the throughput timeline and the latency buckets. Pass
+// mistakes and close calls, see html/mistakes.ts), the throughput timeline and the latency buckets. Pass
 // `onBatch` to runInference, then `writeRunPage` with the finished report.
 import type { Batch } from '../data/types.js';
-import type { LoadedModel, Normalization } from '../nn/types.js';
+import type { LoadedModel } from '../nn/types.js';
+import type { Normalization } from '../data/normalize.js';
 import { writeFileAtomic } from '../output/write-file.js';
-import { MistakeCollector } from '../stats/mistakes.js';
+import { MistakeCollector } from './mistakes.js';
 import type { PipelineReport } from '../stats/report.js';
 import { LatencyBuckets, ThroughputTimeline } from '../stats/timeline.js';
 import { buildRunPage, type RunPageInput } from './run-page.js';

@@ -4,7 +4,7 @@
 // base64; NaN for "none" and for padding), and the images are fixed-size records (base64, one block). A
 // number's text length would otherwise grow with its value ("9,817" vs "981,700"); eight bytes do not.
 // The page decodes both (RUN_DATA_SCRIPT) and renders every number itself.
-import type { KeptImage } from '../stats/mistakes.js';
+import type { KeptImage } from './mistakes.js';
 
 /** Where each figure lives in the Float64Array: [offset, length]. */
 export type FigureLayout = Record<string, [offset: number, length: number]>;

@@ -10,7 +10,7 @@
 // page's scripts render every number. So a 10,000-row page and a 1,000,000-row page of the same model, input
 // path and status have the same length, byte for byte.
 import type { PipelineReport } from '../stats/report.js';
-import type { CollectedImages } from '../stats/mistakes.js';
+import type { CollectedImages } from './mistakes.js';
 import { WINDOW_MIN_MS, WINDOW_SHARE, type ThroughputPoint } from '../stats/timeline.js';
 import { barChart, histogramChart, lineChart, type ChartConfig } from './charts.js';
 import { escapeHtml } from './escape.js';

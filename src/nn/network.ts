@@ -3,16 +3,15 @@
 // graph, the metadata or the book's defaults, in that order. Anything wrong is a ModelError naming the
 // file and the tensor.
 import { ModelError } from '../errors.js';
+import { NORMALIZATIONS, type Normalization } from '../data/normalize.js';
 import { layersFromGraph, layersFromStateDict } from './layer-chain.js';
 import {
   ACTIVATIONS,
-  NORMALIZATIONS,
   OUTPUT_FUNCTIONS,
   type Activation,
   type LoadedModel,
   type ModelFile,
   type Network,
-  type Normalization,
   type OutputFunction,
   type SettingSource,
   type Tensor,

@@ -1,4 +1,5 @@
 // Shared shapes of the neural-network code. Row-major everywhere, float32 data.
+import type { Normalization } from '../data/normalize.js';
 
 /** A row-major matrix view: element (r, c) is data[r * cols + c]. */
 export interface Matrix {
@@ -12,9 +13,6 @@ export type Activation = (typeof ACTIVATIONS)[number];
 
 export const OUTPUT_FUNCTIONS = ['softmax', 'sigmoid', 'identity'] as const;
 export type OutputFunction = (typeof OUTPUT_FUNCTIONS)[number];
-
-export const NORMALIZATIONS = ['unit', 'none'] as const;
-export type Normalization = (typeof NORMALIZATIONS)[number];
 
 /** One dense layer: A = X·W + b, W of shape (inputs, outputs). */
 export interface DenseLayer {

@@ -8,8 +8,7 @@
 // many lines start in the shard; merging adds the lines of the shards before to each shard's numbers.
 import * as z from 'zod/mini';
 import '../zod-locale.js';
-import type { RunStatus } from './report.js';
-import type { StatsState } from './run-stats.js';
+import type { RunStatus, StatsState } from './run-stats.js';
 
 export const PARTIAL_FORMAT = 'nnpipe-partial/1';
 

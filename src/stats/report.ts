@@ -3,12 +3,12 @@
 import { availableParallelism, cpus } from 'node:os';
 import type { ClassStats } from './confusion.js';
 import type { LatencySummary } from './latency.js';
-import type { RunStats } from './run-stats.js';
+import type { RunStats, RunStatus } from './run-stats.js';
+export type { RunStatus } from './run-stats.js';
 import type { LoadedModel } from '../nn/types.js';
 import { peakRssBytes } from './peak-rss.js';
 import { PARTIAL_FORMAT, type PartialBlock, type PartialContext } from './partial.js';
 
-export type RunStatus = 'complete' | 'failed' | 'interrupted';
 
 export interface PipelineReport {
   status: RunStatus;

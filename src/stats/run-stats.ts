@@ -6,6 +6,9 @@ import type { RowError } from '../data/types.js';
 import { ConfusionMatrix } from './confusion.js';
 import { LatencyHistogram, type LatencyState } from './latency.js';
 
+/** How a run ended. */
+export type RunStatus = 'complete' | 'failed' | 'interrupted';
+
 /** What the pipeline knows about one finished batch. */
 export interface BatchOutcome {
   rows: number;

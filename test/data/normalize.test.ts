@@ -2,7 +2,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { normalizationTable } from '../../src/data/normalize.js';
-import type { Normalization } from '../../src/nn/types.js';
+import type { Normalization } from '../../src/data/normalize.js';
 
 const bits = (table: Float32Array) => Array.from(new Uint32Array(table.buffer, table.byteOffset, table.length));
 

@@ -4,7 +4,7 @@ import test from 'ava';
 import { UsageError } from '../../src/errors.js';
 import { maxThreads } from '../../src/cli/pipeline-options.js';
 import { autoProbeBatchSize, expandGrid, type GridSpec } from '../../src/experiment/grid.js';
-import { DEFAULT_MAX_TIME_S, DEFAULT_MIN_SAMPLES, defaultThreads, experimentCommand, validateExperimentOptions } from '../../src/experiment/options.js';
+import { DEFAULT_MAX_TIME_S, DEFAULT_MIN_SAMPLES, defaultThreads, experimentCommand, validateExperimentOptions } from '../../src/cli/experiment-options.js';
 
 function parse(args: string[]) {
   const command = experimentCommand().exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });

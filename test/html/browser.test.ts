@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { buildRunPage } from '../../src/html/run-page.js';
-import { DEFAULT_IMAGE_BUDGET } from '../../src/stats/mistakes.js';
+import { DEFAULT_IMAGE_BUDGET } from '../../src/html/mistakes.js';
 import type { PipelineReport } from '../../src/stats/report.js';
 import { writeFileAtomic } from '../../src/output/write-file.js';
 import { runPipeline } from '../helpers/cli.js';

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { normalizationTable } from '../../src/data/normalize.js';
 import type { Batch } from '../../src/data/types.js';
-import { BoundedBestHeap, DEFAULT_IMAGE_BUDGET, MistakeCollector, RoundRobinCandidates, byteFromNormalized, type CollectedImages } from '../../src/stats/mistakes.js';
+import { BoundedBestHeap, DEFAULT_IMAGE_BUDGET, MistakeCollector, RoundRobinCandidates, byteFromNormalized, type CollectedImages } from '../../src/html/mistakes.js';
 import { pixelByte, random, syntheticBatches } from './synthetic.js';
 
 interface Seen {

@@ -2,7 +2,7 @@
 // same module that encoded them (the page's own decoder is exercised by the browser tests).
 import type { RunPageData } from '../../src/html/run-page.js';
 import { decodeFigures, decodeImageRecords } from '../../src/html/run-data.js';
-import type { KeptImage } from '../../src/stats/mistakes.js';
+import type { KeptImage } from '../../src/html/mistakes.js';
 
 export interface PageBlock {
   charts: Record<string, unknown>;

@@ -5,7 +5,7 @@ import { RunPageCollector } from '../../src/html/run-collector.js';
 import { buildReport, type PipelineReport, type RunStatus } from '../../src/stats/report.js';
 import { RunStats } from '../../src/stats/run-stats.js';
 import { normalizationTable } from '../../src/data/normalize.js';
-import type { Normalization } from '../../src/nn/types.js';
+import type { Normalization } from '../../src/data/normalize.js';
 
 export interface SyntheticBatch {
   batch: Batch;

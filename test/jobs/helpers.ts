@@ -1,6 +1,6 @@
 // Helpers for the job tests: start a compiled CLI as a child process and talk to it while it runs
 // (wait for a log line, send signals), the way a job runner does.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,20 @@ export const testCsv = join(repoRoot, 'data/mnist_test.csv');
 /** A run slow enough to overlap a 1-second cron tick whatever the kernels' speed: per-task overhead dominates. */
 // Batches of one row on one thread: ~5,000-10,000 rows/s, so 20,000 rows take a few seconds.
 export const slowRunArgs = (rows = 20_000) => ['--input', trainCsv, '--batch-size', '1', '--threads', '1', '--limit', String(rows), '--quiet'];
+
+/**
+ * An input that keeps each run going for `holdMs` whatever the machine's speed: a FIFO that a shell fills with
+ * `csv` and then holds open, once for each of `runs` readers (each run opens it anew).
+ */
+export function heldOpenInput(dir: string, csv: string, runs: number, holdMs: number): { path: string; writer: ChildProcess } {
+  const path = join(dir, 'held.csv');
+  execFileSync('mkfifo', [path]);
+  // The pause after each close lets the reader see end-of-file before the next open (a FIFO ends only
+  // when no writer holds it).
+  const script = `for i in $(seq ${runs}); do { cat "$1"; sleep ${holdMs / 1000}; } > "$2"; sleep 0.7; done`;
+  const writer = spawn('sh', ['-c', script, 'sh', csv, path], { stdio: 'ignore' });
+  return { path, writer };
+}
 
 export interface Running {
   child: ChildProcessWithoutNullStreams;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readHistory } from '../../src/jobs/history-file.js';
 import { cliEntry, runNode } from '../helpers/cli.js';
 import { fixture } from '../helpers/paths.js';
-import { logLines, removeTempDirs, slowRunArgs, start, tempDir, trainCsv } from './helpers.js';
+import { heldOpenInput, logLines, removeTempDirs, start, tempDir, trainCsv } from './helpers.js';
 
 test.after.always(removeTempDirs);
 
@@ -17,8 +17,11 @@ const everySecond = '* * * * * *';
 test.serial('a run still going when the next one is due is skipped and logged; runs never overlap', async (t) => {
   const dir = tempDir();
   const history = join(dir, 'history.jsonl');
-  const run = start('schedule', ['--cron', everySecond, '--tz', 'Europe/Berlin', '--max-runs', '2', '--', ...slowRunArgs(), '--history', history]);
+  // Each run reads for 2.5 s, so at least two 1-second ticks fall while it is going.
+  const input = heldOpenInput(dir, fixture('mnist-test-100.csv'), 2, 2500);
+  const run = start('schedule', ['--cron', everySecond, '--tz', 'Europe/Berlin', '--max-runs', '2', '--', '--input', input.path, '--quiet', '--history', history]);
   const { code } = await run.exited;
+  input.writer.kill();
   t.is(code, 0, run.stderr());
   const logs = logLines(run.stderr());
   t.like(logs[0], { name: 'nnpipe-schedule', msg: 'scheduler started', cron: everySecond, timezone: 'Europe/Berlin' });

@@ -21,12 +21,12 @@ import {
   sparseAffine,
   sparseAffineBackward,
   sparseRowsFromDense,
-} from '../../src/nn/train/layers.js';
-import { crossEntropyFromLogits, softmaxCrossEntropy } from '../../src/nn/train/loss.js';
-import { createGradientScratch, shardGradient } from '../../src/nn/train/gradient.js';
-import { allocateSharedParams } from '../../src/nn/train/params.js';
-import { initializeNetwork } from '../../src/nn/train/init.js';
-import { Xoshiro128StarStar } from '../../src/nn/train/prng.js';
+} from '../../src/train/layers.js';
+import { crossEntropyFromLogits, softmaxCrossEntropy } from '../../src/train/loss.js';
+import { createGradientScratch, shardGradient } from '../../src/train/gradient.js';
+import { allocateSharedParams } from '../../src/train/params.js';
+import { initializeNetwork } from '../../src/train/init.js';
+import { Xoshiro128StarStar } from '../../src/train/prng.js';
 
 const H = 1e-6;
 const rng = Xoshiro128StarStar.fromSeed(2024);

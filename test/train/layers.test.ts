@@ -2,8 +2,8 @@
 // exactly the inference pipeline's normalised pixels.
 import test from 'ava';
 import { normalizationTable } from '../../src/data/normalize.js';
-import { gatherSparseRows, createSparseRows, shiftOfCode, type SparseRows } from '../../src/nn/train/layers.js';
-import { Xoshiro128StarStar } from '../../src/nn/train/prng.js';
+import { gatherSparseRows, createSparseRows, shiftOfCode, type SparseRows } from '../../src/train/layers.js';
+import { Xoshiro128StarStar } from '../../src/train/prng.js';
 
 const width = 6;
 const height = 5;

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { loadModel } from '../../src/nn/load-model.js';
 import { writeModelFile } from '../../src/nn/model-files/index.js';
 import { forward } from '../../src/nn/forward.js';
-import { allocateSharedParams } from '../../src/nn/train/params.js';
+import { allocateSharedParams } from '../../src/train/params.js';
 import { tensorsFromNetwork } from '../../src/nn/network.js';
-import { initializeNetwork } from '../../src/nn/train/init.js';
-import { Xoshiro128StarStar } from '../../src/nn/train/prng.js';
-import { trainedModelMetadata } from '../../src/nn/train/metadata.js';
+import { initializeNetwork } from '../../src/train/init.js';
+import { Xoshiro128StarStar } from '../../src/train/prng.js';
+import { trainedModelMetadata } from '../../src/train/metadata.js';
 
 test('save -> loadModel round trip keeps weights bit for bit and the metadata the pipeline reads', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'nnpipe-train-'));

@@ -1,9 +1,9 @@
 // Optimiser updates against hand-computed values, the learning-rate schedule, and the shard layout
 // (which fixes the gradient summation order whatever the thread count).
 import test from 'ava';
-import { createOptimizer, lrFactor } from '../../src/nn/train/optimizers.js';
-import { shardLayout } from '../../src/nn/train/trainer.js';
-import { groupShards } from '../../src/nn/train/backend.js';
+import { createOptimizer, lrFactor } from '../../src/train/optimizers.js';
+import { shardLayout } from '../../src/train/trainer.js';
+import { groupShards } from '../../src/train/backend.js';
 
 const f32 = (...values: number[]) => Float32Array.from(values);
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { SplitMix64, Xoshiro128StarStar } from '../../src/nn/train/prng.js';
+import { SplitMix64, Xoshiro128StarStar } from '../../src/train/prng.js';
 
 // Reference values of the authors' C implementations (https://prng.di.unimi.it/):
 // - xoshiro128** from state {0, 1, 2, 3}: the sequence used as a test vector by several ports

@@ -2,11 +2,11 @@
 // where the gradients were computed (in-process, 1 or 2 worker threads).
 import test from 'ava';
 import { runTraining, type TrainingConfig, type TrainingRun } from '../../pipelines/training.js';
-import { loadMnistSplit } from '../../src/nn/train/training-data.js';
-import { allocateSharedParams } from '../../src/nn/train/params.js';
-import { initializeNetwork } from '../../src/nn/train/init.js';
-import { Xoshiro128StarStar } from '../../src/nn/train/prng.js';
-import type { TrainingEvent } from '../../src/nn/train/trainer.js';
+import { loadMnistSplit } from '../../src/train/training-data.js';
+import { allocateSharedParams } from '../../src/train/params.js';
+import { initializeNetwork } from '../../src/train/init.js';
+import { Xoshiro128StarStar } from '../../src/train/prng.js';
+import type { TrainingEvent } from '../../src/train/trainer.js';
 
 // Loaded once: the whole IDX files are read (and hashed), the runs then use the first images.
 const data = Promise.all([loadMnistSplit('train', 2000), loadMnistSplit('test', 1000)]).then(([train, test]) => ({ train, test }));

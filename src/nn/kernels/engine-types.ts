@@ -1,5 +1,6 @@
 // What every forward engine offers, and the checks both engines make on their arguments.
-import type { Network, Normalization } from '../types.js';
+import type { Network } from '../types.js';
+import type { Normalization } from '../../data/normalize.js';
 
 export const KERNEL_KINDS = ['auto', 'js', 'wasm', 'native'] as const;
 /**

@@ -14,7 +14,8 @@
 // one load and one store of each sum per four inputs, the additions still in k order.
 import { applyActivation_ } from '../activations.js';
 import { normalizationTable } from '../../data/normalize.js';
-import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
+import type { Activation, Network, OutputFunction } from '../types.js';
+import type { Normalization } from '../../data/normalize.js';
 import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, type ForwardEngine } from './engine-types.js';
 import { finishRows } from './output-stage.js';
 

@@ -9,7 +9,8 @@
 // ArrayBuffer for the rows that cross between JavaScript and the addon, laid out from its first 64-byte
 // aligned byte: the input rows (maxRows x inputs, what input() hands out), then the logits rows
 // (maxRows x outputs, used only when the output stage runs here). predict() reads x where it is (no copy).
-import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
+import type { Activation, Network, OutputFunction } from '../types.js';
+import type { Normalization } from '../../data/normalize.js';
 import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
 import type { NativeAddon, NativeIsa } from './native-loader.js';
 import { finishRows } from './output-stage.js';

@@ -9,7 +9,8 @@
 //   the compaction lists (values, offsets)
 //   the input rows (maxRows x inputs), then per layer its output rows (maxRows x nPad)
 // A call with more rows is scored in chunks of maxRows, so memory never grows after construction.
-import type { Activation, Network, Normalization, OutputFunction } from '../types.js';
+import type { Activation, Network, OutputFunction } from '../types.js';
+import type { Normalization } from '../../data/normalize.js';
 import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
 import { finishRows } from './output-stage.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';

@@ -3,8 +3,8 @@
 // Implementations: in-process (tests; the reference the pool must match bit for bit) and the Piscina
 // pool (gradient-pool.ts) with either hand-off.
 import { performance } from 'node:perf_hooks';
-import { WorkerTaskError } from '../../errors.js';
-import type { SharedNetwork } from '../../pool/shared-network.js';
+import { WorkerTaskError } from '../errors.js';
+import type { SharedNetwork } from '../pool/shared-network.js';
 import {
   GradientTaskRunner,
   type EvaluateResult,

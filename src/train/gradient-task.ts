@@ -8,9 +8,9 @@
 //  - 'atomics': one long Piscina task per thread per epoch running `runLockstep`: the main thread
 //    publishes each step in shared memory and workers claim shards with compareExchange, write their
 //    gradients into shared per-shard slots and count themselves done with Atomics.add/notify.
-import { normalizationTable } from '../../data/normalize.js';
-import { networkFromShared, type SharedNetwork } from '../../pool/shared-network.js';
-import type { Network } from '../types.js';
+import { normalizationTable } from '../data/normalize.js';
+import { networkFromShared, type SharedNetwork } from '../pool/shared-network.js';
+import type { Network } from '../nn/types.js';
 import { countCorrect, createEvaluateScratch, type EvaluateScratch } from './evaluate.js';
 import { createGradientScratch, shardGradient, type GradientScratch } from './gradient.js';
 import { gatherSparseRows, type ShiftAugmentation } from './layers.js';

@@ -9,7 +9,7 @@
 //
 // Sparsity: MNIST pixels are about 81% zeros. The first layer is by far the largest (784 x 50), so its
 // forward pass and dW1 = Xᵀ·dA both visit only the non-zero inputs of each row (CSR rows below).
-import type { Activation, Matrix } from '../types.js';
+import type { Activation, Matrix } from '../nn/types.js';
 
 /** A block of input rows in compressed sparse row form: row r's entries are [rowStart[r], rowStart[r+1]). */
 export interface SparseRows {

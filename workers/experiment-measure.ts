@@ -2,10 +2,10 @@
 // measureConfiguration and sends the measurement back over IPC. One process per configuration, so that its
 // peak RSS (process.resourceUsage().maxRSS, a process-lifetime peak) belongs to that configuration alone,
 // and so that one configuration's heap, JIT state and threads cannot colour the next one's figures.
-import { PipelineError } from '../errors.js';
-import { loadModel } from '../nn/load-model.js';
-import type { ChildMessage, MeasureRequest } from './child-protocol.js';
-import { measureConfiguration } from './measure.js';
+import { PipelineError } from '../src/errors.js';
+import { loadModel } from '../src/nn/load-model.js';
+import type { ChildMessage, MeasureRequest } from '../src/experiment/child-protocol.js';
+import { measureConfiguration } from '../pipelines/experiment-measure.js';
 
 // Ctrl-C on a terminal reaches the whole process group: the parent decides what it means (it writes what
 // was measured and ends this process), so this process must not die of it on its own first.

@@ -4,7 +4,7 @@
 // batch size and `shardRows` - never on the number of threads or on which shard finishes first - the
 // weights are the same bits with 1 thread, 2 threads or in-process.
 import { performance } from 'node:perf_hooks';
-import type { Network } from '../types.js';
+import type { Network } from '../nn/types.js';
 import type { TrainingBackend } from './backend.js';
 import type { EvaluateTask, Shard } from './gradient-task.js';
 import { lrFactor, type Optimizer } from './optimizers.js';

@@ -15,7 +15,7 @@
 // emptied once there are T mistakes), T for unlabeled input, 2T + k(k-1) for a mix. With T = 240 and MNIST
 // (k = 10) that is 330 images of 784 bytes for labeled input: about 0.3 MB.
 import type { Batch } from '../data/types.js';
-import type { Normalization } from '../nn/types.js';
+import type { Normalization } from '../data/normalize.js';
 
 /** One kept row: where it came from, what the network said, and its pixels as bytes 0..255. */
 export interface KeptImage {

@@ -4,9 +4,9 @@
 // the two training files is recorded in the model so anyone can tell which data produced it.
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { DataError } from '../../errors.js';
-import { checkIdxPair, MNIST_ERROR_CODE, parseIdxImages, parseIdxLabels } from '../../data/mnist-idx.js';
-import { MNIST_FEATURES, MNIST_SOURCES, mnistSourceDir, readVerified, type MnistSplit } from '../../data/mnist.js';
+import { DataError } from '../errors.js';
+import { checkIdxPair, MNIST_ERROR_CODE, parseIdxImages, parseIdxLabels } from '../data/mnist-idx.js';
+import { MNIST_FEATURES, MNIST_SOURCES, mnistSourceDir, readVerified, type MnistSplit } from '../data/mnist.js';
 
 /** A labelled image set in shared memory: image i is pixels[i*features .. (i+1)*features). */
 export interface ImageSet {

@@ -4,7 +4,7 @@
 // inference softmax (src/nn/activations.ts), and the gradient with respect to the logits is the
 // classic (p - onehot(label)) · scale, where scale = 1 / (rows of the whole mini-batch): shards of a
 // batch then add up to the batch-mean gradient.
-import { softmaxRows_ } from '../activations.js';
+import { softmaxRows_ } from '../nn/activations.js';
 
 export interface LossStats {
   /** Sum of the rows' losses (not the mean). */

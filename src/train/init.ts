@@ -5,7 +5,7 @@
 //  - He (He et al. 2015) in its uniform form: U(-a, a), a = sqrt(6 / in), for relu layers.
 // Uniform rather than normal draws: they need only a multiply and a correctly rounded sqrt, so the
 // weights do not depend on the platform's log/cos. Biases start at zero.
-import type { Activation, Network } from '../types.js';
+import type { Activation, Network } from '../nn/types.js';
 import type { Xoshiro128StarStar } from './prng.js';
 
 export type InitScheme = 'xavier' | 'he';

@@ -1,7 +1,7 @@
 // Accuracy measured with the inference forward pass itself (src/nn/forward.ts on rows normalised with
 // the inference table), so the accuracy training reports is the accuracy `npm run pipeline` measures.
-import { argmaxRows, createForwardScratch, forward, type ForwardScratch } from '../forward.js';
-import type { Network } from '../types.js';
+import { argmaxRows, createForwardScratch, forward, type ForwardScratch } from '../nn/forward.js';
+import type { Network } from '../nn/types.js';
 import type { ImageSet } from './training-data.js';
 
 export interface EvaluateScratch {

@@ -4,18 +4,16 @@
 // Runs in the measuring child process (measure-child.ts), so that the process's peak RSS belongs to this
 // configuration alone.
 import { performance } from 'node:perf_hooks';
-import { runInference } from '../../pipelines/inference.js';
-import { PipelineError } from '../errors.js';
-import type { LoadedModel, Normalization } from '../nn/types.js';
-import { ForwardPool } from '../pool/forward-pool.js';
-import type { PipelineReport } from '../stats/report.js';
-import { runDeferredBenchmark } from './benchmark-runner.js';
-import { describeConfiguration } from './grid.js';
-import type { Configuration, Measurement, PassSummary } from './types.js';
-import { peakRssBytes } from '../stats/peak-rss.js';
-
-/** The warm-up pass reads at most this many rows (enough for the JIT and for every worker to score batches). */
-export const WARMUP_ROWS = 2000;
+import { runInference } from './inference.js';
+import { PipelineError } from '../src/errors.js';
+import type { LoadedModel } from '../src/nn/types.js';
+import type { Normalization } from '../src/data/normalize.js';
+import { ForwardPool } from '../src/pool/forward-pool.js';
+import type { PipelineReport } from '../src/stats/report.js';
+import { runDeferredBenchmark } from '../src/experiment/benchmark-runner.js';
+import { describeConfiguration } from '../src/experiment/grid.js';
+import { WARMUP_ROWS, type Configuration, type Measurement, type PassSummary } from '../src/experiment/types.js';
+import { peakRssBytes } from '../src/stats/peak-rss.js';
 
 export interface MeasureOptions {
   config: Configuration;

@@ -4,11 +4,11 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { UsageError } from '../errors.js';
-import { positiveInt } from '../cli/option-schemas.js';
-import { parseOptions } from '../cli/parse-options.js';
-import { maxThreads } from '../cli/pipeline-options.js';
-import { expandGrid, freshProbeOption, inFlightList, positiveIntList, type FreshProbe, type GridSpec, type InFlightSpec } from './grid.js';
-import { POOL_CHOICES, type Configuration, type PoolChoice } from './types.js';
+import { positiveInt } from './option-schemas.js';
+import { parseOptions } from './parse-options.js';
+import { maxThreads } from './pipeline-options.js';
+import { expandGrid, freshProbeOption, inFlightList, positiveIntList, type FreshProbe, type GridSpec, type InFlightSpec } from '../experiment/grid.js';
+import { POOL_CHOICES, type Configuration, type PoolChoice } from '../experiment/types.js';
 
 export const DEFAULT_BATCH_SIZES = '1,10,32,100,320,1000';
 export const DEFAULT_MAX_IN_FLIGHT = '2x';

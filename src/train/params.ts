@@ -2,8 +2,8 @@
 // (src/pool/shared-network.ts: W1, b1, W2, b2, ... float32, row-major): the main thread updates it in
 // place between steps and every gradient worker reads the same memory. Gradients use the same offsets
 // in a float64 buffer (see gradient.ts for why float64).
-import { networkFromShared, type SharedNetwork } from '../../pool/shared-network.js';
-import type { Activation, Network, OutputFunction } from '../types.js';
+import { networkFromShared, type SharedNetwork } from '../pool/shared-network.js';
+import type { Activation, Network, OutputFunction } from '../nn/types.js';
 import { randomUUID } from 'node:crypto';
 
 /** Where each layer's W and b start in the flat buffer (in floats). */

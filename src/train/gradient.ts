@@ -2,9 +2,9 @@
 // shard (a contiguous block of the batch's rows). Forward with the inference maths (sparse first layer,
 // `affine`, activations, softmax), backward with layers.ts. The same function runs in the gradient
 // workers and in-process (tests), so both give the same bits.
-import { applyActivation_ } from '../activations.js';
-import { affine } from '../matrix.js';
-import type { Network } from '../types.js';
+import { applyActivation_ } from '../nn/activations.js';
+import { affine } from '../nn/matrix.js';
+import type { Network } from '../nn/types.js';
 import { activationBackward_, affineBackward, createSparseRows, sparseAffine, sparseAffineBackward, type SparseRows } from './layers.js';
 import { softmaxCrossEntropy, type LossStats } from './loss.js';
 import { paramLayout, type ParamLayout } from './params.js';

@@ -13,9 +13,9 @@
 // Either way every shard's gradient is computed by the same function into its own buffer and the
 // trainer sums them in shard order, so both hand-offs (and any thread count) give the same bits.
 import { Piscina } from 'piscina';
-import { WorkerTaskError } from '../../errors.js';
-import { esmWorkerOptions } from '../../pool/worker-entry.js';
-import { workerFile } from '../../pool/worker-files.js';
+import { WorkerTaskError } from '../errors.js';
+import { esmWorkerOptions } from '../pool/worker-entry.js';
+import { workerFile } from '../pool/worker-files.js';
 import {
   checkResult,
   describeTask,
