@@ -23,6 +23,7 @@ import type { Normalization } from '../src/data/normalize.js';
 import { ForwardPool } from '../src/pool/forward-pool.js';
 import type { ScoredBatch } from '../src/pool/task-types.js';
 import { PredictionsWriter } from '../src/stats/predictions-writer.js';
+import type { PredictionsFormat } from '../src/stats/predictions-format.js';
 import { buildReport, describeModel, type PipelineReport, type RunStatus } from '../src/stats/report.js';
 import { RunStats } from '../src/stats/run-stats.js';
 import { mapInOrder } from './map-in-order.js';
@@ -49,6 +50,10 @@ export interface InferenceOptions {
   /** CSV reader: fast (the framer), csv-parse, or auto. @default 'auto' */
   parser?: ParserChoice;
   predictionsPath: string | null;
+  /** The format of the file at predictionsPath. @default 'csv' */
+  predictionsFormat?: PredictionsFormat;
+  /** Write every row's output values too (workers then send them back with each batch). */
+  probabilities?: boolean;
   /** A predictions writer the caller opened (and may commit itself, see PredictionsWriter.commit); instead of predictionsPath. */
   predictionsWriter?: PredictionsWriter | null;
   /** A task with no result after this long has failed (retried once). @default 60000 */
@@ -137,8 +142,8 @@ interface RunState {
 async function score(options: InferenceOptions, pool: ForwardPool, stats: RunStats, run: RunState, progress: (done: boolean) => void): Promise<void> {
   const input = sourceOptions(options, stats);
   const source = (run.source = await openSource(input));
-  const plan = (run.plan = planFor(options, input, source, pool, () => run.lastWrite));
-  run.writer = options.predictionsWriter ?? (options.predictionsPath ? await PredictionsWriter.open(options.predictionsPath) : null);
+  run.writer = options.predictionsWriter ?? (options.predictionsPath ? await openWriter(options, options.predictionsPath) : null);
+  const plan = (run.plan = planFor(options, input, source, pool, () => run.lastWrite, (run.writer?.layout.probabilities ?? 0) > 0));
   const features = options.model.layerSizes[0];
   await lastValueFrom(
     from(plan.scored).pipe(
@@ -157,6 +162,9 @@ async function score(options: InferenceOptions, pool: ForwardPool, stats: RunSta
   await run.lastWrite;
 }
 
+const openWriter = (options: InferenceOptions, path: string) =>
+  PredictionsWriter.open(path, { format: options.predictionsFormat ?? 'csv', probabilities: options.probabilities ? options.model.layerSizes.at(-1)! : 0 });
+
 /** Counts every scored batch and its bad rows. */
 const recordInto = (stats: RunStats) =>
   tap((batch: ScoredBatch) => {
@@ -167,7 +175,7 @@ const recordInto = (stats: RunStats) =>
 /** Writes every scored batch's predictions; the next batch waits for the writer (mapInOrder's `ready`). */
 const writePredictions = (run: RunState) =>
   tap((batch: ScoredBatch) => {
-    if (run.writer) run.lastWrite = run.writer.writeBatch(batch.lines, batch.labels, batch.predicted, batch.confidence, batch.rows);
+    if (run.writer) run.lastWrite = run.writer.writeBatch(batch, batch.rows);
   });
 
 /** Commits the predictions file (or discards it after a failure of its own); the error, if it failed. */
@@ -190,7 +198,7 @@ function reportOf(options: InferenceOptions, stats: RunStats, run: RunState, sta
     input: { path: options.input, bytes: run.totalBytes, mtimeMs: run.mtimeMs },
     options: { batchSize: options.batchSize, normalize: options.normalize, activation: options.model.network.activation, output: options.model.network.output, onError: options.onError, kernel: options.kernel ?? 'auto' },
     lines: status === 'complete' ? (run.source?.lines ?? null) : null,
-    predictions: run.writer ? { path: run.writer.path, rows: run.writer.rowsWritten } : null,
+    predictions: run.writer ? { path: run.writer.path, rows: run.writer.rowsWritten, ...run.writer.layout } : null,
   };
   return buildReport(stats, {
     status,
@@ -248,13 +256,14 @@ interface Plan {
  * decoding here (or csv-parse): exact batches here, scored in the pool.
  * skip, decoding in the workers: blocks decoded in the pool, cut into exact batches here, scored in the pool.
  */
-function planFor(options: InferenceOptions, input: SourceOptions, source: Source, pool: ForwardPool, ready: () => Promise<void>): Plan {
+function planFor(options: InferenceOptions, input: SourceOptions, source: Source, pool: ForwardPool, ready: () => Promise<void>, probabilities: boolean): Plan {
   const decodeIn: DecodePlacement = pool.threads === 0 ? 'main' : (options.decode ?? 'workers');
   const scoring = new Scoring(pool, source, input, {
     taskTimeoutMs: options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
     batchSize: options.batchSize,
     onError: options.onError,
     pixels: options.pixels === true,
+    probabilities,
   });
   const fanOut = <T>(items: AsyncIterable<WorkItem>, project: (item: WorkItem) => Promise<T>, last = false) =>
     mapInOrder(items, project, { limit: options.maxInFlight, signal: options.signal, drop: (item) => scoring.drop(item), ready: last ? ready : undefined });

@@ -23,6 +23,8 @@ export interface ScoringOptions {
   onError: 'fail' | 'skip';
   /** Hand the rows' pixels on with each scored batch. */
   pixels: boolean;
+  /** Hand every row's output values on (transferred from the worker: only when they are written). */
+  probabilities: boolean;
 }
 
 const EMPTY = new Float32Array(0);
@@ -45,7 +47,7 @@ export class Scoring {
   async scoreBlocks(blocks: Block[]): Promise<ScoredGroup> {
     const started = performance.now();
     const outs = blocks.map((block) => this.slotFor(block.index));
-    const task: ForwardTask = { kind: 'score-blocks', network: this.pool.shared, spec: decodeSpec(this.source, this.input), blocks: blocks.map(blockData), outs, want: { pixels: this.options.pixels } };
+    const task: ForwardTask = { kind: 'score-blocks', network: this.pool.shared, spec: decodeSpec(this.source, this.input), blocks: blocks.map(blockData), outs, want: { pixels: this.options.pixels, probabilities: this.options.probabilities } };
     try {
       const describe = () => describeBlocks(blocks);
       const result = this.scored(await this.run(task, describe), describe);
@@ -67,7 +69,7 @@ export class Scoring {
   async scoreBatches(group: PooledBatch[]): Promise<ScoredGroup> {
     const started = performance.now();
     const batches = group.map((batch) => ({ index: batch.index, rows: batch.rows, x: batch.x, out: this.slotFor(batch.index, batch.release) }));
-    const task: ForwardTask = { kind: 'score-batches', network: this.pool.shared, batches, want: {} };
+    const task: ForwardTask = { kind: 'score-batches', network: this.pool.shared, batches, want: { probabilities: this.options.probabilities } };
     const which = group.length === 1 ? `batch ${group[0].index}` : `batches ${group[0].index}-${group.at(-1)!.index}`;
     const describe = () => `${which} (${describeLines(group[0].lines[0], group.at(-1)!.lines.at(-1)!)})`;
     const result = this.scored(await this.run(task, describe), describe);

@@ -37,7 +37,7 @@ export async function scoreShard(data: ShardJobData, context: ShardJobContext): 
   const normalize = options.normalize ?? model.normalize ?? 'unit';
   // Each attempt writes its own predictions file: a stalled attempt that wakes up late cannot overwrite
   // the file of the attempt whose result counts (its report names its file).
-  const predictionsPath = data.predictions === null ? null : `${data.predictions}-${randomBytes(4).toString('hex')}.csv`;
+  const predictionsPath = data.predictions === null ? null : `${data.predictions}-${randomBytes(4).toString('hex')}.${options.predictionsFormat ?? 'csv'}`;
   const { report } = await runInference({
     input: data.input.path,
     model,
@@ -51,6 +51,8 @@ export async function scoreShard(data: ShardJobData, context: ShardJobContext): 
     kernel: options.kernel,
     decode: options.decode ?? undefined,
     predictionsPath,
+    predictionsFormat: options.predictionsFormat,
+    probabilities: options.probabilities,
     taskTimeoutMs: options.taskTimeoutMs,
     pool: context.pool,
     signal: context.signal,

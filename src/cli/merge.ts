@@ -1,6 +1,6 @@
 // `nnpipe merge --report OUT.json [--predictions OUT.csv] SHARD.json...`: the reports of `nnpipe --shard i/n`
 // runs (any order) merged into the report of the whole input, and their predictions files into one, in
-// input order with absolute line numbers. Prints the summary (or --json) and exits as the pipeline would
+// input order with absolute line and row numbers (`--predictions -`: to stdout, the summary to stderr). Prints the summary (or --json) and exits as the pipeline would
 // (0, 1 failed, 3 below --min-accuracy); a set that cannot be merged (a shard missing or given twice,
 // shards of other inputs, models or options) is refused with exit 2 and nothing is written.
 import { Command } from 'commander';
@@ -8,7 +8,9 @@ import * as z from 'zod/mini';
 import { checkOutputs, type ProtectedFile } from '../output/check-outputs.js';
 import { formatSummary } from '../stats/summary-text.js';
 import { mergeRun, readReportFiles } from '../../pipelines/merge-run.js';
+import { UsageError } from '../errors.js';
 import { unitInterval } from './option-schemas.js';
+import { STDOUT_PATH } from '../output/target.js';
 import { parseOptions } from './parse-options.js';
 import { exitCodeForError, exitCodeForReport } from './report-exit.js';
 import { forCli, usageExitCode } from './usage.js';
@@ -20,7 +22,7 @@ function mergeCommand(): Command {
     .description('Merge the reports (and predictions) of `nnpipe --shard i/n` runs into those of the whole input: counts, confusion matrix and errors exactly as one run; latency from the merged histograms.')
     .argument('<shard-report...>', 'the --report files of shards 1..n, in any order')
     .option('--report <file>', 'write the merged JSON report here (atomically)')
-    .option('--predictions <file>', "write the shards' predictions here, in input order with absolute line numbers")
+    .option('--predictions <file|->', "write the shards' predictions here (- for stdout), in input order with absolute line and row numbers, in the shards' format")
     .option('--min-accuracy <0..1>', 'exit 3 when the merged accuracy is below this')
     .option('--json', 'print the merged report as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no summary', false)
@@ -43,6 +45,7 @@ export async function runMergeCli(argv: string[], io: Io = process): Promise<num
   try {
     command.parse(argv, { from: 'user' });
     options = parseOptions(schema, { ...command.opts() });
+    if (options.predictions === '-' && options.json) throw new UsageError('--predictions - and --json both want stdout: write the predictions to a file, or the report with --report FILE');
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
@@ -50,8 +53,9 @@ export async function runMergeCli(argv: string[], io: Io = process): Promise<num
     const reports = await readReportFiles(command.args);
     const outputs = await checkMergeOutputs(options, reports.map((r) => r.name), reports.flatMap((r) => (r.report.partial?.predictions ? [r.report.partial.predictions.path] : [])));
     const report = await mergeRun({ reports, outputs });
+    const summaryOut = options.predictions === '-' ? io.stderr : io.stdout;
     if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-    else if (!options.quiet) io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);
+    else if (!options.quiet) summaryOut.write(`${formatSummary(report, { color: Boolean(summaryOut.isTTY) && !process.env.NO_COLOR })}\n`);
     return exitCodeForReport(report, { minAccuracy: options.minAccuracy ?? null }, io.stderr, NAME);
   } catch (error) {
     return exitCodeForError(error, io.stderr, NAME);
@@ -65,7 +69,8 @@ async function checkMergeOutputs(options: z.infer<typeof schema>, reportFiles: s
     ...reportFiles.map((path) => ({ option: 'SHARD', shown: path, what: 'a shard report', path })),
     ...predictionFiles.map((path) => ({ option: 'SHARD', shown: path, what: "a shard's predictions", path })),
   ];
-  const targets = await checkOutputs(named.map((key) => ({ option: `--${key}`, path: options[key]! })), inputs);
+  const pathOf = (key: 'report' | 'predictions') => (key === 'predictions' && options.predictions === '-' ? STDOUT_PATH : options[key]!);
+  const targets = await checkOutputs(named.map((key) => ({ option: `--${key}`, path: pathOf(key) })), inputs);
   const resolved = { report: null as string | null, predictions: null as string | null };
   named.forEach((key, i) => (resolved[key] = targets[i].path));
   return resolved;

@@ -273,7 +273,9 @@ async function scoreWithPool(
     decode: options.decode ?? 'auto',
     onError: options.onError,
     report: options.report,
-    predictions: options.predictions,
+    predictions: options.predictionsToStdout ? '-' : options.predictions,
+    predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
+    probabilities: options.probabilities,
     html: options.html,
     minAccuracy: options.minAccuracy,
     history: options.history,
@@ -294,7 +296,8 @@ async function scoreWithPool(
   wiring.current.soFar = soFar;
   const { stop } = wiring;
   // Opened here rather than in runInference: a stop that times out commits it from here (see below).
-  const predictions = options.predictions === null ? null : await PredictionsWriter.open(options.predictions);
+  const layout = { format: options.predictionsFormat, probabilities: options.probabilities ? model.layerSizes[model.layerSizes.length - 1] : 0 };
+  const predictions = options.predictions === null ? null : await PredictionsWriter.open(options.predictions, layout);
   let outcome;
   try {
     outcome = await Promise.race([runInference({
@@ -343,8 +346,10 @@ async function scoreWithPool(
   }
   if (htmlPage && options.html) await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
 
+  // With --predictions - stdout carries the predictions and nothing else: the summary goes to stderr.
+  const summaryOut = options.predictionsToStdout ? io.stderr : io.stdout;
   if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-  else if (!options.quiet) io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);
+  else if (!options.quiet) summaryOut.write(`${formatSummary(report, { color: Boolean(summaryOut.isTTY) && !process.env.NO_COLOR })}\n`);
 
   return exitCodeFor(report, options, io, stop.received);
 }

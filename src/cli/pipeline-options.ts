@@ -10,6 +10,8 @@ import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type ParserChoice } from '../data/source.js';
 import { parseShardSpec, type ShardSpec } from '../data/shards.js';
 import type { DecodePlacement } from '../../pipelines/inference.js';
+import { PREDICTIONS_FORMATS, predictionsFormatFor, type PredictionsFormat } from '../stats/predictions-format.js';
+import { STDOUT_PATH } from '../output/target.js';
 
 const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
 import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
@@ -44,7 +46,9 @@ export function pipelineCommand(): Command {
     .option('--shard <i/n>', 'score only shard i of n (1-based) of the input file: the lines that start in its i-th n-th by bytes; merge the reports with `nnpipe merge`')
     .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
     .option('--report <file>', 'write the JSON report here (atomically)')
-    .option('--predictions <file>', 'write row,label,predicted,confidence per row, in input order')
+    .option('--predictions <file|->', 'write line,row,label,predicted,confidence per scored row, in input order (- for stdout: the summary then goes to stderr)')
+    .addOption(new Option('--predictions-format <format>', 'csv or jsonl (JSON Lines); default: by the --predictions name (.jsonl/.ndjson: jsonl), else csv').choices(PREDICTIONS_FORMATS))
+    .option('--probabilities', 'add every row\'s output vector to the predictions (p0..pK-1 columns; a `probabilities` array in jsonl)', false)
     .option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)')
     .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
     .option('--history <file>', 'append one JSON line per run to this file (JSON Lines; see `npm run history`)')
@@ -86,6 +90,8 @@ const rawSchema = z.object({
   onError: oneOf(['fail', 'skip'] as const),
   report: z.optional(z.string().check(z.minLength(1))),
   predictions: z.optional(z.string().check(z.minLength(1))),
+  predictionsFormat: z.optional(oneOf(PREDICTIONS_FORMATS)),
+  probabilities: z.boolean(),
   html: z.optional(z.string().check(z.minLength(1))),
   minAccuracy: z.optional(unitInterval),
   history: z.optional(z.string().check(z.minLength(1))),
@@ -118,7 +124,14 @@ export interface PipelineCliOptions {
   decode: DecodePlacement | null;
   onError: 'fail' | 'skip';
   report: string | null;
+  /** The predictions file; /dev/stdout for `--predictions -` (see predictionsToStdout). */
   predictions: string | null;
+  /** `--predictions -`: stdout carries the predictions only, so the summary goes to stderr. */
+  predictionsToStdout: boolean;
+  /** By --predictions-format, else by the file's name (src/stats/predictions-format.ts). */
+  predictionsFormat: PredictionsFormat;
+  /** Write each row's output values too. */
+  probabilities: boolean;
   /** The self-contained HTML report (src/html/run-page.ts), or null. */
   html: string | null;
   minAccuracy: number | null;
@@ -139,6 +152,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
   if (isDefault('maxInFlight')) delete raw.maxInFlight;
   const parsed = parseOptions(rawSchema, raw);
   if (parsed.shard) checkShardOptions(parsed, isDefault('input'));
+  checkPredictionsOptions(parsed);
   // Outputs that are the same file (also through links) are refused by checkOutputs, which looks at the
   // file system (src/output/check-outputs.ts); this is only the syntax.
   return {
@@ -157,7 +171,10 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     decode: parsed.decode === 'auto' ? null : parsed.decode,
     onError: parsed.onError,
     report: parsed.report ?? null,
-    predictions: parsed.predictions ?? null,
+    predictions: parsed.predictions === '-' ? STDOUT_PATH : (parsed.predictions ?? null),
+    predictionsToStdout: parsed.predictions === '-',
+    predictionsFormat: predictionsFormatFor(parsed.predictions ?? '-', parsed.predictionsFormat ?? null),
+    probabilities: parsed.probabilities,
     html: parsed.html ?? null,
     minAccuracy: parsed.minAccuracy ?? null,
     history: parsed.history ?? null,
@@ -167,6 +184,17 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     json: parsed.json,
     quiet: parsed.quiet,
   };
+}
+
+/** --predictions-format and --probabilities shape a predictions file; --json owns stdout. */
+function checkPredictionsOptions(parsed: { predictions?: string; predictionsFormat?: string; probabilities: boolean; json: boolean }): void {
+  if (parsed.predictions === undefined) {
+    if (parsed.predictionsFormat !== undefined) throw new UsageError('--predictions-format needs --predictions FILE (or - for stdout)');
+    if (parsed.probabilities) throw new UsageError('--probabilities needs --predictions FILE (or - for stdout)');
+  }
+  if (parsed.predictions === '-' && parsed.json) {
+    throw new UsageError('--predictions - and --json both want stdout: write the predictions to a file, or the report with --report FILE');
+  }
 }
 
 /** --shard cuts a file by bytes and counts every row of its part: no stdin, no --limit, no csv-parse. */

@@ -64,6 +64,7 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
       }
     }
     if (options.input === null || options.input === '-') throw new UsageError('--input FILE is required: a file on storage every worker reads at the same path');
+    if (options.predictionsToStdout) throw new UsageError('--predictions - does not apply to a run across machines: the workers write the predictions, to a FILE on shared storage');
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
@@ -114,6 +115,7 @@ async function prepareRun(given: PipelineCliOptions, queue: z.infer<typeof schem
     kernel: options.kernel,
     decode: options.decode,
     taskTimeoutMs: options.taskTimeoutMs,
+    ...(options.predictions === null ? {} : { predictionsFormat: options.predictionsFormat, probabilities: options.probabilities }),
   };
   const modelRef = { path: model.path, sha256: model.sha256 };
   const shards = Array.from({ length: queue.shards }, (_, i): ShardJobData => {

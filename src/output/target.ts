@@ -51,6 +51,9 @@ export class OutputPathError extends PipelineError {
   }
 }
 
+/** This process's own stdout as an output path (`-` of --predictions): written in place, never replaced. */
+export const STDOUT_PATH = '/dev/stdout';
+
 /** Linux's limit on symlinks followed in one lookup. */
 const MAX_LINKS = 40;
 

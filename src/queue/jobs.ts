@@ -38,6 +38,9 @@ export interface RunOptions {
   kernel: KernelKind;
   decode: 'main' | 'workers' | null;
   taskTimeoutMs: number;
+  /** The shards' predictions files' layout (absent in jobs of nnpipe before JSON Lines: CSV). */
+  predictionsFormat?: 'csv' | 'jsonl';
+  probabilities?: boolean;
 }
 
 /** The input as the submitter saw it: a worker that finds another file fails the shard. */
@@ -86,6 +89,8 @@ const runOptions = z.object({
   kernel: z.enum(KERNEL_KINDS),
   decode: z.nullable(z.enum(['main', 'workers'])),
   taskTimeoutMs: positive,
+  predictionsFormat: z.optional(z.enum(['csv', 'jsonl'])),
+  probabilities: z.optional(z.boolean()),
 });
 
 const shardJobSchema = z.object({
@@ -133,7 +138,7 @@ export function shardIndexOfKey(key: string): number | null {
 
 /**
  * Where shard `index` of a run writes its predictions: next to the run's --predictions (so on the same
- * storage), named after it and the run; each attempt adds `-<random>.csv`. The parent removes them all.
+ * storage), named after it and the run; each attempt adds `-<random>.csv` (or `.jsonl`). The parent removes them all.
  */
 export const shardFilesPrefix = (output: string, runId: string): string => `${output}.nnpipe-${runId}-shard-`;
 export const shardPredictionsBase = (output: string, runId: string, index: number): string => `${shardFilesPrefix(output, runId)}${index}`;

@@ -10,7 +10,7 @@
 import { PipelineError, ExitCode } from '../errors.js';
 import { noValidRows } from '../data/messages.js';
 import { buildReport, type PipelineReport, type RunStatus, type ShardSummary } from './report.js';
-import { readPartialBlock, type CountingOptions, type PartialBlock, type ShardSpan } from './partial.js';
+import { readPartialBlock, type CountingOptions, type PartialBlock, type PredictionsFile, type ShardSpan } from './partial.js';
 import { RunStats } from './run-stats.js';
 
 /** A set of reports that cannot be merged: nothing is written (exit 2). */
@@ -117,8 +117,8 @@ const listShards = (indices: number[]) => (indices.length <= 1 ? String(indices[
 export interface MergeOptions {
   /** The config the merged report shows (the shards' own, with the merge's outputs). */
   config: Record<string, unknown>;
-  /** The merged predictions file and its rows, when one was written. */
-  predictions?: { path: string; rows: number } | null;
+  /** The merged predictions file, its rows and layout, when one was written. */
+  predictions?: PredictionsFile | null;
   /** Row errors kept (as the shards' runs kept them). @default DEFAULT_MAX_ERRORS */
   maxErrors?: number;
 }

@@ -9,6 +9,7 @@
 import * as z from 'zod/mini';
 import '../zod-locale.js';
 import type { RunStatus, StatsState } from './run-stats.js';
+import { PREDICTIONS_FORMATS, type PredictionsFormat } from './predictions-format.js';
 
 export const PARTIAL_FORMAT = 'nnpipe-partial/1';
 
@@ -41,6 +42,14 @@ export interface InputIdentity {
   mtimeMs: number | null;
 }
 
+/** A predictions file: where, how many data rows, in which layout (predictions-format.ts). */
+export interface PredictionsFile {
+  path: string;
+  rows: number;
+  format?: PredictionsFormat;
+  probabilities?: number;
+}
+
 /** What only the run's caller knows; buildReport adds the rest. */
 export interface PartialContext {
   shard: ShardSpan | null;
@@ -51,8 +60,8 @@ export interface PartialContext {
    * them. Null when the read stopped before the part's end (a failed or stopped run).
    */
   lines: number | null;
-  /** The predictions file written with the run and its data lines, or null. */
-  predictions: { path: string; rows: number } | null;
+  /** The predictions file written with the run, its data lines and its layout, or null. */
+  predictions: PredictionsFile | null;
 }
 
 export interface PartialBlock extends PartialContext {
@@ -100,7 +109,8 @@ export const partialBlockSchema = z.object({
     kernel: z.string(),
   }),
   lines: nullableCount,
-  predictions: z.nullable(z.object({ path: z.string(), rows: count })),
+  // format and probabilities: absent in reports of nnpipe before JSON Lines (then CSV without them).
+  predictions: z.nullable(z.object({ path: z.string(), rows: count, format: z.optional(z.enum(PREDICTIONS_FORMATS)), probabilities: z.optional(count) })),
   model: z.object({ sha256: z.string() }),
   status: z.enum(['complete', 'failed', 'interrupted']),
   error: z.nullable(z.object({ code: z.string(), message: z.string(), line: nullableCount, problem: z.nullable(z.string()) })),

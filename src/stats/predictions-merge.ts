@@ -1,9 +1,12 @@
 // The predictions files of a run's shards, one after another into one file in input order, each shard's
-// line numbers (the `row` column) made absolute. Streamed: memory stays flat whatever the file sizes.
+// numbers made absolute: `line` moved by the lines before the shard, `row` by the rows of the shards
+// before it. Every part must have the same layout (format and columns). Streamed: memory stays flat
+// whatever the file sizes.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { PipelineError } from '../errors.js';
-import { PREDICTIONS_HEADER, PredictionsWriter } from './predictions-writer.js';
+import { headerOf, lineAndRow, renumbered, type PredictionsLayout } from './predictions-format.js';
+import { PredictionsWriter } from './predictions-writer.js';
 
 /** One shard's predictions file: its path, the lines before the shard, and the rows its report counts. */
 export interface PredictionsPart {
@@ -17,11 +20,11 @@ export interface PredictionsPart {
 /** Lines written per call to the writer (a bounded chunk, so that 'drain' keeps memory flat). */
 const LINES_PER_WRITE = 4096;
 
-/** Writes the merged file to `target` (atomically, see PredictionsWriter); returns its data rows. */
-export async function mergePredictionFiles(target: string, parts: PredictionsPart[]): Promise<number> {
-  const writer = await PredictionsWriter.open(target);
+/** Writes the merged file to `target` in the parts' `layout` (atomically, see PredictionsWriter); returns its data rows. */
+export async function mergePredictionFiles(target: string, parts: PredictionsPart[], layout: PredictionsLayout): Promise<number> {
+  const writer = await PredictionsWriter.open(target, layout);
   try {
-    for (const part of parts) await copyPart(writer, part);
+    for (const part of parts) await copyPart(writer, part, writer.rowsWritten);
     await writer.commit();
   } catch (error) {
     await writer.discard();
@@ -30,22 +33,24 @@ export async function mergePredictionFiles(target: string, parts: PredictionsPar
   return writer.rowsWritten;
 }
 
-async function copyPart(writer: PredictionsWriter, part: PredictionsPart): Promise<void> {
+async function copyPart(writer: PredictionsWriter, part: PredictionsPart, rowOffset: number): Promise<void> {
   const lines = createInterface({ input: createReadStream(part.path), crlfDelay: Infinity });
-  let seen = -1;
+  const { format } = writer.layout;
+  const header = headerOf(writer.layout);
+  let seen = header === null ? 0 : -1;
   let chunk = '';
   let inChunk = 0;
   try {
     for await (const line of lines) {
       if (seen === -1) {
-        if (line !== PREDICTIONS_HEADER) throw partError(part, `its first line is not the header ${PREDICTIONS_HEADER}`);
+        if (line !== header) throw partError(part, `its first line is not the header ${header}`);
         seen = 0;
         continue;
       }
-      const comma = line.indexOf(',');
-      const row = Number(line.slice(0, comma));
-      if (comma <= 0 || !Number.isSafeInteger(row) || row < 1) throw partError(part, `line ${seen + 2} is not a predictions line: ${JSON.stringify(line.slice(0, 80))}`);
-      chunk += `${row + part.lineOffset}${line.slice(comma)}\n`;
+      const numbers = lineAndRow(format, line);
+      // Row numbers in a shard's file count from 0 with no gaps: anything else is not its file as written.
+      if (numbers === null || numbers.row !== seen) throw partError(part, `line ${seen + (header === null ? 1 : 2)} is not a predictions line: ${JSON.stringify(line.slice(0, 80))}`);
+      chunk += `${renumbered(format, numbers, line, part.lineOffset, rowOffset)}\n`;
       seen += 1;
       if (++inChunk === LINES_PER_WRITE) {
         await writer.writeLines(chunk, inChunk);

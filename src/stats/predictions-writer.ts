@@ -1,12 +1,9 @@
-// Streams `row,label,predicted,confidence` lines to a temp file next to the target and renames it over the
-// target on commit, so the target is never a half-written file. Buffering is bounded: a batch's lines are
-// written as one chunk, and writeBatch waits for 'drain' when the stream's buffer is over its high-water mark.
+// Streams predictions (CSV or JSON Lines, see predictions-format.ts) to a temp file next to the target and
+// renames it over the target on commit, so the target is never a half-written file. Buffering is bounded:
+// a batch's lines are written as one chunk, and writeBatch waits for 'drain' when the stream's buffer is
+// over its high-water mark.
 // A character device or FIFO target is written in place instead (src/output/target.ts): its lines go
 // out as they come, commit only flushes, and discard cannot take back what was written.
-//
-// `confidence` is written as the shortest decimal that reads back as the same float32 (at most 9
-// significant digits): exact for float32 and short for round values ("1", "0.5"). NaN and ±Infinity are
-// written as JavaScript prints them.
 import { once } from 'node:events';
 import * as fsCallbacks from 'node:fs';
 import { createWriteStream, fsync, type WriteStream } from 'node:fs';
@@ -17,48 +14,12 @@ import { PipelineError } from '../errors.js';
 import { ensureFolder, syncFolder } from '../output/folders.js';
 import { inspectOutput, OutputPathError } from '../output/target.js';
 import { openInPlace, openTemp, outputWriteError, removeOnExit } from '../output/write-file.js';
-
-export const PREDICTIONS_HEADER = 'row,label,predicted,confidence';
+import { CSV_LAYOUT, formatRows, headerOf, type PredictionRows, type PredictionsLayout } from './predictions-format.js';
 
 /** Stream buffer size; writeBatch resolves only once the buffer is below it. */
 const HIGH_WATER_MARK = 64 * 1024;
 
 const fsyncFd = promisify(fsync);
-
-const float32Bits = new Float32Array(1);
-const float32BitsAsInt = new Uint32Array(float32Bits.buffer);
-
-/** True when `digits` significant digits of `f` read back as the same float32. */
-function roundTrips(f: number, digits: number): boolean {
-  return Math.fround(Number(f.toPrecision(digits))) === f;
-}
-
-/** The shortest decimal representation of a float32 value that parses back to the same float32. */
-export function formatFloat32(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  const f = Math.fround(value);
-  // 9 significant digits always round-trip a float32. Rounding to more digits never moves further from
-  // f, so "round-trips" is monotone in the digit count and a binary search finds the shortest in ~3
-  // toPrecision calls instead of up to 9 (this runs once per output row on the main thread).
-  // The exception is a power of two, whose round-trip interval is narrower below than above it: there a
-  // closer decimal below can fail where a farther one above succeeded, so search linearly.
-  float32Bits[0] = f;
-  let digits: number;
-  if ((float32BitsAsInt[0] & 0x7fffff) === 0) {
-    digits = 1;
-    while (digits < 9 && !roundTrips(f, digits)) digits++;
-  } else {
-    let lo = 1;
-    let hi = 9;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (roundTrips(f, mid)) hi = mid;
-      else lo = mid + 1;
-    }
-    digits = hi;
-  }
-  return String(Number(f.toPrecision(digits)));
-}
 
 type State = 'open' | 'committed' | 'discarded';
 
@@ -67,6 +28,7 @@ export class PredictionsWriter {
   readonly path: string;
   /** The temp file being written, next to `path`; null for a device or FIFO, written in place. */
   readonly tempPath: string | null;
+  readonly layout: PredictionsLayout;
   /** Owned by the stream: destroying the stream closes it (once any write in progress is done). */
   private readonly fd: number;
   private readonly stream: WriteStream;
@@ -76,9 +38,10 @@ export class PredictionsWriter {
   private readonly removeExitHook: () => void;
   private committing: Promise<void> | null = null;
 
-  private constructor(path: string, tempPath: string | null, fd: number, owned = true) {
+  private constructor(path: string, tempPath: string | null, layout: PredictionsLayout, fd: number, owned = true) {
     this.path = path;
     this.tempPath = tempPath;
+    this.layout = layout;
     this.fd = fd;
     // autoClose off: the fd must stay open after 'finish' to fsync before the rename. A descriptor the
     // process had before (/dev/stdout) is never closed: its `close` does nothing.
@@ -95,24 +58,25 @@ export class PredictionsWriter {
 
   /**
    * Opens a temp file next to `path` (creating missing folders), or a device / FIFO in place, and
-   * writes the header line.
+   * writes the header line (CSV; JSON Lines has none).
    */
-  static async open(path: string): Promise<PredictionsWriter> {
+  static async open(path: string, layout: PredictionsLayout = CSV_LAYOUT): Promise<PredictionsWriter> {
     let writer: PredictionsWriter;
     try {
       await ensureFolder(dirname(resolve(path)), (folder) => new OutputPathError(path, `${folder} is not a folder`));
       const target = await inspectOutput(path);
       if (target.kind === 'in-place') {
         const { fd, owned } = await openInPlace(target);
-        writer = new PredictionsWriter(target.path, null, fd, owned);
+        writer = new PredictionsWriter(target.path, null, layout, fd, owned);
       } else {
         const { tempPath, fd } = await openTemp(target);
-        writer = new PredictionsWriter(target.path, tempPath, fd);
+        writer = new PredictionsWriter(target.path, tempPath, layout, fd);
       }
     } catch (error) {
       throw outputError(path, error);
     }
-    writer.stream.write(`${PREDICTIONS_HEADER}\n`);
+    const header = headerOf(layout);
+    if (header !== null) writer.stream.write(`${header}\n`);
     return writer;
   }
 
@@ -132,33 +96,18 @@ export class PredictionsWriter {
   }
 
   /**
-   * Appends the first `rows` predictions of a batch. The lines are queued synchronously, so batches keep
-   * the order of the calls; await each call to keep memory bounded (it waits for 'drain' when needed).
+   * Appends the first `rows` predictions of a batch, numbered on from the rows written so far. The lines
+   * are queued synchronously, so batches keep the order of the calls; await each call to keep memory
+   * bounded (it waits for 'drain' when needed).
    */
-  async writeBatch(
-    lines: Uint32Array,
-    labels: Int16Array,
-    predicted: Int32Array,
-    confidence: Float32Array,
-    rows: number,
-  ): Promise<void> {
+  async writeBatch(batch: PredictionRows, rows: number): Promise<void> {
     this.assertOpen('writeBatch');
-    if (
-      !Number.isInteger(rows) ||
-      rows < 0 ||
-      rows > lines.length ||
-      rows > labels.length ||
-      rows > predicted.length ||
-      rows > confidence.length
-    ) {
+    const fits = (array: { length: number }) => rows <= array.length;
+    if (!Number.isInteger(rows) || rows < 0 || ![batch.lines, batch.labels, batch.predicted, batch.confidence].every(fits)) {
       throw new RangeError(`PredictionsWriter.writeBatch: rows ${rows} does not fit the batch arrays`);
     }
     if (this.streamError) throw outputError(this.path, this.streamError);
-    let chunk = '';
-    for (let i = 0; i < rows; i++) {
-      const label = labels[i] === -1 ? '' : String(labels[i]);
-      chunk += `${lines[i]},${label},${predicted[i]},${formatFloat32(confidence[i])}\n`;
-    }
+    const chunk = formatRows(this.layout, batch, this.written, rows);
     this.written += rows;
     if (chunk.length === 0) return;
     if (!this.stream.write(chunk)) {
@@ -171,7 +120,7 @@ export class PredictionsWriter {
   }
 
   /**
-   * Appends `rows` lines already in this file's form (each `row,label,predicted,confidence\n`), as a merge
+   * Appends `rows` lines already in this file's layout (each ending with a newline), as a merge
    * of shard files writes them; waits for 'drain' like writeBatch.
    */
   async writeLines(text: string, rows: number): Promise<void> {

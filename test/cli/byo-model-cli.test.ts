@@ -20,7 +20,7 @@ async function predictions(modelPath: string, extra: string[] = []): Promise<str
   const out = join(dir, `${createHash('sha256').update(modelPath + extra.join(' ')).digest('hex').slice(0, 12)}.csv`);
   const run = await runPipeline(['--input', input, '--model', modelPath, '--quiet', '--predictions', out, ...extra]);
   if (run.code !== 0) throw new Error(`${modelPath}: exit ${run.code}: ${run.stderr}`);
-  return readFileSync(out, 'utf8').split('\n').slice(1).filter(Boolean).map((line) => line.split(',')[2]);
+  return readFileSync(out, 'utf8').split('\n').slice(1).filter(Boolean).map((line) => line.split(',')[3]);
 }
 
 test('torch.save and torch.onnx.export of one network predict alike: .pt (--activation relu) and .onnx (relu from the graph)', async (t) => {

@@ -26,7 +26,7 @@ async function score(model: string, name: string) {
   const run = await runPipeline(['--input', mnistCsvPath('test'), '--model', model, '--json', '--predictions', predictions, '--batch-size', '1000'], {
     timeoutMs: 180_000,
   });
-  return { run, predicted: readFileSync(predictions, 'utf8').split('\n').slice(1).filter(Boolean).map((line) => line.split(',')[2]) };
+  return { run, predicted: readFileSync(predictions, 'utf8').split('\n').slice(1).filter(Boolean).map((line) => line.split(',')[3]) };
 }
 
 const reference = hasBookPickle ? score(bookPickle, 'pkl') : null;

@@ -1,7 +1,8 @@
 // --decode main and --decode workers through the real CLI: the same predictions file, byte for byte,
 // and the same report apart from timings and where the rows were decoded (the same batches too: every
 // batch holds exactly --batch-size rows but the last, wherever the rows are decoded), under --on-error
-// fail and skip (with bad rows), with and without a header, unlabeled, and with --limit.
+// fail and skip (with bad rows), with and without a header, unlabeled, with --limit, and as JSON Lines
+// with --probabilities.
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,9 @@ const cases: Array<[input: string, onError: 'fail' | 'skip', extra: string[]]> =
   ['labeled, bad rows', 'skip', []],
   ['header, bad rows', 'skip', []],
   ['unlabeled, bad rows', 'skip', []],
+  // JSON Lines with the output vectors: workers send each batch's probabilities back with it.
+  ['with a header', 'fail', ['--predictions-format', 'jsonl', '--probabilities']],
+  ['header, bad rows', 'skip', ['--predictions-format', 'jsonl', '--probabilities']],
 ];
 
 for (const [input, onError, extra] of cases) {
@@ -108,8 +112,9 @@ for (const [input, onError, extra] of cases) {
       }
     } else {
       t.is(main.code, 0, main.stderr);
-      t.is(main.report.rows, extra.length > 0 ? 37 : 100);
+      t.is(main.report.rows, extra.includes('--limit') ? 37 : 100);
     }
+    if (extra.includes('--probabilities')) t.is((JSON.parse(main.predictions!.split('\n')[0]) as { probabilities: number[] }).probabilities.length, 10);
   });
 }
 

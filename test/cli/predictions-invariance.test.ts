@@ -1,4 +1,5 @@
-// Predictions must not depend on how the work is cut up: batch size, thread count and max-in-flight.
+// Predictions must not depend on how the work is cut up: batch size, thread count and max-in-flight
+// (CSV, and JSON Lines with the output vectors, which must also be byte for byte the same).
 // The oracle is a plain single-threaded reference written here from scratch (split lines, x/255,
 // naive loops), independent of the pipeline's parser, batcher, pool and kernels.
 import test from 'ava';
@@ -15,7 +16,7 @@ const modelReady = writeRandomModel(join(dir, 'net.safetensors'), sizes, 7);
 const input = fixture('mnist-test-100.csv');
 
 /** The reference: float32 storage after every layer, as the pipeline's contract promises. */
-function referencePredictions(csv: string): Array<{ predicted: number; confidence: number }> {
+function referencePredictions(csv: string): Array<{ predicted: number; confidence: number; probs: number[] }> {
   const tensors = randomTensors(sizes, 7);
   return csv.split('\n').filter((l) => l.length > 0).map((line) => {
     let a = line.split(',').slice(1).map((v) => Math.fround(Number(v) / 255));
@@ -35,7 +36,7 @@ function referencePredictions(csv: string): Array<{ predicted: number; confidenc
     const total = exps.reduce((s, v) => s + v, 0);
     const probs = exps.map((v) => v / total);
     const predicted = probs.indexOf(Math.max(...probs));
-    return { predicted, confidence: probs[predicted] };
+    return { predicted, confidence: probs[predicted], probs };
   });
 }
 
@@ -58,14 +59,42 @@ for (const [batchSize, threads, maxInFlight] of [
     ]);
     t.is(run.code, 0, run.stderr);
     const rows = readFileSync(out, 'utf8').trim().split('\n');
-    t.is(rows[0], 'row,label,predicted,confidence');
+    t.is(rows[0], 'line,row,label,predicted,confidence');
     t.is(rows.length, 101);
-    rows.slice(1).forEach((line, i) => {
-      const [row, label, predicted, confidence] = line.split(',');
-      t.is(Number(row), i + 1);
+    rows.slice(1).forEach((text, i) => {
+      const [line, row, label, predicted, confidence] = text.split(',');
+      t.is(Number(line), i + 1);
+      t.is(Number(row), i);
       t.regex(label, /^[0-9]$/);
       t.is(Number(predicted), reference[i].predicted, `row ${i + 1}`);
       t.true(Math.abs(Number(confidence) - reference[i].confidence) < 1e-6, `row ${i + 1} confidence`);
     });
+  });
+}
+
+/** JSON Lines with probabilities from every configuration (the main thread too): one file, byte for byte. */
+const jsonlRuns = new Map<string, string>();
+for (const [batchSize, threads, maxInFlight] of [
+  [1, 0, 1],
+  [7, 2, 1],
+  [1000, 2, 4],
+] as const) {
+  test.serial(`JSON Lines with --probabilities, batch ${batchSize}, threads ${threads}: the reference's vectors, the same bytes every time`, async (t) => {
+    const out = join(dir, `pred-${batchSize}-${threads}.jsonl`);
+    const run = await runPipeline([
+      '--input', input, '--model', await modelReady, '--quiet', '--probabilities',
+      '--batch-size', String(batchSize), '--threads', String(threads), '--max-in-flight', String(maxInFlight),
+      '--predictions', out,
+    ]);
+    t.is(run.code, 0, run.stderr);
+    const text = readFileSync(out, 'utf8');
+    const rows = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { line: number; row: number; predicted: number; probabilities: number[] });
+    t.is(rows.length, 100);
+    rows.forEach((row, i) => {
+      t.deepEqual([row.line, row.row, row.predicted], [i + 1, i, reference[i].predicted]);
+      t.true(row.probabilities.every((p, c) => Math.abs(p - reference[i].probs[c]) < 1e-6), `row ${i} probabilities`);
+    });
+    for (const [other, bytes] of jsonlRuns) t.is(text, bytes, `the same bytes as ${other}`);
+    jsonlRuns.set(`batch ${batchSize}, threads ${threads}`, text);
   });
 }

@@ -68,7 +68,7 @@ test('a FIFO gets the predictions as they are written, and stays a FIFO', async 
   const run = await runPipeline(['--input', input, '--predictions', fifo, '--quiet']);
   await closed;
   t.is(run.code, 0, run.stderr);
-  t.is(read.split('\n')[0], 'row,label,predicted,confidence');
+  t.is(read.split('\n')[0], 'line,row,label,predicted,confidence');
   t.is(read.trimEnd().split('\n').length, 101);
   t.true(statSync(fifo).isFIFO());
 });

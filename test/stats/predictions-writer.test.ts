@@ -1,12 +1,19 @@
-// PredictionsWriter: order and format, unlabeled rows, float32-exact confidence, atomic commit, discard,
-// large output with bounded buffering.
+// PredictionsWriter: order and format (CSV and JSON Lines, line and row, probabilities), unlabeled rows,
+// float32-exact confidence, atomic commit, discard, large output with bounded buffering.
 import test from 'ava';
 import fc from 'fast-check';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PREDICTIONS_HEADER, PredictionsWriter, formatFloat32 } from '../../src/stats/predictions-writer.js';
+import { PredictionsWriter } from '../../src/stats/predictions-writer.js';
+import { formatFloat32 } from '../../src/stats/float-format.js';
+
+const PREDICTIONS_HEADER = 'line,row,label,predicted,confidence';
+
+/** One batch's arrays, written through the writer (no probabilities). */
+const write = (w: PredictionsWriter, lines: Uint32Array, labels: Int16Array, predicted: Int32Array, confidence: Float32Array, rows: number) =>
+  w.writeBatch({ lines, labels, predicted, confidence, probabilities: null }, rows);
 
 const dirs: string[] = [];
 
@@ -20,32 +27,32 @@ test.after.always(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-test('header and lines in input order, row = input line number', async (t) => {
+test('header and lines in input order: line = input line, row = 0-based index over every batch', async (t) => {
   const path = join(await tempDir(), 'predictions.csv');
   const w = await PredictionsWriter.open(path);
-  await w.writeBatch(
+  await write(
+    w,
     Uint32Array.from([2, 3, 5]),
     Int16Array.from([7, 2, 1]),
     Int32Array.from([7, 2, 8]),
     Float32Array.from([0.5, 1, 0.25]),
     3,
   );
-  await w.writeBatch(Uint32Array.from([6, 99]), Int16Array.from([0, 0]), Int32Array.from([0, 0]), Float32Array.from([0.75, 0]), 1);
+  await write(w, Uint32Array.from([6, 99]), Int16Array.from([0, 0]), Int32Array.from([0, 0]), Float32Array.from([0.75, 0]), 1);
   t.is(w.rowsWritten, 4);
   await w.commit();
   t.is(
     await readFile(path, 'utf8'),
-    `${PREDICTIONS_HEADER}\n2,7,7,0.5\n3,2,2,1\n5,1,8,0.25\n6,0,0,0.75\n`,
+    `${PREDICTIONS_HEADER}\n2,0,7,7,0.5\n3,1,2,2,1\n5,2,1,8,0.25\n6,3,0,0,0.75\n`,
   );
-  t.is(PREDICTIONS_HEADER, 'row,label,predicted,confidence');
 });
 
 test('the label column is empty for unlabeled rows (-1)', async (t) => {
   const path = join(await tempDir(), 'p.csv');
   const w = await PredictionsWriter.open(path);
-  await w.writeBatch(Uint32Array.from([1, 2]), Int16Array.from([-1, 4]), Int32Array.from([3, 4]), Float32Array.from([0.5, 0.5]), 2);
+  await write(w, Uint32Array.from([1, 2]), Int16Array.from([-1, 4]), Int32Array.from([3, 4]), Float32Array.from([0.5, 0.5]), 2);
   await w.commit();
-  t.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1, 3), ['1,,3,0.5', '2,4,4,0.5']);
+  t.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1, 3), ['1,0,,3,0.5', '2,1,4,4,0.5']);
 });
 
 test('confidence is the shortest decimal that reads back as the same float32', (t) => {
@@ -91,7 +98,8 @@ test('confidence in the file round-trips to the same float32', async (t) => {
   const path = join(await tempDir(), 'p.csv');
   const confidence = Float32Array.from({ length: 1000 }, (_, i) => Math.exp(-i / 37) / (1 + (i % 13)));
   const w = await PredictionsWriter.open(path);
-  await w.writeBatch(
+  await write(
+    w,
     Uint32Array.from({ length: 1000 }, (_, i) => i + 2),
     new Int16Array(1000),
     new Int32Array(1000),
@@ -103,7 +111,7 @@ test('confidence in the file round-trips to the same float32', async (t) => {
     .trimEnd()
     .split('\n')
     .slice(1)
-    .map((line) => Number(line.split(',')[3]));
+    .map((line) => Number(line.split(',')[4]));
   t.deepEqual(Float32Array.from(parsed), confidence);
 });
 
@@ -111,12 +119,12 @@ test('commit is atomic: before commit the target does not exist, then it appears
   const dir = await tempDir();
   const path = join(dir, 'p.csv');
   const w = await PredictionsWriter.open(path);
-  await w.writeBatch(Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1);
+  await write(w, Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1);
   t.false(existsSync(path));
   t.true(existsSync(w.tempPath!));
   t.true(w.tempPath!.startsWith(`${path}.`), 'the temp file is next to the target');
   await w.commit();
-  t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n1,1,1,1\n`);
+  t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n1,0,1,1,1\n`);
   t.deepEqual(await readdir(dir), ['p.csv'], 'no temp file left');
 });
 
@@ -125,10 +133,10 @@ test('commit is atomic: an existing target keeps its old content until commit', 
   const path = join(dir, 'p.csv');
   await writeFile(path, 'old predictions\n');
   const w = await PredictionsWriter.open(path);
-  await w.writeBatch(Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([2]), Float32Array.from([0.5]), 1);
+  await write(w, Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([2]), Float32Array.from([0.5]), 1);
   t.is(await readFile(path, 'utf8'), 'old predictions\n');
   await w.commit();
-  t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n1,1,2,0.5\n`);
+  t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n1,0,1,2,0.5\n`);
 });
 
 test('discard removes the temp file and leaves the target alone', async (t) => {
@@ -136,13 +144,13 @@ test('discard removes the temp file and leaves the target alone', async (t) => {
   const path = join(dir, 'p.csv');
   await writeFile(path, 'old\n');
   const w = await PredictionsWriter.open(path);
-  await w.writeBatch(Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1);
+  await write(w, Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1);
   await w.discard();
   await w.discard(); // idempotent
   t.deepEqual(await readdir(dir), ['p.csv']);
   t.is(await readFile(path, 'utf8'), 'old\n');
   await t.throwsAsync(
-    w.writeBatch(Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1),
+    write(w, Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1),
   );
 });
 
@@ -164,11 +172,11 @@ test('commit fixes the rows at once: a batch written after it is refused, the fi
   const path = join(await tempDir(), 'p.csv');
   const w = await PredictionsWriter.open(path);
   const one = [Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1])] as const;
-  await w.writeBatch(...one, 1);
+  await write(w, ...one, 1);
   const committed = w.commit();
-  await t.throwsAsync(w.writeBatch(...one, 1), { message: /already committed/ });
+  await t.throwsAsync(write(w, ...one, 1), { message: /already committed/ });
   await committed;
-  t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n1,1,1,1\n`);
+  t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n1,0,1,1,1\n`);
   t.is(w.rowsWritten, 1);
 });
 
@@ -194,7 +202,7 @@ test('a failing commit (the target became a folder meanwhile) throws PIPE_ERR_OU
   const path = join(dir, 'p.csv');
   const w = await PredictionsWriter.open(path);
   await mkdir(join(path, 'inside'), { recursive: true });
-  await w.writeBatch(Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1);
+  await write(w, Uint32Array.from([1]), Int16Array.from([1]), Int32Array.from([1]), Float32Array.from([1]), 1);
   const error = await t.throwsAsync(w.commit());
   t.is((error as { code?: string } | undefined)?.code, 'PIPE_ERR_OUTPUT');
   await w.discard(); // what the pipeline does after a failed commit: harmless
@@ -204,7 +212,7 @@ test('a failing commit (the target became a folder meanwhile) throws PIPE_ERR_OU
 
 test('rows larger than the arrays are refused', async (t) => {
   const w = await PredictionsWriter.open(join(await tempDir(), 'p.csv'));
-  await t.throwsAsync(w.writeBatch(new Uint32Array(2), new Int16Array(2), new Int32Array(2), new Float32Array(1), 2), {
+  await t.throwsAsync(write(w, new Uint32Array(2), new Int16Array(2), new Int32Array(2), new Float32Array(1), 2), {
     instanceOf: RangeError,
   });
   await w.discard();
@@ -223,7 +231,7 @@ test('large output: 100k rows in order with bounded buffering', async (t) => {
     const labels = Int16Array.from({ length: rows }, (_, i) => (start + i) % 10);
     const predicted = Int32Array.from(labels);
     const confidence = Float32Array.from({ length: rows }, (_, i) => ((start + i) % 1000) / 1000);
-    await w.writeBatch(lines, labels, predicted, confidence, rows);
+    await write(w, lines, labels, predicted, confidence, rows);
     maxBuffered = Math.max(maxBuffered, w.bufferedBytes);
   }
   // After each awaited writeBatch the stream buffer is below its high-water mark.
@@ -231,9 +239,9 @@ test('large output: 100k rows in order with bounded buffering', async (t) => {
   await w.commit();
   const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
   t.is(lines.length, total + 1);
-  t.is(lines[1], '2,0,0,0');
-  t.is(lines[12_346], `12347,5,5,${formatFloat32(Math.fround(0.345))}`);
-  t.is(lines[total], `${total + 1},9,9,${formatFloat32(Math.fround(0.999))}`);
+  t.is(lines[1], '2,0,0,0,0');
+  t.is(lines[12_346], `12347,12345,5,5,${formatFloat32(Math.fround(0.345))}`);
+  t.is(lines[total], `${total + 1},${total - 1},9,9,${formatFloat32(Math.fround(0.999))}`);
   for (let i = 1; i <= total; i++) {
     if (Number(lines[i].slice(0, lines[i].indexOf(','))) !== i + 1) {
       t.fail(`line ${i} out of order: ${lines[i]}`);
@@ -241,4 +249,54 @@ test('large output: 100k rows in order with bounded buffering', async (t) => {
     }
   }
   t.deepEqual(await readdir(dir), ['p.csv']);
+});
+
+test('JSON Lines: no header, one object per row, null for a missing label', async (t) => {
+  const path = join(await tempDir(), 'p.jsonl');
+  const w = await PredictionsWriter.open(path, { format: 'jsonl', probabilities: 0 });
+  await write(w, Uint32Array.from([2, 4]), Int16Array.from([7, -1]), Int32Array.from([7, 3]), Float32Array.from([0.5, 1]), 2);
+  await write(w, Uint32Array.from([9]), Int16Array.from([1]), Int32Array.from([2]), Float32Array.from([Math.fround(0.1)]), 1);
+  await w.commit();
+  const text = await readFile(path, 'utf8');
+  t.is(
+    text,
+    '{"line":2,"row":0,"label":7,"predicted":7,"confidence":0.5}\n{"line":4,"row":1,"label":null,"predicted":3,"confidence":1}\n{"line":9,"row":2,"label":1,"predicted":2,"confidence":0.1}\n',
+  );
+  t.deepEqual(JSON.parse(text.split('\n')[1]), { line: 4, row: 1, label: null, predicted: 3, confidence: 1 });
+});
+
+test('probabilities: p0..pK-1 columns in CSV, a `probabilities` array in JSON Lines, float32-exact', async (t) => {
+  const dir = await tempDir();
+  const probabilities = Float32Array.from([0.25, 0.75, 0, Math.fround(1 / 3), Math.fround(2 / 3), 1e-7]);
+  const batch = { lines: Uint32Array.from([2, 3]), labels: Int16Array.from([1, -1]), predicted: Int32Array.from([1, 1]), confidence: Float32Array.from([0.75, Math.fround(2 / 3)]), probabilities };
+  const csv = await PredictionsWriter.open(join(dir, 'p.csv'), { format: 'csv', probabilities: 3 });
+  await csv.writeBatch(batch, 2);
+  await csv.commit();
+  t.deepEqual((await readFile(join(dir, 'p.csv'), 'utf8')).split('\n'), [
+    'line,row,label,predicted,confidence,p0,p1,p2',
+    '2,0,1,1,0.75,0.25,0.75,0',
+    '3,1,,1,0.6666667,0.33333334,0.6666667,1e-7',
+    '',
+  ]);
+  const jsonl = await PredictionsWriter.open(join(dir, 'p.jsonl'), { format: 'jsonl', probabilities: 3 });
+  await jsonl.writeBatch(batch, 2);
+  await jsonl.commit();
+  const rows = (await readFile(join(dir, 'p.jsonl'), 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { probabilities: number[] });
+  t.deepEqual(Float32Array.from(rows.flatMap((row) => row.probabilities)), probabilities);
+});
+
+test('probabilities asked for but missing from the batch are refused', async (t) => {
+  const w = await PredictionsWriter.open(join(await tempDir(), 'p.csv'), { format: 'csv', probabilities: 10 });
+  const one = { lines: Uint32Array.from([1]), labels: Int16Array.from([1]), predicted: Int32Array.from([1]), confidence: Float32Array.from([1]) };
+  await t.throwsAsync(w.writeBatch({ ...one, probabilities: null }, 1), { instanceOf: RangeError });
+  await t.throwsAsync(w.writeBatch({ ...one, probabilities: new Float32Array(9) }, 1), { instanceOf: RangeError });
+  await w.discard();
+});
+
+test('JSON Lines writes NaN and Infinity as null (JSON has neither)', async (t) => {
+  const path = join(await tempDir(), 'p.jsonl');
+  const w = await PredictionsWriter.open(path, { format: 'jsonl', probabilities: 2 });
+  await w.writeBatch({ lines: Uint32Array.from([1]), labels: Int16Array.from([0]), predicted: Int32Array.from([0]), confidence: Float32Array.from([Number.NaN]), probabilities: Float32Array.from([Number.NaN, Infinity]) }, 1);
+  await w.commit();
+  t.deepEqual(JSON.parse(await readFile(path, 'utf8')), { line: 1, row: 0, label: 0, predicted: 0, confidence: null, probabilities: [null, null] });
 });
