@@ -288,7 +288,7 @@ async function scoreWithPool(
   const html = options.html === null ? null : await import('../html/run-collector.js');
   const htmlPage = html === null ? null : html.RunPageCollector.forModel(model, normalize);
   const shard = options.shard === null ? null : await shardSpan(input, options.shard, model.layerSizes[0], defaultMaxRecordBytes(model.layerSizes[0])).catch((error) => Promise.reject(readFailure(error, input)));
-  const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr });
+  const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr, limit: options.limit });
   // One set of statistics: runInference records into it, and RunSoFar reads it if the run cannot finish.
   const stats = new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
   const soFar = new RunSoFar(model, input, config, stats);

@@ -1,6 +1,7 @@
 // A progress bar on stderr while a run streams: bytes read against the file size (so an ETA) when
-// the size is known, otherwise a row counter. Only on a terminal; elsewhere it is a no-op so logs and
-// machine-readable output stay clean.
+// the size is known; with --limit, rows against the limit (or the rows the file is estimated to hold,
+// when fewer); otherwise a row counter. It ends at 100%. Only on a terminal; elsewhere it is a no-op so
+// logs and machine-readable output stay clean.
 import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
 
@@ -11,6 +12,21 @@ export interface ProgressSample {
   rows: number;
   bytesRead: number;
   totalBytes: number | null;
+  /** The run is over: the bar ends full. */
+  done?: boolean;
+}
+
+/** Where the bar stands (value of total), or null when there is no total to measure against. */
+export function barPosition(sample: ProgressSample, limit: number | null = null): { value: number; total: number } | null {
+  const known = sample.totalBytes !== null && sample.totalBytes > 0;
+  if (limit !== null) {
+    // Rows the whole file holds, from the bytes per row so far (read-ahead makes it a slight underestimate).
+    const estimated = known && sample.bytesRead > 0 && sample.rows > 0 ? Math.ceil((sample.rows / sample.bytesRead) * sample.totalBytes!) : Infinity;
+    const total = sample.done ? Math.max(1, sample.rows) : Math.max(1, sample.rows, Math.min(limit, estimated));
+    return { value: sample.done ? total : sample.rows, total };
+  }
+  if (!known) return null;
+  return { value: sample.done ? sample.totalBytes! : Math.min(sample.bytesRead, sample.totalBytes!), total: sample.totalBytes! };
 }
 
 export interface ProgressDisplay {
@@ -20,7 +36,7 @@ export interface ProgressDisplay {
 
 const noProgress: ProgressDisplay = { update: () => undefined, stop: () => undefined };
 
-export function createProgress(options: { enabled: boolean; label: string; stream?: NodeJS.WriteStream }): ProgressDisplay {
+export function createProgress(options: { enabled: boolean; label: string; stream?: NodeJS.WriteStream; limit?: number | null }): ProgressDisplay {
   const stream = options.stream ?? process.stderr;
   if (!options.enabled || !stream.isTTY) return noProgress;
   const started = Date.now();
@@ -32,7 +48,8 @@ export function createProgress(options: { enabled: boolean; label: string; strea
   };
   return {
     update(sample) {
-      const known = sample.totalBytes !== null && sample.totalBytes > 0;
+      const position = barPosition(sample, options.limit ?? null);
+      const known = position !== null;
       if (!bar) {
         bar = new cliProgress.SingleBar(
           {
@@ -46,10 +63,11 @@ export function createProgress(options: { enabled: boolean; label: string; strea
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(known ? sample.totalBytes! : 1, 0, { rows: '0', rate: '0' });
+        bar.start(position?.total ?? 1, 0, { rows: '0', rate: '0' });
       }
       const payload = { rows: sample.rows.toLocaleString('en-US'), rate: rate(sample.rows) };
-      bar.update(known ? Math.min(sample.bytesRead, sample.totalBytes!) : 0, payload);
+      if (position !== null && position.total !== bar.getTotal()) bar.setTotal(position.total);
+      bar.update(position?.value ?? 0, payload);
     },
     stop() {
       bar?.stop();
