@@ -24,6 +24,7 @@ import { normalizationTable } from '../src/data/normalize.js';
 import { loadRowDecoder, type WasmRowDecoder } from '../src/data/row-decoder-wasm.js';
 import type { Block, DecodeSpec } from '../src/data/types.js';
 import { Framer } from '../src/data/framer.js';
+import { markdownTable } from './table.js';
 
 export interface DecodeBenchRow {
   name: string;
@@ -119,12 +120,8 @@ async function runCases(cases: Case[], quick: boolean): Promise<DecodeBenchRow[]
 }
 
 export function formatDecodeTable(rows: DecodeBenchRow[]): string {
-  const width = Math.max(...rows.map((r) => r.name.length));
-  const lines = [`${'benchmark'.padEnd(width)}  ${'MB/s'.padStart(8)}  ${'±rme'.padStart(7)}  samples`];
-  for (const r of rows) {
-    lines.push(`${r.name.padEnd(width)}  ${r.mbPerSecond.toFixed(1).padStart(8)}  ${`${r.rme.toFixed(1)}%`.padStart(7)}  ${String(r.samples).padStart(7)}`);
-  }
-  return lines.join('\n');
+  const cells = rows.map((r) => [r.name, r.mbPerSecond.toFixed(1), `${r.rme.toFixed(1)}%`, String(r.samples)]);
+  return markdownTable(['benchmark', 'MB/s', '±rme', 'samples'], cells, [false, true, true, true]);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -25,6 +25,7 @@ import { shareNetwork, type SharedNetwork } from '../src/pool/shared-network.js'
 import { engineFor, KERNELS, loadTestImages, makePass, WorkerTeam, type KernelName, type TestImages } from './forward-passes.js';
 import { numpyDescription } from './numpy.js';
 import { runPeerForward, type PeerForwardRow } from './peers.js';
+import { markdownTable } from './table.js';
 
 export type { KernelName } from './forward-passes.js';
 
@@ -160,7 +161,8 @@ interface Context {
 
 export async function runForwardBench(options: ForwardBenchOptions = {}): Promise<ForwardBenchResult[]> {
   const quick = options.quick ?? false;
-  const log = options.log ? (line: string) => console.log(line) : () => {};
+  // Progress lines go to stderr: stdout carries only the report (run.ts prints its tables there).
+  const log = options.log ? (line: string) => process.stderr.write(`${line}\n`) : () => {};
   const modelPath = options.model ?? (existsSync(bookPickle) ? bookPickle : defaultModel);
   const { network } = await loadModel(modelPath);
   const images = loadTestImages();
@@ -392,23 +394,22 @@ export const KERNEL_NOTE =
 
 export function formatTable(results: ForwardBenchResult[]): string {
   const names = [...new Set(results.map((r) => `${r.name}|${r.threads}`))];
-  const header = `${'kernel'.padEnd(34)} ${'threads'.padStart(7)} ${BATCH_SIZES.map((b) => `B=${b}`.padStart(11)).join(' ')}`;
-  const lines = names.map((key) => {
+  const rows = names.map((key) => {
     const [name, threads] = key.split('|');
     const cells = BATCH_SIZES.map((b) => {
       const r = results.find((x) => x.name === name && String(x.threads) === threads && x.batchSize === b);
-      return (r ? rate(r.imagesPerSecond) : '-').padStart(11);
+      return r ? rate(r.imagesPerSecond) : '-';
     });
-    return `${name.padEnd(34)} ${threads.padStart(7)} ${cells.join(' ')}`;
+    return [name, threads, ...cells];
   });
-  return [header, ...lines, '', KERNEL_NOTE].join('\n');
+  const table = markdownTable(['kernel', 'threads', ...BATCH_SIZES.map((b) => `B=${b}`)], rows, [false, true, ...BATCH_SIZES.map(() => true)]);
+  return [table, '', KERNEL_NOTE].join('\n');
 }
 
 /** One line per configuration: ours, the peer's, and the median per-round ratio. */
 export function formatPeerTable(rows: PeerComparison[]): string {
-  const header = `${'engine'.padEnd(16)} ${'B'.padStart(5)} ${'threads'.padStart(7)} ${'ours img/s'.padStart(12)} ${'onnxruntime'.padStart(12)} ${'ratio'.padStart(6)}`;
-  const lines = rows.map((r) => `${r.kernel.padEnd(16)} ${String(r.batchSize).padStart(5)} ${String(r.threads).padStart(7)} ${rate(r.ours).padStart(12)} ${rate(r.peer).padStart(12)} ${`${r.ratio.toFixed(2)}x`.padStart(6)}`);
-  return [header, ...lines].join('\n');
+  const cells = rows.map((r) => [r.kernel, String(r.batchSize), String(r.threads), rate(r.ours), rate(r.peer), `${r.ratio.toFixed(2)}x`]);
+  return markdownTable(['engine', 'B', 'threads', 'ours img/s', 'onnxruntime', 'ratio'], cells, [false, true, true, true, true, true]);
 }
 
 export const USAGE = `usage: node dist/bench/forward.bench.js [options]
@@ -503,7 +504,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     let scalings: PairedScaling[] = [];
     let peer: PeerComparison[] | { skipped: string } | undefined;
     const results = await runForwardBench({ ...options, onScaling: (s) => (scalings = s), onPeer: (p) => (peer = p) });
-    if (results.length > 0) console.log(`\nimages/s (median of samples; GFLOP/s = images/s x FLOP per image / 1e9)\n${formatTable(results)}`);
+    if (results.length > 0) console.log(`images/s (median of samples; GFLOP/s = images/s x FLOP per image / 1e9)\n\n${formatTable(results)}`);
+    const compared = peer as PeerComparison[] | { skipped: string } | undefined;
+    if (compared !== undefined && !('skipped' in compared)) console.log(`\nforward pass vs onnxruntime-node (medians of interleaved rounds)\n\n${formatPeerTable(compared)}`);
     if (options.json) writeFileSync(options.json, `${JSON.stringify({ loadavg: loadavg(), results, scalings, peer }, null, 2)}\n`);
   }
 }

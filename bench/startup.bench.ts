@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareMnistCsv } from '../src/data/mnist.js';
 import { projectRoot } from '../src/paths.js';
+import { markdownTable } from './table.js';
 
 export interface StartupBenchRow {
   name: string;
@@ -56,12 +57,8 @@ export async function runStartupBench(options: { quick?: boolean } = {}): Promis
 }
 
 export function formatStartupTable(rows: StartupBenchRow[]): string {
-  const width = Math.max(...rows.map((r) => r.name.length));
-  const lines = [`${'process, start to exit'.padEnd(width)}  ${'median ms'.padStart(9)}  ${'min'.padStart(6)}  ${'max'.padStart(6)}  rounds`];
-  for (const r of rows) {
-    lines.push(`${r.name.padEnd(width)}  ${r.medianMs.toFixed(0).padStart(9)}  ${r.minMs.toFixed(0).padStart(6)}  ${r.maxMs.toFixed(0).padStart(6)}  ${String(r.rounds).padStart(6)}`);
-  }
-  return lines.join('\n');
+  const cells = rows.map((r) => [r.name, r.medianMs.toFixed(0), r.minMs.toFixed(0), r.maxMs.toFixed(0), String(r.rounds)]);
+  return markdownTable(['process, start to exit', 'median ms', 'min', 'max', 'rounds'], cells, [false, true, true, true, true]);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

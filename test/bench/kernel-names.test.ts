@@ -8,7 +8,7 @@ test('every kernel name the forward table shows is explained under it, and in --
   const text = formatTable(results);
   const [table, note] = text.split('\n\n');
   for (const name of KERNELS) {
-    t.regex(table, new RegExp(`^${name} `, 'm'), `${name} has a row`);
+    t.regex(table, new RegExp(`^\\| ${name} \\|`, 'm'), `${name} has a row`);
     t.regex(note, new RegExp(`(^|[ ,])${name}[,:]`), `${name} is explained`);
   }
   t.regex(note, /wasm-pixels, native-pixels: the same engines fed the raw pixel bytes \(0-255\), the normalisation fused into their first layer/);
