@@ -132,6 +132,21 @@ queueTest('an input changed after submit fails its shards and the run, naming th
   await worker.exited;
 });
 
+queueTest('--predictions-format jsonl --probabilities across machines: the merged file is the plain run\'s, byte for byte; --predictions - is refused', async (t) => {
+  const input = await writeMnistRows(dir, 300, 'layout.csv');
+  const plain = await runPipeline(['--input', input, '--quiet', '--predictions', at('layout-plain.jsonl'), '--probabilities']);
+  t.is(plain.code, 0, plain.stderr);
+  const worker = startWorker(redis.url);
+  const run = await submit(['--input', input, '--shards', '3', '--predictions', at('layout-run.jsonl'), '--probabilities']);
+  t.is(run.code, 0, run.stderr);
+  t.is(readFileSync(at('layout-run.jsonl'), 'utf8'), readFileSync(at('layout-plain.jsonl'), 'utf8'));
+  const refused = await submit(['--input', input, '--shards', '2', '--predictions', '-']);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /--predictions - does not apply to a run across machines/);
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+});
+
 queueTest('Redis killed while submit waits: exit 69 with a clear message, no hang', async (t) => {
   const input = at('small.csv');
   const submitted = submit(['--input', input, '--shards', '2', '--redis-timeout', '2000']);
