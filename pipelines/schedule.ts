@@ -17,7 +17,7 @@
 import { Cron } from 'croner';
 import { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { EXIT_CODE_MEANINGS, JobExitCode } from '../src/jobs/exit-codes.js';
+import { EXIT_CODE_MEANINGS, ExitCode } from '../src/errors.js';
 import { isoInZone, systemTimeZone } from '../src/jobs/zoned-time.js';
 import type { PipelineReport } from '../src/stats/report.js';
 import { formatSummary, formatSummaryLine } from '../src/stats/summary-text.js';
@@ -245,8 +245,8 @@ export class PipelineSchedule {
       next: this.nextTime(),
     };
     if (outcome.exitCode === 0) this.log.info(fields, 'run complete');
-    else if (outcome.exitCode === JobExitCode.lockHeld) this.log.warn(fields, 'run not started: another run holds the lock');
-    else if (outcome.exitCode === JobExitCode.sigint || outcome.exitCode === JobExitCode.sigterm) this.log.warn(fields, 'run interrupted');
+    else if (outcome.exitCode === ExitCode.lockHeld) this.log.warn(fields, 'run not started: another run holds the lock');
+    else if (outcome.exitCode === ExitCode.sigint || outcome.exitCode === ExitCode.sigterm) this.log.warn(fields, 'run interrupted');
     else this.log.error(fields, 'run failed; the schedule goes on');
   }
 
@@ -270,4 +270,4 @@ export class PipelineSchedule {
   }
 }
 
-const meaningOf = (exitCode: number): string => EXIT_CODE_MEANINGS[exitCode] ?? 'unknown';
+const meaningOf = (exitCode: number): string => EXIT_CODE_MEANINGS[exitCode as ExitCode] ?? 'unknown';
