@@ -113,6 +113,8 @@ export class PipelineSchedule {
   private readonly job: Cron;
   private readonly timezone: string;
   private current: { run: number; startedAt: Date; finished: Promise<void> } | null = null;
+  /** The latest run started, kept after it ends: croner reports a skipped tick a timer turn late, when that run may be done. */
+  private latest: { run: number; startedAt: Date } | null = null;
   private runs = 0;
   private stopping = false;
   private resolveDone!: () => void;
@@ -172,7 +174,7 @@ export class PipelineSchedule {
   private logSkipped(job: Cron): void {
     // The tick that was skipped is the latest due time at or before now (croner calls this right after it).
     const skipped = job.previousRuns(1, new Date())[0] ?? new Date();
-    const current = this.current;
+    const current = this.current ?? this.latest;
     this.log.warn(
       {
         skipped: this.zoned(skipped),
@@ -190,6 +192,7 @@ export class PipelineSchedule {
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     this.current = { run, startedAt, finished };
+    this.latest = { run, startedAt };
     this.log.info({ run, startedAt: startedAt.toISOString() }, 'run starting');
     const stderr = new StderrTail();
     const stdout = new StdoutCapture();
