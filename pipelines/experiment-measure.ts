@@ -5,7 +5,7 @@
 // configuration alone.
 import { performance } from 'node:perf_hooks';
 import { runInference } from './inference.js';
-import { PipelineError } from '../src/errors.js';
+import { errorCodeOf, PipelineError } from '../src/errors.js';
 import type { LoadedModel } from '../src/nn/types.js';
 import type { Normalization } from '../src/data/normalize.js';
 import { ForwardPool } from '../src/pool/forward-pool.js';
@@ -73,7 +73,7 @@ export async function measureConfiguration(options: MeasureOptions): Promise<Mea
     });
     if (report.status !== 'complete') {
       const error = report.error ?? { code: 'PIPE_ERR_UNEXPECTED', message: `the pass ended ${report.status}` };
-      throw new PipelineError(error.code, `${name}: ${error.message}`);
+      throw new PipelineError(errorCodeOf(error.code), `${name}: ${error.message}`);
     }
     return passSummary(report);
   };

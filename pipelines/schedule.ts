@@ -17,7 +17,7 @@
 import { Cron } from 'croner';
 import { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { EXIT_CODE_MEANINGS, JobExitCode } from '../src/jobs/exit-codes.js';
+import { EXIT_CODE_MEANINGS, ExitCode } from '../src/errors.js';
 import { isoInZone, systemTimeZone } from '../src/jobs/zoned-time.js';
 import type { PipelineReport } from '../src/stats/report.js';
 import { formatSummary, formatSummaryLine } from '../src/stats/summary-text.js';
@@ -113,6 +113,8 @@ export class PipelineSchedule {
   private readonly job: Cron;
   private readonly timezone: string;
   private current: { run: number; startedAt: Date; finished: Promise<void> } | null = null;
+  /** The latest run started, kept after it ends: croner reports a skipped tick a timer turn late, when that run may be done. */
+  private latest: { run: number; startedAt: Date } | null = null;
   private runs = 0;
   private stopping = false;
   private resolveDone!: () => void;
@@ -172,7 +174,7 @@ export class PipelineSchedule {
   private logSkipped(job: Cron): void {
     // The tick that was skipped is the latest due time at or before now (croner calls this right after it).
     const skipped = job.previousRuns(1, new Date())[0] ?? new Date();
-    const current = this.current;
+    const current = this.current ?? this.latest;
     this.log.warn(
       {
         skipped: this.zoned(skipped),
@@ -190,6 +192,7 @@ export class PipelineSchedule {
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     this.current = { run, startedAt, finished };
+    this.latest = { run, startedAt };
     this.log.info({ run, startedAt: startedAt.toISOString() }, 'run starting');
     const stderr = new StderrTail();
     const stdout = new StdoutCapture();
@@ -245,8 +248,8 @@ export class PipelineSchedule {
       next: this.nextTime(),
     };
     if (outcome.exitCode === 0) this.log.info(fields, 'run complete');
-    else if (outcome.exitCode === JobExitCode.lockHeld) this.log.warn(fields, 'run not started: another run holds the lock');
-    else if (outcome.exitCode === JobExitCode.sigint || outcome.exitCode === JobExitCode.sigterm) this.log.warn(fields, 'run interrupted');
+    else if (outcome.exitCode === ExitCode.lockHeld) this.log.warn(fields, 'run not started: another run holds the lock');
+    else if (outcome.exitCode === ExitCode.sigint || outcome.exitCode === ExitCode.sigterm) this.log.warn(fields, 'run interrupted');
     else this.log.error(fields, 'run failed; the schedule goes on');
   }
 
@@ -270,4 +273,4 @@ export class PipelineSchedule {
   }
 }
 
-const meaningOf = (exitCode: number): string => EXIT_CODE_MEANINGS[exitCode] ?? 'unknown';
+const meaningOf = (exitCode: number): string => EXIT_CODE_MEANINGS[exitCode as ExitCode] ?? 'unknown';

@@ -1,29 +1,87 @@
-// One small error hierarchy with stable codes (callers match on `code`, never on message text).
-// Each error knows the exit code the CLI should use for it.
+// One small error hierarchy with stable codes (callers match on `code`, never on message text), and the
+// two tables that document them: every exit code, and every error code with the exit code it gives.
+// The README's "Exit codes" and "Error codes" sections are generated from these tables (test/errors/).
 
+/** Every exit code of every command. 69 and 75 are sysexits.h's EX_UNAVAILABLE and EX_TEMPFAIL. */
 export const ExitCode = {
   ok: 0,
   failed: 1,
   usage: 2,
   belowMinAccuracy: 3,
+  redisUnavailable: 69,
+  lockHeld: 75,
+  sigint: 130,
+  sigterm: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
+  0: 'complete',
+  1: 'failed (bad input, model, worker, output)',
+  2: 'usage error (bad option, or an output refused)',
+  3: 'accuracy below --min-accuracy',
+  69: 'submit, result, worker: Redis unreachable, or lost while waiting',
+  75: 'not started: another run holds the lock on an output file',
+  130: 'interrupted by SIGINT',
+  143: 'interrupted by SIGTERM',
+};
+
+interface ErrorCodeEntry {
+  /** The exit code a command ends with when this error ends it. */
+  exit: ExitCode;
+  meaning: string;
+}
+
+/** Every error code, as it appears in errors thrown, in the report's `error.code` and in logs. */
+export const ERROR_CODES = {
+  PIPE_ERR_USAGE: { exit: 2, meaning: 'a bad command line: unknown option, bad value, impossible combination' },
+  PIPE_ERR_INPUT: { exit: 1, meaning: 'the input file does not exist or is not a regular file' },
+  PIPE_ERR_DATA: { exit: 1, meaning: 'a bad row or input file (FILE:LINE: problem), with --on-error fail' },
+  PIPE_ERR_MODEL: { exit: 1, meaning: 'a model file that cannot be used: unreadable, malformed, unsafe or inconsistent' },
+  PIPE_ERR_MODEL_MISSING: { exit: 1, meaning: 'the model file does not exist' },
+  PIPE_ERR_KERNEL: { exit: 1, meaning: 'the forward kernel asked for (--kernel native|wasm) is not available here' },
+  PIPE_ERR_WORKER: { exit: 1, meaning: 'a worker task failed (threw, died or timed out) after its retry' },
+  PIPE_ERR_TASK_SHAPE: { exit: 1, meaning: 'a task reached a worker with buffers of the wrong size (a bug)' },
+  PIPE_ERR_OUTPUT: { exit: 1, meaning: 'an output file could not be written; the file it replaces is intact' },
+  PIPE_ERR_OUTPUT_PATH: { exit: 2, meaning: 'an output refused: the input or model itself, a folder, a missing folder' },
+  PIPE_ERR_LOCK: { exit: 1, meaning: 'the lock on an output file could not be taken (a file system error)' },
+  PIPE_ERR_LOCKED: { exit: 75, meaning: 'another run holds the lock on an output file; this one did not start' },
+  PIPE_ERR_HISTORY: { exit: 1, meaning: 'the --history file cannot be read or appended to' },
+  PIPE_ERR_NOT_HISTORY: { exit: 2, meaning: 'the file given as a history is not one; nothing was appended' },
+  PIPE_ERR_MIN_ACCURACY: { exit: 3, meaning: 'the accuracy is below --min-accuracy (or the input has no labels)' },
+  PIPE_ERR_INTERRUPTED: { exit: 130, meaning: 'stopped by SIGINT (130) or SIGTERM (143); the report counts the rows scored' },
+  PIPE_ERR_STOP_TIMEOUT: { exit: 130, meaning: 'after a signal, the batches in flight outlived --stop-timeout (exit 130/143)' },
+  PIPE_ERR_FORCED_STOP: { exit: 130, meaning: 'a second signal ended the run at once; no report was written (exit 130/143)' },
+  PIPE_ERR_UNEXPECTED: { exit: 1, meaning: 'an error nnpipe did not expect (a bug: please report it with the log)' },
+  PIPE_ERR_MNIST: { exit: 1, meaning: 'the MNIST source files are missing or damaged (`npm run data`)' },
+  PIPE_ERR_TRAIN_STEP: { exit: 1, meaning: 'training: a gradient task saw the weights of another step (a bug)' },
+  PIPE_ERR_TRAIN_DIVERGED: { exit: 1, meaning: 'training diverged (non-finite weights); nothing was saved' },
+  PIPE_ERR_MEASURE: { exit: 1, meaning: 'experiment: a measuring process failed' },
+  PIPE_ERR_ACCURACY_MISMATCH: { exit: 1, meaning: 'experiment: two configurations scored different accuracies' },
+  PIPE_ERR_SHARD: { exit: 1, meaning: 'scale-out: a shard job failed' },
+  PIPE_ERR_CHANGED: { exit: 1, meaning: 'scale-out: the input file changed after it was submitted' },
+  PIPE_ERR_REDIS: { exit: 69, meaning: 'scale-out: Redis unreachable, or lost for longer than --redis-timeout' },
+  PIPE_ERR_NO_RUN: { exit: 1, meaning: 'result: no run with that id in this Redis (expired or never submitted)' },
+  PIPE_ERR_MERGE: { exit: 2, meaning: 'merge: shard reports of different inputs, models or options, or missing/duplicate shards' },
+  PIPE_ERR_MERGE_PREDICTIONS: { exit: 1, meaning: "merge: a shard's predictions file is missing or does not match its report" },
+} as const satisfies Record<string, ErrorCodeEntry>;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 export class PipelineError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: number;
-  constructor(code: string, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PipelineError';
     this.code = code;
-    this.exitCode = options.exitCode ?? ExitCode.failed;
+    this.exitCode = ERROR_CODES[code].exit;
   }
 }
 
 /** A bad command line: unknown option, bad value, impossible combination. Exit 2. */
 export class UsageError extends PipelineError {
   constructor(message: string) {
-    super('PIPE_ERR_USAGE', message, { exitCode: ExitCode.usage });
+    super('PIPE_ERR_USAGE', message);
     this.name = 'UsageError';
   }
 }
@@ -33,7 +91,7 @@ export class DataError extends PipelineError {
   readonly file: string;
   readonly line: number;
   readonly problem: string;
-  constructor(file: string, line: number, problem: string, code = 'PIPE_ERR_DATA') {
+  constructor(file: string, line: number, problem: string, code: ErrorCode = 'PIPE_ERR_DATA') {
     super(code, line > 0 ? `${file}:${line}: ${problem}` : `${file}: ${problem}`);
     this.name = 'DataError';
     this.file = file;
@@ -45,7 +103,7 @@ export class DataError extends PipelineError {
 /** A model file that cannot be used: unreadable, malformed, hostile, inconsistent. The message names the file (and tensor). */
 export class ModelError extends PipelineError {
   readonly file: string;
-  constructor(file: string, problem: string, code = 'PIPE_ERR_MODEL') {
+  constructor(file: string, problem: string, code: ErrorCode = 'PIPE_ERR_MODEL') {
     super(code, `${file}: ${problem}`);
     this.name = 'ModelError';
     this.file = file;
@@ -58,4 +116,9 @@ export class WorkerTaskError extends PipelineError {
     super('PIPE_ERR_WORKER', message, options);
     this.name = 'WorkerTaskError';
   }
+}
+
+/** The table entry of a code read back from a report or a worker's message (unknown codes: PIPE_ERR_UNEXPECTED). */
+export function errorCodeOf(code: string): ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : 'PIPE_ERR_UNEXPECTED';
 }

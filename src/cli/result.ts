@@ -3,8 +3,7 @@
 // its progress on stderr and exit 75 (try again later), or with --wait, wait for it like submit.
 import { Command } from 'commander';
 import * as z from 'zod/mini';
-import { UsageError } from '../errors.js';
-import { JobExitCode } from '../jobs/exit-codes.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { probeRedis } from '../queue/redis.js';
 import type { RunProgress } from '../queue/run-watch.js';
 import { createLogger } from './logger.js';
@@ -59,7 +58,7 @@ export async function runResultCli(argv: string[], io: Io = process): Promise<nu
       if (end !== 'running') return printRunEnd(end, runId, printing, io, NAME);
       const p = progress as RunProgress | null;
       io.stderr.write(`${NAME}: run ${runId} is still going on${p ? `: ${p.done} of ${p.shards} shards done, ${p.failed} failed` : ''}; try again later, or add --wait\n`);
-      return JobExitCode.lockHeld;
+      return ExitCode.lockHeld;
     } finally {
       await watcher.close();
     }

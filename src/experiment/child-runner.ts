@@ -3,7 +3,7 @@
 // full or not at all, so there is nothing in it worth waiting for.
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { PipelineError } from '../errors.js';
+import { errorCodeOf, PipelineError } from '../errors.js';
 import { workerFile } from '../pool/worker-files.js';
 import type { ChildMessage, MeasureRequest } from './child-protocol.js';
 import { describeConfiguration } from './grid.js';
@@ -46,7 +46,7 @@ export function measureInChild(request: Omit<MeasureRequest, 'type'>, options: C
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'pass') options.onPass?.(message.passes, message.durationMs);
       else if (message.type === 'result') result = message.measurement;
-      else if (message.type === 'error') failure = new PipelineError(message.error.code, message.error.message, { exitCode: message.error.exitCode });
+      else if (message.type === 'error') failure = new PipelineError(errorCodeOf(message.error.code), message.error.message);
     });
     let spawnError: Error | null = null;
     child.on('error', (error) => {

@@ -107,75 +107,13 @@ export function runPageData(input: RunPageInput): RunPageData {
 
 export function buildRunPage(input: RunPageInput): string {
   const { report, images } = input;
-  const k = images.classes;
   const charts: Record<string, ChartConfig> = {};
   const sections: PageSection[] = [{ id: 'summary', title: 'Summary', body: summary(report) }];
   // Chart data, labels and titles that carry numbers are empty here and filled by RUN_CHARTS_SCRIPT.
-  const labeled = report.labeled > 0;
-
-  if (labeled) {
-    sections.push({
-      id: 'confusion',
-      title: 'Confusion matrix',
-      wide: false,
-      body:
-        `<p class="note">Rows: true label; columns: predicted. Blue: share of the row predicted right; red: mistakes (the reddest is the most frequent confusion). Click a cell to see its images among the ${images.budget} the page keeps.</p>` +
-        confusionHeatmapTable(k) +
-        CELL_PANEL,
-    });
-    charts.perClass = barChart({
-      title: 'Precision and recall per class',
-      labels: Array.from({ length: k }, (_, c) => String(c)),
-      series: [
-        { label: 'precision %', data: new Array<null>(k).fill(null) },
-        { label: 'recall % (per-class accuracy)', data: new Array<null>(k).fill(null) },
-      ],
-      x: { title: 'class' },
-      // The range is zoomed to the data by RUN_CHARTS_SCRIPT (97-99.5% would be flat bars on 0-100).
-      y: { title: '%', min: 0, max: 100 },
-    });
-    sections.push({
-      id: 'per-class',
-      title: 'Per class',
-      wide: false,
-      body:
-        chartCanvas('perClass', { label: 'precision and recall per class', height: 360 }) +
-        '<p class="note">The axis is zoomed to the data: it does not start at 0, so compare bar heights with the axis labels.</p>',
-    });
-  }
-
+  if (report.labeled > 0) addClassSections(sections, charts, images.classes, images.budget);
   sections.push({ id: 'gallery-section', title: images.kind === 'mistakes' ? 'Mistakes' : 'Least confident predictions', body: galleryBody() });
 
-  if (report.batches > 0) {
-    charts.latency = histogramChart({
-      title: 'Batch latency',
-      labels: [],
-      series: [
-        { label: 'dispatch \u2192 result (queue + transfer + compute)', data: [] },
-        { label: 'forward pass in the worker', data: [] },
-      ],
-      x: { title: 'ms (log-spaced buckets)' },
-      y: { title: 'batches' },
-    });
-    sections.push({ id: 'latency', title: 'Batch latency', wide: false, body: chartCanvas('latency', { label: 'histogram of batch latency', height: 320 }) });
-    charts.throughput = lineChart({
-      title: 'Throughput over the run',
-      series: [
-        { label: 'images/s over a sliding window', points: [], markers: false },
-        { label: 'whole-run average', points: [], dashed: true, color: AVERAGE_COLOR, width: 2.5 },
-      ],
-      x: { title: 'seconds since start (worker start-up included)', beginAtZero: true },
-      y: { title: 'images/s', grace: '5%' },
-    });
-    sections.push({
-      id: 'throughput',
-      title: 'Throughput',
-      wide: false,
-      body:
-        chartCanvas('throughput', { label: 'throughput over the run', height: 320 }) +
-        `<p class="note">Each point: the rows finished in the ${slot('throughput-window')} before it, as images/s (the window is ${Math.round(WINDOW_SHARE * 100)}% of the run, at least ${WINDOW_MIN_MS} ms). Results come back in bursts, so a shorter window would swing between 0 and millions. The line starts at 0 while the model loads and the workers start.</p>`,
-    });
-  }
+  if (report.batches > 0) addTimingSections(sections, charts);
 
   return renderHtmlPage({
     // The accuracy is added by SUMMARY_SCRIPT (its digits would make the length depend on the figures).
@@ -187,6 +125,71 @@ export function buildRunPage(input: RunPageInput): string {
     prepare: [RUN_DATA_SCRIPT, RUN_CHARTS_SCRIPT],
     scripts: [SUMMARY_SCRIPT, HEATMAP_SCRIPT, DIGITS_SCRIPT],
     styles: RUN_CSS + HEATMAP_CSS + DIGITS_CSS,
+  });
+}
+
+
+/** The confusion heat map and the per-class precision and recall bars (labeled input only). */
+function addClassSections(sections: PageSection[], charts: Record<string, ChartConfig>, k: number, budget: number): void {
+  sections.push({
+    id: 'confusion',
+    title: 'Confusion matrix',
+    wide: false,
+    body:
+      `<p class="note">Rows: true label; columns: predicted. Blue: share of the row predicted right; red: mistakes (the reddest is the most frequent confusion). Click a cell to see its images among the ${budget} the page keeps.</p>` +
+      confusionHeatmapTable(k) +
+      CELL_PANEL,
+  });
+  charts.perClass = barChart({
+    title: 'Precision and recall per class',
+    labels: Array.from({ length: k }, (_, c) => String(c)),
+    series: [
+      { label: 'precision %', data: new Array<null>(k).fill(null) },
+      { label: 'recall % (per-class accuracy)', data: new Array<null>(k).fill(null) },
+    ],
+    x: { title: 'class' },
+    // The range is zoomed to the data by RUN_CHARTS_SCRIPT (97-99.5% would be flat bars on 0-100).
+    y: { title: '%', min: 0, max: 100 },
+  });
+  sections.push({
+    id: 'per-class',
+    title: 'Per class',
+    wide: false,
+    body:
+      chartCanvas('perClass', { label: 'precision and recall per class', height: 360 }) +
+      '<p class="note">The axis is zoomed to the data: it does not start at 0, so compare bar heights with the axis labels.</p>',
+  });
+}
+
+/** The batch-latency histogram and the throughput over the run. */
+function addTimingSections(sections: PageSection[], charts: Record<string, ChartConfig>): void {
+  charts.latency = histogramChart({
+    title: 'Batch latency',
+    labels: [],
+    series: [
+      { label: 'dispatch \u2192 result (queue + transfer + compute)', data: [] },
+      { label: 'forward pass in the worker', data: [] },
+    ],
+    x: { title: 'ms (log-spaced buckets)' },
+    y: { title: 'batches' },
+  });
+  sections.push({ id: 'latency', title: 'Batch latency', wide: false, body: chartCanvas('latency', { label: 'histogram of batch latency', height: 320 }) });
+  charts.throughput = lineChart({
+    title: 'Throughput over the run',
+    series: [
+      { label: 'images/s over a sliding window', points: [], markers: false },
+      { label: 'whole-run average', points: [], dashed: true, color: AVERAGE_COLOR, width: 2.5 },
+    ],
+    x: { title: 'seconds since start (worker start-up included)', beginAtZero: true },
+    y: { title: 'images/s', grace: '5%' },
+  });
+  sections.push({
+    id: 'throughput',
+    title: 'Throughput',
+    wide: false,
+    body:
+      chartCanvas('throughput', { label: 'throughput over the run', height: 320 }) +
+      `<p class="note">Each point: the rows finished in the ${slot('throughput-window')} before it, as images/s (the window is ${Math.round(WINDOW_SHARE * 100)}% of the run, at least ${WINDOW_MIN_MS} ms). Results come back in bursts, so a shorter window would swing between 0 and millions. The line starts at 0 while the model loads and the workers start.</p>`,
   });
 }
 

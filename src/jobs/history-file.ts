@@ -112,7 +112,7 @@ export class NotAHistoryError extends PipelineError {
   readonly path: string;
   readonly problem: string;
   constructor(path: string, problem: string) {
-    super('PIPE_ERR_NOT_HISTORY', `${path} is not a run history (${problem}); refusing to append to it`, { exitCode: ExitCode.usage });
+    super('PIPE_ERR_NOT_HISTORY', `${path} is not a run history (${problem}); refusing to append to it`);
     this.name = 'NotAHistoryError';
     this.path = path;
     this.problem = problem;

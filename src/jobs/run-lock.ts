@@ -19,7 +19,6 @@ import { PipelineError } from '../errors.js';
 import { lockOwnerPathFor, lockPathFor, tempPathFor } from '../output/names.js';
 import { processAlive } from '../output/stale-temps.js';
 import { inspectOutput } from '../output/target.js';
-import { JobExitCode } from './exit-codes.js';
 
 /** A lock that is not refreshed for this long is taken over. Generous: a GC pause or a busy event loop must not lose it. */
 export const DEFAULT_LOCK_STALE_MS = 30_000;
@@ -42,7 +41,7 @@ export class LockHeldError extends PipelineError {
   readonly path: string;
   readonly owner: LockOwner | null;
   constructor(path: string, owner: LockOwner | null, staleMs: number, lockPath = `${path}.lock`) {
-    super('PIPE_ERR_LOCKED', lockHeldMessage(path, owner, staleMs, lockPath), { exitCode: JobExitCode.lockHeld });
+    super('PIPE_ERR_LOCKED', lockHeldMessage(path, owner, staleMs, lockPath));
     this.name = 'LockHeldError';
     this.path = path;
     this.owner = owner;

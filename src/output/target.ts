@@ -44,7 +44,7 @@ export class OutputPathError extends PipelineError {
   readonly path: string;
   readonly problem: string;
   constructor(path: string, problem: string) {
-    super('PIPE_ERR_OUTPUT_PATH', `${path}: ${problem}`, { exitCode: ExitCode.usage });
+    super('PIPE_ERR_OUTPUT_PATH', `${path}: ${problem}`);
     this.name = 'OutputPathError';
     this.path = path;
     this.problem = problem;

@@ -6,13 +6,10 @@ import type { RedisOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { PipelineError } from '../errors.js';
 
-/** sysexits.h EX_UNAVAILABLE: a service the command needs (Redis) is not there. */
-export const REDIS_UNAVAILABLE_EXIT = 69;
-
 /** Redis could not be reached, or was lost for longer than the grace period. Exit 69. */
 export class RedisUnavailableError extends PipelineError {
   constructor(message: string) {
-    super('PIPE_ERR_REDIS', message, { exitCode: REDIS_UNAVAILABLE_EXIT });
+    super('PIPE_ERR_REDIS', message);
     this.name = 'RedisUnavailableError';
   }
 }

@@ -16,7 +16,7 @@ import { RunStats } from './run-stats.js';
 /** A set of reports that cannot be merged: nothing is written (exit 2). */
 export class MergeError extends PipelineError {
   constructor(message: string) {
-    super('PIPE_ERR_MERGE', message, { exitCode: ExitCode.usage });
+    super('PIPE_ERR_MERGE', message);
     this.name = 'MergeError';
   }
 }

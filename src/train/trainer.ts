@@ -71,6 +71,28 @@ export function shardLayout(start: number, rows: number, shardRows: number): Sha
   return shards;
 }
 
+/** A new order of the images for an epoch and, with augmentation, one translation per order position. */
+function shuffleEpoch(backend: TrainingBackend, rng: TrainingLoopOptions['rng'], trainCount: number, maxShift: number): void {
+  const { order } = backend;
+  for (let i = 0; i < trainCount; i++) order[i] = i;
+  rng.shuffle(order, trainCount);
+  if (maxShift > 0) {
+    // Drawn after the shuffle from the same generator.
+    const translations = (2 * maxShift + 1) ** 2;
+    for (let i = 0; i < trainCount; i++) backend.shifts[i] = rng.nextBelow(translations);
+  }
+}
+
+/** The shards' gradients summed in a fixed order, ((g0 + g1) + g2) + ..., into g0: the same bits for any thread count. */
+function sumInOrder(grads: Float64Array[]): Float64Array {
+  const sum = grads[0];
+  for (let s = 1; s < grads.length; s++) {
+    const g = grads[s];
+    for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+  }
+  return sum;
+}
+
 export async function runTrainingLoop(options: TrainingLoopOptions): Promise<TrainingOutcome> {
   const { backend, optimizer, rng, flat, trainCount, epochs, batchSize, shardRows, signal } = options;
   const emit = options.onEvent ?? (() => undefined);
@@ -81,19 +103,12 @@ export async function runTrainingLoop(options: TrainingLoopOptions): Promise<Tra
   let step = 0;
   let trainSeconds = 0;
   backend.publish(step);
-  const { order } = backend;
   const stepsPerEpoch = Math.ceil(trainCount / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
   const schedule = optimizer.settings.schedule ?? 'constant';
 
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    for (let i = 0; i < trainCount; i++) order[i] = i;
-    rng.shuffle(order, trainCount);
-    if (options.maxShift > 0) {
-      // Drawn after the shuffle from the same generator: one translation per order position.
-      const translations = (2 * options.maxShift + 1) ** 2;
-      for (let i = 0; i < trainCount; i++) backend.shifts[i] = rng.nextBelow(translations);
-    }
+    shuffleEpoch(backend, rng, trainCount, options.maxShift);
     emit({ type: 'epoch-start', epoch, epochs, images: trainCount });
 
     const epochStarted = performance.now();
@@ -106,12 +121,7 @@ export async function runTrainingLoop(options: TrainingLoopOptions): Promise<Tra
       const shards = shardLayout(batchStart, batchRows, shardRows);
       const result = await backend.gradients(step, shards, batchRows);
       const { grads } = result;
-      // Fixed-order sum: ((g0 + g1) + g2) + ..., accumulated into g0.
-      const sum = grads[0];
-      for (let s = 1; s < grads.length; s++) {
-        const g = grads[s];
-        for (let i = 0; i < sum.length; i++) sum[i] += g[i];
-      }
+      const sum = sumInOrder(grads);
       for (let s = 0; s < grads.length; s++) {
         lossSum += result.lossSums[s];
         correct += result.corrects[s];

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JobExitCode } from '../../src/jobs/exit-codes.js';
+import { ExitCode } from '../../src/errors.js';
 import { LockHeldError, RunLock } from '../../src/jobs/run-lock.js';
 import { removeTempDirs, slowRunArgs, start, tempDir } from './helpers.js';
 
@@ -23,7 +23,7 @@ test.serial('two concurrent runs on the same report: one completes, the other is
   ].sort((x, y) => (x.code ?? 0) - (y.code ?? 0));
   t.deepEqual(
     results.map((r) => r.code),
-    [0, JobExitCode.lockHeld],
+    [0, ExitCode.lockHeld],
     `${a.stderr()}\n${b.stderr()}`,
   );
   const [winner, loser] = results;

@@ -31,10 +31,31 @@ interface TensorEntry {
   end: number;
 }
 
+type Fail = (problem: string) => never;
+
 export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
-  const fail: (problem: string) => never = (problem) => {
+  const fail: Fail = (problem) => {
     throw new ModelError(file, `safetensors: ${problem}`);
   };
+  const { header, dataStart } = readHeader(bytes, fail);
+  const dataLength = bytes.length - dataStart;
+  let metadata: Record<string, string> = {};
+  const entries: TensorEntry[] = [];
+  for (const [name, info] of Object.entries(header)) {
+    if (name === METADATA_KEY) metadata = readMetadata(info, fail);
+    else entries.push(readEntry(name, info, dataLength, file, fail));
+  }
+  checkTiling(entries, dataLength, fail);
+  const tensors = new Map<string, Tensor>();
+  for (const entry of entries) {
+    const raw = bytes.subarray(dataStart + entry.begin, dataStart + entry.end);
+    tensors.set(entry.name, { shape: [...entry.shape], data: decodeFloats(raw, entry.count, entry.dtype) });
+  }
+  return { tensors, metadata };
+}
+
+/** The 8-byte length, then the JSON header it measures; sizes checked before anything is decoded. */
+function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unknown>; dataStart: number } {
   if (bytes.length < 8) fail(`the file has ${bytes.length} bytes, too few for the 8-byte header length (truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
@@ -47,7 +68,6 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: M
   const headerLength = Number(declared);
   const headerBytes = bytes.subarray(8, 8 + headerLength);
   if (headerBytes[0] !== 0x7b /* { */) fail('the header does not start with "{"');
-
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
@@ -55,43 +75,38 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: M
     return fail(`the header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
   if (!isPlainObject(header)) return fail('the header is not a JSON object');
+  return { header: header as Record<string, unknown>, dataStart: 8 + headerLength };
+}
 
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-  let metadata: Record<string, string> = {};
-  const entries: TensorEntry[] = [];
-  for (const [name, info] of Object.entries(header)) {
-    if (name === METADATA_KEY) {
-      metadata = readMetadata(info, fail);
-      continue;
-    }
-    if (!isPlainObject(info)) fail(`tensor ${name}: its header entry is not an object`);
-    const { dtype: dtypeName, shape, data_offsets: offsets } = info as Record<string, unknown>;
-    if (typeof dtypeName !== 'string') return fail(`tensor ${name}: dtype is missing or not a string`);
-    const dtype = READABLE_DTYPES[dtypeName];
-    if (!Object.hasOwn(READABLE_DTYPES, dtypeName)) {
-      fail(`tensor ${name} has dtype ${dtypeName}; only F32, F64, F16 and BF16 are supported`);
-    }
-    if (!Array.isArray(shape)) return fail(`tensor ${name}: shape is missing or not an array`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      return fail(`tensor ${name}: data_offsets must be two non-negative integers [begin, end]`);
-    }
-    const [begin, end] = offsets as [number, number];
-    if (begin > end) fail(`tensor ${name}: data_offsets [${begin}, ${end}] end before they begin`);
-    if (end > dataLength) {
-      fail(`tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the ${dataLength}-byte data section (truncated file?)`);
-    }
-    const count = elementCount(shape, dataLength / dtype.itemBytes, file, name);
-    if (end - begin !== count * dtype.itemBytes) {
-      fail(
-        `tensor ${name}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but shape [${shape.join(', ')}] of ${dtypeName} needs ${count * dtype.itemBytes}`,
-      );
-    }
-    entries.push({ name, dtype, shape: shape as number[], count, begin, end });
+/** One tensor's header entry: a known dtype, a shape, and offsets that hold exactly its bytes. */
+function readEntry(name: string, info: unknown, dataLength: number, file: string, fail: Fail): TensorEntry {
+  if (!isPlainObject(info)) fail(`tensor ${name}: its header entry is not an object`);
+  const { dtype: dtypeName, shape, data_offsets: offsets } = info as Record<string, unknown>;
+  if (typeof dtypeName !== 'string') return fail(`tensor ${name}: dtype is missing or not a string`);
+  const dtype = READABLE_DTYPES[dtypeName];
+  if (!Object.hasOwn(READABLE_DTYPES, dtypeName)) {
+    fail(`tensor ${name} has dtype ${dtypeName}; only F32, F64, F16 and BF16 are supported`);
   }
+  if (!Array.isArray(shape)) return fail(`tensor ${name}: shape is missing or not an array`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+    return fail(`tensor ${name}: data_offsets must be two non-negative integers [begin, end]`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end) fail(`tensor ${name}: data_offsets [${begin}, ${end}] end before they begin`);
+  if (end > dataLength) {
+    fail(`tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the ${dataLength}-byte data section (truncated file?)`);
+  }
+  const count = elementCount(shape, dataLength / dtype.itemBytes, file, name);
+  if (end - begin !== count * dtype.itemBytes) {
+    fail(
+      `tensor ${name}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but shape [${shape.join(', ')}] of ${dtypeName} needs ${count * dtype.itemBytes}`,
+    );
+  }
+  return { name, dtype, shape: shape as number[], count, begin, end };
+}
 
-  // Like the reference implementation: the tensors tile the data section exactly, with no overlap,
-  // no gap and nothing after the last one.
+/** Like the reference implementation: the tensors tile the data section exactly, no overlap, no gap, nothing after. */
+function checkTiling(entries: TensorEntry[], dataLength: number, fail: Fail): void {
   const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   let previous: TensorEntry | undefined;
@@ -106,13 +121,6 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: M
   if (covered !== dataLength) {
     fail(`the data section has ${dataLength} bytes but the tensors cover only ${covered} (${dataLength - covered} trailing bytes)`);
   }
-
-  const tensors = new Map<string, Tensor>();
-  for (const entry of entries) {
-    const raw = bytes.subarray(dataStart + entry.begin, dataStart + entry.end);
-    tensors.set(entry.name, { shape: [...entry.shape], data: decodeFloats(raw, entry.count, entry.dtype) });
-  }
-  return { tensors, metadata };
 }
 
 /** F32 little-endian tensors sorted by name, header padded with spaces to a multiple of 8. */
