@@ -67,7 +67,7 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: NAME, quiet: options.quiet || options.json, stream: io.stderr });
+  const log = createLogger({ name: NAME, quiet: options.quiet || options.json, stream: io.stderr, format: options.logFormat });
   try {
     const prepared = await prepareRun(options, queue, io.stdin);
     await probeRedis(queue.redis);
@@ -113,7 +113,7 @@ async function prepareRun(given: PipelineCliOptions, queue: z.infer<typeof schem
     parser: options.parser,
     kernel: options.kernel,
     decode: options.decode,
-    taskTimeoutMs: options.taskTimeoutMs,
+    taskTimeoutMs: options.taskTimeout,
   };
   const modelRef = { path: model.path, sha256: model.sha256 };
   const shards = Array.from({ length: queue.shards }, (_, i): ShardJobData => {

@@ -28,6 +28,7 @@ import { parseOptions } from './parse-options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { handleStopSignals } from './stop-signals.js';
 import { forCli, usageExitCode } from './usage.js';
+import { exitCodeForSignal } from '../jobs/exit-codes.js';
 
 /** The defaults reproduce the book's architecture (784-50-100-10, sigmoid, softmax) and reach >= 0.975. */
 export const TRAIN_DEFAULTS = {
@@ -253,7 +254,7 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
   } catch (error) {
     if (stop.received) {
       io.stderr.write(`${NAME}: interrupted (${stop.received}); nothing was saved\n`);
-      return stop.received === 'SIGTERM' ? 143 : 130;
+      return exitCodeForSignal(stop.received);
     }
     if (error instanceof PipelineError) {
       io.stderr.write(`${NAME}: ${error.message}\n`);

@@ -22,6 +22,7 @@ import { redisUrl, hostPort } from './queue-options.js';
 import { forCli, usageExitCode } from './usage.js';
 import { availableParallelism } from 'node:os';
 import type { KernelKind } from '../nn/kernels/index.js';
+import { exitCodeForSignal } from '../jobs/exit-codes.js';
 
 const NAME = 'nnpipe worker';
 
@@ -89,7 +90,7 @@ async function serve(options: WorkerOptions, log: Logger): Promise<number> {
   state.stopping = true;
   log.info({ signal, busy: state.busy, stopTimeoutMs: options.stopTimeout }, 'stopping: the shard in progress may finish, else it goes back to the queue');
   // A second signal exits at once: the shard in progress is taken over when its lock expires.
-  const forced = () => process.exit(signal === 'SIGTERM' ? 143 : 130);
+  const forced = () => process.exit(exitCodeForSignal(signal));
   process.once('SIGTERM', forced);
   process.once('SIGINT', forced);
   const handBack = setTimeout(() => shards.cancelAllJobs('the worker is stopping'), options.stopTimeout);

@@ -36,7 +36,7 @@ export interface RunOptions {
   onError: 'fail' | 'skip';
   parser: 'auto' | 'fast' | 'csv-parse';
   kernel: KernelKind;
-  decode: 'main' | 'workers' | null;
+  decode: 'auto' | 'main' | 'workers';
   taskTimeoutMs: number;
 }
 
@@ -84,7 +84,7 @@ const runOptions = z.object({
   onError: z.enum(['fail', 'skip']),
   parser: z.enum(['auto', 'fast', 'csv-parse']),
   kernel: z.enum(KERNEL_KINDS),
-  decode: z.nullable(z.enum(['main', 'workers'])),
+  decode: z.enum(['auto', 'main', 'workers']),
   taskTimeoutMs: positive,
 });
 
