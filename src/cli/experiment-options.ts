@@ -28,7 +28,7 @@ export function defaultThreads(cores = availableParallelism()): string {
 }
 
 export function experimentCommand(): Command {
-  return new Command('experiment')
+  return new Command('nnpipe experiment')
     .description(
       'Measure the inference pipeline over a grid of batch sizes x threads x max-in-flight with benchmark.js; ' +
         'print a table and write experiment.json, experiment.csv and a self-contained experiment.html with charts.',

@@ -13,15 +13,16 @@ import { formatHistoryTable, historyDocument } from '../jobs/history-table.js';
 import { positiveInt } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
 import { forCli, usageExitCode } from './usage.js';
+import { isEntryPoint } from './entry.js';
 
 /** How the command's messages start. */
 const NAME = 'nnpipe history';
 /** Lines that are not run records listed one by one; the rest are counted. */
 const SHOWN_PROBLEMS = 10;
 
-function historyCommand(): Command {
-  return new Command('nnpipe-history')
-    .description('Show the runs recorded in a history file (written by `npm run pipeline -- --history FILE`).')
+export function historyCommand(): Command {
+  return new Command(NAME)
+    .description('Show the runs recorded in a history file (written by `nnpipe --history FILE`).')
     .argument('<file>', 'the history file (JSON Lines)')
     .option('--last <n>', 'only the last n runs (trends still compare with the run before them)')
     .option('--json', 'print one JSON document: {file, total, runs: [record + trend], tornTail, problems}', false)
@@ -76,4 +77,4 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
   return ExitCode.ok;
 }
 
-process.exitCode = runHistoryCli(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = runHistoryCli(process.argv.slice(2));

@@ -10,7 +10,7 @@ import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe inspect';
 
-function inspectCommand(): Command {
+export function inspectCommand(): Command {
   return new Command(NAME)
     .description(
       'Describe a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx): format, sha256, layers with shapes and functions, ' +

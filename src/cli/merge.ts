@@ -15,7 +15,7 @@ import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe merge';
 
-function mergeCommand(): Command {
+export function mergeCommand(): Command {
   return new Command(NAME)
     .description('Merge the reports (and predictions) of `nnpipe --shard i/n` runs into those of the whole input: counts, confusion matrix and errors exactly as one run; latency from the merged histograms.')
     .argument('<shard-report...>', 'the --report files of shards 1..n, in any order')

@@ -17,7 +17,7 @@ import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe result';
 
-function resultCommand(): Command {
+export function resultCommand(): Command {
   return new Command(NAME)
     .description('Print the merged report of a run submitted with `nnpipe submit --detach`.')
     .argument('<run-id>', 'the id `nnpipe submit --detach` printed')

@@ -22,6 +22,7 @@ import { parseOptions } from './parse-options.js';
 import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
 import { checkRunOutputs, runPipelineCli } from './pipeline-main.js';
 import { forCli, usageExitCode } from './usage.js';
+import { isEntryPoint } from './entry.js';
 
 const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
@@ -30,8 +31,8 @@ const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
 /** How the scheduler's messages start. */
 const NAME = 'nnpipe schedule';
 
-function scheduleCommand(): Command {
-  return new Command('nnpipe-schedule')
+export function scheduleCommand(): Command {
+  return new Command(NAME)
     .description('Run the pipeline on a cron schedule, one run at a time: a run still going when the next is due skips that one (logged); a failed run is logged and the schedule goes on.')
     .usage('--cron <expr> [--tz <zone>] [--max-runs <n>] -- <pipeline options>')
     .requiredOption('--cron <expr>', 'cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first ("*/10 * * * * *")')
@@ -162,4 +163,4 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
   return code;
 }
 
-process.exitCode = await runScheduleCli(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = await runScheduleCli(process.argv.slice(2));

@@ -50,7 +50,7 @@ const NAME = 'nnpipe train';
 
 export function trainCommand(): Command {
   const defaultLrs = OPTIMIZERS.map((name) => `${name} ${defaultOptimizerSettings[name].learningRate}`).join(', ');
-  return new Command('nnpipe-train')
+  return new Command(NAME)
     .description('Train a fully connected network on the MNIST training images (worker threads compute the gradients) and save it as a model file.')
     .option('--hidden <sizes>', 'hidden layer sizes, comma separated', TRAIN_DEFAULTS.hidden)
     .addOption(new Option('--activation <fn>', 'hidden-layer activation').choices(TRAINABLE_ACTIVATIONS).default(TRAIN_DEFAULTS.activation))

@@ -26,7 +26,7 @@ import { exitCodeForSignal } from '../jobs/exit-codes.js';
 
 const NAME = 'nnpipe worker';
 
-function workerCommand(): Command {
+export function workerCommand(): Command {
   return new Command(NAME)
     .description('Take shard jobs of distributed runs (`nnpipe submit`) from Redis and score them on this machine; merge finished runs.')
     .requiredOption('--redis <url>', 'the Redis of the queue: redis://host:port[/db]')
