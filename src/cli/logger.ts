@@ -39,11 +39,14 @@ function destinationFor(stream: NodeJS.WriteStream, readable: boolean): Destinat
   return destination;
 }
 
+/** Whether log lines on this stream are readable ones (else JSON lines). */
+export function isPretty(format: LogFormat | undefined, stream: NodeJS.WriteStream = process.stderr): boolean {
+  return format === 'pretty' || ((format ?? 'auto') === 'auto' && Boolean(stream.isTTY));
+}
+
 export function createLogger(options: { quiet?: boolean; name: string; stream?: NodeJS.WriteStream; format?: LogFormat }): Logger {
   const stream = options.stream ?? process.stderr;
   const level = options.quiet ? 'warn' : 'info';
-  const format = options.format ?? 'auto';
-  const pretty = format === 'pretty' || (format === 'auto' && Boolean(stream.isTTY));
-  if (pretty) return pino({ name: options.name, level }, destinationFor(stream, true));
+  if (isPretty(options.format, stream)) return pino({ name: options.name, level }, destinationFor(stream, true));
   return pino({ name: options.name, level, base: { name: options.name } }, destinationFor(stream, false));
 }

@@ -27,6 +27,8 @@ export interface OptionSpec<T = unknown, Always extends boolean = boolean> {
   readonly config?: string;
   /** Kept out of --help and the docs (an option that exists for compatibility). */
   readonly hidden?: boolean;
+  /** Must be given (commander says so when it is not). */
+  readonly required?: boolean;
   /** Type-level only: whether the value is never null. */
   readonly always?: Always;
 }
@@ -55,6 +57,11 @@ export function choice<const C extends readonly [string, ...string[]]>(flags: st
   return { flags, help, schema: oneOf(choices) as z.ZodMiniType<C[number]>, choices, ...extra };
 }
 
+/** An option that must be given. */
+export function required<T>(flags: string, help: string, schema: z.ZodMiniType<T>, extra: Pick<OptionSpec, 'config'> = {}): OptionSpec<T, true> {
+  return { flags, help, schema, required: true, ...extra };
+}
+
 /** A switch: false unless given. */
 export function flag(flags: string, help: string, extra: Pick<OptionSpec, 'config' | 'hidden'> = {}): OptionSpec<boolean, true> {
   return { flags, help, schema: z.boolean(), default: false, ...extra };
@@ -70,6 +77,7 @@ export function commanderOption(key: string, spec: OptionSpec): Option {
   // commander shows a default only when it has a value: the text stands in, and reads as "not given".
   else if (spec.defaultText !== undefined) made.default(spec.defaultText, spec.defaultText);
   if (spec.hidden) made.hideHelp();
+  if (spec.required) made.makeOptionMandatory();
   return made;
 }
 
@@ -82,7 +90,7 @@ export function addOptions<C extends Command>(command: C, table: OptionTable): C
 /** The zod object that checks a table's raw values: an option without a default may be absent. */
 function tableSchema(table: OptionTable): z.ZodMiniType<Record<string, unknown>> {
   const shape: Record<string, z.ZodMiniType> = {};
-  for (const [key, spec] of Object.entries(table)) shape[key] = spec.default === undefined ? z.optional(spec.schema) : spec.schema;
+  for (const [key, spec] of Object.entries(table)) shape[key] = spec.default === undefined && !spec.required ? z.optional(spec.schema) : spec.schema;
   return z.object(shape) as unknown as z.ZodMiniType<Record<string, unknown>>;
 }
 

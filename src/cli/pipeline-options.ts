@@ -41,7 +41,6 @@ const shardSpec = z.pipe(
 );
 
 const path = z.string().check(z.minLength(1));
-const cores = availableParallelism();
 
 /**
  * Every option of the pipeline, once. `config`: the key of the report's `config` that records it (the
@@ -53,7 +52,7 @@ export const PIPELINE_OPTIONS = {
   batchSize: option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, positiveInt, { default: 100, config: 'batchSize' }),
   threads: option(
     '--threads <n>',
-    `worker threads, 0..${maxThreads} (0: score on the main thread); auto = the main thread when the input is estimated at under about 1 s of work, else one worker per core (${cores})`,
+    'worker threads, 0 (score on the main thread) to 4 per core, at least 16; auto = the main thread when the input is estimated at under about 1 s of work, else one worker per core',
     z.union([z.literal('auto'), nonNegativeInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`))]),
     { default: 'auto', config: 'threads' },
   ),

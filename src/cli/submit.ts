@@ -31,7 +31,7 @@ const NAME = 'nnpipe submit';
 /** The pipeline's options that mean nothing for a run across machines (threads are each worker's). */
 const NOT_FOR_SUBMIT = ['threads', 'maxInFlight', 'limit', 'shard', 'history', 'stopTimeout', 'lockStale', 'html'] as const;
 
-function submitCommand(): Command {
+export function submitCommand(): Command {
   const command = pipelineCommand().name(NAME).description('Score a CSV file on the `nnpipe worker` processes of a BullMQ queue in N shards, merged into one report.');
   for (const option of command.options) if ((NOT_FOR_SUBMIT as readonly string[]).includes(option.attributeName())) option.hideHelp();
   return command
