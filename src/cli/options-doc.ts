@@ -65,7 +65,7 @@ function meaning(option: Option): string {
 
 function defaultCell(option: Option): string {
   const shown = shownDefault(option);
-  if (shown === '') return '';
+  if (shown === '') return 'none';
   // A value is code; a described default (`the model's, else unit`) is prose.
   const isValue = option.defaultValueDescription === undefined || /^-?[0-9.]+$/.test(shown);
   return cell(isValue ? `\`${shown}\`` : shown);
