@@ -45,7 +45,7 @@ export async function runExperimentCli(argv: string[], io: CliIo = { stdout: pro
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: 'nnpipe-experiment', quiet: options.quiet, stream: io.stderr });
+  const log = createLogger({ name: 'nnpipe-experiment', quiet: options.quiet, stream: io.stderr, format: options.logFormat });
   try {
     return await run(options, io, log);
   } catch (error) {

@@ -312,7 +312,7 @@ async function scoreWithPool(
   } finally {
     progress.stop();
   }
-  if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, log, job, { soFar, predictions }, stop.received!, htmlPage);
+  if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, io, log, job, { soFar, predictions }, stop.received!, htmlPage);
   const report = job.finalReport(outcome.report);
   job.report = report;
   if (options.report) {
@@ -338,6 +338,7 @@ async function scoreWithPool(
  */
 async function finishAfterStopTimeout(
   options: ResolvedOptions,
+  io: CliIo,
   log: Logger,
   job: JobRun,
   partial: { soFar: RunSoFar; predictions: PredictionsWriter | null },
@@ -349,9 +350,11 @@ async function finishAfterStopTimeout(
   const committed = partial.predictions?.commit() ?? Promise.resolve();
   log.warn({ signal, stopTimeoutMs: options.stopTimeout }, message);
   job.report = report;
+  let predictionsWritten = partial.predictions !== null;
   try {
     await committed;
   } catch (error) {
+    predictionsWritten = false;
     job.noteError(error);
     log.error({ err: (error as Error).message }, 'could not write the predictions of the rows scored so far');
   }
@@ -361,6 +364,7 @@ async function finishAfterStopTimeout(
       job.writtenReport = resolve(options.report);
     }
     if (htmlPage && options.html) await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
+    noteWritten(options, io, [predictionsWritten ? options.predictions : null, options.report, options.html]);
   } catch (error) {
     job.noteError(error);
     log.error({ err: (error as Error).message }, 'could not write the interrupted report');
