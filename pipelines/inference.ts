@@ -30,6 +30,9 @@ import { mapInOrder } from './map-in-order.js';
 import { scoredBatches, Scoring } from './scoring.js';
 
 export type DecodePlacement = 'main' | 'workers';
+/** --decode: a placement, or auto (the workers when there are any). */
+export const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
+export type DecodeChoice = (typeof DECODE_CHOICES)[number];
 
 export interface InferenceOptions {
   /** A CSV file path, or '-' for stdin. */
@@ -43,8 +46,8 @@ export interface InferenceOptions {
   normalize: Normalization;
   limit: number | null;
   onError: 'fail' | 'skip';
-  /** Where blocks are decoded: in the workers (default when there are any), or on this thread. */
-  decode?: DecodePlacement;
+  /** Where blocks are decoded: in the workers, or on this thread; auto (the default): the workers when there are any. */
+  decode?: DecodeChoice;
   /** Forward engine of a pool started here. */
   kernel?: KernelKind;
   /** CSV reader: fast (the framer), csv-parse, or auto. @default 'auto' */
@@ -257,7 +260,7 @@ interface Plan {
  * skip, decoding in the workers: blocks decoded in the pool, cut into exact batches here, scored in the pool.
  */
 function planFor(options: InferenceOptions, input: SourceOptions, source: Source, pool: ForwardPool, ready: () => Promise<void>, probabilities: boolean): Plan {
-  const decodeIn: DecodePlacement = pool.threads === 0 ? 'main' : (options.decode ?? 'workers');
+  const decodeIn: DecodePlacement = pool.threads === 0 ? 'main' : options.decode === 'main' ? 'main' : 'workers';
   const scoring = new Scoring(pool, source, input, {
     taskTimeoutMs: options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
     batchSize: options.batchSize,

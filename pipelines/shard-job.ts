@@ -49,7 +49,7 @@ export async function scoreShard(data: ShardJobData, context: ShardJobContext): 
     onError: options.onError,
     parser: options.parser,
     kernel: options.kernel,
-    decode: options.decode ?? undefined,
+    decode: options.decode,
     predictionsPath,
     predictionsFormat: options.predictionsFormat,
     probabilities: options.probabilities,

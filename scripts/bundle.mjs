@@ -31,7 +31,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = resolve(root, 'dist/bundle');
@@ -121,6 +121,7 @@ if (existsSync(kernelWasm)) copyFileSync(kernelWasm, resolve(outdir, 'forward-ke
 const kernelNative = resolve(root, 'dist/src/nn/kernels/forward-kernel.node');
 if (existsSync(kernelNative)) copyFileSync(kernelNative, resolve(outdir, 'forward-kernel.node'));
 
+const { PROGRAMS } = await import(pathToFileURL(resolve(root, 'dist/src/cli/programs.js')).href);
 const bundleId = createHash('sha256').update(readFileSync(bundleFile)).digest('hex').slice(0, 16);
 writeFileSync(resolve(outdir, 'nnpipe.mjs'), loaderSource(bundleId));
 
@@ -190,12 +191,20 @@ function compile() {
   }
 }
 
-const moduleFunction = compile();
-if (moduleFunction) {
-  const module = { id: file, filename: file, exports: {}, loaded: false };
-  moduleFunction.call(module.exports, module.exports, require, module, file, dir);
+// \`nnpipe train\` and the other programs of their own (src/cli/programs.ts) are not in the bundle: started
+// as they are, before it is loaded (a dynamic import() from a script compiled with a code cache fails).
+const programs = ${JSON.stringify(PROGRAMS)};
+if (programs.includes(process.argv[2])) {
+  const { runProgram } = await import(new URL('../src/cli/programs.js', import.meta.url).href);
+  process.exitCode = await runProgram(process.argv[2], process.argv.slice(3));
 } else {
-  require(file);
+  const moduleFunction = compile();
+  if (moduleFunction) {
+    const module = { id: file, filename: file, exports: {}, loaded: false };
+    moduleFunction.call(module.exports, module.exports, require, module, file, dir);
+  } else {
+    require(file);
+  }
 }
 `;
 }

@@ -19,7 +19,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
   0: 'complete',
   1: 'failed (bad input, model, worker, output)',
   2: 'usage error (bad option, or an output refused)',
-  3: 'accuracy below --min-accuracy',
+  3: 'accuracy below --min-accuracy, or no labels to measure it',
   69: 'submit, result, worker: Redis unreachable, or lost while waiting',
   75: 'not started: another run holds the lock on an output file',
   130: 'interrupted by SIGINT',

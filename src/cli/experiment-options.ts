@@ -1,11 +1,12 @@
 // The `npm run experiment` command line: its options, defaults and validation (commander for the syntax,
 // zod through parse-options.ts for the values, so every problem is a UsageError that names the flag).
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { UsageError } from '../errors.js';
 import { positiveInt } from './option-schemas.js';
-import { parseOptions } from './parse-options.js';
+import { LOG_FORMATS, type LogFormat } from './logger.js';
+import { addOptions, choice, flag, option, validateOptions } from './option-table.js';
 import { maxThreads } from './pipeline-options.js';
 import { expandGrid, freshProbeOption, inFlightList, positiveIntList, type FreshProbe, type GridSpec, type InFlightSpec } from '../experiment/grid.js';
 import { POOL_CHOICES, type Configuration, type PoolChoice } from '../experiment/types.js';
@@ -27,52 +28,51 @@ export function defaultThreads(cores = availableParallelism()): string {
   return cores > 1 ? `1,${Math.min(cores, maxThreads)}` : '1';
 }
 
-export function experimentCommand(): Command {
-  return new Command('experiment')
-    .description(
-      'Measure the inference pipeline over a grid of batch sizes x threads x max-in-flight with benchmark.js; ' +
-        'print a table and write experiment.json, experiment.csv and a self-contained experiment.html with charts.',
-    )
-    .option('--batch-sizes <list>', 'rows per batch, comma-separated', DEFAULT_BATCH_SIZES)
-    .option('--threads <list>', `worker threads, comma-separated (each 1..${maxThreads})`, defaultThreads())
-    .option('--max-in-flight <list>', 'batches queued or running at once, comma-separated: a number, or Nx = N x threads', DEFAULT_MAX_IN_FLIGHT)
-    .addOption(
-      new Option('--pool <mode>', 'warm = one started pool per configuration, reused by every sample (plus one fresh-pool probe per thread count); fresh = every sample starts its own pool; both = the grid in both modes')
-        .choices(POOL_CHOICES)
-        .default('warm'),
-    )
-    .option('--fresh-probe <batch size|auto|none>', 'with --pool warm: the batch size of the fresh-pool probe per thread count (auto = the grid batch size nearest 100)', 'auto')
-    .option('--input <file>', 'CSV of images, label first (measured as a whole, once per sample)', 'the MNIST test set (data/mnist_test.csv, prepared on first use)')
-    .option('--model <file>', 'model file: .safetensors, .npz or the book\'s .pkl', 'data/models/default.safetensors')
-    .option('--out <dir>', 'folder for experiment.json, experiment.csv and experiment.html', 'reports/experiment-<timestamp>')
-    .option('--min-samples <n>', 'benchmark.js minSamples: passes measured per configuration at least', String(DEFAULT_MIN_SAMPLES))
-    .option('--max-time <seconds>', 'benchmark.js maxTime: after the first min-samples passes, keep sampling until the passes from the last of those on add up to more than this', String(DEFAULT_MAX_TIME_S))
-    .option('--json', 'print the experiment JSON on stdout instead of the table', false)
-    .option('--quiet', 'no progress, no table; only warnings and errors', false)
-    .allowExcessArguments(false);
-}
-
 const positiveSeconds = z
   .pipe(z.string().check(z.regex(/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/, 'must be a number of seconds')), z.transform(Number))
   .check(z.refine((n) => n > 0 && Number.isFinite(n), 'must be more than 0 seconds'));
 
-const rawSchema = z.object({
-  batchSizes: positiveIntList('batch size'),
-  threads: positiveIntList('thread count', {
-    max: maxThreads,
-    maxMessage: (n) => `must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${n} is too many`,
-  }),
-  maxInFlight: inFlightList,
-  pool: z.enum(POOL_CHOICES),
-  freshProbe: freshProbeOption,
-  input: z.string().check(z.minLength(1)),
-  model: z.string().check(z.minLength(1)),
-  out: z.string().check(z.minLength(1)),
-  minSamples: positiveInt,
-  maxTime: positiveSeconds,
-  json: z.boolean(),
-  quiet: z.boolean(),
-});
+const path = z.string().check(z.minLength(1));
+
+/** Every option of `nnpipe experiment`, once (see option-table.ts). */
+export const EXPERIMENT_OPTIONS = {
+  batchSizes: option('--batch-sizes <list>', 'rows per batch, comma-separated', positiveIntList('batch size'), { default: DEFAULT_BATCH_SIZES }),
+  threads: option(
+    '--threads <list>',
+    'worker threads, comma-separated (each 1 to 4 per core, at least 16)',
+    positiveIntList('thread count', {
+      max: maxThreads,
+      maxMessage: (n) => `must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${n} is too many`,
+    }),
+    { defaultText: '1 and the number of cores' },
+  ),
+  maxInFlight: option('--max-in-flight <list>', 'batches queued or running at once, comma-separated: a number, or Nx = N x threads', inFlightList, { default: DEFAULT_MAX_IN_FLIGHT }),
+  pool: choice(
+    '--pool <mode>',
+    'warm = one started pool per configuration, reused by every sample (plus one fresh-pool probe per thread count); fresh = every sample starts its own pool; both = the grid in both modes',
+    POOL_CHOICES,
+    { default: 'warm' },
+  ),
+  freshProbe: option('--fresh-probe <batch size|auto|none>', 'with --pool warm: the batch size of the fresh-pool probe per thread count (auto = the grid batch size nearest 100)', freshProbeOption, { default: 'auto' }),
+  input: option('--input <file>', 'CSV of images, label first (measured as a whole, once per sample)', path, { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)' }),
+  model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, { defaultText: 'data/models/default.safetensors' }),
+  out: option('--out <dir>', 'folder for experiment.json, experiment.csv and experiment.html', path, { defaultText: 'reports/experiment-<timestamp>' }),
+  minSamples: option('--min-samples <n>', 'benchmark.js minSamples: passes measured per configuration at least', positiveInt, { default: DEFAULT_MIN_SAMPLES }),
+  maxTime: option('--max-time <seconds>', 'benchmark.js maxTime: after the first min-samples passes, keep sampling until the passes from the last of those on add up to more than this', positiveSeconds, { default: DEFAULT_MAX_TIME_S }),
+  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  json: flag('--json', 'print the experiment JSON on stdout instead of the table'),
+  quiet: flag('--quiet', 'no progress, no table; only warnings and errors'),
+};
+
+export function experimentCommand(): Command {
+  const command = new Command('nnpipe experiment')
+    .description(
+      'Measure the inference pipeline over a grid of batch sizes x threads x max-in-flight with benchmark.js; ' +
+        'print a table and write experiment.json, experiment.csv and a self-contained experiment.html with charts.',
+    )
+    .allowExcessArguments(false);
+  return addOptions(command, EXPERIMENT_OPTIONS);
+}
 
 export interface ExperimentCliOptions {
   grid: GridSpec;
@@ -85,32 +85,25 @@ export interface ExperimentCliOptions {
   out: string | null;
   minSamples: number;
   maxTimeS: number;
+  logFormat: LogFormat;
   json: boolean;
   quiet: boolean;
 }
 
 /** Turns commander's parsed (string) options into validated options and the expanded grid. */
 export function validateExperimentOptions(command: Command): ExperimentCliOptions {
-  const raw = { ...command.opts() } as Record<string, unknown>;
-  const isDefault = (name: string) => command.getOptionValueSource(name) === 'default';
-  const parsed = parseOptions(rawSchema, raw) as {
+  const given = validateOptions(command, EXPERIMENT_OPTIONS);
+  const parsed = { ...given, threads: given.threads ?? defaultThreads().split(',').map(Number) } as typeof given & {
     batchSizes: number[];
     threads: number[];
     maxInFlight: InFlightSpec[];
     pool: PoolChoice;
     freshProbe: FreshProbe;
-    input: string;
-    model: string;
-    out: string;
-    minSamples: number;
-    maxTime: number;
-    json: boolean;
-    quiet: boolean;
   };
-  if (!isDefault('input') && parsed.input === '-') {
+  if (parsed.input === '-') {
     throw new UsageError('--input - (stdin) cannot be measured: every sample reads the input again; give a file');
   }
-  if (!isDefault('freshProbe') && parsed.pool !== 'warm') {
+  if (command.getOptionValueSource('freshProbe') !== 'default' && parsed.pool !== 'warm') {
     throw new UsageError(`--fresh-probe applies to --pool warm only (--pool ${parsed.pool} measures fresh pools for every configuration)`);
   }
   const grid: GridSpec = {
@@ -123,11 +116,12 @@ export function validateExperimentOptions(command: Command): ExperimentCliOption
   return {
     grid,
     configurations: expandGrid(grid),
-    input: isDefault('input') ? null : parsed.input,
-    model: isDefault('model') ? null : parsed.model,
-    out: isDefault('out') ? null : parsed.out,
+    input: parsed.input,
+    model: parsed.model,
+    out: parsed.out,
     minSamples: parsed.minSamples,
     maxTimeS: parsed.maxTime,
+    logFormat: parsed.logFormat,
     json: parsed.json,
     quiet: parsed.quiet,
   };

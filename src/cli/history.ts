@@ -6,37 +6,39 @@
 // A file that is not a history at all (its first or last complete line is not a run record, the rule that
 // `--history` applies) is refused. Exit 1: no such file; 2: bad options, or not a history.
 import { Command } from 'commander';
-import * as z from 'zod/mini';
 import { ExitCode, PipelineError } from '../errors.js';
 import { NotAHistoryError, readHistory } from '../jobs/history-file.js';
 import { formatHistoryTable, historyDocument } from '../jobs/history-table.js';
 import { positiveInt } from './option-schemas.js';
-import { parseOptions } from './parse-options.js';
+import { addOptions, flag, option, validateOptions, type OptionValues } from './option-table.js';
 import { forCli, usageExitCode } from './usage.js';
+import { isEntryPoint } from './entry.js';
 
 /** How the command's messages start. */
 const NAME = 'nnpipe history';
 /** Lines that are not run records listed one by one; the rest are counted. */
 const SHOWN_PROBLEMS = 10;
 
-function historyCommand(): Command {
-  return new Command('nnpipe-history')
-    .description('Show the runs recorded in a history file (written by `npm run pipeline -- --history FILE`).')
+export function historyCommand(): Command {
+  return addOptions(new Command(NAME), HISTORY_OPTIONS)
+    .description('Show the runs recorded in a history file (written by `nnpipe --history FILE`).')
     .argument('<file>', 'the history file (JSON Lines)')
-    .option('--last <n>', 'only the last n runs (trends still compare with the run before them)')
-    .option('--json', 'print one JSON document: {file, total, runs: [record + trend], tornTail, problems}', false)
     .allowExcessArguments(false);
 }
 
-const schema = z.object({ last: z.optional(positiveInt), json: z.boolean() });
+/** Every option of `nnpipe history`, once (see option-table.ts). */
+export const HISTORY_OPTIONS = {
+  last: option('--last <n>', 'only the last n runs (trends still compare with the run before them)', positiveInt, { defaultText: 'all' }),
+  json: flag('--json', 'print one JSON document: {file, total, runs: [record + trend], tornTail, problems}'),
+};
 
 export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): number {
   const command = forCli(historyCommand(), io, NAME);
-  let options: z.infer<typeof schema>;
+  let options: OptionValues<typeof HISTORY_OPTIONS>;
   let file: string;
   try {
     command.parse(argv, { from: 'user' });
-    options = parseOptions(schema, { ...command.opts() });
+    options = validateOptions(command, HISTORY_OPTIONS);
     file = command.args[0];
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
@@ -76,4 +78,4 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
   return ExitCode.ok;
 }
 
-process.exitCode = runHistoryCli(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = runHistoryCli(process.argv.slice(2));

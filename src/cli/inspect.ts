@@ -2,34 +2,33 @@
 // pipeline will run it, without running anything. Exit 0: described; 1: the file cannot be used (the
 // message says why); 2: bad command line.
 import { Command } from 'commander';
-import * as z from 'zod/mini';
 import { ExitCode, PipelineError } from '../errors.js';
 import { describeModelFile, type ModelDescription } from '../nn/describe-model.js';
-import { parseOptions } from './parse-options.js';
+import { addOptions, flag, validateOptions, type OptionValues } from './option-table.js';
 import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe inspect';
 
-function inspectCommand(): Command {
-  return new Command(NAME)
+export function inspectCommand(): Command {
+  return addOptions(new Command(NAME), INSPECT_OPTIONS)
     .description(
       'Describe a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx): format, sha256, layers with shapes and functions, ' +
         'parameters, FLOPs per image (2*in*out + out per layer), metadata, and what loading it renamed or transposed.',
     )
     .argument('<model>', 'the model file')
-    .option('--json', 'print one JSON document instead of text', false)
     .allowExcessArguments(false)
     .showHelpAfterError('(run with --help for usage)');
 }
 
-const schema = z.object({ json: z.boolean() });
+/** Every option of `nnpipe inspect`, once (see option-table.ts). */
+export const INSPECT_OPTIONS = { json: flag('--json', 'print one JSON document instead of text') };
 
 export async function runInspectCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
   const command = forCli(inspectCommand(), io, NAME);
-  let options: z.infer<typeof schema>;
+  let options: OptionValues<typeof INSPECT_OPTIONS>;
   try {
     command.parse(argv, { from: 'user' });
-    options = parseOptions(schema, { ...command.opts() });
+    options = validateOptions(command, INSPECT_OPTIONS);
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }

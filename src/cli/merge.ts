@@ -11,40 +11,40 @@ import { mergeRun, readReportFiles } from '../../pipelines/merge-run.js';
 import { UsageError } from '../errors.js';
 import { unitInterval } from './option-schemas.js';
 import { STDOUT_PATH } from '../output/target.js';
-import { parseOptions } from './parse-options.js';
+import { addOptions, flag, option, validateOptions, type OptionValues } from './option-table.js';
 import { exitCodeForError, exitCodeForReport } from './report-exit.js';
 import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe merge';
 
-function mergeCommand(): Command {
-  return new Command(NAME)
+const path = z.string().check(z.minLength(1));
+
+/** Every option of `nnpipe merge`, once (see option-table.ts). */
+export const MERGE_OPTIONS = {
+  report: option('--report <file>', 'write the merged JSON report here (atomically)', path),
+  predictions: option('--predictions <file|->', "write the shards' predictions here (- for stdout), in input order with absolute line and row numbers, in the shards' format", path),
+  minAccuracy: option('--min-accuracy <0..1>', 'exit 3 when the merged accuracy is below this, or when the input has no labels to measure it', unitInterval),
+  json: flag('--json', 'print the merged report as one JSON document on stdout and nothing else'),
+  quiet: flag('--quiet', 'no summary, no "wrote FILE" notes'),
+};
+type MergeOptions = OptionValues<typeof MERGE_OPTIONS>;
+
+export function mergeCommand(): Command {
+  const command = new Command(NAME)
     .description('Merge the reports (and predictions) of `nnpipe --shard i/n` runs into those of the whole input: counts, confusion matrix and errors exactly as one run; latency from the merged histograms.')
     .argument('<shard-report...>', 'the --report files of shards 1..n, in any order')
-    .option('--report <file>', 'write the merged JSON report here (atomically)')
-    .option('--predictions <file|->', "write the shards' predictions here (- for stdout), in input order with absolute line and row numbers, in the shards' format")
-    .option('--min-accuracy <0..1>', 'exit 3 when the merged accuracy is below this')
-    .option('--json', 'print the merged report as one JSON document on stdout and nothing else', false)
-    .option('--quiet', 'no summary', false)
     .allowExcessArguments(false);
+  return addOptions(command, MERGE_OPTIONS);
 }
-
-const schema = z.object({
-  report: z.optional(z.string().check(z.minLength(1))),
-  predictions: z.optional(z.string().check(z.minLength(1))),
-  minAccuracy: z.optional(unitInterval),
-  json: z.boolean(),
-  quiet: z.boolean(),
-});
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
 export async function runMergeCli(argv: string[], io: Io = process): Promise<number> {
   const command = forCli(mergeCommand(), io, NAME);
-  let options: z.infer<typeof schema>;
+  let options: MergeOptions;
   try {
     command.parse(argv, { from: 'user' });
-    options = parseOptions(schema, { ...command.opts() });
+    options = validateOptions(command, MERGE_OPTIONS);
     if (options.predictions === '-' && options.json) throw new UsageError('--predictions - and --json both want stdout: write the predictions to a file, or the report with --report FILE');
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
@@ -54,6 +54,7 @@ export async function runMergeCli(argv: string[], io: Io = process): Promise<num
     const outputs = await checkMergeOutputs(options, reports.map((r) => r.name), reports.flatMap((r) => (r.report.partial?.predictions ? [r.report.partial.predictions.path] : [])));
     const report = await mergeRun({ reports, outputs });
     const summaryOut = options.predictions === '-' ? io.stderr : io.stdout;
+    if (!options.quiet) for (const file of [outputs.report, outputs.predictions]) if (file !== null) io.stderr.write(`${NAME}: wrote ${file}\n`);
     if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
     else if (!options.quiet) summaryOut.write(`${formatSummary(report, { color: Boolean(summaryOut.isTTY) && !process.env.NO_COLOR })}\n`);
     return exitCodeForReport(report, { minAccuracy: options.minAccuracy ?? null }, io.stderr, NAME);
@@ -63,8 +64,8 @@ export async function runMergeCli(argv: string[], io: Io = process): Promise<num
 }
 
 /** The outputs checked like the pipeline's (src/output/check-outputs.ts): never a shard's report or predictions. */
-async function checkMergeOutputs(options: z.infer<typeof schema>, reportFiles: string[], predictionFiles: string[]): Promise<{ report: string | null; predictions: string | null }> {
-  const named = (['report', 'predictions'] as const).filter((key) => options[key] !== undefined);
+async function checkMergeOutputs(options: MergeOptions, reportFiles: string[], predictionFiles: string[]): Promise<{ report: string | null; predictions: string | null }> {
+  const named = (['report', 'predictions'] as const).filter((key) => options[key] !== null);
   const inputs: ProtectedFile[] = [
     ...reportFiles.map((path) => ({ option: 'SHARD', shown: path, what: 'a shard report', path })),
     ...predictionFiles.map((path) => ({ option: 'SHARD', shown: path, what: "a shard's predictions", path })),

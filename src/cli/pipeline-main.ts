@@ -8,7 +8,7 @@ import { checkHistoryFile, NotAHistoryError } from '../jobs/history-file.js';
 import { PredictionsWriter } from '../stats/predictions-writer.js';
 import { loadModel } from '../nn/load-model.js';
 import type { LoadedModel } from '../nn/types.js';
-import { mnistCsvPath, prepareMnistCsv } from '../data/mnist.js';
+import { mnistCsvPath } from '../data/mnist.js';
 import { defaultModelPath } from '../paths.js';
 import { writeJsonAtomic } from '../output/write-file.js';
 import { formatSummary } from '../stats/summary-text.js';
@@ -18,7 +18,9 @@ import { ForwardPool } from '../pool/forward-pool.js';
 import type { RunPageCollector } from '../html/run-collector.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProgress } from './progress.js';
-import { checkBatchSizeForModel, fitInFlight, pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
+import { checkBatchSizeForModel, fitInFlight, PIPELINE_OPTIONS, pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
+import { recordedConfig } from './option-table.js';
+import { resolveInput } from './resolve-input.js';
 import { handleStopSignals } from './stop-signals.js';
 import { JobRun } from '../jobs/job-run.js';
 import { RunSoFar } from '../jobs/run-so-far.js';
@@ -44,11 +46,6 @@ export interface CliIo {
 const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
 
 /**
- * Runs the command and returns the exit code (0 ok, 1 failed, 2 usage, 3 below --min-accuracy, 75 another
- * run holds the lock on an output file, 130/143 interrupted). Safe to call repeatedly in one process (the
- * scheduler does): signal handlers, the worker pool, the lock and its timers are all gone when it returns.
- */
-/**
  * For tests only, and only reachable from code (no flag or environment variable turns it on): a
  * substitute worker module that injects faults, and the workerData it reads them from.
  */
@@ -57,6 +54,11 @@ export interface PipelineTestHooks {
   workerData?: Record<string, unknown>;
 }
 
+/**
+ * Runs the command and returns the exit code (0 ok, 1 failed, 2 usage, 3 below --min-accuracy, 75 another
+ * run holds the lock on an output file, 130/143 interrupted). Safe to call repeatedly in one process (the
+ * scheduler does): signal handlers, the worker pool, the lock and its timers are all gone when it returns.
+ */
 export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), hooks: PipelineTestHooks = {}): Promise<number> {
   const command = forCli(pipelineCommand(), io, 'nnpipe');
   let options: PipelineCliOptions;
@@ -67,7 +69,7 @@ export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), ho
     return usageExitCode(error, 'nnpipe', io.stderr);
   }
 
-  const log = createLogger({ name: 'nnpipe', quiet: options.quiet, stream: io.logs });
+  const log = createLogger({ name: 'nnpipe', quiet: options.quiet, stream: io.logs, format: options.logFormat });
   // The job: the lock on every output file first (a second run on the same files exits 75 at once),
   // and one history line at the end, whatever the outcome. Outputs that would overwrite the input, the
   // model or each other, or that cannot be written at all, are refused before that (exit 2): nothing,
@@ -80,7 +82,7 @@ export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), ho
     job = await JobRun.begin({
       outputs: [options.report, options.predictions, options.html],
       history: options.history,
-      lockStaleMs: options.lockStaleMs,
+      lockStaleMs: options.lockStale,
       minAccuracy: options.minAccuracy,
       modelPath,
       inputPath,
@@ -97,7 +99,9 @@ export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), ho
     job.noteError(error);
     code = exitCodeForError(error, io);
   }
-  return job.finish(code);
+  const finished = await job.finish(code);
+  if (job.historyAppended && !options.quiet) io.stderr.write(`nnpipe: wrote ${options.history} (one line appended)\n`);
+  return finished;
 }
 
 function exitCodeForError(error: unknown, io: CliIo): number {
@@ -107,21 +111,6 @@ function exitCodeForError(error: unknown, io: CliIo): number {
   }
   io.stderr.write(`nnpipe: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
   return ExitCode.failed;
-}
-
-async function resolveInput(options: PipelineCliOptions, log: Logger): Promise<string> {
-  if (options.input === '-') return '-';
-  if (options.input !== null) {
-    const path = resolve(options.input);
-    if (!existsSync(path)) throw new PipelineError('PIPE_ERR_INPUT', `${options.input}: no such file`);
-    return path;
-  }
-  const path = mnistCsvPath('test');
-  if (!existsSync(path)) {
-    log.info({ path }, 'preparing the MNIST test set as CSV (first use)');
-    await prepareMnistCsv('test');
-  }
-  return path;
 }
 
 async function resolveModel(options: PipelineCliOptions): Promise<LoadedModel> {
@@ -176,9 +165,9 @@ async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logge
     onFirst: (signal) => {
       job.signal = signal;
       current.progress?.stop();
-      log.warn({ signal, stopTimeoutMs: options.stopTimeoutMs }, 'stopping: finishing the batches in flight (send it again to exit at once)');
+      log.warn({ signal, stopTimeoutMs: options.stopTimeout }, 'stopping: finishing the batches in flight (send it again to exit at once)');
     },
-    timeoutMs: options.stopTimeoutMs,
+    timeoutMs: options.stopTimeout,
     onTimeout: () => stopTimedOut(),
     onSecond: (signal, code) => {
       const forced = { code: 'PIPE_ERR_FORCED_STOP', message: `a second ${signal} ended the run at once; no report was written` };
@@ -242,7 +231,7 @@ async function scoreWithPool(
   wiring: StopWiring,
   pool: ForwardPool,
 ): Promise<number> {
-  const input = await resolveInput(options, log);
+  const input = await resolveInput(options.input, log);
   const metadataNormalize = model.normalize;
   const normalize = options.normalize ?? metadataNormalize ?? 'unit';
   if (options.normalize && metadataNormalize && options.normalize !== metadataNormalize) {
@@ -256,31 +245,20 @@ async function scoreWithPool(
     if (value && recorded && recorded !== value) log.warn({ recorded, used }, `${flag} overrides the model's metadata`);
   }
 
-  const config = {
+  // The options as given, with what this run settled in their place (paths, threads, the model's defaults).
+  const config = recordedConfig(PIPELINE_OPTIONS, options, {
     input,
     model: model.path,
-    batchSize: options.batchSize,
     threads: options.threads,
-    threadsReason: options.threadsReason,
     maxInFlight: options.maxInFlight,
     normalize,
     activation: model.network.activation,
     output: model.network.output,
-    limit: options.limit,
     shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
-    parser: options.parser,
-    kernel: options.kernel,
-    decode: options.decode ?? 'auto',
-    onError: options.onError,
-    report: options.report,
     predictions: options.predictionsToStdout ? '-' : options.predictions,
     predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
-    probabilities: options.probabilities,
-    html: options.html,
-    minAccuracy: options.minAccuracy,
-    history: options.history,
-    taskTimeoutMs: options.taskTimeoutMs,
-  };
+    threadsReason: options.threadsReason,
+  });
   log.info({ input, model: model.path, layers: model.layerSizes.join('-'), batchSize: options.batchSize, threads: options.threads }, 'scoring');
 
   // --html: bounded collectors fed every scored batch (created here: the throughput timeline starts now).
@@ -312,10 +290,10 @@ async function scoreWithPool(
       onError: options.onError,
       parser: options.parser,
       kernel: options.kernel,
-      decode: options.decode ?? undefined,
+      decode: options.decode,
       predictionsPath: null,
       predictionsWriter: predictions,
-      taskTimeoutMs: options.taskTimeoutMs,
+      taskTimeoutMs: options.taskTimeout,
       shard,
       pool,
       stats,
@@ -337,7 +315,7 @@ async function scoreWithPool(
   } finally {
     progress.stop();
   }
-  if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, log, job, { soFar, predictions }, stop.received!, htmlPage);
+  if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, io, log, job, { soFar, predictions }, stop.received!, htmlPage);
   const report = job.finalReport(outcome.report);
   job.report = report;
   if (options.report) {
@@ -345,6 +323,8 @@ async function scoreWithPool(
     job.writtenReport = resolve(options.report);
   }
   if (htmlPage && options.html) await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
+  // A failed run's predictions may have been discarded (a write failed): only the files surely written are told.
+  noteWritten(options, io, [predictions === null || report.status === 'failed' || options.predictionsToStdout ? null : options.predictions, options.report, options.html]);
 
   // With --predictions - stdout carries the predictions and nothing else: the summary goes to stderr.
   const summaryOut = options.predictionsToStdout ? io.stderr : io.stdout;
@@ -363,20 +343,23 @@ async function scoreWithPool(
  */
 async function finishAfterStopTimeout(
   options: ResolvedOptions,
+  io: CliIo,
   log: Logger,
   job: JobRun,
   partial: { soFar: RunSoFar; predictions: PredictionsWriter | null },
   signal: NodeJS.Signals,
   htmlPage: RunPageCollector | null,
 ): Promise<never> {
-  const message = `the batches in flight did not finish within --stop-timeout ${options.stopTimeoutMs} ms; the report counts the rows scored before that`;
+  const message = `the batches in flight did not finish within --stop-timeout ${options.stopTimeout} ms; the report counts the rows scored before that`;
   const report = job.finalReport(partial.soFar.report({ code: 'PIPE_ERR_STOP_TIMEOUT', message }));
   const committed = partial.predictions?.commit() ?? Promise.resolve();
-  log.warn({ signal, stopTimeoutMs: options.stopTimeoutMs }, message);
+  log.warn({ signal, stopTimeoutMs: options.stopTimeout }, message);
   job.report = report;
+  let predictionsWritten = partial.predictions !== null;
   try {
     await committed;
   } catch (error) {
+    predictionsWritten = false;
     job.noteError(error);
     log.error({ err: (error as Error).message }, 'could not write the predictions of the rows scored so far');
   }
@@ -386,11 +369,18 @@ async function finishAfterStopTimeout(
       job.writtenReport = resolve(options.report);
     }
     if (htmlPage && options.html) await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
+    noteWritten(options, io, [predictionsWritten ? options.predictions : null, options.report, options.html]);
   } catch (error) {
     job.noteError(error);
     log.error({ err: (error as Error).message }, 'could not write the interrupted report');
   }
   process.exit(await job.finish(exitCodeForSignal(signal)));
+}
+
+/** "wrote FILE" on stderr for every output file written, unless --quiet (stdout stays the summary's or the JSON's). */
+function noteWritten(options: { quiet: boolean }, io: CliIo, files: (string | null)[]): void {
+  if (options.quiet) return;
+  for (const file of files) if (file !== null) io.stderr.write(`nnpipe: wrote ${file}\n`);
 }
 
 function exitCodeFor(report: PipelineReport, options: ResolvedOptions, io: CliIo, signal: NodeJS.Signals | null): number {

@@ -1,22 +1,24 @@
-// The `nnpipe` / `npm run pipeline` command line: its options, defaults and validation.
-import { Command, Option } from 'commander';
+// The `nnpipe` pipeline command line: its options (one table, PIPELINE_OPTIONS), defaults and validation.
+// To add an option: one entry in PIPELINE_OPTIONS (see option-table.ts); `nnpipe submit` shares the table.
+import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { ACTIVATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
 import { NORMALIZATIONS } from '../data/normalize.js';
-import { MAX_TIMER_MS, memoryBudgetBytes, milliseconds, nonNegativeInt, oneOf, positiveInt, unitInterval } from './option-schemas.js';
-import { parseOptions } from './parse-options.js';
+import { MAX_TIMER_MS, memoryBudgetBytes, milliseconds, nonNegativeInt, positiveInt, unitInterval } from './option-schemas.js';
+import { addOptions, choice, flag, option, validateOptions, type OptionValues } from './option-table.js';
 import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type ParserChoice } from '../data/source.js';
-import { parseShardSpec, type ShardSpec } from '../data/shards.js';
-import type { DecodePlacement } from '../../pipelines/inference.js';
+import { parseShardSpec } from '../data/shards.js';
+import { DECODE_CHOICES } from '../../pipelines/inference.js';
+import { KERNEL_KINDS } from '../nn/kernels/index.js';
 import { PREDICTIONS_FORMATS, predictionsFormatFor, type PredictionsFormat } from '../stats/predictions-format.js';
 import { STDOUT_PATH } from '../output/target.js';
-
-const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
-import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
 import { batchCapacity } from '../nn/kernels/batch-capacity.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
+import { EXIT_CODE_MEANINGS } from '../errors.js';
+import { LOG_FORMATS } from './logger.js';
+import { commandName } from './usage.js';
 
 /** How long the batches in flight may take to finish after the first SIGINT / SIGTERM. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -26,39 +28,6 @@ export const DEFAULT_TASK_TIMEOUT_MS = 60_000;
 
 /** More threads than this is a mistake, not a configuration (4 per core, at least 16). */
 export const maxThreads = Math.max(16, 4 * availableParallelism());
-
-export function pipelineCommand(): Command {
-  const cores = availableParallelism();
-  return new Command('nnpipe')
-    .description('Score a CSV of images with a neural network on a pool of worker threads and report accuracy and speed.')
-    .option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', 'the MNIST test set (data/mnist_test.csv, prepared on first use)')
-    .option('--model <file>', 'model file: .safetensors, .npz or the book\'s .pkl', 'data/models/default.safetensors')
-    .option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, '100')
-    .option('--threads <n>', `worker threads, 0..${maxThreads} (0: score on the main thread); auto = 0 for small inputs, else one per core (${cores})`, 'auto')
-    .option('--max-in-flight <n>', 'batches queued or running at once (bounds memory)', '2 x threads')
-    .addOption(new Option('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255').choices(NORMALIZATIONS).default(undefined, "the model's, else unit"))
-    .addOption(new Option('--activation <fn>', 'hidden-layer activation for models without metadata').choices(ACTIVATIONS).default(undefined, "the model's, else sigmoid"))
-    .addOption(new Option('--output <fn>', 'output function for models without metadata').choices(OUTPUT_FUNCTIONS).default(undefined, "the model's, else softmax"))
-    .addOption(new Option('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse').choices(PARSER_CHOICES).default('auto'))
-    .addOption(new Option('--decode <where>', 'where the fast parser decodes: workers (every core), main (the main thread), auto = workers when there are 2+ threads').choices(DECODE_CHOICES).default('auto'))
-    .addOption(new Option('--kernel <engine>', 'forward-pass engine: native = the C++ addon built at install (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = native, else wasm, else js').choices(KERNEL_KINDS).default('auto'))
-    .option('--limit <n>', 'score only the first n rows')
-    .option('--shard <i/n>', 'score only shard i of n (1-based) of the input file: the lines that start in its i-th n-th by bytes; merge the reports with `nnpipe merge`')
-    .addOption(new Option('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them').choices(['fail', 'skip']).default('fail'))
-    .option('--report <file>', 'write the JSON report here (atomically)')
-    .option('--predictions <file|->', 'write line,row,label,predicted,confidence per scored row, in input order (- for stdout: the summary then goes to stderr)')
-    .addOption(new Option('--predictions-format <format>', 'csv or jsonl (JSON Lines); default: by the --predictions name (.jsonl/.ndjson: jsonl), else csv').choices(PREDICTIONS_FORMATS))
-    .option('--probabilities', 'add every row\'s output vector to the predictions (p0..pK-1 columns; a `probabilities` array in jsonl)', false)
-    .option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)')
-    .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
-    .option('--history <file>', 'append one JSON line per run to this file (JSON Lines; see `npm run history`)')
-    .option('--task-timeout <ms>', `a batch still running after this long counts as failed (its worker is replaced; the batch is retried once; at most ${MAX_TIMER_MS})`, String(DEFAULT_TASK_TIMEOUT_MS))
-    .option('--stop-timeout <ms>', `after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report (at most ${MAX_TIMER_MS})`, String(DEFAULT_STOP_TIMEOUT_MS))
-    .option('--lock-stale <ms>', `a lock on an output file not refreshed for this long is taken over (its holder died; ${MIN_LOCK_STALE_MS}..${MAX_TIMER_MS})`, String(DEFAULT_LOCK_STALE_MS))
-    .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
-    .option('--quiet', 'no progress bar, no summary, only warnings and errors', false)
-    .allowExcessArguments(false);
-}
 
 /** "i/n": shard i (1-based) of n. */
 const shardSpec = z.pipe(
@@ -73,134 +42,110 @@ const shardSpec = z.pipe(
   }),
 );
 
-const rawSchema = z.object({
-  input: z.string().check(z.minLength(1)),
-  model: z.string().check(z.minLength(1)),
-  batchSize: positiveInt,
-  threads: z.union([z.literal('auto'), nonNegativeInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`))]),
-  maxInFlight: z.optional(positiveInt),
-  normalize: z.optional(oneOf(NORMALIZATIONS)),
-  activation: z.optional(oneOf(ACTIVATIONS)),
-  output: z.optional(oneOf(OUTPUT_FUNCTIONS)),
-  limit: z.optional(positiveInt),
-  shard: z.optional(shardSpec),
-  parser: oneOf(PARSER_CHOICES),
-  kernel: oneOf(KERNEL_KINDS),
-  decode: oneOf(DECODE_CHOICES),
-  onError: oneOf(['fail', 'skip'] as const),
-  report: z.optional(z.string().check(z.minLength(1))),
-  predictions: z.optional(z.string().check(z.minLength(1))),
-  predictionsFormat: z.optional(oneOf(PREDICTIONS_FORMATS)),
-  probabilities: z.boolean(),
-  html: z.optional(z.string().check(z.minLength(1))),
-  minAccuracy: z.optional(unitInterval),
-  history: z.optional(z.string().check(z.minLength(1))),
-  stopTimeout: milliseconds,
-  taskTimeout: milliseconds,
-  lockStale: milliseconds.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
-  json: z.boolean(),
-  quiet: z.boolean(),
-});
+const path = z.string().check(z.minLength(1));
 
-export interface PipelineCliOptions {
-  /** null means the bundled MNIST test set. */
-  input: string | null;
-  /** null means the committed default model. */
-  model: string | null;
-  batchSize: number;
-  /** 'auto': chosen per input (src/pool/threads.ts). */
-  threads: number | 'auto';
-  /** null: the default, 2 x the threads (at least 2), shrunk to fit memory (fitInFlight). */
-  maxInFlight: number | null;
-  normalize: 'unit' | 'none' | null;
-  activation: (typeof ACTIVATIONS)[number] | null;
-  output: (typeof OUTPUT_FUNCTIONS)[number] | null;
-  limit: number | null;
-  /** Score only this shard of the input (src/data/shards.ts), or null for the whole input. */
-  shard: ShardSpec | null;
-  parser: ParserChoice;
-  kernel: KernelKind;
-  /** null: choose by the thread count (see pipelines/inference.ts). */
-  decode: DecodePlacement | null;
-  onError: 'fail' | 'skip';
-  report: string | null;
-  /** The predictions file; /dev/stdout for `--predictions -` (see predictionsToStdout). */
-  predictions: string | null;
-  /** `--predictions -`: stdout carries the predictions only, so the summary goes to stderr. */
+/**
+ * Every option of the pipeline, once. `config`: the key of the report's `config` that records it (the
+ * run fills in effective values where it settles them: paths, threads, the model's defaults).
+ */
+export const PIPELINE_OPTIONS = {
+  input: option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', path, { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input' }),
+  model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, { defaultText: 'data/models/default.safetensors', config: 'model' }),
+  batchSize: option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, positiveInt, { default: 100, config: 'batchSize' }),
+  threads: option(
+    '--threads <n>',
+    'worker threads, 0 (score on the main thread) to 4 per core, at least 16; auto = the main thread when the input is estimated at under about 1 s of work, else one worker per core',
+    z.union([z.literal('auto'), nonNegativeInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`))]),
+    { default: 'auto', config: 'threads' },
+  ),
+  maxInFlight: option('--max-in-flight <n>', 'batches queued or running at once; reading pauses at the limit, so memory stays flat (at most what fits in half of the memory)', positiveInt, { defaultText: '2 x threads, fitted to memory', config: 'maxInFlight' }),
+  normalize: choice('--normalize <mode>', "pixel scaling: unit = x/255, none = raw 0..255; by default the model's metadata says", NORMALIZATIONS, { defaultText: "the model's, else unit", config: 'normalize' }),
+  activation: choice('--activation <fn>', "hidden-layer activation; by default the model's metadata says (give it for models without)", ACTIVATIONS, { defaultText: "the model's, else sigmoid", config: 'activation' }),
+  output: choice('--output <fn>', "output function; by default the model's metadata says (give it for models without)", OUTPUT_FUNCTIONS, { defaultText: "the model's, else softmax", config: 'output' }),
+  parser: choice('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse', PARSER_CHOICES, { default: 'auto', config: 'parser' }),
+  decode: choice('--decode <where>', 'where the fast parser decodes: workers (every core), main (the main thread), auto = workers when there are 2+ threads', DECODE_CHOICES, { default: 'auto', config: 'decode' }),
+  kernel: choice('--kernel <engine>', 'forward-pass engine: native = the C++ addon built at install (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = native, else wasm, else js', KERNEL_KINDS, { default: 'auto', config: 'kernel' }),
+  limit: option('--limit <n>', 'score only the first n good rows (under --on-error skip, bad rows are left out and not counted)', positiveInt, { defaultText: 'all', config: 'limit' }),
+  shard: option('--shard <i/n>', 'score only shard i of n (1-based) of the input file: the lines that start in its i-th n-th by bytes; merge the reports with `nnpipe merge`', shardSpec, { defaultText: 'the whole input', config: 'shard' }),
+  onError: choice('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them', ['fail', 'skip'], { default: 'fail', config: 'onError' }),
+  report: option('--report <file>', 'write the JSON report here (atomically)', path, { config: 'report' }),
+  predictions: option('--predictions <file|->', 'write line,row,label,predicted,confidence per scored row, in input order (- for stdout: the summary then goes to stderr)', path, { config: 'predictions' }),
+  predictionsFormat: choice('--predictions-format <format>', 'csv or jsonl (JSON Lines)', PREDICTIONS_FORMATS, { defaultText: 'by the --predictions name (.jsonl/.ndjson: jsonl), else csv', config: 'predictionsFormat' }),
+  probabilities: flag('--probabilities', "add every row's output vector to the predictions (p0..pK-1 columns; a `probabilities` array in jsonl)", { config: 'probabilities' }),
+  html: option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)', path, { config: 'html' }),
+  minAccuracy: option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this, or when the input has no labels to measure it', unitInterval, { config: 'minAccuracy' }),
+  history: option('--history <file>', 'append one JSON line per run to this file (JSON Lines; see `nnpipe history`)', path, { config: 'history' }),
+  taskTimeout: option('--task-timeout <ms>', `a batch still running after this long counts as failed (its worker is replaced; the batch is retried once; at most ${MAX_TIMER_MS})`, milliseconds, { default: DEFAULT_TASK_TIMEOUT_MS, config: 'taskTimeoutMs' }),
+  stopTimeout: option('--stop-timeout <ms>', `after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report (at most ${MAX_TIMER_MS})`, milliseconds, { default: DEFAULT_STOP_TIMEOUT_MS }),
+  lockStale: option(
+    '--lock-stale <ms>',
+    `a lock on an output file not refreshed for this long is taken over (its holder died; ${MIN_LOCK_STALE_MS}..${MAX_TIMER_MS})`,
+    milliseconds.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
+    { default: DEFAULT_LOCK_STALE_MS },
+  ),
+  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  json: flag('--json', 'print the report as one JSON document on stdout and nothing else'),
+  quiet: flag('--quiet', 'no progress bar, no summary, no "wrote FILE" notes; only warnings and errors'),
+};
+
+const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
+  .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
+  .join('\n');
+
+/** What --help says after the options: where the defaults come from, and the exit codes. */
+export const PIPELINE_HELP_AFTER =
+  "\nA model file's metadata (activation, output, normalize) sets the defaults of --activation, --output and\n" +
+  '--normalize; an option given on the command line overrides it (with a warning when they differ).\n' +
+  'With --min-accuracy, an input without labels cannot be measured: exit 3.\n\n' +
+  `Exit codes:\n${exitCodeHelp}\n`;
+
+export function pipelineCommand(): Command {
+  const command = new Command(commandName('pipeline'))
+    .description('Score a CSV of images with a neural network on a pool of worker threads and report accuracy and speed.')
+    .allowExcessArguments(false)
+    .addHelpText('after', PIPELINE_HELP_AFTER);
+  return addOptions(command, PIPELINE_OPTIONS);
+}
+
+/** The table's values, with the predictions' target settled: `-` is stdout, the format is known. */
+export type PipelineCliOptions = Omit<OptionValues<typeof PIPELINE_OPTIONS>, 'predictionsFormat'> & {
+  /** `--predictions -`: stdout carries the predictions only (`predictions` is then /dev/stdout), the summary goes to stderr. */
   predictionsToStdout: boolean;
   /** By --predictions-format, else by the file's name (src/stats/predictions-format.ts). */
   predictionsFormat: PredictionsFormat;
-  /** Write each row's output values too. */
-  probabilities: boolean;
-  /** The self-contained HTML report (src/html/run-page.ts), or null. */
-  html: string | null;
-  minAccuracy: number | null;
-  /** The run history (src/jobs/history-file.ts), or null. */
-  history: string | null;
-  stopTimeoutMs: number;
-  /** A batch running longer than this has failed (see ForwardPool). */
-  taskTimeoutMs: number;
-  lockStaleMs: number;
-  json: boolean;
-  quiet: boolean;
-}
+};
 
-/** Turns commander's parsed (string) options into validated, typed options. */
+/** Turns commander's parsed (string) options into validated, typed options (null: not given, the default applies). */
 export function validatePipelineOptions(command: Command): PipelineCliOptions {
-  const raw = { ...command.opts() } as Record<string, unknown>;
-  const isDefault = (name: string) => command.getOptionValueSource(name) === 'default';
-  if (isDefault('maxInFlight')) delete raw.maxInFlight;
-  const parsed = parseOptions(rawSchema, raw);
-  if (parsed.shard) checkShardOptions(parsed, isDefault('input'));
-  checkPredictionsOptions(parsed);
+  const given = validateOptions(command, PIPELINE_OPTIONS);
+  checkPredictionsOptions(given);
+  const options: PipelineCliOptions = {
+    ...given,
+    predictions: given.predictions === '-' ? STDOUT_PATH : given.predictions,
+    predictionsToStdout: given.predictions === '-',
+    predictionsFormat: predictionsFormatFor(given.predictions ?? '-', given.predictionsFormat),
+  };
+  if (options.shard !== null) checkShardOptions(options);
   // Outputs that are the same file (also through links) are refused by checkOutputs, which looks at the
   // file system (src/output/check-outputs.ts); this is only the syntax.
-  return {
-    input: isDefault('input') ? null : parsed.input,
-    model: isDefault('model') ? null : parsed.model,
-    batchSize: parsed.batchSize,
-    threads: parsed.threads,
-    maxInFlight: parsed.maxInFlight ?? null,
-    normalize: parsed.normalize ?? null,
-    activation: parsed.activation ?? null,
-    output: parsed.output ?? null,
-    limit: parsed.limit ?? null,
-    shard: parsed.shard ?? null,
-    parser: parsed.parser,
-    kernel: parsed.kernel,
-    decode: parsed.decode === 'auto' ? null : parsed.decode,
-    onError: parsed.onError,
-    report: parsed.report ?? null,
-    predictions: parsed.predictions === '-' ? STDOUT_PATH : (parsed.predictions ?? null),
-    predictionsToStdout: parsed.predictions === '-',
-    predictionsFormat: predictionsFormatFor(parsed.predictions ?? '-', parsed.predictionsFormat ?? null),
-    probabilities: parsed.probabilities,
-    html: parsed.html ?? null,
-    minAccuracy: parsed.minAccuracy ?? null,
-    history: parsed.history ?? null,
-    stopTimeoutMs: parsed.stopTimeout,
-    taskTimeoutMs: parsed.taskTimeout,
-    lockStaleMs: parsed.lockStale,
-    json: parsed.json,
-    quiet: parsed.quiet,
-  };
+  return options;
 }
 
 /** --predictions-format and --probabilities shape a predictions file; --json owns stdout. */
-function checkPredictionsOptions(parsed: { predictions?: string; predictionsFormat?: string; probabilities: boolean; json: boolean }): void {
-  if (parsed.predictions === undefined) {
-    if (parsed.predictionsFormat !== undefined) throw new UsageError('--predictions-format needs --predictions FILE (or - for stdout)');
-    if (parsed.probabilities) throw new UsageError('--probabilities needs --predictions FILE (or - for stdout)');
+function checkPredictionsOptions(given: { predictions: string | null; predictionsFormat: string | null; probabilities: boolean; json: boolean }): void {
+  if (given.predictions === null) {
+    if (given.predictionsFormat !== null) throw new UsageError('--predictions-format needs --predictions FILE (or - for stdout)');
+    if (given.probabilities) throw new UsageError('--probabilities needs --predictions FILE (or - for stdout)');
   }
-  if (parsed.predictions === '-' && parsed.json) {
+  if (given.predictions === '-' && given.json) {
     throw new UsageError('--predictions - and --json both want stdout: write the predictions to a file, or the report with --report FILE');
   }
 }
 
 /** --shard cuts a file by bytes and counts every row of its part: no stdin, no --limit, no csv-parse. */
-function checkShardOptions(parsed: { input: string; limit?: number; parser: ParserChoice }, defaultInput: boolean): void {
-  if (!defaultInput && parsed.input === '-') throw new UsageError('--shard needs a file: --input - (stdin) cannot be cut into shards');
-  if (parsed.limit !== undefined) throw new UsageError('--shard and --limit do not go together: --limit counts rows from the start of the whole input');
+function checkShardOptions(parsed: { input: string | null; limit: number | null; parser: ParserChoice }): void {
+  if (parsed.input === '-') throw new UsageError('--shard needs a file: --input - (stdin) cannot be cut into shards');
+  if (parsed.limit !== null) throw new UsageError('--shard and --limit do not go together: --limit counts rows from the start of the whole input');
   if (parsed.parser === 'csv-parse') throw new UsageError('--shard reads with the fast parser: --parser csv-parse reads records across lines, which cannot be cut at line starts');
 }
 

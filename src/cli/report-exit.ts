@@ -2,6 +2,7 @@
 // 1 failed, 130/143 interrupted, 3 below --min-accuracy (or no labels to measure it), else 0.
 import { ExitCode, PipelineError } from '../errors.js';
 import type { PipelineReport } from '../stats/report.js';
+import { exitCodeForSignal } from '../jobs/exit-codes.js';
 
 export function exitCodeForReport(
   report: PipelineReport,
@@ -13,7 +14,7 @@ export function exitCodeForReport(
     stderr.write(`${name}: ${report.error?.message ?? 'the run failed'}\n`);
     return ExitCode.failed;
   }
-  if (report.status === 'interrupted') return options.signal === 'SIGTERM' ? 143 : 130;
+  if (report.status === 'interrupted') return exitCodeForSignal(options.signal ?? 'SIGINT');
   if (options.minAccuracy !== null) {
     if (report.accuracy === null) {
       stderr.write(`${name}: --min-accuracy was given but the input has no labels\n`);

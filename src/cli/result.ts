@@ -6,9 +6,9 @@ import * as z from 'zod/mini';
 import { ExitCode, UsageError } from '../errors.js';
 import { probeRedis } from '../queue/redis.js';
 import type { RunProgress } from '../queue/run-watch.js';
-import { createLogger } from './logger.js';
+import { createLogger, LOG_FORMATS } from './logger.js';
 import { milliseconds, unitInterval } from './option-schemas.js';
-import { parseOptions } from './parse-options.js';
+import { addOptions, choice, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
 import { redisUrl, runIdArgument } from './queue-options.js';
 import { printRunEnd, waitForRun, watchRun } from './run-end.js';
 import { exitCodeForError } from './report-exit.js';
@@ -16,37 +16,40 @@ import { forCli, usageExitCode } from './usage.js';
 
 const NAME = 'nnpipe result';
 
-function resultCommand(): Command {
-  return new Command(NAME)
+export function resultCommand(): Command {
+  return addOptions(new Command(NAME), RESULT_OPTIONS)
     .description('Print the merged report of a run submitted with `nnpipe submit --detach`.')
     .argument('<run-id>', 'the id `nnpipe submit --detach` printed')
-    .requiredOption('--redis <url>', 'the Redis of the queue: redis://host:port[/db]')
-    .option('--wait', 'wait for a run still going on (with progress), as submit does', false)
-    .option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this')
-    .option('--redis-timeout <ms>', 'while waiting, give up (exit 69) when Redis has not answered for this long', '10000')
-    .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
-    .option('--quiet', 'no summary, no progress', false)
     .allowExcessArguments(false);
 }
 
-const schema = z.object({ redis: redisUrl, wait: z.boolean(), minAccuracy: z.optional(unitInterval), redisTimeout: milliseconds, json: z.boolean(), quiet: z.boolean() });
+/** Every option of `nnpipe result`, once (see option-table.ts). */
+export const RESULT_OPTIONS = {
+  redis: required('--redis <url>', 'the Redis of the queue: redis://host:port[/db]', redisUrl),
+  wait: flag('--wait', 'wait for a run still going on (with progress), as submit does'),
+  minAccuracy: option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this, or when the input has no labels to measure it', unitInterval),
+  redisTimeout: option('--redis-timeout <ms>', 'while waiting, give up (exit 69) when Redis has not answered for this long', milliseconds, { default: 10_000 }),
+  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  json: flag('--json', 'print the report as one JSON document on stdout and nothing else'),
+  quiet: flag('--quiet', 'no summary, no progress'),
+};
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
 export async function runResultCli(argv: string[], io: Io = process): Promise<number> {
   const command = forCli(resultCommand(), io, NAME);
-  let options: z.infer<typeof schema>;
+  let options: OptionValues<typeof RESULT_OPTIONS>;
   let runId: string;
   try {
     command.parse(argv, { from: 'user' });
-    options = parseOptions(schema, { ...command.opts() });
+    options = validateOptions(command, RESULT_OPTIONS);
     const id = runIdArgument(command.args[0]);
     if (id === null) throw new UsageError(`${command.args[0]} is not a run id (submit --detach prints one, like r1a2b3c4d5-0123abcd)`);
     runId = id;
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: NAME, quiet: options.quiet || options.json, stream: io.stderr });
+  const log = createLogger({ name: NAME, quiet: options.quiet || options.json, stream: io.stderr, format: options.logFormat });
   const printing = { json: options.json, quiet: options.quiet, minAccuracy: options.minAccuracy ?? null };
   try {
     await probeRedis(options.redis);

@@ -9,7 +9,7 @@
 // object per line on stderr (pretty on a terminal). Exit: 0 after --max-runs, 2 bad options, 130 / 143
 // after SIGINT / SIGTERM (the current run is stopped the way `nnpipe` stops: interrupted report, history
 // line), 1 unexpected.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as z from 'zod/mini';
@@ -17,12 +17,13 @@ import { ExitCode, UsageError } from '../errors.js';
 import { PipelineSchedule } from '../../pipelines/schedule.js';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
 import { exitCodeForSignal } from '../jobs/exit-codes.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, LOG_FORMATS, type Logger } from './logger.js';
 import { positiveInt } from './option-schemas.js';
-import { parseOptions } from './parse-options.js';
+import { addOptions, choice, flag, option, required, validateOptions } from './option-table.js';
 import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
 import { checkRunOutputs, runPipelineCli } from './pipeline-main.js';
 import { forCli, usageExitCode } from './usage.js';
+import { isEntryPoint } from './entry.js';
 
 const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
@@ -31,29 +32,26 @@ const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
 /** How the scheduler's messages start. */
 const NAME = 'nnpipe schedule';
 
-function scheduleCommand(): Command {
-  return new Command('nnpipe-schedule')
+export function scheduleCommand(): Command {
+  return addOptions(new Command(NAME), SCHEDULE_OPTIONS)
     .description('Run the pipeline on a cron schedule, one run at a time: a run still going when the next is due skips that one (logged); a failed run is logged and the schedule goes on.')
-    .usage('--cron <expr> [--tz <zone>] [--max-runs <n>] -- <pipeline options>')
-    .requiredOption('--cron <expr>', 'cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first ("*/10 * * * * *")')
-    .option('--tz <zone>', 'IANA time zone the expression is read in (Europe/Berlin, UTC)', 'the system time zone')
-    .option('--max-runs <n>', 'exit 0 after this many runs (skipped ones do not count)')
-    .addOption(new Option('--summary <mode>', 'what each run prints on stdout: one line, or the full summary with the confusion matrix').choices(['line', 'full']).default('line'))
-    .option('--quiet', 'log only warnings and errors', false)
+    .usage('--cron <expr> [options] -- <pipeline options>')
     .allowExcessArguments(false)
     .addHelpText(
       'after',
-      `\nPipeline options (after --) are those of \`npm run pipeline -- --help\`; give --report and/or --history so runs leave a record.\n\nExamples:\n  npm run schedule -- --cron "*/10 * * * * *" --max-runs 3 -- --input data/mnist_test.csv             # a trial: every 10 s (6 fields: seconds first), 3 runs\n  npm run schedule -- --cron "*/15 * * * *" --tz Europe/Berlin -- --input /data/incoming.csv --history reports/history.jsonl   # every 15 minutes\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
+      `\nPipeline options (after --) are those of \`nnpipe --help\`; give --report and/or --history so runs leave a record.\n\nExamples:\n  nnpipe schedule --cron "*/10 * * * * *" --max-runs 3 -- --input data/mnist_test.csv             # a trial: every 10 s (6 fields: seconds first), 3 runs\n  nnpipe schedule --cron "*/15 * * * *" --tz Europe/Berlin -- --input /data/incoming.csv --history reports/history.jsonl   # every 15 minutes\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
     )
 }
 
-const scheduleSchema = z.object({
-  cron: z.string().check(z.minLength(1)),
-  tz: z.optional(z.string().check(z.minLength(1))),
-  maxRuns: z.optional(positiveInt),
-  summary: z.enum(['line', 'full']),
-  quiet: z.boolean(),
-});
+/** Every option of `nnpipe schedule`, once (see option-table.ts); the runs' own options follow `--`. */
+export const SCHEDULE_OPTIONS = {
+  cron: required('--cron <expr>', 'cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first ("*/10 * * * * *")', z.string().check(z.minLength(1))),
+  tz: option('--tz <zone>', 'IANA time zone the expression is read in (Europe/Berlin, UTC)', z.string().check(z.minLength(1)), { defaultText: 'the system time zone' }),
+  maxRuns: option('--max-runs <n>', 'exit 0 after this many runs (skipped ones do not count)', positiveInt, { defaultText: 'no limit' }),
+  summary: choice('--summary <mode>', 'what each run prints on stdout: one line, or the full summary with the confusion matrix', ['line', 'full'], { default: 'line' }),
+  logFormat: choice('--log-format <format>', "log lines on stderr (the scheduler's, and the runs' unless their options give one): pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json", LOG_FORMATS, { default: 'auto' }),
+  quiet: flag('--quiet', 'log only warnings and errors'),
+};
 
 /** What the start-up check found that is worth a warning (not an error). */
 interface PipelineArgsCheck {
@@ -100,17 +98,17 @@ function checkInputFolder(input: string): string | null {
 export async function runScheduleCli(argv: string[]): Promise<number> {
   const split = argv.indexOf('--');
   const own = split === -1 ? argv : argv.slice(0, split);
-  const pipelineArgs = split === -1 ? [] : argv.slice(split + 1);
+  const given = split === -1 ? [] : argv.slice(split + 1);
   const command = forCli(scheduleCommand(), process, NAME);
   let schedule: PipelineSchedule;
   let log: Logger;
   try {
     command.parse(own, { from: 'user' });
-    const raw = { ...command.opts() } as Record<string, unknown>;
-    if (command.getOptionValueSource('tz') === 'default') delete raw.tz;
-    const options = parseOptions(scheduleSchema, raw);
+    const options = validateOptions(command, SCHEDULE_OPTIONS);
+    // One format on the shared stderr: the runs take the scheduler's unless their own options give one.
+    const pipelineArgs = given.some((a) => /^--log-format(=|$)/.test(a)) ? given : ['--log-format', options.logFormat, ...given];
     const checked = await checkPipelineArgs(pipelineArgs);
-    log = createLogger({ name: 'nnpipe-schedule', quiet: options.quiet });
+    log = createLogger({ name: 'nnpipe-schedule', quiet: options.quiet, format: options.logFormat });
     if (!pipelineArgs.some((a) => /^--(report|history)(=|$)/.test(a))) {
       log.warn('the runs keep no record: give the pipeline --report and/or --history (after --)');
     }
@@ -118,10 +116,10 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
     try {
       schedule = new PipelineSchedule({
         cron: options.cron,
-        timezone: options.tz,
+        timezone: options.tz ?? undefined,
         pipelineArgs,
         log,
-        maxRuns: options.maxRuns,
+        maxRuns: options.maxRuns ?? undefined,
         summary: options.summary,
         pipelineOutput: { json: checked.json, quiet: checked.quiet },
         runPipeline: runPipelineCli,
@@ -163,4 +161,4 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
   return code;
 }
 
-process.exitCode = await runScheduleCli(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = await runScheduleCli(process.argv.slice(2));

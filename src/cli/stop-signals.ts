@@ -1,7 +1,7 @@
 // SIGINT / SIGTERM: the first one asks the run to stop reading and finish what is in flight; a second
 // one exits at once (with the conventional 128 + signal number). `timeoutMs` bounds the wait after the
 // first one: `onTimeout` runs when the batches in flight have not finished by then.
-const exitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+import { exitCodeForSignal } from '../jobs/exit-codes.js';
 
 export interface StopSignals {
   signal: AbortSignal;
@@ -25,7 +25,7 @@ export function handleStopSignals(options: StopSignalOptions = {}): StopSignals 
   let timer: NodeJS.Timeout | null = null;
   const handler = (signal: NodeJS.Signals) => {
     if (received) {
-      const code = exitCodes[signal] ?? 1;
+      const code = exitCodeForSignal(signal);
       try {
         options.onSecond?.(signal, code);
       } finally {

@@ -3,7 +3,7 @@
 // ends like the pipeline (summary or --json; exit 0, 1, 3), or with --detach prints the run id for
 // `nnpipe result`. The input, the model and the outputs must be on storage every worker sees at the same
 // path. Redis unreachable or lost while waiting: exit 69.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
@@ -18,7 +18,7 @@ import { probeRedis, shownUrl } from '../queue/redis.js';
 import { MAX_SHARDS } from '../data/shards.js';
 import { createLogger } from './logger.js';
 import { milliseconds, positiveInt } from './option-schemas.js';
-import { parseOptions } from './parse-options.js';
+import { addOptions, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
 import { checkBatchSizeForModel, pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
 import { checkRunOutputs } from './pipeline-main.js';
 import { redisUrl } from './queue-options.js';
@@ -31,32 +31,30 @@ const NAME = 'nnpipe submit';
 /** The pipeline's options that mean nothing for a run across machines (threads are each worker's). */
 const NOT_FOR_SUBMIT = ['threads', 'maxInFlight', 'limit', 'shard', 'history', 'stopTimeout', 'lockStale', 'html'] as const;
 
-function submitCommand(): Command {
+export function submitCommand(): Command {
   const command = pipelineCommand().name(NAME).description('Score a CSV file on the `nnpipe worker` processes of a BullMQ queue in N shards, merged into one report.');
   for (const option of command.options) if ((NOT_FOR_SUBMIT as readonly string[]).includes(option.attributeName())) option.hideHelp();
-  return command
-    .addOption(new Option('--redis <url>', 'the Redis of the queue: redis://host:port[/db]').makeOptionMandatory())
-    .addOption(new Option('--shards <n>', `shard jobs to cut the input into (1..${MAX_SHARDS})`).makeOptionMandatory())
-    .option('--detach', 'print the run id and exit; `nnpipe result --redis URL RUNID` fetches the report later', false)
-    .option('--redis-timeout <ms>', 'while waiting, give up (exit 69) when Redis has not answered for this long', '10000');
+  return addOptions(command, SUBMIT_OPTIONS);
 }
 
-const schema = z.object({
-  redis: redisUrl,
-  shards: positiveInt.check(z.refine((n) => n <= MAX_SHARDS, `must be at most ${MAX_SHARDS}`)),
-  detach: z.boolean(),
-  redisTimeout: milliseconds,
-});
+/** The options of `nnpipe submit` beyond the pipeline's (PIPELINE_OPTIONS, which it shares), once (see option-table.ts). */
+export const SUBMIT_OPTIONS = {
+  redis: required('--redis <url>', 'the Redis of the queue: redis://host:port[/db]', redisUrl),
+  shards: required('--shards <n>', `shard jobs to cut the input into (1..${MAX_SHARDS})`, positiveInt.check(z.refine((n) => n <= MAX_SHARDS, `must be at most ${MAX_SHARDS}`))),
+  detach: flag('--detach', 'print the run id and exit; `nnpipe result --redis URL RUNID` fetches the report later'),
+  redisTimeout: option('--redis-timeout <ms>', 'while waiting, give up (exit 69) when Redis has not answered for this long', milliseconds, { default: 10_000 }),
+};
+type QueueOptions = OptionValues<typeof SUBMIT_OPTIONS>;
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream; stdin: NodeJS.ReadableStream };
 
 export async function runSubmitCli(argv: string[], io: Io = process): Promise<number> {
   const command = forCli(submitCommand(), io, NAME);
   let options: PipelineCliOptions;
-  let queue: z.infer<typeof schema>;
+  let queue: QueueOptions;
   try {
     command.parse(argv, { from: 'user' });
-    queue = parseOptions(schema, { ...command.opts() });
+    queue = validateOptions(command, SUBMIT_OPTIONS);
     options = validatePipelineOptions(command);
     for (const key of NOT_FOR_SUBMIT) {
       if (command.getOptionValueSource(key) !== 'default' && command.getOptionValue(key) !== undefined) {
@@ -68,7 +66,7 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: NAME, quiet: options.quiet || options.json, stream: io.stderr });
+  const log = createLogger({ name: NAME, quiet: options.quiet || options.json, stream: io.stderr, format: options.logFormat });
   try {
     const prepared = await prepareRun(options, queue, io.stdin);
     await probeRedis(queue.redis);
@@ -92,7 +90,7 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
 }
 
 /** Everything the run's jobs carry: the input as seen here, the model's sha256, the shards' byte ranges. */
-async function prepareRun(given: PipelineCliOptions, queue: z.infer<typeof schema>, stdin: NodeJS.ReadableStream): Promise<{ run: RunJobData; shards: ShardJobData[] }> {
+async function prepareRun(given: PipelineCliOptions, queue: QueueOptions, stdin: NodeJS.ReadableStream): Promise<{ run: RunJobData; shards: ShardJobData[] }> {
   const options = await checkRunOutputs(given, stdin);
   const inputPath = resolve(options.input!);
   const found = await inputFileStat(inputPath);
@@ -114,7 +112,7 @@ async function prepareRun(given: PipelineCliOptions, queue: z.infer<typeof schem
     parser: options.parser,
     kernel: options.kernel,
     decode: options.decode,
-    taskTimeoutMs: options.taskTimeoutMs,
+    taskTimeoutMs: options.taskTimeout,
     ...(options.predictions === null ? {} : { predictionsFormat: options.predictionsFormat, probabilities: options.probabilities }),
   };
   const modelRef = { path: model.path, sha256: model.sha256 };

@@ -2,7 +2,7 @@
 // `npm run train`: train a network on the MNIST training images with the worker pool and save it as a
 // model file the pipeline can use. Options are validated with zod (bad values exit 2); a progress bar
 // per epoch on a terminal; one line (a JSON log line off a terminal) per epoch; a summary at the end.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -21,13 +21,14 @@ import { HAND_OFFS } from '../train/gradient-pool.js';
 import type { EpochStats, TrainingEvent } from '../train/trainer.js';
 import { defaultModelPath, projectRoot } from '../paths.js';
 import { runTraining, type TrainingConfig, type TrainingRun } from '../../pipelines/training.js';
-import { createLogger, type Logger } from './logger.js';
-import { memoryBudgetBytes, oneOf, positiveInt, positiveIntList } from './option-schemas.js';
+import { createLogger, isPretty, LOG_FORMATS, type LogFormat, type Logger } from './logger.js';
+import { addOptions, choice, flag, option, validateOptions } from './option-table.js';
+import { memoryBudgetBytes, positiveInt, positiveIntList } from './option-schemas.js';
 import { paramLayout } from '../train/params.js';
-import { parseOptions } from './parse-options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { handleStopSignals } from './stop-signals.js';
 import { forCli, usageExitCode } from './usage.js';
+import { exitCodeForSignal } from '../jobs/exit-codes.js';
 
 /** The defaults reproduce the book's architecture (784-50-100-10, sigmoid, softmax) and reach >= 0.975. */
 export const TRAIN_DEFAULTS = {
@@ -47,32 +48,6 @@ export const maxThreads = Math.max(16, 4 * availableParallelism());
 /** How the command's messages start. */
 const NAME = 'nnpipe train';
 
-export function trainCommand(): Command {
-  const defaultLrs = OPTIMIZERS.map((name) => `${name} ${defaultOptimizerSettings[name].learningRate}`).join(', ');
-  return new Command('nnpipe-train')
-    .description('Train a fully connected network on the MNIST training images (worker threads compute the gradients) and save it as a model file.')
-    .option('--hidden <sizes>', 'hidden layer sizes, comma separated', TRAIN_DEFAULTS.hidden)
-    .addOption(new Option('--activation <fn>', 'hidden-layer activation').choices(TRAINABLE_ACTIVATIONS).default(TRAIN_DEFAULTS.activation))
-    .option('--epochs <n>', 'passes over the training images', TRAIN_DEFAULTS.epochs)
-    .option('--batch-size <n>', 'images per optimiser step (mini-batch)', TRAIN_DEFAULTS.batchSize)
-    .addOption(new Option('--optimizer <name>', 'optimiser').choices(OPTIMIZERS).default(TRAIN_DEFAULTS.optimizer))
-    .option('--lr <rate>', `learning rate (default per optimiser: ${defaultLrs})`)
-    .addOption(new Option('--lr-schedule <schedule>', 'learning rate over the run: constant, or linear decay to ~0 at the last step').choices(LR_SCHEDULES).default(TRAIN_DEFAULTS.lrSchedule))
-    .option('--momentum <mu>', 'momentum of --optimizer momentum, in [0, 1) (default 0.9)')
-    .option('--augment-shift <pixels>', 'shift each training image by a random -n..n pixels per axis every epoch (0 = off, at most 7)', TRAIN_DEFAULTS.augmentShift)
-    .option('--seed <n>', 'seed of the generator behind initialisation and shuffling (integer >= 0)', TRAIN_DEFAULTS.seed)
-    .option('--threads <n>', `worker threads computing gradients (1..${maxThreads}); never changes the result`, String(availableParallelism()))
-    .addOption(new Option('--hand-off <how>', 'how steps reach the workers: atomics (shared memory, no message per step) or message (a Piscina task per step); never changes the result').choices(HAND_OFFS).default('atomics'))
-    .option('--shard-rows <n>', 'rows per gradient shard (a step sums its shards in order: part of the result, unlike --threads)', TRAIN_DEFAULTS.shardRows)
-    .option('--out <file>', 'where to save the model (.safetensors or .npz); an existing file named here is replaced', relativeToRoot(defaultModelPath))
-    .option('--force', 'replace the default model file when --out is not given', false)
-    .option('--limit-train <n>', 'train on the first n training images only (quick runs)')
-    .option('--limit-test <n>', 'measure test accuracy on the first n test images only')
-    .option('--json', 'print the summary as one JSON document on stdout and nothing else', false)
-    .option('--quiet', 'no progress bar, no per-epoch lines, no summary; only warnings and errors', false)
-    .allowExcessArguments(false);
-}
-
 /** A non-negative integer written in plain decimal. */
 const nonNegativeInt = z
   .pipe(z.string().check(z.regex(/^[0-9]+$/, 'must be a non-negative integer')), z.transform(Number))
@@ -88,27 +63,38 @@ const momentumValue = z
   .pipe(z.string().check(z.regex(/^(0(\.[0-9]+)?|\.[0-9]+)$/, 'must be a number in [0, 1)')), z.transform(Number))
   .check(z.refine((n) => n < 1, 'must be a number in [0, 1) (this one rounds to 1)'));
 
-const rawSchema = z.object({
-  hidden: positiveIntList.check(z.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000')),
-  activation: oneOf(TRAINABLE_ACTIVATIONS),
-  epochs: positiveInt.check(z.refine((n) => n <= 10_000, 'must be at most 10000')),
-  batchSize: positiveInt,
-  optimizer: oneOf(OPTIMIZERS),
-  lr: z.optional(positiveNumber),
-  lrSchedule: oneOf(LR_SCHEDULES),
-  augmentShift: nonNegativeInt.check(z.refine((n) => n <= 7, 'must be at most 7')),
-  momentum: z.optional(momentumValue),
-  seed: nonNegativeInt,
-  threads: positiveInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)),
-  shardRows: positiveInt.check(z.refine((n) => n <= 100_000, 'must be at most 100000')),
-  handOff: oneOf(HAND_OFFS),
-  out: z.string().check(z.minLength(1)),
-  force: z.boolean(),
-  limitTrain: z.optional(positiveInt),
-  limitTest: z.optional(positiveInt),
-  json: z.boolean(),
-  quiet: z.boolean(),
-});
+const defaultLrs = OPTIMIZERS.map((name) => `${name} ${defaultOptimizerSettings[name].learningRate}`).join(', ');
+
+/** Every option of `nnpipe train`, once (see option-table.ts). */
+export const TRAIN_OPTIONS = {
+  hidden: option('--hidden <sizes>', 'hidden layer sizes, comma separated (each at most 100000)', positiveIntList.check(z.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000')), { default: TRAIN_DEFAULTS.hidden }),
+  activation: choice('--activation <fn>', 'hidden-layer activation', TRAINABLE_ACTIVATIONS, { default: TRAIN_DEFAULTS.activation }),
+  epochs: option('--epochs <n>', 'passes over the training images (at most 10000)', positiveInt.check(z.refine((n) => n <= 10_000, 'must be at most 10000')), { default: Number(TRAIN_DEFAULTS.epochs) }),
+  batchSize: option('--batch-size <n>', 'images per optimiser step (mini-batch)', positiveInt, { default: Number(TRAIN_DEFAULTS.batchSize) }),
+  optimizer: choice('--optimizer <name>', 'optimiser', OPTIMIZERS, { default: TRAIN_DEFAULTS.optimizer }),
+  lr: option('--lr <rate>', 'learning rate', positiveNumber, { defaultText: `per optimiser: ${defaultLrs}` }),
+  lrSchedule: choice('--lr-schedule <schedule>', 'learning rate over the run: constant, or linear decay to ~0 at the last step', LR_SCHEDULES, { default: TRAIN_DEFAULTS.lrSchedule }),
+  momentum: option('--momentum <mu>', 'momentum of --optimizer momentum, in [0, 1)', momentumValue, { defaultText: '0.9' }),
+  augmentShift: option('--augment-shift <pixels>', 'shift each training image by a random -n..n pixels per axis every epoch (0 = off, at most 7)', nonNegativeInt.check(z.refine((n) => n <= 7, 'must be at most 7')), { default: Number(TRAIN_DEFAULTS.augmentShift) }),
+  seed: option('--seed <n>', 'seed of the generator behind initialisation and shuffling (integer >= 0)', nonNegativeInt, { default: Number(TRAIN_DEFAULTS.seed) }),
+  threads: option('--threads <n>', 'worker threads computing gradients (1 to 4 per core, at least 16); never changes the result', positiveInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)), { defaultText: 'one per core' }),
+  handOff: choice('--hand-off <how>', 'how steps reach the workers: atomics (shared memory, no message per step) or message (a Piscina task per step); never changes the result', HAND_OFFS, { default: 'atomics' }),
+  shardRows: option('--shard-rows <n>', 'rows per gradient shard (a step sums its shards in order: part of the result, unlike --threads; at most 100000)', positiveInt.check(z.refine((n) => n <= 100_000, 'must be at most 100000')), { default: Number(TRAIN_DEFAULTS.shardRows) }),
+  out: option('--out <file>', 'where to save the model (.safetensors or .npz); an existing file named here is replaced', z.string().check(z.minLength(1)), { defaultText: relativeToRoot(defaultModelPath) }),
+  force: flag('--force', 'replace the default model file when --out is not given'),
+  limitTrain: option('--limit-train <n>', 'train on the first n training images only (quick runs)', positiveInt, { defaultText: 'all 60000' }),
+  limitTest: option('--limit-test <n>', 'measure test accuracy on the first n test images only', positiveInt, { defaultText: 'all 10000' }),
+  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  json: flag('--json', 'print the summary as one JSON document on stdout and nothing else'),
+  quiet: flag('--quiet', 'no progress bar, no per-epoch lines, no summary; only warnings and errors'),
+};
+
+export function trainCommand(): Command {
+  const command = new Command(NAME)
+    .description('Train a fully connected network on the MNIST training images (worker threads compute the gradients) and save it as a model file.')
+    .allowExcessArguments(false);
+  return addOptions(command, TRAIN_OPTIONS);
+}
 
 export interface TrainCliOptions {
   config: TrainingConfig;
@@ -119,22 +105,22 @@ export interface TrainCliOptions {
   force: boolean;
   json: boolean;
   quiet: boolean;
+  logFormat: LogFormat;
 }
 
 export function validateTrainOptions(command: Command): TrainCliOptions {
-  const raw = { ...command.opts() } as Record<string, unknown>;
-  const parsed = parseOptions(rawSchema, raw);
+  const parsed = validateOptions(command, TRAIN_OPTIONS);
   checkTrainingMemory(parsed.hidden, parsed.batchSize, parsed.shardRows);
-  if (parsed.momentum !== undefined && parsed.optimizer !== 'momentum') {
+  if (parsed.momentum !== null && parsed.optimizer !== 'momentum') {
     throw new UsageError(`--momentum only applies to --optimizer momentum (got --optimizer ${parsed.optimizer})`);
   }
   const optimizer: OptimizerSettings = { ...defaultOptimizerSettings[parsed.optimizer] };
-  if (parsed.lr !== undefined) optimizer.learningRate = parsed.lr;
+  if (parsed.lr !== null) optimizer.learningRate = parsed.lr;
   optimizer.schedule = parsed.lrSchedule;
-  if (parsed.momentum !== undefined) optimizer.momentum = parsed.momentum;
-  const outGiven = command.getOptionValueSource('out') !== 'default';
+  if (parsed.momentum !== null) optimizer.momentum = parsed.momentum;
+  const outGiven = parsed.out !== null;
   // The default is the project's own model file, wherever the command is run from.
-  const out = outGiven ? resolve(parsed.out) : defaultModelPath;
+  const out = parsed.out !== null ? resolve(parsed.out) : defaultModelPath;
   if (!/\.(safetensors|npz)$/i.test(out)) throw new UsageError(`--out ${parsed.out} must end in .safetensors or .npz`);
   return {
     config: {
@@ -144,9 +130,9 @@ export function validateTrainOptions(command: Command): TrainCliOptions {
       batchSize: parsed.batchSize,
       optimizer,
       seed: parsed.seed,
-      threads: parsed.threads,
-      limitTrain: parsed.limitTrain ?? null,
-      limitTest: parsed.limitTest ?? null,
+      threads: parsed.threads ?? availableParallelism(),
+      limitTrain: parsed.limitTrain,
+      limitTest: parsed.limitTest,
       shardRows: parsed.shardRows,
       augmentShift: parsed.augmentShift,
       handOff: parsed.handOff,
@@ -156,6 +142,7 @@ export function validateTrainOptions(command: Command): TrainCliOptions {
     force: parsed.force,
     json: parsed.json,
     quiet: parsed.quiet,
+    logFormat: parsed.logFormat,
   };
 }
 
@@ -246,14 +233,14 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
     return usageExitCode(error, NAME, io.stderr);
   }
 
-  const log = createLogger({ name: 'nnpipe-train', quiet: options.quiet, stream: io.stderr });
+  const log = createLogger({ name: 'nnpipe-train', quiet: options.quiet, stream: io.stderr, format: options.logFormat });
   const stop = handleStopSignals({ onFirst: (signal) => log.warn({ signal }, 'stopping after the current step; the model will not be saved') });
   try {
     return await train(options, io, log, stop.signal);
   } catch (error) {
     if (stop.received) {
       io.stderr.write(`${NAME}: interrupted (${stop.received}); nothing was saved\n`);
-      return stop.received === 'SIGTERM' ? 143 : 130;
+      return exitCodeForSignal(stop.received);
     }
     if (error instanceof PipelineError) {
       io.stderr.write(`${NAME}: ${error.message}\n`);
@@ -294,9 +281,9 @@ const int = (x: number) => Math.round(x).toLocaleString('en-US');
 async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: AbortSignal): Promise<number> {
   const { config } = options;
   const command = reproduceCommand(options);
-  // On a terminal each event is one readable line (pino-pretty would print the fields below it); off a
-  // terminal, one JSON object per line with the fields for machines.
-  const fields = <T extends object>(value: T): T | Record<string, never> => (io.stderr.isTTY ? {} : value);
+  // Readable log lines (a terminal, or --log-format pretty): each event is one line (pino-pretty would
+  // print the fields below it); JSON lines carry the fields for machines.
+  const fields = <T extends object>(value: T): T | Record<string, never> => (isPretty(options.logFormat, io.stderr) ? {} : value);
   const { optimizer } = config;
   log.info(
     fields({ hidden: config.hidden, activation: config.activation, epochs: config.epochs, batchSize: config.batchSize, optimizer, augmentShift: config.augmentShift, seed: config.seed, threads: config.threads }),

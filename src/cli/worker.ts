@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { Worker, WaitingError, UnrecoverableError, type Job } from 'bullmq';
-import * as z from 'zod/mini';
 import { ExitCode, PipelineError } from '../errors.js';
 import { ForwardPool } from '../pool/forward-pool.js';
 import { QUEUE_PREFIX, readJobData, RUN_QUEUE, SHARD_QUEUE, shardIndexOfKey, type RunJobData, type ShardJobData } from '../queue/jobs.js';
@@ -15,50 +14,49 @@ import { connectionOptions, probeRedis, shownUrl, startHeartbeat, type Heartbeat
 import type { PipelineReport } from '../stats/report.js';
 import { ChangedFileError, scoreShard } from '../../pipelines/shard-job.js';
 import { mergeRunJob } from '../../pipelines/run-job.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, LOG_FORMATS, type Logger } from './logger.js';
+import { addOptions, choice, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
 import { milliseconds, nonNegativeInt, positiveInt } from './option-schemas.js';
-import { parseOptions } from './parse-options.js';
 import { redisUrl, hostPort } from './queue-options.js';
 import { forCli, usageExitCode } from './usage.js';
 import { availableParallelism } from 'node:os';
 import type { KernelKind } from '../nn/kernels/index.js';
+import { exitCodeForSignal } from '../jobs/exit-codes.js';
 
 const NAME = 'nnpipe worker';
 
-function workerCommand(): Command {
-  return new Command(NAME)
+/** Every option of `nnpipe worker`, once (see option-table.ts). */
+export const WORKER_OPTIONS = {
+  redis: required('--redis <url>', 'the Redis of the queue: redis://host:port[/db]', redisUrl),
+  threads: option('--threads <n>', 'worker threads of each shard in progress (0: the main thread)', nonNegativeInt, { defaultText: 'one per core' }),
+  concurrency: option('--concurrency <n>', 'shards scored at once by this process, each with its own --threads', positiveInt, { default: 1 }),
+  lockDuration: option('--lock-duration <ms>', 'a job whose worker has not renewed its lock for this long is taken over by another (its worker died)', milliseconds, { default: 30_000 }),
+  stopTimeout: option('--stop-timeout <ms>', 'after SIGTERM/SIGINT, let the shard in progress finish for this long, then hand it back to the queue', milliseconds, { default: 30_000 }),
+  health: option('--health <host:port>', 'serve GET /health there (200 healthy, 503 Redis lost or stopping)', hostPort),
+  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  quiet: flag('--quiet', 'log warnings and errors only'),
+};
+
+export function workerCommand(): Command {
+  const command = new Command(NAME)
     .description('Take shard jobs of distributed runs (`nnpipe submit`) from Redis and score them on this machine; merge finished runs.')
-    .requiredOption('--redis <url>', 'the Redis of the queue: redis://host:port[/db]')
-    .option('--threads <n>', 'worker threads of each shard in progress (0: the main thread)', String(availableParallelism()))
-    .option('--concurrency <n>', 'shards scored at once by this process, each with its own --threads', '1')
-    .option('--lock-duration <ms>', 'a job whose worker has not renewed its lock for this long is taken over by another (its worker died)', '30000')
-    .option('--stop-timeout <ms>', 'after SIGTERM/SIGINT, let the shard in progress finish for this long, then hand it back to the queue', '30000')
-    .option('--health <host:port>', 'serve GET /health there (200 healthy, 503 Redis lost or stopping)')
-    .option('--quiet', 'log warnings and errors only', false)
     .allowExcessArguments(false);
+  return addOptions(command, WORKER_OPTIONS);
 }
 
-const schema = z.object({
-  redis: redisUrl,
-  threads: nonNegativeInt,
-  concurrency: positiveInt,
-  lockDuration: milliseconds,
-  stopTimeout: milliseconds,
-  health: z.optional(hostPort),
-  quiet: z.boolean(),
-});
-type WorkerOptions = z.infer<typeof schema>;
+type WorkerOptions = Omit<OptionValues<typeof WORKER_OPTIONS>, 'threads'> & { threads: number };
 
 export async function runWorkerCli(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = process): Promise<number> {
   const command = forCli(workerCommand(), io, NAME);
   let options: WorkerOptions;
   try {
     command.parse(argv, { from: 'user' });
-    options = parseOptions(schema, { ...command.opts() });
+    const given = validateOptions(command, WORKER_OPTIONS);
+    options = { ...given, threads: given.threads ?? availableParallelism() };
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: NAME, quiet: options.quiet, stream: io.stderr });
+  const log = createLogger({ name: NAME, quiet: options.quiet, stream: io.stderr, format: options.logFormat });
   try {
     await probeRedis(options.redis);
   } catch (error) {
@@ -89,7 +87,7 @@ async function serve(options: WorkerOptions, log: Logger): Promise<number> {
   state.stopping = true;
   log.info({ signal, busy: state.busy, stopTimeoutMs: options.stopTimeout }, 'stopping: the shard in progress may finish, else it goes back to the queue');
   // A second signal exits at once: the shard in progress is taken over when its lock expires.
-  const forced = () => process.exit(signal === 'SIGTERM' ? 143 : 130);
+  const forced = () => process.exit(exitCodeForSignal(signal));
   process.once('SIGTERM', forced);
   process.once('SIGINT', forced);
   const handBack = setTimeout(() => shards.cancelAllJobs('the worker is stopping'), options.stopTimeout);

@@ -34,6 +34,8 @@ export class JobRun {
   /** The report file, once it has been written (the history points at it). */
   writtenReport: string | null = null;
   private recorded = false;
+  /** Whether the history line was appended (false without --history). */
+  historyAppended = false;
 
   private constructor(
     private readonly options: JobRunOptions,
@@ -117,6 +119,7 @@ export class JobRun {
             : 'the history lacked its final newline; added it before appending',
         );
       }
+      this.historyAppended = true;
       return true;
     } catch (error) {
       this.options.stderr.write(`nnpipe: ${(error as Error).message}\n`);

@@ -36,7 +36,7 @@ export interface RunOptions {
   onError: 'fail' | 'skip';
   parser: 'auto' | 'fast' | 'csv-parse';
   kernel: KernelKind;
-  decode: 'main' | 'workers' | null;
+  decode: 'auto' | 'main' | 'workers';
   taskTimeoutMs: number;
   /** The shards' predictions files' layout (absent in jobs of nnpipe before JSON Lines: CSV). */
   predictionsFormat?: 'csv' | 'jsonl';
@@ -87,7 +87,7 @@ const runOptions = z.object({
   onError: z.enum(['fail', 'skip']),
   parser: z.enum(['auto', 'fast', 'csv-parse']),
   kernel: z.enum(KERNEL_KINDS),
-  decode: z.nullable(z.enum(['main', 'workers'])),
+  decode: z.enum(['auto', 'main', 'workers']),
   taskTimeoutMs: positive,
   predictionsFormat: z.optional(z.enum(['csv', 'jsonl'])),
   probabilities: z.optional(z.boolean()),

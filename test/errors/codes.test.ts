@@ -3,7 +3,8 @@
 import test from 'ava';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ERROR_DOC_BLOCKS, markedBlock } from '../../src/cli/error-docs.js';
+import { ERROR_DOC_BLOCKS } from '../../src/cli/error-docs.js';
+import { markedBlock } from '../../src/cli/marked-blocks.js';
 import { DataError, ERROR_CODES, EXIT_CODE_MEANINGS, ExitCode, PipelineError, UsageError, errorCodeOf } from '../../src/errors.js';
 import { projectRoot } from '../../src/paths.js';
 
