@@ -29,8 +29,7 @@ import { forCli, usageExitCode } from './usage.js';
 import { inputSizeBytes } from '../data/input-size.js';
 import { chooseThreads } from '../pool/threads.js';
 import { shardSpan } from '../data/shards.js';
-import { defaultMaxRecordBytes } from '../data/source-options.js';
-import { readFailure } from '../data/source.js';
+import { defaultMaxRecordBytes, readFailure } from '../data/source-options.js';
 import { exitCodeForReport } from './report-exit.js';
 
 export interface CliIo {

@@ -1,17 +1,10 @@
 // The main thread's part of reading a CSV: find the layout once, then cut the input into blocks of
-// exactly `rowsPerBlock` rows by finding line ends (one memchr per line) and nothing else. Decoding the
-// rows is the workers' job (block-decoder.ts). A block's bytes stay where they were read, in the
-// chunks' shared memory (chunks.ts): a block is a list of segments of chunks.
+// `rowsPerBlock` rows by finding line ends (one memchr per line). The workers decode (block-decoder.ts);
+// a block's bytes stay in the chunks' shared memory, as segments.
 //
-// What a row is: a line ('\n'-terminated, or the last one) that is not blank. A blank line is empty or
-// a lone '\r' before its '\n'; at the very end of the input a lone '\r' is a row (csv-parse reads it
-// as a record there). Lines are counted by '\n' only, as wc -l and editors do.
-//
-// What ends the read here, as on the csv-parse path: a line longer than maxRecordBytes, binary data in
-// the text line (both found by the input guard until the first record is read, input-guard.ts), a
-// first record that fits no layout, an input with no rows. The complete lines before such a problem
-// still go out as a (short) block, so that every row before it is decoded and its bad rows are
-// reported first; then `failure` is set and push() takes nothing more.
+// A row is a non-blank line; blank is empty or a lone '\r' (but a lone '\r' at the very end is a row,
+// as csv-parse reads it). Lines are counted by '\n'. What ends the read is what ends it on the csv-parse
+// path; the complete lines before the problem still go out as a block, then `failure` is set.
 import { DataError } from '../errors.js';
 import type { Chunk, Piece } from './chunks.js';
 import { readFirstRecord } from './head.js';
@@ -32,11 +25,7 @@ export interface FramerOptions {
   maxRecordBytes: number;
   /** Stop after this many rows. Every row counts, good or bad: for runs where a bad row ends the run. */
   limit?: number;
-  /**
-   * A shard's read (src/data/shards.ts): the input starts at a line start, its layout is the file's
-   * (known, so no header is looked for), its first line is numbered `firstLine`, and the read stops after
-   * the last line that starts before byte `endAt` of what is pushed. A shard without rows is no error.
-   */
+  /** A shard's read (shards.ts): known layout, first line numbered `firstLine`, stop after the last line starting before byte `endAt`. */
   shard?: { layout: CsvLayout; firstLine: number; endAt: number };
 }
 
@@ -146,11 +135,7 @@ export class Framer {
     return blocks;
   }
 
-  /**
-   * Collects the input until the first record is complete, then scans from the first data row. Until
-   * then the input guard checks what arrives (the text line, line lengths): the record is read from the
-   * bytes it passed, and a problem it found ends the read after the rows before it.
-   */
+  /** Collects the input (through the input guard) until the first record is complete, then scans from the first data row. */
   private pushHead(piece: Piece | null, ended: boolean): void {
     if (piece !== null) {
       piece.chunk.retain();
@@ -181,8 +166,7 @@ export class Framer {
     this.blockFirstLine = this.line;
     this.headPieces = [];
     try {
-      // From here the framer checks line lengths itself: all that arrived is scanned, unless the guard
-      // found a problem, which ends the read at its line.
+      // From here scan() checks line lengths; a problem the guard found ends the read at its line.
       let left = stop !== null ? this.passed : Number.POSITIVE_INFINITY;
       for (const p of pieces) {
         const end = Math.min(p.end, p.start + left);
