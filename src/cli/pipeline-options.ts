@@ -10,6 +10,8 @@ import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type ParserChoice } from '../data/source.js';
 import { parseShardSpec, type ShardSpec } from '../data/shards.js';
 import type { DecodePlacement } from '../../pipelines/inference.js';
+import type { ColumnChoice } from '../data/columns.js';
+import { DROP_COLUMNS_HELP, LABEL_COLUMN_HELP, parseColumnOptions } from './column-options.js';
 
 const DECODE_CHOICES = ['auto', 'main', 'workers'] as const;
 import { KERNEL_KINDS, type KernelKind } from '../nn/kernels/index.js';
@@ -38,6 +40,8 @@ export function pipelineCommand(): Command {
     .addOption(new Option('--activation <fn>', 'hidden-layer activation for models without metadata').choices(ACTIVATIONS).default(undefined, "the model's, else sigmoid"))
     .addOption(new Option('--output <fn>', 'output function for models without metadata').choices(OUTPUT_FUNCTIONS).default(undefined, "the model's, else softmax"))
     .addOption(new Option('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse').choices(PARSER_CHOICES).default('auto'))
+    .option('--label-column <name|index|none>', LABEL_COLUMN_HELP)
+    .option('--drop-columns <list>', DROP_COLUMNS_HELP)
     .addOption(new Option('--decode <where>', 'where the fast parser decodes: workers (every core), main (the main thread), auto = workers when there are 2+ threads').choices(DECODE_CHOICES).default('auto'))
     .addOption(new Option('--kernel <engine>', 'forward-pass engine: native = the C++ addon built at install (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = native, else wasm, else js').choices(KERNEL_KINDS).default('auto'))
     .option('--limit <n>', 'score only the first n rows')
@@ -81,6 +85,8 @@ const rawSchema = z.object({
   limit: z.optional(positiveInt),
   shard: z.optional(shardSpec),
   parser: oneOf(PARSER_CHOICES),
+  labelColumn: z.optional(z.string()),
+  dropColumns: z.optional(z.string()),
   kernel: oneOf(KERNEL_KINDS),
   decode: oneOf(DECODE_CHOICES),
   onError: oneOf(['fail', 'skip'] as const),
@@ -113,6 +119,8 @@ export interface PipelineCliOptions {
   /** Score only this shard of the input (src/data/shards.ts), or null for the whole input. */
   shard: ShardSpec | null;
   parser: ParserChoice;
+  /** --label-column / --drop-columns (src/data/columns.ts), or null: the layout is detected. */
+  columns: ColumnChoice | null;
   kernel: KernelKind;
   /** null: choose by the thread count (see pipelines/inference.ts). */
   decode: DecodePlacement | null;
@@ -138,7 +146,9 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
   const isDefault = (name: string) => command.getOptionValueSource(name) === 'default';
   if (isDefault('maxInFlight')) delete raw.maxInFlight;
   const parsed = parseOptions(rawSchema, raw);
+  const columns = parseColumnOptions(parsed.labelColumn, parsed.dropColumns);
   if (parsed.shard) checkShardOptions(parsed, isDefault('input'));
+  if (parsed.shard && columns) throw new UsageError('--shard does not take --label-column or --drop-columns yet: every shard reads the layout the file\'s first record fixes');
   // Outputs that are the same file (also through links) are refused by checkOutputs, which looks at the
   // file system (src/output/check-outputs.ts); this is only the syntax.
   return {
@@ -153,6 +163,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     limit: parsed.limit ?? null,
     shard: parsed.shard ?? null,
     parser: parsed.parser,
+    columns,
     kernel: parsed.kernel,
     decode: parsed.decode === 'auto' ? null : parsed.decode,
     onError: parsed.onError,

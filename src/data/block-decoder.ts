@@ -9,7 +9,8 @@ import { countNewlines } from './input-guard.js';
 import { quoteRunsPastLine } from './messages.js';
 import { RowParser } from './row-parser.js';
 import { rowDecoder, type WasmRowDecoder } from './row-decoder-wasm.js';
-import { decodeRow, lastLabel } from './row-kernel.js';
+import { decodeMappedRow, decodeRow, lastLabel } from './row-kernel.js';
+import { columnRoles } from './columns.js';
 import type { Block, DecodedBlock, DecodeSpec, RowError, Segment } from './types.js';
 
 const NL = 0x0a;
@@ -68,7 +69,7 @@ export function decodeBlock(block: BlockData, spec: DecodeSpec, options: DecodeO
   const parts = block.segments.map(({ buffer, start, end }) => new Uint8Array(buffer, start, end - start));
   const decoder = options.decoder === undefined ? rowDecoder() : options.decoder;
   const copy = options.copy ?? true;
-  if (decoder !== null && decoder.load(parts, spec.table, spec.features, block.rows)) {
+  if (decoder !== null && !spec.layout.drop?.length && decoder.load(parts, spec.table, spec.features, block.rows)) {
     return withWasm(decoder, block, spec, copy);
   }
   const bytes = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length) : Buffer.concat(parts);
@@ -111,6 +112,7 @@ function withJs(bytes: Buffer, block: BlockData, spec: DecodeSpec): DecodedBlock
   const labels = new Int16Array(capacity);
   const lines = new Uint32Array(capacity);
   const other = new OtherRows(spec);
+  const roles = layout.drop?.length ? columnRoles(layout) : null;
   let rows = 0;
   let line = block.firstLine;
   let p = 0;
@@ -122,7 +124,7 @@ function withJs(bytes: Buffer, block: BlockData, spec: DecodeSpec): DecodedBlock
       continue;
     }
     const base = rows * features;
-    const next = decodeRow(bytes, p, x, base, table, skipZeros, layout.fieldCount, layout.labelIndex, labelMax);
+    const next = roles === null ? decodeRow(bytes, p, x, base, table, skipZeros, layout.fieldCount, layout.labelIndex, labelMax) : decodeMappedRow(bytes, p, x, base, table, roles, labelMax);
     if (next >= 0) {
       labels[rows] = lastLabel;
       lines[rows] = line;

@@ -14,7 +14,8 @@ import { DataError } from '../errors.js';
 import { CSV_PARSE_OPTIONS } from './head.js';
 import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
-import { detectLayout, RowParser } from './row-parser.js';
+import { HINT_ROWS, labelHint, looksLabeled, resolveLayout } from './columns.js';
+import { RowParser } from './row-parser.js';
 import type { CsvLayout, Row, RowError } from './types.js';
 import { checkCsvSourceOptions, defaultMaxRecordBytes, readFailure, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 
@@ -35,7 +36,7 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
   const input = options.input === '-' ? (options.stdin ?? process.stdin) : createReadStream(options.input, { highWaterMark: READ_CHUNK });
   const guard = new InputGuardState(file, maxRecordBytes);
   const feed = new ParserFeed(maxRecordBytes);
-  const rows = new RowStage(file, features, classes, options.onLayout);
+  const rows = new RowStage(file, features, classes, options);
   const onAbort = () => (input as Readable).destroy();
   signal?.addEventListener('abort', onAbort, { once: true });
   let good = 0;
@@ -71,6 +72,7 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
     // Stop reading now, so that the input is closed by the time the generator is done.
     if (!(input as Readable).destroyed) (input as Readable).destroy();
   }
+  rows.checkHint();
   if (guard.failure !== null) throw guard.failure;
   options.onBytes?.(guard.bytes);
   if (rows.layout === null) throw new DataError(file, 0, msg.noRowsEmpty);
@@ -157,27 +159,41 @@ class RowStage {
   seen = 0;
   private rowParser: RowParser | null = null;
 
+  /** The first data records, for the label hint (columns.ts), until it has been checked. */
+  private sample: string[][] | null = null;
+
   constructor(
     private readonly file: string,
     private readonly features: number,
     private readonly classes: number,
-    private readonly onLayout?: (layout: CsvLayout) => void,
+    private readonly options: Pick<CsvSourceOptions, 'columns' | 'onLayout' | 'onWarning'>,
   ) {}
+
+  /** Warns (once) when the unlabeled input's first column looks like labels. */
+  checkHint(): void {
+    if (this.sample !== null && looksLabeled(this.sample, this.classes)) this.options.onWarning?.(`${this.file}: ${labelHint(this.features)}`);
+    this.sample = null;
+  }
 
   /** The row, the problem with it, or null for the header. Throws for a first record that fits no layout. */
   take({ record, line, endLine }: LocatedRecord): Row | string | null {
     if (this.rowParser === null) {
-      const result = detectLayout(record, this.features);
+      const result = resolveLayout(record, this.features, this.options.columns);
       if ('problem' in result) throw new DataError(this.file, line, result.problem);
       this.layout = result.layout;
       this.rowParser = new RowParser(result.layout, this.features, this.classes);
-      this.onLayout?.(result.layout);
+      this.options.onLayout?.(result.layout);
+      if (this.options.onWarning && result.layout.labelIndex < 0 && this.options.columns === undefined) this.sample = [];
       if (result.layout.hasHeader) {
         this.headerLine = line;
         return null;
       }
     }
     this.seen++;
+    if (this.sample !== null) {
+      this.sample.push(record);
+      if (this.sample.length === HINT_ROWS) this.checkHint();
+    }
     const row = this.rowParser.parse(record, line);
     // Usually a quote that opened a field and was closed lines later: name every line it took.
     return typeof row === 'string' && endLine > line ? msg.quotedLineBreak(line, endLine) : row;

@@ -10,11 +10,13 @@ import type { Chunk, Piece } from './chunks.js';
 import { readFirstRecord } from './head.js';
 import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
-import { detectLayout } from './row-parser.js';
+import { labelHint, looksLabeledText, resolveLayout, type ColumnChoice } from './columns.js';
 import type { Block, CsvLayout, Segment } from './types.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
+/** Text looked at for the label hint: ~100 MNIST rows. */
+const HINT_BYTES = 512 * 1024;
 
 export interface FramerOptions {
   /** The input's name in messages. */
@@ -23,6 +25,9 @@ export interface FramerOptions {
   features: number;
   rowsPerBlock: number;
   maxRecordBytes: number;
+  columns?: ColumnChoice;
+  /** For the label hint (columns.ts): the model's classes and where the warning goes. */
+  hint?: { classes: number; warn: (message: string) => void };
   /** Stop after this many rows. Every row counts, good or bad: for runs where a bad row ends the run. */
   limit?: number;
   /** A shard's read (shards.ts): known layout, first line numbered `firstLine`, stop after the last line starting before byte `endAt`. */
@@ -152,7 +157,7 @@ export class Framer {
       if (stop !== null) throw stop;
       return;
     }
-    const found = detectLayout(first.fields, features);
+    const found = resolveLayout(first.fields, features, this.options.columns);
     if ('problem' in found) throw new DataError(file, first.line, found.problem);
     this.layout = found.layout;
     // Data starts at the first record, or after it when it is the header.
@@ -162,6 +167,10 @@ export class Framer {
       this.headerLine = first.line;
       skip = first.end;
       this.line = first.line + first.newlines + 1;
+    }
+    const { hint } = this.options;
+    if (hint && found.layout.labelIndex < 0 && this.options.columns === undefined && looksLabeledText(head.subarray(skip, skip + HINT_BYTES).toString(), hint.classes)) {
+      hint.warn(`${file}: ${labelHint(features)}`);
     }
     this.blockFirstLine = this.line;
     this.headPieces = [];

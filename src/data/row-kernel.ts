@@ -108,3 +108,52 @@ function pixelsWithCommas(buf: Uint8Array, p: number, count: number, x: Float32A
   }
   return p;
 }
+
+const QUOTE = 34;
+
+/**
+ * decodeRow for a layout with dropped columns: one field at a time by its role (0 pixel, 1 label, 2
+ * dropped: any bytes but ',', '"' and the line end). Same contract and result; lastLabel is set too.
+ */
+export function decodeMappedRow(buf: Uint8Array, p: number, x: Float32Array, rowBase: number, table: Float32Array, roles: Uint8Array, labelMax: number): number {
+  let o = rowBase;
+  let label = -1;
+  const last = roles.length - 1;
+  for (let f = 0; f <= last; f++) {
+    let c = buf[p];
+    if (roles[f] === 2) {
+      while (c !== COMMA && c !== NL && c !== QUOTE && c !== undefined) c = buf[++p];
+      if (c === QUOTE || c === undefined) return -1;
+      if (f === last) {
+        if (c !== NL) return -1;
+        lastLabel = label;
+        return p + 1;
+      }
+      if (c !== COMMA) return -1;
+      p++;
+      continue;
+    }
+    let v = c - ZERO;
+    if (v < 0 || v > 9) return -1;
+    c = buf[++p];
+    while (c >= ZERO && c <= NINE) {
+      v = v * 10 + (c - ZERO);
+      c = buf[++p];
+    }
+    if (roles[f] === 1) {
+      if (v > labelMax) return -1;
+      label = v;
+    } else {
+      if (v > 255) return -1;
+      x[o++] = table[v];
+    }
+    if (f === last) {
+      p = lineEnd(buf, p, c);
+      if (p >= 0) lastLabel = label;
+      return p;
+    }
+    if (c !== COMMA) return -1;
+    p++;
+  }
+  return -1;
+}

@@ -98,12 +98,19 @@ export class RowParser {
   readonly features: number;
   readonly classes: number;
 
+  /** With dropped columns: each field's pixel number (1-based; 0 for the label and dropped ones). */
+  private readonly pixelOf: Int32Array | null = null;
+
   constructor(layout: CsvLayout, features: number, classes: number) {
-    const pixelFields = layout.fieldCount - (layout.labelIndex >= 0 ? 1 : 0);
+    const pixelFields = layout.fieldCount - (layout.labelIndex >= 0 ? 1 : 0) - (layout.drop?.length ?? 0);
     if (pixelFields !== features) throw new RangeError(`layout has ${pixelFields} pixel fields, expected ${features}`);
     this.layout = layout;
     this.features = features;
     this.classes = classes;
+    if (layout.drop?.length) {
+      this.pixelOf = new Int32Array(layout.fieldCount);
+      for (let i = 0, pixel = 0; i < layout.fieldCount; i++) if (i !== layout.labelIndex && !layout.drop.includes(i)) this.pixelOf[i] = ++pixel;
+    }
   }
 
   /** The row, or the problem with it (a message naming the field). */
@@ -118,6 +125,7 @@ export class RowParser {
       if (label < 0) return this.labelProblem(record[labelIndex]);
     }
     const pixels = new Uint8Array(this.features);
+    if (this.pixelOf !== null) return this.mapped(record, line, label, pixels, this.pixelOf);
     // Two loops around the label column instead of a branch per field.
     const split = labelIndex >= 0 ? labelIndex : fieldCount;
     for (let i = 0; i < split; i++) {
@@ -133,6 +141,16 @@ export class RowParser {
     return { line, label, pixels };
   }
 
+  private mapped(record: readonly string[], line: number, label: number | null, pixels: Uint8Array, pixelOf: Int32Array): Row | string {
+    for (let i = 0; i < record.length; i++) {
+      if (pixelOf[i] === 0) continue;
+      const value = parseSmallInt(record[i], 255);
+      if (value < 0) return this.pixelProblem(record[i], i);
+      pixels[pixelOf[i] - 1] = value;
+    }
+    return { line, label, pixels };
+  }
+
   private labelProblem(field: string): string {
     const where = `label (field ${this.layout.labelIndex + 1})`;
     if (field === '') return `${where} is empty`;
@@ -142,7 +160,7 @@ export class RowParser {
 
   private pixelProblem(field: string, index: number): string {
     const { labelIndex } = this.layout;
-    const pixel = labelIndex >= 0 && index > labelIndex ? index : index + 1;
+    const pixel = this.pixelOf?.[index] ?? (labelIndex >= 0 && index > labelIndex ? index : index + 1);
     const where = `field ${index + 1} (pixel ${pixel})`;
     if (field === '') return `${where} is empty`;
     if (field.includes('\0')) return `${where} contains a NUL byte`;

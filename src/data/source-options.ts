@@ -2,6 +2,7 @@
 // csv-source.ts so that the framer does not load csv-parse's streaming parser.
 import { DataError } from '../errors.js';
 import { cannotRead } from './messages.js';
+import type { ColumnChoice } from './columns.js';
 import type { CsvLayout, RowError } from './types.js';
 
 export interface CsvSourceOptions {
@@ -16,6 +17,10 @@ export interface CsvSourceOptions {
   onError: 'fail' | 'skip';
   /** Called for every bad row under 'skip'. */
   onRowError?: (error: RowError) => void;
+  /** Which columns are the label and not pixels (--label-column, --drop-columns); unset: detected. */
+  columns?: ColumnChoice;
+  /** Called (once) with a warning about the input, e.g. that an unlabeled file's first column looks like labels. */
+  onWarning?: (message: string) => void;
   /** Called once, when the header / first row fixed the layout. */
   onLayout?: (layout: CsvLayout) => void;
   /** Progress: bytes of the input parsed so far. Called at most every ~64 KB, and once at the end. */

@@ -111,6 +111,8 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
     maxRecordBytes,
     limit: limited ? options.limit : undefined,
     shard,
+    columns: options.columns,
+    hint: options.onWarning && { classes: options.classes, warn: options.onWarning },
   });
   let bytesRead = 0;
   let readToEnd = false;

@@ -28,6 +28,8 @@ export interface CsvLayout {
   fieldCount: number;
   /** Index of the label column, or -1 for unlabeled input. */
   labelIndex: number;
+  /** Columns that are neither label nor pixels (--drop-columns), ascending; absent: none. */
+  drop?: number[];
 }
 
 /** A stretch of one chunk: bytes [start, end) of a shared buffer. */
