@@ -1,5 +1,5 @@
 // The `nnpipe` / `npm run pipeline` command line: its options, defaults and validation.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { ACTIVATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
@@ -31,7 +31,7 @@ export function pipelineCommand(): Command {
   const cores = availableParallelism();
   return new Command('nnpipe')
     .description('Score a CSV of images with a neural network on a pool of worker threads and report accuracy and speed.')
-    .option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', 'the MNIST test set (data/mnist_test.csv, prepared on first use)')
+    .option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', onceOnly('--input'), 'the MNIST test set (data/mnist_test.csv, prepared on first use)')
     .option('--model <file>', 'model file: .safetensors, .npz or the book\'s .pkl', 'data/models/default.safetensors')
     .option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, '100')
     .option('--threads <n>', `worker threads, 0..${maxThreads} (0: score on the main thread); auto = 0 for small inputs, else one per core (${cores})`, 'auto')
@@ -58,6 +58,16 @@ export function pipelineCommand(): Command {
     .option('--json', 'print the report as one JSON document on stdout and nothing else', false)
     .option('--quiet', 'no progress bar, no summary, only warnings and errors', false)
     .allowExcessArguments(false);
+}
+
+/** An option's parser that refuses a second value (commander keeps only the last, silently). */
+function onceOnly(flag: string): (value: string) => string {
+  let given = false;
+  return (value) => {
+    if (given) throw new InvalidArgumentError(`${flag} is given more than once; one input per run`);
+    given = true;
+    return value;
+  };
 }
 
 /** "i/n": shard i (1-based) of n. */

@@ -1,4 +1,4 @@
-// --label-column, --drop-columns and the label hint, through the real CLI.
+// --label-column, --drop-columns, the label hint and a repeated --input, through the real CLI.
 import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,4 +95,15 @@ test('an index out of range: exit 1 naming the file', async (t) => {
   const run = await runPipeline(['--input', labelLast, '--label-column', '785', '--quiet']);
   t.is(run.code, 1, run.stderr);
   t.regex(run.stderr, /label-last\.csv:1: --label-column 785: the rows have 785 columns/);
+});
+
+test('--input given twice is a usage error (exit 2), not a run of the last file', async (t) => {
+  const run = await runPipeline(['--input', labelLast, '--input', withId, '--quiet']);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stderr, /--input is given more than once/);
+});
+
+test('--input a.csv b.csv (a shell glob) is a usage error (exit 2)', async (t) => {
+  const run = await runPipeline(['--input', labelLast, withId, '--quiet']);
+  t.is(run.code, 2, run.stderr);
 });
