@@ -13,6 +13,7 @@ import { rebatch, type PooledBatch } from '../src/data/batcher.js';
 import { inputFileStat } from '../src/data/input-size.js';
 import { noValidRows } from '../src/data/messages.js';
 import { normalizationTable } from '../src/data/normalize.js';
+import type { ColumnChoice } from '../src/data/columns.js';
 import { batchesHere, openSource, type ParserChoice, type Source, type SourceOptions, type WorkItem } from '../src/data/source.js';
 import type { Batch } from '../src/data/types.js';
 import { DataError, type PipelineError } from '../src/errors.js';
@@ -52,6 +53,10 @@ export interface InferenceOptions {
   kernel?: KernelKind;
   /** CSV reader: fast (the framer), csv-parse, or auto. @default 'auto' */
   parser?: ParserChoice;
+  /** --label-column / --drop-columns; unset: the layout is detected. */
+  columns?: ColumnChoice;
+  /** Warnings about the input (the label hint, src/data/columns.ts). */
+  onWarning?: (message: string) => void;
   predictionsPath: string | null;
   /** The format of the file at predictionsPath. @default 'csv' */
   predictionsFormat?: PredictionsFormat;
@@ -244,6 +249,8 @@ function sourceOptions(options: InferenceOptions, stats: RunStats): SourceOption
     batchSize: options.batchSize,
     table: normalizationTable(options.normalize),
     parser: options.parser ?? 'auto',
+    columns: options.columns,
+    onWarning: options.onWarning,
   };
 }
 

@@ -6,7 +6,7 @@
 // for a value, `flag('--name', 'help')` for a switch, `choice('--name <x>', 'help', CHOICES, {...})` for a
 // closed set. Its value is then `values.name`: typed by the schema, null when not given unless it has a
 // `default`.
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import * as z from 'zod/mini';
 import { oneOf } from './option-schemas.js';
 import { parseOptions } from './parse-options.js';
@@ -29,6 +29,8 @@ export interface OptionSpec<T = unknown, Always extends boolean = boolean> {
   readonly hidden?: boolean;
   /** Must be given (commander says so when it is not). */
   readonly required?: boolean;
+  /** Given at most once (commander would keep the last value silently). */
+  readonly once?: boolean;
   /** Type-level only: whether the value is never null. */
   readonly always?: Always;
 }
@@ -40,7 +42,7 @@ export type OptionValues<Table extends OptionTable> = {
   -readonly [K in keyof Table]: Table[K] extends OptionSpec<infer T, infer A> ? (A extends true ? T : T | null) : never;
 };
 
-type Extra = Pick<OptionSpec, 'defaultText' | 'config' | 'hidden' | 'choices'>;
+type Extra = Pick<OptionSpec, 'defaultText' | 'config' | 'hidden' | 'choices' | 'once'>;
 
 /** An option with a value and a default: never null. */
 export function option<T>(flags: string, help: string, schema: z.ZodMiniType<T>, extra: Extra & { default: string | number }): OptionSpec<T, true>;
@@ -78,7 +80,18 @@ export function commanderOption(key: string, spec: OptionSpec): Option {
   else if (spec.defaultText !== undefined) made.default(spec.defaultText, spec.defaultText);
   if (spec.hidden) made.hideHelp();
   if (spec.required) made.makeOptionMandatory();
+  if (spec.once) made.argParser(onceOnly(spec.flags.split(/[ ,]/)[0]));
   return made;
+}
+
+/** A parser that refuses a second value of the option. */
+function onceOnly(flag: string): (value: string) => string {
+  let given = false;
+  return (value) => {
+    if (given) throw new InvalidArgumentError(`${flag} is given more than once; one value per run`);
+    given = true;
+    return value;
+  };
 }
 
 /** Adds a table's options to a command. */

@@ -31,8 +31,7 @@ import { forCli, usageExitCode } from './usage.js';
 import { inputSizeBytes } from '../data/input-size.js';
 import { chooseThreads } from '../pool/threads.js';
 import { shardSpan } from '../data/shards.js';
-import { defaultMaxRecordBytes } from '../data/source-options.js';
-import { readFailure } from '../data/source.js';
+import { defaultMaxRecordBytes, readFailure } from '../data/source-options.js';
 import { exitCodeForReport } from './report-exit.js';
 
 export interface CliIo {
@@ -255,6 +254,8 @@ async function scoreWithPool(
     activation: model.network.activation,
     output: model.network.output,
     shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
+    labelColumn: options.columns?.label ?? null,
+    dropColumns: options.columns?.drop ?? null,
     predictions: options.predictionsToStdout ? '-' : options.predictions,
     predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
     threadsReason: options.threadsReason,
@@ -289,6 +290,8 @@ async function scoreWithPool(
       limit: options.limit,
       onError: options.onError,
       parser: options.parser,
+      columns: options.columns ?? undefined,
+      onWarning: (message) => log.warn(message),
       kernel: options.kernel,
       decode: options.decode,
       predictionsPath: null,

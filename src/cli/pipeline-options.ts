@@ -14,6 +14,8 @@ import { DECODE_CHOICES } from '../../pipelines/inference.js';
 import { KERNEL_KINDS } from '../nn/kernels/index.js';
 import { PREDICTIONS_FORMATS, predictionsFormatFor, type PredictionsFormat } from '../stats/predictions-format.js';
 import { STDOUT_PATH } from '../output/target.js';
+import type { ColumnChoice } from '../data/columns.js';
+import { DROP_COLUMNS_HELP, LABEL_COLUMN_HELP, parseColumnOptions } from './column-options.js';
 import { batchCapacity } from '../nn/kernels/batch-capacity.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
@@ -49,7 +51,7 @@ const path = z.string().check(z.minLength(1));
  * run fills in effective values where it settles them: paths, threads, the model's defaults).
  */
 export const PIPELINE_OPTIONS = {
-  input: option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin', path, { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input' }),
+  input: option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin; one per run', path, { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input', once: true }),
   model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, { defaultText: 'data/models/default.safetensors', config: 'model' }),
   batchSize: option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, positiveInt, { default: 100, config: 'batchSize' }),
   threads: option(
@@ -63,6 +65,9 @@ export const PIPELINE_OPTIONS = {
   activation: choice('--activation <fn>', "hidden-layer activation; by default the model's metadata says (give it for models without)", ACTIVATIONS, { defaultText: "the model's, else sigmoid", config: 'activation' }),
   output: choice('--output <fn>', "output function; by default the model's metadata says (give it for models without)", OUTPUT_FUNCTIONS, { defaultText: "the model's, else softmax", config: 'output' }),
   parser: choice('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse', PARSER_CHOICES, { default: 'auto', config: 'parser' }),
+  // Plain strings: column-options.ts says what is wrong with a value (an empty one included).
+  labelColumn: option('--label-column <name|index|none>', LABEL_COLUMN_HELP, z.string(), { defaultText: 'detected', config: 'labelColumn' }),
+  dropColumns: option('--drop-columns <list>', DROP_COLUMNS_HELP, z.string(), { config: 'dropColumns' }),
   decode: choice('--decode <where>', 'where the fast parser decodes: workers (every core), main (the main thread), auto = workers when there are 2+ threads', DECODE_CHOICES, { default: 'auto', config: 'decode' }),
   kernel: choice('--kernel <engine>', 'forward-pass engine: native = the C++ addon built at install (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = native, else wasm, else js', KERNEL_KINDS, { default: 'auto', config: 'kernel' }),
   limit: option('--limit <n>', 'score only the first n good rows (under --on-error skip, bad rows are left out and not counted)', positiveInt, { defaultText: 'all', config: 'limit' }),
@@ -109,6 +114,8 @@ export function pipelineCommand(): Command {
 
 /** The table's values, with the predictions' target settled: `-` is stdout, the format is known. */
 export type PipelineCliOptions = Omit<OptionValues<typeof PIPELINE_OPTIONS>, 'predictionsFormat'> & {
+  /** --label-column / --drop-columns (src/data/columns.ts), or null: the layout is detected. */
+  columns: ColumnChoice | null;
   /** `--predictions -`: stdout carries the predictions only (`predictions` is then /dev/stdout), the summary goes to stderr. */
   predictionsToStdout: boolean;
   /** By --predictions-format, else by the file's name (src/stats/predictions-format.ts). */
@@ -124,6 +131,7 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
     predictions: given.predictions === '-' ? STDOUT_PATH : given.predictions,
     predictionsToStdout: given.predictions === '-',
     predictionsFormat: predictionsFormatFor(given.predictions ?? '-', given.predictionsFormat),
+    columns: parseColumnOptions(given.labelColumn ?? undefined, given.dropColumns ?? undefined),
   };
   if (options.shard !== null) checkShardOptions(options);
   // Outputs that are the same file (also through links) are refused by checkOutputs, which looks at the
@@ -143,7 +151,8 @@ function checkPredictionsOptions(given: { predictions: string | null; prediction
 }
 
 /** --shard cuts a file by bytes and counts every row of its part: no stdin, no --limit, no csv-parse. */
-function checkShardOptions(parsed: { input: string | null; limit: number | null; parser: ParserChoice }): void {
+function checkShardOptions(parsed: { input: string | null; limit: number | null; parser: ParserChoice; columns: ColumnChoice | null }): void {
+  if (parsed.columns !== null) throw new UsageError("--shard does not take --label-column or --drop-columns yet: every shard reads the layout the file's first record fixes");
   if (parsed.input === '-') throw new UsageError('--shard needs a file: --input - (stdin) cannot be cut into shards');
   if (parsed.limit !== null) throw new UsageError('--shard and --limit do not go together: --limit counts rows from the start of the whole input');
   if (parsed.parser === 'csv-parse') throw new UsageError('--shard reads with the fast parser: --parser csv-parse reads records across lines, which cannot be cut at line starts');

@@ -1,7 +1,5 @@
-// Exact batches: every batch holds `batchSize` rows but the last. batchRows makes them from rows (the
-// csv-parse path), rebatch from decoded blocks whose bad rows were left out (--on-error skip), so that
-// a forward pass always gets the batch size it was asked for. A batch's pixels go into a buffer of
-// shared memory from a small pool: a worker reads it in place, and it is reused once the batch is done.
+// Exact batches (batchSize rows, but the last): batchRows from rows (csv-parse path), rebatch from decoded
+// blocks less their bad rows. Pixels go into pooled shared-memory buffers a worker reads in place.
 import { DataError } from '../errors.js';
 import type { Batch, DecodedBlock, Row, RowError } from './types.js';
 
@@ -135,10 +133,8 @@ export interface RebatchOptions extends BatcherOptions {
 }
 
 /**
- * Exact batches of the good rows of decoded blocks, in input order: for each group of blocks, the
- * batches it completed (so that a task can carry what one read of the input produced). A bad row under
- * 'fail', or a line that cannot be read, ends them with a DataError; with a limit, nothing after the
- * limit-th row counts.
+ * Exact batches of decoded blocks' good rows, per group the batches it completed. A bad row under 'fail'
+ * or an unreadable line throws a DataError; nothing after the limit-th row counts.
  */
 export async function* rebatch(groups: AsyncIterable<Iterable<DecodedBlock>>, options: RebatchOptions): AsyncGenerator<PooledBatch[], void, undefined> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;

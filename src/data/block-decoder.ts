@@ -1,17 +1,17 @@
 // Decoding a block of lines into a batch, in a worker (or on the main thread with --decode main).
-// Ordinary rows — digits and commas, as nearly every row of a numeric CSV is — go through the
-// WebAssembly row decoder (row-decoder-wasm.ts), or the JavaScript decodeRow where it is not built; the
-// same floats either way. Any other line is split into fields by csv-parse itself and judged by
-// RowParser, exactly as on the csv-parse path: so both paths give the same rows, values, labels, line
-// numbers and row errors. One rule differs: a line is one record here, so a quoted field that is not
-// closed on its line cannot be read (the block's `failure`; --parser csv-parse reads it).
+// Ordinary rows (digits and commas) go through the WebAssembly row decoder, or the JavaScript decodeRow;
+// any other line is split by csv-parse and judged by RowParser, as on the csv-parse path, so both paths
+// give the same rows and errors. One difference: a line is one record here, so a quoted field not closed
+// on its line is a `failure` (--parser csv-parse reads it).
 import { parse } from 'csv-parse/sync';
 import { CSV_PARSE_OPTIONS } from './head.js';
+import { countNewlines } from './input-guard.js';
 import { quoteRunsPastLine } from './messages.js';
 import { RowParser } from './row-parser.js';
 import { rowDecoder, type WasmRowDecoder } from './row-decoder-wasm.js';
-import { decodeRow, lastLabel } from './row-kernel.js';
-import type { Batch, Block, DecodedBlock, DecodeSpec, RowError, Segment } from './types.js';
+import { decodeMappedRow, decodeRow, lastLabel } from './row-kernel.js';
+import { columnRoles } from './columns.js';
+import type { Block, DecodedBlock, DecodeSpec, RowError, Segment } from './types.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -31,19 +31,14 @@ export function lastLineOf(block: BlockData): number {
   let endsWithNewline = false;
   for (const { buffer, start, end } of block.segments) {
     const bytes = Buffer.from(buffer, start, end - start);
-    for (let at = bytes.indexOf(NL); at !== -1; at = bytes.indexOf(NL, at + 1)) newlines++;
+    newlines += countNewlines(bytes, 0, bytes.length);
     if (end > start) endsWithNewline = bytes[bytes.length - 1] === NL;
   }
   return Math.max(block.firstLine, block.firstLine + newlines - (endsWithNewline ? 1 : 0));
 }
 
-
 export interface DecodeOptions {
-  /**
-   * Fresh buffers (transferable, kept as long as wanted) rather than views of the decoder's memory,
-   * which are valid only until this thread decodes again (a caller that scores the rows at once needs
-   * no copy). @default true
-   */
+  /** Fresh buffers rather than views of the decoder's memory (valid until this thread decodes again). @default true */
   copy?: boolean;
   /** The row decoder; null: JavaScript only. @default this thread's WebAssembly one, if built */
   decoder?: WasmRowDecoder | null;
@@ -52,10 +47,7 @@ export interface DecodeOptions {
 /** A block's plain data (what crosses to a worker). */
 export const blockData = (block: Block): BlockData => ({ index: block.index, firstLine: block.firstLine, rows: block.rows, segments: block.segments });
 
-/**
- * Decodes a group of blocks on this thread, one block at a time as the consumer asks for it, each
- * released once the next is wanted: its rows are views of the decoder's memory, valid until then.
- */
+/** Decodes blocks on this thread as the consumer asks, each released when the next is wanted (its rows are views valid until then). */
 export function* decodeBlocks(blocks: Block[], spec: () => DecodeSpec): Generator<DecodedBlock, void, undefined> {
   let next = 0;
   try {
@@ -77,7 +69,7 @@ export function decodeBlock(block: BlockData, spec: DecodeSpec, options: DecodeO
   const parts = block.segments.map(({ buffer, start, end }) => new Uint8Array(buffer, start, end - start));
   const decoder = options.decoder === undefined ? rowDecoder() : options.decoder;
   const copy = options.copy ?? true;
-  if (decoder !== null && decoder.load(parts, spec.table, spec.features, block.rows)) {
+  if (decoder !== null && !spec.layout.drop?.length && decoder.load(parts, spec.table, spec.features, block.rows)) {
     return withWasm(decoder, block, spec, copy);
   }
   const bytes = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length) : Buffer.concat(parts);
@@ -120,6 +112,7 @@ function withJs(bytes: Buffer, block: BlockData, spec: DecodeSpec): DecodedBlock
   const labels = new Int16Array(capacity);
   const lines = new Uint32Array(capacity);
   const other = new OtherRows(spec);
+  const roles = layout.drop?.length ? columnRoles(layout) : null;
   let rows = 0;
   let line = block.firstLine;
   let p = 0;
@@ -131,7 +124,7 @@ function withJs(bytes: Buffer, block: BlockData, spec: DecodeSpec): DecodedBlock
       continue;
     }
     const base = rows * features;
-    const next = decodeRow(bytes, p, x, base, table, skipZeros, layout.fieldCount, layout.labelIndex, labelMax);
+    const next = roles === null ? decodeRow(bytes, p, x, base, table, skipZeros, layout.fieldCount, layout.labelIndex, labelMax) : decodeMappedRow(bytes, p, x, base, table, roles, labelMax);
     if (next >= 0) {
       labels[rows] = lastLabel;
       lines[rows] = line;
@@ -158,11 +151,7 @@ class OtherRows {
 
   constructor(private readonly spec: DecodeSpec) {}
 
-  /**
-   * The line at bytes[p] (on line `line`): a good row goes to slot `slot`; a bad one to `errors`.
-   * Returns the position after the line: positive for a good row, negated for a bad one (or one that
-   * cannot be read: `failure`).
-   */
+  /** The line at bytes[p]: a good row to slot `slot`, a bad one to `errors`. The position after it, negated unless good. */
   take(bytes: Buffer, p: number, line: number, x: Float32Array, labels: Int16Array, lines: Uint32Array, slot: number): number {
     const nl = bytes.indexOf(NL, p);
     const end = nl === -1 ? bytes.length : nl + 1;
@@ -190,22 +179,9 @@ class OtherRows {
 }
 
 /** The good rows as a batch: views of the arrays, or (`copy`) fresh buffers of exactly their size. */
-function batchOf(
-  index: number,
-  features: number,
-  rows: number,
-  x: Float32Array,
-  labels: Int16Array,
-  lines: Uint32Array,
-  { errors, failure }: OtherRows,
-  copy: boolean,
-): DecodedBlock {
+function batchOf(index: number, features: number, rows: number, x: Float32Array, labels: Int16Array, lines: Uint32Array, { errors, failure }: OtherRows, copy: boolean): DecodedBlock {
   if (rows === 0) return { batch: null, errors, failure };
-  const exact = !copy && x.length === rows * features && labels.length === rows;
-  const batch: Batch = exact
-    ? { index, rows, features, x, labels, lines }
-    : copy
-      ? { index, rows, features, x: x.slice(0, rows * features), labels: labels.slice(0, rows), lines: lines.slice(0, rows) }
-      : { index, rows, features, x: x.subarray(0, rows * features), labels: labels.subarray(0, rows), lines: lines.subarray(0, rows) };
-  return { batch, errors, failure };
+  if (!copy && x.length === rows * features && labels.length === rows) return { batch: { index, rows, features, x, labels, lines }, errors, failure };
+  const cut = <T extends Float32Array | Int16Array | Uint32Array>(a: T, n: number) => (copy ? a.slice(0, n) : a.subarray(0, n)) as T;
+  return { batch: { index, rows, features, x: cut(x, rows * features), labels: cut(labels, rows), lines: cut(lines, rows) }, errors, failure };
 }

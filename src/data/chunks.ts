@@ -1,11 +1,7 @@
-// Reading the input into shared memory. Every chunk is a SharedArrayBuffer, so a block of lines can be
-// handed to a worker as (buffer, start, end) with nothing copied, and a block that must be retried is
-// still there. Chunks are reused, not left to the garbage collector: a SharedArrayBuffer that has
-// crossed to a worker is only freed when that worker's heap is collected too, which an idle worker
-// rarely does (measured: 3,000 fresh 1 MiB buffers grew the process to 1.6 GB; reusing 8 stayed flat).
-//
-// Ownership: a chunk is counted. The reader holds one reference while it fills a chunk; the framer and
-// every block that covers part of it hold one each. The last release() returns it to the pool.
+// Reading the input into shared memory, so a block goes to a worker as (buffer, start, end) uncopied.
+// Chunks are reused: a SharedArrayBuffer that crossed to a worker is freed only when that worker's heap
+// is collected too (measured: 3,000 fresh 1 MiB buffers grew the process to 1.6 GB; reusing 8 stayed
+// flat). A chunk is reference-counted (reader, framer, each block on it); the last release() recycles it.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
@@ -76,11 +72,9 @@ export interface Piece {
 }
 
 /**
- * The input's bytes as pieces of chunks, in order. The reader's reference to a piece's chunk is released
- * after the consumer's next call to next(): whoever needs the bytes longer retains the chunk.
- * `input` is a file path (read with positional reads, a few in flight, from byte `start`: a shard's), or
- * a stream (stdin), whose buffers are copied into chunks as they arrive (the one copy it takes to get
- * them into shared memory).
+ * The input's bytes as pieces of chunks, in order; a piece's chunk is released at the consumer's next
+ * next() (retain it to keep it). A path is read positionally, a few reads in flight, from `start`; a
+ * stream's buffers are copied into chunks.
  */
 export async function* readPieces(input: string | NodeJS.ReadableStream, pool: ChunkPool, start = 0): AsyncGenerator<Piece, void, undefined> {
   if (typeof input === 'string') yield* readFile(input, pool, start);
@@ -94,7 +88,7 @@ async function* readFile(path: string, pool: ChunkPool, start: number): AsyncGen
   try {
     // A FIFO or a device has no positions: read it one chunk at a time, in order.
     const positional = (await file.stat()).isFile();
-    if (start !== 0 && !positional) throw new RangeError(`readPieces: ${path} has no positions to start at byte ${start}`);
+    if (start !== 0 && !positional) throw new RangeError(`${path} has no byte positions (a pipe or device): a shard is read from a regular file`);
     let position = start;
     let ended = false;
     const issue = () => {

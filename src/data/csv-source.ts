@@ -1,23 +1,12 @@
-// The general CSV path: a file (or stdin) read through csv-parse, one validated Row at a time.
-//
-//   input chunks -> InputGuardState (line length, binary check) -> csv-parse -> layout + RowParser -> Row
-//
-// csv-parse does the CSV syntax (quotes, BOM, CRLF) and knows where each record ends. The input is
-// pulled a chunk at a time, so a slow consumer slows the read down (backpressure) and memory stays flat.
-// Its options are chosen so that it never decides anything about our data:
-//   - `relax_column_count`: a row with the wrong number of fields reaches us as a bad row, instead of
-//     being a parser error that would end the stream;
-//   - `relax_quotes`: a stray quote inside a field (12"3, or "12"3) stays in the field's text, which
-//     then fails validation as a bad row (skippable), instead of a parser error that ends the stream.
-//     It never moves record boundaries: a quote that opens a field opens quoting either way;
-//   - no `skip_records_with_error`: with it csv-parse keeps going after errors in an unknown state,
-//     and after CSV_MAX_RECORD_SIZE it silently drops the rest of the chunk (lib/api/index.js,
-//     `return this.__error(...)` inside the byte loop). So the errors csv-parse cannot recover from,
-//     an unclosed quote and an over-long record, are fatal, also under onError 'skip': after them
-//     nobody can tell where the next record starts;
-//   - `record_delimiter: ['\n', '\r\n']` instead of auto-discovery, so a file that mixes LF and CRLF
-//     lines reads correctly and a bare '\r' is data (and then a bad value), not a line end;
-//   - no `cast`, no `columns`: fields stay strings and RowParser checks them with a char loop.
+// The general CSV path: input chunks -> InputGuardState (line length, binary) -> csv-parse -> layout +
+// RowParser -> Row, pulled a chunk at a time (backpressure, flat memory). csv-parse's options never
+// decide anything about our data:
+//   - relax_column_count, relax_quotes: a wrong field count or a stray quote (12"3) is a bad row
+//     (skippable), not a parser error that ends the stream; record boundaries do not move;
+//   - no skip_records_with_error: after an error csv-parse goes on in an unknown state (and drops the
+//     rest of the chunk after CSV_MAX_RECORD_SIZE), so an unclosed quote or an over-long record is fatal;
+//   - record_delimiter ['\n', '\r\n']: mixed LF/CRLF files read right, a bare '\r' is data;
+//   - no cast, no columns: fields stay strings, checked by RowParser.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CsvError, parse, type InfoRecord, type Options, type Parser } from 'csv-parse';
@@ -25,21 +14,17 @@ import { DataError } from '../errors.js';
 import { CSV_PARSE_OPTIONS } from './head.js';
 import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
-import { detectLayout, RowParser } from './row-parser.js';
+import { HINT_ROWS, labelHint, looksLabeled, resolveLayout } from './columns.js';
+import { RowParser } from './row-parser.js';
 import type { CsvLayout, Row, RowError } from './types.js';
-import { checkCsvSourceOptions, defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
-
-export { defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
+import { checkCsvSourceOptions, defaultMaxRecordBytes, readFailure, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 
 const BYTES_PER_PROGRESS = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
 
 /**
- * Streams the rows of a CSV of images, validated against `features` and `classes`, in input order.
- * Bad rows throw a DataError (`FILE:LINE: problem`) under 'fail' and go to `onRowError` under 'skip';
- * problems with the input as a whole (empty, no data rows, binary, an over-long record, a layout that
- * does not fit, a CSV syntax error) always throw. (That every row was bad is the pipeline's to say: it
- * sees the rows of both paths decoded.)
+ * The rows of a CSV of images, validated, in input order. A bad row throws a DataError under 'fail' and
+ * goes to `onRowError` under 'skip'; problems of the input as a whole always throw.
  */
 export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, void, undefined> {
   checkCsvSourceOptions(options);
@@ -51,15 +36,13 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
   const input = options.input === '-' ? (options.stdin ?? process.stdin) : createReadStream(options.input, { highWaterMark: READ_CHUNK });
   const guard = new InputGuardState(file, maxRecordBytes);
   const feed = new ParserFeed(maxRecordBytes);
-  const rows = new RowStage(file, features, classes, options.onLayout);
+  const rows = new RowStage(file, features, classes, options);
   const onAbort = () => (input as Readable).destroy();
   signal?.addEventListener('abort', onAbort, { once: true });
   let good = 0;
   let reportedBytes = 0;
   try {
-    // Pulled a chunk at a time (the input's own backpressure): a chunk is checked, then parsed up to
-    // where the check found a problem, then its rows go out, then the problem (if any) is thrown. So
-    // every row before a problem's line is delivered first, however the input is cut into chunks.
+    // Every row before a problem's line goes out before the problem, however the input is cut.
     for await (const chunk of readChunks(input, guard)) {
       const records = chunk === null ? await feed.end() : await feed.write(chunk);
       for (const located of records) {
@@ -89,30 +72,24 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
     // Stop reading now, so that the input is closed by the time the generator is done.
     if (!(input as Readable).destroyed) (input as Readable).destroy();
   }
+  rows.checkHint();
   if (guard.failure !== null) throw guard.failure;
   options.onBytes?.(guard.bytes);
   if (rows.layout === null) throw new DataError(file, 0, msg.noRowsEmpty);
   if (rows.seen === 0) throw new DataError(file, 0, msg.noRowsHeaderOnly(rows.headerLine));
 }
 
-/**
- * The input's chunks as the guard passes them on (cut where it found a problem; then no more are read),
- * and a last null for the end of the input.
- */
+/** The input's chunks as the guard passes them on (none after a problem), then null for the end. */
 async function* readChunks(input: NodeJS.ReadableStream, guard: InputGuardState): AsyncGenerator<Buffer | null, void, undefined> {
   for await (const data of input as AsyncIterable<Buffer | string>) {
     yield* guard.pass(typeof data === 'string' ? Buffer.from(data) : data);
     if (guard.failure !== null) break;
   }
   if (guard.failure === null) yield* guard.end();
-  // The end of what may be read: csv-parse reads its last record, and says what is wrong with how it ended.
   yield null;
 }
 
-/**
- * csv-parse fed by hand, one chunk at a time. Records are taken as csv-parse makes them (on_record, in
- * parse order), so a chunk's records are all here before the error that may follow them in it.
- */
+/** csv-parse fed by hand a chunk at a time; on_record keeps a chunk's records before its error. */
 class ParserFeed {
   error: unknown = null;
   errorLine = 0;
@@ -182,27 +159,41 @@ class RowStage {
   seen = 0;
   private rowParser: RowParser | null = null;
 
+  /** The first data records, for the label hint (columns.ts), until it has been checked. */
+  private sample: string[][] | null = null;
+
   constructor(
     private readonly file: string,
     private readonly features: number,
     private readonly classes: number,
-    private readonly onLayout?: (layout: CsvLayout) => void,
+    private readonly options: Pick<CsvSourceOptions, 'columns' | 'onLayout' | 'onWarning'>,
   ) {}
+
+  /** Warns (once) when the unlabeled input's first column looks like labels. */
+  checkHint(): void {
+    if (this.sample !== null && looksLabeled(this.sample, this.classes)) this.options.onWarning?.(`${this.file}: ${labelHint(this.features)}`);
+    this.sample = null;
+  }
 
   /** The row, the problem with it, or null for the header. Throws for a first record that fits no layout. */
   take({ record, line, endLine }: LocatedRecord): Row | string | null {
     if (this.rowParser === null) {
-      const result = detectLayout(record, this.features);
+      const result = resolveLayout(record, this.features, this.options.columns);
       if ('problem' in result) throw new DataError(this.file, line, result.problem);
       this.layout = result.layout;
       this.rowParser = new RowParser(result.layout, this.features, this.classes);
-      this.onLayout?.(result.layout);
+      this.options.onLayout?.(result.layout);
+      if (this.options.onWarning && result.layout.labelIndex < 0 && this.options.columns === undefined) this.sample = [];
       if (result.layout.hasHeader) {
         this.headerLine = line;
         return null;
       }
     }
     this.seen++;
+    if (this.sample !== null) {
+      this.sample.push(record);
+      if (this.sample.length === HINT_ROWS) this.checkHint();
+    }
     const row = this.rowParser.parse(record, line);
     // Usually a quote that opened a field and was closed lines later: name every line it took.
     return typeof row === 'string' && endLine > line ? msg.quotedLineBreak(line, endLine) : row;
@@ -218,12 +209,9 @@ interface LocatedRecord {
 }
 
 /**
- * Physical line numbers that count '\n' only, like `wc -l`, `sed -n Np` and editors in Unix mode.
- * csv-parse's `lines` also counts a bare '\r' (data to us, and then a bad value) as a line end, so
- * we derive ours: a record starts on the line after the previous record ended, plus the blank lines
- * csv-parse skipped in between (`empty_lines`; each is exactly one '\n' or '\r\n'), and it ends
- * that many lines later as its quoted fields hold '\n's. Fields are searched for '\n' only when
- * csv-parse saw a line break inside the record, which a valid row (digits only) never has.
+ * Line numbers that count '\n' only (like wc -l); csv-parse's `lines` counts a bare '\r' too. A record
+ * starts after the previous one's end plus the blank lines skipped (`empty_lines`), and ends as many
+ * lines later as its quoted fields hold '\n's (searched only when csv-parse saw a break inside).
  */
 class LineTracker {
   private endLine = 0;
@@ -256,24 +244,17 @@ function newlinesIn(record: readonly string[]): number {
   return count;
 }
 
+/** Where csv-parse failed: the failing record's first line, and whether it was inside a quoted field. */
 interface ErrorContext {
   file: string;
   maxRecordBytes: number;
-  /** The line the failing record starts on. */
   line: number;
-  /** Whether csv-parse was inside a quoted field when it failed. */
   quoting: boolean;
 }
 
 /** csv-parse's errors and read errors as DataErrors, at the line of the record they happened in. */
 function toDataError(error: unknown, context: ErrorContext): unknown {
-  if (error instanceof DataError) return error;
-  if (error instanceof CsvError) return new DataError(context.file, context.line, csvProblem(error, context));
-  const errno = error as NodeJS.ErrnoException;
-  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') {
-    return new DataError(context.file, 0, msg.cannotRead(errno.code, errno.syscall));
-  }
-  return error;
+  return error instanceof CsvError ? new DataError(context.file, context.line, csvProblem(error, context)) : readFailure(error, context.file);
 }
 
 function csvProblem(error: CsvError, context: ErrorContext): string {

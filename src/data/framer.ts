@@ -1,27 +1,22 @@
 // The main thread's part of reading a CSV: find the layout once, then cut the input into blocks of
-// exactly `rowsPerBlock` rows by finding line ends (one memchr per line) and nothing else. Decoding the
-// rows is the workers' job (block-decoder.ts). A block's bytes stay where they were read, in the
-// chunks' shared memory (chunks.ts): a block is a list of segments of chunks.
+// `rowsPerBlock` rows by finding line ends (one memchr per line). The workers decode (block-decoder.ts);
+// a block's bytes stay in the chunks' shared memory, as segments.
 //
-// What a row is: a line ('\n'-terminated, or the last one) that is not blank. A blank line is empty or
-// a lone '\r' before its '\n'; at the very end of the input a lone '\r' is a row (csv-parse reads it
-// as a record there). Lines are counted by '\n' only, as wc -l and editors do.
-//
-// What ends the read here, as on the csv-parse path: a line longer than maxRecordBytes, binary data in
-// the text line (both found by the input guard until the first record is read, input-guard.ts), a
-// first record that fits no layout, an input with no rows. The complete lines before such a problem
-// still go out as a (short) block, so that every row before it is decoded and its bad rows are
-// reported first; then `failure` is set and push() takes nothing more.
+// A row is a non-blank line; blank is empty or a lone '\r' (but a lone '\r' at the very end is a row,
+// as csv-parse reads it). Lines are counted by '\n'. What ends the read is what ends it on the csv-parse
+// path; the complete lines before the problem still go out as a block, then `failure` is set.
 import { DataError } from '../errors.js';
 import type { Chunk, Piece } from './chunks.js';
 import { readFirstRecord } from './head.js';
 import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
-import { detectLayout } from './row-parser.js';
+import { labelHint, looksLabeledText, resolveLayout, type ColumnChoice } from './columns.js';
 import type { Block, CsvLayout, Segment } from './types.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
+/** Text looked at for the label hint: ~100 MNIST rows. */
+const HINT_BYTES = 512 * 1024;
 
 export interface FramerOptions {
   /** The input's name in messages. */
@@ -30,13 +25,12 @@ export interface FramerOptions {
   features: number;
   rowsPerBlock: number;
   maxRecordBytes: number;
+  columns?: ColumnChoice;
+  /** For the label hint (columns.ts): the model's classes and where the warning goes. */
+  hint?: { classes: number; warn: (message: string) => void };
   /** Stop after this many rows. Every row counts, good or bad: for runs where a bad row ends the run. */
   limit?: number;
-  /**
-   * A shard's read (src/data/shards.ts): the input starts at a line start, its layout is the file's
-   * (known, so no header is looked for), its first line is numbered `firstLine`, and the read stops after
-   * the last line that starts before byte `endAt` of what is pushed. A shard without rows is no error.
-   */
+  /** A shard's read (shards.ts): known layout, first line numbered `firstLine`, stop after the last line starting before byte `endAt`. */
   shard?: { layout: CsvLayout; firstLine: number; endAt: number };
 }
 
@@ -146,11 +140,7 @@ export class Framer {
     return blocks;
   }
 
-  /**
-   * Collects the input until the first record is complete, then scans from the first data row. Until
-   * then the input guard checks what arrives (the text line, line lengths): the record is read from the
-   * bytes it passed, and a problem it found ends the read after the rows before it.
-   */
+  /** Collects the input (through the input guard) until the first record is complete, then scans from the first data row. */
   private pushHead(piece: Piece | null, ended: boolean): void {
     if (piece !== null) {
       piece.chunk.retain();
@@ -167,7 +157,7 @@ export class Framer {
       if (stop !== null) throw stop;
       return;
     }
-    const found = detectLayout(first.fields, features);
+    const found = resolveLayout(first.fields, features, this.options.columns);
     if ('problem' in found) throw new DataError(file, first.line, found.problem);
     this.layout = found.layout;
     // Data starts at the first record, or after it when it is the header.
@@ -178,11 +168,14 @@ export class Framer {
       skip = first.end;
       this.line = first.line + first.newlines + 1;
     }
+    const { hint } = this.options;
+    if (hint && found.layout.labelIndex < 0 && this.options.columns === undefined && looksLabeledText(head.subarray(skip, skip + HINT_BYTES).toString(), hint.classes)) {
+      hint.warn(`${file}: ${labelHint(features)}`);
+    }
     this.blockFirstLine = this.line;
     this.headPieces = [];
     try {
-      // From here the framer checks line lengths itself: all that arrived is scanned, unless the guard
-      // found a problem, which ends the read at its line.
+      // From here scan() checks line lengths; a problem the guard found ends the read at its line.
       let left = stop !== null ? this.passed : Number.POSITIVE_INFINITY;
       for (const p of pieces) {
         const end = Math.min(p.end, p.start + left);

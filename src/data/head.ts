@@ -1,10 +1,9 @@
-// The first record of the input: the header, or else the first data row. It fixes the layout, so it is
-// read as csv-parse reads it (a BOM, blank lines before it, a quoted field over several lines), by
-// csv-parse itself; after it the framer only has to find line ends. The input's bytes reach this only
-// once the input guard has passed them (input-guard.ts).
+// The first record of the input (header or first row) fixes the layout, so csv-parse itself reads it
+// (BOM, blank lines, quoted line breaks); after it the framer only finds line ends.
 import { parse, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
+import { countNewlines } from './input-guard.js';
 import * as msg from './messages.js';
 
 const NL = 0x0a;
@@ -63,19 +62,13 @@ export function readFirstRecord(head: Buffer, ended: boolean, file: string, maxR
   if (parsed === 'unclosed') throw new DataError(file, line, msg.unclosedQuoteAtEnd);
   if (parsed === 'too long') throw new DataError(file, line, msg.recordTooLong(maxRecordBytes));
   if (parsed === 'too long, quoting') throw new DataError(file, line, msg.unclosedQuoteTooLong(maxRecordBytes));
-  const records = [parsed];
-  const end = p + records[0].bytes;
-  let newlines = 0;
-  for (let at = head.indexOf(NL, p); at !== -1 && at < end - 1; at = head.indexOf(NL, at + 1)) newlines++;
-  return { status: 'record', fields: records[0].record, line, newlines, start: p, end };
+  const end = p + parsed.bytes;
+  return { status: 'record', fields: parsed.record, line, newlines: countNewlines(head, p, end - 1), start: p, end };
 }
 
 type Parsed = { record: string[]; bytes: number } | 'more' | 'unclosed' | 'too long' | 'too long, quoting';
 
-/**
- * csv-parse on the start of `text`: its first record and where it ends, or why there is none yet. The
- * streaming parser, for its state: whether it was inside a quoted field when the record grew too long.
- */
+/** csv-parse's first record of `text`, or why there is none (the streaming parser, for its `quoting` state). */
 function parseFirst(text: Buffer, ended: boolean, maxRecordBytes: number): Parsed {
   let first: { record: string[]; bytes: number } | null = null;
   const on_record = (record: string[], context: { bytes: number }) => {

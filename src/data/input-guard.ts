@@ -1,10 +1,5 @@
-// The checks that tell a CSV text file from anything else, the same on both CSV paths (so both refuse
-// the same inputs with the same words, at the same line, however the input is cut into chunks):
-//   - a physical line ('\n'-terminated; its '\r' and BOM bytes count) longer than maxLineBytes;
-//   - the first line that holds anything but '\r' (the text line): no NUL byte, valid UTF-8, checked
-//     whole once it has ended, NUL first.
-// The framer applies them as it reads the first record (head.ts) and finds line ends; the csv-parse
-// path runs every chunk through InputGuardState before csv-parse sees it.
+// The checks that tell a CSV text file from anything else, the same on both CSV paths however the input
+// is cut: no line longer than maxLineBytes, and the first line with text has no NUL and is valid UTF-8.
 import { DataError } from '../errors.js';
 import { containsNul, lineTooLong, notUtf8 } from './messages.js';
 
@@ -44,11 +39,7 @@ export class InputGuardState {
     private readonly maxLineBytes: number,
   ) {}
 
-  /**
-   * Checks a chunk of the input and returns what may go on: whole lines only (a line that has not ended
-   * is held until it does; everything is held until the text line has been checked), and only those
-   * before a problem (which is then `failure`; nothing more passes).
-   */
+  /** What of `chunk` may go on: whole lines, none until the text line is checked, none after a problem (`failure`). */
   pass(chunk: Buffer): Buffer[] {
     if (this.failure !== null || chunk.length === 0) return [];
     const last = chunk.lastIndexOf(NL);

@@ -1,18 +1,10 @@
-// The WebAssembly row decoder (row-decoder.wat, built by scripts/build-wasm.mjs into row-decoder.wasm
-// beside this module's compiled .js): decodeRow's contract for a run of rows per call, on bytes copied
-// into its memory, its floats, labels and line numbers left in its memory for the caller to read.
-//
-// Why: decoding CSV text is most of a run's CPU time, and a short run spends much of it before the JIT
-// has optimised decodeRow, in every worker. The module is compiled when first used (synchronously: it
-// is ~1.3 KB) and runs at full speed from its first row; SIMD skips the "0," runs of MNIST rows.
-//
-// Exactness: decodeRows stops at the first non-blank line that is not an ordinary row (where decodeRow
-// returns -1), and the caller takes that line through csv-parse + RowParser (block-decoder.ts); the
-// floats are the table's bits. row-kernel.ts's decodeRow stays the fallback (no .wasm, a layout too big
-// for 32-bit memory, NNPIPE_CSV_WASM=0) and the tests' oracle.
-//
-// One decoder per thread (rowDecoder()); it is only used synchronously (load, then decode calls, then
-// copy out, with nothing else in between that could use it), so callers can share it.
+// The WebAssembly row decoder (row-decoder.wat -> row-decoder.wasm beside the compiled .js): decodeRow's
+// contract for a run of rows per call, on bytes copied into its memory. Why: decoding is most of a run's
+// CPU time, and a short run would spend much of it before the JIT optimised decodeRow, in every worker;
+// the ~1.3 KB module runs at full speed from its first row (SIMD skips MNIST's "0," runs). It stops at
+// the first line that is not an ordinary row (block-decoder.ts takes that one through csv-parse).
+// row-kernel.ts's decodeRow stays the fallback and the tests' oracle. One decoder per thread, used only
+// synchronously (load, decode calls, copy out), so callers can share it.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,18 +37,7 @@ const wasmApi = (globalThis as unknown as { WebAssembly?: SyncWasmApi }).WebAsse
 
 interface RowDecoderExports {
   memory: WasmMemory;
-  decodeRows(
-    p: number,
-    end: number,
-    maxRows: number,
-    out: number,
-    labels: number,
-    lines: number,
-    line: number,
-    fieldCount: number,
-    labelIndex: number,
-    labelMax: number,
-  ): number;
+  decodeRows(p: number, end: number, maxRows: number, out: number, labels: number, lines: number, line: number, fieldCount: number, labelIndex: number, labelMax: number): number;
 }
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
@@ -68,14 +49,14 @@ export class WasmRowDecoder {
   line = 0;
   lastRowEnd = 0;
   /** Row slots (features floats each), labels and line numbers, as views of the module's memory. */
-  x: Float32Array;
-  labels: Int16Array;
-  lines: Uint32Array;
+  x = new Float32Array(0);
+  labels = new Int16Array(0);
+  lines = new Uint32Array(0);
 
   private readonly kernel: RowDecoderExports;
-  private memory: Uint8Array;
-  private words: Int32Array;
-  private floats: Float32Array;
+  private memory = new Uint8Array(0);
+  private words = new Int32Array(0);
+  private floats = new Float32Array(0);
   private features = 0;
   private slots = 0;
   private outAt = 0;
@@ -88,12 +69,6 @@ export class WasmRowDecoder {
   constructor(module: object) {
     if (!wasmApi) throw new Error('this Node has no WebAssembly');
     this.kernel = new wasmApi.Instance(module, {}).exports as unknown as RowDecoderExports;
-    this.memory = new Uint8Array(0);
-    this.words = new Int32Array(0);
-    this.floats = new Float32Array(0);
-    this.x = new Float32Array(0);
-    this.labels = new Int16Array(0);
-    this.lines = new Uint32Array(0);
     this.refreshViews();
   }
 
@@ -154,18 +129,8 @@ export class WasmRowDecoder {
    */
   decode(at: number, end: number, maxRows: number, slot: number, line: number, fieldCount: number, labelIndex: number, labelMax: number): number {
     const { kernel, features, words } = this;
-    const p = kernel.decodeRows(
-      this.inputAt + at,
-      this.inputAt + end,
-      maxRows,
-      this.outAt + slot * features * 4,
-      this.labelsAt + slot * 2,
-      this.linesAt + slot * 4,
-      line,
-      fieldCount,
-      labelIndex,
-      labelMax,
-    );
+    const { inputAt } = this;
+    const p = kernel.decodeRows(inputAt + at, inputAt + end, maxRows, this.outAt + slot * features * 4, this.labelsAt + slot * 2, this.linesAt + slot * 4, line, fieldCount, labelIndex, labelMax);
     this.rows = words[RESULTS];
     this.line = words[RESULTS + 1] >>> 0;
     this.lastRowEnd = words[RESULTS + 2] - this.inputAt;
@@ -185,8 +150,6 @@ export class WasmRowDecoder {
   }
 }
 
-export type RowDecoderLoad = { ok: true; decoder: WasmRowDecoder; path: string } | { ok: false; reason: string };
-
 /** The compiled module beside this one, or (from the bundled CLI) in the build folder above it. */
 export function findRowDecoderWasm(start: string = dirname(fileURLToPath(import.meta.url))): string | null {
   const beside = join(start, WASM_FILE);
@@ -199,7 +162,7 @@ export function findRowDecoderWasm(start: string = dirname(fileURLToPath(import.
 }
 
 /** A new decoder from the .wasm at `path` (default: findRowDecoderWasm()), or why there is none. */
-export function loadRowDecoder(path: string | null = findRowDecoderWasm()): RowDecoderLoad {
+export function loadRowDecoder(path: string | null = findRowDecoderWasm()): { ok: true; decoder: WasmRowDecoder; path: string } | { ok: false; reason: string } {
   if (path === null) {
     return { ok: false, reason: `${WASM_FILE} is missing; build it with "node scripts/build-wasm.mjs" (part of npm run build)` };
   }
@@ -219,36 +182,12 @@ export function loadRowDecoder(path: string | null = findRowDecoderWasm()): RowD
 }
 
 let threadDecoder: WasmRowDecoder | null | undefined;
-let threadReason = '';
 
-/**
- * This thread's decoder, loaded on first use; null when there is none (no .wasm, no SIMD, or
- * NNPIPE_CSV_WASM=0 in the environment): then decode with the JavaScript decodeRow.
- */
+/** This thread's decoder, loaded on first use; null (decode in JavaScript) without the .wasm or SIMD, or with NNPIPE_CSV_WASM=0. */
 export function rowDecoder(): WasmRowDecoder | null {
   if (threadDecoder === undefined) {
-    if (process.env.NNPIPE_CSV_WASM === '0') {
-      threadDecoder = null;
-      threadReason = 'NNPIPE_CSV_WASM=0';
-    } else {
-      const load = loadRowDecoder();
-      threadDecoder = load.ok ? load.decoder : null;
-      threadReason = load.ok ? '' : load.reason;
-    }
+    const load = process.env.NNPIPE_CSV_WASM === '0' ? null : loadRowDecoder();
+    threadDecoder = load?.ok ? load.decoder : null;
   }
   return threadDecoder;
-}
-
-/** Which row decoder this thread uses: 'wasm', or 'js (why)'. */
-export function rowDecoderKind(): string {
-  return rowDecoder() ? 'wasm' : `js (${threadReason})`;
-}
-
-/**
- * Replaces this thread's decoder (null: JavaScript only; undefined: load the default again on next use).
- * For tests and benchmarks that compare the two.
- */
-export function setRowDecoder(decoder: WasmRowDecoder | null | undefined, reason = 'set by setRowDecoder'): void {
-  threadDecoder = decoder;
-  threadReason = decoder === null ? reason : '';
 }

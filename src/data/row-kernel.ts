@@ -1,15 +1,9 @@
-// The byte loop that decodes one ordinary row straight into a batch's Float32Array.
-//
-// An ordinary row is exactly what csv-parse and RowParser accept without a second look: `fieldCount`
-// fields of ASCII digits (leading zeros allowed), pixels 0..255 and the label 0..labelMax, separated
-// by ',' and ended by '\n' or '\r\n'. For such a row csv-parse yields the digit strings and RowParser
-// their values, so writing table[value] here gives the same floats. For anything else this returns
-// -1 and its caller hands the row to RecordScanner + RowParser, which decide what it is.
-//
-// Shape of the loop, for speed: the pixels before the label, the label, the pixels after it (all but
-// the last followed by ','), then the last field with the line end; no per-field test for "is this
-// the label". About 80% of MNIST pixels are "0,", which gets a two-byte shortcut, and no store at all
-// when the batch is zero-filled and table[0] is +0 (`skipZeros`).
+// The byte loop that decodes one ordinary row straight into a batch's Float32Array. An ordinary row is
+// what csv-parse + RowParser accept without a second look: `fieldCount` fields of ASCII digits (pixels
+// 0..255, label 0..labelMax) separated by ',' and ended by '\n' or '\r\n'; for anything else this
+// returns -1 and the caller hands the line to csv-parse + RowParser. For speed: pixels before the label,
+// the label, pixels after it, no per-field "is this the label" test; "0," (~80% of MNIST pixels) takes
+// a two-byte shortcut and no store when the batch is zero-filled and table[0] is +0 (`skipZeros`).
 
 const NL = 10;
 const CR = 13;
@@ -21,22 +15,10 @@ const NINE = 57;
 export let lastLabel = -1;
 
 /**
- * Decodes the row that starts at buf[p] into x[rowBase .. rowBase + pixels). Returns the position
- * after its line end, or -1 when the row is not ordinary (x[rowBase ..] may then hold some of its
- * pixels: the caller clears them). With `skipZeros`, 0 pixels are not stored (x must be zero-filled).
- * The row's line end must be in buf: the loop stops at the first byte that is not a digit or ','.
+ * Decodes the row at buf[p] into x[rowBase ..]: the position after its line end, or -1 when it is not
+ * ordinary (some of its pixels may be written: the caller clears them). Its line end must be in buf.
  */
-export function decodeRow(
-  buf: Uint8Array,
-  p: number,
-  x: Float32Array,
-  rowBase: number,
-  table: Float32Array,
-  skipZeros: boolean,
-  fieldCount: number,
-  labelIndex: number,
-  labelMax: number,
-): number {
+export function decodeRow(buf: Uint8Array, p: number, x: Float32Array, rowBase: number, table: Float32Array, skipZeros: boolean, fieldCount: number, labelIndex: number, labelMax: number): number {
   const pixelCount = labelIndex >= 0 ? fieldCount - 1 : fieldCount;
   let o = rowBase;
   let label = -1;
@@ -125,4 +107,53 @@ function pixelsWithCommas(buf: Uint8Array, p: number, count: number, x: Float32A
     p++;
   }
   return p;
+}
+
+const QUOTE = 34;
+
+/**
+ * decodeRow for a layout with dropped columns: one field at a time by its role (0 pixel, 1 label, 2
+ * dropped: any bytes but ',', '"' and the line end). Same contract and result; lastLabel is set too.
+ */
+export function decodeMappedRow(buf: Uint8Array, p: number, x: Float32Array, rowBase: number, table: Float32Array, roles: Uint8Array, labelMax: number): number {
+  let o = rowBase;
+  let label = -1;
+  const last = roles.length - 1;
+  for (let f = 0; f <= last; f++) {
+    let c = buf[p];
+    if (roles[f] === 2) {
+      while (c !== COMMA && c !== NL && c !== QUOTE && c !== undefined) c = buf[++p];
+      if (c === QUOTE || c === undefined) return -1;
+      if (f === last) {
+        if (c !== NL) return -1;
+        lastLabel = label;
+        return p + 1;
+      }
+      if (c !== COMMA) return -1;
+      p++;
+      continue;
+    }
+    let v = c - ZERO;
+    if (v < 0 || v > 9) return -1;
+    c = buf[++p];
+    while (c >= ZERO && c <= NINE) {
+      v = v * 10 + (c - ZERO);
+      c = buf[++p];
+    }
+    if (roles[f] === 1) {
+      if (v > labelMax) return -1;
+      label = v;
+    } else {
+      if (v > 255) return -1;
+      x[o++] = table[v];
+    }
+    if (f === last) {
+      p = lineEnd(buf, p, c);
+      if (p >= 0) lastLabel = label;
+      return p;
+    }
+    if (c !== COMMA) return -1;
+    p++;
+  }
+  return -1;
 }

@@ -1,14 +1,7 @@
-// Turning csv-parse's string records into validated rows: the file's layout (from its header or first
-// row), then one record at a time. Nothing is coerced: a field is either exactly what we accept or the
-// row is bad, with a message that names the field.
-//
-// What a field must look like (the same rule for pixels and labels):
-//   plain ASCII digits, at least one, no sign, no spaces, no decimal point, no exponent;
-//   value 0..255 for a pixel, 0..classes-1 for a label. Leading zeros are allowed ('007' is 7): they
-//   are still plain digits and cannot be misread.
-// So '1.5', '1e2', '-1', '+1', '256', ' 12', '12 ', '' and '0x1f' are all bad. A quoted field ("12")
-// is fine: quoting is CSV syntax, csv-parse removes it. Fields and pixels are counted from 1 in
-// messages, like lines ("field 17 (pixel 16)" is the 16th pixel of a row whose label comes first).
+// csv-parse's string records as validated rows: the layout (header or first row), then each record.
+// Nothing is coerced: a field is plain ASCII digits (leading zeros allowed), 0..255 for a pixel and
+// 0..classes-1 for a label, or the row is bad ('1.5', '-1', ' 12', '' ...) with a message naming the
+// field, counted from 1 like lines ("field 17 (pixel 16)").
 import type { CsvLayout, Row } from './types.js';
 
 /** Value of a field of plain ASCII digits that is at most `max`, or -1. A char loop: no regex, no Number(). */
@@ -37,12 +30,7 @@ export function showField(field: string): string {
 /** Something a number could look like, right or wrong ('12', '-1', '1.5', '1e2', ' 3 '). */
 const NUMBER_LIKE = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 
-/**
- * Column numbers with no names: consecutive integers from 0 or from 1 (`0,1,...,784` as pandas writes
- * an unnamed frame, `1,...,785`), reaching past 255. No data row can hold such values (a pixel is at
- * most 255), so a row like this is never a data row mistaken for a header; a short one (`0,1,2,3,4`
- * for a 4-pixel model) can be data and stays data.
- */
+/** Column numbers counting from 0 or 1 past 255 (pandas' `0,1,...,784`): no data row can hold them. */
 function isColumnNumbers(record: readonly string[]): boolean {
   const first = record[0];
   if (record.length < 3 || (first !== '0' && first !== '1')) return false;
@@ -52,12 +40,9 @@ function isColumnNumbers(record: readonly string[]): boolean {
 }
 
 /**
- * Whether a first row is a header rather than data. It is a header when it has text fields (not empty,
- * not number-like) and looks like column names: a column named `label`, mostly text (`pixel0,...`,
- * `1x1,...`), or numbers that count up as column numbers do (`y,0,1,...,783`); or when it is nothing
- * but column numbers past 255 (`0,1,...,784`, see isColumnNumbers). A data row with one or a few bad
- * values ('x7', '1.5', '-1') is still data, reported as a bad row at line 1, never dropped as if it
- * were a header.
+ * Whether a first row is a header: column numbers (isColumnNumbers), or text fields that look like names
+ * (a `label` column, mostly text, or counting numbers: `y,0,1,...`). A data row with a few bad values
+ * ('x7', '1.5') stays data, reported as a bad row, never dropped as a header.
  */
 export function looksLikeHeader(record: readonly string[]): boolean {
   if (isColumnNumbers(record)) return true;
@@ -113,12 +98,19 @@ export class RowParser {
   readonly features: number;
   readonly classes: number;
 
+  /** With dropped columns: each field's pixel number (1-based; 0 for the label and dropped ones). */
+  private readonly pixelOf: Int32Array | null = null;
+
   constructor(layout: CsvLayout, features: number, classes: number) {
-    const pixelFields = layout.fieldCount - (layout.labelIndex >= 0 ? 1 : 0);
+    const pixelFields = layout.fieldCount - (layout.labelIndex >= 0 ? 1 : 0) - (layout.drop?.length ?? 0);
     if (pixelFields !== features) throw new RangeError(`layout has ${pixelFields} pixel fields, expected ${features}`);
     this.layout = layout;
     this.features = features;
     this.classes = classes;
+    if (layout.drop?.length) {
+      this.pixelOf = new Int32Array(layout.fieldCount);
+      for (let i = 0, pixel = 0; i < layout.fieldCount; i++) if (i !== layout.labelIndex && !layout.drop.includes(i)) this.pixelOf[i] = ++pixel;
+    }
   }
 
   /** The row, or the problem with it (a message naming the field). */
@@ -133,6 +125,7 @@ export class RowParser {
       if (label < 0) return this.labelProblem(record[labelIndex]);
     }
     const pixels = new Uint8Array(this.features);
+    if (this.pixelOf !== null) return this.mapped(record, line, label, pixels, this.pixelOf);
     // Two loops around the label column instead of a branch per field.
     const split = labelIndex >= 0 ? labelIndex : fieldCount;
     for (let i = 0; i < split; i++) {
@@ -148,6 +141,16 @@ export class RowParser {
     return { line, label, pixels };
   }
 
+  private mapped(record: readonly string[], line: number, label: number | null, pixels: Uint8Array, pixelOf: Int32Array): Row | string {
+    for (let i = 0; i < record.length; i++) {
+      if (pixelOf[i] === 0) continue;
+      const value = parseSmallInt(record[i], 255);
+      if (value < 0) return this.pixelProblem(record[i], i);
+      pixels[pixelOf[i] - 1] = value;
+    }
+    return { line, label, pixels };
+  }
+
   private labelProblem(field: string): string {
     const where = `label (field ${this.layout.labelIndex + 1})`;
     if (field === '') return `${where} is empty`;
@@ -157,7 +160,7 @@ export class RowParser {
 
   private pixelProblem(field: string, index: number): string {
     const { labelIndex } = this.layout;
-    const pixel = labelIndex >= 0 && index > labelIndex ? index : index + 1;
+    const pixel = this.pixelOf?.[index] ?? (labelIndex >= 0 && index > labelIndex ? index : index + 1);
     const where = `field ${index + 1} (pixel ${pixel})`;
     if (field === '') return `${where} is empty`;
     if (field.includes('\0')) return `${where} contains a NUL byte`;

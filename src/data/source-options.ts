@@ -1,5 +1,8 @@
 // The options every CSV source takes (the csv-parse path and the framer alike), kept apart from
 // csv-source.ts so that the framer does not load csv-parse's streaming parser.
+import { DataError } from '../errors.js';
+import { cannotRead } from './messages.js';
+import type { ColumnChoice } from './columns.js';
 import type { CsvLayout, RowError } from './types.js';
 
 export interface CsvSourceOptions {
@@ -14,6 +17,10 @@ export interface CsvSourceOptions {
   onError: 'fail' | 'skip';
   /** Called for every bad row under 'skip'. */
   onRowError?: (error: RowError) => void;
+  /** Which columns are the label and not pixels (--label-column, --drop-columns); unset: detected. */
+  columns?: ColumnChoice;
+  /** Called (once) with a warning about the input, e.g. that an unlabeled file's first column looks like labels. */
+  onWarning?: (message: string) => void;
   /** Called once, when the header / first row fixed the layout. */
   onLayout?: (layout: CsvLayout) => void;
   /** Progress: bytes of the input parsed so far. Called at most every ~64 KB, and once at the end. */
@@ -32,16 +39,23 @@ export const STDIN_NAME = '<stdin>';
 /** Default bound on one record's size: max(64 KiB, 16 bytes per field). */
 export const defaultMaxRecordBytes = (features: number) => Math.max(64 * 1024, (features + 1) * 16);
 
-/** csvRows' option checks (programming errors: TypeError / RangeError). */
+/** The option checks of openSource and csvRows (programming errors: TypeError / RangeError naming the option). */
 export function checkCsvSourceOptions(o: CsvSourceOptions): void {
   const positiveInt = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
-  if (typeof o.input !== 'string' || o.input === '') throw new TypeError('csvRows: input must be a path or "-"');
-  if (!positiveInt(o.features)) throw new RangeError(`csvRows: features must be a positive integer, got ${o.features}`);
+  const bad = (name: string, want: string, got: unknown) => new RangeError(`CSV source option ${name} must be ${want}, got ${String(got)}`);
+  if (typeof o.input !== 'string' || o.input === '') throw new TypeError('CSV source option input must be a path or "-"');
+  if (!positiveInt(o.features)) throw bad('features', 'a positive integer', o.features);
   // Labels travel in an Int16Array (batcher), so at most 32767 classes.
-  if (!positiveInt(o.classes) || o.classes > 32767) throw new RangeError(`csvRows: classes must be an integer 1..32767, got ${o.classes}`);
-  if (o.onError !== 'fail' && o.onError !== 'skip') throw new RangeError(`csvRows: onError must be 'fail' or 'skip', got ${String(o.onError)}`);
-  if (o.limit !== undefined && !positiveInt(o.limit)) throw new RangeError(`csvRows: limit must be a positive integer, got ${o.limit}`);
-  if (o.maxRecordBytes !== undefined && !positiveInt(o.maxRecordBytes)) {
-    throw new RangeError(`csvRows: maxRecordBytes must be a positive integer, got ${o.maxRecordBytes}`);
-  }
+  if (!positiveInt(o.classes) || o.classes > 32767) throw bad('classes', 'an integer 1..32767', o.classes);
+  if (o.onError !== 'fail' && o.onError !== 'skip') throw bad('onError', "'fail' or 'skip'", o.onError);
+  if (o.limit !== undefined && !positiveInt(o.limit)) throw bad('limit', 'a positive integer', o.limit);
+  if (o.maxRecordBytes !== undefined && !positiveInt(o.maxRecordBytes)) throw bad('maxRecordBytes', 'a positive integer', o.maxRecordBytes);
+}
+
+/** A read error as a DataError naming the input; anything else unchanged. */
+export function readFailure(error: unknown, file: string): unknown {
+  if (error instanceof DataError) return error;
+  const errno = error as NodeJS.ErrnoException;
+  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') return new DataError(file, 0, cannotRead(errno.code, errno.syscall));
+  return error;
 }

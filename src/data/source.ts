@@ -1,11 +1,7 @@
-// Where the work comes from: the input opened, read, and cut into blocks of lines for the workers to
-// decode (the framer: fast), or parsed into rows by csv-parse (the general path, for any CSV dialect
-// it reads, and the oracle the fast path is tested against).
-//
-// `auto` chooses per input: csv-parse when a '"' appears in the first read of the input (its first 64 KiB;
-// from stdin, what the first read returns) after the first record (a dialect that quotes, where nearly
-// every record would need csv-parse anyway), else the framer. A quoted header alone does not count: the
-// framer reads the first record with csv-parse too.
+// Where the work comes from: the input cut into blocks of lines for the workers (the framer: fast), or
+// parsed into rows by csv-parse (any dialect it reads; the fast path's test oracle). `auto` takes
+// csv-parse when a '"' follows the first record in the first read (up to 64 KiB): a quoting dialect
+// would send nearly every record to csv-parse anyway.
 import { Readable } from 'node:stream';
 import { DataError } from '../errors.js';
 import { batchRows, rebatch, type PooledBatch } from './batcher.js';
@@ -14,18 +10,13 @@ import { ChunkPool, readPieces, type Piece } from './chunks.js';
 import { Framer, type FramerOptions } from './framer.js';
 import { readFirstRecord } from './head.js';
 import { planShardRead, quotedShardProblem, shardInputName } from './shards.js';
-import * as msg from './messages.js';
-import { checkCsvSourceOptions, defaultMaxRecordBytes, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
+import { checkCsvSourceOptions, defaultMaxRecordBytes, readFailure, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 import type { Block, CsvLayout, DecodeSpec } from './types.js';
 
 export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
 export type ParserChoice = (typeof PARSER_CHOICES)[number];
 
-/**
- * What the source hands on, a few at a time: blocks of lines (fast), or decoded batches (csv-parse). A
- * group is what one read of the input completed (at most GROUP_ROWS rows, at least one block), so that a
- * pool task can carry several batches without waiting for more input.
- */
+/** What one read of the input completed (up to GROUP_ROWS rows): blocks (fast) or batches (csv-parse), for one pool task. */
 export type WorkItem = { kind: 'blocks'; blocks: Block[] } | { kind: 'batches'; batches: PooledBatch[] };
 
 /** Rows in a group at most (or one batch, when a batch is bigger). */
@@ -54,11 +45,7 @@ export interface Source {
   /** Bound on one record's size (what the decoder must allow too). */
   maxRecordBytes: number;
   items: AsyncGenerator<WorkItem, void, undefined>;
-  /**
-   * Whether the items stop at `limit` rows. The framer counts rows before they are decoded, so it applies
-   * the limit only under --on-error fail (where every row is good or the run fails); under skip the
-   * consumer applies it to the good rows.
-   */
+  /** Whether the items stop at `limit` rows (the framer counts rows undecoded: only under --on-error fail; else the consumer counts good rows). */
   limited: boolean;
 }
 
@@ -124,6 +111,8 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
     maxRecordBytes,
     limit: limited ? options.limit : undefined,
     shard,
+    columns: options.columns,
+    hint: options.onWarning && { classes: options.classes, warn: options.onWarning },
   });
   let bytesRead = 0;
   let readToEnd = false;
@@ -156,15 +145,9 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
   return {
     parser: 'fast',
     file,
-    get layout() {
-      return framer.layout;
-    },
-    get bytesRead() {
-      return bytesRead;
-    },
-    get lines() {
-      return readToEnd ? framer.linesStarted : null;
-    },
+    get layout() { return framer.layout; },
+    get bytesRead() { return bytesRead; },
+    get lines() { return readToEnd ? framer.linesStarted : null; },
     maxRecordBytes,
     items: items(),
     limited,
@@ -194,12 +177,8 @@ function csvParseSource(options: SourceOptions, file: string, replay: Readable |
   return {
     parser: 'csv-parse',
     file,
-    get layout() {
-      return layout;
-    },
-    get bytesRead() {
-      return bytesRead;
-    },
+    get layout() { return layout; },
+    get bytesRead() { return bytesRead; },
     lines: null,
     maxRecordBytes: options.maxRecordBytes ?? defaultMaxRecordBytes(options.features),
     items: items(),
@@ -241,10 +220,7 @@ export function decodeSpec(source: Source, options: Pick<SourceOptions, 'feature
   return { layout: source.layout, features: options.features, classes: options.classes, table: options.table, maxRecordBytes: source.maxRecordBytes };
 }
 
-/**
- * The source's rows as exact batches, decoded on this thread: the csv-parse path's batches as they are,
- * or the framer's blocks decoded and re-cut (rebatch: bad rows, the limit, lines that cannot be read).
- */
+/** The source's rows as exact batches decoded on this thread (the framer's blocks decoded and re-cut). */
 export async function* batchesHere(source: Source, options: SourceOptions): AsyncGenerator<PooledBatch[], void, undefined> {
   if (source.parser === 'csv-parse') {
     for await (const item of source.items) if (item.kind === 'batches') yield item.batches;
@@ -273,12 +249,4 @@ function replayStream(first: Piece, rest: AsyncGenerator<Piece>): Readable {
     })(),
     { objectMode: false },
   );
-}
-
-/** A read error as a DataError naming the input; anything else unchanged. */
-export function readFailure(error: unknown, file: string): unknown {
-  if (error instanceof DataError) return error;
-  const errno = error as NodeJS.ErrnoException;
-  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') return new DataError(file, 0, msg.cannotRead(errno.code, errno.syscall));
-  return error;
 }

@@ -28,6 +28,8 @@ export interface CsvLayout {
   fieldCount: number;
   /** Index of the label column, or -1 for unlabeled input. */
   labelIndex: number;
+  /** Columns that are neither label nor pixels (--drop-columns), ascending; absent: none. */
+  drop?: number[];
 }
 
 /** A stretch of one chunk: bytes [start, end) of a shared buffer. */
@@ -37,11 +39,7 @@ export interface Segment {
   end: number;
 }
 
-/**
- * Whole lines of the input holding exactly `rows` rows (non-blank lines), good or bad, from line
- * `firstLine` on. Its bytes stay in the chunks' shared memory: a worker reads them there, so nothing
- * is copied to cross threads. `release()` hands the chunks back once the block is no longer needed.
- */
+/** Whole lines holding `rows` non-blank lines from `firstLine` on, read in place (shared memory) by a worker; release() returns the chunks. */
 export interface Block {
   /** 0-based position in the input. */
   index: number;
@@ -52,10 +50,7 @@ export interface Block {
   release(): void;
 }
 
-/**
- * Decoded rows, ready for a forward pass: one contiguous Float32Array (rows x features), normalised,
- * with a label (-1: none) and an input line per row. Fresh buffers of its own, so x can be transferred.
- */
+/** Decoded rows for a forward pass: x is rows x features normalised floats; a label (-1: none) and an input line per row. */
 export interface Batch {
   /** 0-based position in the input. */
   index: number;
@@ -77,10 +72,7 @@ export interface DecodeSpec {
   maxRecordBytes: number;
 }
 
-/**
- * A block's rows after decoding: the good ones as a batch (null if none), the bad ones as errors, and a
- * line that could not be read at all, which ends the read (`failure`: the rows before it are decoded).
- */
+/** A decoded block: good rows (null if none), bad rows, and a line that could not be read (ends the read). */
 export interface DecodedBlock {
   batch: Batch | null;
   errors: RowError[];

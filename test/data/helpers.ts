@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { csvRows, type CsvSourceOptions } from '../../src/data/csv-source.js';
+import { csvRows } from '../../src/data/csv-source.js';
+import type { CsvSourceOptions } from '../../src/data/source-options.js';
 import type { CsvLayout, Row, RowError } from '../../src/data/types.js';
 
 /** A fresh temp folder; `cleanup` removes it. */
