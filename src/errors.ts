@@ -39,7 +39,7 @@ export const ERROR_CODES = {
   PIPE_ERR_DATA: { exit: 1, meaning: 'a bad row or input file (FILE:LINE: problem), with --on-error fail' },
   PIPE_ERR_MODEL: { exit: 1, meaning: 'a model file that cannot be used: unreadable, malformed, unsafe or inconsistent' },
   PIPE_ERR_MODEL_MISSING: { exit: 1, meaning: 'the model file does not exist' },
-  PIPE_ERR_KERNEL: { exit: 1, meaning: 'the forward kernel asked for (--kernel native|wasm) is not available here' },
+  PIPE_ERR_KERNEL: { exit: 1, meaning: 'the forward kernel asked for (--kernel native or wasm) is not available here' },
   PIPE_ERR_WORKER: { exit: 1, meaning: 'a worker task failed (threw, died or timed out) after its retry' },
   PIPE_ERR_TASK_SHAPE: { exit: 1, meaning: 'a task reached a worker with buffers of the wrong size (a bug)' },
   PIPE_ERR_OUTPUT: { exit: 1, meaning: 'an output file could not be written; the file it replaces is intact' },

@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.js';
 import { parseColumnRef, type ColumnChoice, type ColumnRef } from '../data/columns.js';
 
-export const LABEL_COLUMN_HELP = 'the label column: a header name, a 0-based index, or none (unlabeled); default: detected';
+export const LABEL_COLUMN_HELP = 'the label column: a header name, a 0-based index, or none (unlabeled)';
 export const DROP_COLUMNS_HELP = 'columns that are neither label nor pixels (an id): comma-separated header names or 0-based indexes';
 
 /** The column choice of --label-column / --drop-columns, or null when neither is given. */

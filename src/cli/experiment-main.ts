@@ -79,6 +79,33 @@ async function resolveOut(options: ExperimentCliOptions, input: string, model: s
   return out;
 }
 
+/** The model, input and output folder checked, and the document's context, before anything is measured. */
+async function prepareExperiment(options: ExperimentCliOptions, log: Logger) {
+  const modelPath = options.model === null ? defaultModelPath : resolve(options.model);
+  if (!existsSync(modelPath)) {
+    throw new PipelineError('PIPE_ERR_MODEL_MISSING', `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`);
+  }
+  const input = await resolveInput(options.input, log);
+  const out = await resolveOut(options, input, modelPath);
+  // Loaded here too (every child loads its own copy): a bad model fails before anything is measured.
+  const model = await loadModel(modelPath);
+  for (const { batchSize, maxInFlight } of options.configurations) {
+    checkBatchSizeForModel(batchSize, model.layerSizes, '--batch-sizes');
+    checkInFlightForModel(maxInFlight, batchSize, model.layerSizes);
+  }
+  const context: DocumentContext = {
+    grid: options.grid,
+    input: { path: input, bytes: await inputSizeBytes(input) },
+    model,
+    normalize: model.normalize ?? 'unit',
+    out,
+    minSamples: options.minSamples,
+    maxTimeS: options.maxTimeS,
+    configurations: options.configurations.length,
+  };
+  return { modelPath, input, out, model, context };
+}
+
 async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promise<number> {
   const progress = createExperimentProgress({ enabled: !options.quiet, stream: io.stderr });
   // Watched from the start: a stop while the model loads is an interrupted experiment too. The first signal
@@ -90,28 +117,7 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
     },
   });
   try {
-    const modelPath = options.model === null ? defaultModelPath : resolve(options.model);
-    if (!existsSync(modelPath)) {
-      throw new PipelineError('PIPE_ERR_MODEL_MISSING', `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`);
-    }
-    const input = await resolveInput(options.input, log);
-    const out = await resolveOut(options, input, modelPath);
-    // Loaded here too (every child loads its own copy): a bad model fails before anything is measured.
-    const model = await loadModel(modelPath);
-    for (const { batchSize, maxInFlight } of options.configurations) {
-      checkBatchSizeForModel(batchSize, model.layerSizes, '--batch-sizes');
-      checkInFlightForModel(maxInFlight, batchSize, model.layerSizes);
-    }
-    const context: DocumentContext = {
-      grid: options.grid,
-      input: { path: input, bytes: await inputSizeBytes(input) },
-      model,
-      normalize: model.normalize ?? 'unit',
-      out,
-      minSamples: options.minSamples,
-      maxTimeS: options.maxTimeS,
-      configurations: options.configurations.length,
-    };
+    const { modelPath, input, out, model, context } = await prepareExperiment(options, log);
     log.info(
       { configurations: options.configurations.length, input, model: model.path, out, minSamples: options.minSamples, maxTimeS: options.maxTimeS },
       'measuring',

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { UsageError } from '../errors.js';
 import { positiveInt } from './option-schemas.js';
-import { LOG_FORMATS, type LogFormat } from './logger.js';
+import { type LogFormat, logFormatOption } from './logger.js';
 import { addOptions, choice, flag, option, validateOptions } from './option-table.js';
 import { maxThreads } from './pipeline-options.js';
 import { expandGrid, freshProbeOption, inFlightList, positiveIntList, type FreshProbe, type GridSpec, type InFlightSpec } from '../experiment/grid.js';
@@ -59,7 +59,7 @@ export const EXPERIMENT_OPTIONS = {
   out: option('--out <dir>', 'folder for experiment.json, experiment.csv and experiment.html', path, { defaultText: 'reports/experiment-<timestamp>' }),
   minSamples: option('--min-samples <n>', 'benchmark.js minSamples: passes measured per configuration at least', positiveInt, { default: DEFAULT_MIN_SAMPLES }),
   maxTime: option('--max-time <seconds>', 'benchmark.js maxTime: after the first min-samples passes, keep sampling until the passes from the last of those on add up to more than this', positiveSeconds, { default: DEFAULT_MAX_TIME_S }),
-  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  logFormat: logFormatOption(),
   json: flag('--json', 'print the experiment JSON on stdout instead of the table'),
   quiet: flag('--quiet', 'no progress, no table; only warnings and errors'),
 };

@@ -1,6 +1,7 @@
 // Logs go to stderr: one JSON object per line when stderr is not a terminal (for job runners and log
 // collectors), human-readable lines when it is (--log-format auto); --log-format pretty / json choose.
 // stdout stays for the command's own output.
+import { choice } from './option-table.js';
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
@@ -20,6 +21,12 @@ const destinations = { pretty: new WeakMap<NodeJS.WritableStream, DestinationStr
 /** --log-format: readable lines, JSON lines, or auto (readable on a terminal). */
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** The --log-format option of every command that logs (`whose`: whose log lines, when not only the command's). */
+export function logFormatOption(whose?: string) {
+  const lines = whose === undefined ? 'log lines on stderr' : `log lines on stderr (${whose})`;
+  return choice('--log-format <format>', `${lines}: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json`, LOG_FORMATS, { default: 'auto' });
+}
 
 function destinationFor(stream: NodeJS.WriteStream, readable: boolean): DestinationStream {
   const known = readable ? destinations.pretty : destinations.json;

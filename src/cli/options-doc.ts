@@ -59,8 +59,10 @@ export function shownDefault(option: Option): string {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** The help text, and the choices unless it already names every one (`unit = x/255, none = ...`). */
 function meaning(option: Option): string {
-  const choices = option.argChoices ? ` (one of ${option.argChoices.map((c) => `\`${c}\``).join(', ')})` : '';
+  const named = option.argChoices?.every((c) => new RegExp(`(^|[^\\w-])${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( =|,|:| or|$)`).test(option.description));
+  const choices = option.argChoices && !named ? ` (one of ${option.argChoices.map((c) => `\`${c}\``).join(', ')})` : '';
   return cell(`${option.description}${choices}`);
 }
 

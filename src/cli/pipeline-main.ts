@@ -1,5 +1,6 @@
 // The pipeline command: validate options, prepare the input and the model, run the pipeline with a
 // progress bar, print the summary (or the JSON report), write files, and choose the exit code.
+import type { Normalization } from '../data/normalize.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
@@ -231,35 +232,8 @@ async function scoreWithPool(
   pool: ForwardPool,
 ): Promise<number> {
   const input = await resolveInput(options.input, log);
-  const metadataNormalize = model.normalize;
-  const normalize = options.normalize ?? metadataNormalize ?? 'unit';
-  if (options.normalize && metadataNormalize && options.normalize !== metadataNormalize) {
-    log.warn({ model: model.path, recorded: metadataNormalize, used: options.normalize }, '--normalize overrides the normalisation recorded in the model');
-  }
-  for (const [flag, value, used] of [
-    ['--activation', options.activation, model.network.activation],
-    ['--output', options.output, model.network.output],
-  ] as const) {
-    const recorded = model.metadata[flag.slice(2)];
-    if (value && recorded && recorded !== value) log.warn({ recorded, used }, `${flag} overrides the model's metadata`);
-  }
-
-  // The options as given, with what this run settled in their place (paths, threads, the model's defaults).
-  const config = recordedConfig(PIPELINE_OPTIONS, options, {
-    input,
-    model: model.path,
-    threads: options.threads,
-    maxInFlight: options.maxInFlight,
-    normalize,
-    activation: model.network.activation,
-    output: model.network.output,
-    shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
-    labelColumn: options.columns?.label ?? null,
-    dropColumns: options.columns?.drop ?? null,
-    predictions: options.predictionsToStdout ? '-' : options.predictions,
-    predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
-    threadsReason: options.threadsReason,
-  });
+  const normalize = settledNormalize(options, model, log);
+  const config = runConfig(options, input, model, normalize);
   log.info({ input, model: model.path, layers: model.layerSizes.join('-'), batchSize: options.batchSize, threads: options.threads }, 'scoring');
 
   // --html: bounded collectors fed every scored batch (created here: the throughput timeline starts now).
@@ -319,7 +293,54 @@ async function scoreWithPool(
     progress.stop();
   }
   if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, io, log, job, { soFar, predictions }, stop.received!, htmlPage);
-  const report = job.finalReport(outcome.report);
+  return finishRun(options, io, job, job.finalReport(outcome.report), { predictions, htmlPage, signal: stop.received });
+}
+
+/** The normalisation this run uses: the option, else the model's metadata, else unit; overrides are logged. */
+function settledNormalize(options: ResolvedOptions, model: LoadedModel, log: Logger): Normalization {
+  const metadataNormalize = model.normalize;
+  const normalize: Normalization = options.normalize ?? metadataNormalize ?? 'unit';
+  if (options.normalize && metadataNormalize && options.normalize !== metadataNormalize) {
+    log.warn({ model: model.path, recorded: metadataNormalize, used: options.normalize }, '--normalize overrides the normalisation recorded in the model');
+  }
+  for (const [flag, value, used] of [
+    ['--activation', options.activation, model.network.activation],
+    ['--output', options.output, model.network.output],
+  ] as const) {
+    const recorded = model.metadata[flag.slice(2)];
+    if (value && recorded && recorded !== value) log.warn({ recorded, used }, `${flag} overrides the model's metadata`);
+  }
+
+  return normalize;
+}
+
+/** The options as given, with what this run settled in their place (paths, threads, the model's defaults). */
+function runConfig(options: ResolvedOptions, input: string, model: LoadedModel, normalize: Normalization): Record<string, unknown> {
+  return recordedConfig(PIPELINE_OPTIONS, options, {
+    input,
+    model: model.path,
+    threads: options.threads,
+    maxInFlight: options.maxInFlight,
+    normalize,
+    activation: model.network.activation,
+    output: model.network.output,
+    shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
+    labelColumn: options.columns?.label ?? null,
+    dropColumns: options.columns?.drop ?? null,
+    predictions: options.predictionsToStdout ? '-' : options.predictions,
+    predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
+    threadsReason: options.threadsReason,
+  });
+}
+
+/** The run's outputs written, the summary or the JSON printed: its exit code. */
+async function finishRun(
+  options: ResolvedOptions,
+  io: CliIo,
+  job: JobRun,
+  report: PipelineReport,
+  { predictions, htmlPage, signal }: { predictions: PredictionsWriter | null; htmlPage: RunPageCollector | null; signal: NodeJS.Signals | null },
+): Promise<number> {
   job.report = report;
   if (options.report) {
     await writeJsonAtomic(options.report, report);
@@ -334,7 +355,7 @@ async function scoreWithPool(
   if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
   else if (!options.quiet) summaryOut.write(`${formatSummary(report, { color: Boolean(summaryOut.isTTY) && !process.env.NO_COLOR })}\n`);
 
-  return exitCodeFor(report, options, io, stop.received);
+  return exitCodeFor(report, options, io, signal);
 }
 
 /**

@@ -19,7 +19,7 @@ import { DROP_COLUMNS_HELP, LABEL_COLUMN_HELP, parseColumnOptions } from './colu
 import { batchCapacity } from '../nn/kernels/batch-capacity.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
-import { LOG_FORMATS } from './logger.js';
+import { logFormatOption } from './logger.js';
 import { commandName } from './usage.js';
 
 /** How long the batches in flight may take to finish after the first SIGINT / SIGTERM. */
@@ -56,22 +56,22 @@ export const PIPELINE_OPTIONS = {
   batchSize: option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, positiveInt, { default: 100, config: 'batchSize' }),
   threads: option(
     '--threads <n>',
-    'worker threads, 0 (score on the main thread) to 4 per core, at least 16; auto = the main thread when the input is estimated at under about 1 s of work, else one worker per core',
+    'worker threads, 0 (the main thread) to max(16, 4 per core); auto = 0 when the input is under ~1 s of work, else one per core',
     z.union([z.literal('auto'), nonNegativeInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`))]),
     { default: 'auto', config: 'threads' },
   ),
-  maxInFlight: option('--max-in-flight <n>', 'batches queued or running at once; reading pauses at the limit, so memory stays flat (at most what fits in half of the memory)', positiveInt, { defaultText: '2 x threads, fitted to memory', config: 'maxInFlight' }),
-  normalize: choice('--normalize <mode>', "pixel scaling: unit = x/255, none = raw 0..255; by default the model's metadata says", NORMALIZATIONS, { defaultText: "the model's, else unit", config: 'normalize' }),
-  activation: choice('--activation <fn>', "hidden-layer activation; by default the model's metadata says (give it for models without)", ACTIVATIONS, { defaultText: "the model's, else sigmoid", config: 'activation' }),
-  output: choice('--output <fn>', "output function; by default the model's metadata says (give it for models without)", OUTPUT_FUNCTIONS, { defaultText: "the model's, else softmax", config: 'output' }),
-  parser: choice('--parser <name>', 'CSV decoder: fast = bytes straight into the batch, csv-parse = the general path (quoted fields), auto = fast unless the input needs csv-parse', PARSER_CHOICES, { default: 'auto', config: 'parser' }),
+  maxInFlight: option('--max-in-flight <n>', 'batches queued or running at once; reading pauses at the limit, so memory stays flat (at most half the memory)', positiveInt, { defaultText: '2 x threads, fitted to memory', config: 'maxInFlight' }),
+  normalize: choice('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255', NORMALIZATIONS, { defaultText: "the model's, else unit", config: 'normalize' }),
+  activation: choice('--activation <fn>', 'hidden-layer activation: sigmoid, relu, step or identity', ACTIVATIONS, { defaultText: "the model's, else sigmoid", config: 'activation' }),
+  output: choice('--output <fn>', 'output function: softmax, sigmoid or identity', OUTPUT_FUNCTIONS, { defaultText: "the model's, else softmax", config: 'output' }),
+  parser: choice('--parser <name>', 'CSV decoder: fast = bytes to floats, csv-parse = the general path, auto = fast unless the input needs csv-parse', PARSER_CHOICES, { default: 'auto', config: 'parser' }),
   // Plain strings: column-options.ts says what is wrong with a value (an empty one included).
   labelColumn: option('--label-column <name|index|none>', LABEL_COLUMN_HELP, z.string(), { defaultText: 'detected', config: 'labelColumn' }),
   dropColumns: option('--drop-columns <list>', DROP_COLUMNS_HELP, z.string(), { config: 'dropColumns' }),
-  decode: choice('--decode <where>', 'where the fast parser decodes: workers (every core), main (the main thread), auto = workers when there are 2+ threads', DECODE_CHOICES, { default: 'auto', config: 'decode' }),
-  kernel: choice('--kernel <engine>', 'forward-pass engine: native = the C++ addon built at install (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = native, else wasm, else js', KERNEL_KINDS, { default: 'auto', config: 'kernel' }),
+  decode: choice('--decode <where>', 'where the fast parser decodes: workers, main (the main thread), auto = workers when there are workers', DECODE_CHOICES, { default: 'auto', config: 'decode' }),
+  kernel: choice('--kernel <engine>', 'forward pass: native = C++ addon (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = the first that loads', KERNEL_KINDS, { default: 'auto', config: 'kernel' }),
   limit: option('--limit <n>', 'score only the first n good rows (under --on-error skip, bad rows are left out and not counted)', positiveInt, { defaultText: 'all', config: 'limit' }),
-  shard: option('--shard <i/n>', 'score only shard i of n (1-based) of the input file: the lines that start in its i-th n-th by bytes; merge the reports with `nnpipe merge`', shardSpec, { defaultText: 'the whole input', config: 'shard' }),
+  shard: option('--shard <i/n>', 'score only shard i of n (1-based) of the input file, cut by bytes at line starts; merge with `nnpipe merge`', shardSpec, { defaultText: 'the whole input', config: 'shard' }),
   onError: choice('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them', ['fail', 'skip'], { default: 'fail', config: 'onError' }),
   report: option('--report <file>', 'write the JSON report here (atomically)', path, { config: 'report' }),
   predictions: option('--predictions <file|->', 'write line,row,label,predicted,confidence per scored row, in input order (- for stdout: the summary then goes to stderr)', path, { config: 'predictions' }),
@@ -88,7 +88,7 @@ export const PIPELINE_OPTIONS = {
     milliseconds.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
     { default: DEFAULT_LOCK_STALE_MS },
   ),
-  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  logFormat: logFormatOption(),
   json: flag('--json', 'print the report as one JSON document on stdout and nothing else'),
   quiet: flag('--quiet', 'no progress bar, no summary, no "wrote FILE" notes; only warnings and errors'),
 };

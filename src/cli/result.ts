@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { ExitCode, UsageError } from '../errors.js';
 import { probeRedis } from '../queue/redis.js';
 import type { RunProgress } from '../queue/run-watch.js';
-import { createLogger, LOG_FORMATS } from './logger.js';
+import { createLogger, logFormatOption } from './logger.js';
 import { milliseconds, unitInterval } from './option-schemas.js';
 import { addOptions, choice, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
 import { redisUrl, runIdArgument } from './queue-options.js';
@@ -29,7 +29,7 @@ export const RESULT_OPTIONS = {
   wait: flag('--wait', 'wait for a run still going on (with progress), as submit does'),
   minAccuracy: option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this, or when the input has no labels to measure it', unitInterval),
   redisTimeout: option('--redis-timeout <ms>', 'while waiting, give up (exit 69) when Redis has not answered for this long', milliseconds, { default: 10_000 }),
-  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  logFormat: logFormatOption(),
   json: flag('--json', 'print the report as one JSON document on stdout and nothing else'),
   quiet: flag('--quiet', 'no summary, no progress'),
 };

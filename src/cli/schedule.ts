@@ -17,7 +17,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { PipelineSchedule } from '../../pipelines/schedule.js';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
 import { exitCodeForSignal } from '../jobs/exit-codes.js';
-import { createLogger, LOG_FORMATS, type Logger } from './logger.js';
+import { createLogger, type Logger, logFormatOption } from './logger.js';
 import { positiveInt } from './option-schemas.js';
 import { addOptions, choice, flag, option, required, validateOptions } from './option-table.js';
 import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
@@ -49,7 +49,7 @@ export const SCHEDULE_OPTIONS = {
   tz: option('--tz <zone>', 'IANA time zone the expression is read in (Europe/Berlin, UTC)', z.string().check(z.minLength(1)), { defaultText: 'the system time zone' }),
   maxRuns: option('--max-runs <n>', 'exit 0 after this many runs (skipped ones do not count)', positiveInt, { defaultText: 'no limit' }),
   summary: choice('--summary <mode>', 'what each run prints on stdout: one line, or the full summary with the confusion matrix', ['line', 'full'], { default: 'line' }),
-  logFormat: choice('--log-format <format>', "log lines on stderr (the scheduler's, and the runs' unless their options give one): pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json", LOG_FORMATS, { default: 'auto' }),
+  logFormat: logFormatOption("the scheduler's, and the runs' unless their options give one"),
   quiet: flag('--quiet', 'log only warnings and errors'),
 };
 

@@ -21,7 +21,7 @@ import { HAND_OFFS } from '../train/gradient-pool.js';
 import type { EpochStats, TrainingEvent } from '../train/trainer.js';
 import { defaultModelPath, projectRoot } from '../paths.js';
 import { runTraining, type TrainingConfig, type TrainingRun } from '../../pipelines/training.js';
-import { createLogger, isPretty, LOG_FORMATS, type LogFormat, type Logger } from './logger.js';
+import { createLogger, isPretty, type LogFormat, type Logger, logFormatOption } from './logger.js';
 import { addOptions, choice, flag, option, validateOptions } from './option-table.js';
 import { memoryBudgetBytes, positiveInt, positiveIntList } from './option-schemas.js';
 import { paramLayout } from '../train/params.js';
@@ -84,7 +84,7 @@ export const TRAIN_OPTIONS = {
   force: flag('--force', 'replace the default model file when --out is not given'),
   limitTrain: option('--limit-train <n>', 'train on the first n training images only (quick runs)', positiveInt, { defaultText: 'all 60000' }),
   limitTest: option('--limit-test <n>', 'measure test accuracy on the first n test images only', positiveInt, { defaultText: 'all 10000' }),
-  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  logFormat: logFormatOption(),
   json: flag('--json', 'print the summary as one JSON document on stdout and nothing else'),
   quiet: flag('--quiet', 'no progress bar, no per-epoch lines, no summary; only warnings and errors'),
 };
@@ -345,6 +345,13 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
     tool: toolVersion(),
   });
   await writeModelFile(options.out, tensorsFromNetwork(run.network), metadata);
+  printTrained(options, io, run, command);
+  return ExitCode.ok;
+}
+
+/** The run's summary on stdout: JSON with --json, a few lines otherwise, nothing with --quiet. */
+function printTrained(options: TrainCliOptions, io: CliIo, run: TrainingRun, command: string): void {
+  const { config } = options;
 
   const summary = {
     model: options.out,
@@ -379,7 +386,6 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
       ].join('\n'),
     );
   }
-  return ExitCode.ok;
 }
 
 function logEpoch(log: Logger, stats: EpochStats, fields: <T extends object>(value: T) => T | Record<string, never>): void {

@@ -14,7 +14,7 @@ import { connectionOptions, probeRedis, shownUrl, startHeartbeat, type Heartbeat
 import type { PipelineReport } from '../stats/report.js';
 import { ChangedFileError, scoreShard } from '../../pipelines/shard-job.js';
 import { mergeRunJob } from '../../pipelines/run-job.js';
-import { createLogger, LOG_FORMATS, type Logger } from './logger.js';
+import { createLogger, type Logger, logFormatOption } from './logger.js';
 import { addOptions, choice, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
 import { milliseconds, nonNegativeInt, positiveInt } from './option-schemas.js';
 import { redisUrl, hostPort } from './queue-options.js';
@@ -33,7 +33,7 @@ export const WORKER_OPTIONS = {
   lockDuration: option('--lock-duration <ms>', 'a job whose worker has not renewed its lock for this long is taken over by another (its worker died)', milliseconds, { default: 30_000 }),
   stopTimeout: option('--stop-timeout <ms>', 'after SIGTERM/SIGINT, let the shard in progress finish for this long, then hand it back to the queue', milliseconds, { default: 30_000 }),
   health: option('--health <host:port>', 'serve GET /health there (200 healthy, 503 Redis lost or stopping)', hostPort),
-  logFormat: choice('--log-format <format>', 'log lines on stderr: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json', LOG_FORMATS, { default: 'auto' }),
+  logFormat: logFormatOption(),
   quiet: flag('--quiet', 'log warnings and errors only'),
 };
 
