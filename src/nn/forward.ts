@@ -1,6 +1,6 @@
-// The forward pass used by the workers: affine -> activation for each hidden layer, affine -> output
-// function for the last. With a scratch object it allocates nothing per call, so a worker can run many
-// batches through the same buffers.
+// The forward pass as the formula reads: affine -> activation for each hidden layer, affine -> output
+// function for the last. The reference the kernels (src/nn/kernels/) are tested against, and the forward
+// pass of training's evaluation. With a scratch object it allocates nothing per call.
 import { applyActivation_, applyOutput_ } from './activations.js';
 import { affine } from './matrix.js';
 import type { Network } from './types.js';
