@@ -75,6 +75,7 @@ async function checkPipelineArgs(args: string[]): Promise<PipelineArgsCheck> {
     command.parse(args, { from: 'user' });
     const options = validatePipelineOptions(command);
     if (options.input === '-') throw new UsageError('--input - (stdin) cannot be scheduled: give a file');
+    if (options.predictionsToStdout) throw new UsageError("--predictions - cannot be scheduled: the runs' stdout is the scheduler's (one line per run); give a FILE");
     const missingInput = options.input === null ? null : checkInputFolder(options.input);
     await checkRunOutputs(options);
     return { json: options.json, quiet: options.quiet, missingInput };

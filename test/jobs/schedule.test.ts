@@ -104,6 +104,7 @@ for (const [args, message] of [
   [['--cron', '* * * * *', '--', '--batch-size', '0'], /pipeline options: --batch-size must be a positive integer/],
   [['--cron', '* * * * *', '--', '--bogus'], /pipeline options: unknown option '--bogus'/],
   [['--cron', '* * * * *', '--', '--input', '-'], /--input - \(stdin\) cannot be scheduled/],
+  [['--cron', '* * * * *', '--', '--predictions', '-'], /--predictions - cannot be scheduled/],
   [['--', '--input', trainCsv], /required option '--cron <expr>' not specified/],
   [['--cron', '* * * * *', '--', '--input', trainCsv, '--report', '/nonexistent-folder/r.json'], /pipeline options: --report \/nonexistent-folder\/r\.json: the folder \/nonexistent-folder does not exist/],
   [['--cron', '* * * * *', '--', '--input', '/nonexistent-folder/in.csv'], /pipeline options: --input \/nonexistent-folder\/in\.csv: the folder \/nonexistent-folder does not exist/],
