@@ -30,8 +30,9 @@ import { exitCodeForSignal } from '../jobs/exit-codes.js';
 import type { ProgressDisplay } from './progress.js';
 import { forCli, usageExitCode } from './usage.js';
 import { inputSizeBytes } from '../data/input-size.js';
+import { isGzipFile } from '../data/input-bytes.js';
 import { chooseThreads } from '../pool/threads.js';
-import { shardSpan } from '../data/shards.js';
+import { shardSpan, type ShardSpec } from '../data/shards.js';
 import { defaultMaxRecordBytes, readFailure } from '../data/source-options.js';
 import { exitCodeForReport } from './report-exit.js';
 
@@ -203,7 +204,7 @@ async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logge
   // The model first: how many workers to start (if any) depends on how much work it makes of the input.
   const model = await resolveModel(options);
   checkBatchSizeForModel(options.batchSize, model.layerSizes);
-  const inputBytes = options.input === null ? DEFAULT_INPUT_BYTES : options.input === '-' ? null : await inputSizeBytes(resolve(options.input));
+  const inputBytes = options.input === null ? DEFAULT_INPUT_BYTES : await textBytes(options.input);
   const flopsPerRow = model.layerSizes.slice(1).reduce((sum, outputs, k) => sum + 2 * model.layerSizes[k] * outputs, 0);
   const { threads, reason } = chooseThreads(options.threads, { inputBytes, limit: options.limit, features: model.layerSizes[0], flopsPerRow });
   const maxInFlight = fitInFlight(options, threads, model.layerSizes);
@@ -214,6 +215,18 @@ async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logge
   } finally {
     await pool.close();
   }
+}
+
+/** The input's size when it is a plain file; a gzip file's size says little about its rows, a stream has none. */
+async function textBytes(input: string): Promise<number | null> {
+  if (input === '-' || (await isGzipFile(resolve(input)))) return null;
+  return inputSizeBytes(resolve(input));
+}
+
+/** The byte range of --shard's part of the file; a gzip file has no byte positions to start from (exit 2). */
+async function shardOfFile(input: string, spec: ShardSpec, features: number) {
+  if (await isGzipFile(input)) throw new UsageError(`--shard cannot cut ${input}: it is gzip-compressed, and a gzip stream cannot be read from a byte position; decompress it, or score it whole`);
+  return shardSpan(input, spec, features, defaultMaxRecordBytes(features)).catch((error) => Promise.reject(readFailure(error, input)));
 }
 
 /** The options of a run whose threads and in-flight limit are settled. */
@@ -240,7 +253,7 @@ async function scoreWithPool(
   // The HTML report's code (and Chart.js) is loaded only when a page is asked for.
   const html = options.html === null ? null : await import('../html/run-collector.js');
   const htmlPage = html === null ? null : html.RunPageCollector.forModel(model, normalize);
-  const shard = options.shard === null ? null : await shardSpan(input, options.shard, model.layerSizes[0], defaultMaxRecordBytes(model.layerSizes[0])).catch((error) => Promise.reject(readFailure(error, input)));
+  const shard = options.shard === null ? null : await shardOfFile(input, options.shard, model.layerSizes[0]);
   const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr, limit: options.limit });
   // One set of statistics: runInference records into it, and RunSoFar reads it if the run cannot finish.
   const stats = new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });

@@ -9,6 +9,7 @@
 //   - no cast, no columns: fields stay strings, checked by RowParser.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { openInputBytes, type InputBytes } from './input-bytes.js';
 import { CsvError, parse, type InfoRecord, type Options, type Parser } from 'csv-parse';
 import { DataError } from '../errors.js';
 import { CSV_PARSE_OPTIONS } from './head.js';
@@ -33,22 +34,26 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
   const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(features);
   if (signal?.aborted) return;
 
-  const input = options.input === '-' ? (options.stdin ?? process.stdin) : createReadStream(options.input, { highWaterMark: READ_CHUNK });
   const guard = new InputGuardState(file, maxRecordBytes);
   const feed = new ParserFeed(maxRecordBytes);
   const rows = new RowStage(file, features, classes, options);
-  const onAbort = () => (input as Readable).destroy();
+  let input: Readable | null = null;
+  const onAbort = () => input?.destroy();
   signal?.addEventListener('abort', onAbort, { once: true });
   let good = 0;
   let reportedBytes = 0;
   try {
+    const opened: InputBytes = options.text ? { from: options.text as Readable, compressedRead: null } : await openInputBytes(options.input, options.stdin);
+    input = typeof opened.from === 'string' ? createReadStream(opened.from, { highWaterMark: READ_CHUNK }) : opened.from;
+    // A gzip input's progress is its compressed bytes read (what its size on disk measures).
+    const progressBytes = (parsed: number) => opened.compressedRead?.() ?? parsed;
     // Every row before a problem's line goes out before the problem, however the input is cut.
     for await (const chunk of readChunks(input, guard)) {
       const records = chunk === null ? await feed.end() : await feed.write(chunk);
       for (const located of records) {
         if (options.onBytes && located.bytes - reportedBytes >= BYTES_PER_PROGRESS) {
           reportedBytes = located.bytes;
-          options.onBytes(located.bytes);
+          options.onBytes(progressBytes(located.bytes));
         }
         const row = rows.take(located);
         if (row === null) continue;
@@ -64,17 +69,17 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
       if (feed.error !== null) throw toDataError(feed.error, { file, maxRecordBytes, line: feed.errorLine, quoting: feed.quoting });
       if (signal?.aborted) return;
     }
+    if (guard.failure === null) options.onBytes?.(progressBytes(guard.bytes));
   } catch (error) {
     if (signal?.aborted && !(error instanceof DataError)) return;
     throw toDataError(error, { file, maxRecordBytes, line: 0, quoting: false });
   } finally {
     signal?.removeEventListener('abort', onAbort);
     // Stop reading now, so that the input is closed by the time the generator is done.
-    if (!(input as Readable).destroyed) (input as Readable).destroy();
+    if (input !== null && !input.destroyed) input.destroy();
   }
   rows.checkHint();
   if (guard.failure !== null) throw guard.failure;
-  options.onBytes?.(guard.bytes);
   if (rows.layout === null) throw new DataError(file, 0, msg.noRowsEmpty);
   if (rows.seen === 0) throw new DataError(file, 0, msg.noRowsHeaderOnly(rows.headerLine));
 }

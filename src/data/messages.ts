@@ -30,3 +30,9 @@ export const unclosedQuoteTooLong = (maxRecordBytes: number) =>
 export const recordTooLong = (maxRecordBytes: number) => `record is longer than the limit of ${maxRecordBytes} bytes (maxRecordBytes)`;
 
 export const cannotRead = (code: string, syscall: string) => `cannot read the input (${code}: ${syscall} failed)`;
+
+/** zlib's reason (e.g. "unexpected end of file") for a gzip input it could not decompress. */
+export const badGzip = (reason: string) => `is not a complete gzip file (${reason}): truncated or corrupt?`;
+
+/** A shard is read from a byte position, which a gzip stream does not have. */
+export const gzipShardProblem = 'cannot be cut into shards: it is gzip-compressed, and a gzip stream cannot be read from a byte position; decompress it, or score it whole';

@@ -13,6 +13,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.js';
 import { readFirstRecord } from './head.js';
+import { isGzip } from './input-bytes.js';
 import { countNewlines, InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
 import { detectLayout } from './row-parser.js';
@@ -59,6 +60,7 @@ export interface FileHead {
 export async function readHead(file: FileHandle, name: string, size: number, features: number, maxRecordBytes: number): Promise<FileHead> {
   for (let want = Math.min(size, Math.max(HEAD_BYTES, 2 * maxRecordBytes)); ; want = Math.min(size, 2 * want)) {
     const bytes = await readAt(file, 0, want);
+    if (isGzip(bytes)) throw new DataError(name, 0, msg.gzipShardProblem);
     const ended = bytes.length >= size;
     const guard = new InputGuardState(name, maxRecordBytes);
     const passed = Buffer.concat([...guard.pass(bytes), ...(ended ? guard.end() : [])]);

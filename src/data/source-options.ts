@@ -1,7 +1,7 @@
 // The options every CSV source takes (the csv-parse path and the framer alike), kept apart from
 // csv-source.ts so that the framer does not load csv-parse's streaming parser.
 import { DataError } from '../errors.js';
-import { cannotRead } from './messages.js';
+import { badGzip, cannotRead } from './messages.js';
 import type { ColumnChoice } from './columns.js';
 import type { CsvLayout, RowError } from './types.js';
 
@@ -10,6 +10,8 @@ export interface CsvSourceOptions {
   input: string;
   /** Used when input is '-' (default process.stdin). It is consumed, and destroyed if we stop early. */
   stdin?: NodeJS.ReadableStream;
+  /** The input's text, already opened (what a source read, replayed): read instead of `input`, which still names it in messages. */
+  text?: NodeJS.ReadableStream;
   /** Pixels per row (784 for MNIST; from the model's first layer). */
   features: number;
   /** Labels must be integers 0..classes-1. */
@@ -23,7 +25,7 @@ export interface CsvSourceOptions {
   onWarning?: (message: string) => void;
   /** Called once, when the header / first row fixed the layout. */
   onLayout?: (layout: CsvLayout) => void;
-  /** Progress: bytes of the input parsed so far. Called at most every ~64 KB, and once at the end. */
+  /** Progress: bytes of the input parsed so far (of a gzip file: compressed bytes read). Called at most every ~64 KB, and once at the end. */
   onBytes?: (bytesRead: number) => void;
   /** Stop after this many good rows (and stop reading the input). */
   limit?: number;
@@ -52,10 +54,12 @@ export function checkCsvSourceOptions(o: CsvSourceOptions): void {
   if (o.maxRecordBytes !== undefined && !positiveInt(o.maxRecordBytes)) throw bad('maxRecordBytes', 'a positive integer', o.maxRecordBytes);
 }
 
-/** A read error as a DataError naming the input; anything else unchanged. */
+/** A read error (or a gzip input's decompression error) as a DataError naming the input; anything else unchanged. */
 export function readFailure(error: unknown, file: string): unknown {
   if (error instanceof DataError) return error;
   const errno = error as NodeJS.ErrnoException;
+  // zlib's errors carry Z_* codes (Z_BUF_ERROR: the stream ends early; Z_DATA_ERROR: bad data) and no syscall.
+  if (errno && typeof errno.code === 'string' && errno.code.startsWith('Z_')) return new DataError(file, 0, badGzip(errno.message));
   if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') return new DataError(file, 0, cannotRead(errno.code, errno.syscall));
   return error;
 }

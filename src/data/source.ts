@@ -9,6 +9,7 @@ import { decodeBlocks } from './block-decoder.js';
 import { ChunkPool, readPieces, type Piece } from './chunks.js';
 import { Framer, type FramerOptions } from './framer.js';
 import { readFirstRecord } from './head.js';
+import { openInputBytes, type InputBytes } from './input-bytes.js';
 import { planShardRead, quotedShardProblem, shardInputName } from './shards.js';
 import { checkCsvSourceOptions, defaultMaxRecordBytes, readFailure, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
 import type { Block, CsvLayout, DecodeSpec } from './types.js';
@@ -58,19 +59,25 @@ export async function openSource(options: SourceOptions): Promise<Source> {
   const file = options.input === '-' ? STDIN_NAME : options.input;
   if (options.shard) return shardSource(options, file);
   if (options.parser === 'csv-parse') return csvParseSource(options, file, undefined);
-  const pool = new ChunkPool();
-  const pieces = readPieces(options.input === '-' ? (options.stdin ?? process.stdin) : options.input, pool);
+  let bytes: InputBytes;
   let first: IteratorResult<Piece, void>;
+  let pieces: AsyncGenerator<Piece, void, undefined>;
   try {
+    bytes = await openInputBytes(options.input, options.stdin);
+    pieces = readPieces(bytes.from, new ChunkPool());
     first = await pieces.next();
   } catch (error) {
     throw readFailure(error, file);
   }
   if (options.parser === 'auto' && !first.done && quotedData(first.value, options.maxRecordBytes ?? defaultMaxRecordBytes(options.features))) {
-    const replay = options.input === '-' ? replayStream(first.value, pieces) : (void pieces.return(), undefined);
-    return csvParseSource(options, file, replay);
+    // A stream cannot be read again: csv-parse takes what was read, then the rest; a plain file is opened again.
+    if (typeof bytes.from === 'string') {
+      void pieces.return();
+      return csvParseSource(options, file, undefined);
+    }
+    return csvParseSource(options, file, { stream: replayStream(first.value, pieces), compressedRead: bytes.compressedRead });
   }
-  return framedSource(options, file, first, pieces);
+  return framedSource(options, file, first, pieces, bytes.compressedRead);
 }
 
 /** A '"' in the first SNIFF_BYTES of the piece, after its first record (whatever that record holds). */
@@ -98,10 +105,18 @@ async function shardSource(options: SourceOptions, file: string): Promise<Source
   const pieces = readPieces(options.input, new ChunkPool(), read.start);
   const first: IteratorResult<Piece, void> = read.endAt > 0 ? await pieces.next().catch((error) => Promise.reject(readFailure(error, file))) : { done: true, value: undefined };
   const framing = { layout: head.layout, firstLine: read.firstLine, endAt: read.endAt };
-  return framedSource(options, shardInputName(file, shard, read.start), first, pieces, framing);
+  return framedSource(options, shardInputName(file, shard, read.start), first, pieces, null, framing);
 }
 
-function framedSource(options: SourceOptions, file: string, first: IteratorResult<Piece, void>, pieces: AsyncGenerator<Piece>, shard?: FramerOptions['shard']): Source {
+/** `compressedRead`: a gzip input's compressed bytes read so far (its progress), else null. */
+function framedSource(
+  options: SourceOptions,
+  file: string,
+  first: IteratorResult<Piece, void>,
+  pieces: AsyncGenerator<Piece>,
+  compressedRead: (() => number) | null,
+  shard?: FramerOptions['shard'],
+): Source {
   const limited = options.onError === 'fail' && options.limit !== undefined;
   const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
   const framer = new Framer({
@@ -146,7 +161,7 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
     parser: 'fast',
     file,
     get layout() { return framer.layout; },
-    get bytesRead() { return bytesRead; },
+    get bytesRead() { return compressedRead?.() ?? bytesRead; },
     get lines() { return readToEnd ? framer.linesStarted : null; },
     maxRecordBytes,
     items: items(),
@@ -154,7 +169,8 @@ function framedSource(options: SourceOptions, file: string, first: IteratorResul
   };
 }
 
-function csvParseSource(options: SourceOptions, file: string, replay: Readable | undefined): Source {
+/** `replay`: the input as a stream read from its start again (stdin, a pipe, gzip), else csv-parse opens the file. */
+function csvParseSource(options: SourceOptions, file: string, replay: { stream: Readable; compressedRead: (() => number) | null } | undefined): Source {
   let layout: CsvLayout | null = null;
   let bytesRead = 0;
   async function* items(): AsyncGenerator<WorkItem, void, undefined> {
@@ -162,7 +178,7 @@ function csvParseSource(options: SourceOptions, file: string, replay: Readable |
     const { csvRows } = await import('./csv-source.js');
     const rows = csvRows({
       ...options,
-      ...(replay ? { input: '-', stdin: replay } : {}),
+      ...(replay ? { text: replay.stream } : {}),
       onLayout: (found) => {
         layout = found;
         options.onLayout?.(found);
@@ -178,7 +194,7 @@ function csvParseSource(options: SourceOptions, file: string, replay: Readable |
     parser: 'csv-parse',
     file,
     get layout() { return layout; },
-    get bytesRead() { return bytesRead; },
+    get bytesRead() { return replay?.compressedRead?.() ?? bytesRead; },
     lines: null,
     maxRecordBytes: options.maxRecordBytes ?? defaultMaxRecordBytes(options.features),
     items: items(),

