@@ -51,7 +51,7 @@ const path = z.string().check(z.minLength(1));
  * run fills in effective values where it settles them: paths, threads, the model's defaults).
  */
 export const PIPELINE_OPTIONS = {
-  input: option('--input <file|->', 'CSV of images, label first (or a `label` column), or - for stdin; one per run', path, { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input', once: true }),
+  input: option('--input <file|->', 'CSV of images, label first (or a `label` column), plain or gzip, or - for stdin; one per run', path, { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input', once: true }),
   model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, { defaultText: 'data/models/default.safetensors', config: 'model' }),
   batchSize: option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, positiveInt, { default: 100, config: 'batchSize' }),
   threads: option(

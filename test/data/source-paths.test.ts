@@ -430,3 +430,20 @@ test('a named pipe as the input path is read in order (no positional reads on a 
   const expected = await runSource('csv-parse', { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 65536) }, { ...base, batchSize: 1000 });
   t.deepEqual(outcome.batches, expected.batches);
 });
+
+test('a named pipe carrying gzip is decompressed (peeked at, not opened twice)', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const fifo = join(dir, 'gzip.fifo');
+  try {
+    execFileSync('mkfifo', [fifo]);
+  } catch {
+    t.pass('mkfifo is not available here');
+    return;
+  }
+  const text = Array.from({ length: 30_000 }, (_, i) => `${i % 10},${i % 256},1,2,3\n`).join('');
+  createWriteStream(fifo).end(gzipSync(text));
+  const outcome = await runSource('fast', file(fifo), { ...base, batchSize: 1000 });
+  t.is(outcome.error, null);
+  const expected = await runSource('csv-parse', { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 65536) }, { ...base, batchSize: 1000 });
+  t.deepEqual(outcome.batches, expected.batches);
+});
