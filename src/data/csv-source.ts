@@ -1,6 +1,6 @@
-// The general CSV path: input chunks -> InputGuardState (line length, binary) -> csv-parse -> layout +
-// RowParser -> Row, pulled a chunk at a time (backpressure, flat memory). csv-parse's options never
-// decide anything about our data:
+// The general CSV path: input chunks (gzip decompressed: input-bytes.ts) -> InputGuardState (line
+// length, binary) -> csv-parse -> layout + RowParser -> Row, pulled a chunk at a time (backpressure,
+// flat memory). csv-parse's options never decide anything about our data:
 //   - relax_column_count, relax_quotes: a wrong field count or a stray quote (12"3) is a bad row
 //     (skippable), not a parser error that ends the stream; record boundaries do not move;
 //   - no skip_records_with_error: after an error csv-parse goes on in an unknown state (and drops the
@@ -9,10 +9,10 @@
 //   - no cast, no columns: fields stay strings, checked by RowParser.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { openInputBytes, type InputBytes } from './input-bytes.js';
 import { CsvError, parse, type InfoRecord, type Options, type Parser } from 'csv-parse';
 import { DataError } from '../errors.js';
 import { CSV_PARSE_OPTIONS } from './head.js';
+import { openInputBytes, type InputBytes } from './input-bytes.js';
 import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
 import { HINT_ROWS, labelHint, looksLabeled, resolveLayout } from './columns.js';

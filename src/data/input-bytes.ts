@@ -13,7 +13,7 @@ export interface InputBytes {
   compressedRead: (() => number) | null;
 }
 
-/** Whether bytes start with gzip's magic number, 1f 8b (RFC 1952). Neither byte starts a line of UTF-8 text. */
+/** Whether bytes start with gzip's magic number, 1f 8b (RFC 1952). No UTF-8 text starts so (8b is a continuation byte). */
 export const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
 /** Whether the regular file at `path` is gzip (false for anything else, or what cannot be read: the reader reports that). */

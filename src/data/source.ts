@@ -1,7 +1,8 @@
 // Where the work comes from: the input cut into blocks of lines for the workers (the framer: fast), or
 // parsed into rows by csv-parse (any dialect it reads; the fast path's test oracle). `auto` takes
 // csv-parse when a '"' follows the first record in the first read (up to 64 KiB): a quoting dialect
-// would send nearly every record to csv-parse anyway.
+// would send nearly every record to csv-parse anyway. Either path reads gzip input as its text
+// (input-bytes.ts).
 import { Readable } from 'node:stream';
 import { DataError } from '../errors.js';
 import { batchRows, rebatch, type PooledBatch } from './batcher.js';

@@ -61,3 +61,9 @@ test('--shard refuses a gzip file (exit 2: it cannot be read from a byte positio
   t.is(result.code, 2, result.stderr);
   t.regex(result.stderr, /--shard cannot cut .*mnist-100\.csv: it is gzip-compressed/);
 });
+
+test('--threads auto does not take a gzip file size for its text size', async (t) => {
+  const result = await runPipeline(['--input', gzipped, '--model', await modelReady, '--kernel', 'js', '--json']);
+  t.is(result.code, 0, result.stderr);
+  t.regex((JSON.parse(result.stdout) as { config: { threadsReason: string } }).config.threadsReason, /input of unknown size/);
+});
