@@ -182,7 +182,10 @@ export function summedTimeline(timelines: Timeline[], maxPoints: number): Throug
     let rate = 0;
     let rows = 0;
     for (const { startMs, points } of shifted) {
-      const [r, n] = valueAt(points, (at - startMs) / 1000);
+      // At or after the shard's end, compared with the very sum `end` was the maximum of (no rounding).
+      const last = points[points.length - 1];
+      const endMs = startMs + 1000 * last[0];
+      const [r, n] = at >= endMs ? [at === endMs ? last[1] : 0, last[2]] : valueAt(points, (at - startMs) / 1000);
       rate += r;
       rows += n;
     }

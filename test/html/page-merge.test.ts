@@ -140,3 +140,15 @@ test('the summed throughput: each shard on the wall clock from its start, rows a
   t.deepEqual(points.map((p) => p.rows), [100, 250, 300]);
   t.deepEqual(points.map((p) => p.imagesPerSecond), [100, 150, 50]);
 });
+
+test('the summed throughput ends with every row, whatever the rounding of the shards\' starts', (t) => {
+  const points = summedTimeline(
+    [
+      { startMs: 0, points: [[0.1, 300, 30], [0.2, 100, 70]] },
+      { startMs: 333.3, points: [[0.1, 200, 20], [0.3, 150, 1_000_000]] }, // ends last: (333.3 + 300 - 333.3) / 1000 < 0.3 in float64
+      { startMs: 12.7, points: [[0.31, 10, 1]] },
+    ],
+    7,
+  );
+  t.is(points.at(-1)!.rows, 70 + 1_000_000 + 1);
+});
