@@ -14,7 +14,7 @@ import '../zod-locale.js';
 import { MergeError } from '../stats/merge.js';
 import type { PipelineReport } from '../stats/report.js';
 import type { ThroughputPoint } from '../stats/timeline.js';
-import { mergeHeldImages, type HeldImages } from './mistakes.js';
+import { mergeHeldImages, type HeldImages, type KeptImage } from './mistakes.js';
 import { writeFileAtomic } from '../output/write-file.js';
 import { decodeImageRecords, encodeImageRecords } from './run-data.js';
 import { buildRunPage, type RunPageInput } from './run-page.js';
@@ -156,7 +156,7 @@ function heldOf(name: string, state: PageState): HeldImages {
   } catch {
     throw new MergeError(`${name}: cannot be merged into a page: partial.page.images is not deflated image records`);
   }
-  let images;
+  let images: KeptImage[];
   try {
     images = decodeImageRecords(records.toString('base64'), state.features);
   } catch (error) {
