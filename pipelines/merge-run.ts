@@ -1,6 +1,7 @@
 // A merged run: the shard reports checked and merged (src/stats/merge.ts), the shards' predictions files
 // joined in input order with absolute line and row numbers (in the shards' own layout: CSV or JSON Lines,
-// with or without probabilities), and the merged report written. `nnpipe merge` runs it
+// with or without probabilities), the merged report written, and with an html output the page of the
+// merged run from the shards' page data (src/html/page-state.ts). `nnpipe merge` runs it
 // on report files; the parent job of `nnpipe submit` on its shards' return values.
 import { readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../src/output/write-file.js';
@@ -12,6 +13,8 @@ import type { PipelineReport } from '../src/stats/report.js';
 export interface MergeOutputs {
   report: string | null;
   predictions: string | null;
+  /** The merged run's HTML page (the shards must have run with --html). */
+  html?: string | null;
 }
 
 export interface MergeRunOptions {
@@ -24,13 +27,32 @@ export interface MergeRunOptions {
 /** Checks, merges and writes; returns the merged report. Nothing is written for a set that cannot be merged. */
 export async function mergeRun(options: MergeRunOptions): Promise<PipelineReport> {
   const set = checkShardSet(options.reports);
+  const html = options.outputs.html ?? null;
+  // The HTML report's code (and Chart.js) is loaded only when a page is asked for.
+  const page = html === null ? null : await import('../src/html/page-state.js');
+  // Refused before any file is written: a shard without page data.
+  page?.readPageStates(pageParts(set));
   const target = options.outputs.predictions;
   const merged = target === null ? null : predictionsOf(set, target);
   const rows = merged === null ? null : await mergePredictionFiles(target!, merged.parts, merged.layout);
-  const config = options.config ?? { ...set.parts[0].report.config, shard: null, report: options.outputs.report, predictions: target, html: null };
+  const config = options.config ?? { ...set.parts[0].report.config, shard: null, report: options.outputs.report, predictions: target, html };
   const report = mergeShardReports(set, { config, predictions: rows === null ? null : { path: target!, rows, ...merged!.layout } });
+  const pageInput = page === null ? null : page.mergedPageInput(report, pageParts(set));
   if (options.outputs.report !== null) await writeJsonAtomic(options.outputs.report, report);
+  if (pageInput !== null) await page!.writePageInput(html!, pageInput);
   return report;
+}
+
+/** The shards the merged run counts, as the page needs them. */
+function pageParts(set: ShardSet) {
+  const startedAtMs = Math.min(...set.included.map((p) => p.partial.startedAtMs));
+  return set.included.map((part) => ({
+    name: part.name,
+    page: part.partial.page,
+    rows: part.partial.stats.rows,
+    lineOffset: part.lineOffset ?? 0,
+    startMs: part.partial.startedAtMs - startedAtMs,
+  }));
 }
 
 /**

@@ -1,5 +1,5 @@
 // The parent job of a distributed run, on a worker, once every shard has finished: the shards' reports
-// merged (pipelines/merge-run.ts), the merged report and predictions written to the run's outputs, the
+// merged (pipelines/merge-run.ts), the merged report, predictions and page written to the run's outputs, the
 // shards' own predictions files removed. A shard that failed for good (it threw or stalled twice, or found
 // another input file than the one submitted) fails
 // the run: the merged report counts the shards before it and names its byte and line range.
@@ -31,7 +31,7 @@ export async function mergeRunJob(data: RunJobData, outcomes: ShardOutcomes): Pr
     // The options the shards ran with, as the models' metadata settled them (normalize, activation, output).
     const settled = [...outcomes.reports.values()].find((report) => report.partial)?.partial?.options;
     const config = { ...data.config, ...(settled ? { normalize: settled.normalize, activation: settled.activation, output: settled.output } : {}) };
-    return await mergeRun({ reports, outputs: { report: data.outputs.report, predictions: data.outputs.predictions }, config });
+    return await mergeRun({ reports, outputs: data.outputs, config });
   } finally {
     if (data.outputs.predictions !== null) await removeShardFiles(data.outputs.predictions, data.runId);
   }

@@ -38,6 +38,8 @@ export async function scoreShard(data: ShardJobData, context: ShardJobContext): 
   // Each attempt writes its own predictions file: a stalled attempt that wakes up late cannot overwrite
   // the file of the attempt whose result counts (its report names its file).
   const predictionsPath = data.predictions === null ? null : `${data.predictions}-${randomBytes(4).toString('hex')}.${options.predictionsFormat ?? 'csv'}`;
+  // --html: the page's collectors, created right before the run (the throughput timeline starts now).
+  const page = data.page ? (await import('../src/html/run-collector.js')).RunPageCollector.forModel(model, normalize) : null;
   const { report } = await runInference({
     input: data.input.path,
     model,
@@ -58,10 +60,12 @@ export async function scoreShard(data: ShardJobData, context: ShardJobContext): 
     signal: context.signal,
     shard: data.shard,
     onProgress: context.onProgress,
+    ...(page === null ? {} : { pixels: true, onBatch: page.onBatch }),
     config: { ...options, runId: data.runId, shard: `${data.shard.index}/${data.shard.count}`, threads: context.pool.threads, normalize },
   });
   // A file changed while it was read may have given this shard bytes of two versions.
   await checkInput(data.input, 'while it was scored');
+  if (page !== null && report.partial) report.partial.page = page.pageState();
   return report;
 }
 

@@ -62,7 +62,7 @@ export const ERROR_CODES = {
   PIPE_ERR_CHANGED: { exit: 1, meaning: 'scale-out: the input file changed after it was submitted' },
   PIPE_ERR_REDIS: { exit: 69, meaning: 'scale-out: Redis unreachable, or lost for longer than --redis-timeout' },
   PIPE_ERR_NO_RUN: { exit: 1, meaning: 'result: no run with that id in this Redis (expired or never submitted)' },
-  PIPE_ERR_MERGE: { exit: 2, meaning: 'merge: shard reports of different inputs, models or options, or missing/duplicate shards' },
+  PIPE_ERR_MERGE: { exit: 2, meaning: 'merge: shard reports of different inputs, models or options, missing/duplicate shards, or --html with shards that kept no page data' },
   PIPE_ERR_MERGE_PREDICTIONS: { exit: 1, meaning: "merge: a shard's predictions file is missing or does not match its report" },
 } as const satisfies Record<string, ErrorCodeEntry>;
 export type ErrorCode = keyof typeof ERROR_CODES;

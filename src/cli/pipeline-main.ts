@@ -306,7 +306,7 @@ async function scoreWithPool(
     progress.stop();
   }
   if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, io, log, job, { soFar, predictions }, stop.received!, htmlPage);
-  return finishRun(options, io, job, job.finalReport(outcome.report), { predictions, htmlPage, signal: stop.received });
+  return finishRun(options, io, job, withPageState(job.finalReport(outcome.report), htmlPage), { predictions, htmlPage, signal: stop.received });
 }
 
 /** The normalisation this run uses: the option, else the model's metadata, else unit; overrides are logged. */
@@ -369,6 +369,12 @@ async function finishRun(
   else if (!options.quiet) summaryOut.write(`${formatSummary(report, { color: Boolean(summaryOut.isTTY) && !process.env.NO_COLOR })}\n`);
 
   return exitCodeFor(report, options, io, signal);
+}
+
+/** With --html the report keeps the page's state, so that the pages of shard runs can be merged (nnpipe merge --html). */
+function withPageState(report: PipelineReport, htmlPage: RunPageCollector | null): PipelineReport {
+  if (htmlPage && report.partial) report.partial.page = htmlPage.pageState();
+  return report;
 }
 
 /**

@@ -29,7 +29,7 @@ import { forCli, usageExitCode } from './usage.js';
 const NAME = 'nnpipe submit';
 
 /** The pipeline's options that mean nothing for a run across machines (threads are each worker's). */
-const NOT_FOR_SUBMIT = ['threads', 'maxInFlight', 'limit', 'shard', 'history', 'stopTimeout', 'lockStale', 'html'] as const;
+const NOT_FOR_SUBMIT = ['threads', 'maxInFlight', 'limit', 'shard', 'history', 'stopTimeout', 'lockStale'] as const;
 
 export function submitCommand(): Command {
   const command = pipelineCommand().name(NAME).description('Score a CSV file on the `nnpipe worker` processes of a BullMQ queue in N shards, merged into one report.');
@@ -58,7 +58,7 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
     options = validatePipelineOptions(command);
     for (const key of NOT_FOR_SUBMIT) {
       if (command.getOptionValueSource(key) !== 'default' && command.getOptionValue(key) !== undefined) {
-        throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to a run across machines${key === 'threads' || key === 'maxInFlight' ? ' (each `nnpipe worker` has its own)' : key === 'html' ? ' (yet: run --html on one machine, or merge static shards)' : ''}`);
+        throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to a run across machines${key === 'threads' || key === 'maxInFlight' ? ' (each `nnpipe worker` has its own)' : ''}`);
       }
     }
     if (options.input === null || options.input === '-') throw new UsageError('--input FILE is required: a file on storage every worker reads at the same path');
@@ -125,9 +125,11 @@ async function prepareRun(given: PipelineCliOptions, queue: QueueOptions, stdin:
       model: modelRef,
       options: runOptions,
       predictions: options.predictions === null ? null : shardPredictionsBase(options.predictions, runId, i + 1),
+      // --html: each shard returns its page data, the run's merge writes the page.
+      ...(options.html === null ? {} : { page: true }),
     };
   });
-  const config = { ...runOptions, input: inputPath, model: model.path, shards: queue.shards, runId, redis: shownUrl(queue.redis), report: options.report, predictions: options.predictions, minAccuracy: options.minAccuracy };
-  const run: RunJobData = { runId, shards: queue.shards, input, dataStart: head.dataStart, model: modelRef, options: runOptions, outputs: { report: options.report, predictions: options.predictions, html: null }, config, submittedAtMs: Date.now() };
+  const config = { ...runOptions, input: inputPath, model: model.path, shards: queue.shards, runId, redis: shownUrl(queue.redis), report: options.report, predictions: options.predictions, html: options.html, minAccuracy: options.minAccuracy };
+  const run: RunJobData = { runId, shards: queue.shards, input, dataStart: head.dataStart, model: modelRef, options: runOptions, outputs: { report: options.report, predictions: options.predictions, html: options.html }, config, submittedAtMs: Date.now() };
   return { run, shards };
 }

@@ -186,6 +186,11 @@ export class RoundRobinCandidates<T extends { score: number; line: number } = Ra
     return this.heaps.reduce((n, heap) => n + (heap?.size ?? 0), 0);
   }
 
+  /** Every item held, all groups together, in no particular order (for a merge: mergeHeldImages). */
+  items(): T[] {
+    return this.heaps.flatMap((heap) => heap?.sorted() ?? []);
+  }
+
   /** Lowers the budget (a higher one is ignored: the rows dropped so far are gone). */
   lowerBudget(budget: number): void {
     checkCapacity(budget);
@@ -366,23 +371,18 @@ export class MistakeCollector {
   };
 
   result(): CollectedImages {
-    const strip = (items: Ranked[]): KeptImage[] =>
-      items.map(({ line, label, predicted, confidence, pixels }) => ({ line, label, predicted, confidence, pixels }));
-    const mistakes = this.mistakeCandidates.pick();
-    const closeCalls = this.closeCallCandidates.pick().slice(0, this.budget - mistakes.length);
-    const uncertain = this.uncertainCandidates.sorted().slice(0, this.budget - mistakes.length - closeCalls.length);
-    return {
-      kind: this.labeledCount > 0 ? 'mistakes' : 'uncertain',
-      budget: this.budget,
-      classes: this.classes,
-      // Picked round-robin for coverage; shown by rank: the most confident mistakes, the least confident rest.
-      mistakes: strip(mistakes.sort(byRank)),
-      closeCalls: strip(closeCalls.sort(byRank)),
-      uncertain: strip(uncertain),
-      mistakeCount: this.mistakeCount,
-      labeled: this.labeledCount,
-      unlabeled: this.unlabeledCount,
-    };
+    const counts = { classes: this.classes, budget: this.budget, mistakeCount: this.mistakeCount, labeled: this.labeledCount, unlabeled: this.unlabeledCount };
+    return finalPick(counts, { mistakes: this.mistakeCandidates, closeCalls: this.closeCallCandidates, uncertain: this.uncertainCandidates });
+  }
+
+  /**
+   * Every image the collector holds (each tier's candidates) and its counts: what the final pick of a run
+   * over a larger input containing this one can still need from it (see mergeHeldImages).
+   */
+  heldImages(): HeldImages {
+    const strip = ({ line, label, predicted, confidence, pixels }: Ranked): KeptImage => ({ line, label, predicted, confidence, pixels });
+    const images = [...this.mistakeCandidates.items(), ...this.closeCallCandidates.items(), ...this.uncertainCandidates.sorted()].map(strip);
+    return { classes: this.classes, budget: this.budget, images, mistakeCount: this.mistakeCount, labeled: this.labeledCount, unlabeled: this.unlabeledCount };
   }
 
   /**
@@ -404,6 +404,83 @@ export class MistakeCollector {
 }
 
 const EMPTY: Float32Array = new Float32Array(0);
+
+/** The candidates of each tier, ready for the final pick. */
+interface Tiers {
+  mistakes: RoundRobinCandidates<Ranked>;
+  closeCalls: RoundRobinCandidates<Ranked>;
+  uncertain: BoundedBestHeap<Ranked>;
+}
+
+type Counts = Pick<HeldImages, 'classes' | 'budget' | 'mistakeCount' | 'labeled' | 'unlabeled'>;
+
+/** The page's images from the tiers' candidates: the mistakes, then close calls and unlabeled rows to fill the budget. */
+function finalPick(counts: Counts, tiers: Tiers): CollectedImages {
+  const strip = (items: Ranked[]): KeptImage[] =>
+    items.map(({ line, label, predicted, confidence, pixels }) => ({ line, label, predicted, confidence, pixels }));
+  const { budget } = counts;
+  const mistakes = tiers.mistakes.pick();
+  const closeCalls = tiers.closeCalls.pick().slice(0, budget - mistakes.length);
+  const uncertain = tiers.uncertain.sorted().slice(0, budget - mistakes.length - closeCalls.length);
+  return {
+    kind: counts.labeled > 0 ? 'mistakes' : 'uncertain',
+    budget,
+    classes: counts.classes,
+    // Picked round-robin for coverage; shown by rank: the most confident mistakes, the least confident rest.
+    mistakes: strip(mistakes.sort(byRank)),
+    closeCalls: strip(closeCalls.sort(byRank)),
+    uncertain: strip(uncertain),
+    mistakeCount: counts.mistakeCount,
+    labeled: counts.labeled,
+    unlabeled: counts.unlabeled,
+  };
+}
+
+/** What a collector holds at the end of a run (MistakeCollector.heldImages): enough to merge runs over parts of one input. */
+export interface HeldImages {
+  classes: number;
+  budget: number;
+  /** Every candidate of every tier, in no particular order; the tier follows from label and predicted. */
+  images: KeptImage[];
+  mistakeCount: number;
+  labeled: number;
+  unlabeled: number;
+}
+
+/**
+ * The images one collector over the whole input would pick, from the held images of collectors over its
+ * parts, each with the lines before its part (so that ties, broken by the earlier line, break as in one
+ * run). Exact: a part's rows are a subset of the whole's and its budgets are at least the whole's
+ * (T - its mistakes >= T - all mistakes), so each part keeps at least the whole's top min(n_g, L + 1)
+ * rows of every group g (its level L only goes down as counts grow); the union holds the whole's top
+ * rows of every group, and the round-robin pick on any such subset of the rows is the pick on all rows.
+ */
+export function mergeHeldImages(parts: { held: HeldImages; lineOffset: number }[]): CollectedImages {
+  if (parts.length === 0) throw new RangeError('mergeHeldImages: no parts');
+  const { classes: k, budget } = parts[0].held;
+  for (const { held } of parts) {
+    if (held.classes !== k || held.budget !== budget) throw new RangeError(`mergeHeldImages: parts with ${held.classes} classes and budget ${held.budget}, and ${k} and ${budget}`);
+  }
+  const sum = (key: 'mistakeCount' | 'labeled' | 'unlabeled') => parts.reduce((n, p) => n + p.held[key], 0);
+  const counts: Counts = { classes: k, budget, mistakeCount: sum('mistakeCount'), labeled: sum('labeled'), unlabeled: sum('unlabeled') };
+  // The budgets one run ends with: close calls get what the mistakes leave, unlabeled rows what the labeled ones leave.
+  const tiers: Tiers = {
+    mistakes: new RoundRobinCandidates<Ranked>(k * k, budget),
+    closeCalls: new RoundRobinCandidates<Ranked>(k, Math.max(0, budget - counts.mistakeCount)),
+    uncertain: new BoundedBestHeap<Ranked>(Math.max(0, budget - counts.labeled)),
+  };
+  for (const { held, lineOffset } of parts) {
+    for (const image of held.images) {
+      const line = image.line + lineOffset;
+      const conf = Number.isNaN(image.confidence) ? -Infinity : image.confidence;
+      const make = (): Ranked => ({ ...image, line, score: image.label !== -1 && image.label !== image.predicted ? conf : -conf });
+      if (image.label === -1) tiers.uncertain.offer(-conf, line, make);
+      else if (image.label !== image.predicted) tiers.mistakes.offer(image.label * k + image.predicted, conf, line, make);
+      else tiers.closeCalls.offer(image.label, -conf, line, make);
+    }
+  }
+  return finalPick(counts, tiers);
+}
 
 /**
  * The inverse of normalizationTable: `unit` stores float32(b / 255), and round(float32(b / 255) * 255) is b

@@ -9,6 +9,7 @@ import { MistakeCollector } from './mistakes.js';
 import type { PipelineReport } from '../stats/report.js';
 import { LatencyBuckets, ThroughputTimeline } from '../stats/timeline.js';
 import { buildRunPage, type RunPageInput } from './run-page.js';
+import { encodePageState, type PageState } from './page-state.js';
 
 export interface RunPageCollectorOptions {
   classes: number;
@@ -77,6 +78,16 @@ export class RunPageCollector {
         compute: this.computeLatency.allCounts(),
       },
     };
+  }
+
+  /** The state a merge of shard runs needs (the report's `partial.page`, see page-state.ts). */
+  pageState(): PageState {
+    return encodePageState({
+      held: this.images.heldImages(),
+      features: this.features,
+      latency: { minMs: this.batchLatency.minMs, perDecade: this.batchLatency.perDecade, batch: this.batchLatency.allCounts(), compute: this.computeLatency.allCounts() },
+      throughput: { maxPoints: this.throughput.maxPoints, windowMs: this.throughput.windowMs(), points: this.throughput.points() },
+    });
   }
 }
 

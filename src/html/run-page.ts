@@ -32,6 +32,8 @@ export interface RunPageInput {
   timelinePoints: number;
   /** Counts in every bucket of one fixed logarithmic scale (LatencyBuckets.allCounts), for both latencies. */
   latency: { minMs: number; perDecade: number; batch: ArrayLike<number>; compute: ArrayLike<number> };
+  /** For a merged run (nnpipe merge / submit): its shard count; the throughput is then the shards' summed. */
+  mergedShards?: number;
 }
 
 /** How many row errors the page lists (the JSON report keeps up to 100). */
@@ -113,7 +115,7 @@ export function buildRunPage(input: RunPageInput): string {
   if (report.labeled > 0) addClassSections(sections, charts, images.classes, images.budget);
   sections.push({ id: 'gallery-section', title: images.kind === 'mistakes' ? 'Mistakes' : 'Least confident predictions', body: galleryBody() });
 
-  if (report.batches > 0) addTimingSections(sections, charts);
+  if (report.batches > 0) addTimingSections(sections, charts, input.mergedShards ?? null);
 
   return renderHtmlPage({
     // The accuracy is added by SUMMARY_SCRIPT (its digits would make the length depend on the figures).
@@ -162,7 +164,7 @@ function addClassSections(sections: PageSection[], charts: Record<string, ChartC
 }
 
 /** The batch-latency histogram and the throughput over the run. */
-function addTimingSections(sections: PageSection[], charts: Record<string, ChartConfig>): void {
+function addTimingSections(sections: PageSection[], charts: Record<string, ChartConfig>, mergedShards: number | null): void {
   charts.latency = histogramChart({
     title: 'Batch latency',
     labels: [],
@@ -189,7 +191,8 @@ function addTimingSections(sections: PageSection[], charts: Record<string, Chart
     wide: false,
     body:
       chartCanvas('throughput', { label: 'throughput over the run', height: 320 }) +
-      `<p class="note">Each point: the rows finished in the ${slot('throughput-window')} before it, as images/s (the window is ${Math.round(WINDOW_SHARE * 100)}% of the run, at least ${WINDOW_MIN_MS} ms). Results come back in bursts, so a shorter window would swing between 0 and millions. The line starts at 0 while the model loads and the workers start.</p>`,
+      `<p class="note">Each point: the rows finished in the ${slot('throughput-window')} before it, as images/s (the window is ${Math.round(WINDOW_SHARE * 100)}% of the run, at least ${WINDOW_MIN_MS} ms). Results come back in bursts, so a shorter window would swing between 0 and millions. The line starts at 0 while the model loads and the workers start.</p>` +
+      (mergedShards === null ? '' : `<p class="note" id="merged-throughput">Merged from ${mergedShards} shards: the sum of the shards' own throughput lines, each placed at its shard's start on the wall clock (the clocks of different machines may disagree); each shard's window is its own (the longest is shown).</p>`),
   });
 }
 

@@ -58,6 +58,8 @@ export interface ShardJobData {
   options: RunOptions;
   /** The shard's predictions file, next to the run's --predictions (null without it). */
   predictions: string | null;
+  /** The run has --html: the shard's report keeps its page data (`partial.page`) for the merge. Absent: false. */
+  page?: boolean;
 }
 
 export interface RunJobData {
@@ -100,6 +102,7 @@ const shardJobSchema = z.object({
   model,
   options: runOptions,
   predictions: z.nullable(text),
+  page: z.optional(z.boolean()),
 });
 
 const runJobSchema = z.object({

@@ -75,6 +75,11 @@ export interface PartialBlock extends PartialContext {
   startedAtMs: number;
   finishedAtMs: number;
   peakRssBytes: number;
+  /**
+   * The `--html` page's collected state (src/html/page-state.ts, which checks it): only in the reports of
+   * runs with --html, for `nnpipe merge --html` and `nnpipe submit --html`.
+   */
+  page?: unknown;
 }
 
 export interface PartialError {
@@ -128,6 +133,7 @@ export const partialBlockSchema = z.object({
   startedAtMs: z.number(),
   finishedAtMs: z.number(),
   peakRssBytes: count,
+  page: z.optional(z.unknown()),
 });
 
 /** A partial block checked against the schema, or the first problem with it (naming the field). */

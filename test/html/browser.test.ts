@@ -363,6 +363,26 @@ browserTest(`headless Chromium: a labeled run of 100 rows shows all 100 (mistake
   t.true(shown.closeCalls > 0, 'a random model gets a few right: close calls fill the rest');
 });
 
+browserTest(`headless Chromium: the page of 3 merged shards (nnpipe merge --html) shows all 100 rows' images, its charts and heat-map cells, and says how its throughput was merged${needs}`, async (t) => {
+  const out = join(dir, 'merged');
+  mkdirSync(out);
+  const reports: string[] = [];
+  for (let i = 1; i <= 3; i++) {
+    reports.push(join(out, `shard-${i}.json`));
+    const shard = await runPipeline(['--input', input, '--model', await modelReady, '--batch-size', '10', '--threads', '1', '--shard', `${i}/3`, '--html', join(out, `shard-${i}.html`), '--report', reports[i - 1], '--quiet']);
+    t.is(shard.code, 0, shard.stderr);
+  }
+  const html = join(out, 'run.html');
+  const reportPath = join(out, 'report.json');
+  const merge = await runPipeline(['merge', '--quiet', '--report', reportPath, '--html', html, ...reports]);
+  t.is(merge.code, 0, merge.stderr);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as PipelineReport;
+  const shown = await checkLabeledPage(t, html, report, fixturePixels);
+  t.is(shown.mistakes + shown.closeCalls, 100, 'every row, at its absolute line with its own pixels');
+  const { page } = await open(html);
+  t.regex((await page.textContent('#merged-throughput')) ?? '', /^Merged from 3 shards: the sum of the shards' own throughput lines/);
+});
+
 browserTest(`headless Chromium: a labeled run of 300 rows (stdin) shows exactly T images, every kind of mistake${needs}`, async (t) => {
   mkdirSync(join(dir, 'labeled-300')); // outputs go into existing folders
   const html = join(dir, 'labeled-300', 'run.html');

@@ -35,3 +35,16 @@ export function runPage(html: string): DecodedRunPage {
     images: decodeImageRecords(data.run.images, data.run.features),
   };
 }
+
+/** What a merged page must share with one run's page: the images and every count (not the timings, nor the batches: each shard cuts its own). */
+export function pageContent(html: string) {
+  const page = runPage(html);
+  const f = page.figures;
+  const { kind, classes, features, budget, recordBytes } = page.run;
+  return {
+    status: page.status,
+    run: { kind, classes, features, budget, recordBytes },
+    images: page.images.map((i) => ({ ...i, pixels: Buffer.from(i.pixels).toString('base64') })),
+    figures: { rows: f.rows, labeled: f.labeled, correct: f.correct, skipped: f.skipped, errorLines: f.errorLines, confusion: f.confusion, precision: f.precision, recall: f.recall },
+  };
+}
