@@ -40,7 +40,13 @@ interface Case {
 }
 
 const table = normalizationTable('unit');
-const spec: DecodeSpec = { layout: { hasHeader: false, fieldCount: MNIST_FEATURES + 1, labelIndex: 0 }, features: MNIST_FEATURES, classes: 10, table, maxRecordBytes: 65536 };
+const spec: DecodeSpec = {
+  layout: { hasHeader: false, fieldCount: MNIST_FEATURES + 1, labelIndex: 0 },
+  features: MNIST_FEATURES,
+  classes: 10,
+  table,
+  maxRecordBytes: 65536,
+};
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 /** Every 100-row block of `path`, read and framed (the framer's work), released at once. */
@@ -51,7 +57,15 @@ async function frame(path: string, onBlock: (block: Block) => void): Promise<voi
 }
 
 async function throughSource(path: string, parser: ParserChoice): Promise<void> {
-  const options = { input: path, features: MNIST_FEATURES, classes: 10, onError: 'fail' as const, batchSize: 100, table, parser };
+  const options = {
+    input: path,
+    features: MNIST_FEATURES,
+    classes: 10,
+    onError: 'fail' as const,
+    batchSize: 100,
+    table,
+    parser,
+  };
   for await (const group of batchesHere(await openSource(options), options)) for (const batch of group) batch.release();
 }
 
@@ -64,14 +78,39 @@ async function casesFor(split: MnistSplit, quick: boolean, wasm: WasmRowDecoder)
   const sample = quick ? blocks.slice(0, 10) : blocks;
   const sampleBytes = sample.reduce((n, b) => n + b.segments.reduce((m, s) => m + s.end - s.start, 0), 0);
   const cases: Case[] = [
-    { name: `read only (1 MiB reads), ${split}`, bytes, run: { async: async () => { for await (const piece of readPieces(path, new ChunkPool())) void piece; } } },
-    { name: `framing (100-row blocks), ${split}`, bytes, run: { async: () => frame(path, (block) => block.release()) } },
+    {
+      name: `read only (1 MiB reads), ${split}`,
+      bytes,
+      run: {
+        async: async () => {
+          for await (const piece of readPieces(path, new ChunkPool())) void piece;
+        },
+      },
+    },
+    {
+      name: `framing (100-row blocks), ${split}`,
+      bytes,
+      run: { async: () => frame(path, (block) => block.release()) },
+    },
     { name: `framing + decode here, ${split}`, bytes, run: { async: () => throughSource(path, 'fast') } },
   ];
-  for (const [kind, decoder, copy] of [['js', null, true], ['wasm', wasm, true], ['wasm view', wasm, false]] as const) {
-    cases.push({ name: `block decode (100-row blocks), in memory, ${kind}, ${split}`, bytes: sampleBytes, run: () => sample.forEach((b) => decodeBlock(blockData(b), spec, { decoder, copy })) });
+  for (const [kind, decoder, copy] of [
+    ['js', null, true],
+    ['wasm', wasm, true],
+    ['wasm view', wasm, false],
+  ] as const) {
+    cases.push({
+      name: `block decode (100-row blocks), in memory, ${kind}, ${split}`,
+      bytes: sampleBytes,
+      run: () => sample.forEach((b) => decodeBlock(blockData(b), spec, { decoder, copy })),
+    });
   }
-  if (!quick || split === 'test') cases.push({ name: `csv-parse path (csvRows+batchRows), ${split}`, bytes, run: { async: () => throughSource(path, 'csv-parse') } });
+  if (!quick || split === 'test')
+    cases.push({
+      name: `csv-parse path (csvRows+batchRows), ${split}`,
+      bytes,
+      run: { async: () => throughSource(path, 'csv-parse') },
+    });
   return cases;
 }
 
@@ -80,13 +119,16 @@ export async function runDecodeBench(options: { quick?: boolean } = {}): Promise
   const load = loadRowDecoder();
   if (!load.ok) throw new Error(`decode bench: the WebAssembly row decoder is not built: ${load.reason}`);
   const rows: DecodeBenchRow[] = [];
-  for (const split of quick ? (['test'] as const) : (['test', 'train'] as const)) rows.push(...(await runCases(await casesFor(split, quick, load.decoder), quick)));
+  for (const split of quick ? (['test'] as const) : (['test', 'train'] as const))
+    rows.push(...(await runCases(await casesFor(split, quick, load.decoder), quick)));
   return rows;
 }
 
 async function runCases(cases: Case[], quick: boolean): Promise<DecodeBenchRow[]> {
   const suite = new Benchmark.Suite('decode');
-  const benchOptions = quick ? { minSamples: 3, maxTime: 1, initCount: 1 } : { minSamples: 7, maxTime: 4, initCount: 1 };
+  const benchOptions = quick
+    ? { minSamples: 3, maxTime: 1, initCount: 1 }
+    : { minSamples: 7, maxTime: 4, initCount: 1 };
   let failure: unknown = null;
   for (const c of cases) {
     const run = c.run;
@@ -114,7 +156,12 @@ async function runCases(cases: Case[], quick: boolean): Promise<DecodeBenchRow[]
     const c = cases.find((k) => k.name === bench.name);
     if (!c) return;
     if (bench.error) throw bench.error;
-    rows.push({ name: c.name, mbPerSecond: c.bytes / 1e6 / median(bench.stats.sample), rme: bench.stats.rme, samples: bench.stats.sample.length });
+    rows.push({
+      name: c.name,
+      mbPerSecond: c.bytes / 1e6 / median(bench.stats.sample),
+      rme: bench.stats.rme,
+      samples: bench.stats.sample.length,
+    });
   });
   return rows;
 }
@@ -126,7 +173,9 @@ export function formatDecodeTable(rows: DecodeBenchRow[]): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv.includes('--help')) {
-    console.log('usage: node dist/bench/decode.bench.js [--quick]\nCSV reading throughput (MB/s) per stage on the MNIST CSVs; --quick: a smoke run, not a measurement.');
+    console.log(
+      'usage: node dist/bench/decode.bench.js [--quick]\nCSV reading throughput (MB/s) per stage on the MNIST CSVs; --quick: a smoke run, not a measurement.',
+    );
   } else {
     runDecodeBench({ quick: process.argv.includes('--quick') }).then(
       (rows) => console.log(formatDecodeTable(rows)),

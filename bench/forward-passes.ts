@@ -50,7 +50,15 @@ export function engineFor(kind: KernelName, network: Network, batchSize: number)
   return createForwardEngine(network, { maxRows: batchSize, kind: engine });
 }
 
-export function makePass(kind: KernelName, network: Network, engine: ForwardEngine | null, images: Pick<TestImages, 'x' | 'pixels'>, from: number, count: number, batchSize: number): Pass {
+export function makePass(
+  kind: KernelName,
+  network: Network,
+  engine: ForwardEngine | null,
+  images: Pick<TestImages, 'x' | 'pixels'>,
+  from: number,
+  count: number,
+  batchSize: number,
+): Pass {
   const features = network.layers[0].W.rows;
   const outputs = network.layers[network.layers.length - 1].W.cols;
   const xs: Float32Array[] = [];
@@ -70,7 +78,8 @@ export function makePass(kind: KernelName, network: Network, engine: ForwardEngi
     const scratch = createForwardScratch(network, batchSize);
     return {
       run() {
-        for (let i = 0; i < xs.length; i++) argmaxRows(forward(network, xs[i], rows[i], scratch), rows[i], outputs, predicted[i], confidence[i]);
+        for (let i = 0; i < xs.length; i++)
+          argmaxRows(forward(network, xs[i], rows[i], scratch), rows[i], outputs, predicted[i], confidence[i]);
       },
     };
   }
@@ -78,7 +87,8 @@ export function makePass(kind: KernelName, network: Network, engine: ForwardEngi
   if (kind.endsWith('-pixels')) {
     return {
       run() {
-        for (let i = 0; i < pixels.length; i++) e.predictPixels(pixels[i], rows[i], 'unit', predicted[i], confidence[i]);
+        for (let i = 0; i < pixels.length; i++)
+          e.predictPixels(pixels[i], rows[i], 'unit', predicted[i], confidence[i]);
       },
     };
   }
@@ -134,7 +144,9 @@ export class WorkerTeam {
     for (let t = 0; t < threads; t++) {
       const from = Math.floor((count * t) / threads);
       const to = Math.floor((count * (t + 1)) / threads);
-      const worker = new Worker(new URL(import.meta.url), { workerData: { role: 'forward-bench-worker', ...options, from, count: to - from } satisfies WorkerInit });
+      const worker = new Worker(new URL(import.meta.url), {
+        workerData: { role: 'forward-bench-worker', ...options, from, count: to - from } satisfies WorkerInit,
+      });
       workers.push(worker);
       ready.push(
         new Promise((ok, fail) => {

@@ -22,7 +22,15 @@ import { loadNativeKernel } from '../src/nn/kernels/index.js';
 import { loadModel } from '../src/nn/load-model.js';
 import type { Network } from '../src/nn/types.js';
 import { shareNetwork, type SharedNetwork } from '../src/pool/shared-network.js';
-import { engineFor, KERNELS, loadTestImages, makePass, WorkerTeam, type KernelName, type TestImages } from './forward-passes.js';
+import {
+  engineFor,
+  KERNELS,
+  loadTestImages,
+  makePass,
+  WorkerTeam,
+  type KernelName,
+  type TestImages,
+} from './forward-passes.js';
 import { numpyDescription } from './numpy.js';
 import { runPeerForward, type PeerForwardRow } from './peers.js';
 import { markdownTable } from './table.js';
@@ -108,10 +116,25 @@ export function flopsPerImage(network: Network): number {
 }
 
 /** Median-based result of a finished benchmark whose one op scores `images` images. */
-function resultOf(bench: Benchmark, name: string, batchSize: number, threads: number, images: number, flops: number): ForwardBenchResult {
+function resultOf(
+  bench: Benchmark,
+  name: string,
+  batchSize: number,
+  threads: number,
+  images: number,
+  flops: number,
+): ForwardBenchResult {
   const period = median(bench.stats.sample);
   const imagesPerSecond = images / period;
-  return { name, batchSize, threads, imagesPerSecond, gflops: (imagesPerSecond * flops) / 1e9, rme: bench.stats.rme, samples: bench.stats.sample.length };
+  return {
+    name,
+    batchSize,
+    threads,
+    imagesPerSecond,
+    gflops: (imagesPerSecond * flops) / 1e9,
+    rme: bench.stats.rme,
+    samples: bench.stats.sample.length,
+  };
 }
 
 function runBenchmark(bench: Benchmark): Promise<Benchmark> {
@@ -122,25 +145,51 @@ function runBenchmark(bench: Benchmark): Promise<Benchmark> {
   });
 }
 
-const loadText = () => loadavg().map((v) => v.toFixed(2)).join(' ');
+const loadText = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
 
 // ---- numpy --------------------------------------------------------------------------------------------
 
 /** The book's numpy code on data/mnist_test.csv (always the book's 784-50-100-10 model: 90,400 FLOP/image). */
 function runNumpy(batchSize: number, threads: number, repeat: number): ForwardBenchResult | { skipped: string } {
-  if (!existsSync(numpyScript) || !existsSync(bookPickle)) return { skipped: 'needs ../shared/bench/numpy_ref.py and the book pickle' };
+  if (!existsSync(numpyScript) || !existsSync(bookPickle))
+    return { skipped: 'needs ../shared/bench/numpy_ref.py and the book pickle' };
   if (!existsSync(testCsv)) return { skipped: 'needs data/mnist_test.csv (node dist/src/cli/data.js --split test)' };
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
   try {
-    const out = execFileSync('python3', [numpyScript, testCsv, bookPickle, '--reader', 'fromstring', '--batch', String(batchSize), '--repeat', String(repeat)], {
-      env,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const out = execFileSync(
+      'python3',
+      [
+        numpyScript,
+        testCsv,
+        bookPickle,
+        '--reader',
+        'fromstring',
+        '--batch',
+        String(batchSize),
+        '--repeat',
+        String(repeat),
+      ],
+      {
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const rate = /forward_img_per_s=(\d+)/.exec(out);
     if (!rate) return { skipped: `unexpected output: ${out.trim()}` };
     const imagesPerSecond = Number(rate[1]);
-    return { name: numpyDescription() ?? 'numpy', batchSize, threads, imagesPerSecond, gflops: (imagesPerSecond * 90_400) / 1e9, rme: Number.NaN, samples: repeat };
+    return {
+      name: numpyDescription() ?? 'numpy',
+      batchSize,
+      threads,
+      imagesPerSecond,
+      gflops: (imagesPerSecond * 90_400) / 1e9,
+      rme: Number.NaN,
+      samples: repeat,
+    };
   } catch (error) {
     return { skipped: `python3 failed: ${(error as Error).message.split('\n')[0]}` };
   }
@@ -180,8 +229,12 @@ export async function runForwardBench(options: ForwardBenchOptions = {}): Promis
   const available = (kind: KernelName) => native.ok || !kind.startsWith('native');
   if (!native.ok) log(`native kernels skipped: ${native.reason}`);
   const kernels = (options.kernels ?? KERNELS).filter(available);
-  log(`model ${modelPath} (${context.flops} FLOP/image), ${context.count} MNIST test images, ${quick ? 'quick' : 'full'} run`);
-  log(`load average at start: ${loadText()} (${availableParallelism()} cores; other processes skew the threaded figures)`);
+  log(
+    `model ${modelPath} (${context.flops} FLOP/image), ${context.count} MNIST test images, ${quick ? 'quick' : 'full'} run`,
+  );
+  log(
+    `load average at start: ${loadText()} (${availableParallelism()} cores; other processes skew the threaded figures)`,
+  );
   const results: ForwardBenchResult[] = [];
   const record = (result: ForwardBenchResult) => {
     results.push(result);
@@ -193,7 +246,10 @@ export async function runForwardBench(options: ForwardBenchOptions = {}): Promis
     const peerKernels = (options.peerKernels ?? (['native', 'wasm'] as KernelName[])).filter(available);
     const comparison = await comparePeer(context, peerKernels, options.rounds ?? (quick ? 2 : 7));
     if ('skipped' in comparison) log(`onnxruntime-node peer skipped: ${comparison.skipped}`);
-    else log(`\nforward pass vs onnxruntime-node (medians of ${comparison[0]?.rounds} interleaved rounds; load ${comparison[0]?.load.join(' -> ')})\n${formatPeerTable(comparison)}`);
+    else
+      log(
+        `\nforward pass vs onnxruntime-node (medians of ${comparison[0]?.rounds} interleaved rounds; load ${comparison[0]?.load.join(' -> ')})\n${formatPeerTable(comparison)}`,
+      );
     options.onPeer?.(comparison);
   }
   if (options.numpy ?? !quick) {
@@ -214,10 +270,16 @@ export async function runForwardBench(options: ForwardBenchOptions = {}): Promis
 }
 
 /** benchmark.js runs: each kernel on this thread, then on 1 and 2 worker threads (one op = every image once). */
-async function singleRuns({ network, shared, images, count, flops, quick, batchSizes }: Context, kernels: KernelName[], record: (r: ForwardBenchResult) => void): Promise<void> {
+async function singleRuns(
+  { network, shared, images, count, flops, quick, batchSizes }: Context,
+  kernels: KernelName[],
+  record: (r: ForwardBenchResult) => void,
+): Promise<void> {
   // The reference kernel is ~50x slower: a fifth of the images keeps its runs to seconds.
   const referenceCount = quick ? 500 : 2000;
-  const benchOptions = quick ? { maxTime: 0.25, minSamples: 3, initCount: 1 } : { maxTime: 2, minSamples: 10, initCount: 1 };
+  const benchOptions = quick
+    ? { maxTime: 0.25, minSamples: 3, initCount: 1 }
+    : { maxTime: 2, minSamples: 10, initCount: 1 };
   for (const kind of kernels) {
     for (const batchSize of batchSizes) {
       const n = kind === 'reference' ? referenceCount : count;
@@ -229,7 +291,11 @@ async function singleRuns({ network, shared, images, count, flops, quick, batchS
   }
   for (const kind of kernels.filter((k) => k !== 'reference')) {
     for (const threads of [1, 2]) {
-      const team = await WorkerTeam.start(threads, { network: shared, x: images.x, pixels: images.pixels, batchSizes, kind }, count);
+      const team = await WorkerTeam.start(
+        threads,
+        { network: shared, x: images.x, pixels: images.pixels, batchSizes, kind },
+        count,
+      );
       try {
         for (const batchSize of batchSizes) {
           const bench = new Benchmark(`${kind} B=${batchSize} ${threads} workers`, {
@@ -258,7 +324,10 @@ async function singleRuns({ network, shared, images, count, flops, quick, batchS
  * 1 vs 2 worker threads, timed alternately round after round (on a shared machine the load changes
  * between two benchmarks); the median of the per-round ratios is kept.
  */
-async function pairedScaling({ shared, images, count, quick, batchSizes, log }: Context, kernels: KernelName[]): Promise<PairedScaling[]> {
+async function pairedScaling(
+  { shared, images, count, quick, batchSizes, log }: Context,
+  kernels: KernelName[],
+): Promise<PairedScaling[]> {
   const scalings: PairedScaling[] = [];
   const rounds = quick ? 5 : 21;
   const large = batchSizes.filter((b) => b >= 100);
@@ -281,9 +350,18 @@ async function pairedScaling({ shared, images, count, quick, batchSizes, log }: 
           rates[0].push(count / ((t1 - t0) / 1000));
           rates[1].push(count / ((t2 - t1) / 1000));
         }
-        const scaling = { kind, batchSize, rounds: ratios.length, ratio: median(ratios), oneThread: median(rates[0]), twoThreads: median(rates[1]) };
+        const scaling = {
+          kind,
+          batchSize,
+          rounds: ratios.length,
+          ratio: median(ratios),
+          oneThread: median(rates[0]),
+          twoThreads: median(rates[1]),
+        };
         scalings.push(scaling);
-        log(`paired scaling ${kind} B=${batchSize}: 2 threads / 1 thread = ${scaling.ratio.toFixed(2)}x (medians of ${scaling.rounds} alternating rounds: ${Math.round(scaling.oneThread).toLocaleString('en-US')} vs ${Math.round(scaling.twoThreads).toLocaleString('en-US')} images/s)`);
+        log(
+          `paired scaling ${kind} B=${batchSize}: 2 threads / 1 thread = ${scaling.ratio.toFixed(2)}x (medians of ${scaling.rounds} alternating rounds: ${Math.round(scaling.oneThread).toLocaleString('en-US')} vs ${Math.round(scaling.twoThreads).toLocaleString('en-US')} images/s)`,
+        );
       }
     } finally {
       await Promise.all([one.stop(), two.stop()]);
@@ -309,7 +387,11 @@ async function timeTeam(team: WorkerTeam, batchSize: number, count: number, minS
  * Our engines on 1 and 2 worker threads against onnxruntime-node with 1 and 2 intra-op threads, on the
  * same images (the peer decodes data/mnist_test.csv; the same 10,000 MNIST test images), round by round.
  */
-async function comparePeer({ shared, images, batchSizes, quick, log }: Context, kernels: KernelName[], rounds: number): Promise<PeerComparison[] | { skipped: string }> {
+async function comparePeer(
+  { shared, images, batchSizes, quick, log }: Context,
+  kernels: KernelName[],
+  rounds: number,
+): Promise<PeerComparison[] | { skipped: string }> {
   const count = images.count; // the peer always scores the whole file
   const minSeconds = quick ? 0.05 : 0.25; // the peer's own minimum per sample
   const teams: Array<{ kind: KernelName; threads: number; team: WorkerTeam }> = [];
@@ -317,7 +399,11 @@ async function comparePeer({ shared, images, batchSizes, quick, log }: Context, 
   try {
     for (const kind of kernels) {
       for (const threads of [1, 2]) {
-        const team = await WorkerTeam.start(threads, { network: shared, x: images.x, pixels: images.pixels, batchSizes, kind }, count);
+        const team = await WorkerTeam.start(
+          threads,
+          { network: shared, x: images.x, pixels: images.pixels, batchSizes, kind },
+          count,
+        );
         teams.push({ kind, threads, team });
         for (const batchSize of batchSizes) await team.runOnce(batchSize); // warm-up, as the peer does
       }
@@ -334,7 +420,8 @@ async function comparePeer({ shared, images, batchSizes, quick, log }: Context, 
       const ours = new Map<string, number>();
       const runOurs = async () => {
         for (const { team, threads } of teams) {
-          for (const batchSize of batchSizes) ours.set(key(team.detail, batchSize, threads), await timeTeam(team, batchSize, count, minSeconds));
+          for (const batchSize of batchSizes)
+            ours.set(key(team.detail, batchSize, threads), await timeTeam(team, batchSize, count, minSeconds));
         }
       };
       if (round % 2 === 0) {
@@ -361,7 +448,16 @@ async function comparePeer({ shared, images, batchSizes, quick, log }: Context, 
     const end = loadavg()[0];
     return [...samples].map(([name, s]) => {
       const [kernel, batchSize, threads] = name.split('|');
-      return { kernel, batchSize: Number(batchSize), threads: Number(threads), rounds, ours: median(s.ours), peer: median(s.peer), ratio: median(s.ratios), load: [start, end] };
+      return {
+        kernel,
+        batchSize: Number(batchSize),
+        threads: Number(threads),
+        rounds,
+        ours: median(s.ours),
+        peer: median(s.peer),
+        ratio: median(s.ratios),
+        load: [start, end],
+      };
     });
   } catch (error) {
     if (error instanceof PeerSkipped) return { skipped: error.message };
@@ -402,14 +498,32 @@ export function formatTable(results: ForwardBenchResult[]): string {
     });
     return [name, threads, ...cells];
   });
-  const table = markdownTable(['kernel', 'threads', ...BATCH_SIZES.map((b) => `B=${b}`)], rows, [false, true, ...BATCH_SIZES.map(() => true)]);
+  const table = markdownTable(['kernel', 'threads', ...BATCH_SIZES.map((b) => `B=${b}`)], rows, [
+    false,
+    true,
+    ...BATCH_SIZES.map(() => true),
+  ]);
   return [table, '', KERNEL_NOTE].join('\n');
 }
 
 /** One line per configuration: ours, the peer's, and the median per-round ratio. */
 export function formatPeerTable(rows: PeerComparison[]): string {
-  const cells = rows.map((r) => [r.kernel, String(r.batchSize), String(r.threads), rate(r.ours), rate(r.peer), `${r.ratio.toFixed(2)}x`]);
-  return markdownTable(['engine', 'B', 'threads', 'ours img/s', 'onnxruntime', 'ratio'], cells, [false, true, true, true, true, true]);
+  const cells = rows.map((r) => [
+    r.kernel,
+    String(r.batchSize),
+    String(r.threads),
+    rate(r.ours),
+    rate(r.peer),
+    `${r.ratio.toFixed(2)}x`,
+  ]);
+  return markdownTable(['engine', 'B', 'threads', 'ours img/s', 'onnxruntime', 'ratio'], cells, [
+    false,
+    true,
+    true,
+    true,
+    true,
+    true,
+  ]);
 }
 
 export const USAGE = `usage: node dist/bench/forward.bench.js [options]
@@ -443,13 +557,15 @@ The machine may be shared: compare ratios measured in one run, and quote the loa
 function kernelList(text: string, option: string): KernelName[] {
   const names = text.split(',').filter(Boolean);
   const unknown = names.filter((n) => !(KERNELS as string[]).includes(n));
-  if (names.length === 0 || unknown.length > 0) throw new Error(`forward.bench: ${option} takes a comma list of ${KERNELS.join(', ')}; got '${text}'`);
+  if (names.length === 0 || unknown.length > 0)
+    throw new Error(`forward.bench: ${option} takes a comma list of ${KERNELS.join(', ')}; got '${text}'`);
   return names as KernelName[];
 }
 
 function positiveInteger(text: string, option: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`forward.bench: ${option} needs a positive integer, got '${text}'`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`forward.bench: ${option} needs a positive integer, got '${text}'`);
   return value;
 }
 
@@ -483,7 +599,8 @@ export function parseCli(argv: string[]): (ForwardBenchOptions & { json?: string
     single: !values['no-single'],
     scaling: !values['no-scaling'],
     peer: values.peer,
-    peerKernels: values['peer-kernels'] === undefined ? undefined : kernelList(values['peer-kernels'], '--peer-kernels'),
+    peerKernels:
+      values['peer-kernels'] === undefined ? undefined : kernelList(values['peer-kernels'], '--peer-kernels'),
     rounds: values.rounds === undefined ? undefined : positiveInteger(values.rounds, '--rounds'),
     numpy: values['no-numpy'] ? false : values.numpy,
     json: values.json,
@@ -504,9 +621,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     let scalings: PairedScaling[] = [];
     let peer: PeerComparison[] | { skipped: string } | undefined;
     const results = await runForwardBench({ ...options, onScaling: (s) => (scalings = s), onPeer: (p) => (peer = p) });
-    if (results.length > 0) console.log(`images/s (median of samples; GFLOP/s = images/s x FLOP per image / 1e9)\n\n${formatTable(results)}`);
+    if (results.length > 0)
+      console.log(`images/s (median of samples; GFLOP/s = images/s x FLOP per image / 1e9)\n\n${formatTable(results)}`);
     const compared = peer as PeerComparison[] | { skipped: string } | undefined;
-    if (compared !== undefined && !('skipped' in compared)) console.log(`\nforward pass vs onnxruntime-node (medians of interleaved rounds)\n\n${formatPeerTable(compared)}`);
-    if (options.json) writeFileSync(options.json, `${JSON.stringify({ loadavg: loadavg(), results, scalings, peer }, null, 2)}\n`);
+    if (compared !== undefined && !('skipped' in compared))
+      console.log(`\nforward pass vs onnxruntime-node (medians of interleaved rounds)\n\n${formatPeerTable(compared)}`);
+    if (options.json)
+      writeFileSync(options.json, `${JSON.stringify({ loadavg: loadavg(), results, scalings, peer }, null, 2)}\n`);
   }
 }

@@ -17,7 +17,8 @@ print(f"numpy {numpy.__version__} (Python {sys.version.split()[0]}{blas})")`;
 export function numpyDescription(): string | null {
   if (cached !== undefined) return cached;
   try {
-    cached = execFileSync('python3', ['-c', PROBE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+    cached =
+      execFileSync('python3', ['-c', PROBE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
   } catch {
     cached = null;
   }

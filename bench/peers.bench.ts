@@ -83,7 +83,8 @@ function timeProcess(command: Command): Promise<Outcome> {
     child.on('error', fail);
     child.on('close', (code) => {
       const seconds = (performance.now() - started) / 1000;
-      if (code !== 0) return fail(new Error(`${command.name} exited ${code}: ${stderr.trim().split('\n').slice(-3).join('\n')}`));
+      if (code !== 0)
+        return fail(new Error(`${command.name} exited ${code}: ${stderr.trim().split('\n').slice(-3).join('\n')}`));
       try {
         const report = JSON.parse(stdout) as { rows: number; accuracy: number };
         done({ seconds, rows: report.rows, accuracy: report.accuracy });
@@ -107,7 +108,10 @@ function peerFolder(): Promise<{ ok: true; dir: string } | { ok: false; reason: 
     child.on('close', (code) => {
       const dir = stdout.trim();
       if (code === 0 && existsSync(resolve(dir, 'e2e_byteloop_ort.mjs'))) return done({ ok: true, dir });
-      done({ ok: false, reason: `the peer could not be installed (${peerScript} path exited ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}` });
+      done({
+        ok: false,
+        reason: `the peer could not be installed (${peerScript} path exited ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+      });
     });
   });
 }
@@ -133,7 +137,12 @@ function commandsFor(csv: string, model: string, peerDir: string): Command[] {
 }
 
 /** `rounds` rounds on one CSV, the commands' order rotating each round. */
-async function wholeRuns(split: MnistSplit, commands: Command[], rounds: number, log: (line: string) => void): Promise<WholeRunRow[]> {
+async function wholeRuns(
+  split: MnistSplit,
+  commands: Command[],
+  rounds: number,
+  log: (line: string) => void,
+): Promise<WholeRunRow[]> {
   const times = commands.map(() => [] as number[]);
   const last: Outcome[] = [];
   await timeProcess(commands[0]); // warm the page cache and the compile cache before the first round
@@ -176,14 +185,29 @@ export async function runPeersBench(options: PeersBenchOptions = {}): Promise<Pe
       const rows: WholeRunRow[] = [];
       for (const split of ['test', 'train'] as const) {
         await prepareMnistCsv(split);
-        rows.push(...(await wholeRuns(split, commandsFor(mnistCsvPath(split), model, peer.dir), options.rounds ?? (quick ? 1 : 9), log)));
+        rows.push(
+          ...(await wholeRuns(
+            split,
+            commandsFor(mnistCsvPath(split), model, peer.dir),
+            options.rounds ?? (quick ? 1 : 9),
+            log,
+          )),
+        );
       }
       whole = rows;
     }
   }
   let forward: PeersBenchResult['forward'] = { skipped: 'not asked for (--no-forward)' };
   if (options.forward ?? true) {
-    await runForwardBench({ quick, single: false, scaling: false, numpy: false, peer: true, rounds: quick ? 1 : 7, onPeer: (c) => (forward = c) });
+    await runForwardBench({
+      quick,
+      single: false,
+      scaling: false,
+      numpy: false,
+      peer: true,
+      rounds: quick ? 1 : 7,
+      onPeer: (c) => (forward = c),
+    });
   }
   return { model, whole, forward, load: { start, end: loadavg()[0] } };
 }
@@ -196,14 +220,18 @@ export function formatWholeTable(rows: WholeRunRow[]): string {
     '|---|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${r.input} | ${r.rows} | ${r.accuracy.toFixed(4)} | ${r.median.toFixed(3)} | ${r.min.toFixed(3)}–${r.max.toFixed(3)} | ${times(r.vsPeer)} | ${times(r.vsOneThread)} |`);
+    lines.push(
+      `| ${r.name} | ${r.input} | ${r.rows} | ${r.accuracy.toFixed(4)} | ${r.median.toFixed(3)} | ${r.min.toFixed(3)}–${r.max.toFixed(3)} | ${times(r.vsPeer)} | ${times(r.vsOneThread)} |`,
+    );
   }
   return lines.join('\n');
 }
 
 export function formatPeersReport(result: PeersBenchResult): string {
-  const whole = 'skipped' in result.whole ? `whole run: skipped (${result.whole.skipped})` : formatWholeTable(result.whole);
-  const forward = 'skipped' in result.forward ? `forward pass: skipped (${result.forward.skipped})` : formatPeerTable(result.forward);
+  const whole =
+    'skipped' in result.whole ? `whole run: skipped (${result.whole.skipped})` : formatWholeTable(result.whole);
+  const forward =
+    'skipped' in result.forward ? `forward pass: skipped (${result.forward.skipped})` : formatPeerTable(result.forward);
   return `model: ${result.model}; ratios are medians of per-round ratios (> 1: nnpipe faster)\n\n${whole}\n\nforward pass, ours / onnxruntime-node (images/s, medians of interleaved rounds)\n\n${forward}\n\nload average (1 min): ${result.load.start.toFixed(2)} at start, ${result.load.end.toFixed(2)} at end`;
 }
 
@@ -221,14 +249,27 @@ and the forward pass alone at B = 1, 10, 100, 1000 on 1 and 2 threads.
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, 'no-whole': { type: 'boolean' }, 'no-forward': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      quick: { type: 'boolean' },
+      rounds: { type: 'string' },
+      'no-whole': { type: 'boolean' },
+      'no-forward': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) process.stdout.write(USAGE);
   else {
     const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
-    if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`peers bench: --rounds takes a whole number >= 1; got '${values.rounds}'`);
+    if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1))
+      throw new Error(`peers bench: --rounds takes a whole number >= 1; got '${values.rounds}'`);
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const result = await runPeersBench({ quick: values.quick, rounds, whole: !values['no-whole'], forward: !values['no-forward'], log });
+    const result = await runPeersBench({
+      quick: values.quick,
+      rounds,
+      whole: !values['no-whole'],
+      forward: !values['no-forward'],
+      log,
+    });
     process.stdout.write(`${formatPeersReport(result)}\n`);
   }
 }

@@ -40,7 +40,10 @@ export interface PeerForwardOptions {
 }
 
 /** Runs `run.sh forward CSV BATCHES THREADS SAMPLES` and parses its JSON lines. */
-export async function runPeerForward(csv: string, options: PeerForwardOptions = {}): Promise<PeerOutcome<PeerForwardRow>> {
+export async function runPeerForward(
+  csv: string,
+  options: PeerForwardOptions = {},
+): Promise<PeerOutcome<PeerForwardRow>> {
   const script = options.script ?? peerScript;
   if (!existsSync(script)) return { ok: false, reason: `no peer kit at ${script}` };
   if (!existsSync(csv)) return { ok: false, reason: `no ${csv} (node dist/src/cli/data.js --split test writes it)` };
@@ -68,12 +71,28 @@ function parseForwardRow(line: string): PeerForwardRow | null {
   }
   const row = value as Record<string, unknown>;
   const numbers = ['threads', 'batch', 'accuracy', 'imagesPerSecond', 'gflops'] as const;
-  if (typeof row !== 'object' || row === null || typeof row.peer !== 'string' || numbers.some((key) => typeof row[key] !== 'number')) return null;
-  return { peer: row.peer, threads: row.threads, batch: row.batch, accuracy: row.accuracy, imagesPerSecond: row.imagesPerSecond, gflops: row.gflops } as PeerForwardRow;
+  if (
+    typeof row !== 'object' ||
+    row === null ||
+    typeof row.peer !== 'string' ||
+    numbers.some((key) => typeof row[key] !== 'number')
+  )
+    return null;
+  return {
+    peer: row.peer,
+    threads: row.threads,
+    batch: row.batch,
+    accuracy: row.accuracy,
+    imagesPerSecond: row.imagesPerSecond,
+    gflops: row.gflops,
+  } as PeerForwardRow;
 }
 
 /** bash run.sh ARGS: its stdout, or why it failed (the tail of its stderr: npm's install errors end there). */
-function runScript(script: string, args: string[]): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
+function runScript(
+  script: string,
+  args: string[],
+): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
   return new Promise((done) => {
     const child = spawn('bash', [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -84,7 +103,10 @@ function runScript(script: string, args: string[]): Promise<{ ok: true; stdout: 
     child.on('close', (code, signal) => {
       if (code === 0) return done({ ok: true, stdout });
       const tail = stderr.trim().split('\n').slice(-5).join('\n');
-      done({ ok: false, reason: `bash ${script} ${args[0]} failed (${signal ?? `exit ${code}`})${tail ? `:\n${tail}` : ''}` });
+      done({
+        ok: false,
+        reason: `bash ${script} ${args[0]} failed (${signal ?? `exit ${code}`})${tail ? `:\n${tail}` : ''}`,
+      });
     });
   });
 }

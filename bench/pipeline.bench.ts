@@ -46,7 +46,9 @@ function run(command: string, args: string[]): Promise<string> {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolvePromise(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -71,7 +73,20 @@ function candidates(split: MnistSplit, numpy: string | null): Candidate[] {
   const ours = (label: string, extra: string[]): Candidate => ({
     name: `nnpipe (fast path), default model${label}`,
     command: process.execPath,
-    args: [cli, '--input', csv, '--model', defaultModelPath, '--batch-size', '100', '--json', '--quiet', '--parser', 'auto', ...extra],
+    args: [
+      cli,
+      '--input',
+      csv,
+      '--model',
+      defaultModelPath,
+      '--batch-size',
+      '100',
+      '--json',
+      '--quiet',
+      '--parser',
+      'auto',
+      ...extra,
+    ],
     parse: (stdout) => {
       const report = JSON.parse(stdout);
       return { rows: report.rows, accuracy: report.accuracy, peakRssMiB: report.peakRssBytes / 2 ** 20 };
@@ -85,7 +100,12 @@ function candidates(split: MnistSplit, numpy: string | null): Candidate[] {
         command: 'python3',
         args: [numpyScript, csv, bookModel, '--batch', '100', '--reader', reader],
         parse: (stdout) => {
-          const fields = Object.fromEntries(stdout.trim().split(' ').map((kv) => kv.split('=')));
+          const fields = Object.fromEntries(
+            stdout
+              .trim()
+              .split(' ')
+              .map((kv) => kv.split('=')),
+          );
           return { rows: Number(fields.rows), accuracy: Number(fields.accuracy), peakRssMiB: null };
         },
       });
@@ -135,10 +155,13 @@ function measure(candidate: Candidate, split: MnistSplit, quick: boolean): Promi
   });
 }
 
-export async function runPipelineBench(options: { quick?: boolean; log?: boolean; splits?: MnistSplit[] } = {}): Promise<PipelineBenchRow[]> {
+export async function runPipelineBench(
+  options: { quick?: boolean; log?: boolean; splits?: MnistSplit[] } = {},
+): Promise<PipelineBenchRow[]> {
   const quick = options.quick ?? false;
   const numpy = numpyToRun();
-  if (numpy === null && options.log) process.stderr.write('pipeline bench: python3 + numpy or ../shared not found; numpy rows skipped\n');
+  if (numpy === null && options.log)
+    process.stderr.write('pipeline bench: python3 + numpy or ../shared not found; numpy rows skipped\n');
   const rows: PipelineBenchRow[] = [];
   for (const split of options.splits ?? ['test', 'train']) {
     await prepareMnistCsv(split);
@@ -151,7 +174,10 @@ export async function runPipelineBench(options: { quick?: boolean; log?: boolean
 }
 
 export function formatPipelineTable(rows: PipelineBenchRow[]): string {
-  const lines = ['| whole process, batch 100 | input | rows | accuracy | wall s (median) | images/s | peak RSS MiB | ±% | samples |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| whole process, batch 100 | input | rows | accuracy | wall s (median) | images/s | peak RSS MiB | ±% | samples |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
   for (const r of rows) {
     lines.push(
       `| ${r.name} | ${r.input} | ${r.rows} | ${r.accuracy === null ? 'n/a' : r.accuracy.toFixed(4)} | ${r.wallSeconds.toFixed(3)} | ${Math.round(r.imagesPerSecond).toLocaleString('en-US')} | ${r.peakRssMiB === null ? '' : r.peakRssMiB.toFixed(0)} | ${r.rme.toFixed(1)} | ${r.samples} |`,

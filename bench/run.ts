@@ -27,7 +27,12 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDecodeTable, runDecodeBench, type DecodeBenchRow } from './decode.bench.js';
-import { formatTable as formatForwardTable, runForwardBench, type ForwardBenchResult, type PairedScaling } from './forward.bench.js';
+import {
+  formatTable as formatForwardTable,
+  runForwardBench,
+  type ForwardBenchResult,
+  type PairedScaling,
+} from './forward.bench.js';
 import { formatPeersReport, runPeersBench, type PeersBenchResult } from './peers.bench.js';
 import { formatPipelineTable, runPipelineBench, type PipelineBenchRow } from './pipeline.bench.js';
 import { formatStartupTable, runStartupBench, type StartupBenchRow } from './startup.bench.js';
@@ -65,14 +70,30 @@ Suites: ${SUITES.join(', ')} (see bench/run.ts; each also runs alone: node dist/
 function parseCli(argv: string[]): { quick: boolean; suites: Suite[]; out: string } | 'help' {
   const { values } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) return 'help';
-  const names = values.only === undefined ? [...SUITES] : values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const names =
+    values.only === undefined
+      ? [...SUITES]
+      : values.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   const unknown = names.filter((n) => !(SUITES as readonly string[]).includes(n));
-  if (names.length === 0 || unknown.length > 0) throw new Error(`bench: --only takes a comma list of ${SUITES.join(', ')}; got '${values.only}'`);
-  return { quick: values.quick, suites: names as Suite[], out: resolve(values.out ?? resolve(projectRoot, 'bench/results')) };
+  if (names.length === 0 || unknown.length > 0)
+    throw new Error(`bench: --only takes a comma list of ${SUITES.join(', ')}; got '${values.only}'`);
+  return {
+    quick: values.quick,
+    suites: names as Suite[],
+    out: resolve(values.out ?? resolve(projectRoot, 'bench/results')),
+  };
 }
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -83,10 +104,18 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     startedAt: new Date().toISOString(),
     quick: options.quick,
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
     loadavg: { start: loadavg() },
   };
-  say(`bench: ${options.suites.join(', ')}${options.quick ? ' (quick: a smoke run, not a measurement)' : ''} on ${report.machine.cpu}, ${report.machine.cores} cores, Node ${process.version}`);
+  say(
+    `bench: ${options.suites.join(', ')}${options.quick ? ' (quick: a smoke run, not a measurement)' : ''} on ${report.machine.cpu}, ${report.machine.cores} cores, Node ${process.version}`,
+  );
   const tables: string[] = [];
 
   if (options.suites.includes('decode')) {
@@ -99,8 +128,15 @@ async function main(): Promise<void> {
     let scalings: PairedScaling[] = [];
     const results = await runForwardBench({ quick: options.quick, log: true, onScaling: (s) => (scalings = s) });
     report.forward = { results, scalings };
-    const scaling = scalings.map((s) => `${s.kind} B=${s.batchSize}: 2 threads / 1 thread = ${s.ratio.toFixed(2)}x (median of ${s.rounds} alternating rounds)`).join('\n');
-    tables.push(`## Forward pass (images/s, median of samples; GFLOP/s = images/s x 90,400 / 1e9 in the JSON)\n\n${formatForwardTable(results)}${scaling ? `\n\n${scaling}` : ''}`);
+    const scaling = scalings
+      .map(
+        (s) =>
+          `${s.kind} B=${s.batchSize}: 2 threads / 1 thread = ${s.ratio.toFixed(2)}x (median of ${s.rounds} alternating rounds)`,
+      )
+      .join('\n');
+    tables.push(
+      `## Forward pass (images/s, median of samples; GFLOP/s = images/s x 90,400 / 1e9 in the JSON)\n\n${formatForwardTable(results)}${scaling ? `\n\n${scaling}` : ''}`,
+    );
   }
   if (options.suites.includes('pipeline')) {
     say('bench: pipeline suite ...');
@@ -121,7 +157,9 @@ async function main(): Promise<void> {
   if (options.suites.includes('scaleout')) {
     say('bench: scaleout suite ...');
     report.scaleout = await runScaleoutBench({ quick: options.quick, log: true });
-    tables.push(`## Across machines: the queue on one machine, and the capacity model\n\n${formatScaleoutTables(report.scaleout)}`);
+    tables.push(
+      `## Across machines: the queue on one machine, and the capacity model\n\n${formatScaleoutTables(report.scaleout)}`,
+    );
   }
 
   report.finishedAt = new Date().toISOString();
@@ -130,7 +168,9 @@ async function main(): Promise<void> {
   const file = resolve(options.out, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
   await writeFileAtomic(file, json);
   await writeFileAtomic(resolve(options.out, 'latest.json'), json);
-  process.stdout.write(`${tables.join('\n\n')}\n\nload average: ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')} at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end\n`);
+  process.stdout.write(
+    `${tables.join('\n\n')}\n\nload average: ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')} at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end\n`,
+  );
   say(`bench: wrote ${file}`);
 }
 

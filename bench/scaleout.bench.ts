@@ -109,7 +109,9 @@ export async function runScaleoutBench(options: { quick?: boolean; log?: boolean
     const spread: number[] = [];
     for (let round = 0; round < rounds; round++) {
       one.push((await timed(['submit', '--redis', redis.url, '--input', tiny, '--shards', '1', '--quiet'])).seconds);
-      spread.push((await timed(['submit', '--redis', redis.url, '--input', tiny, '--shards', String(many), '--quiet'])).seconds);
+      spread.push(
+        (await timed(['submit', '--redis', redis.url, '--input', tiny, '--shards', String(many), '--quiet'])).seconds,
+      );
     }
     const overheadPerJobSeconds = Math.max(0, (median(spread) - median(one)) / (many - 1));
     const merge = await timeMerge(dir, big, shards, say);
@@ -117,7 +119,10 @@ export async function runScaleoutBench(options: { quick?: boolean; log?: boolean
     const workerBytesPerSecond = size / shards / shardSecondsMedian;
     // What a run costs besides its shards on one worker: submit's start-up, the model's sha256, the head
     // read, adding the flow, the wake-up at the end.
-    const runOverheadSeconds = Math.max(0, median(queued) - shards * (shardSecondsMedian + overheadPerJobSeconds) - merge.seconds);
+    const runOverheadSeconds = Math.max(
+      0,
+      median(queued) - shards * (shardSecondsMedian + overheadPerJobSeconds) - merge.seconds,
+    );
     return {
       inputBytes: size,
       inputRows: rows,
@@ -145,7 +150,9 @@ export async function runScaleoutBench(options: { quick?: boolean; log?: boolean
 /** A timing means nothing if the runs did not count the same: rows and correct must agree. */
 function checkSameCounts(plain: { rows: number; correct: number }, merged: { rows: number; correct: number }): void {
   if (plain.rows !== merged.rows || plain.correct !== merged.correct) {
-    throw new Error(`scaleout bench: the queued run counted ${merged.rows} rows / ${merged.correct} correct, the plain run ${plain.rows} / ${plain.correct}`);
+    throw new Error(
+      `scaleout bench: the queued run counted ${merged.rows} rows / ${merged.correct} correct, the plain run ${plain.rows} / ${plain.correct}`,
+    );
   }
 }
 
@@ -153,12 +160,27 @@ function checkSameCounts(plain: { rows: number; correct: number }, merged: { row
  * The merge of N static shard reports, timed in this process as a parent job runs it (mergeRun), without
  * and with the predictions files; per shard, for the projection.
  */
-async function timeMerge(dir: string, input: string, shards: number, say: (line: string) => void): Promise<{ seconds: number; predictionRowsPerSecond: number }> {
+async function timeMerge(
+  dir: string,
+  input: string,
+  shards: number,
+  say: (line: string) => void,
+): Promise<{ seconds: number; predictionRowsPerSecond: number }> {
   const count = Math.max(shards, 8);
   const paths: string[] = [];
   for (let i = 1; i <= count; i++) {
     const report = join(dir, `shard-${i}.json`);
-    await timed(['--input', input, '--shard', `${i}/${count}`, '--quiet', '--report', report, '--predictions', join(dir, `shard-${i}.csv`)]);
+    await timed([
+      '--input',
+      input,
+      '--shard',
+      `${i}/${count}`,
+      '--quiet',
+      '--report',
+      report,
+      '--predictions',
+      join(dir, `shard-${i}.csv`),
+    ]);
     paths.push(report);
   }
   const reports = await readReportFiles(paths);
@@ -174,12 +196,19 @@ async function timeMerge(dir: string, input: string, shards: number, say: (line:
     predictionSeconds = Math.min(predictionSeconds, (performance.now() - started) / 1000);
   }
   const seconds = (median(times) / count) * shards;
-  say(`merge of ${count} shard reports: ${(median(times) * 1000).toFixed(1)} ms; with predictions (${rows} rows): ${predictionSeconds.toFixed(2)} s`);
+  say(
+    `merge of ${count} shard reports: ${(median(times) * 1000).toFixed(1)} ms; with predictions (${rows} rows): ${predictionSeconds.toFixed(2)} s`,
+  );
   return { seconds, predictionRowsPerSecond: rows / predictionSeconds };
 }
 
 /** Projected wall time: ceil(shards / workers) x (shard time + overhead per job) + overhead per run + merge. */
-function project(workerBytesPerSecond: number, overheadPerJob: number, overheadPerRun: number, mergePerShard: number): ScaleoutResult['projections'] {
+function project(
+  workerBytesPerSecond: number,
+  overheadPerJob: number,
+  overheadPerRun: number,
+  mergePerShard: number,
+): ScaleoutResult['projections'] {
   const out: ScaleoutResult['projections'] = [];
   for (const inputBytes of INPUTS) {
     for (const workers of WORKERS) {
@@ -187,7 +216,13 @@ function project(workerBytesPerSecond: number, overheadPerJob: number, overheadP
       // Each worker reads its share of the storage's bandwidth at most.
       const rate = Math.min(workerBytesPerSecond, STORAGE_BYTES_PER_S / workers);
       const shardSeconds = inputBytes / shards / rate + overheadPerJob;
-      out.push({ inputBytes, workers, shards, shardSeconds, wallSeconds: Math.ceil(shards / workers) * shardSeconds + overheadPerRun + mergePerShard * shards });
+      out.push({
+        inputBytes,
+        workers,
+        shards,
+        shardSeconds,
+        wallSeconds: Math.ceil(shards / workers) * shardSeconds + overheadPerRun + mergePerShard * shards,
+      });
     }
   }
   return out;
@@ -210,10 +245,18 @@ export function formatScaleoutTables(r: ScaleoutResult): string {
     `| merge of ${r.shards} shard results, ms | ${(r.mergeSeconds * 1000).toFixed(1)} |`,
     `| merge of the predictions files, rows/s | ${Math.round(r.predictionRowsPerSecond).toLocaleString('en-US')} |`,
   ];
-  const table = [`| projected wall time | ${WORKERS.map((w) => `${w} worker${w > 1 ? 's' : ''}`).join(' | ')} |`, `|---|${WORKERS.map(() => '---:').join('|')}|`];
+  const table = [
+    `| projected wall time | ${WORKERS.map((w) => `${w} worker${w > 1 ? 's' : ''}`).join(' | ')} |`,
+    `|---|${WORKERS.map(() => '---:').join('|')}|`,
+  ];
   for (const inputBytes of INPUTS) {
     const rows = r.projections.filter((p) => p.inputBytes === inputBytes);
-    table.push(`| ${gb(inputBytes)} (${rows.map((p) => p.shards).filter((v, i, a) => a.indexOf(v) === i).join('/')} shards) | ${rows.map((p) => duration(p.wallSeconds)).join(' | ')} |`);
+    table.push(
+      `| ${gb(inputBytes)} (${rows
+        .map((p) => p.shards)
+        .filter((v, i, a) => a.indexOf(v) === i)
+        .join('/')} shards) | ${rows.map((p) => duration(p.wallSeconds)).join(' | ')} |`,
+    );
   }
   const note = `Assumes shared storage that serves ${STORAGE_BYTES_PER_S / 1e9} GB/s in all (each of n workers reads at most 1/n of it), shards of at most ${SHARD_TARGET_BYTES / 2 ** 20} MiB (at least one per worker), workers like this machine, and a merge without --predictions.`;
   return `${measured.join('\n')}\n\n${table.join('\n')}\n\n${note}`;

@@ -33,9 +33,15 @@ export async function runStartupBench(options: { quick?: boolean } = {}): Promis
   const commands: Array<{ name: string; args: string[] }> = [
     { name: 'node -e 0 (bare Node)', args: ['-e', '0'] },
     { name: 'nnpipe --help', args: [cli, '--help'] },
-    { name: 'nnpipe, 100 rows (test/fixtures/mnist-test-100.csv), 1 thread', args: [cli, '--quiet', '--threads', '1', '--input', hundredRows] },
+    {
+      name: 'nnpipe, 100 rows (test/fixtures/mnist-test-100.csv), 1 thread',
+      args: [cli, '--quiet', '--threads', '1', '--input', hundredRows],
+    },
     { name: 'nnpipe, 100 rows, 2 threads', args: [cli, '--quiet', '--threads', '2', '--input', hundredRows] },
-    { name: 'nnpipe, mnist_test.csv (10,000 rows), 2 threads', args: [cli, '--quiet', '--threads', '2', '--input', testCsv] },
+    {
+      name: 'nnpipe, mnist_test.csv (10,000 rows), 2 threads',
+      args: [cli, '--quiet', '--threads', '2', '--input', testCsv],
+    },
   ];
   const rounds = options.quick ? 3 : 21;
   const times = commands.map(() => [] as number[]);
@@ -57,8 +63,20 @@ export async function runStartupBench(options: { quick?: boolean } = {}): Promis
 }
 
 export function formatStartupTable(rows: StartupBenchRow[]): string {
-  const cells = rows.map((r) => [r.name, r.medianMs.toFixed(0), r.minMs.toFixed(0), r.maxMs.toFixed(0), String(r.rounds)]);
-  return markdownTable(['process, start to exit', 'median ms', 'min', 'max', 'rounds'], cells, [false, true, true, true, true]);
+  const cells = rows.map((r) => [
+    r.name,
+    r.medianMs.toFixed(0),
+    r.minMs.toFixed(0),
+    r.maxMs.toFixed(0),
+    String(r.rounds),
+  ]);
+  return markdownTable(['process, start to exit', 'median ms', 'min', 'max', 'rounds'], cells, [
+    false,
+    true,
+    true,
+    true,
+    true,
+  ]);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

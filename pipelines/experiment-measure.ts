@@ -43,10 +43,12 @@ export function passSummary(report: PipelineReport): PassSummary {
     perImageLatencyMs: report.perImageLatencyMs,
     peakRssBytes: report.peakRssBytes,
     // Read defensively: reports name the forward engine only since the kernel choice exists.
-    kernel: (report.model as { kernel?: unknown }).kernel === undefined ? null : String((report.model as { kernel?: unknown }).kernel),
+    kernel:
+      (report.model as { kernel?: unknown }).kernel === undefined
+        ? null
+        : String((report.model as { kernel?: unknown }).kernel),
   };
 }
-
 
 export async function measureConfiguration(options: MeasureOptions): Promise<Measurement> {
   const started = performance.now();
@@ -54,7 +56,12 @@ export async function measureConfiguration(options: MeasureOptions): Promise<Mea
   const baselineRssBytes = peakRssBytes();
   const pool =
     config.pool === 'warm'
-      ? new ForwardPool({ network: model.network, threads: config.threads, batchSize: config.batchSize, maxInFlight: config.maxInFlight })
+      ? new ForwardPool({
+          network: model.network,
+          threads: config.threads,
+          batchSize: config.batchSize,
+          maxInFlight: config.maxInFlight,
+        })
       : undefined;
   const name = describeConfiguration(config);
   const pass = async (limit: number | null): Promise<PassSummary> => {
@@ -68,7 +75,13 @@ export async function measureConfiguration(options: MeasureOptions): Promise<Mea
       limit,
       onError: 'fail',
       predictionsPath: null,
-      config: { experiment: config.id, pool: config.pool, batchSize: config.batchSize, threads: config.threads, maxInFlight: config.maxInFlight },
+      config: {
+        experiment: config.id,
+        pool: config.pool,
+        batchSize: config.batchSize,
+        threads: config.threads,
+        maxInFlight: config.maxInFlight,
+      },
       pool,
     });
     if (report.status !== 'complete') {

@@ -7,7 +7,7 @@ import { PipelineError } from '../src/errors.js';
 import { accuracyMismatchMessage, findAccuracyMismatch } from '../src/experiment/aggregate.js';
 import type { MeasureRequest } from '../src/experiment/child-protocol.js';
 import { MeasurementInterrupted, measureInChild, type ChildMeasureOptions } from '../src/experiment/child-runner.js';
-import { machineAtStart, withLoadAverageEnd, type MachineInfo } from '../src/experiment/machine.js';
+import { machineAtStart, withLoadAverageEnd } from '../src/experiment/machine.js';
 import type { Configuration, ExperimentOutcome, ExperimentStatus, Measurement } from '../src/experiment/types.js';
 
 export type { ExperimentOutcome } from '../src/experiment/types.js';
@@ -44,8 +44,10 @@ export interface ExperimentRunOptions {
   onMeasured?: (measurements: Measurement[], latest: Measurement) => Promise<void> | void;
 }
 
-
-export async function runExperiment(plan: ExperimentPlan, options: ExperimentRunOptions = {}): Promise<ExperimentOutcome> {
+export async function runExperiment(
+  plan: ExperimentPlan,
+  options: ExperimentRunOptions = {},
+): Promise<ExperimentOutcome> {
   const measure = options.measure ?? measureInChild;
   const startedAt = new Date();
   const t0 = performance.now();
@@ -93,7 +95,11 @@ export async function runExperiment(plan: ExperimentPlan, options: ExperimentRun
       if (!error) {
         status = 'failed';
         const e = caught as Error;
-        error = { code: caught instanceof PipelineError ? caught.code : 'PIPE_ERR_UNEXPECTED', message: e.message, exitCode: caught instanceof PipelineError ? caught.exitCode : 1 };
+        error = {
+          code: caught instanceof PipelineError ? caught.code : 'PIPE_ERR_UNEXPECTED',
+          message: e.message,
+          exitCode: caught instanceof PipelineError ? caught.exitCode : 1,
+        };
       }
     }
     if (error) break;

@@ -14,7 +14,14 @@ import { inputFileStat } from '../src/data/input-size.js';
 import { noValidRows } from '../src/data/messages.js';
 import { normalizationTable } from '../src/data/normalize.js';
 import type { ColumnChoice } from '../src/data/columns.js';
-import { batchesHere, openSource, type ParserChoice, type Source, type SourceOptions, type WorkItem } from '../src/data/source.js';
+import {
+  batchesHere,
+  openSource,
+  type ParserChoice,
+  type Source,
+  type SourceOptions,
+  type WorkItem,
+} from '../src/data/source.js';
 import type { Batch } from '../src/data/types.js';
 import { DataError, type PipelineError } from '../src/errors.js';
 import type { PartialContext, ShardSpan } from '../src/stats/partial.js';
@@ -110,12 +117,32 @@ export async function runInference(options: InferenceOptions): Promise<Inference
   const stats = options.stats ?? new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
   stats.start();
   const pool =
-    options.pool ?? new ForwardPool({ threads: options.threads, batchSize: options.batchSize, maxInFlight: options.maxInFlight, kernel: options.kernel });
+    options.pool ??
+    new ForwardPool({
+      threads: options.threads,
+      batchSize: options.batchSize,
+      maxInFlight: options.maxInFlight,
+      kernel: options.kernel,
+    });
   pool.setNetwork(model.network);
   const inputStat = await inputFileStat(options.input);
-  const run: RunState = { source: null, plan: null, writer: null, lastWrite: Promise.resolve(), kernel: options.kernel ?? 'auto', totalBytes: inputStat?.bytes ?? null, mtimeMs: inputStat?.mtimeMs ?? null };
+  const run: RunState = {
+    source: null,
+    plan: null,
+    writer: null,
+    lastWrite: Promise.resolve(),
+    kernel: options.kernel ?? 'auto',
+    totalBytes: inputStat?.bytes ?? null,
+    mtimeMs: inputStat?.mtimeMs ?? null,
+  };
   const progress = (done: boolean) =>
-    options.onProgress?.({ rows: stats.rows, skipped: stats.skipped, bytesRead: run.source?.bytesRead ?? 0, totalBytes: run.totalBytes, done });
+    options.onProgress?.({
+      rows: stats.rows,
+      skipped: stats.skipped,
+      bytesRead: run.source?.bytesRead ?? 0,
+      totalBytes: run.totalBytes,
+      done,
+    });
   let status: RunStatus = 'complete';
   let failure: Error | null = null;
   try {
@@ -147,11 +174,25 @@ interface RunState {
 }
 
 /** The pipeline itself: scored batches, in input order, through the consumers. */
-async function score(options: InferenceOptions, pool: ForwardPool, stats: RunStats, run: RunState, progress: (done: boolean) => void): Promise<void> {
+async function score(
+  options: InferenceOptions,
+  pool: ForwardPool,
+  stats: RunStats,
+  run: RunState,
+  progress: (done: boolean) => void,
+): Promise<void> {
   const input = sourceOptions(options, stats);
   const source = (run.source = await openSource(input));
-  run.writer = options.predictionsWriter ?? (options.predictionsPath ? await openWriter(options, options.predictionsPath) : null);
-  const plan = (run.plan = planFor(options, input, source, pool, () => run.lastWrite, (run.writer?.layout.probabilities ?? 0) > 0));
+  run.writer =
+    options.predictionsWriter ?? (options.predictionsPath ? await openWriter(options, options.predictionsPath) : null);
+  const plan = (run.plan = planFor(
+    options,
+    input,
+    source,
+    pool,
+    () => run.lastWrite,
+    (run.writer?.layout.probabilities ?? 0) > 0,
+  ));
   const features = options.model.layerSizes[0];
   await lastValueFrom(
     from(plan.scored).pipe(
@@ -166,12 +207,16 @@ async function score(options: InferenceOptions, pool: ForwardPool, stats: RunSta
   );
   // Rows are only known to be bad once decoded, so "no valid rows" is found here, at the end (for a
   // shard, by the merge: other shards may have good rows).
-  if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted && !options.shard) throw new DataError(source.file, 0, noValidRows(stats.skipped));
+  if (stats.rows === 0 && stats.skipped > 0 && !options.signal?.aborted && !options.shard)
+    throw new DataError(source.file, 0, noValidRows(stats.skipped));
   await run.lastWrite;
 }
 
 const openWriter = (options: InferenceOptions, path: string) =>
-  PredictionsWriter.open(path, { format: options.predictionsFormat ?? 'csv', probabilities: options.probabilities ? options.model.layerSizes.at(-1)! : 0 });
+  PredictionsWriter.open(path, {
+    format: options.predictionsFormat ?? 'csv',
+    probabilities: options.probabilities ? options.model.layerSizes.at(-1)! : 0,
+  });
 
 /** Counts every scored batch and its bad rows. */
 const recordInto = (stats: RunStats) =>
@@ -199,12 +244,26 @@ async function commitPredictions(run: RunState): Promise<Error | null> {
   }
 }
 
-function reportOf(options: InferenceOptions, stats: RunStats, run: RunState, status: RunStatus, failure: Error | null, startedAt: Date): PipelineReport {
+function reportOf(
+  options: InferenceOptions,
+  stats: RunStats,
+  run: RunState,
+  status: RunStatus,
+  failure: Error | null,
+  startedAt: Date,
+): PipelineReport {
   const layout = run.source?.layout ?? null;
   const partial: PartialContext = {
     shard: options.shard ?? null,
     input: { path: options.input, bytes: run.totalBytes, mtimeMs: run.mtimeMs },
-    options: { batchSize: options.batchSize, normalize: options.normalize, activation: options.model.network.activation, output: options.model.network.output, onError: options.onError, kernel: options.kernel ?? 'auto' },
+    options: {
+      batchSize: options.batchSize,
+      normalize: options.normalize,
+      activation: options.model.network.activation,
+      output: options.model.network.output,
+      onError: options.onError,
+      kernel: options.kernel ?? 'auto',
+    },
     lines: status === 'complete' ? (run.source?.lines ?? null) : null,
     predictions: run.writer ? { path: run.writer.path, rows: run.writer.rowsWritten, ...run.writer.layout } : null,
   };
@@ -230,7 +289,8 @@ function reportOf(options: InferenceOptions, stats: RunStats, run: RunState, sta
 /** The report's error; a bad row's line and problem too (a merge renumbers the line). */
 function failureOf(failure: Error) {
   const code = (failure as PipelineError).code ?? 'PIPE_ERR_UNEXPECTED';
-  if (failure instanceof DataError && failure.line > 0) return { code, message: failure.message, line: failure.line, problem: failure.problem };
+  if (failure instanceof DataError && failure.line > 0)
+    return { code, message: failure.message, line: failure.line, problem: failure.problem };
   return { code, message: failure.message };
 }
 
@@ -266,7 +326,14 @@ interface Plan {
  * decoding here (or csv-parse): exact batches here, scored in the pool.
  * skip, decoding in the workers: blocks decoded in the pool, cut into exact batches here, scored in the pool.
  */
-function planFor(options: InferenceOptions, input: SourceOptions, source: Source, pool: ForwardPool, ready: () => Promise<void>, probabilities: boolean): Plan {
+function planFor(
+  options: InferenceOptions,
+  input: SourceOptions,
+  source: Source,
+  pool: ForwardPool,
+  ready: () => Promise<void>,
+  probabilities: boolean,
+): Plan {
   const decodeIn: DecodePlacement = pool.threads === 0 ? 'main' : options.decode === 'main' ? 'main' : 'workers';
   const scoring = new Scoring(pool, source, input, {
     taskTimeoutMs: options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
@@ -276,7 +343,12 @@ function planFor(options: InferenceOptions, input: SourceOptions, source: Source
     probabilities,
   });
   const fanOut = <T>(items: AsyncIterable<WorkItem>, project: (item: WorkItem) => Promise<T>, last = false) =>
-    mapInOrder(items, project, { limit: options.maxInFlight, signal: options.signal, drop: (item) => scoring.drop(item), ready: last ? ready : undefined });
+    mapInOrder(items, project, {
+      limit: options.maxInFlight,
+      signal: options.signal,
+      drop: (item) => scoring.drop(item),
+      ready: last ? ready : undefined,
+    });
   const scoreBatches = (batches: PooledBatch[]) => scoring.scoreBatches(batches);
   const asItems = async function* (groups: AsyncIterable<PooledBatch[]>): AsyncGenerator<WorkItem> {
     for await (const batches of groups) yield { kind: 'batches', batches };
@@ -288,7 +360,11 @@ function planFor(options: InferenceOptions, input: SourceOptions, source: Source
     return { scored: scoredBatches(fanOut(source.items, scoreBlocks, true)), scoring, decodeIn };
   }
   if (source.parser === 'csv-parse' || decodeIn === 'main') {
-    return { scored: scoredBatches(fanOut(asItems(batchesHere(source, input)), scoreItem, true)), scoring, decodeIn: 'main' };
+    return {
+      scored: scoredBatches(fanOut(asItems(batchesHere(source, input)), scoreItem, true)),
+      scoring,
+      decodeIn: 'main',
+    };
   }
   const decoded = fanOut(source.items, (item) => scoring.decodeBlocks(item.kind === 'blocks' ? item.blocks : []));
   const batches = rebatch(decoded, {

@@ -29,7 +29,8 @@ export async function* mapInOrder<T, R>(
   options: MapInOrderOptions<T>,
 ): AsyncGenerator<R, void, undefined> {
   const { limit, signal } = options;
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`mapInOrder: limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`mapInOrder: limit must be a positive integer, got ${limit}`);
   const iterator = source[Symbol.asyncIterator]();
   const queue: Array<Promise<Settled<R>>> = [];
   let sourceDone = false;
@@ -58,7 +59,13 @@ export async function* mapInOrder<T, R>(
         break;
       }
       if (step.done) sourceDone = true;
-      else queue.push(project(step.value).then((value): Settled<R> => ({ ok: true, value }), (error: unknown): Settled<R> => ({ ok: false, error })));
+      else
+        queue.push(
+          project(step.value).then(
+            (value): Settled<R> => ({ ok: true, value }),
+            (error: unknown): Settled<R> => ({ ok: false, error }),
+          ),
+        );
       notify();
     }
     pulling = null;

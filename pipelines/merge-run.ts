@@ -35,8 +35,17 @@ export async function mergeRun(options: MergeRunOptions): Promise<PipelineReport
   const target = options.outputs.predictions;
   const merged = target === null ? null : predictionsOf(set, target);
   const rows = merged === null ? null : await mergePredictionFiles(target!, merged.parts, merged.layout);
-  const config = options.config ?? { ...set.parts[0].report.config, shard: null, report: options.outputs.report, predictions: target, html };
-  const report = mergeShardReports(set, { config, predictions: rows === null ? null : { path: target!, rows, ...merged!.layout } });
+  const config = options.config ?? {
+    ...set.parts[0].report.config,
+    shard: null,
+    report: options.outputs.report,
+    predictions: target,
+    html,
+  };
+  const report = mergeShardReports(set, {
+    config,
+    predictions: rows === null ? null : { path: target!, rows, ...merged!.layout },
+  });
   const pageInput = page === null ? null : page.mergedPageInput(report, pageParts(set));
   if (options.outputs.report !== null) await writeJsonAtomic(options.outputs.report, report);
   if (pageInput !== null) await page!.writePageInput(html!, pageInput);
@@ -66,18 +75,25 @@ function predictionsOf(set: ShardSet, target: string): { parts: PredictionsPart[
     const written = part.partial.predictions;
     const name = `${part.name} (shard ${part.span.index}/${part.span.count})`;
     if (written === null && part.partial.stats.rows === 0) return [];
-    if (written === null) throw new MergeError(`${part.name}: shard ${part.span.index}/${part.span.count} was run without --predictions: there are no predictions of it to merge`);
+    if (written === null)
+      throw new MergeError(
+        `${part.name}: shard ${part.span.index}/${part.span.count} was run without --predictions: there are no predictions of it to merge`,
+      );
     const own: PredictionsLayout = { format: written.format ?? 'csv', probabilities: written.probabilities ?? 0 };
     if (layout === null) [layout, first] = [own, name];
     else if (own.format !== layout.format || own.probabilities !== layout.probabilities) {
-      throw new MergeError(`${name}: its predictions are ${describeLayout(own)}, those of ${first} ${describeLayout(layout)}: run every shard with the same --predictions-format and --probabilities`);
+      throw new MergeError(
+        `${name}: its predictions are ${describeLayout(own)}, those of ${first} ${describeLayout(layout)}: run every shard with the same --predictions-format and --probabilities`,
+      );
     }
     return [{ path: written.path, lineOffset: part.lineOffset!, rows: written.rows, name }];
   });
   const found: PredictionsLayout = layout ?? { ...CSV_LAYOUT, format: formatByName(target) ?? 'csv' };
   const named = formatByName(target);
   if (named !== null && named !== found.format) {
-    throw new MergeError(`--predictions ${target}: the shards' predictions are ${describeLayout(found)}; name the merged file for that format (.${found.format}), or give it another extension`);
+    throw new MergeError(
+      `--predictions ${target}: the shards' predictions are ${describeLayout(found)}; name the merged file for that format (.${found.format}), or give it another extension`,
+    );
   }
   return { parts, layout: found };
 }
@@ -93,7 +109,9 @@ export async function readReportFiles(paths: string[]): Promise<NamedReport[]> {
       try {
         text = await readFile(path, 'utf8');
       } catch (error) {
-        throw new MergeError(`${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+        throw new MergeError(
+          `${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        );
       }
       try {
         const report = JSON.parse(text) as unknown;

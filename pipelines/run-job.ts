@@ -26,11 +26,15 @@ export async function mergeRunJob(data: RunJobData, outcomes: ShardOutcomes): Pr
     for (let index = 1; index <= data.shards; index++) {
       const report = outcomes.reports.get(index);
       if (report) reports.push({ name: `shard ${index}/${data.shards}`, report });
-      else reports.push({ name: `shard ${index}/${data.shards}`, report: await failedShardReport(data, index, outcomes) });
+      else
+        reports.push({ name: `shard ${index}/${data.shards}`, report: await failedShardReport(data, index, outcomes) });
     }
     // The options the shards ran with, as the models' metadata settled them (normalize, activation, output).
     const settled = [...outcomes.reports.values()].find((report) => report.partial)?.partial?.options;
-    const config = { ...data.config, ...(settled ? { normalize: settled.normalize, activation: settled.activation, output: settled.output } : {}) };
+    const config = {
+      ...data.config,
+      ...(settled ? { normalize: settled.normalize, activation: settled.activation, output: settled.output } : {}),
+    };
     return await mergeRun({ reports, outputs: data.outputs, config });
   } finally {
     if (data.outputs.predictions !== null) await removeShardFiles(data.outputs.predictions, data.runId);
@@ -48,14 +52,21 @@ async function failedShardReport(data: RunJobData, index: number, outcomes: Shar
   const message = `shard ${index}/${data.shards} (bytes ${start}-${end}, ${lines}) failed: ${reason}`;
   // The other shards' description of the run, so that the set merges; the model's own when none has one.
   const other = [...outcomes.reports.values()].find((report) => report.partial);
-  const model = other ? null : await loadModel(data.model.path, { activation: data.options.activation ?? undefined, output: data.options.output ?? undefined });
+  const model = other
+    ? null
+    : await loadModel(data.model.path, {
+        activation: data.options.activation ?? undefined,
+        output: data.options.output ?? undefined,
+      });
   const classes = other ? other.partial!.stats.classes : model!.layerSizes[model!.layerSizes.length - 1];
   const now = new Date();
   return buildReport(new RunStats({ classes }), {
     status: 'failed',
     error: { code: 'PIPE_ERR_SHARD', message },
     model: other ? other.model : describeModel(model!, data.options.kernel),
-    input: other ? other.input : { path: data.input.path, bytes: data.input.bytes, hasHeader: null, labeled: null, parser: data.options.parser },
+    input: other
+      ? other.input
+      : { path: data.input.path, bytes: data.input.bytes, hasHeader: null, labeled: null, parser: data.options.parser },
     config: data.config,
     startedAt: now,
     finishedAt: now,
@@ -64,7 +75,14 @@ async function failedShardReport(data: RunJobData, index: number, outcomes: Shar
       input: { path: data.input.path, bytes: data.input.bytes, mtimeMs: data.input.mtimeMs },
       options: other
         ? other.partial!.options
-        : { batchSize: data.options.batchSize, normalize: data.options.normalize ?? model!.normalize ?? 'unit', activation: model!.network.activation, output: model!.network.output, onError: data.options.onError, kernel: data.options.kernel },
+        : {
+            batchSize: data.options.batchSize,
+            normalize: data.options.normalize ?? model!.normalize ?? 'unit',
+            activation: model!.network.activation,
+            output: model!.network.output,
+            onError: data.options.onError,
+            kernel: data.options.kernel,
+          },
       lines: null,
       predictions: null,
     },
@@ -76,5 +94,7 @@ async function removeShardFiles(output: string, runId: string): Promise<void> {
   const prefix = basename(shardFilesPrefix(output, runId));
   const folder = dirname(output);
   const names = await readdir(folder).catch(() => [] as string[]);
-  await Promise.all(names.filter((name) => name.startsWith(prefix)).map((name) => unlink(join(folder, name)).catch(() => undefined)));
+  await Promise.all(
+    names.filter((name) => name.startsWith(prefix)).map((name) => unlink(join(folder, name)).catch(() => undefined)),
+  );
 }

@@ -101,7 +101,12 @@ class StderrTail extends Writable {
   get message(): string | null {
     const lines = this.text
       .split('\n')
-      .map((line) => line.replace(/^nnpipe: /, '').replace(/ \(run with --help for usage\)$/, '').trim())
+      .map((line) =>
+        line
+          .replace(/^nnpipe: /, '')
+          .replace(/ \(run with --help for usage\)$/, '')
+          .trim(),
+      )
       .filter((line) => line.length > 0);
     return lines.length > 0 ? lines.join('; ') : null;
   }
@@ -134,7 +139,8 @@ export class PipelineSchedule {
       paused: true,
       // Overlap: croner does not start the function again while the previous call's promise is pending.
       protect: (job) => this.logSkipped(job),
-      catch: (error) => this.log.error({ err: error instanceof Error ? error.stack : String(error) }, 'the scheduled function threw'),
+      catch: (error) =>
+        this.log.error({ err: error instanceof Error ? error.stack : String(error) }, 'the scheduled function threw'),
     });
   }
 
@@ -152,7 +158,12 @@ export class PipelineSchedule {
     this.job.schedule(() => this.runOnce());
     this.job.resume();
     this.log.info(
-      { cron: this.options.cron, timezone: this.timezone, next: this.nextRuns(3).map((d) => this.zoned(d)), pipeline: this.options.pipelineArgs },
+      {
+        cron: this.options.cron,
+        timezone: this.timezone,
+        next: this.nextRuns(3).map((d) => this.zoned(d)),
+        pipeline: this.options.pipelineArgs,
+      },
       'scheduler started',
     );
   }
@@ -248,8 +259,10 @@ export class PipelineSchedule {
       next: this.nextTime(),
     };
     if (outcome.exitCode === 0) this.log.info(fields, 'run complete');
-    else if (outcome.exitCode === ExitCode.lockHeld) this.log.warn(fields, 'run not started: another run holds the lock');
-    else if (outcome.exitCode === ExitCode.sigint || outcome.exitCode === ExitCode.sigterm) this.log.warn(fields, 'run interrupted');
+    else if (outcome.exitCode === ExitCode.lockHeld)
+      this.log.warn(fields, 'run not started: another run holds the lock');
+    else if (outcome.exitCode === ExitCode.sigint || outcome.exitCode === ExitCode.sigterm)
+      this.log.warn(fields, 'run interrupted');
     else this.log.error(fields, 'run failed; the schedule goes on');
   }
 
@@ -264,11 +277,17 @@ export class PipelineSchedule {
     if (wanted.json) {
       out.write(captured);
     } else if ((this.options.summary ?? 'line') === 'full') {
-      if (report !== null && !wanted.quiet) out.write(`${formatSummary(report, { color: Boolean(out.isTTY) && !process.env.NO_COLOR })}\n`);
+      if (report !== null && !wanted.quiet)
+        out.write(`${formatSummary(report, { color: Boolean(out.isTTY) && !process.env.NO_COLOR })}\n`);
     } else {
-      const what = report !== null ? formatSummaryLine(report) : `${meaningOf(outcome.exitCode)}${outcome.error === null ? '' : `: ${outcome.error}`}`;
+      const what =
+        report !== null
+          ? formatSummaryLine(report)
+          : `${meaningOf(outcome.exitCode)}${outcome.error === null ? '' : `: ${outcome.error}`}`;
       const next = this.nextTime();
-      out.write(`${this.zoned(new Date(outcome.startedAt))} run ${outcome.run} (exit ${outcome.exitCode}) ${what}${next === null ? '' : `; next ${next}`}\n`);
+      out.write(
+        `${this.zoned(new Date(outcome.startedAt))} run ${outcome.run} (exit ${outcome.exitCode}) ${what}${next === null ? '' : `; next ${next}`}\n`,
+      );
     }
   }
 }

@@ -47,14 +47,22 @@ export class Scoring {
   async scoreBlocks(blocks: Block[]): Promise<ScoredGroup> {
     const started = performance.now();
     const outs = blocks.map((block) => this.slotFor(block.index));
-    const task: ForwardTask = { kind: 'score-blocks', network: this.pool.shared, spec: decodeSpec(this.source, this.input), blocks: blocks.map(blockData), outs, want: { pixels: this.options.pixels, probabilities: this.options.probabilities } };
+    const task: ForwardTask = {
+      kind: 'score-blocks',
+      network: this.pool.shared,
+      spec: decodeSpec(this.source, this.input),
+      blocks: blocks.map(blockData),
+      outs,
+      want: { pixels: this.options.pixels, probabilities: this.options.probabilities },
+    };
     try {
       const describe = () => describeBlocks(blocks);
       const result = this.scored(await this.run(task, describe), describe);
       const latencyMs = performance.now() - started;
       const batches: ScoredBatch[] = [];
       for (const [i, item] of result.items.entries()) {
-        if (item.rowErrors.length > 0 && this.options.onError === 'fail') return { batches, error: this.dataError(item.rowErrors[0]) };
+        if (item.rowErrors.length > 0 && this.options.onError === 'fail')
+          return { batches, error: this.dataError(item.rowErrors[0]) };
         // The block's good rows, in its slot (made for all its rows, good or bad).
         const views = resultViews(outs[i], blocks[i].rows, item.rows);
         batches.push({ ...item, ...views, x: item.x ?? EMPTY, latencyMs, kernel: result.kernel });
@@ -68,8 +76,18 @@ export class Scoring {
   /** Batches already decoded, scored where they are (shared memory). */
   async scoreBatches(group: PooledBatch[]): Promise<ScoredGroup> {
     const started = performance.now();
-    const batches = group.map((batch) => ({ index: batch.index, rows: batch.rows, x: batch.x, out: this.slotFor(batch.index, batch.release) }));
-    const task: ForwardTask = { kind: 'score-batches', network: this.pool.shared, batches, want: { probabilities: this.options.probabilities } };
+    const batches = group.map((batch) => ({
+      index: batch.index,
+      rows: batch.rows,
+      x: batch.x,
+      out: this.slotFor(batch.index, batch.release),
+    }));
+    const task: ForwardTask = {
+      kind: 'score-batches',
+      network: this.pool.shared,
+      batches,
+      want: { probabilities: this.options.probabilities },
+    };
     const which = group.length === 1 ? `batch ${group[0].index}` : `batches ${group[0].index}-${group.at(-1)!.index}`;
     const describe = () => `${which} (${describeLines(group[0].lines[0], group.at(-1)!.lines.at(-1)!)})`;
     const result = this.scored(await this.run(task, describe), describe);
@@ -77,7 +95,16 @@ export class Scoring {
     const scored = result.items.map((item, i): ScoredBatch => {
       const { predicted, confidence } = resultViews(batches[i].out, item.rows);
       const { labels, lines, x } = group[i];
-      return { ...item, predicted, confidence, labels, lines, x: this.options.pixels ? x : EMPTY, latencyMs, kernel: result.kernel };
+      return {
+        ...item,
+        predicted,
+        confidence,
+        labels,
+        lines,
+        x: this.options.pixels ? x : EMPTY,
+        latencyMs,
+        kernel: result.kernel,
+      };
     });
     return { batches: scored, error: null };
   }
@@ -85,7 +112,10 @@ export class Scoring {
   /** Blocks decoded only (in a worker); their rows go on to exact batches. */
   async decodeBlocks(blocks: Block[]): Promise<DecodedBlock[]> {
     try {
-      const result = await this.run({ kind: 'decode-blocks', spec: decodeSpec(this.source, this.input), blocks: blocks.map(blockData) }, () => describeBlocks(blocks));
+      const result = await this.run(
+        { kind: 'decode-blocks', spec: decodeSpec(this.source, this.input), blocks: blocks.map(blockData) },
+        () => describeBlocks(blocks),
+      );
       if (!result.ok) throw new PipelineError('PIPE_ERR_WORKER', `${describeBlocks(blocks)}: ${result.message}`);
       if (result.kind !== 'decoded') throw new TypeError('decodeBlocks: not a decoded result');
       return result.items.map(({ batch, rowErrors, failure }) => ({ batch, errors: rowErrors, failure }));

@@ -30,16 +30,26 @@ export interface ShardJobContext {
 export async function scoreShard(data: ShardJobData, context: ShardJobContext): Promise<PipelineReport> {
   await checkInput(data.input, 'before scoring');
   const { options } = data;
-  const model = await loadModel(data.model.path, { activation: options.activation ?? undefined, output: options.output ?? undefined });
+  const model = await loadModel(data.model.path, {
+    activation: options.activation ?? undefined,
+    output: options.output ?? undefined,
+  });
   if (model.sha256 !== data.model.sha256) {
-    throw new ChangedFileError(`${data.model.path}: the model is not the one the run was submitted with (sha256 ${model.sha256.slice(0, 12)}…, expected ${data.model.sha256.slice(0, 12)}…)`);
+    throw new ChangedFileError(
+      `${data.model.path}: the model is not the one the run was submitted with (sha256 ${model.sha256.slice(0, 12)}…, expected ${data.model.sha256.slice(0, 12)}…)`,
+    );
   }
   const normalize = options.normalize ?? model.normalize ?? 'unit';
   // Each attempt writes its own predictions file: a stalled attempt that wakes up late cannot overwrite
   // the file of the attempt whose result counts (its report names its file).
-  const predictionsPath = data.predictions === null ? null : `${data.predictions}-${randomBytes(4).toString('hex')}.${options.predictionsFormat ?? 'csv'}`;
+  const predictionsPath =
+    data.predictions === null
+      ? null
+      : `${data.predictions}-${randomBytes(4).toString('hex')}.${options.predictionsFormat ?? 'csv'}`;
   // --html: the page's collectors, created right before the run (the throughput timeline starts now).
-  const page = data.page ? (await import('../src/html/run-collector.js')).RunPageCollector.forModel(model, normalize) : null;
+  const page = data.page
+    ? (await import('../src/html/run-collector.js')).RunPageCollector.forModel(model, normalize)
+    : null;
   const { report } = await runInference({
     input: data.input.path,
     model,
@@ -61,7 +71,13 @@ export async function scoreShard(data: ShardJobData, context: ShardJobContext): 
     shard: data.shard,
     onProgress: context.onProgress,
     ...(page === null ? {} : { pixels: true, onBatch: page.onBatch }),
-    config: { ...options, runId: data.runId, shard: `${data.shard.index}/${data.shard.count}`, threads: context.pool.threads, normalize },
+    config: {
+      ...options,
+      runId: data.runId,
+      shard: `${data.shard.index}/${data.shard.count}`,
+      threads: context.pool.threads,
+      normalize,
+    },
   });
   // A file changed while it was read may have given this shard bytes of two versions.
   await checkInput(data.input, 'while it was scored');
@@ -71,9 +87,15 @@ export async function scoreShard(data: ShardJobData, context: ShardJobContext): 
 
 async function checkInput(input: SubmittedInput, when: string): Promise<void> {
   const found = await inputFileStat(input.path);
-  if (found === null) throw new ChangedFileError(`${input.path}: the input is not a readable file on this worker (workers need the same path on shared storage)`);
+  if (found === null)
+    throw new ChangedFileError(
+      `${input.path}: the input is not a readable file on this worker (workers need the same path on shared storage)`,
+    );
   if (found.bytes !== input.bytes || found.mtimeMs !== input.mtimeMs) {
-    const describe = (f: { bytes: number; mtimeMs: number }) => `${f.bytes} bytes modified ${new Date(f.mtimeMs).toISOString()}`;
-    throw new ChangedFileError(`${input.path}: the input changed ${when}: it is ${describe(found)}, the run was submitted for ${describe(input)}`);
+    const describe = (f: { bytes: number; mtimeMs: number }) =>
+      `${f.bytes} bytes modified ${new Date(f.mtimeMs).toISOString()}`;
+    throw new ChangedFileError(
+      `${input.path}: the input changed ${when}: it is ${describe(found)}, the run was submitted for ${describe(input)}`,
+    );
   }
 }

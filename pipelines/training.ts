@@ -83,7 +83,14 @@ export async function runTraining(config: TrainingConfig, options: TrainingRunOp
   const initSchemes = initializeNetwork(network, rng);
   const optimizer = createOptimizer(config.optimizer, flat.length);
 
-  const backendOptions = { params: shared, train: trainSet, test: testSet, maxShardRows: config.shardRows, maxEvalRows: EVAL_ROWS, maxShift: config.augmentShift };
+  const backendOptions = {
+    params: shared,
+    train: trainSet,
+    test: testSet,
+    maxShardRows: config.shardRows,
+    maxEvalRows: EVAL_ROWS,
+    maxShift: config.augmentShift,
+  };
   const backend: TrainingBackend =
     config.threads === 0
       ? new InProcessBackend(backendOptions)
@@ -132,5 +139,10 @@ export async function runTraining(config: TrainingConfig, options: TrainingRunOp
 /** The first `limit` images of a set (views, no copy). */
 function limitSet(set: ImageSet, limit: number | null): ImageSet {
   if (limit === null || limit >= set.count) return set;
-  return { ...set, count: limit, pixels: set.pixels.subarray(0, limit * set.features), labels: set.labels.subarray(0, limit) };
+  return {
+    ...set,
+    count: limit,
+    pixels: set.pixels.subarray(0, limit * set.features),
+    labels: set.labels.subarray(0, limit),
+  };
 }

@@ -26,7 +26,17 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = resolve(root, 'src/nn/kernels/native');
 const SOURCES = ['kernel.h', 'kernel.cc', 'output.cc', 'addon.cc'];
-const COMMON = ['-std=c++17', '-O3', '-fPIC', '-fno-exceptions', '-fno-rtti', '-ffp-contract=off', '-fvisibility=hidden', '-Wall', '-Wextra'];
+const COMMON = [
+  '-std=c++17',
+  '-O3',
+  '-fPIC',
+  '-fno-exceptions',
+  '-fno-rtti',
+  '-ffp-contract=off',
+  '-fvisibility=hidden',
+  '-Wall',
+  '-Wextra',
+];
 /** Instruction-set variants of kernel.cc: name, flags. The addon checks the CPU for each at run time. */
 const X64_VARIANTS = [
   ['avx512', ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx2', '-mpopcnt']],
@@ -41,7 +51,10 @@ function parseArgs(argv) {
     else if (argv[i].startsWith('--out-dir=')) options.outDir = argv[i].slice('--out-dir='.length);
     else if (argv[i] === '--strict') options.strict = true;
     else if (argv[i] === '--force') options.force = true;
-    else throw new Error(`build-native: unknown argument '${argv[i]}' (usage: build-native.mjs [--out-dir DIR] [--strict] [--force])`);
+    else
+      throw new Error(
+        `build-native: unknown argument '${argv[i]}' (usage: build-native.mjs [--out-dir DIR] [--strict] [--force])`,
+      );
   }
   return { ...options, outDir: resolve(root, options.outDir) };
 }
@@ -66,7 +79,9 @@ function findCompiler() {
 }
 
 function findHeaders() {
-  const candidates = [process.env.NNPIPE_NODE_HEADERS, resolve(dirname(process.execPath), '../include/node')].filter(Boolean);
+  const candidates = [process.env.NNPIPE_NODE_HEADERS, resolve(dirname(process.execPath), '../include/node')].filter(
+    Boolean,
+  );
   return candidates.find((dir) => existsSync(join(dir, 'node_api.h'))) ?? null;
 }
 
@@ -86,15 +101,33 @@ async function build() {
   const compiler = findCompiler();
   if (!compiler) skip(`no C++ compiler (tried ${process.env.CXX ?? 'g++, c++'}; set CXX)`);
   const headers = findHeaders();
-  if (!headers) skip(`Node's headers (node_api.h) are not under ${resolve(dirname(process.execPath), '../include/node')} (set NNPIPE_NODE_HEADERS)`);
+  if (!headers)
+    skip(
+      `Node's headers (node_api.h) are not under ${resolve(dirname(process.execPath), '../include/node')} (set NNPIPE_NODE_HEADERS)`,
+    );
 
   const variants = process.arch === 'x64' ? X64_VARIANTS : [['generic', []]];
   const linkFlags = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared'];
   const hash = createHash('sha256');
   for (const name of SOURCES) hash.update(name).update(readFileSync(join(sourceDir, name)));
-  hash.update(JSON.stringify({ COMMON, variants, linkFlags, compiler, headers, abi: process.versions.modules, napi: process.versions.napi }));
+  hash.update(
+    JSON.stringify({
+      COMMON,
+      variants,
+      linkFlags,
+      compiler,
+      headers,
+      abi: process.versions.modules,
+      napi: process.versions.napi,
+    }),
+  );
   const stamp = hash.digest('hex');
-  if (!options.force && existsSync(target) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp) {
+  if (
+    !options.force &&
+    existsSync(target) &&
+    existsSync(stampFile) &&
+    readFileSync(stampFile, 'utf8').trim() === stamp
+  ) {
     console.log(`build-native: ${relative(root, target)} is up to date`);
     return;
   }
@@ -104,24 +137,55 @@ async function build() {
     const objects = variants.map(([name]) => join(work, `kernel-${name}.o`));
     const haves = variants.map(([name]) => `-DNNPIPE_HAVE_${name.toUpperCase()}`);
     const jobs = [
-      ...variants.map(([name, flags], i) => run(compiler.cxx, [...COMMON, ...flags, `-DNNPIPE_ISA=${name}`, '-c', join(sourceDir, 'kernel.cc'), '-o', objects[i]])),
+      ...variants.map(([name, flags], i) =>
+        run(compiler.cxx, [
+          ...COMMON,
+          ...flags,
+          `-DNNPIPE_ISA=${name}`,
+          '-c',
+          join(sourceDir, 'kernel.cc'),
+          '-o',
+          objects[i],
+        ]),
+      ),
       run(compiler.cxx, [...COMMON, '-c', join(sourceDir, 'output.cc'), '-o', join(work, 'output.o')]),
-      run(compiler.cxx, [...COMMON, `-I${headers}`, ...haves, '-c', join(sourceDir, 'addon.cc'), '-o', join(work, 'addon.o')]),
+      run(compiler.cxx, [
+        ...COMMON,
+        `-I${headers}`,
+        ...haves,
+        '-c',
+        join(sourceDir, 'addon.cc'),
+        '-o',
+        join(work, 'addon.o'),
+      ]),
     ];
     const results = await Promise.all(jobs);
     const failed = results.find((r) => !r.ok);
     if (failed) skip(`${compiler.cxx} failed:\n${failed.stderr.trim()}`);
     const linked = join(work, 'forward-kernel.node');
-    const link = await run(compiler.cxx, [...linkFlags, '-o', linked, ...objects, join(work, 'output.o'), join(work, 'addon.o')]);
+    const link = await run(compiler.cxx, [
+      ...linkFlags,
+      '-o',
+      linked,
+      ...objects,
+      join(work, 'output.o'),
+      join(work, 'addon.o'),
+    ]);
     if (!link.ok) skip(`linking failed:\n${link.stderr.trim()}`);
     // Load it in a fresh Node before installing it: a module that does not load is no better than none.
-    const probe = spawnSync(process.execPath, ['-e', `const m = require(${JSON.stringify(linked)}); console.log(m.isas().map((i) => i.name).join(','))`], { encoding: 'utf8' });
+    const probe = spawnSync(
+      process.execPath,
+      ['-e', `const m = require(${JSON.stringify(linked)}); console.log(m.isas().map((i) => i.name).join(','))`],
+      { encoding: 'utf8' },
+    );
     if (probe.status !== 0) skip(`the built module does not load: ${probe.stderr.trim().split('\n')[0]}`);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(`${target}.tmp`, readFileSync(linked));
     renameSync(`${target}.tmp`, target);
     writeFileSync(stampFile, `${stamp}\n`);
-    console.log(`build-native: src/nn/kernels/native -> ${relative(root, target)} (${compiler.version}; runs here: ${probe.stdout.trim()})`);
+    console.log(
+      `build-native: src/nn/kernels/native -> ${relative(root, target)} (${compiler.version}; runs here: ${probe.stdout.trim()})`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -34,7 +34,9 @@ let wabtInit;
 try {
   ({ default: wabtInit } = await import('wabt'));
 } catch (error) {
-  console.error(`build-wasm: cannot load the 'wabt' package (${error.message}); install the devDependencies (npm install).`);
+  console.error(
+    `build-wasm: cannot load the 'wabt' package (${error.message}); install the devDependencies (npm install).`,
+  );
   process.exit(1);
 }
 const wabt = await wabtInit();

@@ -60,7 +60,10 @@ const patches = [
   },
 ].filter((patch) => {
   const found = readFileSync(patch.file, 'utf8').includes(patch.from);
-  if (!found) console.warn(`bundle: ${patch.name} has changed; not patched (${patch.name === 'piscina' ? 'left external' : 'bundled as it is'})`);
+  if (!found)
+    console.warn(
+      `bundle: ${patch.name} has changed; not patched (${patch.name === 'piscina' ? 'left external' : 'bundled as it is'})`,
+    );
   return found;
 });
 
@@ -128,10 +131,18 @@ writeFileSync(resolve(outdir, 'nnpipe.mjs'), loaderSource(bundleId));
 // Fill the code cache with a real run (a cache written after `--help` would hold only start-up code).
 const fixture = resolve(root, 'test/fixtures/mnist-test-100.csv');
 if (existsSync(fixture)) {
-  const run = spawnSync(process.execPath, [resolve(outdir, 'nnpipe.mjs'), '--quiet', '--input', fixture, '--batch-size', '10'], { cwd: root, encoding: 'utf8' });
-  if (run.status !== 0) console.warn(`bundle: the run that fills the code cache failed (exit ${run.status}); nnpipe will write the cache on its first run\n${run.stderr}`);
+  const run = spawnSync(
+    process.execPath,
+    [resolve(outdir, 'nnpipe.mjs'), '--quiet', '--input', fixture, '--batch-size', '10'],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (run.status !== 0)
+    console.warn(
+      `bundle: the run that fills the code cache failed (exit ${run.status}); nnpipe will write the cache on its first run\n${run.stderr}`,
+    );
 }
-if (!readdirSync(outdir).some((name) => name.endsWith('.v8cache'))) console.warn('bundle: no code cache written; nnpipe will write it on its first run');
+if (!readdirSync(outdir).some((name) => name.endsWith('.v8cache')))
+  console.warn('bundle: no code cache written; nnpipe will write it on its first run');
 
 /** dist/bundle/nnpipe.mjs: runs nnpipe.cjs through vm.Script with the code cache, or plainly. */
 function loaderSource(id) {

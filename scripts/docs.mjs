@@ -27,9 +27,12 @@ function write(file, text) {
 
 write('docs/cli.md', cliDoc());
 let readme = replaceBlock(readFileSync(resolve(root, 'README.md'), 'utf8'), 'pipeline');
-for (const [name, render] of Object.entries(ERROR_DOC_BLOCKS)) readme = readme && replaceMarkedBlock(readme, name, render());
+for (const [name, render] of Object.entries(ERROR_DOC_BLOCKS))
+  readme = readme && replaceMarkedBlock(readme, name, render());
 if (readme === null) {
-  console.error('README.md lacks a <!-- NAME:start --> ... <!-- NAME:end --> block (options:pipeline, exit-codes, error-codes)');
+  console.error(
+    'README.md lacks a <!-- NAME:start --> ... <!-- NAME:end --> block (options:pipeline, exit-codes, error-codes)',
+  );
   process.exitCode = 1;
 } else {
   write('README.md', readme);

@@ -3,7 +3,16 @@
 // it has rendered. Errors the page logs or throws are collected in `problems`.
 import { pathToFileURL } from 'node:url';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** @returns {Promise<{ browser: import('playwright-core').Browser, tab: import('playwright-core').Page, problems: string[] }>} */
 export async function openRenderedPage({ browserPath, page, width }) {

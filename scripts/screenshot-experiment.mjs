@@ -31,7 +31,9 @@ const { values, positionals } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node scripts/screenshot-experiment.mjs [--out DIR] [--png FILE] [--build dist] [--browser /usr/bin/chromium] [--skip-run] [-- experiment options...]\n');
+  process.stdout.write(
+    'usage: node scripts/screenshot-experiment.mjs [--out DIR] [--png FILE] [--build dist] [--browser /usr/bin/chromium] [--skip-run] [-- experiment options...]\n',
+  );
   process.exit(0);
 }
 const out = resolve(repoRoot, values.out);
@@ -48,9 +50,14 @@ if (!values['skip-run']) {
   if (run.status !== 0) process.stderr.write(`the experiment exited with ${run.status ?? run.signal}\n`);
 }
 if (!existsSync(page)) fail(`${page}: no page to render`);
-if (!existsSync(values.browser)) fail(`${values.browser}: no Chromium (Debian: apt-get install chromium; or pass --browser)`);
+if (!existsSync(values.browser))
+  fail(`${values.browser}: no Chromium (Debian: apt-get install chromium; or pass --browser)`);
 
-const { browser, tab, problems } = await openRenderedPage({ browserPath: values.browser, page, width: Number(values.width) });
+const { browser, tab, problems } = await openRenderedPage({
+  browserPath: values.browser,
+  page,
+  width: Number(values.width),
+});
 try {
   const charts = await tab.$$eval('canvas[data-chart]', (canvases) =>
     canvases.map((canvas) => {
@@ -58,17 +65,25 @@ try {
       const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let painted = 0;
       for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted += 1;
-      return { key: canvas.dataset.chart, chart: Boolean(chart), datasets: chart ? chart.data.datasets.length : 0, painted };
+      return {
+        key: canvas.dataset.chart,
+        chart: Boolean(chart),
+        datasets: chart ? chart.data.datasets.length : 0,
+        painted,
+      };
     }),
   );
   for (const key of ['throughput', 'latency']) {
     const c = charts.find((x) => x.key === key);
-    if (!c || !c.chart || c.datasets === 0 || c.painted < 1000) problems.push(`chart ${key} did not draw: ${JSON.stringify(c ?? null)}`);
+    if (!c?.chart || c.datasets === 0 || c.painted < 1000)
+      problems.push(`chart ${key} did not draw: ${JSON.stringify(c ?? null)}`);
     else process.stderr.write(`chart ${key}: ${c.datasets} series, ${c.painted} painted pixels\n`);
   }
   await tab.screenshot({ path: png, fullPage: true });
   for (const problem of problems) process.stderr.write(`${problem}\n`);
-  process.stderr.write(`wrote ${png} (${(statSync(png).size / 1024).toFixed(0)} KiB) from ${page} (${(statSync(page).size / 1024).toFixed(0)} KiB)\n`);
+  process.stderr.write(
+    `wrote ${png} (${(statSync(png).size / 1024).toFixed(0)} KiB) from ${page} (${(statSync(page).size / 1024).toFixed(0)} KiB)\n`,
+  );
   if (problems.length > 0) process.exitCode = 1;
 } finally {
   await browser.close();

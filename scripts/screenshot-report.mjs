@@ -31,7 +31,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node scripts/screenshot-report.mjs [--model FILE] [--input FILE] [--limit N] [--page reports/run.html] [--png reports/run.png] [--build dist] [--browser /usr/bin/chromium] [--skip-run]\n');
+  process.stdout.write(
+    'usage: node scripts/screenshot-report.mjs [--model FILE] [--input FILE] [--limit N] [--page reports/run.html] [--png reports/run.png] [--build dist] [--browser /usr/bin/chromium] [--skip-run]\n',
+  );
   process.exit(0);
 }
 const page = resolve(repoRoot, values.page);
@@ -49,17 +51,26 @@ if (!values['skip-run']) {
   if (run.status !== 0) process.stderr.write(`the pipeline exited with ${run.status ?? run.signal}\n`);
 }
 if (!existsSync(page)) fail(`${page}: no page to render`);
-if (!existsSync(values.browser)) fail(`${values.browser}: no Chromium (Debian: apt-get install chromium; or pass --browser)`);
+if (!existsSync(values.browser))
+  fail(`${values.browser}: no Chromium (Debian: apt-get install chromium; or pass --browser)`);
 
-const { browser, tab, problems } = await openRenderedPage({ browserPath: values.browser, page, width: Number(values.width) });
+const { browser, tab, problems } = await openRenderedPage({
+  browserPath: values.browser,
+  page,
+  width: Number(values.width),
+});
 try {
   // Open the most frequent confusion's images too, so the picture shows the click-through panel.
-  const counts = await tab.$$eval('button.cell:not(.diagonal)', (cells) => cells.map((c) => Number(c.getAttribute('data-count'))));
+  const counts = await tab.$$eval('button.cell:not(.diagonal)', (cells) =>
+    cells.map((c) => Number(c.getAttribute('data-count'))),
+  );
   const worst = counts.indexOf(Math.max(0, ...counts));
   if (worst >= 0 && counts[worst] > 0) await tab.locator('button.cell:not(.diagonal)').nth(worst).click();
   await tab.screenshot({ path: png, fullPage: true });
   for (const problem of problems) process.stderr.write(`${problem}\n`);
-  process.stderr.write(`wrote ${png} (${(statSync(png).size / 1024).toFixed(0)} KiB) from ${page} (${(statSync(page).size / 1024).toFixed(0)} KiB)\n`);
+  process.stderr.write(
+    `wrote ${png} (${(statSync(png).size / 1024).toFixed(0)} KiB) from ${page} (${(statSync(page).size / 1024).toFixed(0)} KiB)\n`,
+  );
   if (problems.length > 0) process.exitCode = 1;
 } finally {
   await browser.close();

@@ -9,7 +9,8 @@ import type { workerData as WorkerData } from 'node:worker_threads';
 
 const { workerData } = require('node:worker_threads') as { workerData: typeof WorkerData };
 const entry: unknown = workerData?.esmEntry;
-if (typeof entry !== 'string') throw new TypeError('esm-entry: workerData.esmEntry must name the worker module (a file: URL)');
+if (typeof entry !== 'string')
+  throw new TypeError('esm-entry: workerData.esmEntry must name the worker module (a file: URL)');
 const handler: Promise<(task: unknown) => unknown> = import(entry).then((module) => module.default);
 
 module.exports = async function esmEntry(task: unknown): Promise<unknown> {

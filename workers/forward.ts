@@ -26,5 +26,8 @@ parentPort?.postMessage({ nnpipeWorkerReady: true });
 export default function runForwardTask(task: ForwardTask): unknown {
   const result = runner.run(task);
   // Piscina transfers what a "transferable" lists instead of cloning it.
-  return Piscina.move({ [Piscina.transferableSymbol]: resultBuffers(result), [Piscina.valueSymbol]: result } as unknown as ArrayBuffer);
+  return Piscina.move({
+    [Piscina.transferableSymbol]: resultBuffers(result),
+    [Piscina.valueSymbol]: result,
+  } as unknown as ArrayBuffer);
 }

@@ -5,7 +5,12 @@
 // step copies nothing but a few numbers.
 import { Piscina } from 'piscina';
 import { performance } from 'node:perf_hooks';
-import { GradientTaskRunner, type GradientWorkerData, type TrainingTask, type TrainingTaskResult } from '../src/train/gradient-task.js';
+import {
+  GradientTaskRunner,
+  type GradientWorkerData,
+  type TrainingTask,
+  type TrainingTaskResult,
+} from '../src/train/gradient-task.js';
 
 const runner = new GradientTaskRunner(Piscina.workerData as GradientWorkerData);
 

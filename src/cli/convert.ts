@@ -19,9 +19,15 @@ const PROGRAM = 'nnpipe convert';
 
 /** The options of `nnpipe convert` (see option-table.ts). */
 export const CONVERT_OPTIONS = {
-  activation: choice('--activation <name>', 'hidden-layer activation to record', ACTIVATIONS, { defaultText: 'from IN, else sigmoid' }),
-  output: choice('--output <name>', 'output function to record', OUTPUT_FUNCTIONS, { defaultText: 'from IN, else softmax' }),
-  normalize: choice('--normalize <mode>', 'input normalisation to record', NORMALIZATIONS, { defaultText: 'carried over from IN, if any' }),
+  activation: choice('--activation <name>', 'hidden-layer activation to record', ACTIVATIONS, {
+    defaultText: 'from IN, else sigmoid',
+  }),
+  output: choice('--output <name>', 'output function to record', OUTPUT_FUNCTIONS, {
+    defaultText: 'from IN, else softmax',
+  }),
+  normalize: choice('--normalize <mode>', 'input normalisation to record', NORMALIZATIONS, {
+    defaultText: 'carried over from IN, if any',
+  }),
 };
 
 type ConvertOptions = OptionValues<typeof CONVERT_OPTIONS>;
@@ -77,9 +83,14 @@ async function convert(input: string, output: string, options: ConvertOptions): 
   const format = outputFormatForPath(output);
   if (!format) throw new UsageError(`OUT must end in .safetensors or .npz, got '${output}'`);
   // By identity (symlinks, hard links), before anything is read: OUT must not be IN, a folder, a device.
-  await checkModelOutput({ option: 'OUT', path: output }, [{ option: 'IN', shown: input, what: 'the input model', path: input }]);
+  await checkModelOutput({ option: 'OUT', path: output }, [
+    { option: 'IN', shown: input, what: 'the input model', path: input },
+  ]);
 
-  const model = await loadModel(input, { activation: options.activation ?? undefined, output: options.output ?? undefined });
+  const model = await loadModel(input, {
+    activation: options.activation ?? undefined,
+    output: options.output ?? undefined,
+  });
   const { network, layerSizes } = model;
   const normalize = options.normalize ?? model.normalize;
   // Free-form keys (training notes and the like) are carried over; the keys we own are rewritten.

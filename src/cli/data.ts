@@ -11,7 +11,14 @@ import { forCli, usageExitCode } from './usage.js';
 import { isEntryPoint } from './entry.js';
 import { ExitCode } from '../errors.js';
 import { dataDir } from '../paths.js';
-import { MNIST_SOURCES, MNIST_SPLITS, mnistCsvPath, prepareMnistCsv, type MnistSplit, type PrepareProgress } from '../data/mnist.js';
+import {
+  MNIST_SOURCES,
+  MNIST_SPLITS,
+  mnistCsvPath,
+  prepareMnistCsv,
+  type MnistSplit,
+  type PrepareProgress,
+} from '../data/mnist.js';
 
 const SPLIT_CHOICES = ['test', 'train', 'all'] as const;
 /** How the command's messages start. */
@@ -27,7 +34,9 @@ function shown(path: string): string {
 export const DATA_OPTIONS = {
   split: choice('--split <split>', 'which CSV to prepare', SPLIT_CHOICES, { default: 'all' }),
   force: flag('--force', 'rewrite the CSV even when it is already there'),
-  dir: option('--dir <dir>', 'folder for the CSVs', z.string().check(z.minLength(1)), { defaultText: "the project's data/" }),
+  dir: option('--dir <dir>', 'folder for the CSVs', z.string().check(z.minLength(1)), {
+    defaultText: "the project's data/",
+  }),
 };
 
 export function dataCommand(): Command {
@@ -51,7 +60,12 @@ function progressFor(split: MnistSplit, path: string): { update: (p: PrepareProg
       }
       if (bar === null) {
         bar = new cliProgress.SingleBar(
-          { stream: stderr, format: `${split.padEnd(5)} {bar} {percentage}% | {value}/{total} rows`, hideCursor: true, clearOnComplete: true },
+          {
+            stream: stderr,
+            format: `${split.padEnd(5)} {bar} {percentage}% | {value}/{total} rows`,
+            hideCursor: true,
+            clearOnComplete: true,
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(p.rowsTotal, p.rowsDone);
@@ -82,7 +96,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     const progress = progressFor(split, path);
     const started = performance.now();
     try {
-      const result = await prepareMnistCsv(split, { dir: options.dir, force: options.force, onProgress: progress.update });
+      const result = await prepareMnistCsv(split, {
+        dir: options.dir,
+        force: options.force,
+        onProgress: progress.update,
+      });
       progress.stop();
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       const rows = number(MNIST_SOURCES[split].rows);

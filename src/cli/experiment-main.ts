@@ -34,9 +34,16 @@ export interface CliIo {
 const NAME = 'nnpipe experiment';
 
 /** A folder name that sorts by time and is valid on every file system: reports/experiment-2025-11-28T02-56-33Z. */
-export const defaultOutDir = (now = new Date()): string => `reports/experiment-${now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}`;
+export const defaultOutDir = (now = new Date()): string =>
+  `reports/experiment-${now
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-')}`;
 
-export async function runExperimentCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runExperimentCli(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const command = forCli(experimentCommand(), io, NAME);
   let options: ExperimentCliOptions;
   try {
@@ -45,7 +52,12 @@ export async function runExperimentCli(argv: string[], io: CliIo = { stdout: pro
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: 'nnpipe-experiment', quiet: options.quiet, stream: io.stderr, format: options.logFormat });
+  const log = createLogger({
+    name: 'nnpipe-experiment',
+    quiet: options.quiet,
+    stream: io.stderr,
+    format: options.logFormat,
+  });
   try {
     return await run(options, io, log);
   } catch (error) {
@@ -61,7 +73,8 @@ export async function runExperimentCli(argv: string[], io: CliIo = { stdout: pro
 /** The --out folder (created when the first file is written); its files are checked like any output. */
 async function resolveOut(options: ExperimentCliOptions, input: string, model: string): Promise<string> {
   const out = resolve(options.out ?? defaultOutDir());
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${options.out ?? out} is a file; give a folder`);
+  if (existsSync(out) && !statSync(out).isDirectory())
+    throw new UsageError(`--out ${options.out ?? out} is a file; give a folder`);
   try {
     await checkOutputFolder(out);
   } catch (error) {
@@ -83,7 +96,10 @@ async function resolveOut(options: ExperimentCliOptions, input: string, model: s
 async function prepareExperiment(options: ExperimentCliOptions, log: Logger) {
   const modelPath = options.model === null ? defaultModelPath : resolve(options.model);
   if (!existsSync(modelPath)) {
-    throw new PipelineError('PIPE_ERR_MODEL_MISSING', `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`);
+    throw new PipelineError(
+      'PIPE_ERR_MODEL_MISSING',
+      `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`,
+    );
   }
   const input = await resolveInput(options.input, log);
   const out = await resolveOut(options, input, modelPath);
@@ -119,14 +135,27 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
   try {
     const { modelPath, input, out, model, context } = await prepareExperiment(options, log);
     log.info(
-      { configurations: options.configurations.length, input, model: model.path, out, minSamples: options.minSamples, maxTimeS: options.maxTimeS },
+      {
+        configurations: options.configurations.length,
+        input,
+        model: model.path,
+        out,
+        minSamples: options.minSamples,
+        maxTimeS: options.maxTimeS,
+      },
       'measuring',
     );
 
     const startedAt = new Date();
     const machine = machineAtStart();
     const outcome: ExperimentOutcome = await runExperiment(
-      { configurations: options.configurations, input, model: modelPath, minSamples: options.minSamples, maxTimeS: options.maxTimeS },
+      {
+        configurations: options.configurations,
+        input,
+        model: modelPath,
+        minSamples: options.minSamples,
+        maxTimeS: options.maxTimeS,
+      },
       {
         signal: stop.signal,
         onProgress: (p) => progress.configuration(p.config, p.index, p.total, p.passes),
@@ -136,7 +165,14 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
           progress.measured(row, index, options.configurations.length);
           if (!io.stderr.isTTY) {
             log.info(
-              { id: latest.config.id, configuration: describeConfiguration(latest.config), imagesPerSecond: Math.round(row.imagesPerSecond.mean), rme: row.imagesPerSecond.rme, samples: row.samples, left: options.configurations.length - measurements.length },
+              {
+                id: latest.config.id,
+                configuration: describeConfiguration(latest.config),
+                imagesPerSecond: Math.round(row.imagesPerSecond.mean),
+                rme: row.imagesPerSecond.rme,
+                samples: row.samples,
+                left: options.configurations.length - measurements.length,
+              },
               'measured',
             );
           }
@@ -166,7 +202,9 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
     if (options.json) io.stdout.write(`${JSON.stringify(doc)}\n`);
     else if (!options.quiet) {
       const color = Boolean(io.stdout.isTTY) && !process.env.NO_COLOR;
-      io.stdout.write(`${formatExperimentTable(doc, { color })}\n\nwrote ${written.json}\n      ${written.csv}\n      ${written.html}\n`);
+      io.stdout.write(
+        `${formatExperimentTable(doc, { color })}\n\nwrote ${written.json}\n      ${written.csv}\n      ${written.html}\n`,
+      );
     }
     if (outcome.status === 'failed') {
       const error = outcome.error!;
@@ -175,7 +213,10 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
       return error.exitCode;
     }
     if (outcome.status === 'interrupted') {
-      log.warn({ measured: doc.summary.measured, configurations: doc.summary.configurations, out }, 'interrupted: wrote the configurations measured so far (partial)');
+      log.warn(
+        { measured: doc.summary.measured, configurations: doc.summary.configurations, out },
+        'interrupted: wrote the configurations measured so far (partial)',
+      );
       return exitCodeForSignal(stop.received ?? 'SIGINT');
     }
     return ExitCode.ok;

@@ -8,7 +8,15 @@ import { positiveInt } from './option-schemas.js';
 import { type LogFormat, logFormatOption } from './logger.js';
 import { addOptions, choice, flag, option, validateOptions } from './option-table.js';
 import { maxThreads } from './pipeline-options.js';
-import { expandGrid, freshProbeOption, inFlightList, positiveIntList, type FreshProbe, type GridSpec, type InFlightSpec } from '../experiment/grid.js';
+import {
+  expandGrid,
+  freshProbeOption,
+  inFlightList,
+  positiveIntList,
+  type FreshProbe,
+  type GridSpec,
+  type InFlightSpec,
+} from '../experiment/grid.js';
 import { POOL_CHOICES, type Configuration, type PoolChoice } from '../experiment/types.js';
 
 export const DEFAULT_BATCH_SIZES = '1,10,32,100,320,1000';
@@ -36,29 +44,58 @@ const path = z.string().check(z.minLength(1));
 
 /** Every option of `nnpipe experiment`, once (see option-table.ts). */
 export const EXPERIMENT_OPTIONS = {
-  batchSizes: option('--batch-sizes <list>', 'rows per batch, comma-separated', positiveIntList('batch size'), { default: DEFAULT_BATCH_SIZES }),
+  batchSizes: option('--batch-sizes <list>', 'rows per batch, comma-separated', positiveIntList('batch size'), {
+    default: DEFAULT_BATCH_SIZES,
+  }),
   threads: option(
     '--threads <list>',
     'worker threads, comma-separated (each 1 to 4 per core, at least 16)',
     positiveIntList('thread count', {
       max: maxThreads,
-      maxMessage: (n) => `must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${n} is too many`,
+      maxMessage: (n) =>
+        `must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${n} is too many`,
     }),
     { defaultText: '1 and the number of cores' },
   ),
-  maxInFlight: option('--max-in-flight <list>', 'batches queued or running at once, comma-separated: a number, or Nx = N x threads', inFlightList, { default: DEFAULT_MAX_IN_FLIGHT }),
+  maxInFlight: option(
+    '--max-in-flight <list>',
+    'batches queued or running at once, comma-separated: a number, or Nx = N x threads',
+    inFlightList,
+    { default: DEFAULT_MAX_IN_FLIGHT },
+  ),
   pool: choice(
     '--pool <mode>',
     'warm = one started pool per configuration, reused by every sample (plus one fresh-pool probe per thread count); fresh = every sample starts its own pool; both = the grid in both modes',
     POOL_CHOICES,
     { default: 'warm' },
   ),
-  freshProbe: option('--fresh-probe <batch size|auto|none>', 'with --pool warm: the batch size of the fresh-pool probe per thread count (auto = the grid batch size nearest 100)', freshProbeOption, { default: 'auto' }),
-  input: option('--input <file>', 'CSV of images, label first (measured as a whole, once per sample)', path, { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)' }),
-  model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, { defaultText: 'data/models/default.safetensors' }),
-  out: option('--out <dir>', 'folder for experiment.json, experiment.csv and experiment.html', path, { defaultText: 'reports/experiment-<timestamp>' }),
-  minSamples: option('--min-samples <n>', 'benchmark.js minSamples: passes measured per configuration at least', positiveInt, { default: DEFAULT_MIN_SAMPLES }),
-  maxTime: option('--max-time <seconds>', 'benchmark.js maxTime: after the first min-samples passes, keep sampling until the passes from the last of those on add up to more than this', positiveSeconds, { default: DEFAULT_MAX_TIME_S }),
+  freshProbe: option(
+    '--fresh-probe <batch size|auto|none>',
+    'with --pool warm: the batch size of the fresh-pool probe per thread count (auto = the grid batch size nearest 100)',
+    freshProbeOption,
+    { default: 'auto' },
+  ),
+  input: option('--input <file>', 'CSV of images, label first (measured as a whole, once per sample)', path, {
+    defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)',
+  }),
+  model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, {
+    defaultText: 'data/models/default.safetensors',
+  }),
+  out: option('--out <dir>', 'folder for experiment.json, experiment.csv and experiment.html', path, {
+    defaultText: 'reports/experiment-<timestamp>',
+  }),
+  minSamples: option(
+    '--min-samples <n>',
+    'benchmark.js minSamples: passes measured per configuration at least',
+    positiveInt,
+    { default: DEFAULT_MIN_SAMPLES },
+  ),
+  maxTime: option(
+    '--max-time <seconds>',
+    'benchmark.js maxTime: after the first min-samples passes, keep sampling until the passes from the last of those on add up to more than this',
+    positiveSeconds,
+    { default: DEFAULT_MAX_TIME_S },
+  ),
   logFormat: logFormatOption(),
   json: flag('--json', 'print the experiment JSON on stdout instead of the table'),
   quiet: flag('--quiet', 'no progress, no table; only warnings and errors'),
@@ -104,7 +141,9 @@ export function validateExperimentOptions(command: Command): ExperimentCliOption
     throw new UsageError('--input - (stdin) cannot be measured: every sample reads the input again; give a file');
   }
   if (command.getOptionValueSource('freshProbe') !== 'default' && parsed.pool !== 'warm') {
-    throw new UsageError(`--fresh-probe applies to --pool warm only (--pool ${parsed.pool} measures fresh pools for every configuration)`);
+    throw new UsageError(
+      `--fresh-probe applies to --pool warm only (--pool ${parsed.pool} measures fresh pools for every configuration)`,
+    );
   }
   const grid: GridSpec = {
     batchSizes: parsed.batchSizes,

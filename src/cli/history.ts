@@ -28,11 +28,16 @@ export function historyCommand(): Command {
 
 /** Every option of `nnpipe history`, once (see option-table.ts). */
 export const HISTORY_OPTIONS = {
-  last: option('--last <n>', 'only the last n runs (trends still compare with the run before them)', positiveInt, { defaultText: 'all' }),
+  last: option('--last <n>', 'only the last n runs (trends still compare with the run before them)', positiveInt, {
+    defaultText: 'all',
+  }),
   json: flag('--json', 'print one JSON document: {file, total, runs: [record + trend], tornTail, problems}'),
 };
 
-export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): number {
+export function runHistoryCli(
+  argv: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
+): number {
   const command = forCli(historyCommand(), io, NAME);
   let options: OptionValues<typeof HISTORY_OPTIONS>;
   let file: string;
@@ -44,7 +49,7 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
     return usageExitCode(error, NAME, io.stderr);
   }
 
-  let contents;
+  let contents: ReturnType<typeof readHistory>;
   try {
     contents = readHistory(file);
   } catch (error) {
@@ -58,9 +63,13 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
     }
     throw error;
   }
-  for (const problem of contents.problems.slice(0, SHOWN_PROBLEMS)) io.stderr.write(`${NAME}: ${file}:${problem.line}: skipped: ${problem.message}\n`);
+  for (const problem of contents.problems.slice(0, SHOWN_PROBLEMS))
+    io.stderr.write(`${NAME}: ${file}:${problem.line}: skipped: ${problem.message}\n`);
   const more = contents.problems.length - SHOWN_PROBLEMS;
-  if (more > 0) io.stderr.write(`${NAME}: ${file}: skipped ${more} more line${more === 1 ? '' : 's'} that ${more === 1 ? 'is' : 'are'} not run records\n`);
+  if (more > 0)
+    io.stderr.write(
+      `${NAME}: ${file}: skipped ${more} more line${more === 1 ? '' : 's'} that ${more === 1 ? 'is' : 'are'} not run records\n`,
+    );
   if (contents.tornTail) {
     io.stderr.write(
       `${NAME}: ${file}:${contents.tornTail.line}: skipped an incomplete last line (${contents.tornTail.bytes} bytes; a write was cut short, the next run's append removes it)\n`,
@@ -73,7 +82,9 @@ export function runHistoryCli(argv: string[], io: { stdout: NodeJS.WritableStrea
     io.stdout.write(`${file}: no runs recorded\n`);
   } else {
     const shown = document.runs.length < document.total ? ` (last ${document.runs.length} of ${document.total})` : '';
-    io.stdout.write(`${file}: ${document.total} run${document.total === 1 ? '' : 's'}${shown}\n\n${formatHistoryTable(document.runs)}\n`);
+    io.stdout.write(
+      `${file}: ${document.total} run${document.total === 1 ? '' : 's'}${shown}\n\n${formatHistoryTable(document.runs)}\n`,
+    );
   }
   return ExitCode.ok;
 }

@@ -23,7 +23,10 @@ export function inspectCommand(): Command {
 /** Every option of `nnpipe inspect`, once (see option-table.ts). */
 export const INSPECT_OPTIONS = { json: flag('--json', 'print one JSON document instead of text') };
 
-export async function runInspectCli(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+export async function runInspectCli(
+  argv: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
+): Promise<number> {
   const command = forCli(inspectCommand(), io, NAME);
   let options: OptionValues<typeof INSPECT_OPTIONS>;
   try {
@@ -69,7 +72,9 @@ export function formatDescription(d: ModelDescription): string {
     `format      ${d.format}: ${d.formatName}, ${number(d.sizeBytes)} bytes`,
     `sha256      ${d.sha256}`,
     `layers      ${d.layerSizes.join('-')}: ${d.layers.length} dense, ${number(d.parameters)} parameters, ${number(d.flopsPerImage)} FLOPs per image`,
-    ...rows.map((row) => `  ${row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell)).join('  ')}`),
+    ...rows.map(
+      (row) => `  ${row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell)).join('  ')}`,
+    ),
     `activation  ${d.activation.value} (${from(d.activation.from, '--activation')})`,
     `output      ${d.output.value} (${from(d.output.from, '--output')})`,
     `normalize   ${d.normalize ?? 'not recorded (the pipeline takes --normalize, default unit: x/255)'}`,

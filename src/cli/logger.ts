@@ -16,7 +16,10 @@ const require = createRequire(import.meta.url);
  * runs the pipeline, and so creates a logger, every few minutes for months) must not add a pino-pretty
  * transform, and its listeners on the stream, per logger.
  */
-const destinations = { pretty: new WeakMap<NodeJS.WritableStream, DestinationStream>(), json: new WeakMap<NodeJS.WritableStream, DestinationStream>() };
+const destinations = {
+  pretty: new WeakMap<NodeJS.WritableStream, DestinationStream>(),
+  json: new WeakMap<NodeJS.WritableStream, DestinationStream>(),
+};
 
 /** --log-format: readable lines, JSON lines, or auto (readable on a terminal). */
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
@@ -25,7 +28,12 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** The --log-format option of every command that logs (`whose`: whose log lines, when not only the command's). */
 export function logFormatOption(whose?: string) {
   const lines = whose === undefined ? 'log lines on stderr' : `log lines on stderr (${whose})`;
-  return choice('--log-format <format>', `${lines}: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json`, LOG_FORMATS, { default: 'auto' });
+  return choice(
+    '--log-format <format>',
+    `${lines}: pretty = readable, json = one JSON object per line, auto = pretty when stderr is a terminal, else json`,
+    LOG_FORMATS,
+    { default: 'auto' },
+  );
 }
 
 function destinationFor(stream: NodeJS.WriteStream, readable: boolean): DestinationStream {
@@ -35,7 +43,14 @@ function destinationFor(stream: NodeJS.WriteStream, readable: boolean): Destinat
     if (readable) {
       const pretty = require('pino-pretty') as typeof import('pino-pretty');
       // CommonJS: the module itself is the factory.
-      destination = pretty({ destination: stream, sync: true, colorize: Boolean(stream.isTTY) && !process.env.NO_COLOR, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss', singleLine: true });
+      destination = pretty({
+        destination: stream,
+        sync: true,
+        colorize: Boolean(stream.isTTY) && !process.env.NO_COLOR,
+        ignore: 'pid,hostname,name',
+        translateTime: 'HH:MM:ss',
+        singleLine: true,
+      });
     } else {
       // The process's own stderr by file descriptor (synchronous: lines survive an exit right after
       // them); another stream (a test's, or an embedding program's) as it is.
@@ -51,7 +66,12 @@ export function isPretty(format: LogFormat | undefined, stream: NodeJS.WriteStre
   return format === 'pretty' || ((format ?? 'auto') === 'auto' && Boolean(stream.isTTY));
 }
 
-export function createLogger(options: { quiet?: boolean; name: string; stream?: NodeJS.WriteStream; format?: LogFormat }): Logger {
+export function createLogger(options: {
+  quiet?: boolean;
+  name: string;
+  stream?: NodeJS.WriteStream;
+  format?: LogFormat;
+}): Logger {
   const stream = options.stream ?? process.stderr;
   const level = options.quiet ? 'warn' : 'info';
   if (isPretty(options.format, stream)) return pino({ name: options.name, level }, destinationFor(stream, true));

@@ -19,7 +19,10 @@ export const MAX_TIMER_MS = 2_147_483_647;
 
 /** A duration in milliseconds that a timer can wait: a positive integer up to MAX_TIMER_MS. */
 export const milliseconds = positiveInt.check(
-  z.refine((n) => n <= MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node.js can set)`),
+  z.refine(
+    (n) => n <= MAX_TIMER_MS,
+    `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node.js can set)`,
+  ),
 );
 
 /**
@@ -44,6 +47,9 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 
 /** A comma-separated list of positive integers ("1,10,100"). */
 export const positiveIntList = z.pipe(
-  z.pipe(z.string(), z.transform((text: string) => text.split(',').map((part) => part.trim()))),
+  z.pipe(
+    z.string(),
+    z.transform((text: string) => text.split(',').map((part) => part.trim())),
+  ),
   z.array(positiveInt).check(z.minLength(1, 'must list at least one value')),
 );

@@ -45,34 +45,69 @@ export type OptionValues<Table extends OptionTable> = {
 type Extra = Pick<OptionSpec, 'defaultText' | 'config' | 'hidden' | 'choices' | 'once'>;
 
 /** An option with a value and a default: never null. */
-export function option<T>(flags: string, help: string, schema: z.ZodMiniType<T>, extra: Extra & { default: string | number }): OptionSpec<T, true>;
+export function option<T>(
+  flags: string,
+  help: string,
+  schema: z.ZodMiniType<T>,
+  extra: Extra & { default: string | number },
+): OptionSpec<T, true>;
 /** An option with a value: null when not given. */
 export function option<T>(flags: string, help: string, schema: z.ZodMiniType<T>, extra?: Extra): OptionSpec<T, false>;
-export function option<T>(flags: string, help: string, schema: z.ZodMiniType<T>, extra: Extra & { default?: string | number } = {}): OptionSpec<T, boolean> {
+export function option<T>(
+  flags: string,
+  help: string,
+  schema: z.ZodMiniType<T>,
+  extra: Extra & { default?: string | number } = {},
+): OptionSpec<T, boolean> {
   return { flags, help, schema, ...extra };
 }
 
 /** One of a closed set of words (commander lists them in --help and refuses others). */
-export function choice<const C extends readonly [string, ...string[]]>(flags: string, help: string, choices: C, extra: Omit<Extra, 'choices'> & { default: C[number] }): OptionSpec<C[number], true>;
-export function choice<const C extends readonly [string, ...string[]]>(flags: string, help: string, choices: C, extra?: Omit<Extra, 'choices'>): OptionSpec<C[number], false>;
-export function choice<const C extends readonly [string, ...string[]]>(flags: string, help: string, choices: C, extra: Omit<Extra, 'choices'> & { default?: string } = {}): OptionSpec<C[number], boolean> {
+export function choice<const C extends readonly [string, ...string[]]>(
+  flags: string,
+  help: string,
+  choices: C,
+  extra: Omit<Extra, 'choices'> & { default: C[number] },
+): OptionSpec<C[number], true>;
+export function choice<const C extends readonly [string, ...string[]]>(
+  flags: string,
+  help: string,
+  choices: C,
+  extra?: Omit<Extra, 'choices'>,
+): OptionSpec<C[number], false>;
+export function choice<const C extends readonly [string, ...string[]]>(
+  flags: string,
+  help: string,
+  choices: C,
+  extra: Omit<Extra, 'choices'> & { default?: string } = {},
+): OptionSpec<C[number], boolean> {
   return { flags, help, schema: oneOf(choices) as z.ZodMiniType<C[number]>, choices, ...extra };
 }
 
 /** An option that must be given. */
-export function required<T>(flags: string, help: string, schema: z.ZodMiniType<T>, extra: Pick<OptionSpec, 'config'> = {}): OptionSpec<T, true> {
+export function required<T>(
+  flags: string,
+  help: string,
+  schema: z.ZodMiniType<T>,
+  extra: Pick<OptionSpec, 'config'> = {},
+): OptionSpec<T, true> {
   return { flags, help, schema, required: true, ...extra };
 }
 
 /** A switch: false unless given. */
-export function flag(flags: string, help: string, extra: Pick<OptionSpec, 'config' | 'hidden'> = {}): OptionSpec<boolean, true> {
+export function flag(
+  flags: string,
+  help: string,
+  extra: Pick<OptionSpec, 'config' | 'hidden'> = {},
+): OptionSpec<boolean, true> {
   return { flags, help, schema: z.boolean(), default: false, ...extra };
 }
 
 /** The commander Option for a table entry; its attribute name must be the entry's key. */
 export function commanderOption(key: string, spec: OptionSpec): Option {
   const made = new Option(spec.flags, spec.help);
-  if (made.attributeName() !== key) throw new Error(`option table: ${spec.flags} is keyed '${key}', not '${made.attributeName()}'`);
+  if (made.attributeName() !== key)
+    throw new Error(`option table: ${spec.flags} is keyed '${key}', not '${made.attributeName()}'`);
   if (spec.choices) made.choices(spec.choices);
   if (typeof spec.default === 'number') made.default(String(spec.default), String(spec.default));
   else if (spec.default !== undefined) made.default(spec.default);
@@ -103,7 +138,8 @@ export function addOptions<C extends Command>(command: C, table: OptionTable): C
 /** The zod object that checks a table's raw values: an option without a default may be absent. */
 function tableSchema(table: OptionTable): z.ZodMiniType<Record<string, unknown>> {
   const shape: Record<string, z.ZodMiniType> = {};
-  for (const [key, spec] of Object.entries(table)) shape[key] = spec.default === undefined && !spec.required ? z.optional(spec.schema) : spec.schema;
+  for (const [key, spec] of Object.entries(table))
+    shape[key] = spec.default === undefined && !spec.required ? z.optional(spec.schema) : spec.schema;
   return z.object(shape) as unknown as z.ZodMiniType<Record<string, unknown>>;
 }
 
@@ -129,7 +165,11 @@ export function validateOptions<Table extends OptionTable>(command: Command, tab
  * or the effective value in `effective` (keyed by config key) where the run settled it (a path resolved, a
  * default taken from the model). Keys of `effective` that are no option's are added after them.
  */
-export function recordedConfig<Table extends OptionTable>(table: Table, values: OptionValues<Table>, effective: Record<string, unknown> = {}): Record<string, unknown> {
+export function recordedConfig<Table extends OptionTable>(
+  table: Table,
+  values: OptionValues<Table>,
+  effective: Record<string, unknown> = {},
+): Record<string, unknown> {
   const config: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table)) {
     if (spec.config === undefined) continue;

@@ -61,7 +61,9 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The help text, and the choices unless it already names every one (`unit = x/255, none = ...`). */
 function meaning(option: Option): string {
-  const named = option.argChoices?.every((c) => new RegExp(`(^|[^\\w-])${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( =|,|:| or|$)`).test(option.description));
+  const named = option.argChoices?.every((c) =>
+    new RegExp(`(^|[^\\w-])${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( =|,|:| or|$)`).test(option.description),
+  );
   const choices = option.argChoices && !named ? ` (one of ${option.argChoices.map((c) => `\`${c}\``).join(', ')})` : '';
   return cell(`${option.description}${choices}`);
 }
@@ -76,7 +78,9 @@ function defaultCell(option: Option): string {
 
 /** The markdown table of a command's options. */
 export function optionsTable(command: Command): string {
-  const rows = documentedOptions(command).map((option) => `| \`${cell(option.flags)}\` | ${defaultCell(option)} | ${meaning(option)} |`);
+  const rows = documentedOptions(command).map(
+    (option) => `| \`${cell(option.flags)}\` | ${defaultCell(option)} | ${meaning(option)} |`,
+  );
   return ['| Option | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }
 
@@ -100,7 +104,17 @@ export function usageLine(name: string): string {
 export function cliDoc(): string {
   const sections = Object.keys(COMMANDS).map((name) => {
     const command = builtCommand(name);
-    return [`## ${name === 'pipeline' ? '`nnpipe` (the pipeline)' : `\`nnpipe ${name}\``}`, '', '```', usageLine(name), '```', '', command.description(), '', optionsBlock(name)].join('\n');
+    return [
+      `## ${name === 'pipeline' ? '`nnpipe` (the pipeline)' : `\`nnpipe ${name}\``}`,
+      '',
+      '```',
+      usageLine(name),
+      '```',
+      '',
+      command.description(),
+      '',
+      optionsBlock(name),
+    ].join('\n');
   });
   return [
     '# Command line',

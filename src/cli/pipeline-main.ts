@@ -19,7 +19,14 @@ import { ForwardPool } from '../pool/forward-pool.js';
 import type { RunPageCollector } from '../html/run-collector.js';
 import { createLogger, type Logger } from './logger.js';
 import { createProgress } from './progress.js';
-import { checkBatchSizeForModel, fitInFlight, PIPELINE_OPTIONS, pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
+import {
+  checkBatchSizeForModel,
+  fitInFlight,
+  PIPELINE_OPTIONS,
+  pipelineCommand,
+  validatePipelineOptions,
+  type PipelineCliOptions,
+} from './pipeline-options.js';
 import { recordedConfig } from './option-table.js';
 import { resolveInput } from './resolve-input.js';
 import { handleStopSignals } from './stop-signals.js';
@@ -60,7 +67,11 @@ export interface PipelineTestHooks {
  * run holds the lock on an output file, 130/143 interrupted). Safe to call repeatedly in one process (the
  * scheduler does): signal handlers, the worker pool, the lock and its timers are all gone when it returns.
  */
-export async function runPipelineCli(argv: string[], io: CliIo = defaultIo(), hooks: PipelineTestHooks = {}): Promise<number> {
+export async function runPipelineCli(
+  argv: string[],
+  io: CliIo = defaultIo(),
+  hooks: PipelineTestHooks = {},
+): Promise<number> {
   const command = forCli(pipelineCommand(), io, 'nnpipe');
   let options: PipelineCliOptions;
   try {
@@ -118,7 +129,10 @@ async function resolveModel(options: PipelineCliOptions): Promise<LoadedModel> {
   const path = options.model === null ? defaultModelPath : resolve(options.model);
   if (!existsSync(path)) {
     const which = options.model === null ? 'the default model' : 'the model';
-    throw new PipelineError('PIPE_ERR_MODEL_MISSING', `${path}: ${which} file does not exist (give one with --model <file>)`);
+    throw new PipelineError(
+      'PIPE_ERR_MODEL_MISSING',
+      `${path}: ${which} file does not exist (give one with --model <file>)`,
+    );
   }
   return loadModel(path, { activation: options.activation ?? undefined, output: options.output ?? undefined });
 }
@@ -135,27 +149,45 @@ function runInputs(options: PipelineCliOptions): { modelPath: string; inputPath:
  * The outputs, checked (src/output/check-outputs.ts: identity with the input, the model and each other;
  * directories, missing folders; a --history that is not a history) and replaced by their real paths.
  */
-export async function checkRunOutputs(options: PipelineCliOptions, stdin: NodeJS.ReadableStream | null = null): Promise<PipelineCliOptions> {
+export async function checkRunOutputs(
+  options: PipelineCliOptions,
+  stdin: NodeJS.ReadableStream | null = null,
+): Promise<PipelineCliOptions> {
   const { modelPath, inputPath: input } = runInputs(options);
   const named = (['report', 'predictions', 'html', 'history'] as const).filter((key) => options[key] !== null);
-  const inputs: ProtectedFile[] = [{ option: '--model', shown: options.model ?? modelPath, what: 'the model', path: modelPath }];
+  const inputs: ProtectedFile[] = [
+    { option: '--model', shown: options.model ?? modelPath, what: 'the model', path: modelPath },
+  ];
   if (input !== '-') inputs.push({ option: '--input', shown: options.input ?? input, what: 'the input', path: input });
-  else if (stdin === process.stdin) inputs.push({ option: '--input -', shown: '(stdin)', what: 'the input', path: null, id: stdinFileId() });
-  const targets = await checkOutputs(named.map((key) => ({ option: `--${key}`, path: options[key]! })), inputs);
+  else if (stdin === process.stdin)
+    inputs.push({ option: '--input -', shown: '(stdin)', what: 'the input', path: null, id: stdinFileId() });
+  const targets = await checkOutputs(
+    named.map((key) => ({ option: `--${key}`, path: options[key]! })),
+    inputs,
+  );
   const resolved = { ...options };
   named.forEach((key, i) => (resolved[key] = targets[i].path));
   if (resolved.history !== null) {
     try {
       checkHistoryFile(resolved.history);
     } catch (error) {
-      if (error instanceof NotAHistoryError) throw new UsageError(`--history ${options.history} is not a run history (${error.problem}); refusing to append to it`);
+      if (error instanceof NotAHistoryError)
+        throw new UsageError(
+          `--history ${options.history} is not a run history (${error.problem}); refusing to append to it`,
+        );
       throw error;
     }
   }
   return resolved;
 }
 
-async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, hooks: PipelineTestHooks): Promise<number> {
+async function runWithOptions(
+  options: PipelineCliOptions,
+  io: CliIo,
+  log: Logger,
+  job: JobRun,
+  hooks: PipelineTestHooks,
+): Promise<number> {
   // Stop signals are watched from the start, so a stop while the model loads also ends with an interrupted
   // report, the history line and 130 / 143. After the first signal the batches in flight have
   // --stop-timeout ms to finish; a second signal exits at once (after a last, synchronous history line).
@@ -166,12 +198,18 @@ async function runWithOptions(options: PipelineCliOptions, io: CliIo, log: Logge
     onFirst: (signal) => {
       job.signal = signal;
       current.progress?.stop();
-      log.warn({ signal, stopTimeoutMs: options.stopTimeout }, 'stopping: finishing the batches in flight (send it again to exit at once)');
+      log.warn(
+        { signal, stopTimeoutMs: options.stopTimeout },
+        'stopping: finishing the batches in flight (send it again to exit at once)',
+      );
     },
     timeoutMs: options.stopTimeout,
     onTimeout: () => stopTimedOut(),
     onSecond: (signal, code) => {
-      const forced = { code: 'PIPE_ERR_FORCED_STOP', message: `a second ${signal} ended the run at once; no report was written` };
+      const forced = {
+        code: 'PIPE_ERR_FORCED_STOP',
+        message: `a second ${signal} ended the run at once; no report was written`,
+      };
       job.report ??= current.soFar?.report(forced) ?? null;
       // Also when the run had already built its report (it was being written): none was.
       job.error ??= forced;
@@ -200,16 +238,34 @@ interface StopWiring {
   current: RunInProgress;
 }
 
-async function scoreAndReport(options: PipelineCliOptions, io: CliIo, log: Logger, job: JobRun, wiring: StopWiring, hooks: PipelineTestHooks): Promise<number> {
+async function scoreAndReport(
+  options: PipelineCliOptions,
+  io: CliIo,
+  log: Logger,
+  job: JobRun,
+  wiring: StopWiring,
+  hooks: PipelineTestHooks,
+): Promise<number> {
   // The model first: how many workers to start (if any) depends on how much work it makes of the input.
   const model = await resolveModel(options);
   checkBatchSizeForModel(options.batchSize, model.layerSizes);
   const inputBytes = options.input === null ? DEFAULT_INPUT_BYTES : await textBytes(options.input);
   const flopsPerRow = model.layerSizes.slice(1).reduce((sum, outputs, k) => sum + 2 * model.layerSizes[k] * outputs, 0);
-  const { threads, reason } = chooseThreads(options.threads, { inputBytes, limit: options.limit, features: model.layerSizes[0], flopsPerRow });
+  const { threads, reason } = chooseThreads(options.threads, {
+    inputBytes,
+    limit: options.limit,
+    features: model.layerSizes[0],
+    flopsPerRow,
+  });
   const maxInFlight = fitInFlight(options, threads, model.layerSizes);
   const resolved: ResolvedOptions = { ...options, threads, maxInFlight, threadsReason: reason };
-  const pool = new ForwardPool({ threads, batchSize: options.batchSize, maxInFlight, kernel: options.kernel, ...hooks });
+  const pool = new ForwardPool({
+    threads,
+    batchSize: options.batchSize,
+    maxInFlight,
+    kernel: options.kernel,
+    ...hooks,
+  });
   try {
     return await scoreWithPool(resolved, model, io, log, job, wiring, pool);
   } finally {
@@ -225,12 +281,21 @@ async function textBytes(input: string): Promise<number | null> {
 
 /** The byte range of --shard's part of the file; a gzip file has no byte positions to start from (exit 2). */
 async function shardOfFile(input: string, spec: ShardSpec, features: number) {
-  if (await isGzipFile(input)) throw new UsageError(`--shard cannot cut ${input}: it is gzip-compressed, and a gzip stream cannot be read from a byte position; decompress it, or score it whole`);
-  return shardSpan(input, spec, features, defaultMaxRecordBytes(features)).catch((error) => Promise.reject(readFailure(error, input)));
+  if (await isGzipFile(input))
+    throw new UsageError(
+      `--shard cannot cut ${input}: it is gzip-compressed, and a gzip stream cannot be read from a byte position; decompress it, or score it whole`,
+    );
+  return shardSpan(input, spec, features, defaultMaxRecordBytes(features)).catch((error) =>
+    Promise.reject(readFailure(error, input)),
+  );
 }
 
 /** The options of a run whose threads and in-flight limit are settled. */
-type ResolvedOptions = Omit<PipelineCliOptions, 'threads' | 'maxInFlight'> & { threads: number; maxInFlight: number; threadsReason: string };
+type ResolvedOptions = Omit<PipelineCliOptions, 'threads' | 'maxInFlight'> & {
+  threads: number;
+  maxInFlight: number;
+  threadsReason: string;
+};
 
 /** The bundled test set's size, so that `auto` can choose before preparing it (data/mnist_test.csv). */
 const DEFAULT_INPUT_BYTES = 18_289_443;
@@ -247,14 +312,28 @@ async function scoreWithPool(
   const input = await resolveInput(options.input, log);
   const normalize = settledNormalize(options, model, log);
   const config = runConfig(options, input, model, normalize);
-  log.info({ input, model: model.path, layers: model.layerSizes.join('-'), batchSize: options.batchSize, threads: options.threads }, 'scoring');
+  log.info(
+    {
+      input,
+      model: model.path,
+      layers: model.layerSizes.join('-'),
+      batchSize: options.batchSize,
+      threads: options.threads,
+    },
+    'scoring',
+  );
 
   // --html: bounded collectors fed every scored batch (created here: the throughput timeline starts now).
   // The HTML report's code (and Chart.js) is loaded only when a page is asked for.
   const html = options.html === null ? null : await import('../html/run-collector.js');
   const htmlPage = html === null ? null : html.RunPageCollector.forModel(model, normalize);
   const shard = options.shard === null ? null : await shardOfFile(input, options.shard, model.layerSizes[0]);
-  const progress = createProgress({ enabled: !options.quiet, label: 'scoring', stream: io.stderr, limit: options.limit });
+  const progress = createProgress({
+    enabled: !options.quiet,
+    label: 'scoring',
+    stream: io.stderr,
+    limit: options.limit,
+  });
   // One set of statistics: runInference records into it, and RunSoFar reads it if the run cannot finish.
   const stats = new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
   const soFar = new RunSoFar(model, input, config, stats);
@@ -262,51 +341,62 @@ async function scoreWithPool(
   wiring.current.soFar = soFar;
   const { stop } = wiring;
   // Opened here rather than in runInference: a stop that times out commits it from here (see below).
-  const layout = { format: options.predictionsFormat, probabilities: options.probabilities ? model.layerSizes[model.layerSizes.length - 1] : 0 };
+  const layout = {
+    format: options.predictionsFormat,
+    probabilities: options.probabilities ? model.layerSizes[model.layerSizes.length - 1] : 0,
+  };
   const predictions = options.predictions === null ? null : await PredictionsWriter.open(options.predictions, layout);
-  let outcome;
+  let outcome: Awaited<ReturnType<typeof runInference>> | 'stop-timeout';
   try {
-    outcome = await Promise.race([runInference({
-      input,
-      stdin: io.stdin,
-      model,
-      batchSize: options.batchSize,
-      threads: options.threads,
-      maxInFlight: options.maxInFlight,
-      normalize,
-      limit: options.limit,
-      onError: options.onError,
-      parser: options.parser,
-      columns: options.columns ?? undefined,
-      onWarning: (message) => log.warn(message),
-      kernel: options.kernel,
-      decode: options.decode,
-      predictionsPath: null,
-      predictionsWriter: predictions,
-      taskTimeoutMs: options.taskTimeout,
-      shard,
-      pool,
-      stats,
-      signal: stop.signal,
-      config,
-      onProgress: (p) => {
-        soFar.onProgress(p);
-        progress.update(p);
-      },
-      pixels: htmlPage !== null,
-      onBatch: (batch, scored) => {
-        soFar.onBatch(batch, scored);
-        htmlPage?.onBatch(batch, scored);
-      },
-    }), wiring.stopTimeout]);
+    outcome = await Promise.race([
+      runInference({
+        input,
+        stdin: io.stdin,
+        model,
+        batchSize: options.batchSize,
+        threads: options.threads,
+        maxInFlight: options.maxInFlight,
+        normalize,
+        limit: options.limit,
+        onError: options.onError,
+        parser: options.parser,
+        columns: options.columns ?? undefined,
+        onWarning: (message) => log.warn(message),
+        kernel: options.kernel,
+        decode: options.decode,
+        predictionsPath: null,
+        predictionsWriter: predictions,
+        taskTimeoutMs: options.taskTimeout,
+        shard,
+        pool,
+        stats,
+        signal: stop.signal,
+        config,
+        onProgress: (p) => {
+          soFar.onProgress(p);
+          progress.update(p);
+        },
+        pixels: htmlPage !== null,
+        onBatch: (batch, scored) => {
+          soFar.onBatch(batch, scored);
+          htmlPage?.onBatch(batch, scored);
+        },
+      }),
+      wiring.stopTimeout,
+    ]);
   } catch (error) {
     await predictions?.discard();
     throw error;
   } finally {
     progress.stop();
   }
-  if (outcome === 'stop-timeout') return finishAfterStopTimeout(options, io, log, job, { soFar, predictions }, stop.received!, htmlPage);
-  return finishRun(options, io, job, withPageState(job.finalReport(outcome.report), htmlPage), { predictions, htmlPage, signal: stop.received });
+  if (outcome === 'stop-timeout')
+    return finishAfterStopTimeout(options, io, log, job, { soFar, predictions }, stop.received!, htmlPage);
+  return finishRun(options, io, job, withPageState(job.finalReport(outcome.report), htmlPage), {
+    predictions,
+    htmlPage,
+    signal: stop.received,
+  });
 }
 
 /** The normalisation this run uses: the option, else the model's metadata, else unit; overrides are logged. */
@@ -314,7 +404,10 @@ function settledNormalize(options: ResolvedOptions, model: LoadedModel, log: Log
   const metadataNormalize = model.normalize;
   const normalize: Normalization = options.normalize ?? metadataNormalize ?? 'unit';
   if (options.normalize && metadataNormalize && options.normalize !== metadataNormalize) {
-    log.warn({ model: model.path, recorded: metadataNormalize, used: options.normalize }, '--normalize overrides the normalisation recorded in the model');
+    log.warn(
+      { model: model.path, recorded: metadataNormalize, used: options.normalize },
+      '--normalize overrides the normalisation recorded in the model',
+    );
   }
   for (const [flag, value, used] of [
     ['--activation', options.activation, model.network.activation],
@@ -328,7 +421,12 @@ function settledNormalize(options: ResolvedOptions, model: LoadedModel, log: Log
 }
 
 /** The options as given, with what this run settled in their place (paths, threads, the model's defaults). */
-function runConfig(options: ResolvedOptions, input: string, model: LoadedModel, normalize: Normalization): Record<string, unknown> {
+function runConfig(
+  options: ResolvedOptions,
+  input: string,
+  model: LoadedModel,
+  normalize: Normalization,
+): Record<string, unknown> {
   return recordedConfig(PIPELINE_OPTIONS, options, {
     input,
     model: model.path,
@@ -352,21 +450,31 @@ async function finishRun(
   io: CliIo,
   job: JobRun,
   report: PipelineReport,
-  { predictions, htmlPage, signal }: { predictions: PredictionsWriter | null; htmlPage: RunPageCollector | null; signal: NodeJS.Signals | null },
+  {
+    predictions,
+    htmlPage,
+    signal,
+  }: { predictions: PredictionsWriter | null; htmlPage: RunPageCollector | null; signal: NodeJS.Signals | null },
 ): Promise<number> {
   job.report = report;
   if (options.report) {
     await writeJsonAtomic(options.report, report);
     job.writtenReport = resolve(options.report);
   }
-  if (htmlPage && options.html) await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
+  if (htmlPage && options.html)
+    await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
   // A failed run's predictions may have been discarded (a write failed): only the files surely written are told.
-  noteWritten(options, io, [predictions === null || report.status === 'failed' || options.predictionsToStdout ? null : options.predictions, options.report, options.html]);
+  noteWritten(options, io, [
+    predictions === null || report.status === 'failed' || options.predictionsToStdout ? null : options.predictions,
+    options.report,
+    options.html,
+  ]);
 
   // With --predictions - stdout carries the predictions and nothing else: the summary goes to stderr.
   const summaryOut = options.predictionsToStdout ? io.stderr : io.stdout;
   if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-  else if (!options.quiet) summaryOut.write(`${formatSummary(report, { color: Boolean(summaryOut.isTTY) && !process.env.NO_COLOR })}\n`);
+  else if (!options.quiet)
+    summaryOut.write(`${formatSummary(report, { color: Boolean(summaryOut.isTTY) && !process.env.NO_COLOR })}\n`);
 
   return exitCodeFor(report, options, io, signal);
 }
@@ -411,7 +519,8 @@ async function finishAfterStopTimeout(
       await writeJsonAtomic(options.report, report);
       job.writtenReport = resolve(options.report);
     }
-    if (htmlPage && options.html) await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
+    if (htmlPage && options.html)
+      await (await import('../html/run-collector.js')).writeRunPage(options.html, report, htmlPage);
     noteWritten(options, io, [predictionsWritten ? options.predictions : null, options.report, options.html]);
   } catch (error) {
     job.noteError(error);
@@ -426,6 +535,11 @@ function noteWritten(options: { quiet: boolean }, io: CliIo, files: (string | nu
   for (const file of files) if (file !== null) io.stderr.write(`nnpipe: wrote ${file}\n`);
 }
 
-function exitCodeFor(report: PipelineReport, options: ResolvedOptions, io: CliIo, signal: NodeJS.Signals | null): number {
+function exitCodeFor(
+  report: PipelineReport,
+  options: ResolvedOptions,
+  io: CliIo,
+  signal: NodeJS.Signals | null,
+): number {
   return exitCodeForReport(report, { minAccuracy: options.minAccuracy, signal }, io.stderr);
 }

@@ -5,7 +5,14 @@ import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { ACTIVATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
 import { NORMALIZATIONS } from '../data/normalize.js';
-import { MAX_TIMER_MS, memoryBudgetBytes, milliseconds, nonNegativeInt, positiveInt, unitInterval } from './option-schemas.js';
+import {
+  MAX_TIMER_MS,
+  memoryBudgetBytes,
+  milliseconds,
+  nonNegativeInt,
+  positiveInt,
+  unitInterval,
+} from './option-schemas.js';
 import { addOptions, choice, flag, option, validateOptions, type OptionValues } from './option-table.js';
 import { UsageError } from '../errors.js';
 import { PARSER_CHOICES, type ParserChoice } from '../data/source.js';
@@ -51,37 +58,137 @@ const path = z.string().check(z.minLength(1));
  * run fills in effective values where it settles them: paths, threads, the model's defaults).
  */
 export const PIPELINE_OPTIONS = {
-  input: option('--input <file|->', 'CSV of images, label first (or a `label` column), plain or gzip, or - for stdin; one per run', path, { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input', once: true }),
-  model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, { defaultText: 'data/models/default.safetensors', config: 'model' }),
-  batchSize: option('--batch-size <n>', `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`, positiveInt, { default: 100, config: 'batchSize' }),
+  input: option(
+    '--input <file|->',
+    'CSV of images, label first (or a `label` column), plain or gzip, or - for stdin; one per run',
+    path,
+    { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input', once: true },
+  ),
+  model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, {
+    defaultText: 'data/models/default.safetensors',
+    config: 'model',
+  }),
+  batchSize: option(
+    '--batch-size <n>',
+    `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`,
+    positiveInt,
+    { default: 100, config: 'batchSize' },
+  ),
   threads: option(
     '--threads <n>',
     'worker threads, 0 (the main thread) to max(16, 4 per core); auto = 0 when the input is under ~1 s of work, else one per core',
-    z.union([z.literal('auto'), nonNegativeInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`))]),
+    z.union([
+      z.literal('auto'),
+      nonNegativeInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)),
+    ]),
     { default: 'auto', config: 'threads' },
   ),
-  maxInFlight: option('--max-in-flight <n>', 'batches queued or running at once; reading pauses at the limit, so memory stays flat (at most half the memory)', positiveInt, { defaultText: '2 x threads, fitted to memory', config: 'maxInFlight' }),
-  normalize: choice('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255', NORMALIZATIONS, { defaultText: "the model's, else unit", config: 'normalize' }),
-  activation: choice('--activation <fn>', 'hidden-layer activation: sigmoid, relu, step or identity', ACTIVATIONS, { defaultText: "the model's, else sigmoid", config: 'activation' }),
-  output: choice('--output <fn>', 'output function: softmax, sigmoid or identity', OUTPUT_FUNCTIONS, { defaultText: "the model's, else softmax", config: 'output' }),
-  parser: choice('--parser <name>', 'CSV decoder: fast = bytes to floats, csv-parse = the general path, auto = fast unless the input needs csv-parse', PARSER_CHOICES, { default: 'auto', config: 'parser' }),
+  maxInFlight: option(
+    '--max-in-flight <n>',
+    'batches queued or running at once; reading pauses at the limit, so memory stays flat (at most half the memory)',
+    positiveInt,
+    { defaultText: '2 x threads, fitted to memory', config: 'maxInFlight' },
+  ),
+  normalize: choice('--normalize <mode>', 'pixel scaling: unit = x/255, none = raw 0..255', NORMALIZATIONS, {
+    defaultText: "the model's, else unit",
+    config: 'normalize',
+  }),
+  activation: choice('--activation <fn>', 'hidden-layer activation: sigmoid, relu, step or identity', ACTIVATIONS, {
+    defaultText: "the model's, else sigmoid",
+    config: 'activation',
+  }),
+  output: choice('--output <fn>', 'output function: softmax, sigmoid or identity', OUTPUT_FUNCTIONS, {
+    defaultText: "the model's, else softmax",
+    config: 'output',
+  }),
+  parser: choice(
+    '--parser <name>',
+    'CSV decoder: fast = bytes to floats, csv-parse = the general path, auto = fast unless the input needs csv-parse',
+    PARSER_CHOICES,
+    { default: 'auto', config: 'parser' },
+  ),
   // Plain strings: column-options.ts says what is wrong with a value (an empty one included).
-  labelColumn: option('--label-column <name|index|none>', LABEL_COLUMN_HELP, z.string(), { defaultText: 'detected', config: 'labelColumn' }),
+  labelColumn: option('--label-column <name|index|none>', LABEL_COLUMN_HELP, z.string(), {
+    defaultText: 'detected',
+    config: 'labelColumn',
+  }),
   dropColumns: option('--drop-columns <list>', DROP_COLUMNS_HELP, z.string(), { config: 'dropColumns' }),
-  decode: choice('--decode <where>', 'where the fast parser decodes: workers, main (the main thread), auto = workers when there are workers', DECODE_CHOICES, { default: 'auto', config: 'decode' }),
-  kernel: choice('--kernel <engine>', 'forward pass: native = C++ addon (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = the first that loads', KERNEL_KINDS, { default: 'auto', config: 'kernel' }),
-  limit: option('--limit <n>', 'score only the first n good rows (under --on-error skip, bad rows are left out and not counted)', positiveInt, { defaultText: 'all', config: 'limit' }),
-  shard: option('--shard <i/n>', 'score only shard i of n (1-based) of the input file, cut by bytes at line starts; merge with `nnpipe merge`', shardSpec, { defaultText: 'the whole input', config: 'shard' }),
-  onError: choice('--on-error <policy>', 'bad rows: fail = stop with exit 1, skip = leave them out and list them', ['fail', 'skip'], { default: 'fail', config: 'onError' }),
+  decode: choice(
+    '--decode <where>',
+    'where the fast parser decodes: workers, main (the main thread), auto = workers when there are workers',
+    DECODE_CHOICES,
+    { default: 'auto', config: 'decode' },
+  ),
+  kernel: choice(
+    '--kernel <engine>',
+    'forward pass: native = C++ addon (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = the first that loads',
+    KERNEL_KINDS,
+    { default: 'auto', config: 'kernel' },
+  ),
+  limit: option(
+    '--limit <n>',
+    'score only the first n good rows (under --on-error skip, bad rows are left out and not counted)',
+    positiveInt,
+    { defaultText: 'all', config: 'limit' },
+  ),
+  shard: option(
+    '--shard <i/n>',
+    'score only shard i of n (1-based) of the input file, cut by bytes at line starts; merge with `nnpipe merge`',
+    shardSpec,
+    { defaultText: 'the whole input', config: 'shard' },
+  ),
+  onError: choice(
+    '--on-error <policy>',
+    'bad rows: fail = stop with exit 1, skip = leave them out and list them',
+    ['fail', 'skip'],
+    { default: 'fail', config: 'onError' },
+  ),
   report: option('--report <file>', 'write the JSON report here (atomically)', path, { config: 'report' }),
-  predictions: option('--predictions <file|->', 'write line,row,label,predicted,confidence per scored row, in input order (- for stdout: the summary then goes to stderr)', path, { config: 'predictions' }),
-  predictionsFormat: choice('--predictions-format <format>', 'csv or jsonl (JSON Lines)', PREDICTIONS_FORMATS, { defaultText: 'by the --predictions name (.jsonl/.ndjson: jsonl), else csv', config: 'predictionsFormat' }),
-  probabilities: flag('--probabilities', "add every row's output vector to the predictions (p0..pK-1 columns; a `probabilities` array in jsonl)", { config: 'probabilities' }),
-  html: option('--html <file>', 'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)', path, { config: 'html' }),
-  minAccuracy: option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this, or when the input has no labels to measure it', unitInterval, { config: 'minAccuracy' }),
-  history: option('--history <file>', 'append one JSON line per run to this file (JSON Lines; see `nnpipe history`)', path, { config: 'history' }),
-  taskTimeout: option('--task-timeout <ms>', `a batch still running after this long counts as failed (its worker is replaced; the batch is retried once; at most ${MAX_TIMER_MS})`, milliseconds, { default: DEFAULT_TASK_TIMEOUT_MS, config: 'taskTimeoutMs' }),
-  stopTimeout: option('--stop-timeout <ms>', `after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report (at most ${MAX_TIMER_MS})`, milliseconds, { default: DEFAULT_STOP_TIMEOUT_MS }),
+  predictions: option(
+    '--predictions <file|->',
+    'write line,row,label,predicted,confidence per scored row, in input order (- for stdout: the summary then goes to stderr)',
+    path,
+    { config: 'predictions' },
+  ),
+  predictionsFormat: choice('--predictions-format <format>', 'csv or jsonl (JSON Lines)', PREDICTIONS_FORMATS, {
+    defaultText: 'by the --predictions name (.jsonl/.ndjson: jsonl), else csv',
+    config: 'predictionsFormat',
+  }),
+  probabilities: flag(
+    '--probabilities',
+    "add every row's output vector to the predictions (p0..pK-1 columns; a `probabilities` array in jsonl)",
+    { config: 'probabilities' },
+  ),
+  html: option(
+    '--html <file>',
+    'write a self-contained HTML report here (charts, confusion heat map, mistakes as images; atomically)',
+    path,
+    { config: 'html' },
+  ),
+  minAccuracy: option(
+    '--min-accuracy <0..1>',
+    'exit 3 when accuracy is below this, or when the input has no labels to measure it',
+    unitInterval,
+    { config: 'minAccuracy' },
+  ),
+  history: option(
+    '--history <file>',
+    'append one JSON line per run to this file (JSON Lines; see `nnpipe history`)',
+    path,
+    { config: 'history' },
+  ),
+  taskTimeout: option(
+    '--task-timeout <ms>',
+    `a batch still running after this long counts as failed (its worker is replaced; the batch is retried once; at most ${MAX_TIMER_MS})`,
+    milliseconds,
+    { default: DEFAULT_TASK_TIMEOUT_MS, config: 'taskTimeoutMs' },
+  ),
+  stopTimeout: option(
+    '--stop-timeout <ms>',
+    `after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report (at most ${MAX_TIMER_MS})`,
+    milliseconds,
+    { default: DEFAULT_STOP_TIMEOUT_MS },
+  ),
   lockStale: option(
     '--lock-stale <ms>',
     `a lock on an output file not refreshed for this long is taken over (its holder died; ${MIN_LOCK_STALE_MS}..${MAX_TIMER_MS})`,
@@ -106,7 +213,9 @@ export const PIPELINE_HELP_AFTER =
 
 export function pipelineCommand(): Command {
   const command = new Command(commandName('pipeline'))
-    .description('Score a CSV of images with a neural network on a pool of worker threads and report accuracy and speed.')
+    .description(
+      'Score a CSV of images with a neural network on a pool of worker threads and report accuracy and speed.',
+    )
     .allowExcessArguments(false)
     .addHelpText('after', PIPELINE_HELP_AFTER);
   return addOptions(command, PIPELINE_OPTIONS);
@@ -140,29 +249,55 @@ export function validatePipelineOptions(command: Command): PipelineCliOptions {
 }
 
 /** --predictions-format and --probabilities shape a predictions file; --json owns stdout. */
-function checkPredictionsOptions(given: { predictions: string | null; predictionsFormat: string | null; probabilities: boolean; json: boolean }): void {
+function checkPredictionsOptions(given: {
+  predictions: string | null;
+  predictionsFormat: string | null;
+  probabilities: boolean;
+  json: boolean;
+}): void {
   if (given.predictions === null) {
-    if (given.predictionsFormat !== null) throw new UsageError('--predictions-format needs --predictions FILE (or - for stdout)');
+    if (given.predictionsFormat !== null)
+      throw new UsageError('--predictions-format needs --predictions FILE (or - for stdout)');
     if (given.probabilities) throw new UsageError('--probabilities needs --predictions FILE (or - for stdout)');
   }
   if (given.predictions === '-' && given.json) {
-    throw new UsageError('--predictions - and --json both want stdout: write the predictions to a file, or the report with --report FILE');
+    throw new UsageError(
+      '--predictions - and --json both want stdout: write the predictions to a file, or the report with --report FILE',
+    );
   }
 }
 
 /** --shard cuts a file by bytes and counts every row of its part: no stdin, no --limit, no csv-parse. */
-function checkShardOptions(parsed: { input: string | null; limit: number | null; parser: ParserChoice; columns: ColumnChoice | null }): void {
-  if (parsed.columns !== null) throw new UsageError("--shard does not take --label-column or --drop-columns yet: every shard reads the layout the file's first record fixes");
+function checkShardOptions(parsed: {
+  input: string | null;
+  limit: number | null;
+  parser: ParserChoice;
+  columns: ColumnChoice | null;
+}): void {
+  if (parsed.columns !== null)
+    throw new UsageError(
+      "--shard does not take --label-column or --drop-columns yet: every shard reads the layout the file's first record fixes",
+    );
   if (parsed.input === '-') throw new UsageError('--shard needs a file: --input - (stdin) cannot be cut into shards');
-  if (parsed.limit !== null) throw new UsageError('--shard and --limit do not go together: --limit counts rows from the start of the whole input');
-  if (parsed.parser === 'csv-parse') throw new UsageError('--shard reads with the fast parser: --parser csv-parse reads records across lines, which cannot be cut at line starts');
+  if (parsed.limit !== null)
+    throw new UsageError(
+      '--shard and --limit do not go together: --limit counts rows from the start of the whole input',
+    );
+  if (parsed.parser === 'csv-parse')
+    throw new UsageError(
+      '--shard reads with the fast parser: --parser csv-parse reads records across lines, which cannot be cut at line starts',
+    );
 }
 
 /**
  * --batch-size against the model: one worker must be able to hold a whole batch (see
  * src/nn/kernels/batch-capacity.ts). Checked once the model is loaded, before any row is read.
  */
-export function checkBatchSizeForModel(batchSize: number, layerSizes: readonly number[], option = '--batch-size'): void {
+export function checkBatchSizeForModel(
+  batchSize: number,
+  layerSizes: readonly number[],
+  option = '--batch-size',
+): void {
   const { maxRows, bytesPerRow, budgetBytes } = batchCapacity(layerSizes);
   if (batchSize <= maxRows) return;
   throw new UsageError(
@@ -172,14 +307,21 @@ export function checkBatchSizeForModel(batchSize: number, layerSizes: readonly n
 }
 
 /** Bytes per batch in flight, and how many batches fit the budget (at least 1). */
-function inFlightCapacity(batchSize: number, layerSizes: readonly number[]): { perBatch: number; most: number; budget: number } {
+function inFlightCapacity(
+  batchSize: number,
+  layerSizes: readonly number[],
+): { perBatch: number; most: number; budget: number } {
   const perBatch = 2 * batchSize * layerSizes[0] * 4 * 2;
   const budget = memoryBudgetBytes();
   return { perBatch, most: Math.max(1, Math.floor(budget / perBatch)), budget };
 }
 
 /** The batches in flight for this model and thread count: a given --max-in-flight checked, the default shrunk to fit. */
-export function fitInFlight(options: Pick<PipelineCliOptions, 'maxInFlight' | 'batchSize'>, threads: number, layerSizes: readonly number[]): number {
+export function fitInFlight(
+  options: Pick<PipelineCliOptions, 'maxInFlight' | 'batchSize'>,
+  threads: number,
+  layerSizes: readonly number[],
+): number {
   if (options.maxInFlight !== null) {
     checkInFlightForModel(options.maxInFlight, options.batchSize, layerSizes);
     return options.maxInFlight;
@@ -193,7 +335,12 @@ export function fitInFlight(options: Pick<PipelineCliOptions, 'maxInFlight' | 'b
  * batch); counted twice over as a margin. That must fit in half the machine's memory; checked with
  * --batch-size once the model is loaded.
  */
-export function checkInFlightForModel(maxInFlight: number, batchSize: number, layerSizes: readonly number[], option = '--max-in-flight'): void {
+export function checkInFlightForModel(
+  maxInFlight: number,
+  batchSize: number,
+  layerSizes: readonly number[],
+  option = '--max-in-flight',
+): void {
   const { perBatch, most, budget } = inFlightCapacity(batchSize, layerSizes);
   if (maxInFlight <= most) return;
   const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);

@@ -20,7 +20,11 @@ const EXIT_WHEN_DONE = new Set(['worker', 'submit', 'result']);
 
 const argv = process.argv.slice(2);
 const subcommand = SUBCOMMANDS[argv[0]];
-const run = subcommand ? subcommand(argv.slice(1)) : isProgram(argv[0]) ? runProgram(argv[0], argv.slice(1)) : runPipelineCli(argv);
+const run = subcommand
+  ? subcommand(argv.slice(1))
+  : isProgram(argv[0])
+    ? runProgram(argv[0], argv.slice(1))
+    : runPipelineCli(argv);
 void run.then((code) => {
   process.exitCode = code;
   if (EXIT_WHEN_DONE.has(argv[0])) process.exit(code);

@@ -17,16 +17,25 @@ export interface ProgressSample {
 }
 
 /** Where the bar stands (value of total), or null when there is no total to measure against. */
-export function barPosition(sample: ProgressSample, limit: number | null = null): { value: number; total: number } | null {
+export function barPosition(
+  sample: ProgressSample,
+  limit: number | null = null,
+): { value: number; total: number } | null {
   const known = sample.totalBytes !== null && sample.totalBytes > 0;
   if (limit !== null) {
     // Rows the whole file holds, from the bytes per row so far (read-ahead makes it a slight underestimate).
-    const estimated = known && sample.bytesRead > 0 && sample.rows > 0 ? Math.ceil((sample.rows / sample.bytesRead) * sample.totalBytes!) : Infinity;
+    const estimated =
+      known && sample.bytesRead > 0 && sample.rows > 0
+        ? Math.ceil((sample.rows / sample.bytesRead) * sample.totalBytes!)
+        : Infinity;
     const total = sample.done ? Math.max(1, sample.rows) : Math.max(1, sample.rows, Math.min(limit, estimated));
     return { value: sample.done ? total : sample.rows, total };
   }
   if (!known) return null;
-  return { value: sample.done ? sample.totalBytes! : Math.min(sample.bytesRead, sample.totalBytes!), total: sample.totalBytes! };
+  return {
+    value: sample.done ? sample.totalBytes! : Math.min(sample.bytesRead, sample.totalBytes!),
+    total: sample.totalBytes!,
+  };
 }
 
 export interface ProgressDisplay {
@@ -36,7 +45,12 @@ export interface ProgressDisplay {
 
 const noProgress: ProgressDisplay = { update: () => undefined, stop: () => undefined };
 
-export function createProgress(options: { enabled: boolean; label: string; stream?: NodeJS.WriteStream; limit?: number | null }): ProgressDisplay {
+export function createProgress(options: {
+  enabled: boolean;
+  label: string;
+  stream?: NodeJS.WriteStream;
+  limit?: number | null;
+}): ProgressDisplay {
   const stream = options.stream ?? process.stderr;
   if (!options.enabled || !stream.isTTY) return noProgress;
   const started = Date.now();

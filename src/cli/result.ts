@@ -2,13 +2,12 @@
 // printed as the pipeline prints its own (summary or --json) with its exit codes. A run still going on:
 // its progress on stderr and exit 75 (try again later), or with --wait, wait for it like submit.
 import { Command } from 'commander';
-import * as z from 'zod/mini';
 import { ExitCode, UsageError } from '../errors.js';
 import { probeRedis } from '../queue/redis.js';
 import type { RunProgress } from '../queue/run-watch.js';
 import { createLogger, logFormatOption } from './logger.js';
 import { milliseconds, unitInterval } from './option-schemas.js';
-import { addOptions, choice, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
+import { addOptions, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
 import { redisUrl, runIdArgument } from './queue-options.js';
 import { printRunEnd, waitForRun, watchRun } from './run-end.js';
 import { exitCodeForError } from './report-exit.js';
@@ -27,8 +26,17 @@ export function resultCommand(): Command {
 export const RESULT_OPTIONS = {
   redis: required('--redis <url>', 'the Redis of the queue: redis://host:port[/db]', redisUrl),
   wait: flag('--wait', 'wait for a run still going on (with progress), as submit does'),
-  minAccuracy: option('--min-accuracy <0..1>', 'exit 3 when accuracy is below this, or when the input has no labels to measure it', unitInterval),
-  redisTimeout: option('--redis-timeout <ms>', 'while waiting, give up (exit 69) when Redis has not answered for this long', milliseconds, { default: 10_000 }),
+  minAccuracy: option(
+    '--min-accuracy <0..1>',
+    'exit 3 when accuracy is below this, or when the input has no labels to measure it',
+    unitInterval,
+  ),
+  redisTimeout: option(
+    '--redis-timeout <ms>',
+    'while waiting, give up (exit 69) when Redis has not answered for this long',
+    milliseconds,
+    { default: 10_000 },
+  ),
   logFormat: logFormatOption(),
   json: flag('--json', 'print the report as one JSON document on stdout and nothing else'),
   quiet: flag('--quiet', 'no summary, no progress'),
@@ -44,23 +52,45 @@ export async function runResultCli(argv: string[], io: Io = process): Promise<nu
     command.parse(argv, { from: 'user' });
     options = validateOptions(command, RESULT_OPTIONS);
     const id = runIdArgument(command.args[0]);
-    if (id === null) throw new UsageError(`${command.args[0]} is not a run id (submit --detach prints one, like r1a2b3c4d5-0123abcd)`);
+    if (id === null)
+      throw new UsageError(`${command.args[0]} is not a run id (submit --detach prints one, like r1a2b3c4d5-0123abcd)`);
     runId = id;
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: NAME, quiet: options.quiet || options.json, stream: io.stderr, format: options.logFormat });
+  const log = createLogger({
+    name: NAME,
+    quiet: options.quiet || options.json,
+    stream: io.stderr,
+    format: options.logFormat,
+  });
   const printing = { json: options.json, quiet: options.quiet, minAccuracy: options.minAccuracy ?? null };
   try {
     await probeRedis(options.redis);
     const watcher = await watchRun(options.redis, runId);
     try {
-      if (options.wait) return printRunEnd(await waitForRun(watcher, { graceMs: options.redisTimeout, progress: !options.quiet && !options.json, io, log, runId, redis: options.redis }), runId, printing, io, NAME);
+      if (options.wait)
+        return printRunEnd(
+          await waitForRun(watcher, {
+            graceMs: options.redisTimeout,
+            progress: !options.quiet && !options.json,
+            io,
+            log,
+            runId,
+            redis: options.redis,
+          }),
+          runId,
+          printing,
+          io,
+          NAME,
+        );
       let progress: RunProgress | null = null;
       const end = await watcher.poll((p) => (progress = p));
       if (end !== 'running') return printRunEnd(end, runId, printing, io, NAME);
       const p = progress as RunProgress | null;
-      io.stderr.write(`${NAME}: run ${runId} is still going on${p ? `: ${p.done} of ${p.shards} shards done, ${p.failed} failed` : ''}; try again later, or add --wait\n`);
+      io.stderr.write(
+        `${NAME}: run ${runId} is still going on${p ? `: ${p.done} of ${p.shards} shards done, ${p.failed} failed` : ''}; try again later, or add --wait\n`,
+      );
       return ExitCode.lockHeld;
     } finally {
       await watcher.close();

@@ -22,15 +22,30 @@ export async function watchRun(url: string, runId: string): Promise<RunWatcher> 
 /** A run's end, or the signal that stopped the waiting. */
 export type WaitEnd = RunEnd | { state: 'stopped'; signal: NodeJS.Signals };
 
-export async function waitForRun(watcher: RunWatcher, options: { graceMs: number; progress: boolean; io: Io; log: Logger; runId: string; redis: string }): Promise<WaitEnd> {
-  const display = createRunProgress({ enabled: options.progress, stream: options.io.stderr, log: options.log, runId: options.runId });
+export async function waitForRun(
+  watcher: RunWatcher,
+  options: { graceMs: number; progress: boolean; io: Io; log: Logger; runId: string; redis: string },
+): Promise<WaitEnd> {
+  const display = createRunProgress({
+    enabled: options.progress,
+    stream: options.io.stderr,
+    log: options.log,
+    runId: options.runId,
+  });
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<WaitEnd>((resolve) => (onSignal = (signal) => resolve({ state: 'stopped', signal })));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const end = await Promise.race([watcher.wait({ graceMs: options.graceMs, onProgress: (p) => display.update(p) }), stopped]);
-    if (end.state === 'stopped') options.log.warn({ run: options.runId, signal: end.signal }, `stopped waiting; the run goes on: nnpipe result --redis ${shownUrl(options.redis)} ${options.runId}`);
+    const end = await Promise.race([
+      watcher.wait({ graceMs: options.graceMs, onProgress: (p) => display.update(p) }),
+      stopped,
+    ]);
+    if (end.state === 'stopped')
+      options.log.warn(
+        { run: options.runId, signal: end.signal },
+        `stopped waiting; the run goes on: nnpipe result --redis ${shownUrl(options.redis)} ${options.runId}`,
+      );
     return end;
   } finally {
     display.stop();
@@ -40,19 +55,29 @@ export async function waitForRun(watcher: RunWatcher, options: { graceMs: number
 }
 
 /** Prints the run's report (or why there is none) and returns the exit code. */
-export function printRunEnd(end: WaitEnd, runId: string, options: { json: boolean; quiet: boolean; minAccuracy: number | null }, io: Io, name: string): number {
+export function printRunEnd(
+  end: WaitEnd,
+  runId: string,
+  options: { json: boolean; quiet: boolean; minAccuracy: number | null },
+  io: Io,
+  name: string,
+): number {
   switch (end.state) {
     case 'stopped':
       return exitCodeForSignal(end.signal);
     case 'missing':
-      throw new PipelineError('PIPE_ERR_NO_RUN', `no run ${runId} in this Redis (finished runs are kept for ${KEEP_SECONDS / 86_400} days, the newest ${KEEP_RUNS})`);
+      throw new PipelineError(
+        'PIPE_ERR_NO_RUN',
+        `no run ${runId} in this Redis (finished runs are kept for ${KEEP_SECONDS / 86_400} days, the newest ${KEEP_RUNS})`,
+      );
     case 'failed':
       io.stderr.write(`${name}: run ${runId} failed: ${end.reason}\n`);
       return ExitCode.failed;
     case 'completed': {
       const report = end.report;
       if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-      else if (!options.quiet) io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);
+      else if (!options.quiet)
+        io.stdout.write(`${formatSummary(report, { color: Boolean(io.stdout.isTTY) && !process.env.NO_COLOR })}\n`);
       return exitCodeForReport(report, { minAccuracy: options.minAccuracy }, io.stderr, name);
     }
   }

@@ -14,7 +14,12 @@ export interface RunProgressDisplay {
   stop(): void;
 }
 
-export function createRunProgress(options: { enabled: boolean; stream: NodeJS.WriteStream; log: Logger; runId: string }): RunProgressDisplay {
+export function createRunProgress(options: {
+  enabled: boolean;
+  stream: NodeJS.WriteStream;
+  log: Logger;
+  runId: string;
+}): RunProgressDisplay {
   if (!options.enabled) return { update: () => undefined, stop: () => undefined };
   const started = Date.now();
   const rate = (rows: number) => {
@@ -31,7 +36,18 @@ export function createRunProgress(options: { enabled: boolean; stream: NodeJS.Wr
       if (Date.now() - lastAt < LOG_EVERY_MS && !p.merging) return;
       last = key;
       lastAt = Date.now();
-      options.log.info({ run: options.runId, shards: p.shards, done: p.done, running: p.running, failed: p.failed, rows: p.rows, rowsPerSecond: rate(p.rows) }, p.merging ? 'merging' : 'progress');
+      options.log.info(
+        {
+          run: options.runId,
+          shards: p.shards,
+          done: p.done,
+          running: p.running,
+          failed: p.failed,
+          rows: p.rows,
+          rowsPerSecond: rate(p.rows),
+        },
+        p.merging ? 'merging' : 'progress',
+      );
     },
     stop: () => undefined,
   };
@@ -44,12 +60,25 @@ function barDisplay(stream: NodeJS.WriteStream, rate: (rows: number) => number):
     update(p) {
       if (!bar) {
         bar = new cliProgress.SingleBar(
-          { stream, fps: 10, hideCursor: true, clearOnComplete: true, format: 'shards {bar} {value}/{total} done, {running} running, {failed} failed | {rows} rows | {rate} rows/s{merging}' },
+          {
+            stream,
+            fps: 10,
+            hideCursor: true,
+            clearOnComplete: true,
+            format:
+              'shards {bar} {value}/{total} done, {running} running, {failed} failed | {rows} rows | {rate} rows/s{merging}',
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(p.shards, 0, {});
       }
-      bar.update(p.done, { running: p.running, failed: p.failed, rows: p.rows.toLocaleString('en-US'), rate: rate(p.rows).toLocaleString('en-US'), merging: p.merging ? ' | merging' : '' });
+      bar.update(p.done, {
+        running: p.running,
+        failed: p.failed,
+        rows: p.rows.toLocaleString('en-US'),
+        rate: rate(p.rows).toLocaleString('en-US'),
+        merging: p.merging ? ' | merging' : '',
+      });
     },
     stop() {
       bar?.stop();

@@ -34,21 +34,39 @@ const NAME = 'nnpipe schedule';
 
 export function scheduleCommand(): Command {
   return addOptions(new Command(NAME), SCHEDULE_OPTIONS)
-    .description('Run the pipeline on a cron schedule, one run at a time: a run still going when the next is due skips that one (logged); a failed run is logged and the schedule goes on.')
+    .description(
+      'Run the pipeline on a cron schedule, one run at a time: a run still going when the next is due skips that one (logged); a failed run is logged and the schedule goes on.',
+    )
     .usage('--cron <expr> [options] -- <pipeline options>')
     .allowExcessArguments(false)
     .addHelpText(
       'after',
       `\nPipeline options (after --) are those of \`nnpipe --help\`; give --report and/or --history so runs leave a record.\n\nExamples:\n  nnpipe schedule --cron "*/10 * * * * *" --max-runs 3 -- --input data/mnist_test.csv             # a trial: every 10 s (6 fields: seconds first), 3 runs\n  nnpipe schedule --cron "*/15 * * * *" --tz Europe/Berlin -- --input /data/incoming.csv --history reports/history.jsonl   # every 15 minutes\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
-    )
+    );
 }
 
 /** Every option of `nnpipe schedule`, once (see option-table.ts); the runs' own options follow `--`. */
 export const SCHEDULE_OPTIONS = {
-  cron: required('--cron <expr>', 'cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first ("*/10 * * * * *")', z.string().check(z.minLength(1))),
-  tz: option('--tz <zone>', 'IANA time zone the expression is read in (Europe/Berlin, UTC)', z.string().check(z.minLength(1)), { defaultText: 'the system time zone' }),
-  maxRuns: option('--max-runs <n>', 'exit 0 after this many runs (skipped ones do not count)', positiveInt, { defaultText: 'no limit' }),
-  summary: choice('--summary <mode>', 'what each run prints on stdout: one line, or the full summary with the confusion matrix', ['line', 'full'], { default: 'line' }),
+  cron: required(
+    '--cron <expr>',
+    'cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first ("*/10 * * * * *")',
+    z.string().check(z.minLength(1)),
+  ),
+  tz: option(
+    '--tz <zone>',
+    'IANA time zone the expression is read in (Europe/Berlin, UTC)',
+    z.string().check(z.minLength(1)),
+    { defaultText: 'the system time zone' },
+  ),
+  maxRuns: option('--max-runs <n>', 'exit 0 after this many runs (skipped ones do not count)', positiveInt, {
+    defaultText: 'no limit',
+  }),
+  summary: choice(
+    '--summary <mode>',
+    'what each run prints on stdout: one line, or the full summary with the confusion matrix',
+    ['line', 'full'],
+    { default: 'line' },
+  ),
   logFormat: logFormatOption("the scheduler's, and the runs' unless their options give one"),
   quiet: flag('--quiet', 'log only warnings and errors'),
 };
@@ -75,7 +93,10 @@ async function checkPipelineArgs(args: string[]): Promise<PipelineArgsCheck> {
     command.parse(args, { from: 'user' });
     const options = validatePipelineOptions(command);
     if (options.input === '-') throw new UsageError('--input - (stdin) cannot be scheduled: give a file');
-    if (options.predictionsToStdout) throw new UsageError("--predictions - cannot be scheduled: the runs' stdout is the scheduler's (one line per run); give a FILE");
+    if (options.predictionsToStdout)
+      throw new UsageError(
+        "--predictions - cannot be scheduled: the runs' stdout is the scheduler's (one line per run); give a FILE",
+      );
     const missingInput = options.input === null ? null : checkInputFolder(options.input);
     await checkRunOutputs(options);
     return { json: options.json, quiet: options.quiet, missingInput };
@@ -92,7 +113,8 @@ async function checkPipelineArgs(args: string[]): Promise<PipelineArgsCheck> {
 /** Throws a UsageError when the input's folder does not exist; returns the input when only the file is missing. */
 function checkInputFolder(input: string): string | null {
   const folder = dirname(resolve(input));
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`--input ${input}: the folder ${folder} does not exist`);
+  if (!existsSync(folder) || !statSync(folder).isDirectory())
+    throw new UsageError(`--input ${input}: the folder ${folder} does not exist`);
   return existsSync(input) ? null : input;
 }
 
@@ -107,13 +129,16 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
     command.parse(own, { from: 'user' });
     const options = validateOptions(command, SCHEDULE_OPTIONS);
     // One format on the shared stderr: the runs take the scheduler's unless their own options give one.
-    const pipelineArgs = given.some((a) => /^--log-format(=|$)/.test(a)) ? given : ['--log-format', options.logFormat, ...given];
+    const pipelineArgs = given.some((a) => /^--log-format(=|$)/.test(a))
+      ? given
+      : ['--log-format', options.logFormat, ...given];
     const checked = await checkPipelineArgs(pipelineArgs);
     log = createLogger({ name: 'nnpipe-schedule', quiet: options.quiet, format: options.logFormat });
     if (!pipelineArgs.some((a) => /^--(report|history)(=|$)/.test(a))) {
       log.warn('the runs keep no record: give the pipeline --report and/or --history (after --)');
     }
-    if (checked.missingInput !== null) log.warn({ input: checked.missingInput }, 'the input does not exist yet: runs fail (exit 1) until it does');
+    if (checked.missingInput !== null)
+      log.warn({ input: checked.missingInput }, 'the input does not exist yet: runs fail (exit 1) until it does');
     try {
       schedule = new PipelineSchedule({
         cron: options.cron,
@@ -144,7 +169,9 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
     stoppedBy = signal;
     log.warn(
       { signal, running: schedule.running },
-      schedule.running ? 'stopping: no more runs; the current run stops and writes its interrupted report' : 'stopping: no more runs',
+      schedule.running
+        ? 'stopping: no more runs; the current run stops and writes its interrupted report'
+        : 'stopping: no more runs',
     );
     void schedule.stop();
   };

@@ -3,7 +3,7 @@
 // ends like the pipeline (summary or --json; exit 0, 1, 3), or with --detach prints the run id for
 // `nnpipe result`. The input, the model and the outputs must be on storage every worker sees at the same
 // path. Redis unreachable or lost while waiting: exit 69.
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
@@ -13,13 +13,25 @@ import { defaultMaxRecordBytes } from '../data/source-options.js';
 import { loadModel } from '../nn/load-model.js';
 import { defaultModelPath } from '../paths.js';
 import { addRun } from '../queue/flow.js';
-import { newRunId, shardPredictionsBase, type RunJobData, type RunOptions, type ShardJobData, type SubmittedInput } from '../queue/jobs.js';
+import {
+  newRunId,
+  shardPredictionsBase,
+  type RunJobData,
+  type RunOptions,
+  type ShardJobData,
+  type SubmittedInput,
+} from '../queue/jobs.js';
 import { probeRedis, shownUrl } from '../queue/redis.js';
 import { MAX_SHARDS } from '../data/shards.js';
 import { createLogger } from './logger.js';
 import { milliseconds, positiveInt } from './option-schemas.js';
 import { addOptions, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
-import { checkBatchSizeForModel, pipelineCommand, validatePipelineOptions, type PipelineCliOptions } from './pipeline-options.js';
+import {
+  checkBatchSizeForModel,
+  pipelineCommand,
+  validatePipelineOptions,
+  type PipelineCliOptions,
+} from './pipeline-options.js';
 import { checkRunOutputs } from './pipeline-main.js';
 import { redisUrl } from './queue-options.js';
 import { printRunEnd, waitForRun, watchRun } from './run-end.js';
@@ -32,17 +44,31 @@ const NAME = 'nnpipe submit';
 const NOT_FOR_SUBMIT = ['threads', 'maxInFlight', 'limit', 'shard', 'history', 'stopTimeout', 'lockStale'] as const;
 
 export function submitCommand(): Command {
-  const command = pipelineCommand().name(NAME).description('Score a CSV file on the `nnpipe worker` processes of a BullMQ queue in N shards, merged into one report.');
-  for (const option of command.options) if ((NOT_FOR_SUBMIT as readonly string[]).includes(option.attributeName())) option.hideHelp();
+  const command = pipelineCommand()
+    .name(NAME)
+    .description(
+      'Score a CSV file on the `nnpipe worker` processes of a BullMQ queue in N shards, merged into one report.',
+    );
+  for (const option of command.options)
+    if ((NOT_FOR_SUBMIT as readonly string[]).includes(option.attributeName())) option.hideHelp();
   return addOptions(command, SUBMIT_OPTIONS);
 }
 
 /** The options of `nnpipe submit` beyond the pipeline's (PIPELINE_OPTIONS, which it shares), once (see option-table.ts). */
 export const SUBMIT_OPTIONS = {
   redis: required('--redis <url>', 'the Redis of the queue: redis://host:port[/db]', redisUrl),
-  shards: required('--shards <n>', `shard jobs to cut the input into (1..${MAX_SHARDS})`, positiveInt.check(z.refine((n) => n <= MAX_SHARDS, `must be at most ${MAX_SHARDS}`))),
+  shards: required(
+    '--shards <n>',
+    `shard jobs to cut the input into (1..${MAX_SHARDS})`,
+    positiveInt.check(z.refine((n) => n <= MAX_SHARDS, `must be at most ${MAX_SHARDS}`)),
+  ),
   detach: flag('--detach', 'print the run id and exit; `nnpipe result --redis URL RUNID` fetches the report later'),
-  redisTimeout: option('--redis-timeout <ms>', 'while waiting, give up (exit 69) when Redis has not answered for this long', milliseconds, { default: 10_000 }),
+  redisTimeout: option(
+    '--redis-timeout <ms>',
+    'while waiting, give up (exit 69) when Redis has not answered for this long',
+    milliseconds,
+    { default: 10_000 },
+  ),
 };
 type QueueOptions = OptionValues<typeof SUBMIT_OPTIONS>;
 
@@ -58,15 +84,26 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
     options = validatePipelineOptions(command);
     for (const key of NOT_FOR_SUBMIT) {
       if (command.getOptionValueSource(key) !== 'default' && command.getOptionValue(key) !== undefined) {
-        throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to a run across machines${key === 'threads' || key === 'maxInFlight' ? ' (each `nnpipe worker` has its own)' : ''}`);
+        throw new UsageError(
+          `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to a run across machines${key === 'threads' || key === 'maxInFlight' ? ' (each `nnpipe worker` has its own)' : ''}`,
+        );
       }
     }
-    if (options.input === null || options.input === '-') throw new UsageError('--input FILE is required: a file on storage every worker reads at the same path');
-    if (options.predictionsToStdout) throw new UsageError('--predictions - does not apply to a run across machines: the workers write the predictions, to a FILE on shared storage');
+    if (options.input === null || options.input === '-')
+      throw new UsageError('--input FILE is required: a file on storage every worker reads at the same path');
+    if (options.predictionsToStdout)
+      throw new UsageError(
+        '--predictions - does not apply to a run across machines: the workers write the predictions, to a FILE on shared storage',
+      );
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);
   }
-  const log = createLogger({ name: NAME, quiet: options.quiet || options.json, stream: io.stderr, format: options.logFormat });
+  const log = createLogger({
+    name: NAME,
+    quiet: options.quiet || options.json,
+    stream: io.stderr,
+    format: options.logFormat,
+  });
   try {
     const prepared = await prepareRun(options, queue, io.stdin);
     await probeRedis(queue.redis);
@@ -74,13 +111,29 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
     const watcher = queue.detach ? null : await watchRun(queue.redis, prepared.run.runId);
     try {
       await addRun(queue.redis, prepared.run, prepared.shards);
-      log.info({ run: prepared.run.runId, shards: queue.shards, input: prepared.run.input.path, redis: shownUrl(queue.redis) }, 'run submitted');
+      log.info(
+        { run: prepared.run.runId, shards: queue.shards, input: prepared.run.input.path, redis: shownUrl(queue.redis) },
+        'run submitted',
+      );
       if (watcher === null) {
         io.stdout.write(`${prepared.run.runId}\n`);
         return ExitCode.ok;
       }
-      const end = await waitForRun(watcher, { graceMs: queue.redisTimeout, progress: !options.quiet && !options.json, io, log, runId: prepared.run.runId, redis: queue.redis });
-      return printRunEnd(end, prepared.run.runId, { json: options.json, quiet: options.quiet, minAccuracy: options.minAccuracy }, io, NAME);
+      const end = await waitForRun(watcher, {
+        graceMs: queue.redisTimeout,
+        progress: !options.quiet && !options.json,
+        io,
+        log,
+        runId: prepared.run.runId,
+        redis: queue.redis,
+      });
+      return printRunEnd(
+        end,
+        prepared.run.runId,
+        { json: options.json, quiet: options.quiet, minAccuracy: options.minAccuracy },
+        io,
+        NAME,
+      );
     } finally {
       await watcher?.close();
     }
@@ -90,18 +143,29 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
 }
 
 /** Everything the run's jobs carry: the input as seen here, the model's sha256, the shards' byte ranges. */
-async function prepareRun(given: PipelineCliOptions, queue: QueueOptions, stdin: NodeJS.ReadableStream): Promise<{ run: RunJobData; shards: ShardJobData[] }> {
+async function prepareRun(
+  given: PipelineCliOptions,
+  queue: QueueOptions,
+  stdin: NodeJS.ReadableStream,
+): Promise<{ run: RunJobData; shards: ShardJobData[] }> {
   const options = await checkRunOutputs(given, stdin);
   const inputPath = resolve(options.input!);
   const found = await inputFileStat(inputPath);
-  if (found === null) throw new PipelineError('PIPE_ERR_INPUT', `${options.input}: no such file (--input must be a regular file)`);
+  if (found === null)
+    throw new PipelineError('PIPE_ERR_INPUT', `${options.input}: no such file (--input must be a regular file)`);
   const input: SubmittedInput = { path: inputPath, bytes: found.bytes, mtimeMs: found.mtimeMs };
-  const model = await loadModel(options.model === null ? defaultModelPath : resolve(options.model), { activation: options.activation ?? undefined, output: options.output ?? undefined });
+  const model = await loadModel(options.model === null ? defaultModelPath : resolve(options.model), {
+    activation: options.activation ?? undefined,
+    output: options.output ?? undefined,
+  });
   checkBatchSizeForModel(options.batchSize, model.layerSizes);
   const features = model.layerSizes[0];
   const file = await openForShards(inputPath);
-  const head = await readHead(file, inputPath, input.bytes, features, defaultMaxRecordBytes(features)).finally(() => file.close());
-  if (options.parser === 'csv-parse' || (options.parser === 'auto' && head.quoted)) throw new PipelineError('PIPE_ERR_DATA', `${inputPath}: ${quotedShardProblem}`);
+  const head = await readHead(file, inputPath, input.bytes, features, defaultMaxRecordBytes(features)).finally(() =>
+    file.close(),
+  );
+  if (options.parser === 'csv-parse' || (options.parser === 'auto' && head.quoted))
+    throw new PipelineError('PIPE_ERR_DATA', `${inputPath}: ${quotedShardProblem}`);
   const runId = newRunId();
   const runOptions: RunOptions = {
     batchSize: options.batchSize,
@@ -113,7 +177,9 @@ async function prepareRun(given: PipelineCliOptions, queue: QueueOptions, stdin:
     kernel: options.kernel,
     decode: options.decode,
     taskTimeoutMs: options.taskTimeout,
-    ...(options.predictions === null ? {} : { predictionsFormat: options.predictionsFormat, probabilities: options.probabilities }),
+    ...(options.predictions === null
+      ? {}
+      : { predictionsFormat: options.predictionsFormat, probabilities: options.probabilities }),
   };
   const modelRef = { path: model.path, sha256: model.sha256 };
   const shards = Array.from({ length: queue.shards }, (_, i): ShardJobData => {
@@ -129,7 +195,28 @@ async function prepareRun(given: PipelineCliOptions, queue: QueueOptions, stdin:
       ...(options.html === null ? {} : { page: true }),
     };
   });
-  const config = { ...runOptions, input: inputPath, model: model.path, shards: queue.shards, runId, redis: shownUrl(queue.redis), report: options.report, predictions: options.predictions, html: options.html, minAccuracy: options.minAccuracy };
-  const run: RunJobData = { runId, shards: queue.shards, input, dataStart: head.dataStart, model: modelRef, options: runOptions, outputs: { report: options.report, predictions: options.predictions, html: options.html }, config, submittedAtMs: Date.now() };
+  const config = {
+    ...runOptions,
+    input: inputPath,
+    model: model.path,
+    shards: queue.shards,
+    runId,
+    redis: shownUrl(queue.redis),
+    report: options.report,
+    predictions: options.predictions,
+    html: options.html,
+    minAccuracy: options.minAccuracy,
+  };
+  const run: RunJobData = {
+    runId,
+    shards: queue.shards,
+    input,
+    dataStart: head.dataStart,
+    model: modelRef,
+    options: runOptions,
+    outputs: { report: options.report, predictions: options.predictions, html: options.html },
+    config,
+    submittedAtMs: Date.now(),
+  };
   return { run, shards };
 }

@@ -14,7 +14,14 @@ import { checkModelOutput, type ProtectedFile } from '../output/check-outputs.js
 import { writeModelFile } from '../nn/model-files/index.js';
 import { TRAINABLE_ACTIVATIONS, type TrainableActivation } from '../train/layers.js';
 import { trainedModelMetadata } from '../train/metadata.js';
-import { defaultOptimizerSettings, LR_SCHEDULES, OPTIMIZERS, type LrSchedule, type OptimizerName, type OptimizerSettings } from '../train/optimizers.js';
+import {
+  defaultOptimizerSettings,
+  LR_SCHEDULES,
+  OPTIMIZERS,
+  type LrSchedule,
+  type OptimizerName,
+  type OptimizerSettings,
+} from '../train/optimizers.js';
 import { tensorsFromNetwork } from '../nn/network.js';
 import type { Network } from '../nn/types.js';
 import { HAND_OFFS } from '../train/gradient-pool.js';
@@ -55,7 +62,10 @@ const nonNegativeInt = z
 
 /** A positive finite decimal number ("0.001", "1e-3"). */
 const positiveNumber = z
-  .pipe(z.string().check(z.regex(/^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/, 'must be a positive number')), z.transform(Number))
+  .pipe(
+    z.string().check(z.regex(/^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/, 'must be a positive number')),
+    z.transform(Number),
+  )
   .check(z.refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number'));
 
 // `0.99999999999999999` is 1 as a double: checked after the conversion too.
@@ -67,23 +77,78 @@ const defaultLrs = OPTIMIZERS.map((name) => `${name} ${defaultOptimizerSettings[
 
 /** Every option of `nnpipe train`, once (see option-table.ts). */
 export const TRAIN_OPTIONS = {
-  hidden: option('--hidden <sizes>', 'hidden layer sizes, comma separated (each at most 100000)', positiveIntList.check(z.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000')), { default: TRAIN_DEFAULTS.hidden }),
-  activation: choice('--activation <fn>', 'hidden-layer activation', TRAINABLE_ACTIVATIONS, { default: TRAIN_DEFAULTS.activation }),
-  epochs: option('--epochs <n>', 'passes over the training images (at most 10000)', positiveInt.check(z.refine((n) => n <= 10_000, 'must be at most 10000')), { default: Number(TRAIN_DEFAULTS.epochs) }),
-  batchSize: option('--batch-size <n>', 'images per optimiser step (mini-batch)', positiveInt, { default: Number(TRAIN_DEFAULTS.batchSize) }),
+  hidden: option(
+    '--hidden <sizes>',
+    'hidden layer sizes, comma separated (each at most 100000)',
+    positiveIntList.check(z.refine((sizes) => sizes.every((n) => n <= 100_000), 'sizes must be at most 100000')),
+    { default: TRAIN_DEFAULTS.hidden },
+  ),
+  activation: choice('--activation <fn>', 'hidden-layer activation', TRAINABLE_ACTIVATIONS, {
+    default: TRAIN_DEFAULTS.activation,
+  }),
+  epochs: option(
+    '--epochs <n>',
+    'passes over the training images (at most 10000)',
+    positiveInt.check(z.refine((n) => n <= 10_000, 'must be at most 10000')),
+    { default: Number(TRAIN_DEFAULTS.epochs) },
+  ),
+  batchSize: option('--batch-size <n>', 'images per optimiser step (mini-batch)', positiveInt, {
+    default: Number(TRAIN_DEFAULTS.batchSize),
+  }),
   optimizer: choice('--optimizer <name>', 'optimiser', OPTIMIZERS, { default: TRAIN_DEFAULTS.optimizer }),
   lr: option('--lr <rate>', 'learning rate', positiveNumber, { defaultText: `per optimiser: ${defaultLrs}` }),
-  lrSchedule: choice('--lr-schedule <schedule>', 'learning rate over the run: constant, or linear decay to ~0 at the last step', LR_SCHEDULES, { default: TRAIN_DEFAULTS.lrSchedule }),
-  momentum: option('--momentum <mu>', 'momentum of --optimizer momentum, in [0, 1)', momentumValue, { defaultText: '0.9' }),
-  augmentShift: option('--augment-shift <pixels>', 'shift each training image by a random -n..n pixels per axis every epoch (0 = off, at most 7)', nonNegativeInt.check(z.refine((n) => n <= 7, 'must be at most 7')), { default: Number(TRAIN_DEFAULTS.augmentShift) }),
-  seed: option('--seed <n>', 'seed of the generator behind initialisation and shuffling (integer >= 0)', nonNegativeInt, { default: Number(TRAIN_DEFAULTS.seed) }),
-  threads: option('--threads <n>', 'worker threads computing gradients (1 to 4 per core, at least 16); never changes the result', positiveInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)), { defaultText: 'one per core' }),
-  handOff: choice('--hand-off <how>', 'how steps reach the workers: atomics (shared memory, no message per step) or message (a Piscina task per step); never changes the result', HAND_OFFS, { default: 'atomics' }),
-  shardRows: option('--shard-rows <n>', 'rows per gradient shard (a step sums its shards in order: part of the result, unlike --threads; at most 100000)', positiveInt.check(z.refine((n) => n <= 100_000, 'must be at most 100000')), { default: Number(TRAIN_DEFAULTS.shardRows) }),
-  out: option('--out <file>', 'where to save the model (.safetensors or .npz); an existing file named here is replaced', z.string().check(z.minLength(1)), { defaultText: relativeToRoot(defaultModelPath) }),
+  lrSchedule: choice(
+    '--lr-schedule <schedule>',
+    'learning rate over the run: constant, or linear decay to ~0 at the last step',
+    LR_SCHEDULES,
+    { default: TRAIN_DEFAULTS.lrSchedule },
+  ),
+  momentum: option('--momentum <mu>', 'momentum of --optimizer momentum, in [0, 1)', momentumValue, {
+    defaultText: '0.9',
+  }),
+  augmentShift: option(
+    '--augment-shift <pixels>',
+    'shift each training image by a random -n..n pixels per axis every epoch (0 = off, at most 7)',
+    nonNegativeInt.check(z.refine((n) => n <= 7, 'must be at most 7')),
+    { default: Number(TRAIN_DEFAULTS.augmentShift) },
+  ),
+  seed: option(
+    '--seed <n>',
+    'seed of the generator behind initialisation and shuffling (integer >= 0)',
+    nonNegativeInt,
+    { default: Number(TRAIN_DEFAULTS.seed) },
+  ),
+  threads: option(
+    '--threads <n>',
+    'worker threads computing gradients (1 to 4 per core, at least 16); never changes the result',
+    positiveInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)),
+    { defaultText: 'one per core' },
+  ),
+  handOff: choice(
+    '--hand-off <how>',
+    'how steps reach the workers: atomics (shared memory, no message per step) or message (a Piscina task per step); never changes the result',
+    HAND_OFFS,
+    { default: 'atomics' },
+  ),
+  shardRows: option(
+    '--shard-rows <n>',
+    'rows per gradient shard (a step sums its shards in order: part of the result, unlike --threads; at most 100000)',
+    positiveInt.check(z.refine((n) => n <= 100_000, 'must be at most 100000')),
+    { default: Number(TRAIN_DEFAULTS.shardRows) },
+  ),
+  out: option(
+    '--out <file>',
+    'where to save the model (.safetensors or .npz); an existing file named here is replaced',
+    z.string().check(z.minLength(1)),
+    { defaultText: relativeToRoot(defaultModelPath) },
+  ),
   force: flag('--force', 'replace the default model file when --out is not given'),
-  limitTrain: option('--limit-train <n>', 'train on the first n training images only (quick runs)', positiveInt, { defaultText: 'all 60000' }),
-  limitTest: option('--limit-test <n>', 'measure test accuracy on the first n test images only', positiveInt, { defaultText: 'all 10000' }),
+  limitTrain: option('--limit-train <n>', 'train on the first n training images only (quick runs)', positiveInt, {
+    defaultText: 'all 60000',
+  }),
+  limitTest: option('--limit-test <n>', 'measure test accuracy on the first n test images only', positiveInt, {
+    defaultText: 'all 10000',
+  }),
   logFormat: logFormatOption(),
   json: flag('--json', 'print the summary as one JSON document on stdout and nothing else'),
   quiet: flag('--quiet', 'no progress bar, no per-epoch lines, no summary; only warnings and errors'),
@@ -91,7 +156,9 @@ export const TRAIN_OPTIONS = {
 
 export function trainCommand(): Command {
   const command = new Command(NAME)
-    .description('Train a fully connected network on the MNIST training images (worker threads compute the gradients) and save it as a model file.')
+    .description(
+      'Train a fully connected network on the MNIST training images (worker threads compute the gradients) and save it as a model file.',
+    )
     .allowExcessArguments(false);
   return addOptions(command, TRAIN_OPTIONS);
 }
@@ -157,7 +224,9 @@ const MAX_SHARDS = 0xffff;
 function checkTrainingMemory(hidden: number[], batchSize: number, shardRows: number): void {
   const shards = Math.ceil(batchSize / shardRows);
   if (shards > MAX_SHARDS) {
-    throw new UsageError(`--batch-size ${batchSize} in shards of --shard-rows ${shardRows} is ${shards} gradient shards per step; at most ${MAX_SHARDS} (raise --shard-rows or lower --batch-size)`);
+    throw new UsageError(
+      `--batch-size ${batchSize} in shards of --shard-rows ${shardRows} is ${shards} gradient shards per step; at most ${MAX_SHARDS} (raise --shard-rows or lower --batch-size)`,
+    );
   }
   const parameters = paramLayout([784, ...hidden, 10]).size;
   const bytes = parameters * (4 + 16 + 8 * shards);
@@ -183,27 +252,41 @@ const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=,@%+-]+$/.test(s) ? s : `'${
 export function reproduceCommand(options: TrainCliOptions): string {
   const { config } = options;
   const args = [
-    '--hidden', config.hidden.join(','),
-    '--activation', config.activation,
-    '--epochs', String(config.epochs),
-    '--batch-size', String(config.batchSize),
-    '--optimizer', config.optimizer.name,
-    '--lr', String(config.optimizer.learningRate),
-    '--lr-schedule', config.optimizer.schedule ?? 'constant',
+    '--hidden',
+    config.hidden.join(','),
+    '--activation',
+    config.activation,
+    '--epochs',
+    String(config.epochs),
+    '--batch-size',
+    String(config.batchSize),
+    '--optimizer',
+    config.optimizer.name,
+    '--lr',
+    String(config.optimizer.learningRate),
+    '--lr-schedule',
+    config.optimizer.schedule ?? 'constant',
     ...(config.optimizer.name === 'momentum' ? ['--momentum', String(config.optimizer.momentum)] : []),
-    '--augment-shift', String(config.augmentShift),
-    '--seed', String(config.seed),
-    '--shard-rows', String(config.shardRows),
+    '--augment-shift',
+    String(config.augmentShift),
+    '--seed',
+    String(config.seed),
+    '--shard-rows',
+    String(config.shardRows),
     ...(config.limitTrain !== null ? ['--limit-train', String(config.limitTrain)] : []),
     ...(config.limitTest !== null ? ['--limit-test', String(config.limitTest)] : []),
-    '--out', relativeToRoot(options.out),
+    '--out',
+    relativeToRoot(options.out),
   ];
   return `npm run train -- ${args.map(shellQuote).join(' ')}`;
 }
 
 function toolVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(resolve(projectRoot, 'package.json'), 'utf8')) as { name?: string; version?: string };
+    const pkg = JSON.parse(readFileSync(resolve(projectRoot, 'package.json'), 'utf8')) as {
+      name?: string;
+      version?: string;
+    };
     return `${pkg.name ?? 'nnpipe'} ${pkg.version ?? 'unknown'}`;
   } catch {
     return 'nnpipe unknown';
@@ -225,7 +308,9 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
     command.parse(argv, { from: 'user' });
     options = validateTrainOptions(command);
     if (existsSync(options.out) && !options.outGiven && !options.force) {
-      throw new UsageError(`${relativeToRoot(options.out)} already exists; pass --force to replace it, or --out <file> to save elsewhere`);
+      throw new UsageError(
+        `${relativeToRoot(options.out)} already exists; pass --force to replace it, or --out <file> to save elsewhere`,
+      );
     }
     // Checked now, not after the training: a folder, a missing folder, a device, or the data it trains on.
     await checkModelOutput({ option: '--out', path: options.out }, trainingFiles());
@@ -233,8 +318,15 @@ export async function runTrainCli(argv: string[], io: CliIo = defaultIo()): Prom
     return usageExitCode(error, NAME, io.stderr);
   }
 
-  const log = createLogger({ name: 'nnpipe-train', quiet: options.quiet, stream: io.stderr, format: options.logFormat });
-  const stop = handleStopSignals({ onFirst: (signal) => log.warn({ signal }, 'stopping after the current step; the model will not be saved') });
+  const log = createLogger({
+    name: 'nnpipe-train',
+    quiet: options.quiet,
+    stream: io.stderr,
+    format: options.logFormat,
+  });
+  const stop = handleStopSignals({
+    onFirst: (signal) => log.warn({ signal }, 'stopping after the current step; the model will not be saved'),
+  });
   try {
     return await train(options, io, log, stop.signal);
   } catch (error) {
@@ -270,7 +362,10 @@ function trainingFiles(): ProtectedFile[] {
 function refuseDivergedWeights(network: Network, out: string): void {
   network.layers.forEach(({ W, b }, k) => {
     if (!W.data.every(Number.isFinite) || !b.every(Number.isFinite)) {
-      throw new PipelineError('PIPE_ERR_TRAIN_DIVERGED', `training diverged: layer ${k + 1} has non-finite weights (try a lower --lr); nothing was saved to ${relativeToRoot(out)}`);
+      throw new PipelineError(
+        'PIPE_ERR_TRAIN_DIVERGED',
+        `training diverged: layer ${k + 1} has non-finite weights (try a lower --lr); nothing was saved to ${relativeToRoot(out)}`,
+      );
     }
   });
 }
@@ -283,10 +378,20 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
   const command = reproduceCommand(options);
   // Readable log lines (a terminal, or --log-format pretty): each event is one line (pino-pretty would
   // print the fields below it); JSON lines carry the fields for machines.
-  const fields = <T extends object>(value: T): T | Record<string, never> => (isPretty(options.logFormat, io.stderr) ? {} : value);
+  const fields = <T extends object>(value: T): T | Record<string, never> =>
+    isPretty(options.logFormat, io.stderr) ? {} : value;
   const { optimizer } = config;
   log.info(
-    fields({ hidden: config.hidden, activation: config.activation, epochs: config.epochs, batchSize: config.batchSize, optimizer, augmentShift: config.augmentShift, seed: config.seed, threads: config.threads }),
+    fields({
+      hidden: config.hidden,
+      activation: config.activation,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      optimizer,
+      augmentShift: config.augmentShift,
+      seed: config.seed,
+      threads: config.threads,
+    }),
     `training ${[784, ...config.hidden, 10].join('-')} ${config.activation}/softmax: ${optimizer.name} lr ${optimizer.learningRate} (${optimizer.schedule ?? 'constant'}), ` +
       `${config.epochs} epochs, batch ${config.batchSize}, shifts up to ${config.augmentShift} px, seed ${config.seed}, ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
   );
@@ -301,7 +406,11 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
   const onEvent = (event: TrainingEvent) => {
     switch (event.type) {
       case 'epoch-start':
-        progress = createProgress({ enabled: !options.quiet && !options.json, label: `epoch ${event.epoch}/${event.epochs}`, stream: io.stderr });
+        progress = createProgress({
+          enabled: !options.quiet && !options.json,
+          label: `epoch ${event.epoch}/${event.epochs}`,
+          stream: io.stderr,
+        });
         break;
       case 'progress':
         progress?.update({ rows: event.imagesDone, bytesRead: event.imagesDone, totalBytes: event.images });
@@ -388,7 +497,11 @@ function printTrained(options: TrainCliOptions, io: CliIo, run: TrainingRun, com
   }
 }
 
-function logEpoch(log: Logger, stats: EpochStats, fields: <T extends object>(value: T) => T | Record<string, never>): void {
+function logEpoch(
+  log: Logger,
+  stats: EpochStats,
+  fields: <T extends object>(value: T) => T | Record<string, never>,
+): void {
   log.info(
     fields({
       epoch: stats.epoch,

@@ -16,7 +16,13 @@ export const HELP_HINT = '(run with --help for usage)';
 
 /** A usage message as every command prints it: one line, `NAME: message (run with --help for usage)`. */
 export function usageLine(name: string, message: string): string {
-  const text = message.replace(/^error: /, '').trim().split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
+  const text = message
+    .replace(/^error: /, '')
+    .trim()
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
   return `${name}: ${text} ${HELP_HINT}\n`;
 }
 
@@ -35,9 +41,14 @@ export function packageVersion(): string {
  * 100)`, not `(default: "100")`: commander hands string defaults to validation, and quotes them).
  */
 export function withConventions(command: Command): void {
-  if (!command.options.some((o) => o.long === '--version')) command.version(packageVersion(), '-V, --version', 'print the version and exit');
+  if (!command.options.some((o) => o.long === '--version'))
+    command.version(packageVersion(), '-V, --version', 'print the version and exit');
   for (const option of command.options) {
-    if (typeof option.defaultValue === 'string' && option.defaultValueDescription === undefined && /^-?[0-9]+(\.[0-9]+)?$/.test(option.defaultValue)) {
+    if (
+      typeof option.defaultValue === 'string' &&
+      option.defaultValueDescription === undefined &&
+      /^-?[0-9]+(\.[0-9]+)?$/.test(option.defaultValue)
+    ) {
       option.defaultValueDescription = option.defaultValue;
     }
   }
@@ -63,7 +74,9 @@ export function forCli<C extends Command>(command: C, io: { stdout: Writable; st
 /** The exit code for an error thrown while parsing and validating a command line; rethrows any other error. */
 export function usageExitCode(error: unknown, name: string, stderr: Writable): number {
   if (error instanceof CommanderError) {
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+      ? ExitCode.ok
+      : ExitCode.usage;
   }
   if (error instanceof UsageError) {
     stderr.write(usageLine(name, error.message));

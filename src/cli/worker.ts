@@ -9,13 +9,21 @@ import { hostname } from 'node:os';
 import { Worker, WaitingError, UnrecoverableError, type Job } from 'bullmq';
 import { ExitCode, PipelineError } from '../errors.js';
 import { ForwardPool } from '../pool/forward-pool.js';
-import { QUEUE_PREFIX, readJobData, RUN_QUEUE, SHARD_QUEUE, shardIndexOfKey, type RunJobData, type ShardJobData } from '../queue/jobs.js';
-import { connectionOptions, probeRedis, shownUrl, startHeartbeat, type Heartbeat } from '../queue/redis.js';
+import {
+  QUEUE_PREFIX,
+  readJobData,
+  RUN_QUEUE,
+  SHARD_QUEUE,
+  shardIndexOfKey,
+  type RunJobData,
+  type ShardJobData,
+} from '../queue/jobs.js';
+import { connectionOptions, probeRedis, shownUrl, startHeartbeat } from '../queue/redis.js';
 import type { PipelineReport } from '../stats/report.js';
 import { ChangedFileError, scoreShard } from '../../pipelines/shard-job.js';
 import { mergeRunJob } from '../../pipelines/run-job.js';
 import { createLogger, type Logger, logFormatOption } from './logger.js';
-import { addOptions, choice, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
+import { addOptions, flag, option, required, validateOptions, type OptionValues } from './option-table.js';
 import { milliseconds, nonNegativeInt, positiveInt } from './option-schemas.js';
 import { redisUrl, hostPort } from './queue-options.js';
 import { forCli, usageExitCode } from './usage.js';
@@ -28,10 +36,27 @@ const NAME = 'nnpipe worker';
 /** Every option of `nnpipe worker`, once (see option-table.ts). */
 export const WORKER_OPTIONS = {
   redis: required('--redis <url>', 'the Redis of the queue: redis://host:port[/db]', redisUrl),
-  threads: option('--threads <n>', 'worker threads of each shard in progress (0: the main thread)', nonNegativeInt, { defaultText: 'one per core' }),
-  concurrency: option('--concurrency <n>', 'shards scored at once by this process, each with its own --threads', positiveInt, { default: 1 }),
-  lockDuration: option('--lock-duration <ms>', 'a job whose worker has not renewed its lock for this long is taken over by another (its worker died)', milliseconds, { default: 30_000 }),
-  stopTimeout: option('--stop-timeout <ms>', 'after SIGTERM/SIGINT, let the shard in progress finish for this long, then hand it back to the queue', milliseconds, { default: 30_000 }),
+  threads: option('--threads <n>', 'worker threads of each shard in progress (0: the main thread)', nonNegativeInt, {
+    defaultText: 'one per core',
+  }),
+  concurrency: option(
+    '--concurrency <n>',
+    'shards scored at once by this process, each with its own --threads',
+    positiveInt,
+    { default: 1 },
+  ),
+  lockDuration: option(
+    '--lock-duration <ms>',
+    'a job whose worker has not renewed its lock for this long is taken over by another (its worker died)',
+    milliseconds,
+    { default: 30_000 },
+  ),
+  stopTimeout: option(
+    '--stop-timeout <ms>',
+    'after SIGTERM/SIGINT, let the shard in progress finish for this long, then hand it back to the queue',
+    milliseconds,
+    { default: 30_000 },
+  ),
   health: option('--health <host:port>', 'serve GET /health there (200 healthy, 503 Redis lost or stopping)', hostPort),
   logFormat: logFormatOption(),
   quiet: flag('--quiet', 'log warnings and errors only'),
@@ -39,14 +64,19 @@ export const WORKER_OPTIONS = {
 
 export function workerCommand(): Command {
   const command = new Command(NAME)
-    .description('Take shard jobs of distributed runs (`nnpipe submit`) from Redis and score them on this machine; merge finished runs.')
+    .description(
+      'Take shard jobs of distributed runs (`nnpipe submit`) from Redis and score them on this machine; merge finished runs.',
+    )
     .allowExcessArguments(false);
   return addOptions(command, WORKER_OPTIONS);
 }
 
 type WorkerOptions = Omit<OptionValues<typeof WORKER_OPTIONS>, 'threads'> & { threads: number };
 
-export async function runWorkerCli(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = process): Promise<number> {
+export async function runWorkerCli(
+  argv: string[],
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = process,
+): Promise<number> {
   const command = forCli(workerCommand(), io, NAME);
   let options: WorkerOptions;
   try {
@@ -71,21 +101,54 @@ export async function runWorkerCli(argv: string[], io: { stdout: NodeJS.WriteStr
 /** Runs until SIGTERM / SIGINT; returns the exit code. */
 async function serve(options: WorkerOptions, log: Logger): Promise<number> {
   const state = { stopping: false, busy: 0, shardsDone: 0, runsMerged: 0 };
-  const heartbeat = startHeartbeat(options.redis, { graceMs: 5_000, onLost: (error) => log.warn({ code: error.code }, `${error.message}; reconnecting`) });
+  const heartbeat = startHeartbeat(options.redis, {
+    graceMs: 5_000,
+    onLost: (error) => log.warn({ code: error.code }, `${error.message}; reconnecting`),
+  });
   const pools = new PoolKeeper(options.threads);
-  const common = { connection: connectionOptions(options.redis, 'blocking'), prefix: QUEUE_PREFIX, lockDuration: options.lockDuration, stalledInterval: options.lockDuration, maxStalledCount: 1 };
-  const shards = new Worker(SHARD_QUEUE, (job: Job, token?: string, signal?: AbortSignal) => processShard(job, token, signal, { pools, log, state }), { ...common, concurrency: options.concurrency });
+  const common = {
+    connection: connectionOptions(options.redis, 'blocking'),
+    prefix: QUEUE_PREFIX,
+    lockDuration: options.lockDuration,
+    stalledInterval: options.lockDuration,
+    maxStalledCount: 1,
+  };
+  const shards = new Worker(
+    SHARD_QUEUE,
+    (job: Job, token?: string, signal?: AbortSignal) => processShard(job, token, signal, { pools, log, state }),
+    { ...common, concurrency: options.concurrency },
+  );
   const runs = new Worker(RUN_QUEUE, (job: Job) => processRun(job, log, state), { ...common, concurrency: 1 });
-  for (const worker of [shards, runs]) worker.on('error', (error) => log.warn({ err: error.message }, 'queue connection error'));
-  const health = options.health ? await serveHealth(options.health, () => ({ healthy: heartbeat.healthy && !state.stopping, ...state, redis: heartbeat.healthy }), log) : null;
-  log.info({ redis: shownUrl(options.redis), threads: options.threads, concurrency: options.concurrency, host: hostname(), pid: process.pid, health: options.health ?? null }, 'worker started');
+  for (const worker of [shards, runs])
+    worker.on('error', (error) => log.warn({ err: error.message }, 'queue connection error'));
+  const health = options.health
+    ? await serveHealth(
+        options.health,
+        () => ({ healthy: heartbeat.healthy && !state.stopping, ...state, redis: heartbeat.healthy }),
+        log,
+      )
+    : null;
+  log.info(
+    {
+      redis: shownUrl(options.redis),
+      threads: options.threads,
+      concurrency: options.concurrency,
+      host: hostname(),
+      pid: process.pid,
+      health: options.health ?? null,
+    },
+    'worker started',
+  );
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   state.stopping = true;
-  log.info({ signal, busy: state.busy, stopTimeoutMs: options.stopTimeout }, 'stopping: the shard in progress may finish, else it goes back to the queue');
+  log.info(
+    { signal, busy: state.busy, stopTimeoutMs: options.stopTimeout },
+    'stopping: the shard in progress may finish, else it goes back to the queue',
+  );
   // A second signal exits at once: the shard in progress is taken over when its lock expires.
   const forced = () => process.exit(exitCodeForSignal(signal));
   process.once('SIGTERM', forced);
@@ -106,7 +169,12 @@ interface ShardContext {
   state: { stopping: boolean; busy: number; shardsDone: number };
 }
 
-async function processShard(job: Job, token: string | undefined, signal: AbortSignal | undefined, { pools, log, state }: ShardContext): Promise<PipelineReport> {
+async function processShard(
+  job: Job,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+  { pools, log, state }: ShardContext,
+): Promise<PipelineReport> {
   const data = readJobData<ShardJobData>('shard', job.data);
   const where = { run: data.runId, shard: `${data.shard.index}/${data.shard.count}`, attempt: job.attemptsStarted };
   const started = Date.now();
@@ -181,7 +249,12 @@ class PoolKeeper {
     if (at !== -1) return this.idle.splice(at, 1)[0];
     const stale = this.idle.shift();
     if (stale) void this.retire(stale);
-    const pool = new ForwardPool({ threads: this.threads, batchSize, maxInFlight: 2 * Math.max(1, this.threads), kernel });
+    const pool = new ForwardPool({
+      threads: this.threads,
+      batchSize,
+      maxInFlight: 2 * Math.max(1, this.threads),
+      kernel,
+    });
     this.made.set(pool, key);
     return pool;
   }
@@ -200,14 +273,20 @@ class PoolKeeper {
   }
 }
 
-async function serveHealth(where: { host: string; port: number }, status: () => Record<string, unknown> & { healthy: boolean }, log: Logger): Promise<Server> {
+async function serveHealth(
+  where: { host: string; port: number },
+  status: () => Record<string, unknown> & { healthy: boolean },
+  log: Logger,
+): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url !== '/health') {
       response.writeHead(404).end();
       return;
     }
     const body = status();
-    response.writeHead(body.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+    response
+      .writeHead(body.healthy ? 200 : 503, { 'content-type': 'application/json' })
+      .end(`${JSON.stringify(body)}\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

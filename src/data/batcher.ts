@@ -32,8 +32,10 @@ export interface BatcherOptions {
 
 /** The option checks of both batchers (programming errors: RangeError). */
 export function checkBatcherOptions({ batchSize, features }: BatcherOptions): void {
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  if (!Number.isSafeInteger(features) || features < 1) throw new RangeError(`features must be a positive integer, got ${features}`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isSafeInteger(features) || features < 1)
+    throw new RangeError(`features must be a positive integer, got ${features}`);
 }
 
 /** Fills batches row by row; hands out each one as it fills. */
@@ -108,12 +110,17 @@ class BatchFiller {
 }
 
 /** Batches of rows, normalised through the 256-entry `table` as they arrive. */
-export async function* batchRows(rows: AsyncIterable<Row>, options: BatcherOptions & { table: Float32Array }): AsyncGenerator<PooledBatch, void, undefined> {
+export async function* batchRows(
+  rows: AsyncIterable<Row>,
+  options: BatcherOptions & { table: Float32Array },
+): AsyncGenerator<PooledBatch, void, undefined> {
   const { features, table } = options;
-  if (!(table instanceof Float32Array) || table.length !== 256) throw new RangeError('table must be a Float32Array of 256 entries');
+  if (!(table instanceof Float32Array) || table.length !== 256)
+    throw new RangeError('table must be a Float32Array of 256 entries');
   const filler = new BatchFiller(options);
   for await (const row of rows) {
-    if (row.pixels.length !== features) throw new RangeError(`the row at line ${row.line} has ${row.pixels.length} pixels, expected ${features}`);
+    if (row.pixels.length !== features)
+      throw new RangeError(`the row at line ${row.line} has ${row.pixels.length} pixels, expected ${features}`);
     const { x, at } = filler.slot(row.label ?? -1, row.line);
     for (let j = 0; j < features; j++) x[at + j] = table[row.pixels[j]];
     if (filler.full) yield filler.take()!;
@@ -136,7 +143,10 @@ export interface RebatchOptions extends BatcherOptions {
  * Exact batches of decoded blocks' good rows, per group the batches it completed. A bad row under 'fail'
  * or an unreadable line throws a DataError; nothing after the limit-th row counts.
  */
-export async function* rebatch(groups: AsyncIterable<Iterable<DecodedBlock>>, options: RebatchOptions): AsyncGenerator<PooledBatch[], void, undefined> {
+export async function* rebatch(
+  groups: AsyncIterable<Iterable<DecodedBlock>>,
+  options: RebatchOptions,
+): AsyncGenerator<PooledBatch[], void, undefined> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const filler = new BatchFiller(options);
   let rows = 0;
@@ -145,7 +155,8 @@ export async function* rebatch(groups: AsyncIterable<Iterable<DecodedBlock>>, op
     for (const { batch, errors, failure } of group) {
       const taken = batch === null ? 0 : Math.min(batch.rows, limit - rows);
       // With the limit reached in this block, what comes after its last row taken does not count.
-      const end = batch !== null && taken > 0 && rows + taken >= limit ? batch.lines[taken - 1] : Number.POSITIVE_INFINITY;
+      const end =
+        batch !== null && taken > 0 && rows + taken >= limit ? batch.lines[taken - 1] : Number.POSITIVE_INFINITY;
       for (const error of errors) {
         if (error.line > end) break;
         if (options.onError === 'fail') throw new DataError(options.file, error.line, error.message);

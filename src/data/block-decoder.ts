@@ -45,7 +45,12 @@ export interface DecodeOptions {
 }
 
 /** A block's plain data (what crosses to a worker). */
-export const blockData = (block: Block): BlockData => ({ index: block.index, firstLine: block.firstLine, rows: block.rows, segments: block.segments });
+export const blockData = (block: Block): BlockData => ({
+  index: block.index,
+  firstLine: block.firstLine,
+  rows: block.rows,
+  segments: block.segments,
+});
 
 /** Decodes blocks on this thread as the consumer asks, each released when the next is wanted (its rows are views valid until then). */
 export function* decodeBlocks(blocks: Block[], spec: () => DecodeSpec): Generator<DecodedBlock, void, undefined> {
@@ -72,7 +77,8 @@ export function decodeBlock(block: BlockData, spec: DecodeSpec, options: DecodeO
   if (decoder !== null && !spec.layout.drop?.length && decoder.load(parts, spec.table, spec.features, block.rows)) {
     return withWasm(decoder, block, spec, copy);
   }
-  const bytes = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length) : Buffer.concat(parts);
+  const bytes =
+    parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length) : Buffer.concat(parts);
   return withJs(bytes, block, spec);
 }
 
@@ -124,7 +130,10 @@ function withJs(bytes: Buffer, block: BlockData, spec: DecodeSpec): DecodedBlock
       continue;
     }
     const base = rows * features;
-    const next = roles === null ? decodeRow(bytes, p, x, base, table, skipZeros, layout.fieldCount, layout.labelIndex, labelMax) : decodeMappedRow(bytes, p, x, base, table, roles, labelMax);
+    const next =
+      roles === null
+        ? decodeRow(bytes, p, x, base, table, skipZeros, layout.fieldCount, layout.labelIndex, labelMax)
+        : decodeMappedRow(bytes, p, x, base, table, roles, labelMax);
     if (next >= 0) {
       labels[rows] = lastLabel;
       lines[rows] = line;
@@ -152,7 +161,15 @@ class OtherRows {
   constructor(private readonly spec: DecodeSpec) {}
 
   /** The line at bytes[p]: a good row to slot `slot`, a bad one to `errors`. The position after it, negated unless good. */
-  take(bytes: Buffer, p: number, line: number, x: Float32Array, labels: Int16Array, lines: Uint32Array, slot: number): number {
+  take(
+    bytes: Buffer,
+    p: number,
+    line: number,
+    x: Float32Array,
+    labels: Int16Array,
+    lines: Uint32Array,
+    slot: number,
+  ): number {
     const nl = bytes.indexOf(NL, p);
     const end = nl === -1 ? bytes.length : nl + 1;
     let records: string[][];
@@ -179,9 +196,24 @@ class OtherRows {
 }
 
 /** The good rows as a batch: views of the arrays, or (`copy`) fresh buffers of exactly their size. */
-function batchOf(index: number, features: number, rows: number, x: Float32Array, labels: Int16Array, lines: Uint32Array, { errors, failure }: OtherRows, copy: boolean): DecodedBlock {
+function batchOf(
+  index: number,
+  features: number,
+  rows: number,
+  x: Float32Array,
+  labels: Int16Array,
+  lines: Uint32Array,
+  { errors, failure }: OtherRows,
+  copy: boolean,
+): DecodedBlock {
   if (rows === 0) return { batch: null, errors, failure };
-  if (!copy && x.length === rows * features && labels.length === rows) return { batch: { index, rows, features, x, labels, lines }, errors, failure };
-  const cut = <T extends Float32Array | Int16Array | Uint32Array>(a: T, n: number) => (copy ? a.slice(0, n) : a.subarray(0, n)) as T;
-  return { batch: { index, rows, features, x: cut(x, rows * features), labels: cut(labels, rows), lines: cut(lines, rows) }, errors, failure };
+  if (!copy && x.length === rows * features && labels.length === rows)
+    return { batch: { index, rows, features, x, labels, lines }, errors, failure };
+  const cut = <T extends Float32Array | Int16Array | Uint32Array>(a: T, n: number) =>
+    (copy ? a.slice(0, n) : a.subarray(0, n)) as T;
+  return {
+    batch: { index, rows, features, x: cut(x, rows * features), labels: cut(labels, rows), lines: cut(lines, rows) },
+    errors,
+    failure,
+  };
 }

@@ -76,7 +76,11 @@ export interface Piece {
  * next() (retain it to keep it). A path is read positionally, a few reads in flight, from `start`; a
  * stream's buffers are copied into chunks.
  */
-export async function* readPieces(input: string | NodeJS.ReadableStream, pool: ChunkPool, start = 0): AsyncGenerator<Piece, void, undefined> {
+export async function* readPieces(
+  input: string | NodeJS.ReadableStream,
+  pool: ChunkPool,
+  start = 0,
+): AsyncGenerator<Piece, void, undefined> {
   if (typeof input === 'string') yield* readFile(input, pool, start);
   else if (start !== 0) throw new RangeError('readPieces: a stream is read from its start');
   else yield* readStream(input as Readable, pool);
@@ -88,7 +92,8 @@ async function* readFile(path: string, pool: ChunkPool, start: number): AsyncGen
   try {
     // A FIFO or a device has no positions: read it one chunk at a time, in order.
     const positional = (await file.stat()).isFile();
-    if (start !== 0 && !positional) throw new RangeError(`${path} has no byte positions (a pipe or device): a shard is read from a regular file`);
+    if (start !== 0 && !positional)
+      throw new RangeError(`${path} has no byte positions (a pipe or device): a shard is read from a regular file`);
     let position = start;
     let ended = false;
     const issue = () => {
@@ -118,7 +123,11 @@ async function* readFile(path: string, pool: ChunkPool, start: number): AsyncGen
   }
 }
 
-async function readInto(file: FileHandle, chunk: Chunk, position: number | null): Promise<{ chunk: Chunk; bytes: number }> {
+async function readInto(
+  file: FileHandle,
+  chunk: Chunk,
+  position: number | null,
+): Promise<{ chunk: Chunk; bytes: number }> {
   try {
     const { bytesRead } = await file.read(chunk.bytes, 0, chunk.bytes.length, position);
     return { chunk, bytes: bytesRead };

@@ -25,15 +25,27 @@ export function parseColumnRef(text: string): ColumnRef | { problem: string } {
 const describeRef = (ref: ColumnRef) => (typeof ref === 'number' ? `index ${ref}` : `'${ref}'`);
 
 /** The layout of a file whose first record is `first`, with the user's column choice applied. */
-export function resolveLayout(first: readonly string[], features: number, choice: ColumnChoice | undefined): LayoutResult {
-  if (choice === undefined || (choice.label === undefined && !choice.drop?.length)) return detectLayout(first, features);
-  const names = [choice.label, ...(choice.drop ?? [])].filter((ref): ref is string => typeof ref === 'string' && ref !== 'none');
+export function resolveLayout(
+  first: readonly string[],
+  features: number,
+  choice: ColumnChoice | undefined,
+): LayoutResult {
+  if (choice === undefined || (choice.label === undefined && !choice.drop?.length))
+    return detectLayout(first, features);
+  const names = [choice.label, ...(choice.drop ?? [])].filter(
+    (ref): ref is string => typeof ref === 'string' && ref !== 'none',
+  );
   const hasHeader = looksLikeHeader(first) || names.some((name) => first.some((field) => field.trim() === name));
   const count = first.length;
   const find = (ref: ColumnRef, option: string): number | string => {
-    if (typeof ref === 'number') return ref < count ? ref : `${option} ${ref}: the rows have ${count} columns (indexes 0..${count - 1})`;
+    if (typeof ref === 'number')
+      return ref < count ? ref : `${option} ${ref}: the rows have ${count} columns (indexes 0..${count - 1})`;
     const at = hasHeader ? first.findIndex((field) => field.trim() === ref) : -1;
-    return at >= 0 ? at : hasHeader ? `${option} '${ref}': no column of that name in the header` : `${option} '${ref}' names a column, but the input has no header`;
+    return at >= 0
+      ? at
+      : hasHeader
+        ? `${option} '${ref}': no column of that name in the header`
+        : `${option} '${ref}' names a column, but the input has no header`;
   };
   const drop: number[] = [];
   for (const ref of choice.drop ?? []) {
@@ -51,13 +63,17 @@ export function resolveLayout(first: readonly string[], features: number, choice
     labelIndex = at;
   } else if (choice.label === undefined && kept === features + 1) {
     // As detectLayout: a column named `label`, else the first column kept.
-    const named = hasHeader ? first.findIndex((field, i) => field.trim().toLowerCase() === 'label' && !drop.includes(i)) : -1;
+    const named = hasHeader
+      ? first.findIndex((field, i) => field.trim().toLowerCase() === 'label' && !drop.includes(i))
+      : -1;
     labelIndex = named >= 0 ? named : first.findIndex((_, i) => !drop.includes(i));
   }
   const pixels = kept - (labelIndex >= 0 ? 1 : 0);
   if (pixels !== features) {
     const what = `${count} columns, ${drop.length} dropped, ${labelIndex >= 0 ? `a label (column ${labelIndex})` : 'no label'}`;
-    return { problem: `the ${hasHeader ? 'header' : 'first row'} has ${what}: ${pixels} pixel columns, expected ${features}` };
+    return {
+      problem: `the ${hasHeader ? 'header' : 'first row'} has ${what}: ${pixels} pixel columns, expected ${features}`,
+    };
   }
   const layout: CsvLayout = { hasHeader, fieldCount: count, labelIndex };
   if (drop.length > 0) layout.drop = drop;
@@ -92,7 +108,10 @@ export const labelHint = (features: number) =>
 export function looksLabeledText(text: string, classes: number): boolean {
   const rows = text.split('\n', HINT_ROWS + 1).slice(0, -1); // the last piece may be cut
   const sample = rows.map((line) => line.replace(/\r$/, '')).filter((line) => line !== '' && !line.includes('"'));
-  return looksLabeled(sample.map((line) => line.split(',')), classes);
+  return looksLabeled(
+    sample.map((line) => line.split(',')),
+    classes,
+  );
 }
 
 /** The column roles the mapped row decoder reads: 0 pixel, 1 label, 2 dropped. */

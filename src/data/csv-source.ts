@@ -17,8 +17,14 @@ import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
 import { HINT_ROWS, labelHint, looksLabeled, resolveLayout } from './columns.js';
 import { RowParser } from './row-parser.js';
-import type { CsvLayout, Row, RowError } from './types.js';
-import { checkCsvSourceOptions, defaultMaxRecordBytes, readFailure, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
+import type { CsvLayout, Row } from './types.js';
+import {
+  checkCsvSourceOptions,
+  defaultMaxRecordBytes,
+  readFailure,
+  STDIN_NAME,
+  type CsvSourceOptions,
+} from './source-options.js';
 
 const BYTES_PER_PROGRESS = 64 * 1024;
 const READ_CHUNK = 64 * 1024;
@@ -43,8 +49,11 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
   let good = 0;
   let reportedBytes = 0;
   try {
-    const opened: InputBytes = options.text ? { from: options.text as Readable, compressedRead: null } : await openInputBytes(options.input, options.stdin);
-    input = typeof opened.from === 'string' ? createReadStream(opened.from, { highWaterMark: READ_CHUNK }) : opened.from;
+    const opened: InputBytes = options.text
+      ? { from: options.text as Readable, compressedRead: null }
+      : await openInputBytes(options.input, options.stdin);
+    input =
+      typeof opened.from === 'string' ? createReadStream(opened.from, { highWaterMark: READ_CHUNK }) : opened.from;
     // A gzip input's progress is its compressed bytes read (what its size on disk measures).
     const progressBytes = (parsed: number) => opened.compressedRead?.() ?? parsed;
     // Every row before a problem's line goes out before the problem, however the input is cut.
@@ -66,7 +75,8 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
         yield row;
         if ((limit !== undefined && good >= limit) || signal?.aborted) return;
       }
-      if (feed.error !== null) throw toDataError(feed.error, { file, maxRecordBytes, line: feed.errorLine, quoting: feed.quoting });
+      if (feed.error !== null)
+        throw toDataError(feed.error, { file, maxRecordBytes, line: feed.errorLine, quoting: feed.quoting });
       if (signal?.aborted) return;
     }
     if (guard.failure === null) options.onBytes?.(progressBytes(guard.bytes));
@@ -85,7 +95,10 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
 }
 
 /** The input's chunks as the guard passes them on (none after a problem), then null for the end. */
-async function* readChunks(input: NodeJS.ReadableStream, guard: InputGuardState): AsyncGenerator<Buffer | null, void, undefined> {
+async function* readChunks(
+  input: NodeJS.ReadableStream,
+  guard: InputGuardState,
+): AsyncGenerator<Buffer | null, void, undefined> {
   for await (const data of input as AsyncIterable<Buffer | string>) {
     yield* guard.pass(typeof data === 'string' ? Buffer.from(data) : data);
     if (guard.failure !== null) break;
@@ -176,7 +189,8 @@ class RowStage {
 
   /** Warns (once) when the unlabeled input's first column looks like labels. */
   checkHint(): void {
-    if (this.sample !== null && looksLabeled(this.sample, this.classes)) this.options.onWarning?.(`${this.file}: ${labelHint(this.features)}`);
+    if (this.sample !== null && looksLabeled(this.sample, this.classes))
+      this.options.onWarning?.(`${this.file}: ${labelHint(this.features)}`);
     this.sample = null;
   }
 
@@ -188,7 +202,8 @@ class RowStage {
       this.layout = result.layout;
       this.rowParser = new RowParser(result.layout, this.features, this.classes);
       this.options.onLayout?.(result.layout);
-      if (this.options.onWarning && result.layout.labelIndex < 0 && this.options.columns === undefined) this.sample = [];
+      if (this.options.onWarning && result.layout.labelIndex < 0 && this.options.columns === undefined)
+        this.sample = [];
       if (result.layout.hasHeader) {
         this.headerLine = line;
         return null;
@@ -259,7 +274,9 @@ interface ErrorContext {
 
 /** csv-parse's errors and read errors as DataErrors, at the line of the record they happened in. */
 function toDataError(error: unknown, context: ErrorContext): unknown {
-  return error instanceof CsvError ? new DataError(context.file, context.line, csvProblem(error, context)) : readFailure(error, context.file);
+  return error instanceof CsvError
+    ? new DataError(context.file, context.line, csvProblem(error, context))
+    : readFailure(error, context.file);
 }
 
 function csvProblem(error: CsvError, context: ErrorContext): string {
@@ -267,7 +284,9 @@ function csvProblem(error: CsvError, context: ErrorContext): string {
     case 'CSV_QUOTE_NOT_CLOSED':
       return msg.unclosedQuoteAtEnd;
     case 'CSV_MAX_RECORD_SIZE':
-      return context.quoting ? msg.unclosedQuoteTooLong(context.maxRecordBytes) : msg.recordTooLong(context.maxRecordBytes);
+      return context.quoting
+        ? msg.unclosedQuoteTooLong(context.maxRecordBytes)
+        : msg.recordTooLong(context.maxRecordBytes);
     default:
       return `CSV syntax error (${error.code}): ${error.message}`;
   }

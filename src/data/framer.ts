@@ -89,7 +89,9 @@ export class Framer {
   /** The blocks that `piece` completes. The framer keeps what it needs of the piece's chunk. */
   push(piece: Piece): Block[] {
     if (this.failure === null && !this.done && piece.end > piece.start) {
-      this.run(() => (this.layout === null ? this.pushHead(piece, false) : this.scan(piece.chunk, piece.start, piece.end)));
+      this.run(() =>
+        this.layout === null ? this.pushHead(piece, false) : this.scan(piece.chunk, piece.start, piece.end),
+      );
     }
     this.pushed += piece.end - piece.start;
     return this.take();
@@ -120,7 +122,8 @@ export class Framer {
     if (this.lineBytes > 0) this.blockRows++;
     if (this.blockRows > 0) this.out.push(this.cut());
     this.close();
-    if (this.rows === 0 && !this.options.shard) throw new DataError(this.options.file, 0, msg.noRowsHeaderOnly(this.headerLine));
+    if (this.rows === 0 && !this.options.shard)
+      throw new DataError(this.options.file, 0, msg.noRowsHeaderOnly(this.headerLine));
     this.done = true;
   }
 
@@ -149,7 +152,11 @@ export class Framer {
     } else this.passed += byteLength(this.guard.end());
     const stop = this.guard.failure;
     const pieces = this.headPieces;
-    const head = (pieces.length === 1 ? pieces[0].chunk.bytes.subarray(pieces[0].start, pieces[0].end) : Buffer.concat(pieces.map((p) => p.chunk.bytes.subarray(p.start, p.end)))).subarray(0, this.passed);
+    const head = (
+      pieces.length === 1
+        ? pieces[0].chunk.bytes.subarray(pieces[0].start, pieces[0].end)
+        : Buffer.concat(pieces.map((p) => p.chunk.bytes.subarray(p.start, p.end)))
+    ).subarray(0, this.passed);
     const { file, features, maxRecordBytes } = this.options;
     const first = readFirstRecord(head, ended || stop !== null, file, maxRecordBytes);
     if (first.status === 'more') return;
@@ -169,7 +176,12 @@ export class Framer {
       this.line = first.line + first.newlines + 1;
     }
     const { hint } = this.options;
-    if (hint && found.layout.labelIndex < 0 && this.options.columns === undefined && looksLabeledText(head.subarray(skip, skip + HINT_BYTES).toString(), hint.classes)) {
+    if (
+      hint &&
+      found.layout.labelIndex < 0 &&
+      this.options.columns === undefined &&
+      looksLabeledText(head.subarray(skip, skip + HINT_BYTES).toString(), hint.classes)
+    ) {
       hint.warn(`${file}: ${labelHint(features)}`);
     }
     this.blockFirstLine = this.line;

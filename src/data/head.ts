@@ -89,7 +89,8 @@ function parseFirst(text: Buffer, ended: boolean, maxRecordBytes: number): Parse
   try {
     parseSync(text, { ...CSV_PARSE_OPTIONS, max_record_size: maxRecordBytes, to: 1 } as Options);
   } catch (error) {
-    if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE') return state.quoting ? 'too long, quoting' : 'too long';
+    if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE')
+      return state.quoting ? 'too long, quoting' : 'too long';
   }
   return 'unclosed';
 }

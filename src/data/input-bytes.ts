@@ -17,7 +17,8 @@ export interface InputBytes {
 export const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
 /** Whether the regular file at `path` is gzip (false for anything else, or what cannot be read: the reader reports that). */
-export const isGzipFile = async (path: string): Promise<boolean> => (await regularFileHead(path).catch(() => null))?.gzip === true;
+export const isGzipFile = async (path: string): Promise<boolean> =>
+  (await regularFileHead(path).catch(() => null))?.gzip === true;
 
 /**
  * Whether `path` is a regular file, and if so whether it is gzip. A pipe is only stat'ed: opening and

@@ -49,11 +49,13 @@ export class InputGuardState {
       if (this.openBytes > this.maxLineBytes) this.fail(this.line, lineTooLong(this.maxLineBytes));
       return [];
     }
-    const lines = this.openBytes === 0 ? chunk.subarray(0, last + 1) : Buffer.concat([...this.open, chunk.subarray(0, last + 1)]);
+    const lines =
+      this.openBytes === 0 ? chunk.subarray(0, last + 1) : Buffer.concat([...this.open, chunk.subarray(0, last + 1)]);
     this.open = [chunk.subarray(last + 1)];
     this.openBytes = chunk.length - last - 1;
     const passed = this.check(lines);
-    if (this.failure === null && this.openBytes > this.maxLineBytes) this.fail(this.line, lineTooLong(this.maxLineBytes));
+    if (this.failure === null && this.openBytes > this.maxLineBytes)
+      this.fail(this.line, lineTooLong(this.maxLineBytes));
     return passed;
   }
 
@@ -85,7 +87,12 @@ export class InputGuardState {
       }
       const nl = lines.indexOf(NL, pos);
       const line = lines.subarray(pos, nl);
-      const problem = line.length > this.maxLineBytes ? lineTooLong(this.maxLineBytes) : this.waiting !== null && hasText(line) ? firstLineProblem(line) : null;
+      const problem =
+        line.length > this.maxLineBytes
+          ? lineTooLong(this.maxLineBytes)
+          : this.waiting !== null && hasText(line)
+            ? firstLineProblem(line)
+            : null;
       if (problem !== null) return this.fail(this.line, problem, lines.subarray(0, pos));
       if (this.waiting !== null && hasText(line)) this.release();
       this.line++;

@@ -9,4 +9,5 @@ export async function inputFileStat(input: string): Promise<{ bytes: number; mti
 }
 
 /** Size in bytes of `input` when it is a regular file, else null. */
-export const inputSizeBytes = async (input: string): Promise<number | null> => (await inputFileStat(input))?.bytes ?? null;
+export const inputSizeBytes = async (input: string): Promise<number | null> =>
+  (await inputFileStat(input))?.bytes ?? null;

@@ -4,9 +4,11 @@
 
 export const noRowsEmpty = 'no rows: the input is empty (or only blank lines)';
 
-export const noRowsHeaderOnly = (headerLine: number) => `no rows: the input has a header (line ${headerLine}) but no data rows`;
+export const noRowsHeaderOnly = (headerLine: number) =>
+  `no rows: the input has a header (line ${headerLine}) but no data rows`;
 
-export const noValidRows = (bad: number) => `no valid rows: all ${bad} data row${bad === 1 ? ' is' : 's are'} bad (see the errors above)`;
+export const noValidRows = (bad: number) =>
+  `no valid rows: all ${bad} data row${bad === 1 ? ' is' : 's are'} bad (see the errors above)`;
 
 export const lineTooLong = (maxLineBytes: number) =>
   `line is longer than the limit of ${maxLineBytes} bytes (maxRecordBytes); is this a CSV file of images?`;
@@ -27,7 +29,8 @@ export const unclosedQuoteAtEnd = 'unclosed quote: a quoted field starts in this
 export const unclosedQuoteTooLong = (maxRecordBytes: number) =>
   `unclosed quote: a quoted field starts in this record and does not end within ${maxRecordBytes} bytes (maxRecordBytes)`;
 
-export const recordTooLong = (maxRecordBytes: number) => `record is longer than the limit of ${maxRecordBytes} bytes (maxRecordBytes)`;
+export const recordTooLong = (maxRecordBytes: number) =>
+  `record is longer than the limit of ${maxRecordBytes} bytes (maxRecordBytes)`;
 
 export const cannotRead = (code: string, syscall: string) => `cannot read the input (${code}: ${syscall} failed)`;
 
@@ -35,4 +38,5 @@ export const cannotRead = (code: string, syscall: string) => `cannot read the in
 export const badGzip = (reason: string) => `is not a complete gzip file (${reason}): truncated or corrupt?`;
 
 /** A shard is read from a byte position, which a gzip stream does not have. */
-export const gzipShardProblem = 'cannot be cut into shards: it is gzip-compressed, and a gzip stream cannot be read from a byte position; decompress it, or score it whole';
+export const gzipShardProblem =
+  'cannot be cut into shards: it is gzip-compressed, and a gzip stream cannot be read from a byte position; decompress it, or score it whole';

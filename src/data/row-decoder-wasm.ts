@@ -37,7 +37,18 @@ const wasmApi = (globalThis as unknown as { WebAssembly?: SyncWasmApi }).WebAsse
 
 interface RowDecoderExports {
   memory: WasmMemory;
-  decodeRows(p: number, end: number, maxRows: number, out: number, labels: number, lines: number, line: number, fieldCount: number, labelIndex: number, labelMax: number): number;
+  decodeRows(
+    p: number,
+    end: number,
+    maxRows: number,
+    out: number,
+    labels: number,
+    lines: number,
+    line: number,
+    fieldCount: number,
+    labelIndex: number,
+    labelMax: number,
+  ): number;
 }
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
@@ -78,7 +89,8 @@ export class WasmRowDecoder {
    * needs more memory than the decoder will take (then decode in JavaScript).
    */
   load(parts: readonly Uint8Array[], table: Float32Array, features: number, maxRows: number): boolean {
-    if (table.length !== 256) throw new RangeError(`the normalisation table must have 256 entries, got ${table.length}`);
+    if (table.length !== 256)
+      throw new RangeError(`the normalisation table must have 256 entries, got ${table.length}`);
     let length = 0;
     for (const part of parts) length += part.length;
     // The input starts where its first byte has the alignment (mod 8) it has in its source: a copy
@@ -127,10 +139,30 @@ export class WasmRowDecoder {
    * `end`, right after the maxRows-th row, or at the first line that is neither blank nor an ordinary
    * row. Returns where it stopped (an input offset); see rows / line / lastRowEnd.
    */
-  decode(at: number, end: number, maxRows: number, slot: number, line: number, fieldCount: number, labelIndex: number, labelMax: number): number {
+  decode(
+    at: number,
+    end: number,
+    maxRows: number,
+    slot: number,
+    line: number,
+    fieldCount: number,
+    labelIndex: number,
+    labelMax: number,
+  ): number {
     const { kernel, features, words } = this;
     const { inputAt } = this;
-    const p = kernel.decodeRows(inputAt + at, inputAt + end, maxRows, this.outAt + slot * features * 4, this.labelsAt + slot * 2, this.linesAt + slot * 4, line, fieldCount, labelIndex, labelMax);
+    const p = kernel.decodeRows(
+      inputAt + at,
+      inputAt + end,
+      maxRows,
+      this.outAt + slot * features * 4,
+      this.labelsAt + slot * 2,
+      this.linesAt + slot * 4,
+      line,
+      fieldCount,
+      labelIndex,
+      labelMax,
+    );
     this.rows = words[RESULTS];
     this.line = words[RESULTS + 1] >>> 0;
     this.lastRowEnd = words[RESULTS + 2] - this.inputAt;
@@ -162,9 +194,14 @@ export function findRowDecoderWasm(start: string = dirname(fileURLToPath(import.
 }
 
 /** A new decoder from the .wasm at `path` (default: findRowDecoderWasm()), or why there is none. */
-export function loadRowDecoder(path: string | null = findRowDecoderWasm()): { ok: true; decoder: WasmRowDecoder; path: string } | { ok: false; reason: string } {
+export function loadRowDecoder(
+  path: string | null = findRowDecoderWasm(),
+): { ok: true; decoder: WasmRowDecoder; path: string } | { ok: false; reason: string } {
   if (path === null) {
-    return { ok: false, reason: `${WASM_FILE} is missing; build it with "node scripts/build-wasm.mjs" (part of npm run build)` };
+    return {
+      ok: false,
+      reason: `${WASM_FILE} is missing; build it with "node scripts/build-wasm.mjs" (part of npm run build)`,
+    };
   }
   if (!wasmApi) return { ok: false, reason: 'this Node has no WebAssembly' };
   let bytes: Uint8Array;
@@ -172,12 +209,18 @@ export function loadRowDecoder(path: string | null = findRowDecoderWasm()): { ok
     bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { ok: false, reason: `${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(error as Error).message})`}; build it with "node scripts/build-wasm.mjs"` };
+    return {
+      ok: false,
+      reason: `${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(error as Error).message})`}; build it with "node scripts/build-wasm.mjs"`,
+    };
   }
   try {
     return { ok: true, path, decoder: new WasmRowDecoder(new wasmApi.Module(bytes)) };
   } catch (error) {
-    return { ok: false, reason: `${path} does not compile here (${(error as Error).message}); WebAssembly SIMD needs Node >= 16.4` };
+    return {
+      ok: false,
+      reason: `${path} does not compile here (${(error as Error).message}); WebAssembly SIMD needs Node >= 16.4`,
+    };
   }
 }
 

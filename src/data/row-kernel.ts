@@ -18,7 +18,17 @@ export let lastLabel = -1;
  * Decodes the row at buf[p] into x[rowBase ..]: the position after its line end, or -1 when it is not
  * ordinary (some of its pixels may be written: the caller clears them). Its line end must be in buf.
  */
-export function decodeRow(buf: Uint8Array, p: number, x: Float32Array, rowBase: number, table: Float32Array, skipZeros: boolean, fieldCount: number, labelIndex: number, labelMax: number): number {
+export function decodeRow(
+  buf: Uint8Array,
+  p: number,
+  x: Float32Array,
+  rowBase: number,
+  table: Float32Array,
+  skipZeros: boolean,
+  fieldCount: number,
+  labelIndex: number,
+  labelMax: number,
+): number {
   const pixelCount = labelIndex >= 0 ? fieldCount - 1 : fieldCount;
   let o = rowBase;
   let label = -1;
@@ -78,7 +88,15 @@ function lineEnd(buf: Uint8Array, p: number, c: number): number {
 }
 
 /** `count` pixels, each followed by ',', into x[o ..]. The position after the last ',', or -1. */
-function pixelsWithCommas(buf: Uint8Array, p: number, count: number, x: Float32Array, o: number, table: Float32Array, skipZeros: boolean): number {
+function pixelsWithCommas(
+  buf: Uint8Array,
+  p: number,
+  count: number,
+  x: Float32Array,
+  o: number,
+  table: Float32Array,
+  skipZeros: boolean,
+): number {
   for (let k = 0; k < count; k++) {
     let c = buf[p];
     let v: number;
@@ -115,7 +133,15 @@ const QUOTE = 34;
  * decodeRow for a layout with dropped columns: one field at a time by its role (0 pixel, 1 label, 2
  * dropped: any bytes but ',', '"' and the line end). Same contract and result; lastLabel is set too.
  */
-export function decodeMappedRow(buf: Uint8Array, p: number, x: Float32Array, rowBase: number, table: Float32Array, roles: Uint8Array, labelMax: number): number {
+export function decodeMappedRow(
+  buf: Uint8Array,
+  p: number,
+  x: Float32Array,
+  rowBase: number,
+  table: Float32Array,
+  roles: Uint8Array,
+  labelMax: number,
+): number {
   let o = rowBase;
   let label = -1;
   const last = roles.length - 1;

@@ -60,7 +60,8 @@ export function looksLikeHeader(record: readonly string[]): boolean {
 
 export type LayoutResult = { layout: CsvLayout } | { problem: string };
 
-const expectedCounts = (features: number) => `${features} (pixels only) or ${features + 1} (a label and ${features} pixels)`;
+const expectedCounts = (features: number) =>
+  `${features} (pixels only) or ${features + 1} (a label and ${features} pixels)`;
 
 /** The layout fixed by the first non-blank record: its header, or the first data row's field count. */
 export function detectLayout(first: readonly string[], features: number): LayoutResult {
@@ -68,22 +69,30 @@ export function detectLayout(first: readonly string[], features: number): Layout
   if (!looksLikeHeader(first)) {
     if (count === features + 1) return { layout: { hasHeader: false, fieldCount: count, labelIndex: 0 } };
     if (count === features) return { layout: { hasHeader: false, fieldCount: count, labelIndex: -1 } };
-    return { problem: `the first row has ${count} field${count === 1 ? '' : 's'}; expected ${expectedCounts(features)}` };
+    return {
+      problem: `the first row has ${count} field${count === 1 ? '' : 's'}; expected ${expectedCounts(features)}`,
+    };
   }
   const labelColumns: number[] = [];
   first.forEach((name, i) => {
     if (name.trim().toLowerCase() === 'label') labelColumns.push(i);
   });
   if (labelColumns.length > 1) {
-    return { problem: `the header has ${labelColumns.length} columns named 'label' (fields ${labelColumns.map((i) => i + 1).join(', ')})` };
+    return {
+      problem: `the header has ${labelColumns.length} columns named 'label' (fields ${labelColumns.map((i) => i + 1).join(', ')})`,
+    };
   }
   if (count === features + 1) {
     // A column named `label` wherever it is; otherwise the label comes first, whatever its name.
-    return { layout: { hasHeader: true, fieldCount: count, labelIndex: labelColumns.length === 1 ? labelColumns[0] : 0 } };
+    return {
+      layout: { hasHeader: true, fieldCount: count, labelIndex: labelColumns.length === 1 ? labelColumns[0] : 0 },
+    };
   }
   if (count === features) {
     if (labelColumns.length === 1) {
-      return { problem: `the header has a 'label' column and ${count - 1} pixel columns; expected ${features} pixel columns` };
+      return {
+        problem: `the header has a 'label' column and ${count - 1} pixel columns; expected ${features} pixel columns`,
+      };
     }
     return { layout: { hasHeader: true, fieldCount: count, labelIndex: -1 } };
   }
@@ -109,7 +118,8 @@ export class RowParser {
     this.classes = classes;
     if (layout.drop?.length) {
       this.pixelOf = new Int32Array(layout.fieldCount);
-      for (let i = 0, pixel = 0; i < layout.fieldCount; i++) if (i !== layout.labelIndex && !layout.drop.includes(i)) this.pixelOf[i] = ++pixel;
+      for (let i = 0, pixel = 0; i < layout.fieldCount; i++)
+        if (i !== layout.labelIndex && !layout.drop.includes(i)) this.pixelOf[i] = ++pixel;
     }
   }
 
@@ -141,7 +151,13 @@ export class RowParser {
     return { line, label, pixels };
   }
 
-  private mapped(record: readonly string[], line: number, label: number | null, pixels: Uint8Array, pixelOf: Int32Array): Row | string {
+  private mapped(
+    record: readonly string[],
+    line: number,
+    label: number | null,
+    pixels: Uint8Array,
+    pixelOf: Int32Array,
+  ): Row | string {
     for (let i = 0; i < record.length; i++) {
       if (pixelOf[i] === 0) continue;
       const value = parseSmallInt(record[i], 255);

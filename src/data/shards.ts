@@ -57,7 +57,13 @@ export interface FileHead {
 }
 
 /** Reads the file's first record (as the framer does: input guard, BOM, blank lines, csv-parse). */
-export async function readHead(file: FileHandle, name: string, size: number, features: number, maxRecordBytes: number): Promise<FileHead> {
+export async function readHead(
+  file: FileHandle,
+  name: string,
+  size: number,
+  features: number,
+  maxRecordBytes: number,
+): Promise<FileHead> {
   for (let want = Math.min(size, Math.max(HEAD_BYTES, 2 * maxRecordBytes)); ; want = Math.min(size, 2 * want)) {
     const bytes = await readAt(file, 0, want);
     if (isGzip(bytes)) throw new DataError(name, 0, msg.gzipShardProblem);
@@ -84,8 +90,13 @@ export async function readHead(file: FileHandle, name: string, size: number, fea
 }
 
 /** Shard `index`'s raw byte range [start, end) of a file of `size` bytes whose data starts at dataStart. */
-export function shardRange(size: number, dataStart: number, { index, count }: ShardSpec): { start: number; end: number } {
-  const boundary = (k: number) => (k === 0 ? 0 : k === count ? size : dataStart + Math.floor((k * (size - dataStart)) / count));
+export function shardRange(
+  size: number,
+  dataStart: number,
+  { index, count }: ShardSpec,
+): { start: number; end: number } {
+  const boundary = (k: number) =>
+    k === 0 ? 0 : k === count ? size : dataStart + Math.floor((k * (size - dataStart)) / count);
   return { start: boundary(index - 1), end: boundary(index) };
 }
 
@@ -102,7 +113,14 @@ export interface ShardRead {
  * as in the file; any other from its first line start, numbered from 1 (its runs cannot know the lines
  * before it without reading them: a merge renumbers, see src/stats/merge.ts).
  */
-export async function shardRead(file: FileHandle, name: string, head: FileHead, rawStart: number, rawEnd: number, maxRecordBytes: number): Promise<ShardRead> {
+export async function shardRead(
+  file: FileHandle,
+  name: string,
+  head: FileHead,
+  rawStart: number,
+  rawEnd: number,
+  maxRecordBytes: number,
+): Promise<ShardRead> {
   if (rawStart === 0) return { start: head.dataStart, firstLine: head.dataFirstLine, endAt: rawEnd - head.dataStart };
   // The data's first line can start right after a BOM, where no '\n' marks it: a shard cut there starts there.
   if (rawStart <= head.dataStart) return { start: head.dataStart, firstLine: 1, endAt: rawEnd - head.dataStart };
@@ -120,7 +138,11 @@ async function lineStartAtOrAfter(file: FileHandle, name: string, at: number, ma
   const nl = bytes.indexOf(NL);
   if (nl !== -1) return at + nl;
   if (bytes.length < maxRecordBytes + 2) return at - 1 + bytes.length;
-  throw new DataError(name, 0, `the line through byte ${at - 1} is longer than the limit of ${maxRecordBytes} bytes (maxRecordBytes); is this a CSV file of images?`);
+  throw new DataError(
+    name,
+    0,
+    `the line through byte ${at - 1} is longer than the limit of ${maxRecordBytes} bytes (maxRecordBytes); is this a CSV file of images?`,
+  );
 }
 
 async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
@@ -138,7 +160,13 @@ async function readAt(file: FileHandle, position: number, length: number): Promi
 export const openForShards = (path: string): Promise<FileHandle> => open(path, 'r');
 
 /** The file's head and the read of one shard of it (raw range [start, end)), in one open of the file. */
-export async function planShardRead(path: string, name: string, range: { start: number; end: number }, features: number, maxRecordBytes: number): Promise<{ head: FileHead; read: ShardRead }> {
+export async function planShardRead(
+  path: string,
+  name: string,
+  range: { start: number; end: number },
+  features: number,
+  maxRecordBytes: number,
+): Promise<{ head: FileHead; read: ShardRead }> {
   const file = await openForShards(path);
   try {
     const { size } = await file.stat();
@@ -150,7 +178,12 @@ export async function planShardRead(path: string, name: string, range: { start: 
 }
 
 /** Shard `spec` of the file at `path`: its raw byte range, cut by the file's size and its data's start. */
-export async function shardSpan(path: string, spec: ShardSpec, features: number, maxRecordBytes: number): Promise<ShardSpec & { byteStart: number; byteEnd: number }> {
+export async function shardSpan(
+  path: string,
+  spec: ShardSpec,
+  features: number,
+  maxRecordBytes: number,
+): Promise<ShardSpec & { byteStart: number; byteEnd: number }> {
   const file = await openForShards(path);
   try {
     const { size } = await file.stat();
@@ -167,7 +200,11 @@ export async function shardSpan(path: string, spec: ShardSpec, features: number,
  * found by counting line ends from the start of the file (a read of up to byteEnd bytes: for messages
  * about a failed shard, not for every run). null when no line starts in it.
  */
-export async function shardLines(path: string, byteStart: number, byteEnd: number): Promise<{ first: number; last: number } | null> {
+export async function shardLines(
+  path: string,
+  byteStart: number,
+  byteEnd: number,
+): Promise<{ first: number; last: number } | null> {
   const file = await openForShards(path);
   try {
     const { size } = await file.stat();
@@ -196,4 +233,5 @@ export const shardInputName = (file: string, span: { index: number; count: numbe
   span.index === 1 ? file : `${file} [shard ${span.index}/${span.count}, lines counted from byte ${start}]`;
 
 /** Quoted rows go to csv-parse, which reads records across lines: such a file cannot be cut at line starts. */
-export const quotedShardProblem = 'cannot be cut into shards: it has quoted fields (which --parser auto reads with csv-parse, across lines); score it whole';
+export const quotedShardProblem =
+  'cannot be cut into shards: it has quoted fields (which --parser auto reads with csv-parse, across lines); score it whole';

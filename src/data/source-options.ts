@@ -44,14 +44,17 @@ export const defaultMaxRecordBytes = (features: number) => Math.max(64 * 1024, (
 /** The option checks of openSource and csvRows (programming errors: TypeError / RangeError naming the option). */
 export function checkCsvSourceOptions(o: CsvSourceOptions): void {
   const positiveInt = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
-  const bad = (name: string, want: string, got: unknown) => new RangeError(`CSV source option ${name} must be ${want}, got ${String(got)}`);
-  if (typeof o.input !== 'string' || o.input === '') throw new TypeError('CSV source option input must be a path or "-"');
+  const bad = (name: string, want: string, got: unknown) =>
+    new RangeError(`CSV source option ${name} must be ${want}, got ${String(got)}`);
+  if (typeof o.input !== 'string' || o.input === '')
+    throw new TypeError('CSV source option input must be a path or "-"');
   if (!positiveInt(o.features)) throw bad('features', 'a positive integer', o.features);
   // Labels travel in an Int16Array (batcher), so at most 32767 classes.
   if (!positiveInt(o.classes) || o.classes > 32767) throw bad('classes', 'an integer 1..32767', o.classes);
   if (o.onError !== 'fail' && o.onError !== 'skip') throw bad('onError', "'fail' or 'skip'", o.onError);
   if (o.limit !== undefined && !positiveInt(o.limit)) throw bad('limit', 'a positive integer', o.limit);
-  if (o.maxRecordBytes !== undefined && !positiveInt(o.maxRecordBytes)) throw bad('maxRecordBytes', 'a positive integer', o.maxRecordBytes);
+  if (o.maxRecordBytes !== undefined && !positiveInt(o.maxRecordBytes))
+    throw bad('maxRecordBytes', 'a positive integer', o.maxRecordBytes);
 }
 
 /** A read error (or a gzip input's decompression error) as a DataError naming the input; anything else unchanged. */
@@ -59,7 +62,9 @@ export function readFailure(error: unknown, file: string): unknown {
   if (error instanceof DataError) return error;
   const errno = error as NodeJS.ErrnoException;
   // zlib's errors carry Z_* codes (Z_BUF_ERROR: the stream ends early; Z_DATA_ERROR: bad data) and no syscall.
-  if (errno && typeof errno.code === 'string' && errno.code.startsWith('Z_')) return new DataError(file, 0, badGzip(errno.message));
-  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') return new DataError(file, 0, cannotRead(errno.code, errno.syscall));
+  if (errno && typeof errno.code === 'string' && errno.code.startsWith('Z_'))
+    return new DataError(file, 0, badGzip(errno.message));
+  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string')
+    return new DataError(file, 0, cannotRead(errno.code, errno.syscall));
   return error;
 }

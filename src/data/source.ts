@@ -12,7 +12,13 @@ import { Framer, type FramerOptions } from './framer.js';
 import { readFirstRecord } from './head.js';
 import { openInputBytes, type InputBytes } from './input-bytes.js';
 import { planShardRead, quotedShardProblem, shardInputName } from './shards.js';
-import { checkCsvSourceOptions, defaultMaxRecordBytes, readFailure, STDIN_NAME, type CsvSourceOptions } from './source-options.js';
+import {
+  checkCsvSourceOptions,
+  defaultMaxRecordBytes,
+  readFailure,
+  STDIN_NAME,
+  type CsvSourceOptions,
+} from './source-options.js';
 import type { Block, CsvLayout, DecodeSpec } from './types.js';
 
 export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
@@ -56,7 +62,8 @@ const QUOTE = 0x22;
 
 export async function openSource(options: SourceOptions): Promise<Source> {
   checkCsvSourceOptions(options);
-  if (!PARSER_CHOICES.includes(options.parser)) throw new RangeError(`parser must be one of ${PARSER_CHOICES.join(', ')}, got ${String(options.parser)}`);
+  if (!PARSER_CHOICES.includes(options.parser))
+    throw new RangeError(`parser must be one of ${PARSER_CHOICES.join(', ')}, got ${String(options.parser)}`);
   const file = options.input === '-' ? STDIN_NAME : options.input;
   if (options.shard) return shardSource(options, file);
   if (options.parser === 'csv-parse') return csvParseSource(options, file, undefined);
@@ -70,13 +77,20 @@ export async function openSource(options: SourceOptions): Promise<Source> {
   } catch (error) {
     throw readFailure(error, file);
   }
-  if (options.parser === 'auto' && !first.done && quotedData(first.value, options.maxRecordBytes ?? defaultMaxRecordBytes(options.features))) {
+  if (
+    options.parser === 'auto' &&
+    !first.done &&
+    quotedData(first.value, options.maxRecordBytes ?? defaultMaxRecordBytes(options.features))
+  ) {
     // A stream cannot be read again: csv-parse takes what was read, then the rest; a plain file is opened again.
     if (typeof bytes.from === 'string') {
       void pieces.return();
       return csvParseSource(options, file, undefined);
     }
-    return csvParseSource(options, file, { stream: replayStream(first.value, pieces), compressedRead: bytes.compressedRead });
+    return csvParseSource(options, file, {
+      stream: replayStream(first.value, pieces),
+      compressedRead: bytes.compressedRead,
+    });
   }
   return framedSource(options, file, first, pieces, bytes.compressedRead);
 }
@@ -84,7 +98,7 @@ export async function openSource(options: SourceOptions): Promise<Source> {
 /** A '"' in the first SNIFF_BYTES of the piece, after its first record (whatever that record holds). */
 function quotedData({ chunk, start, end }: Piece, maxRecordBytes: number): boolean {
   const bytes = chunk.bytes.subarray(start, Math.min(end, start + SNIFF_BYTES));
-  let first;
+  let first: ReturnType<typeof readFirstRecord>;
   try {
     first = readFirstRecord(bytes, false, '', maxRecordBytes);
   } catch {
@@ -96,15 +110,26 @@ function quotedData({ chunk, start, end }: Piece, maxRecordBytes: number): boole
 /** One shard of a file: read from its first line start with the file's layout, framed to its last line. */
 async function shardSource(options: SourceOptions, file: string): Promise<Source> {
   const shard = options.shard!;
-  if (options.input === '-' || options.limit !== undefined) throw new RangeError('openSource: a shard is read from a file, without a limit');
+  if (options.input === '-' || options.limit !== undefined)
+    throw new RangeError('openSource: a shard is read from a file, without a limit');
   const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
-  const { head, read } = await planShardRead(options.input, file, { start: shard.byteStart, end: shard.byteEnd }, options.features, maxRecordBytes).catch((error) => {
+  const { head, read } = await planShardRead(
+    options.input,
+    file,
+    { start: shard.byteStart, end: shard.byteEnd },
+    options.features,
+    maxRecordBytes,
+  ).catch((error) => {
     throw readFailure(error, file);
   });
-  if (options.parser === 'csv-parse' || (options.parser === 'auto' && head.quoted)) throw new DataError(file, 0, quotedShardProblem);
+  if (options.parser === 'csv-parse' || (options.parser === 'auto' && head.quoted))
+    throw new DataError(file, 0, quotedShardProblem);
   options.onLayout?.(head.layout);
   const pieces = readPieces(options.input, new ChunkPool(), read.start);
-  const first: IteratorResult<Piece, void> = read.endAt > 0 ? await pieces.next().catch((error) => Promise.reject(readFailure(error, file))) : { done: true, value: undefined };
+  const first: IteratorResult<Piece, void> =
+    read.endAt > 0
+      ? await pieces.next().catch((error) => Promise.reject(readFailure(error, file)))
+      : { done: true, value: undefined };
   const framing = { layout: head.layout, firstLine: read.firstLine, endAt: read.endAt };
   return framedSource(options, shardInputName(file, shard, read.start), first, pieces, null, framing);
 }
@@ -161,9 +186,15 @@ function framedSource(
   return {
     parser: 'fast',
     file,
-    get layout() { return framer.layout; },
-    get bytesRead() { return compressedRead?.() ?? bytesRead; },
-    get lines() { return readToEnd ? framer.linesStarted : null; },
+    get layout() {
+      return framer.layout;
+    },
+    get bytesRead() {
+      return compressedRead?.() ?? bytesRead;
+    },
+    get lines() {
+      return readToEnd ? framer.linesStarted : null;
+    },
     maxRecordBytes,
     items: items(),
     limited,
@@ -171,7 +202,11 @@ function framedSource(
 }
 
 /** `replay`: the input as a stream read from its start again (stdin, a pipe, gzip), else csv-parse opens the file. */
-function csvParseSource(options: SourceOptions, file: string, replay: { stream: Readable; compressedRead: (() => number) | null } | undefined): Source {
+function csvParseSource(
+  options: SourceOptions,
+  file: string,
+  replay: { stream: Readable; compressedRead: (() => number) | null } | undefined,
+): Source {
   let layout: CsvLayout | null = null;
   let bytesRead = 0;
   async function* items(): AsyncGenerator<WorkItem, void, undefined> {
@@ -194,8 +229,12 @@ function csvParseSource(options: SourceOptions, file: string, replay: { stream: 
   return {
     parser: 'csv-parse',
     file,
-    get layout() { return layout; },
-    get bytesRead() { return replay?.compressedRead?.() ?? bytesRead; },
+    get layout() {
+      return layout;
+    },
+    get bytesRead() {
+      return replay?.compressedRead?.() ?? bytesRead;
+    },
     lines: null,
     maxRecordBytes: options.maxRecordBytes ?? defaultMaxRecordBytes(options.features),
     items: items(),
@@ -206,7 +245,8 @@ function csvParseSource(options: SourceOptions, file: string, replay: { stream: 
 /** The first blocks of `blocks` up to GROUP_ROWS rows (at least one), taken out of it. */
 function takeGroup<T extends { rows: number }>(items: T[]): T[] {
   let count = 1;
-  for (let rows = items[0].rows; count < items.length && rows + items[count].rows <= GROUP_ROWS; count++) rows += items[count].rows;
+  for (let rows = items[0].rows; count < items.length && rows + items[count].rows <= GROUP_ROWS; count++)
+    rows += items[count].rows;
   return items.splice(0, count);
 }
 
@@ -234,17 +274,27 @@ export async function* groupBatches(batches: AsyncIterable<PooledBatch>): AsyncG
 /** How the source's blocks are decoded (their layout is known once the first block is out). */
 export function decodeSpec(source: Source, options: Pick<SourceOptions, 'features' | 'classes' | 'table'>): DecodeSpec {
   if (source.layout === null) throw new Error('decodeSpec: the layout is not known before the first block');
-  return { layout: source.layout, features: options.features, classes: options.classes, table: options.table, maxRecordBytes: source.maxRecordBytes };
+  return {
+    layout: source.layout,
+    features: options.features,
+    classes: options.classes,
+    table: options.table,
+    maxRecordBytes: source.maxRecordBytes,
+  };
 }
 
 /** The source's rows as exact batches decoded on this thread (the framer's blocks decoded and re-cut). */
-export async function* batchesHere(source: Source, options: SourceOptions): AsyncGenerator<PooledBatch[], void, undefined> {
+export async function* batchesHere(
+  source: Source,
+  options: SourceOptions,
+): AsyncGenerator<PooledBatch[], void, undefined> {
   if (source.parser === 'csv-parse') {
     for await (const item of source.items) if (item.kind === 'batches') yield item.batches;
     return;
   }
   const groups = (async function* () {
-    for await (const item of source.items) if (item.kind === 'blocks') yield decodeBlocks(item.blocks, () => decodeSpec(source, options));
+    for await (const item of source.items)
+      if (item.kind === 'blocks') yield decodeBlocks(item.blocks, () => decodeSpec(source, options));
   })();
   yield* rebatch(groups, {
     batchSize: options.batchSize,

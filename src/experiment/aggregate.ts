@@ -85,7 +85,13 @@ export function aggregate(measurements: Measurement[]): ResultRow[] {
   for (const row of rows) {
     const c = row.config;
     const baseline = rows.find(
-      (r) => !r.config.probe && !c.probe && r.config.pool === c.pool && r.config.threads === c.threads && r.config.maxInFlight === c.maxInFlight && r.config.batchSize === baselineBatch,
+      (r) =>
+        !r.config.probe &&
+        !c.probe &&
+        r.config.pool === c.pool &&
+        r.config.threads === c.threads &&
+        r.config.maxInFlight === c.maxInFlight &&
+        r.config.batchSize === baselineBatch,
     );
     if (baseline && baseline.imagesPerSecond.mean > 0) {
       row.speedup = row.imagesPerSecond.mean / baseline.imagesPerSecond.mean;
@@ -122,7 +128,8 @@ export interface AccuracyMismatch {
   second: ScoredBy;
 }
 
-const sameScore = (a: ScoredBy, b: ScoredBy) => a.accuracy === b.accuracy && a.correct === b.correct && a.labeled === b.labeled && a.rows === b.rows;
+const sameScore = (a: ScoredBy, b: ScoredBy) =>
+  a.accuracy === b.accuracy && a.correct === b.correct && a.labeled === b.labeled && a.rows === b.rows;
 
 /**
  * The first pair of passes that scored the input differently (accuracy, correct, labeled or rows), comparing
@@ -132,7 +139,14 @@ export function findAccuracyMismatch(measurements: Measurement[]): AccuracyMisma
   let reference: ScoredBy | null = null;
   for (const m of measurements) {
     for (const [i, p] of m.passes.entries()) {
-      const scored: ScoredBy = { config: m.config, accuracy: p.accuracy, correct: p.correct, labeled: p.labeled, rows: p.rows, pass: i + 1 };
+      const scored: ScoredBy = {
+        config: m.config,
+        accuracy: p.accuracy,
+        correct: p.correct,
+        labeled: p.labeled,
+        rows: p.rows,
+        pass: i + 1,
+      };
       if (!reference) reference = scored;
       else if (!sameScore(reference, scored)) return { first: reference, second: scored };
     }

@@ -28,7 +28,10 @@ export interface ChildMeasureOptions {
 /** The tail of the child's stderr kept for error messages. */
 const STDERR_TAIL = 4000;
 
-export function measureInChild(request: Omit<MeasureRequest, 'type'>, options: ChildMeasureOptions = {}): Promise<Measurement> {
+export function measureInChild(
+  request: Omit<MeasureRequest, 'type'>,
+  options: ChildMeasureOptions = {},
+): Promise<Measurement> {
   const { signal } = options;
   const name = describeConfiguration(request.config);
   if (signal?.aborted) return Promise.reject(new MeasurementInterrupted(`${name}: not measured (stopped)`));
@@ -46,7 +49,8 @@ export function measureInChild(request: Omit<MeasureRequest, 'type'>, options: C
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'pass') options.onPass?.(message.passes, message.durationMs);
       else if (message.type === 'result') result = message.measurement;
-      else if (message.type === 'error') failure = new PipelineError(errorCodeOf(message.error.code), message.error.message);
+      else if (message.type === 'error')
+        failure = new PipelineError(errorCodeOf(message.error.code), message.error.message);
     });
     let spawnError: Error | null = null;
     child.on('error', (error) => {
@@ -58,7 +62,11 @@ export function measureInChild(request: Omit<MeasureRequest, 'type'>, options: C
       if (result && code === 0) return resolve({ ...(result as Measurement), wallTimeMs: performance.now() - started });
       if (failure) return reject(failure);
       const how = killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`;
-      const detail = spawnError ? `: ${(spawnError as Error).message}` : stderr.trim() ? `; its stderr ended with:\n${stderr.trim()}` : '';
+      const detail = spawnError
+        ? `: ${(spawnError as Error).message}`
+        : stderr.trim()
+          ? `; its stderr ended with:\n${stderr.trim()}`
+          : '';
       reject(new PipelineError('PIPE_ERR_MEASURE', `${name}: the measuring process ${how}${detail}`));
     });
     child.send({ type: 'measure', ...request } satisfies MeasureRequest);

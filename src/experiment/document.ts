@@ -7,22 +7,37 @@ import { aggregate, speedupBaseline } from './aggregate.js';
 import { MIN_TIME_S } from './benchmark-runner.js';
 import type { GridSpec } from './grid.js';
 import type { MachineInfo } from './machine.js';
-import { WARMUP_ROWS, type BenchmarkStats, type Configuration, type ExperimentOutcome, type ExperimentStatus, type PassSummary, type PoolMode, type ResultRow } from './types.js';
+import {
+  WARMUP_ROWS,
+  type BenchmarkStats,
+  type Configuration,
+  type ExperimentOutcome,
+  type ExperimentStatus,
+  type PassSummary,
+  type PoolMode,
+  type ResultRow,
+} from './types.js';
 
 /** How each figure was obtained: written into the JSON and shown on the page and under the table. */
 export const METHOD = {
   engine: `benchmark.js ${Benchmark.version}: one deferred benchmark per configuration; one sample = one whole pipeline pass (runInference over the entire input: read, parse, normalise, batch, score on the pool, collect); no setup/teardown (benchmark.js would rebuild the function from source and lose its closure); minTime ${MIN_TIME_S} s so that every sample is exactly one pass`,
   pools: {
     warm: `warm: one pool is started for the configuration and warmed by one unmeasured pass (at most ${WARMUP_ROWS} rows, or 2 batches per thread); every sample reuses it, so thread start-up is not in the figures (a long-running service)`,
-    fresh: 'fresh: every sample starts its own pool and closes it (what a one-shot `nnpipe` run does), so thread start-up and sharing the weights with the workers are in the figures (one unmeasured warm-up pass, on a pool of its own, runs first so that the main thread\'s code is compiled as in warm mode)',
+    fresh:
+      "fresh: every sample starts its own pool and closes it (what a one-shot `nnpipe` run does), so thread start-up and sharing the weights with the workers are in the figures (one unmeasured warm-up pass, on a pool of its own, runs first so that the main thread's code is compiled as in warm mode)",
   } satisfies Record<PoolMode, string>,
-  sampling: 'benchmark.js stops sampling a configuration once it has minSamples samples and the samples from the minSamples-th on add up to more than maxTime seconds (it only starts counting maxTime there)',
-  imagesPerSecond: 'images/s = rows / benchmark.js mean seconds per pass; ± is benchmark.js\'s relative margin of error (95%, Student\'s t over the samples)',
-  latency: 'batch latency (dispatch to result on the main thread: queueing, transfer and compute) p50/p90/p99 from each pass\'s pipeline report; the median across passes is shown. Per-image latency = mean batch latency / rows per batch (median across passes)',
+  sampling:
+    'benchmark.js stops sampling a configuration once it has minSamples samples and the samples from the minSamples-th on add up to more than maxTime seconds (it only starts counting maxTime there)',
+  imagesPerSecond:
+    "images/s = rows / benchmark.js mean seconds per pass; ± is benchmark.js's relative margin of error (95%, Student's t over the samples)",
+  latency:
+    "batch latency (dispatch to result on the main thread: queueing, transfer and compute) p50/p90/p99 from each pass's pipeline report; the median across passes is shown. Per-image latency = mean batch latency / rows per batch (median across passes)",
   rss: 'peak RSS: every configuration is measured in a child process of its own, so its peak RSS (VmHWM on Linux: a process-lifetime peak, worker threads included, not inherited from the parent) covers that configuration only: Node, the model, its warm-up pass and its samples. Baseline RSS is the same figure before any pool started',
-  speedup: 'speed-up = images/s over images/s at the smallest batch size measured (1 in the default grid; the column says which) with the same pool mode, threads and max-in-flight',
-  best: 'best: the highest images/s and the lowest p99 batch latency within each pool mode\'s grid (fresh-pool probes are not ranked)',
-  accuracy: 'accuracy must be identical for every pass of every configuration; a difference fails the experiment (exit 1)',
+  speedup:
+    'speed-up = images/s over images/s at the smallest batch size measured (1 in the default grid; the column says which) with the same pool mode, threads and max-in-flight',
+  best: "best: the highest images/s and the lowest p99 batch latency within each pool mode's grid (fresh-pool probes are not ranked)",
+  accuracy:
+    'accuracy must be identical for every pass of every configuration; a difference fails the experiment (exit 1)',
 };
 
 export interface ExperimentResult extends ResultRow {
@@ -57,7 +72,15 @@ export interface ExperimentDocument {
     minSamples: number;
     maxTimeS: number;
   };
-  model: { path: string; format: string; sha256: string; layerSizes: number[]; activation: string; output: string; normalize: string };
+  model: {
+    path: string;
+    format: string;
+    sha256: string;
+    layerSizes: number[];
+    activation: string;
+    output: string;
+    normalize: string;
+  };
   input: { path: string; bytes: number | null; rows: number | null };
   method: typeof METHOD;
   summary: {
@@ -88,7 +111,10 @@ export interface DocumentContext {
 }
 
 /** The document of an experiment; while it runs (a checkpoint), `status` is the outcome so far. */
-export type DocumentOutcome = Pick<ExperimentOutcome, 'error' | 'measurements' | 'notMeasured' | 'startedAt' | 'finishedAt' | 'wallTimeMs' | 'machine'> & {
+export type DocumentOutcome = Pick<
+  ExperimentOutcome,
+  'error' | 'measurements' | 'notMeasured' | 'startedAt' | 'finishedAt' | 'wallTimeMs' | 'machine'
+> & {
   status: ExperimentDocument['status'];
 };
 
@@ -141,7 +167,9 @@ export function buildExperimentDocument(outcome: DocumentOutcome, context: Docum
       configurations: context.configurations,
       measured: results.length,
       accuracy: results[0]?.accuracy ?? null,
-      kernels: [...new Set(results.flatMap((r) => r.passDetails.map((p) => p.kernel)).filter((k): k is string => k !== null))],
+      kernels: [
+        ...new Set(results.flatMap((r) => r.passDetails.map((p) => p.kernel)).filter((k): k is string => k !== null)),
+      ],
       bestThroughput: best('bestThroughput'),
       bestP99: best('bestP99'),
       speedupBaseline: speedupBaseline(results.map((r) => r.config)),

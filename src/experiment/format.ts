@@ -21,7 +21,8 @@ export const rmeText = (rme: number | null): string => (rme === null ? 'n/a' : `
 export const speedupText = (s: number | null): string => (s === null ? '-' : `${s.toFixed(2)}x`);
 
 /** The speed-up column's head names its baseline: "vs batch 1", or "vs batch 10" when the grid starts there. */
-export const speedupHead = (baseline: number | null): string => (baseline === null ? 'speed-up' : `vs batch ${baseline}`);
+export const speedupHead = (baseline: number | null): string =>
+  baseline === null ? 'speed-up' : `vs batch ${baseline}`;
 
 /** "the smallest batch size measured, 10," for the notes under the table and on the page. */
 export const speedupNote = (baseline: number | null): string =>

@@ -5,7 +5,20 @@ import { lineChart, seriesColor, type ChartConfig, type LinePoint, type PointSer
 import { escapeHtml } from '../html/escape.js';
 import { chartCanvas, dataTable, figureList, renderHtmlPage, type PageSection } from '../html/page.js';
 import type { ExperimentDocument, ExperimentResult } from './document.js';
-import { bestText, configurations, int, mib, percent, poolText, rmeText, seriesText, sig3, speedupHead, speedupNote, speedupText } from './format.js';
+import {
+  bestText,
+  configurations,
+  int,
+  mib,
+  percent,
+  poolText,
+  rmeText,
+  seriesText,
+  sig3,
+  speedupHead,
+  speedupNote,
+  speedupText,
+} from './format.js';
 import { describeConfiguration } from './grid.js';
 
 interface Group {
@@ -25,8 +38,15 @@ function groups(results: ExperimentResult[]): Group[] {
   }
   return [...byKey.entries()].map(([key, rs], i) => {
     const c = rs[0].config;
-    const label = c.probe ? seriesText('fresh probe', c.threads, c.maxInFlight) : seriesText(c.pool, c.threads, c.maxInFlight);
-    return { key, label, color: seriesColor(i), results: [...rs].sort((a, b) => a.config.batchSize - b.config.batchSize) };
+    const label = c.probe
+      ? seriesText('fresh probe', c.threads, c.maxInFlight)
+      : seriesText(c.pool, c.threads, c.maxInFlight);
+    return {
+      key,
+      label,
+      color: seriesColor(i),
+      results: [...rs].sort((a, b) => a.config.batchSize - b.config.batchSize),
+    };
   });
 }
 
@@ -51,9 +71,21 @@ function throughputChart(gs: Group[]): ChartConfig {
 function latencyChart(gs: Group[]): ChartConfig {
   const series: PointSeries[] = [];
   for (const g of gs) {
-    const points = (pick: (r: ExperimentResult) => number) => g.results.map((r) => ({ x: r.config.batchSize, y: round(pick(r), 4) }));
-    series.push({ label: `p50, ${g.label}`, color: g.color, markers: true, points: points((r) => r.batchLatencyMs.p50) });
-    series.push({ label: `p99, ${g.label}`, color: g.color, markers: true, dashed: true, points: points((r) => r.batchLatencyMs.p99) });
+    const points = (pick: (r: ExperimentResult) => number) =>
+      g.results.map((r) => ({ x: r.config.batchSize, y: round(pick(r), 4) }));
+    series.push({
+      label: `p50, ${g.label}`,
+      color: g.color,
+      markers: true,
+      points: points((r) => r.batchLatencyMs.p50),
+    });
+    series.push({
+      label: `p99, ${g.label}`,
+      color: g.color,
+      markers: true,
+      dashed: true,
+      points: points((r) => r.batchLatencyMs.p99),
+    });
   }
   return lineChart({
     title: 'Batch latency against batch size (p50 solid, p99 dashed)',
@@ -68,7 +100,10 @@ function bestLine(doc: ExperimentDocument, flag: 'bestThroughput' | 'bestP99'): 
   if (rows.length === 0) return 'n/a';
   return rows
     .map((r) => {
-      const value = flag === 'bestThroughput' ? `${int(r.imagesPerSecond.mean)} images/s ${rmeText(r.imagesPerSecond.rme)}` : `p99 ${sig3(r.batchLatencyMs.p99)} ms`;
+      const value =
+        flag === 'bestThroughput'
+          ? `${int(r.imagesPerSecond.mean)} images/s ${rmeText(r.imagesPerSecond.rme)}`
+          : `p99 ${sig3(r.batchLatencyMs.p99)} ms`;
       return `<strong>${escapeHtml(value)}</strong> <span class="note">#${r.config.id}: ${escapeHtml(describeConfiguration(r.config))}</span>`;
     })
     .join('<br>');
@@ -81,18 +116,40 @@ function summary(doc: ExperimentDocument): string {
       : doc.status === 'running'
         ? ': still running; this page is a checkpoint of the configurations measured so far.'
         : `: partial, the figures cover the ${configurations(doc.summary.measured)} measured before the ${doc.status === 'failed' ? 'failure' : 'stop'}.`;
-  const parts = [`<p class="status ${doc.status}">Experiment <strong>${escapeHtml(doc.status)}</strong>${escapeHtml(statusNote)}</p>`];
-  if (doc.error) parts.push(`<p class="error"><span class="mono">${escapeHtml(doc.error.code)}</span> ${escapeHtml(doc.error.message)}</p>`);
+  const parts = [
+    `<p class="status ${doc.status}">Experiment <strong>${escapeHtml(doc.status)}</strong>${escapeHtml(statusNote)}</p>`,
+  ];
+  if (doc.error)
+    parts.push(
+      `<p class="error"><span class="mono">${escapeHtml(doc.error.code)}</span> ${escapeHtml(doc.error.message)}</p>`,
+    );
   parts.push(
     figureList([
       ['configurations measured', `${doc.summary.measured} of ${doc.summary.configurations}`],
-      ['accuracy (identical in every pass)', doc.summary.accuracy === null ? 'n/a (no labels)' : `<strong>${percent(doc.summary.accuracy)}</strong>`],
+      [
+        'accuracy (identical in every pass)',
+        doc.summary.accuracy === null ? 'n/a (no labels)' : `<strong>${percent(doc.summary.accuracy)}</strong>`,
+      ],
       ['best throughput', bestLine(doc, 'bestThroughput')],
       ['best p99 batch latency', bestLine(doc, 'bestP99')],
-      ['input', `<span class="mono">${escapeHtml(doc.input.path)}</span>${doc.input.rows === null ? '' : ` <span class="note">${int(doc.input.rows)} rows</span>`}`],
-      ['model', `${escapeHtml(doc.model.layerSizes.join(' \u2192 '))} <span class="note mono">${escapeHtml(doc.model.sha256.slice(0, 12))}</span>`],
-      ['forward engine', doc.summary.kernels.length > 0 ? escapeHtml(doc.summary.kernels.join(', ')) : '<span class="note">not reported</span>'],
-      ['benchmark.js', escapeHtml(`min ${doc.options.minSamples} samples, max time ${doc.options.maxTimeS} s per configuration`)],
+      [
+        'input',
+        `<span class="mono">${escapeHtml(doc.input.path)}</span>${doc.input.rows === null ? '' : ` <span class="note">${int(doc.input.rows)} rows</span>`}`,
+      ],
+      [
+        'model',
+        `${escapeHtml(doc.model.layerSizes.join(' \u2192 '))} <span class="note mono">${escapeHtml(doc.model.sha256.slice(0, 12))}</span>`,
+      ],
+      [
+        'forward engine',
+        doc.summary.kernels.length > 0
+          ? escapeHtml(doc.summary.kernels.join(', '))
+          : '<span class="note">not reported</span>',
+      ],
+      [
+        'benchmark.js',
+        escapeHtml(`min ${doc.options.minSamples} samples, max time ${doc.options.maxTimeS} s per configuration`),
+      ],
       ['wall time', `${(doc.wallTimeMs / 1000).toFixed(1)} s`],
       ['date', escapeHtml(doc.startedAt.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC'))],
     ]),
@@ -101,7 +158,23 @@ function summary(doc: ExperimentDocument): string {
 }
 
 function resultsTable(doc: ExperimentDocument): string {
-  const head = ['#', 'pool', 'batch', 'threads', 'in flight', 'images/s', '±rme', 'samples', 'p50 ms', 'p99 ms', 'ms/image', '1st result ms', 'RSS MiB', speedupHead(doc.summary.speedupBaseline), 'best'];
+  const head = [
+    '#',
+    'pool',
+    'batch',
+    'threads',
+    'in flight',
+    'images/s',
+    '±rme',
+    'samples',
+    'p50 ms',
+    'p99 ms',
+    'ms/image',
+    '1st result ms',
+    'RSS MiB',
+    speedupHead(doc.summary.speedupBaseline),
+    'best',
+  ];
   const rows = doc.results.map((r) => [
     r.config.id,
     poolText(r.config),
@@ -120,7 +193,9 @@ function resultsTable(doc: ExperimentDocument): string {
     bestText(r),
   ]);
   return (
-    dataTable(head, rows, { caption: 'One row per configuration, in measuring order. Pool: warm or fresh (see "How it was measured").' }) +
+    dataTable(head, rows, {
+      caption: 'One row per configuration, in measuring order. Pool: warm or fresh (see "How it was measured").',
+    }) +
     `<p class="note">images/s: rows / benchmark.js mean seconds per pass, ± its 95% relative margin of error. p50/p99: batch latency (dispatch to result), median across passes. 1st result: pass start to the first scored batch (with a fresh pool, thread start-up included). RSS: peak of the child process that measured only this configuration. ${escapeHtml(speedupNote(doc.summary.speedupBaseline))}.</p>`
   );
 }
@@ -139,7 +214,18 @@ function machine(doc: ExperimentDocument): string {
 }
 
 function method(doc: ExperimentDocument): string {
-  const items = [doc.method.pools.warm, doc.method.pools.fresh, doc.method.engine, doc.method.sampling, doc.method.imagesPerSecond, doc.method.latency, doc.method.rss, doc.method.speedup, doc.method.best, doc.method.accuracy];
+  const items = [
+    doc.method.pools.warm,
+    doc.method.pools.fresh,
+    doc.method.engine,
+    doc.method.sampling,
+    doc.method.imagesPerSecond,
+    doc.method.latency,
+    doc.method.rss,
+    doc.method.speedup,
+    doc.method.best,
+    doc.method.accuracy,
+  ];
   return `<ul class="method">${items.map((text) => `<li>${escapeHtml(text)}</li>`).join('')}</ul>`;
 }
 
@@ -147,14 +233,29 @@ export function buildExperimentPage(doc: ExperimentDocument): string {
   const gs = groups(doc.results);
   const charts: Record<string, ChartConfig> = {};
   const sections: PageSection[] = [{ id: 'summary', title: 'Summary', body: summary(doc) }];
-  const poolNote = '<p class="note">Warm pool: started once per configuration and warmed up; the samples reuse it. Fresh pool: every pass starts and closes its own (thread start-up included).</p>';
+  const poolNote =
+    '<p class="note">Warm pool: started once per configuration and warmed up; the samples reuse it. Fresh pool: every pass starts and closes its own (thread start-up included).</p>';
   if (doc.results.length > 0) {
     charts.throughput = throughputChart(gs);
     charts.latency = latencyChart(gs);
-    sections.push({ id: 'throughput-section', title: 'Throughput', wide: false, body: chartCanvas('throughput', { label: 'throughput against batch size', height: 420 }) + poolNote });
-    sections.push({ id: 'latency-section', title: 'Latency', wide: false, body: chartCanvas('latency', { label: 'batch latency p50 and p99 against batch size', height: 420 }) + poolNote });
+    sections.push({
+      id: 'throughput-section',
+      title: 'Throughput',
+      wide: false,
+      body: chartCanvas('throughput', { label: 'throughput against batch size', height: 420 }) + poolNote,
+    });
+    sections.push({
+      id: 'latency-section',
+      title: 'Latency',
+      wide: false,
+      body: chartCanvas('latency', { label: 'batch latency p50 and p99 against batch size', height: 420 }) + poolNote,
+    });
   }
-  sections.push({ id: 'results', title: 'Results', body: doc.results.length > 0 ? resultsTable(doc) : '<p class="note">No configuration was measured.</p>' });
+  sections.push({
+    id: 'results',
+    title: 'Results',
+    body: doc.results.length > 0 ? resultsTable(doc) : '<p class="note">No configuration was measured.</p>',
+  });
   if (doc.notMeasured.length > 0) {
     sections.push({
       id: 'not-measured',

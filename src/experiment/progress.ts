@@ -12,9 +12,16 @@ export interface ExperimentProgressDisplay {
   stop(): void;
 }
 
-const none: ExperimentProgressDisplay = { configuration: () => undefined, measured: () => undefined, stop: () => undefined };
+const none: ExperimentProgressDisplay = {
+  configuration: () => undefined,
+  measured: () => undefined,
+  stop: () => undefined,
+};
 
-export function createExperimentProgress(options: { enabled: boolean; stream?: NodeJS.WriteStream }): ExperimentProgressDisplay {
+export function createExperimentProgress(options: {
+  enabled: boolean;
+  stream?: NodeJS.WriteStream;
+}): ExperimentProgressDisplay {
   const stream = options.stream ?? process.stderr;
   if (!options.enabled || !stream.isTTY) return none;
   const multi = new cliProgress.MultiBar(
@@ -24,20 +31,28 @@ export function createExperimentProgress(options: { enabled: boolean; stream?: N
       hideCursor: true,
       clearOnComplete: true,
       gracefulExit: false,
-      format: 'experiment {bar} {value}/{total} measured, {left} left | #{id} {config}, pass {passes} | elapsed {duration_formatted}',
+      format:
+        'experiment {bar} {value}/{total} measured, {left} left | #{id} {config}, pass {passes} | elapsed {duration_formatted}',
     },
     cliProgress.Presets.shades_classic,
   );
   let bar: cliProgress.SingleBar | null = null;
   return {
     configuration(config, index, total, passes) {
-      const payload = { id: config.id, config: describeConfiguration(config), passes: passes === 0 ? 'starting (warm-up)' : String(passes), left: total - index };
+      const payload = {
+        id: config.id,
+        config: describeConfiguration(config),
+        passes: passes === 0 ? 'starting (warm-up)' : String(passes),
+        left: total - index,
+      };
       if (!bar) bar = multi.create(total, index, payload);
       else bar.update(index, payload);
     },
     measured(row, index, total) {
       const c = row.config;
-      multi.log(`#${c.id} ${describeConfiguration(c)}: ${int(row.imagesPerSecond.mean)} images/s ${rmeText(row.imagesPerSecond.rme)} (${row.samples} samples)\n`);
+      multi.log(
+        `#${c.id} ${describeConfiguration(c)}: ${int(row.imagesPerSecond.mean)} images/s ${rmeText(row.imagesPerSecond.rme)} (${row.samples} samples)\n`,
+      );
       bar?.update(index + 1, { left: total - index - 1 });
     },
     stop() {

@@ -2,7 +2,19 @@
 // then the notes that say what the columns mean (warm / fresh, how RSS is attributed).
 import type { ExperimentDocument, ExperimentResult } from './document.js';
 import { speedupBaseline } from './aggregate.js';
-import { bestText, configurations, int, mib, percent, poolText, rmeText, sig3, speedupHead, speedupNote, speedupText } from './format.js';
+import {
+  bestText,
+  configurations,
+  int,
+  mib,
+  percent,
+  poolText,
+  rmeText,
+  sig3,
+  speedupHead,
+  speedupNote,
+  speedupText,
+} from './format.js';
 
 interface Column {
   /** Text, or made from the batch size the speed-ups are measured against. */
@@ -23,7 +35,11 @@ export const TABLE_COLUMNS: Column[] = [
   { head: 'p50 ms', align: 'right', cell: (r) => sig3(r.batchLatencyMs.p50) },
   { head: 'p99 ms', align: 'right', cell: (r) => sig3(r.batchLatencyMs.p99) },
   { head: 'ms/image', align: 'right', cell: (r) => (r.perImageLatencyMs === null ? 'n/a' : sig3(r.perImageLatencyMs)) },
-  { head: '1st result ms', align: 'right', cell: (r) => (r.timeToFirstResultMs === null ? 'n/a' : sig3(r.timeToFirstResultMs)) },
+  {
+    head: '1st result ms',
+    align: 'right',
+    cell: (r) => (r.timeToFirstResultMs === null ? 'n/a' : sig3(r.timeToFirstResultMs)),
+  },
   { head: 'RSS MiB', align: 'right', cell: (r) => mib(r.peakRssBytes) },
   { head: speedupHead, align: 'right', cell: (r) => speedupText(r.speedup) },
   { head: 'best', align: 'left', cell: (r) => bestText(r) },
@@ -69,19 +85,25 @@ export function formatExperimentTable(doc: ExperimentDocument, options: { color?
   const lines = [statusLine(doc)];
   if (doc.error) lines.push(`  error ${doc.error.code}: ${doc.error.message}`);
   const rows = doc.input.rows === null ? '' : ` (${int(doc.input.rows)} rows)`;
-  const accuracy = doc.summary.accuracy === null ? 'no labels' : `accuracy ${percent(doc.summary.accuracy)} in every pass`;
+  const accuracy =
+    doc.summary.accuracy === null ? 'no labels' : `accuracy ${percent(doc.summary.accuracy)} in every pass`;
   const engine = doc.summary.kernels.length > 0 ? ` (forward engine ${doc.summary.kernels.join(', ')})` : '';
   lines.push(`  input ${doc.input.path}${rows}, model ${doc.model.layerSizes.join('-')}${engine}; ${accuracy}`);
   lines.push(
     `  machine ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, ${m.platform}; load average ${m.loadAverageStart.join(' ')} at start` +
       (m.loadAverageEnd ? `, ${m.loadAverageEnd.join(' ')} at end` : ''),
   );
-  lines.push(`  benchmark.js: at least ${doc.options.minSamples} samples and ${doc.options.maxTimeS} s per configuration; one sample = one pass over the whole input`);
+  lines.push(
+    `  benchmark.js: at least ${doc.options.minSamples} samples and ${doc.options.maxTimeS} s per configuration; one sample = one pass over the whole input`,
+  );
   lines.push('');
   if (doc.results.length > 0) lines.push(...formatResultsTable(doc.results, options));
   else lines.push('  (no configuration was measured)');
   if (doc.notMeasured.length > 0) {
-    lines.push('', `  not measured: ${doc.notMeasured.map((c) => `#${c.id}`).join(' ')} (${configurations(doc.notMeasured.length)})`);
+    lines.push(
+      '',
+      `  not measured: ${doc.notMeasured.map((c) => `#${c.id}`).join(' ')} (${configurations(doc.notMeasured.length)})`,
+    );
   }
   lines.push(
     '',

@@ -27,10 +27,14 @@ function inlineLibrary(pkg: string, file: string, name: string): InlineLibrary {
   if (cached) return cached;
   const folder = dirname(require.resolve(pkg));
   const source = readFileSync(join(folder, file), 'utf8');
-  const { version, license } = JSON.parse(readFileSync(join(folder, '..', 'package.json'), 'utf8')) as { version: string; license: string };
+  const { version, license } = JSON.parse(readFileSync(join(folder, '..', 'package.json'), 'utf8')) as {
+    version: string;
+    license: string;
+  };
   // Inside <script>, `</script` would end the element early and `<!--` changes how the parser looks for
   // the end; neither can be escaped in code without understanding it, so refuse a build that contains one.
-  if (/<\/script|<!--/i.test(source)) throw new Error(`${pkg} ${version}: ${file} contains </script or <!--; cannot inline it`);
+  if (/<\/script|<!--/i.test(source))
+    throw new Error(`${pkg} ${version}: ${file} contains </script or <!--; cannot inline it`);
   const library = { name, version, license, source };
   cache.set(pkg, library);
   return library;
@@ -40,4 +44,5 @@ function inlineLibrary(pkg: string, file: string, name: string): InlineLibrary {
 export const chartJsLibrary = (): InlineLibrary => inlineLibrary('chart.js', 'chart.umd.min.js', 'Chart.js');
 
 /** chartjs-chart-error-bars' UMD build: the `lineWithErrorBars` chart type (after Chart.js). */
-export const errorBarsLibrary = (): InlineLibrary => inlineLibrary('chartjs-chart-error-bars', 'index.umd.min.js', 'chartjs-chart-error-bars');
+export const errorBarsLibrary = (): InlineLibrary =>
+  inlineLibrary('chartjs-chart-error-bars', 'index.umd.min.js', 'chartjs-chart-error-bars');

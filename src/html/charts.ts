@@ -99,7 +99,9 @@ export function histogramChart(options: CommonOptions & { labels: string[]; seri
         grouped: options.series.length > 1,
       })),
     },
-    options: common({ ...options, y: { integer: true, ...options.y } }, 'category', { legend: options.series.length > 1 }),
+    options: common({ ...options, y: { integer: true, ...options.y } }, 'category', {
+      legend: options.series.length > 1,
+    }),
   };
 }
 
@@ -114,7 +116,9 @@ export function lineChart(options: CommonOptions & { series: PointSeries[] }): C
         const color = s.color ?? seriesColor(i);
         const markers = s.markers ?? (!s.dashed && s.points.length <= 30);
         return {
-          ...(errorBars ? { errorBarColor: color, errorBarWhiskerColor: color, errorBarLineWidth: 1.5, errorBarWhiskerSize: 10 } : {}),
+          ...(errorBars
+            ? { errorBarColor: color, errorBarWhiskerColor: color, errorBarLineWidth: 1.5, errorBarWhiskerSize: 10 }
+            : {}),
           label: s.label,
           data: s.points,
           borderColor: color,
@@ -133,7 +137,11 @@ export function lineChart(options: CommonOptions & { series: PointSeries[] }): C
 }
 
 // The options every chart shares; `ChartConfig['options']` is loose enough for the three chart types.
-function common(options: CommonOptions, xType: 'category' | 'linear' | 'logarithmic', show: { legend: boolean }): ChartConfig['options'] {
+function common(
+  options: CommonOptions,
+  xType: 'category' | 'linear' | 'logarithmic',
+  show: { legend: boolean },
+): ChartConfig['options'] {
   return {
     responsive: true,
     maintainAspectRatio: false,
@@ -153,7 +161,11 @@ function common(options: CommonOptions, xType: 'category' | 'linear' | 'logarith
 /** One axis' options (Chart.js types them per axis type; ours are built for any of the three). */
 type ScaleOptions = NonNullable<NonNullable<ChartConfig['options']>['scales']>[string];
 
-function axis(options: AxisOptions | undefined, type: 'category' | 'linear' | 'logarithmic', valueAxis: boolean): ScaleOptions {
+function axis(
+  options: AxisOptions | undefined,
+  type: 'category' | 'linear' | 'logarithmic',
+  valueAxis: boolean,
+): ScaleOptions {
   return {
     type,
     title: { display: Boolean(options?.title), text: options?.title ?? '' },

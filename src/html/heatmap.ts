@@ -9,14 +9,18 @@ import { escapeHtml } from './escape.js';
 
 /** The table for `classes` classes: a button per cell (data-true, data-pred), empty until the script runs. */
 export function confusionHeatmapTable(classes: number, options: { classNames?: string[] } = {}): string {
-  if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`classes must be a positive integer, got ${classes}`);
+  if (!Number.isInteger(classes) || classes < 1)
+    throw new RangeError(`classes must be a positive integer, got ${classes}`);
   const name = (c: number) => escapeHtml(options.classNames?.[c] ?? String(c));
   const indices = Array.from({ length: classes }, (_, i) => i);
   const header = `<tr><th class="corner">true \\ predicted</th>${indices.map((p) => `<th scope="col">${name(p)}</th>`).join('')}<th scope="col" class="total">rows</th></tr>`;
   const body = indices
     .map((t) => {
       const cells = indices
-        .map((p) => `<td><button type="button" class="cell${t === p ? ' diagonal' : ''}" data-true="${t}" data-pred="${p}" aria-pressed="false"></button></td>`)
+        .map(
+          (p) =>
+            `<td><button type="button" class="cell${t === p ? ' diagonal' : ''}" data-true="${t}" data-pred="${p}" aria-pressed="false"></button></td>`,
+        )
         .join('');
       return `<tr><th scope="row">${name(t)}</th>${cells}<td class="total" data-row-total="${t}"></td></tr>`;
     })

@@ -123,7 +123,8 @@ export class BoundedBestHeap<T extends { score: number; line: number }> {
 }
 
 function checkCapacity(capacity: number): number {
-  if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`heap capacity must be an integer >= 0, got ${capacity}`);
+  if (!Number.isInteger(capacity) || capacity < 0)
+    throw new RangeError(`heap capacity must be an integer >= 0, got ${capacity}`);
   return capacity;
 }
 
@@ -162,7 +163,8 @@ export class RoundRobinCandidates<T extends { score: number; line: number } = Ra
   private heapCapacity: number;
 
   constructor(groups: number, budget: number) {
-    if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`groups must be a positive integer, got ${groups}`);
+    if (!Number.isInteger(groups) || groups < 1)
+      throw new RangeError(`groups must be a positive integer, got ${groups}`);
     checkCapacity(budget);
     this.groups = groups;
     this.currentBudget = budget;
@@ -302,15 +304,25 @@ export class MistakeCollector {
   /** Tier 3: its capacity is what the labeled rows leave. */
   private readonly uncertainCandidates: BoundedBestHeap<Ranked>;
   /** The row being offered (see `make`). */
-  private readonly row: { x: Float32Array; index: number; score: number; line: number; label: number; predicted: number; confidence: number } = { x: EMPTY, index: 0, score: 0, line: 0, label: 0, predicted: 0, confidence: 0 };
+  private readonly row: {
+    x: Float32Array;
+    index: number;
+    score: number;
+    line: number;
+    label: number;
+    predicted: number;
+    confidence: number;
+  } = { x: EMPTY, index: 0, score: 0, line: 0, label: 0, predicted: 0, confidence: 0 };
   private mistakeCount = 0;
   private labeledCount = 0;
   private unlabeledCount = 0;
 
   constructor(options: MistakeCollectorOptions) {
     const { classes, features } = options;
-    if (!Number.isInteger(classes) || classes < 1) throw new RangeError(`classes must be a positive integer, got ${classes}`);
-    if (!Number.isInteger(features) || features < 1) throw new RangeError(`features must be a positive integer, got ${features}`);
+    if (!Number.isInteger(classes) || classes < 1)
+      throw new RangeError(`classes must be a positive integer, got ${classes}`);
+    if (!Number.isInteger(features) || features < 1)
+      throw new RangeError(`features must be a positive integer, got ${features}`);
     const budget = options.budget ?? DEFAULT_IMAGE_BUDGET;
     if (!Number.isInteger(budget) || budget < 0) throw new RangeError(`budget must be an integer >= 0, got ${budget}`);
     this.classes = classes;
@@ -358,7 +370,8 @@ export class MistakeCollector {
       if (label !== guess) {
         row.score = conf;
         this.mistakeCandidates.offer(label * k + guess, row.score, line, this.make);
-        if (this.closeCallCandidates.budget > 0) this.closeCallCandidates.lowerBudget(Math.max(0, this.budget - this.mistakeCount));
+        if (this.closeCallCandidates.budget > 0)
+          this.closeCallCandidates.lowerBudget(Math.max(0, this.budget - this.mistakeCount));
       } else if (this.closeCallCandidates.budget > 0) {
         row.score = -conf;
         this.closeCallCandidates.offer(label, row.score, line, this.make);
@@ -371,8 +384,18 @@ export class MistakeCollector {
   };
 
   result(): CollectedImages {
-    const counts = { classes: this.classes, budget: this.budget, mistakeCount: this.mistakeCount, labeled: this.labeledCount, unlabeled: this.unlabeledCount };
-    return finalPick(counts, { mistakes: this.mistakeCandidates, closeCalls: this.closeCallCandidates, uncertain: this.uncertainCandidates });
+    const counts = {
+      classes: this.classes,
+      budget: this.budget,
+      mistakeCount: this.mistakeCount,
+      labeled: this.labeledCount,
+      unlabeled: this.unlabeledCount,
+    };
+    return finalPick(counts, {
+      mistakes: this.mistakeCandidates,
+      closeCalls: this.closeCallCandidates,
+      uncertain: this.uncertainCandidates,
+    });
   }
 
   /**
@@ -380,9 +403,26 @@ export class MistakeCollector {
    * over a larger input containing this one can still need from it (see mergeHeldImages).
    */
   heldImages(): HeldImages {
-    const strip = ({ line, label, predicted, confidence, pixels }: Ranked): KeptImage => ({ line, label, predicted, confidence, pixels });
-    const images = [...this.mistakeCandidates.items(), ...this.closeCallCandidates.items(), ...this.uncertainCandidates.sorted()].map(strip);
-    return { classes: this.classes, budget: this.budget, images, mistakeCount: this.mistakeCount, labeled: this.labeledCount, unlabeled: this.unlabeledCount };
+    const strip = ({ line, label, predicted, confidence, pixels }: Ranked): KeptImage => ({
+      line,
+      label,
+      predicted,
+      confidence,
+      pixels,
+    });
+    const images = [
+      ...this.mistakeCandidates.items(),
+      ...this.closeCallCandidates.items(),
+      ...this.uncertainCandidates.sorted(),
+    ].map(strip);
+    return {
+      classes: this.classes,
+      budget: this.budget,
+      images,
+      mistakeCount: this.mistakeCount,
+      labeled: this.labeledCount,
+      unlabeled: this.unlabeledCount,
+    };
   }
 
   /**
@@ -459,10 +499,19 @@ export function mergeHeldImages(parts: { held: HeldImages; lineOffset: number }[
   if (parts.length === 0) throw new RangeError('mergeHeldImages: no parts');
   const { classes: k, budget } = parts[0].held;
   for (const { held } of parts) {
-    if (held.classes !== k || held.budget !== budget) throw new RangeError(`mergeHeldImages: parts with ${held.classes} classes and budget ${held.budget}, and ${k} and ${budget}`);
+    if (held.classes !== k || held.budget !== budget)
+      throw new RangeError(
+        `mergeHeldImages: parts with ${held.classes} classes and budget ${held.budget}, and ${k} and ${budget}`,
+      );
   }
   const sum = (key: 'mistakeCount' | 'labeled' | 'unlabeled') => parts.reduce((n, p) => n + p.held[key], 0);
-  const counts: Counts = { classes: k, budget, mistakeCount: sum('mistakeCount'), labeled: sum('labeled'), unlabeled: sum('unlabeled') };
+  const counts: Counts = {
+    classes: k,
+    budget,
+    mistakeCount: sum('mistakeCount'),
+    labeled: sum('labeled'),
+    unlabeled: sum('unlabeled'),
+  };
   // The budgets one run ends with: close calls get what the mistakes leave, unlabeled rows what the labeled ones leave.
   const tiers: Tiers = {
     mistakes: new RoundRobinCandidates<Ranked>(k * k, budget),
@@ -473,9 +522,14 @@ export function mergeHeldImages(parts: { held: HeldImages; lineOffset: number }[
     for (const image of held.images) {
       const line = image.line + lineOffset;
       const conf = Number.isNaN(image.confidence) ? -Infinity : image.confidence;
-      const make = (): Ranked => ({ ...image, line, score: image.label !== -1 && image.label !== image.predicted ? conf : -conf });
+      const make = (): Ranked => ({
+        ...image,
+        line,
+        score: image.label !== -1 && image.label !== image.predicted ? conf : -conf,
+      });
       if (image.label === -1) tiers.uncertain.offer(-conf, line, make);
-      else if (image.label !== image.predicted) tiers.mistakes.offer(image.label * k + image.predicted, conf, line, make);
+      else if (image.label !== image.predicted)
+        tiers.mistakes.offer(image.label * k + image.predicted, conf, line, make);
       else tiers.closeCalls.offer(image.label, -conf, line, make);
     }
   }

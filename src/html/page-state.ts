@@ -30,8 +30,18 @@ export interface PageState {
   unlabeled: number;
   /** The held images' records (run-data.ts), deflated (raw), base64. Lines in the run's own numbering. */
   images: string;
-  latency: { minMs: number; perDecade: number; buckets: number; batch: [number, number][]; compute: [number, number][] };
-  throughput: { maxPoints: number; windowMs: number; points: [seconds: number, imagesPerSecond: number, rows: number][] };
+  latency: {
+    minMs: number;
+    perDecade: number;
+    buckets: number;
+    batch: [number, number][];
+    compute: [number, number][];
+  };
+  throughput: {
+    maxPoints: number;
+    windowMs: number;
+    points: [seconds: number, imagesPerSecond: number, rows: number][];
+  };
 }
 
 /** What a collector has at the end of a run (RunPageCollector.pageState gathers it). */
@@ -44,7 +54,8 @@ export interface PageStateInput {
 
 export function encodePageState(input: PageStateInput): PageState {
   const { held, features, latency, throughput } = input;
-  const sparse = (counts: ArrayLike<number>): [number, number][] => Array.from(counts, (n, i): [number, number] => [i, n]).filter(([, n]) => n > 0);
+  const sparse = (counts: ArrayLike<number>): [number, number][] =>
+    Array.from(counts, (n, i): [number, number] => [i, n]).filter(([, n]) => n > 0);
   return {
     features,
     classes: held.classes,
@@ -53,8 +64,18 @@ export function encodePageState(input: PageStateInput): PageState {
     labeled: held.labeled,
     unlabeled: held.unlabeled,
     images: deflateRawSync(Buffer.from(encodeImageRecords(held.images, features), 'base64')).toString('base64'),
-    latency: { minMs: latency.minMs, perDecade: latency.perDecade, buckets: latency.batch.length, batch: sparse(latency.batch), compute: sparse(latency.compute) },
-    throughput: { maxPoints: throughput.maxPoints, windowMs: throughput.windowMs, points: throughput.points.map((p) => [p.seconds, p.imagesPerSecond, p.rows]) },
+    latency: {
+      minMs: latency.minMs,
+      perDecade: latency.perDecade,
+      buckets: latency.batch.length,
+      batch: sparse(latency.batch),
+      compute: sparse(latency.compute),
+    },
+    throughput: {
+      maxPoints: throughput.maxPoints,
+      windowMs: throughput.windowMs,
+      points: throughput.points.map((p) => [p.seconds, p.imagesPerSecond, p.rows]),
+    },
   };
 }
 
@@ -72,7 +93,11 @@ export const pageStateSchema = z.object({
   unlabeled: count,
   images: z.string(),
   latency: z.object({ minMs: z.number(), perDecade: z.number(), buckets: positive, batch: pairs, compute: pairs }),
-  throughput: z.object({ maxPoints: positive, windowMs: z.number(), points: z.array(z.tuple([z.number(), z.number(), z.number()])) }),
+  throughput: z.object({
+    maxPoints: positive,
+    windowMs: z.number(),
+    points: z.array(z.tuple([z.number(), z.number(), z.number()])),
+  }),
 });
 
 /** A shard of a merge, as the page needs it. */
@@ -104,13 +129,17 @@ export function readPageStates(parts: PagePart[]): (ReadPageState | null)[] {
     const result = z.safeParse(pageStateSchema, part.page);
     if (!result.success) {
       const issue = result.error.issues[0];
-      throw new MergeError(`${part.name}: cannot be merged into a page: partial.page.${issue.path.join('.')} ${issue.message}`);
+      throw new MergeError(
+        `${part.name}: cannot be merged into a page: partial.page.${issue.path.join('.')} ${issue.message}`,
+      );
     }
     const state = result.data as PageState;
     return { state, held: heldOf(part.name, state) };
   });
   if (lacking.length > 0) {
-    throw new MergeError(`--html: ${lacking.join(', ')} ${lacking.length > 1 ? 'have' : 'has'} no page data (partial.page): run the shards with --html (and an nnpipe that keeps it) to merge their page`);
+    throw new MergeError(
+      `--html: ${lacking.join(', ')} ${lacking.length > 1 ? 'have' : 'has'} no page data (partial.page): run the shards with --html (and an nnpipe that keeps it) to merge their page`,
+    );
   }
   return states;
 }
@@ -122,8 +151,18 @@ export function mergedPageInput(report: PipelineReport, parts: PagePart[]): RunP
   if (kept.length === 0) throw new MergeError('--html: no shard has page data (partial.page) to merge');
   const first = kept[0].state;
   for (const { part, state } of kept) {
-    const same = state.features === first.features && state.classes === first.classes && state.budget === first.budget && state.latency.buckets === first.latency.buckets && state.latency.minMs === first.latency.minMs && state.latency.perDecade === first.latency.perDecade && state.throughput.maxPoints === first.throughput.maxPoints;
-    if (!same) throw new MergeError(`${part.name}: its page data has another shape (features, classes, image budget, latency scale or timeline points) than ${kept[0].part.name}'s`);
+    const same =
+      state.features === first.features &&
+      state.classes === first.classes &&
+      state.budget === first.budget &&
+      state.latency.buckets === first.latency.buckets &&
+      state.latency.minMs === first.latency.minMs &&
+      state.latency.perDecade === first.latency.perDecade &&
+      state.throughput.maxPoints === first.throughput.maxPoints;
+    if (!same)
+      throw new MergeError(
+        `${part.name}: its page data has another shape (features, classes, image budget, latency scale or timeline points) than ${kept[0].part.name}'s`,
+      );
   }
   const images = mergeHeldImages(kept.map(({ part, held }) => ({ held, lineOffset: part.lineOffset })));
   const sumBuckets = (key: 'batch' | 'compute') => {
@@ -136,10 +175,18 @@ export function mergedPageInput(report: PipelineReport, parts: PagePart[]): RunP
     report,
     images,
     features: first.features,
-    throughput: summedTimeline(kept.map(({ part, state }) => ({ startMs: part.startMs, points: state.throughput.points })), maxPoints),
+    throughput: summedTimeline(
+      kept.map(({ part, state }) => ({ startMs: part.startMs, points: state.throughput.points })),
+      maxPoints,
+    ),
     throughputWindowMs: Math.max(...kept.map(({ state }) => state.throughput.windowMs)),
     timelinePoints: maxPoints,
-    latency: { minMs: first.latency.minMs, perDecade: first.latency.perDecade, batch: sumBuckets('batch'), compute: sumBuckets('compute') },
+    latency: {
+      minMs: first.latency.minMs,
+      perDecade: first.latency.perDecade,
+      batch: sumBuckets('batch'),
+      compute: sumBuckets('compute'),
+    },
     mergedShards: parts.length,
   };
 }
@@ -162,7 +209,14 @@ function heldOf(name: string, state: PageState): HeldImages {
   } catch (error) {
     throw new MergeError(`${name}: cannot be merged into a page: partial.page.images: ${(error as Error).message}`);
   }
-  return { classes: state.classes, budget: state.budget, images, mistakeCount: state.mistakeCount, labeled: state.labeled, unlabeled: state.unlabeled };
+  return {
+    classes: state.classes,
+    budget: state.budget,
+    images,
+    mistakeCount: state.mistakeCount,
+    labeled: state.labeled,
+    unlabeled: state.unlabeled,
+  };
 }
 
 type Timeline = { startMs: number; points: PageState['throughput']['points'] };
@@ -173,7 +227,9 @@ type Timeline = { startMs: number; points: PageState['throughput']['points'] };
  * row after their end).
  */
 export function summedTimeline(timelines: Timeline[], maxPoints: number): ThroughputPoint[] {
-  const shifted = timelines.filter((t) => t.points.length > 0).map((t) => ({ startMs: t.startMs, points: [[0, 0, 0] as const, ...t.points] }));
+  const shifted = timelines
+    .filter((t) => t.points.length > 0)
+    .map((t) => ({ startMs: t.startMs, points: [[0, 0, 0] as const, ...t.points] }));
   if (shifted.length === 0) return [];
   const end = Math.max(...shifted.map((t) => t.startMs + 1000 * t.points[t.points.length - 1][0]));
   const out: ThroughputPoint[] = [];

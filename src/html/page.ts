@@ -60,7 +60,11 @@ export function figureList(items: [label: string, valueHtml: string][]): string 
 }
 
 /** A plain table: every cell is text (escaped); numbers are right-aligned. */
-export function dataTable(head: string[], rows: (string | number | null)[][], options: { caption?: string } = {}): string {
+export function dataTable(
+  head: string[],
+  rows: (string | number | null)[][],
+  options: { caption?: string } = {},
+): string {
   const cell = (value: string | number | null, tag: 'td' | 'th') =>
     `<${tag}${typeof value === 'number' ? ' class="num"' : ''}>${value === null ? '' : escapeHtml(String(value))}</${tag}>`;
   return (
@@ -86,7 +90,10 @@ export function renderHtmlPage(options: HtmlPageOptions): string {
 
   const nav = options.sections.map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`).join('');
   const sections = options.sections
-    .map((s) => `<section id="${s.id}" class="${s.wide === false ? 'half' : 'wide'}"><h2>${escapeHtml(s.title)}</h2>${s.body}</section>`)
+    .map(
+      (s) =>
+        `<section id="${s.id}" class="${s.wide === false ? 'half' : 'wide'}"><h2>${escapeHtml(s.title)}</h2>${s.body}</section>`,
+    )
     .join('\n');
 
   return `<!DOCTYPE html>
@@ -118,7 +125,8 @@ ${scripts.map(pageScript).join('\n')}
 `;
 }
 
-const pageScript = (body: string): string => `<script>(function (page) {\n'use strict';\n${body}\n})(window.nnpipePage);</script>`;
+const pageScript = (body: string): string =>
+  `<script>(function (page) {\n'use strict';\n${body}\n})(window.nnpipePage);</script>`;
 
 /** Ids and chart keys go into attributes and selectors unescaped, so keep them plain. */
 function checkId(id: string): void {
@@ -126,7 +134,8 @@ function checkId(id: string): void {
 }
 
 // No fetch, image, font, frame or connection can leave the page; inline scripts and styles only.
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 // Parses the data block for the scripts.
 const RUNTIME_DATA = `(function () {

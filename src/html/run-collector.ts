@@ -85,8 +85,17 @@ export class RunPageCollector {
     return encodePageState({
       held: this.images.heldImages(),
       features: this.features,
-      latency: { minMs: this.batchLatency.minMs, perDecade: this.batchLatency.perDecade, batch: this.batchLatency.allCounts(), compute: this.computeLatency.allCounts() },
-      throughput: { maxPoints: this.throughput.maxPoints, windowMs: this.throughput.windowMs(), points: this.throughput.points() },
+      latency: {
+        minMs: this.batchLatency.minMs,
+        perDecade: this.batchLatency.perDecade,
+        batch: this.batchLatency.allCounts(),
+        compute: this.computeLatency.allCounts(),
+      },
+      throughput: {
+        maxPoints: this.throughput.maxPoints,
+        windowMs: this.throughput.windowMs(),
+        points: this.throughput.points(),
+      },
     });
   }
 }

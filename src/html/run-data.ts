@@ -48,7 +48,8 @@ export const LATENCY_SUMMARY_FIELDS = ['count', 'min', 'mean', 'p50', 'p90', 'p9
 export function figureLayout(shape: FigureShape): FigureLayout {
   const { classes: k, buckets, timelinePoints, errorLines } = shape;
   for (const [name, value] of Object.entries(shape)) {
-    if (!Number.isInteger(value) || value < 0) throw new RangeError(`figureLayout: ${name} must be an integer >= 0, got ${value}`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new RangeError(`figureLayout: ${name} must be an integer >= 0, got ${value}`);
   }
   const layout: FigureLayout = {};
   let offset = 0;
@@ -76,19 +77,24 @@ export function figureLayout(shape: FigureShape): FigureLayout {
 }
 
 /** The total number of float64 values a layout holds. */
-export const figureCount = (layout: FigureLayout): number => Object.values(layout).reduce((n, [, length]) => n + length, 0);
+export const figureCount = (layout: FigureLayout): number =>
+  Object.values(layout).reduce((n, [, length]) => n + length, 0);
 
 /**
  * Packs figures into base64: a number fills a slot of length 1; an array fills its slot from the start,
  * the rest padded with NaN (a timeline with fewer points than its slot). Every slot must be given.
  */
-export function encodeFigures(layout: FigureLayout, values: Record<string, number | null | ArrayLike<number | null>>): string {
+export function encodeFigures(
+  layout: FigureLayout,
+  values: Record<string, number | null | ArrayLike<number | null>>,
+): string {
   const bytes = Buffer.alloc(8 * figureCount(layout));
   for (const [name, [offset, length]] of Object.entries(layout)) {
     const value = values[name];
     if (value === undefined) throw new Error(`encodeFigures: no value for ${name}`);
     const list: ArrayLike<number | null> = value === null || typeof value === 'number' ? [value] : value;
-    if (list.length > length) throw new RangeError(`encodeFigures: ${name} has ${list.length} values; its slot holds ${length}`);
+    if (list.length > length)
+      throw new RangeError(`encodeFigures: ${name} has ${list.length} values; its slot holds ${length}`);
     for (let i = 0; i < length; i++) {
       const x = i < list.length ? list[i] : null;
       bytes.writeDoubleLE(x === null ? Number.NaN : x, 8 * (offset + i));
@@ -101,7 +107,8 @@ export function encodeFigures(layout: FigureLayout, values: Record<string, numbe
 /** The inverse of encodeFigures, as plain arrays by name (tests; the page has its own decoder). */
 export function decodeFigures(layout: FigureLayout, base64: string): Record<string, number[]> {
   const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length !== 8 * figureCount(layout)) throw new RangeError(`decodeFigures: ${bytes.length} bytes for ${figureCount(layout)} values`);
+  if (bytes.length !== 8 * figureCount(layout))
+    throw new RangeError(`decodeFigures: ${bytes.length} bytes for ${figureCount(layout)} values`);
   const out: Record<string, number[]> = {};
   for (const [name, [offset, length]] of Object.entries(layout)) {
     out[name] = Array.from({ length }, (_, i) => bytes.readDoubleLE(8 * (offset + i)));
@@ -123,7 +130,10 @@ export function encodeImageRecords(images: KeptImage[], features: number): strin
   const bytes = Buffer.alloc(images.length * size);
   images.forEach((image, i) => {
     const at = i * size;
-    if (image.pixels.length !== features) throw new RangeError(`encodeImageRecords: line ${image.line} has ${image.pixels.length} pixels, expected ${features}`);
+    if (image.pixels.length !== features)
+      throw new RangeError(
+        `encodeImageRecords: line ${image.line} has ${image.pixels.length} pixels, expected ${features}`,
+      );
     bytes.writeUInt32LE(image.line, at);
     bytes.writeInt32LE(image.label, at + 4);
     bytes.writeInt32LE(image.predicted, at + 8);
@@ -136,7 +146,8 @@ export function encodeImageRecords(images: KeptImage[], features: number): strin
 export function decodeImageRecords(base64: string, features: number): KeptImage[] {
   const bytes = Buffer.from(base64, 'base64');
   const size = imageRecordBytes(features);
-  if (bytes.length % size !== 0) throw new RangeError(`decodeImageRecords: ${bytes.length} bytes is not a whole number of ${size}-byte records`);
+  if (bytes.length % size !== 0)
+    throw new RangeError(`decodeImageRecords: ${bytes.length} bytes is not a whole number of ${size}-byte records`);
   const images: KeptImage[] = [];
   for (let at = 0; at < bytes.length; at += size) {
     images.push({

@@ -17,7 +17,15 @@ import { escapeHtml } from './escape.js';
 import { CELL_PANEL, DIGITS_CSS, DIGITS_SCRIPT, galleryBody, imageShape } from './gallery.js';
 import { HEATMAP_CSS, HEATMAP_SCRIPT, confusionHeatmapTable } from './heatmap.js';
 import { chartCanvas, figureList, renderHtmlPage, type PageSection } from './page.js';
-import { LATENCY_SUMMARY_FIELDS, RUN_DATA_SCRIPT, encodeFigures, encodeImageRecords, figureLayout, imageRecordBytes, type FigureLayout } from './run-data.js';
+import {
+  LATENCY_SUMMARY_FIELDS,
+  RUN_DATA_SCRIPT,
+  encodeFigures,
+  encodeImageRecords,
+  figureLayout,
+  imageRecordBytes,
+  type FigureLayout,
+} from './run-data.js';
 
 export interface RunPageInput {
   report: PipelineReport;
@@ -62,8 +70,14 @@ export interface RunPageData {
 export function runPageData(input: RunPageInput): RunPageData {
   const { report, images, features } = input;
   const k = images.classes;
-  const layout = figureLayout({ classes: k, buckets: input.latency.batch.length, timelinePoints: input.timelinePoints, errorLines: SHOWN_ROW_ERRORS });
-  if (input.latency.compute.length !== input.latency.batch.length) throw new RangeError('runPageData: the two latency histograms must have the same buckets');
+  const layout = figureLayout({
+    classes: k,
+    buckets: input.latency.batch.length,
+    timelinePoints: input.timelinePoints,
+    errorLines: SHOWN_ROW_ERRORS,
+  });
+  if (input.latency.compute.length !== input.latency.batch.length)
+    throw new RangeError('runPageData: the two latency histograms must have the same buckets');
   const latency = (summary: PipelineReport['batchLatencyMs']) => LATENCY_SUMMARY_FIELDS.map((field) => summary[field]);
   const figures = encodeFigures(layout, {
     rows: report.rows,
@@ -113,7 +127,11 @@ export function buildRunPage(input: RunPageInput): string {
   const sections: PageSection[] = [{ id: 'summary', title: 'Summary', body: summary(report) }];
   // Chart data, labels and titles that carry numbers are empty here and filled by RUN_CHARTS_SCRIPT.
   if (report.labeled > 0) addClassSections(sections, charts, images.classes, images.budget);
-  sections.push({ id: 'gallery-section', title: images.kind === 'mistakes' ? 'Mistakes' : 'Least confident predictions', body: galleryBody() });
+  sections.push({
+    id: 'gallery-section',
+    title: images.kind === 'mistakes' ? 'Mistakes' : 'Least confident predictions',
+    body: galleryBody(),
+  });
 
   if (report.batches > 0) addTimingSections(sections, charts, input.mergedShards ?? null);
 
@@ -130,9 +148,13 @@ export function buildRunPage(input: RunPageInput): string {
   });
 }
 
-
 /** The confusion heat map and the per-class precision and recall bars (labeled input only). */
-function addClassSections(sections: PageSection[], charts: Record<string, ChartConfig>, k: number, budget: number): void {
+function addClassSections(
+  sections: PageSection[],
+  charts: Record<string, ChartConfig>,
+  k: number,
+  budget: number,
+): void {
   sections.push({
     id: 'confusion',
     title: 'Confusion matrix',
@@ -164,7 +186,11 @@ function addClassSections(sections: PageSection[], charts: Record<string, ChartC
 }
 
 /** The batch-latency histogram and the throughput over the run. */
-function addTimingSections(sections: PageSection[], charts: Record<string, ChartConfig>, mergedShards: number | null): void {
+function addTimingSections(
+  sections: PageSection[],
+  charts: Record<string, ChartConfig>,
+  mergedShards: number | null,
+): void {
   charts.latency = histogramChart({
     title: 'Batch latency',
     labels: [],
@@ -175,7 +201,12 @@ function addTimingSections(sections: PageSection[], charts: Record<string, Chart
     x: { title: 'ms (log-spaced buckets)' },
     y: { title: 'batches' },
   });
-  sections.push({ id: 'latency', title: 'Batch latency', wide: false, body: chartCanvas('latency', { label: 'histogram of batch latency', height: 320 }) });
+  sections.push({
+    id: 'latency',
+    title: 'Batch latency',
+    wide: false,
+    body: chartCanvas('latency', { label: 'histogram of batch latency', height: 320 }),
+  });
   charts.throughput = lineChart({
     title: 'Throughput over the run',
     series: [
@@ -192,7 +223,9 @@ function addTimingSections(sections: PageSection[], charts: Record<string, Chart
     body:
       chartCanvas('throughput', { label: 'throughput over the run', height: 320 }) +
       `<p class="note">Each point: the rows finished in the ${slot('throughput-window')} before it, as images/s (the window is ${Math.round(WINDOW_SHARE * 100)}% of the run, at least ${WINDOW_MIN_MS} ms). Results come back in bursts, so a shorter window would swing between 0 and millions. The line starts at 0 while the model loads and the workers start.</p>` +
-      (mergedShards === null ? '' : `<p class="note" id="merged-throughput">Merged from ${mergedShards} shards: the sum of the shards' own throughput lines, each placed at its shard's start on the wall clock (the clocks of different machines may disagree); each shard's window is its own (the longest is shown).</p>`),
+      (mergedShards === null
+        ? ''
+        : `<p class="note" id="merged-throughput">Merged from ${mergedShards} shards: the sum of the shards' own throughput lines, each placed at its shard's start on the wall clock (the clocks of different machines may disagree); each shard's window is its own (the longest is shown).</p>`),
   });
 }
 
@@ -200,7 +233,8 @@ function addTimingSections(sections: PageSection[], charts: Record<string, Chart
 const AVERAGE_COLOR = '#000000';
 
 /** A placeholder the summary script fills with the figure it names. */
-const slot = (name: string, className?: string): string => `<span${className ? ` class="${className}"` : ''} data-value="${name}"></span>`;
+const slot = (name: string, className?: string): string =>
+  `<span${className ? ` class="${className}"` : ''} data-value="${name}"></span>`;
 
 function summary(report: PipelineReport): string {
   const figures = figureList([
@@ -218,23 +252,39 @@ function summary(report: PipelineReport): string {
   const details = figureList([
     ['model', `<span class="mono">${escapeHtml(model.path)}</span>`],
     ['model sha256', `<span class="mono">${escapeHtml(model.sha256)}</span>`],
-    ['layers', `${escapeHtml(model.layerSizes.join(' \u2192 '))} <span class="note">(${escapeHtml(model.format)})</span>`],
+    [
+      'layers',
+      `${escapeHtml(model.layerSizes.join(' \u2192 '))} <span class="note">(${escapeHtml(model.format)})</span>`,
+    ],
     ['activations', `${escapeHtml(model.activation)} (hidden), ${escapeHtml(model.output)} (output)`],
     ['input', `<span class="mono">${escapeHtml(input.path)}</span> ${slot('input-size', 'note')}`],
     ['configuration', escapeHtml(configText(report.config))],
-    ['machine', escapeHtml(`${report.environment.cpuModel}, ${report.environment.cpus} CPUs, Node ${report.environment.node}, ${report.environment.platform}`)],
+    [
+      'machine',
+      escapeHtml(
+        `${report.environment.cpuModel}, ${report.environment.cpus} CPUs, Node ${report.environment.node}, ${report.environment.platform}`,
+      ),
+    ],
   ]);
   return `<noscript><p class="error">This report draws its figures, charts and images with JavaScript; please enable it.</p></noscript>${statusBlock(report)}${figures}<hr>${details}`;
 }
 
 function statusBlock(report: PipelineReport): string {
   const parts = [`<p class="status ${report.status}">Run <strong>${report.status}</strong>${statusNote(report)}</p>`];
-  if (report.error) parts.push(`<p class="error"><span class="mono">${escapeHtml(report.error.code)}</span> ${escapeHtml(report.error.message)}</p>`);
+  if (report.error)
+    parts.push(
+      `<p class="error"><span class="mono">${escapeHtml(report.error.code)}</span> ${escapeHtml(report.error.message)}</p>`,
+    );
   if (report.errors.length > 0) {
     const shown = report.errors.slice(0, SHOWN_ROW_ERRORS);
     parts.push(
       `<p class="note">Rows with errors (first ${slot('errors-shown')} of ${slot('skipped')}):</p><ul class="row-errors">` +
-        shown.map((e, i) => `<li><span class="mono">line <span data-error-line="${i}"></span></span> ${escapeHtml(e.message)}</li>`).join('') +
+        shown
+          .map(
+            (e, i) =>
+              `<li><span class="mono">line <span data-error-line="${i}"></span></span> ${escapeHtml(e.message)}</li>`,
+          )
+          .join('') +
         `</ul><p class="note" data-value="errors-more" hidden></p>`,
     );
   }
@@ -254,7 +304,10 @@ function statusNote(report: PipelineReport): string {
 
 function configText(config: Record<string, unknown>): string {
   return Object.entries(config)
-    .filter(([key, value]) => value !== null && value !== undefined && typeof value !== 'object' && key !== 'input' && key !== 'model')
+    .filter(
+      ([key, value]) =>
+        value !== null && value !== undefined && typeof value !== 'object' && key !== 'input' && key !== 'model',
+    )
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(', ');
 }

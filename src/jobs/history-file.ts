@@ -29,7 +29,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { ExitCode, PipelineError } from '../errors.js';
+import { PipelineError } from '../errors.js';
 import { isOpenDescriptorPath, ownDescriptor } from '../output/target.js';
 import { runRecordSchema, type RunRecord } from './run-record.js';
 
@@ -179,7 +179,9 @@ export function checkHistoryFile(path: string): void {
     fd = openSync(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new PipelineError('PIPE_ERR_HISTORY', `cannot read the history ${path}: ${(error as Error).message}`, { cause: error });
+    throw new PipelineError('PIPE_ERR_HISTORY', `cannot read the history ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   try {
     assertHistory(fd, path);
@@ -234,7 +236,9 @@ export function appendHistoryLine(path: string, record: RunRecord): TailRepair |
     return repair;
   } catch (error) {
     if (error instanceof NotAHistoryError) throw error;
-    throw new PipelineError('PIPE_ERR_HISTORY', `cannot append to the history ${path}: ${(error as Error).message}`, { cause: error });
+    throw new PipelineError('PIPE_ERR_HISTORY', `cannot append to the history ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     if (fd !== null) closeSync(fd);
   }
@@ -286,6 +290,7 @@ export function readHistory(path: string): HistoryContents {
   });
   // A pipe cannot be checked before it is read: the same rule, applied to what came through.
   const firstLine = lines.findIndex((l) => l.trim() !== '') + 1;
-  if (firstLine > 0 && problems[0]?.line === firstLine) throw new NotAHistoryError(path, `line ${firstLine} is ${problems[0].message}`);
+  if (firstLine > 0 && problems[0]?.line === firstLine)
+    throw new NotAHistoryError(path, `line ${firstLine} is ${problems[0].message}`);
   return { records, problems, tornTail };
 }

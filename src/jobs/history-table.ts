@@ -89,7 +89,19 @@ function note(run: RunWithTrend): string {
 const started = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 export function formatHistoryTable(runs: RunWithTrend[]): string {
-  const header = ['line', 'started (UTC)', 'status', 'exit', 'rows', 'accuracy', 'images/s', 'p99 ms', 'took', 'model', 'note'];
+  const header = [
+    'line',
+    'started (UTC)',
+    'status',
+    'exit',
+    'rows',
+    'accuracy',
+    'images/s',
+    'p99 ms',
+    'took',
+    'model',
+    'note',
+  ];
   const right = new Set([0, 3, 4, 7, 8]);
   const rows = runs.map((run) => [
     String(run.line),

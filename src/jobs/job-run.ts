@@ -64,13 +64,17 @@ export class JobRun {
     const removed: string[] = [];
     try {
       for (const path of lock?.paths ?? []) {
-        removed.push(...(await removeStaleTemps(path, options.lockStaleMs)), ...(await removeStaleTemps(lockOwnerPathFor(path), options.lockStaleMs)));
+        removed.push(
+          ...(await removeStaleTemps(path, options.lockStaleMs)),
+          ...(await removeStaleTemps(lockOwnerPathFor(path), options.lockStaleMs)),
+        );
       }
     } catch (error) {
       await lock?.release();
       throw error;
     }
-    for (const path of removed) options.log.warn({ path }, 'removed a temp file that a dead run had left next to an output');
+    for (const path of removed)
+      options.log.warn({ path }, 'removed a temp file that a dead run had left next to an output');
     return new JobRun(options, lock, removed);
   }
 
@@ -79,8 +83,13 @@ export class JobRun {
    * temp files it removed; for a run stopped by a signal, which signal).
    */
   finalReport(report: PipelineReport): PipelineReport {
-    const stopped = report.status === 'interrupted' && (report.error === null || report.error.code === 'PIPE_ERR_INTERRUPTED');
-    return { ...report, error: stopped ? interruptedError(this.signal) : report.error, removedTempFiles: [...this.removedTempFiles] };
+    const stopped =
+      report.status === 'interrupted' && (report.error === null || report.error.code === 'PIPE_ERR_INTERRUPTED');
+    return {
+      ...report,
+      error: stopped ? interruptedError(this.signal) : report.error,
+      removedTempFiles: [...this.removedTempFiles],
+    };
   }
 
   noteError(error: unknown): void {

@@ -119,9 +119,7 @@ export class RunLock {
   private released = false;
   private readonly removeOwnersOnExit = () => this.removeOwnerFiles();
 
-  private constructor(
-    private readonly held: { canonical: string; release: () => Promise<void> }[],
-  ) {
+  private constructor(private readonly held: { canonical: string; release: () => Promise<void> }[]) {
     // A forced exit (second signal) skips release(); proper-lockfile removes its directories on exit
     // itself, and this removes our owner files.
     process.on('exit', this.removeOwnersOnExit);
@@ -144,7 +142,9 @@ export class RunLock {
       try {
         canonical = await canonicalPath(target.path);
       } catch (error) {
-        throw new PipelineError('PIPE_ERR_LOCK', `cannot lock ${target.path}: ${(error as Error).message}`, { cause: error });
+        throw new PipelineError('PIPE_ERR_LOCK', `cannot lock ${target.path}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       if (canonical !== null && !byCanonical.has(canonical)) byCanonical.set(canonical, target.path);
     }
@@ -166,9 +166,18 @@ export class RunLock {
           });
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-            throw new LockHeldError(byCanonical.get(canonical)!, await awaitOwner(canonical), staleMs, lockPathFor(canonical));
+            throw new LockHeldError(
+              byCanonical.get(canonical)!,
+              await awaitOwner(canonical),
+              staleMs,
+              lockPathFor(canonical),
+            );
           }
-          throw new PipelineError('PIPE_ERR_LOCK', `cannot lock ${byCanonical.get(canonical)}: ${(error as Error).message}`, { cause: error });
+          throw new PipelineError(
+            'PIPE_ERR_LOCK',
+            `cannot lock ${byCanonical.get(canonical)}: ${(error as Error).message}`,
+            { cause: error },
+          );
         }
         held.push({ canonical, release });
         try {

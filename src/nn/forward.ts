@@ -18,7 +18,8 @@ export interface ForwardScratch {
 }
 
 export function createForwardScratch(network: Network, maxRows: number): ForwardScratch {
-  if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError(`maxRows must be a positive integer, got ${maxRows}`);
+  if (!Number.isSafeInteger(maxRows) || maxRows < 1)
+    throw new RangeError(`maxRows must be a positive integer, got ${maxRows}`);
   const layerOutputs = network.layers.map((layer) => layer.W.cols);
   return { maxRows, layerOutputs, buffers: layerOutputs.map((cols) => new Float32Array(maxRows * cols)) };
 }
@@ -31,7 +32,8 @@ export function createForwardScratch(network: Network, maxRows: number): Forward
 export function forward(network: Network, x: Float32Array, rows: number, scratch?: ForwardScratch): Float32Array {
   const { layers } = network;
   if (layers.length === 0) throw new Error('forward: the network has no layers');
-  if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`forward: rows must be a non-negative integer, got ${rows}`);
+  if (!Number.isSafeInteger(rows) || rows < 0)
+    throw new RangeError(`forward: rows must be a non-negative integer, got ${rows}`);
   const inputs = layers[0].W.rows;
   if (x.length < rows * inputs) {
     throw new RangeError(`forward: x holds ${x.length} values, ${rows} rows of ${inputs} inputs need ${rows * inputs}`);
@@ -52,7 +54,8 @@ export function forward(network: Network, x: Float32Array, rows: number, scratch
   }
   if (!scratch) return input;
   const length = rows * layers[last].W.cols;
-  if (scratch.lastView?.buffer !== input.buffer || scratch.lastView.length !== length) scratch.lastView = input.subarray(0, length);
+  if (scratch.lastView?.buffer !== input.buffer || scratch.lastView.length !== length)
+    scratch.lastView = input.subarray(0, length);
   return scratch.lastView;
 }
 
@@ -60,10 +63,17 @@ export function forward(network: Network, x: Float32Array, rows: number, scratch
  * For each row of a rows x cols block: the index of its largest value (first index wins ties, and a NaN
  * counts as the largest, as numpy.argmax) and that value.
  */
-export function argmaxRows(out: Float32Array, rows: number, cols: number, predicted: Int32Array, confidence: Float32Array): void {
+export function argmaxRows(
+  out: Float32Array,
+  rows: number,
+  cols: number,
+  predicted: Int32Array,
+  confidence: Float32Array,
+): void {
   if (cols < 1) throw new RangeError('argmaxRows: cols must be at least 1');
   if (out.length < rows * cols) throw new RangeError(`argmaxRows: out holds ${out.length} values, need ${rows * cols}`);
-  if (predicted.length < rows || confidence.length < rows) throw new RangeError(`argmaxRows: result arrays hold fewer than ${rows} rows`);
+  if (predicted.length < rows || confidence.length < rows)
+    throw new RangeError(`argmaxRows: result arrays hold fewer than ${rows} rows`);
   for (let r = 0; r < rows; r++) {
     const start = r * cols;
     let best = 0;
@@ -83,7 +93,8 @@ export function argmaxRows(out: Float32Array, rows: number, cols: number, predic
 function checkScratchFits(network: Network, scratch: ForwardScratch): void {
   const { layers } = network;
   const fits =
-    scratch.layerOutputs.length === layers.length && layers.every((layer, k) => layer.W.cols === scratch.layerOutputs[k]);
+    scratch.layerOutputs.length === layers.length &&
+    layers.every((layer, k) => layer.W.cols === scratch.layerOutputs[k]);
   if (!fits) {
     throw new Error(
       `forward: scratch was made for layers of ${scratch.layerOutputs.join('-')} outputs, the network has ${layers.map((l) => l.W.cols).join('-')}`,

@@ -36,7 +36,8 @@ interface NamedLayer {
 
 const BOOK_NAME = /^([Wb])([1-9][0-9]*)$/;
 const TORCH_NAME = /^(.+)\.(weight|bias)$/;
-export const NAMING_TEXT = 'W1, b1, ..., Wn, bn ((inputs, outputs) weights) or PyTorch state_dict names such as fc1.weight, fc1.bias or 0.weight, 0.bias ((outputs, inputs) weights)';
+export const NAMING_TEXT =
+  'W1, b1, ..., Wn, bn ((inputs, outputs) weights) or PyTorch state_dict names such as fc1.weight, fc1.bias or 0.weight, 0.bias ((outputs, inputs) weights)';
 const HOW_TO_ORDER = 'name the layers so that their order shows (fc1, fc2, ... or W1, W2, ...)';
 /** Bounds the search for an order of the layers by their shapes (a hostile file could make it exponential). */
 const ORDER_SEARCH_STEPS = 100_000;
@@ -45,15 +46,27 @@ export function layersFromStateDict(tensors: Map<string, Tensor>, fail: Fail): L
   const named = groupByName(tensors, fail).map((layer) => orient(layer, fail));
   const notes: string[] = [];
   const order = orderByChain(named, notes, fail);
-  const layers = order.map((layer) => denseLayer(layer.weightName, layer.weight, layer.transposed, layer.biasName, layer.bias.data, fail));
-  const sources = order.map((layer) => ({ weight: layer.weightName, bias: layer.biasName, storedShape: [...layer.weight.shape], transposed: layer.transposed }));
+  const layers = order.map((layer) =>
+    denseLayer(layer.weightName, layer.weight, layer.transposed, layer.biasName, layer.bias.data, fail),
+  );
+  const sources = order.map((layer) => ({
+    weight: layer.weightName,
+    bias: layer.biasName,
+    storedShape: [...layer.weight.shape],
+    transposed: layer.transposed,
+  }));
   for (const layer of order) {
     const [rows, cols] = layer.weight.shape;
     if (rows === cols) {
-      const layout = layer.convention === 'out,in' ? "(outputs, inputs), PyTorch's layout for these names" : '(inputs, outputs), the layout of W1/b1 names';
+      const layout =
+        layer.convention === 'out,in'
+          ? "(outputs, inputs), PyTorch's layout for these names"
+          : '(inputs, outputs), the layout of W1/b1 names';
       notes.push(`${layer.weightName} (${rows}, ${cols}) is square: read as ${layout}`);
     } else if (layer.transposed) {
-      notes.push(`${layer.weightName} (${rows}, ${cols}) is (outputs, inputs), as its bias ${layer.biasName} has ${layer.outputs} values: transposed`);
+      notes.push(
+        `${layer.weightName} (${rows}, ${cols}) is (outputs, inputs), as its bias ${layer.biasName} has ${layer.outputs} values: transposed`,
+      );
     }
   }
   return { layers, sources, notes };
@@ -64,22 +77,37 @@ export function layersFromGraph(tensors: Map<string, Tensor>, graph: ModelGraph,
   graph.layers.forEach((layer, k) => {
     const where = `${layer.op} node ${JSON.stringify(layer.node)}`;
     const weight = tensors.get(layer.weight)!;
-    if (weight.shape.length !== 2) fail(`${where}: weight ${layer.weight} has shape (${weight.shape.join(', ')}); expected 2-D`);
+    if (weight.shape.length !== 2)
+      fail(`${where}: weight ${layer.weight} has shape (${weight.shape.join(', ')}); expected 2-D`);
     const [rows, cols] = weight.shape;
     const [inputs, outputs] = layer.weightOutIn ? [cols, rows] : [rows, cols];
     const previous = k === 0 ? graph.inputFeatures : chain.layers[k - 1].W.cols;
     if (previous !== null && inputs !== previous) {
-      fail(`${where}: weight ${layer.weight} (${rows}, ${cols}) takes ${inputs} inputs, but ${k === 0 ? 'the graph input has' : 'the layer before gives'} ${previous}`);
+      fail(
+        `${where}: weight ${layer.weight} (${rows}, ${cols}) takes ${inputs} inputs, but ${k === 0 ? 'the graph input has' : 'the layer before gives'} ${previous}`,
+      );
     }
     // Y = alpha * X W + beta * C, folded into the weights once: the forward pass is then the same for every op.
-    const scaled = layer.alpha === 1 ? weight : { shape: weight.shape, data: weight.data.map((value) => value * layer.alpha) };
-    const bias = graphBias(layer.bias === null ? null : tensors.get(layer.bias)!, layer.bias, outputs, where, fail).map((value) => value * layer.beta);
+    const scaled =
+      layer.alpha === 1 ? weight : { shape: weight.shape, data: weight.data.map((value) => value * layer.alpha) };
+    const bias = graphBias(layer.bias === null ? null : tensors.get(layer.bias)!, layer.bias, outputs, where, fail).map(
+      (value) => value * layer.beta,
+    );
     const dense = denseLayer(layer.weight, scaled, layer.weightOutIn, layer.bias ?? '(none)', bias, fail);
-    if (layer.alpha !== 1 || layer.beta !== 1) chain.notes.push(`${where}: alpha ${layer.alpha} and beta ${layer.beta} folded into ${layer.weight} and its bias`);
-    if (layer.weightOutIn) chain.notes.push(`${where} has transB=1: ${layer.weight} (${rows}, ${cols}) is (outputs, inputs), transposed`);
+    if (layer.alpha !== 1 || layer.beta !== 1)
+      chain.notes.push(
+        `${where}: alpha ${layer.alpha} and beta ${layer.beta} folded into ${layer.weight} and its bias`,
+      );
+    if (layer.weightOutIn)
+      chain.notes.push(`${where} has transB=1: ${layer.weight} (${rows}, ${cols}) is (outputs, inputs), transposed`);
     if (layer.bias === null) chain.notes.push(`${where} has no bias: zeros`);
     chain.layers.push(dense);
-    chain.sources.push({ weight: layer.weight, bias: layer.bias, storedShape: [rows, cols], transposed: layer.weightOutIn });
+    chain.sources.push({
+      weight: layer.weight,
+      bias: layer.bias,
+      storedShape: [rows, cols],
+      transposed: layer.weightOutIn,
+    });
   });
   return chain;
 }
@@ -89,12 +117,18 @@ function graphBias(bias: Tensor | null, name: string | null, outputs: number, wh
   if (!bias) return new Float32Array(outputs);
   const { shape, data } = bias;
   if (data.length === 1 && shape.every((dim) => dim === 1)) return new Float32Array(outputs).fill(data[0]);
-  if ((shape.length === 1 && shape[0] === outputs) || (shape.length === 2 && shape[0] === 1 && shape[1] === outputs)) return data;
-  return fail(`${where}: bias ${name} has shape (${shape.join(', ')}); expected (${outputs}), (1, ${outputs}) or a single value`);
+  if ((shape.length === 1 && shape[0] === outputs) || (shape.length === 2 && shape[0] === 1 && shape[1] === outputs))
+    return data;
+  return fail(
+    `${where}: bias ${name} has shape (${shape.join(', ')}); expected (${outputs}), (1, ${outputs}) or a single value`,
+  );
 }
 
 /** Groups the tensors into layers by name, checking the names and the ranks. */
-function groupByName(tensors: Map<string, Tensor>, fail: Fail): Omit<NamedLayer, 'inputs' | 'outputs' | 'transposed'>[] {
+function groupByName(
+  tensors: Map<string, Tensor>,
+  fail: Fail,
+): Omit<NamedLayer, 'inputs' | 'outputs' | 'transposed'>[] {
   const names = [...tensors.keys()];
   if (names.length === 0) fail(`no tensors found; a network holds ${NAMING_TEXT}`);
   const groups = new Map<string, { weight?: string; bias?: string }>();
@@ -103,28 +137,44 @@ function groupByName(tensors: Map<string, Tensor>, fail: Fail): Omit<NamedLayer,
     const book = BOOK_NAME.exec(name);
     const torch = book ? null : TORCH_NAME.exec(name);
     if (!book && !torch) fail(unexpectedTensor(name));
-    const [key, role, family]: [string, 'weight' | 'bias', Layout] = book ? [book[2], book[1] === 'W' ? 'weight' : 'bias', 'in,out'] : [torch![1], torch![2] as 'weight' | 'bias', 'out,in'];
+    const [key, role, family]: [string, 'weight' | 'bias', Layout] = book
+      ? [book[2], book[1] === 'W' ? 'weight' : 'bias', 'in,out']
+      : [torch![1], torch![2] as 'weight' | 'bias', 'out,in'];
     if (!families.has(family)) families.set(family, name);
     const group = groups.get(key) ?? {};
     group[role] = name;
     groups.set(key, group);
   }
-  if (families.size > 1) fail(`the file mixes W1/b1 names (${families.get('in,out')}) with PyTorch names (${families.get('out,in')}); use one convention`);
+  if (families.size > 1)
+    fail(
+      `the file mixes W1/b1 names (${families.get('in,out')}) with PyTorch names (${families.get('out,in')}); use one convention`,
+    );
   const convention = [...families.keys()][0];
   if (convention === 'in,out') {
     // The book's numbering has no gaps: W1..Wn, b1..bn.
     for (let k = 1; k <= groups.size; k++) {
-      for (const role of ['W', 'b']) if (!tensors.has(`${role}${k}`)) fail(`tensor ${role}${k} is missing (found ${names.join(', ')})`);
+      for (const role of ['W', 'b'])
+        if (!tensors.has(`${role}${k}`)) fail(`tensor ${role}${k} is missing (found ${names.join(', ')})`);
     }
   }
   return [...groups].map(([key, group]) => {
-    if (!group.weight) return fail(`tensor ${group.bias} has no weight ${convention === 'in,out' ? `W${key}` : `${key}.weight`} (found ${names.join(', ')})`);
-    if (!group.bias) return fail(`tensor ${group.weight} has no bias ${key}.bias; layers without a bias are not supported (store one of zeros)`);
+    if (!group.weight)
+      return fail(
+        `tensor ${group.bias} has no weight ${convention === 'in,out' ? `W${key}` : `${key}.weight`} (found ${names.join(', ')})`,
+      );
+    if (!group.bias)
+      return fail(
+        `tensor ${group.weight} has no bias ${key}.bias; layers without a bias are not supported (store one of zeros)`,
+      );
     const weight = tensors.get(group.weight)!;
     const bias = tensors.get(group.bias)!;
     const layout = convention === 'in,out' ? '(inputs, outputs)' : '(outputs, inputs)';
-    if (weight.shape.length !== 2) fail(`tensor ${group.weight} has shape (${weight.shape.join(', ')}); expected 2-D ${layout}`);
-    if (weight.shape.includes(0)) fail(`tensor ${group.weight} has shape (${weight.shape.join(', ')}); a layer needs at least one input and one output`);
+    if (weight.shape.length !== 2)
+      fail(`tensor ${group.weight} has shape (${weight.shape.join(', ')}); expected 2-D ${layout}`);
+    if (weight.shape.includes(0))
+      fail(
+        `tensor ${group.weight} has shape (${weight.shape.join(', ')}); a layer needs at least one input and one output`,
+      );
     if (!(bias.shape.length === 1 || (bias.shape.length === 2 && bias.shape[0] === 1))) {
       fail(`tensor ${group.bias} has shape (${bias.shape.join(', ')}); a bias is (outputs) or (1, outputs)`);
     }
@@ -145,7 +195,9 @@ function orient(layer: Omit<NamedLayer, 'inputs' | 'outputs' | 'transposed'>, fa
   const n = layer.bias.data.length;
   const storedOutIn = rows === cols ? layer.convention === 'out,in' : n === rows;
   if (n !== cols && n !== rows) {
-    fail(`tensor ${layer.biasName} has ${n} values, matching neither dimension of ${layer.weightName} (${rows}, ${cols}); a layer's bias has one value per output`);
+    fail(
+      `tensor ${layer.biasName} has ${n} values, matching neither dimension of ${layer.weightName} (${rows}, ${cols}); a layer's bias has one value per output`,
+    );
   }
   return { ...layer, inputs: storedOutIn ? cols : rows, outputs: storedOutIn ? rows : cols, transposed: storedOutIn };
 }
@@ -155,14 +207,19 @@ function orderByChain(layers: NamedLayer[], notes: string[], fail: Fail): NamedL
   const byName = [...layers].sort((a, b) => naturalCompare(a.key, b.key));
   if (chains(byName)) return byName;
   const search = chainOrders(layers);
-  if (search.exhausted) fail(`cannot work out the order of the ${layers.length} layers from their shapes; ${HOW_TO_ORDER}`);
+  if (search.exhausted)
+    fail(`cannot work out the order of the ${layers.length} layers from their shapes; ${HOW_TO_ORDER}`);
   if (search.orders.length === 1) {
-    notes.push(`layers ordered by their shapes (${search.orders[0].map((layer) => layer.weightName).join(', ')}); the names' order does not chain`);
+    notes.push(
+      `layers ordered by their shapes (${search.orders[0].map((layer) => layer.weightName).join(', ')}); the names' order does not chain`,
+    );
     return search.orders[0];
   }
   if (search.orders.length > 1) {
     const [a, b] = search.orders.map((order) => order.map((layer) => layer.weightName).join(', '));
-    fail(`the names' order does not chain, and the layers' shapes chain in more than one order (${a}; or ${b}); ${HOW_TO_ORDER}`);
+    fail(
+      `the names' order does not chain, and the layers' shapes chain in more than one order (${a}; or ${b}); ${HOW_TO_ORDER}`,
+    );
   }
   const at = byName.findIndex((layer, k) => k > 0 && layer.inputs !== byName[k - 1].outputs);
   const [before, after] = [byName[at - 1], byName[at]];
@@ -221,9 +278,17 @@ export function naturalCompare(a: string, b: string): number {
 }
 
 /** A dense layer from a stored weight (transposed when stored (out, in)) and its bias; every value finite. */
-function denseLayer(weightName: string, weight: Tensor, transposed: boolean, biasName: string, bias: Float32Array, fail: Fail): DenseLayer {
+function denseLayer(
+  weightName: string,
+  weight: Tensor,
+  transposed: boolean,
+  biasName: string,
+  bias: Float32Array,
+  fail: Fail,
+): DenseLayer {
   const [rows, cols] = weight.shape;
-  if (weight.data.length !== rows * cols) fail(`tensor ${weightName} holds ${weight.data.length} values, shape needs ${rows * cols}`);
+  if (weight.data.length !== rows * cols)
+    fail(`tensor ${weightName} holds ${weight.data.length} values, shape needs ${rows * cols}`);
   checkFinite(weightName, weight.data, cols, fail);
   checkFinite(biasName, bias, 0, fail);
   if (!transposed) return { W: { rows, cols, data: weight.data }, b: bias };

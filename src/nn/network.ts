@@ -37,14 +37,21 @@ export function networkFromModelFile(file: ModelFile, overrides: NetworkOverride
   const fromMetadata = <T extends string>(key: string, allowed: readonly T[]): T | undefined => {
     if (!Object.hasOwn(metadata, key)) return undefined;
     const value = metadata[key];
-    if (!(allowed as readonly string[]).includes(value)) fail(`metadata ${key} '${value}' is not one of ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(value))
+      fail(`metadata ${key} '${value}' is not one of ${allowed.join(', ')}`);
     return value as T;
   };
   // Values in the file are checked even when an option replaces them: a bad value means a file we do not
   // understand.
-  const setting = <T extends string>(key: 'activation' | 'output', allowed: readonly T[], option: T | undefined, fallback: T): [T, SettingSource] => {
+  const setting = <T extends string>(
+    key: 'activation' | 'output',
+    allowed: readonly T[],
+    option: T | undefined,
+    fallback: T,
+  ): [T, SettingSource] => {
     const recorded = fromMetadata(key, allowed);
-    if (graph && recorded && recorded !== graph[key]) fail(`metadata ${key} '${recorded}' contradicts the graph, whose ${key} is ${graph[key]}`);
+    if (graph && recorded && recorded !== graph[key])
+      fail(`metadata ${key} '${recorded}' contradicts the graph, whose ${key} is ${graph[key]}`);
     if (option) return [option, 'option'];
     if (graph) return [graph[key] as T, 'graph'];
     return recorded ? [recorded, 'metadata'] : [fallback, 'default'];
@@ -79,7 +86,11 @@ export function tensorsFromNetwork(network: Network): Map<string, Tensor> {
   return tensors;
 }
 
-function checkRecordedLayerSizes(metadata: Record<string, string>, actual: number[], fail: (problem: string) => never): void {
+function checkRecordedLayerSizes(
+  metadata: Record<string, string>,
+  actual: number[],
+  fail: (problem: string) => never,
+): void {
   if (!Object.hasOwn(metadata, 'layer_sizes')) return;
   let recorded: unknown;
   try {
@@ -87,7 +98,11 @@ function checkRecordedLayerSizes(metadata: Record<string, string>, actual: numbe
   } catch {
     fail(`metadata layer_sizes '${metadata.layer_sizes}' is not a JSON array`);
   }
-  if (!Array.isArray(recorded) || !recorded.every((n) => typeof n === 'number') || recorded.join(',') !== actual.join(',')) {
+  if (
+    !Array.isArray(recorded) ||
+    !recorded.every((n) => typeof n === 'number') ||
+    recorded.join(',') !== actual.join(',')
+  ) {
     fail(`metadata layer_sizes ${metadata.layer_sizes} does not match the tensors' layer sizes [${actual.join(',')}]`);
   }
 }

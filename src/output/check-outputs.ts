@@ -71,7 +71,10 @@ const same = (a: { id: FileId | null; real: string | null }, b: { id: FileId | n
  */
 export async function checkModelOutput(output: OutputOption, inputs: ProtectedFile[]): Promise<string> {
   const [target] = await checkOutputs([output], inputs);
-  if (target.kind === 'in-place') throw new UsageError(`${output.option} ${output.path} is a device, a FIFO or an open descriptor; a model file must be a regular file`);
+  if (target.kind === 'in-place')
+    throw new UsageError(
+      `${output.option} ${output.path} is a device, a FIFO or an open descriptor; a model file must be a regular file`,
+    );
   return target.path;
 }
 
@@ -90,24 +93,38 @@ export async function checkOutputs(outputs: OutputOption[], inputs: ProtectedFil
     }
   }
   const protectedFiles = await Promise.all(
-    inputs.map(async (input) => ({ ...input, id: input.id ?? (input.path === null ? null : await fileId(input.path)), real: await realOrNull(input.path) })),
+    inputs.map(async (input) => ({
+      ...input,
+      id: input.id ?? (input.path === null ? null : await fileId(input.path)),
+      real: await realOrNull(input.path),
+    })),
   );
   targets.forEach((target, i) => {
     const output = { id: target.id, real: target.path };
     for (const input of protectedFiles) {
       if (same(output, input)) {
-        throw new UsageError(`${outputs[i].option} ${target.given} is the same file as ${input.option} ${input.shown}; refusing to overwrite ${input.what}`);
+        throw new UsageError(
+          `${outputs[i].option} ${target.given} is the same file as ${input.option} ${input.shown}; refusing to overwrite ${input.what}`,
+        );
       }
       const role = input.real === null ? null : sidecarRole(target, input.real);
-      if (role) throw new UsageError(`${input.option} ${input.shown} has the name of ${role} of ${outputs[i].option} ${target.given}; rename one of them`);
+      if (role)
+        throw new UsageError(
+          `${input.option} ${input.shown} has the name of ${role} of ${outputs[i].option} ${target.given}; rename one of them`,
+        );
     }
     for (let j = 0; j < targets.length; j++) {
       const role = j === i ? null : sidecarRole(target, targets[j].path);
-      if (role) throw new UsageError(`${outputs[j].option} ${targets[j].given} has the name of ${role} of ${outputs[i].option} ${target.given}; rename one of them`);
+      if (role)
+        throw new UsageError(
+          `${outputs[j].option} ${targets[j].given} has the name of ${role} of ${outputs[i].option} ${target.given}; rename one of them`,
+        );
     }
     for (let j = 0; j < i; j++) {
       if (same(output, { id: targets[j].id, real: targets[j].path })) {
-        throw new UsageError(`${outputs[j].option} ${targets[j].given} and ${outputs[i].option} ${target.given} are the same file; give each output its own file`);
+        throw new UsageError(
+          `${outputs[j].option} ${targets[j].given} and ${outputs[i].option} ${target.given} are the same file; give each output its own file`,
+        );
       }
     }
   });

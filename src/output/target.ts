@@ -14,7 +14,7 @@
 import { constants, type Stats } from 'node:fs';
 import { access, lstat, readFile, readlink, realpath, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ExitCode, PipelineError } from '../errors.js';
+import { PipelineError } from '../errors.js';
 
 export type OutputKind = 'file' | 'new' | 'in-place';
 
@@ -81,7 +81,8 @@ export const isOpenDescriptorPath = (path: string): boolean => OPEN_DESCRIPTOR.t
 /** The descriptor number when `path` is one of this process's own open descriptors, else null. */
 export function ownDescriptor(path: string): number | null {
   const match = /^\/proc\/(self|thread-self|[0-9]+)(\/task\/[0-9]+)?\/fd\/([0-9]+)$/.exec(path);
-  if (match === null || (match[1] !== 'self' && match[1] !== 'thread-self' && Number(match[1]) !== process.pid)) return null;
+  if (match === null || (match[1] !== 'self' && match[1] !== 'thread-self' && Number(match[1]) !== process.pid))
+    return null;
   return Number(match[3]);
 }
 
@@ -161,12 +162,15 @@ async function openDescriptor(given: string, path: string): Promise<OutputTarget
   try {
     info = await stat(path);
   } catch (error) {
-    throw errno(error) === 'ENOENT' ? new OutputPathError(given, `${path} is not an open file descriptor`) : problemFor(given, error);
+    throw errno(error) === 'ENOENT'
+      ? new OutputPathError(given, `${path} is not an open file descriptor`)
+      : problemFor(given, error);
   }
   const fd = ownDescriptor(path);
   // Another process's socket cannot be opened by path; ours is written through its number.
   if (!info.isFile() && !(info.isSocket() && fd !== null)) kindOf(given, info);
-  if (fd !== null && !(await openForWriting(fd))) throw new OutputPathError(given, `descriptor ${fd} is open for reading only`);
+  if (fd !== null && !(await openForWriting(fd)))
+    throw new OutputPathError(given, `descriptor ${fd} is open for reading only`);
   return { given, path, kind: 'in-place', id: { dev: info.dev, ino: info.ino }, ...(fd === null ? {} : { fd }) };
 }
 
@@ -229,4 +233,5 @@ export async function fileId(path: string): Promise<FileId | null> {
   }
 }
 
-export const sameId = (a: FileId | null, b: FileId | null): boolean => a !== null && b !== null && a.dev === b.dev && a.ino === b.ino;
+export const sameId = (a: FileId | null, b: FileId | null): boolean =>
+  a !== null && b !== null && a.dev === b.dev && a.ino === b.ino;

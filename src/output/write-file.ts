@@ -18,9 +18,12 @@ import { inspectOutput, OutputPathError, type OutputTarget } from './target.js';
 
 /** The error for an output that could not be written (exit 1); the old file, if any, is intact. */
 export function outputWriteError(path: string, error: unknown, what = ''): PipelineError {
-  if (error instanceof OutputPathError) return new PipelineError('PIPE_ERR_OUTPUT', `cannot write ${what}${error.message}`, { cause: error });
+  if (error instanceof OutputPathError)
+    return new PipelineError('PIPE_ERR_OUTPUT', `cannot write ${what}${error.message}`, { cause: error });
   if (error instanceof PipelineError) return error;
-  return new PipelineError('PIPE_ERR_OUTPUT', `cannot write ${what}${path}: ${(error as Error).message}`, { cause: error });
+  return new PipelineError('PIPE_ERR_OUTPUT', `cannot write ${what}${path}: ${(error as Error).message}`, {
+    cause: error,
+  });
 }
 
 /** Removes `path` if the process exits before `done()` is called (exit handlers must be synchronous). */

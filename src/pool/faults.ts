@@ -35,7 +35,9 @@ export function runTask(pool: ForwardPool, task: ForwardTask, policy: FaultPolic
   return lastValueFrom(result$).catch((second: Error) => {
     const what = policy.describe();
     if (first === null) throw new WorkerTaskError(`${what}: ${second.message}`, { cause: second });
-    throw new WorkerTaskError(`${what} failed twice in a worker: ${first.message}; then: ${second.message}`, { cause: second });
+    throw new WorkerTaskError(`${what} failed twice in a worker: ${first.message}; then: ${second.message}`, {
+      cause: second,
+    });
   });
 }
 

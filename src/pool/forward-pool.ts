@@ -39,13 +39,17 @@ export class ForwardPool {
 
   constructor(options: ForwardPoolOptions) {
     const { threads, batchSize, maxInFlight } = options;
-    if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`options.threads must be a non-negative integer, got ${threads}`);
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`options.maxInFlight must be a positive integer, got ${maxInFlight}`);
+    if (!Number.isInteger(threads) || threads < 0)
+      throw new RangeError(`options.threads must be a non-negative integer, got ${threads}`);
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+      throw new RangeError(`options.maxInFlight must be a positive integer, got ${maxInFlight}`);
     const kernel = options.kernel ?? 'auto';
     this.threads = threads;
     if (threads === 0) {
       this.piscina = null;
-      this.local = prepareForwardKernels(kernel).then((kernelLoad) => new TaskRunner({ batchSize, kernel, kernelLoad }));
+      this.local = prepareForwardKernels(kernel).then(
+        (kernelLoad) => new TaskRunner({ batchSize, kernel, kernelLoad }),
+      );
       this.ready = this.local.then(() => undefined);
     } else {
       this.local = null;
@@ -58,7 +62,8 @@ export class ForwardPool {
 
   /** The network the next tasks run, as they refer to it. */
   get shared(): SharedNetwork {
-    if (this.sharedNetwork === null) throw new Error('ForwardPool: no network (give one to the constructor or to setNetwork())');
+    if (this.sharedNetwork === null)
+      throw new Error('ForwardPool: no network (give one to the constructor or to setNetwork())');
     return this.sharedNetwork;
   }
 
@@ -83,7 +88,11 @@ export class ForwardPool {
 }
 
 /** The Piscina pool of forward workers; `up` is called once all of them have loaded their kernels. */
-async function startWorkers(options: ForwardPoolOptions, kernel: KernelKind, up: () => void): Promise<Piscina<ForwardTask, ForwardResult>> {
+async function startWorkers(
+  options: ForwardPoolOptions,
+  kernel: KernelKind,
+  up: () => void,
+): Promise<Piscina<ForwardTask, ForwardResult>> {
   const { threads, batchSize, maxInFlight } = options;
   const { Piscina } = await import('piscina');
   const piscina = new Piscina<ForwardTask, ForwardResult>({

@@ -8,7 +8,15 @@ import type { Batch } from '../data/types.js';
 import { createForwardEngineSync, type ForwardEngine, type KernelKind, type KernelLoad } from '../nn/kernels/index.js';
 import { resultViews, type ResultViews } from './result-slots.js';
 import { networkFromShared, type SharedNetwork } from './shared-network.js';
-import type { Decoded, ForwardResult, ForwardTask, LineFailure, ResultOptions, Scored, ScoredItem } from './task-types.js';
+import type {
+  Decoded,
+  ForwardResult,
+  ForwardTask,
+  LineFailure,
+  ResultOptions,
+  Scored,
+  ScoredItem,
+} from './task-types.js';
 
 export interface TaskRunnerOptions {
   /** Rows per forward pass the engine is sized for (the batch size). */
@@ -29,7 +37,10 @@ export class TaskRunner {
       case 'score-blocks':
         return this.scoreBlocks(task);
       case 'decode-blocks': {
-        const items = task.blocks.map((block) => ({ index: block.index, ...renamed(decodeBlock(block, task.spec, { copy: true })) }));
+        const items = task.blocks.map((block) => ({
+          index: block.index,
+          ...renamed(decodeBlock(block, task.spec, { copy: true })),
+        }));
         const decoded: Decoded = { ok: true, kind: 'decoded', items };
         return decoded;
       }
@@ -71,11 +82,18 @@ export class TaskRunner {
     return { ok: true, kind: 'scored', items, failure, threadId, kernel: engine.kind };
   }
 
-  private score(engine: ForwardEngine, batch: Batch, out: ResultViews, want: ResultOptions, started: number): ScoredItem {
+  private score(
+    engine: ForwardEngine,
+    batch: Batch,
+    out: ResultViews,
+    want: ResultOptions,
+    started: number,
+  ): ScoredItem {
     const { index, rows } = batch;
     const probabilities = want.probabilities ? new Float32Array(rows * engine.outputs) : null;
     if (rows > 0) {
-      if (batch.x.length !== rows * engine.inputs) throw new RangeError(`batch ${index}: expected ${rows} x ${engine.inputs} floats, got ${batch.x.length}`);
+      if (batch.x.length !== rows * engine.inputs)
+        throw new RangeError(`batch ${index}: expected ${rows} x ${engine.inputs} floats, got ${batch.x.length}`);
       engine.predict(batch.x, rows, out.predicted, out.confidence, probabilities ?? undefined);
     }
     return { index, rows, probabilities, x: null, rowErrors: [], computeMs: performance.now() - started };
@@ -85,7 +103,11 @@ export class TaskRunner {
   private engineFor(network: SharedNetwork): ForwardEngine {
     if (this.engine === null || this.networkId !== network.id) {
       const { batchSize, kernel, kernelLoad } = this.options;
-      this.engine = createForwardEngineSync(networkFromShared(network), { maxRows: batchSize, kind: kernel }, kernelLoad);
+      this.engine = createForwardEngineSync(
+        networkFromShared(network),
+        { maxRows: batchSize, kind: kernel },
+        kernelLoad,
+      );
       this.networkId = network.id;
     }
     return this.engine;
@@ -94,15 +116,25 @@ export class TaskRunner {
 
 const EMPTY_LABELS = new Int16Array(0);
 const EMPTY_LINES = new Uint32Array(0);
-const emptyBatch = (index: number, features: number): Batch => ({ index, rows: 0, features, x: new Float32Array(0), labels: EMPTY_LABELS, lines: EMPTY_LINES });
+const emptyBatch = (index: number, features: number): Batch => ({
+  index,
+  rows: 0,
+  features,
+  x: new Float32Array(0),
+  labels: EMPTY_LABELS,
+  lines: EMPTY_LINES,
+});
 const renamed = ({ batch, errors, failure }: ReturnType<typeof decodeBlock>) => ({ batch, rowErrors: errors, failure });
 
 /** The buffers of a result, to transfer back instead of copying. */
 export function resultBuffers(result: ForwardResult): ArrayBuffer[] {
   if (!result.ok) return [];
   const views =
-    result.kind === 'scored' ? result.items.flatMap((item) => [item.probabilities, item.x]) : result.items.flatMap(({ batch }) => (batch ? [batch.x, batch.labels, batch.lines] : []));
+    result.kind === 'scored'
+      ? result.items.flatMap((item) => [item.probabilities, item.x])
+      : result.items.flatMap(({ batch }) => (batch ? [batch.x, batch.labels, batch.lines] : []));
   const buffers: ArrayBuffer[] = [];
-  for (const view of views) if (view && view.buffer instanceof ArrayBuffer && !buffers.includes(view.buffer)) buffers.push(view.buffer);
+  for (const view of views)
+    if (view && view.buffer instanceof ArrayBuffer && !buffers.includes(view.buffer)) buffers.push(view.buffer);
   return buffers;
 }

@@ -45,7 +45,16 @@ export function chooseThreads(requested: number | 'auto', estimate: WorkEstimate
   const cores = availableParallelism();
   const work = estimatedWorkMs(estimate);
   if (work !== null && work < WORKERS_FROM_MS) {
-    return { threads: 0, reason: `auto: ~${Math.round(work)} ms of work is scored sooner on the main thread than workers start` };
+    return {
+      threads: 0,
+      reason: `auto: ~${Math.round(work)} ms of work is scored sooner on the main thread than workers start`,
+    };
   }
-  return { threads: cores, reason: work === null ? `auto: input of unknown size: one worker per core (${cores})` : `auto: ~${Math.round(work)} ms of work: one worker per core (${cores})` };
+  return {
+    threads: cores,
+    reason:
+      work === null
+        ? `auto: input of unknown size: one worker per core (${cores})`
+        : `auto: ~${Math.round(work)} ms of work: one worker per core (${cores})`,
+  };
 }

@@ -3,6 +3,9 @@
 import { workerFile } from './worker-files.js';
 
 /** `filename` and `workerData` for a Piscina pool whose task is the default export of `moduleUrl`. */
-export function esmWorkerOptions<T extends object>(moduleUrl: URL, workerData: T): { filename: string; workerData: T & { esmEntry: string } } {
+export function esmWorkerOptions<T extends object>(
+  moduleUrl: URL,
+  workerData: T,
+): { filename: string; workerData: T & { esmEntry: string } } {
   return { filename: workerFile('esm-entry.cjs').href, workerData: { ...workerData, esmEntry: moduleUrl.href } };
 }

@@ -9,7 +9,8 @@ function findWorkersDir(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
     const candidate = join(dir, 'workers');
     if (existsSync(join(candidate, 'esm-entry.cjs'))) return candidate;
-    if (dirname(dir) === dir) throw new Error(`cannot find the compiled workers/ folder above ${start} (run npm run build)`);
+    if (dirname(dir) === dir)
+      throw new Error(`cannot find the compiled workers/ folder above ${start} (run npm run build)`);
   }
 }
 

@@ -144,7 +144,8 @@ export function shardIndexOfKey(key: string): number | null {
  * storage), named after it and the run; each attempt adds `-<random>.csv` (or `.jsonl`). The parent removes them all.
  */
 export const shardFilesPrefix = (output: string, runId: string): string => `${output}.nnpipe-${runId}-shard-`;
-export const shardPredictionsBase = (output: string, runId: string, index: number): string => `${shardFilesPrefix(output, runId)}${index}`;
+export const shardPredictionsBase = (output: string, runId: string, index: number): string =>
+  `${shardFilesPrefix(output, runId)}${index}`;
 
 /** Options of a shard job: retried once, then its failure goes to the parent (which fails the run). */
 export function shardJobOptions(runId: string, index: number): JobsOptions {

@@ -22,7 +22,8 @@ export function checkRedisUrl(text: string): { url: string } | { problem: string
   } catch {
     return { problem: 'must be a URL like redis://127.0.0.1:6379' };
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return { problem: 'must be a redis:// or rediss:// URL' };
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    return { problem: 'must be a redis:// or rediss:// URL' };
   return { url: text };
 }
 
@@ -53,7 +54,13 @@ export function connectionOptions(url: string, role: 'blocking' | 'producer'): R
 
 /** A connection for the probe and the heartbeat: one try, no queueing, no reconnecting on its own. */
 function oneShot(url: string): Redis {
-  return new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  return new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
 }
 
 /** Connects once and pings; throws RedisUnavailableError naming the URL and the reason. */
@@ -74,7 +81,9 @@ export async function probeRedis(url: string): Promise<void> {
 
 const reason = (error: unknown) => {
   const e = error as NodeJS.ErrnoException;
-  return e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? ` (${e.message})` : ''}` : (e.message ?? String(error));
+  return e.code
+    ? `${e.code}${e.message && !e.message.includes(e.code) ? ` (${e.message})` : ''}`
+    : (e.message ?? String(error));
 };
 
 export interface Heartbeat {
@@ -87,7 +96,10 @@ export interface Heartbeat {
  * Pings Redis every `intervalMs` on a connection of its own; after `graceMs` without an answer calls
  * `onLost` once with a RedisUnavailableError (a Redis restart within the grace period goes unnoticed).
  */
-export function startHeartbeat(url: string, options: { intervalMs?: number; graceMs: number; onLost?: (error: RedisUnavailableError) => void }): Heartbeat {
+export function startHeartbeat(
+  url: string,
+  options: { intervalMs?: number; graceMs: number; onLost?: (error: RedisUnavailableError) => void },
+): Heartbeat {
   const intervalMs = options.intervalMs ?? 1_000;
   let lastOk = Date.now();
   let lastError = 'no answer';
@@ -117,7 +129,11 @@ export function startHeartbeat(url: string, options: { intervalMs?: number; grac
     }
     if (!healthy && !lost && Date.now() - lastOk >= options.graceMs) {
       lost = true;
-      options.onLost?.(new RedisUnavailableError(`lost Redis at ${shownUrl(url)}: no answer for ${Math.round((Date.now() - lastOk) / 1000)} s (${lastError})`));
+      options.onLost?.(
+        new RedisUnavailableError(
+          `lost Redis at ${shownUrl(url)}: no answer for ${Math.round((Date.now() - lastOk) / 1000)} s (${lastError})`,
+        ),
+      );
     }
   };
   const timer = setInterval(() => void beat(), intervalMs);
@@ -136,5 +152,8 @@ export function startHeartbeat(url: string, options: { intervalMs?: number; grac
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }

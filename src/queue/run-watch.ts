@@ -17,7 +17,10 @@ export interface RunProgress {
   merging: boolean;
 }
 
-export type RunEnd = { state: 'completed'; report: PipelineReport } | { state: 'failed'; reason: string } | { state: 'missing' };
+export type RunEnd =
+  | { state: 'completed'; report: PipelineReport }
+  | { state: 'failed'; reason: string }
+  | { state: 'missing' };
 
 /** How often the parent's state is read. */
 const POLL_MS = 500;
@@ -37,8 +40,14 @@ export class RunWatcher {
     private readonly runId: string,
   ) {
     this.queue = new Queue(RUN_QUEUE, { connection: connectionOptions(url, 'producer'), prefix: QUEUE_PREFIX });
-    this.events = new QueueEvents(SHARD_QUEUE, { connection: connectionOptions(url, 'blocking'), prefix: QUEUE_PREFIX });
-    this.runEvents = new QueueEvents(RUN_QUEUE, { connection: connectionOptions(url, 'blocking'), prefix: QUEUE_PREFIX });
+    this.events = new QueueEvents(SHARD_QUEUE, {
+      connection: connectionOptions(url, 'blocking'),
+      prefix: QUEUE_PREFIX,
+    });
+    this.runEvents = new QueueEvents(RUN_QUEUE, {
+      connection: connectionOptions(url, 'blocking'),
+      prefix: QUEUE_PREFIX,
+    });
     this.queue.on('error', () => undefined); // the heartbeat reports a lost Redis
     this.events.on('error', () => undefined);
     this.runEvents.on('error', () => undefined);
@@ -54,7 +63,13 @@ export class RunWatcher {
     });
     this.events.on('progress', ({ jobId, data }) => {
       const index = mine(jobId);
-      if (index !== null && typeof data === 'object' && data !== null && typeof (data as { rows?: unknown }).rows === 'number') this.rows.set(index, (data as { rows: number }).rows);
+      if (
+        index !== null &&
+        typeof data === 'object' &&
+        data !== null &&
+        typeof (data as { rows?: unknown }).rows === 'number'
+      )
+        this.rows.set(index, (data as { rows: number }).rows);
     });
     for (const name of ['completed', 'failed', 'stalled', 'delayed', 'waiting'] as const) {
       this.events.on(name, (args: { jobId: string }) => {
@@ -106,7 +121,14 @@ export class RunWatcher {
       const shards = (counts.processed ?? 0) + (counts.unprocessed ?? 0) + (counts.ignored ?? 0) + (counts.failed ?? 0);
       let rows = 0;
       for (const value of this.rows.values()) rows += value;
-      onProgress({ shards, done: counts.processed ?? 0, running: this.active.size, failed: (counts.ignored ?? 0) + (counts.failed ?? 0), rows, merging: counts.unprocessed === 0 });
+      onProgress({
+        shards,
+        done: counts.processed ?? 0,
+        running: this.active.size,
+        failed: (counts.ignored ?? 0) + (counts.failed ?? 0),
+        rows,
+        merging: counts.unprocessed === 0,
+      });
     }
     return 'running';
   }
@@ -114,6 +136,7 @@ export class RunWatcher {
   async close(): Promise<void> {
     const closing = Promise.allSettled([this.events.close(), this.runEvents.close(), this.queue.close()]);
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1_000))]);
-    for (const connection of [this.events, this.runEvents, this.queue]) void connection.disconnect().catch(() => undefined);
+    for (const connection of [this.events, this.runEvents, this.queue])
+      void connection.disconnect().catch(() => undefined);
   }
 }

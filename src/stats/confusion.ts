@@ -62,7 +62,8 @@ export class ConfusionMatrix {
     for (let r = 0; r < k; r++) {
       for (let c = 0; c < k; c++) {
         const n = counts[r][c];
-        if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`ConfusionMatrix.addCounts: count [${r}][${c}] is ${n}, not an integer >= 0`);
+        if (!Number.isSafeInteger(n) || n < 0)
+          throw new RangeError(`ConfusionMatrix.addCounts: count [${r}][${c}] is ${n}, not an integer >= 0`);
         this.counts[r * k + c] += n;
         this.totalCount += n;
         if (r === c) this.correctCount += n;

@@ -37,7 +37,8 @@ const NS_PER_MS = 1e6;
 const MAX_NS = Number.MAX_SAFE_INTEGER;
 const SIGNIFICANT_DIGITS = 3;
 
-const newHistogram = (): hdr.Histogram => hdr.build({ numberOfSignificantValueDigits: SIGNIFICANT_DIGITS, lowestDiscernibleValue: 1, autoResize: true });
+const newHistogram = (): hdr.Histogram =>
+  hdr.build({ numberOfSignificantValueDigits: SIGNIFICANT_DIGITS, lowestDiscernibleValue: 1, autoResize: true });
 
 export class LatencyHistogram {
   private readonly histogram: hdr.Histogram = newHistogram();
@@ -70,7 +71,9 @@ export class LatencyHistogram {
     if (state.count === 0) return;
     const decoded = hdr.decodeFromCompressedBase64(state.histogram);
     if (decoded.totalCount !== state.count) {
-      throw new RangeError(`LatencyHistogram: the encoded histogram holds ${decoded.totalCount} samples, its state says ${state.count}`);
+      throw new RangeError(
+        `LatencyHistogram: the encoded histogram holds ${decoded.totalCount} samples, its state says ${state.count}`,
+      );
     }
     this.histogram.add(decoded);
     this.addExact(state.count, state.sumMs, state.minMs ?? Infinity, state.maxMs ?? -Infinity);

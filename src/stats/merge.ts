@@ -7,10 +7,16 @@
 // its first failed or stopped shard: the merged report counts the shards before it and that shard's rows
 // before its stop, and says why (with the line renumbered); the shards after it are left out, as one run
 // over the whole input would never have read them.
-import { PipelineError, ExitCode } from '../errors.js';
+import { PipelineError } from '../errors.js';
 import { noValidRows } from '../data/messages.js';
 import { buildReport, type PipelineReport, type RunStatus, type ShardSummary } from './report.js';
-import { readPartialBlock, type CountingOptions, type PartialBlock, type PredictionsFile, type ShardSpan } from './partial.js';
+import {
+  readPartialBlock,
+  type CountingOptions,
+  type PartialBlock,
+  type PredictionsFile,
+  type ShardSpan,
+} from './partial.js';
 import { RunStats } from './run-stats.js';
 
 /** A set of reports that cannot be merged: nothing is written (exit 2). */
@@ -59,13 +65,19 @@ export function checkShardSet(reports: NamedReport[]): ShardSet {
   const count = first.span.count;
   const byIndex = new Map<number, MergePart>();
   for (const part of parts) {
-    if (part.span.count !== count) throw new MergeError(`${part.name} is shard ${part.span.index}/${part.span.count}, ${first.name} is shard ${first.span.index}/${count}: they come from different cuts`);
+    if (part.span.count !== count)
+      throw new MergeError(
+        `${part.name} is shard ${part.span.index}/${part.span.count}, ${first.name} is shard ${first.span.index}/${count}: they come from different cuts`,
+      );
     const seen = byIndex.get(part.span.index);
     if (seen) throw new MergeError(`shard ${part.span.index}/${count} is given twice: ${seen.name} and ${part.name}`);
     byIndex.set(part.span.index, part);
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) throw new MergeError(`shard${missing.length > 1 ? 's' : ''} ${listShards(missing)} of ${count} ${missing.length > 1 ? 'are' : 'is'} missing`);
+  if (missing.length > 0)
+    throw new MergeError(
+      `shard${missing.length > 1 ? 's' : ''} ${listShards(missing)} of ${count} ${missing.length > 1 ? 'are' : 'is'} missing`,
+    );
   const ordered = Array.from({ length: count }, (_, i) => byIndex.get(i + 1)!);
   checkContiguous(ordered, first.partial.input.bytes);
   return { parts: ordered, included: numberLines(ordered), count };
@@ -73,7 +85,9 @@ export function checkShardSet(reports: NamedReport[]): ShardSet {
 
 function checkSameRun(a: MergePart, b: MergePart): void {
   const differs = (what: string, x: unknown, y: unknown) =>
-    new MergeError(`${b.name} and ${a.name} are not shards of one run: ${what} differ${what.endsWith('s') ? '' : 's'} (${JSON.stringify(y)} and ${JSON.stringify(x)})`);
+    new MergeError(
+      `${b.name} and ${a.name} are not shards of one run: ${what} differ${what.endsWith('s') ? '' : 's'} (${JSON.stringify(y)} and ${JSON.stringify(x)})`,
+    );
   const [x, y] = [a.partial, b.partial];
   if (x.input.path !== y.input.path) throw differs('the input', x.input.path, y.input.path);
   if (x.input.bytes !== y.input.bytes || x.input.mtimeMs !== y.input.mtimeMs) {
@@ -86,16 +100,21 @@ function checkSameRun(a: MergePart, b: MergePart): void {
   if (x.stats.classes !== y.stats.classes) throw differs('the classes', x.stats.classes, y.stats.classes);
 }
 
-const describeFile = (input: PartialBlock['input']) => `${input.bytes} bytes, modified ${input.mtimeMs === null ? 'at an unknown time' : new Date(input.mtimeMs).toISOString()}`;
+const describeFile = (input: PartialBlock['input']) =>
+  `${input.bytes} bytes, modified ${input.mtimeMs === null ? 'at an unknown time' : new Date(input.mtimeMs).toISOString()}`;
 
 /** The raw ranges must tile the input: 0 .. size, each shard starting where the one before ended. */
 function checkContiguous(parts: MergePart[], bytes: number | null): void {
   let at = 0;
   for (const part of parts) {
-    if (part.span.byteStart !== at) throw new MergeError(`${part.name}: shard ${part.span.index}/${part.span.count} starts at byte ${part.span.byteStart}, expected ${at}: the shards come from different cuts`);
+    if (part.span.byteStart !== at)
+      throw new MergeError(
+        `${part.name}: shard ${part.span.index}/${part.span.count} starts at byte ${part.span.byteStart}, expected ${at}: the shards come from different cuts`,
+      );
     at = part.span.byteEnd;
   }
-  if (bytes !== null && at !== bytes) throw new MergeError(`the shards end at byte ${at}, the input has ${bytes} bytes`);
+  if (bytes !== null && at !== bytes)
+    throw new MergeError(`the shards end at byte ${at}, the input has ${bytes} bytes`);
 }
 
 /** Sets each shard's line offset; returns the shards up to the first one that did not complete. */
@@ -112,7 +131,8 @@ function numberLines(parts: MergePart[]): MergePart[] {
   return included;
 }
 
-const listShards = (indices: number[]) => (indices.length <= 1 ? String(indices[0]) : `${indices.slice(0, -1).join(', ')} and ${indices[indices.length - 1]}`);
+const listShards = (indices: number[]) =>
+  indices.length <= 1 ? String(indices[0]) : `${indices.slice(0, -1).join(', ')} and ${indices[indices.length - 1]}`;
 
 export interface MergeOptions {
   /** The config the merged report shows (the shards' own, with the merge's outputs). */
@@ -137,7 +157,10 @@ export function mergeShardReports(set: ShardSet, options: MergeOptions): Pipelin
   stats.finish();
   const { status, error } = mergedOutcome(set, last, stats);
   const complete = status === 'complete';
-  const lines = complete && set.parts.every((p) => p.partial.lines !== null) ? set.parts.reduce((n, p) => n + p.partial.lines!, 0) : null;
+  const lines =
+    complete && set.parts.every((p) => p.partial.lines !== null)
+      ? set.parts.reduce((n, p) => n + p.partial.lines!, 0)
+      : null;
   const { partial } = first;
   const head = first.report;
   const report = buildReport(stats, {
@@ -148,19 +171,31 @@ export function mergeShardReports(set: ShardSet, options: MergeOptions): Pipelin
     config: options.config,
     startedAt: new Date(startedAtMs),
     finishedAt: new Date(finishedAtMs),
-    partial: { shard: null, input: partial.input, options: partial.options, lines, predictions: options.predictions ?? null },
+    partial: {
+      shard: null,
+      input: partial.input,
+      options: partial.options,
+      lines,
+      predictions: options.predictions ?? null,
+    },
   });
   report.peakRssBytes = Math.max(...set.included.map((p) => p.partial.peakRssBytes));
   report.partial!.peakRssBytes = report.peakRssBytes;
   // The first result of the merged run: the earliest of its shards'.
-  const firsts = set.included.flatMap((p) => (p.report.timeToFirstResultMs === null ? [] : [p.partial.startedAtMs + p.report.timeToFirstResultMs - startedAtMs]));
+  const firsts = set.included.flatMap((p) =>
+    p.report.timeToFirstResultMs === null ? [] : [p.partial.startedAtMs + p.report.timeToFirstResultMs - startedAtMs],
+  );
   report.timeToFirstResultMs = firsts.length > 0 ? Math.min(...firsts) : null;
   report.shards = set.parts.map(shardSummary);
   return report;
 }
 
 /** Status and error: the first shard that did not complete decides, its line made absolute. */
-function mergedOutcome(set: ShardSet, last: MergePart, stats: RunStats): { status: RunStatus; error: NonNullable<Parameters<typeof buildReport>[1]['error']> | null } {
+function mergedOutcome(
+  set: ShardSet,
+  last: MergePart,
+  stats: RunStats,
+): { status: RunStatus; error: NonNullable<Parameters<typeof buildReport>[1]['error']> | null } {
   const { partial } = last;
   if (partial.status !== 'complete') {
     const e = partial.error;
@@ -168,14 +203,23 @@ function mergedOutcome(set: ShardSet, last: MergePart, stats: RunStats): { statu
     const shard = set.count > 1 && !e.message.startsWith('shard ') ? `shard ${last.span.index}/${set.count}: ` : '';
     if (e.line !== null && e.problem !== null && last.lineOffset !== null) {
       const line = e.line + last.lineOffset;
-      return { status: partial.status, error: { code: e.code, message: `${partial.input.path}:${line}: ${e.problem}`, line, problem: e.problem } };
+      return {
+        status: partial.status,
+        error: { code: e.code, message: `${partial.input.path}:${line}: ${e.problem}`, line, problem: e.problem },
+      };
     }
-    return { status: partial.status, error: { code: e.code, message: `${shard}${e.message}`, line: null, problem: e.problem } };
+    return {
+      status: partial.status,
+      error: { code: e.code, message: `${shard}${e.message}`, line: null, problem: e.problem },
+    };
   }
   // One run over the whole input fails when no row was good; a shard alone cannot tell.
   if (stats.rows === 0) {
     const problem = stats.skipped > 0 ? noValidRows(stats.skipped) : 'no rows: the input has no data rows';
-    return { status: 'failed', error: { code: 'PIPE_ERR_DATA', message: `${partial.input.path}: ${problem}`, line: null, problem } };
+    return {
+      status: 'failed',
+      error: { code: 'PIPE_ERR_DATA', message: `${partial.input.path}: ${problem}`, line: null, problem },
+    };
   }
   return { status: 'complete', error: null };
 }

@@ -91,7 +91,13 @@ export interface PartialError {
 
 const count = z.number().check(z.refine((n) => Number.isSafeInteger(n) && n >= 0, 'must be an integer >= 0'));
 const nullableCount = z.nullable(count);
-const latencyState = z.object({ count, sumMs: z.number(), minMs: z.nullable(z.number()), maxMs: z.nullable(z.number()), histogram: z.string() });
+const latencyState = z.object({
+  count,
+  sumMs: z.number(),
+  minMs: z.nullable(z.number()),
+  maxMs: z.nullable(z.number()),
+  histogram: z.string(),
+});
 
 /** What merge accepts as a partial block (a report written by another process is untrusted input). */
 export const partialBlockSchema = z.object({
@@ -115,10 +121,19 @@ export const partialBlockSchema = z.object({
   }),
   lines: nullableCount,
   // format and probabilities: absent in reports of nnpipe before JSON Lines (then CSV without them).
-  predictions: z.nullable(z.object({ path: z.string(), rows: count, format: z.optional(z.enum(PREDICTIONS_FORMATS)), probabilities: z.optional(count) })),
+  predictions: z.nullable(
+    z.object({
+      path: z.string(),
+      rows: count,
+      format: z.optional(z.enum(PREDICTIONS_FORMATS)),
+      probabilities: z.optional(count),
+    }),
+  ),
   model: z.object({ sha256: z.string() }),
   status: z.enum(['complete', 'failed', 'interrupted']),
-  error: z.nullable(z.object({ code: z.string(), message: z.string(), line: nullableCount, problem: z.nullable(z.string()) })),
+  error: z.nullable(
+    z.object({ code: z.string(), message: z.string(), line: nullableCount, problem: z.nullable(z.string()) }),
+  ),
   stats: z.object({
     classes: count,
     rows: count,
@@ -138,7 +153,10 @@ export const partialBlockSchema = z.object({
 
 /** A partial block checked against the schema, or the first problem with it (naming the field). */
 export function readPartialBlock(value: unknown): { partial: PartialBlock } | { problem: string } {
-  if (value === undefined) return { problem: 'it has no `partial` block (a report of an older nnpipe, or of a run stopped by --stop-timeout)' };
+  if (value === undefined)
+    return {
+      problem: 'it has no `partial` block (a report of an older nnpipe, or of a run stopped by --stop-timeout)',
+    };
   const result = z.safeParse(partialBlockSchema, value);
   if (result.success) return { partial: result.data as PartialBlock };
   const issue = result.error.issues[0];

@@ -53,7 +53,9 @@ const jsonFloat = (value: number): string => (Number.isFinite(value) ? formatFlo
 export function formatRows(layout: PredictionsLayout, batch: PredictionRows, firstRow: number, count: number): string {
   const k = layout.probabilities;
   if (k > 0 && (batch.probabilities === null || batch.probabilities.length < count * k)) {
-    throw new RangeError(`formatRows: ${count} rows of ${k} probabilities were asked for, the batch has ${batch.probabilities?.length ?? 0} values`);
+    throw new RangeError(
+      `formatRows: ${count} rows of ${k} probabilities were asked for, the batch has ${batch.probabilities?.length ?? 0} values`,
+    );
   }
   const csv = layout.format === 'csv';
   let text = '';
@@ -77,7 +79,10 @@ export function formatRows(layout: PredictionsLayout, batch: PredictionRows, fir
 }
 
 /** The leading `line` and `row` of a data line, and where the rest of it starts; null for anything else. */
-export function lineAndRow(format: PredictionsFormat, text: string): { line: number; row: number; rest: number } | null {
+export function lineAndRow(
+  format: PredictionsFormat,
+  text: string,
+): { line: number; row: number; rest: number } | null {
   const match = (format === 'csv' ? /^([0-9]+),([0-9]+)(?=,)/ : /^\{"line":([0-9]+),"row":([0-9]+)(?=,)/).exec(text);
   if (match === null) return null;
   const line = Number(match[1]);
@@ -87,7 +92,13 @@ export function lineAndRow(format: PredictionsFormat, text: string): { line: num
 }
 
 /** A data line with its line and row numbers moved by the offsets (a shard's numbers made absolute). */
-export function renumbered(format: PredictionsFormat, numbers: { line: number; row: number; rest: number }, text: string, lineOffset: number, rowOffset: number): string {
+export function renumbered(
+  format: PredictionsFormat,
+  numbers: { line: number; row: number; rest: number },
+  text: string,
+  lineOffset: number,
+  rowOffset: number,
+): string {
   const line = numbers.line + lineOffset;
   const row = numbers.row + rowOffset;
   return (format === 'csv' ? `${line},${row}` : `{"line":${line},"row":${row}`) + text.slice(numbers.rest);

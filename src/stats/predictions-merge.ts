@@ -21,7 +21,11 @@ export interface PredictionsPart {
 const LINES_PER_WRITE = 4096;
 
 /** Writes the merged file to `target` in the parts' `layout` (atomically, see PredictionsWriter); returns its data rows. */
-export async function mergePredictionFiles(target: string, parts: PredictionsPart[], layout: PredictionsLayout): Promise<number> {
+export async function mergePredictionFiles(
+  target: string,
+  parts: PredictionsPart[],
+  layout: PredictionsLayout,
+): Promise<number> {
   const writer = await PredictionsWriter.open(target, layout);
   try {
     for (const part of parts) await copyPart(writer, part, writer.rowsWritten);
@@ -49,7 +53,11 @@ async function copyPart(writer: PredictionsWriter, part: PredictionsPart, rowOff
       }
       const numbers = lineAndRow(format, line);
       // Row numbers in a shard's file count from 0 with no gaps: anything else is not its file as written.
-      if (numbers === null || numbers.row !== seen) throw partError(part, `line ${seen + (header === null ? 1 : 2)} is not a predictions line: ${JSON.stringify(line.slice(0, 80))}`);
+      if (numbers === null || numbers.row !== seen)
+        throw partError(
+          part,
+          `line ${seen + (header === null ? 1 : 2)} is not a predictions line: ${JSON.stringify(line.slice(0, 80))}`,
+        );
       chunk += `${renumbered(format, numbers, line, part.lineOffset, rowOffset)}\n`;
       seen += 1;
       if (++inChunk === LINES_PER_WRITE) {
@@ -64,9 +72,13 @@ async function copyPart(writer: PredictionsWriter, part: PredictionsPart, rowOff
   } finally {
     lines.close();
   }
-  if (seen !== part.rows) throw partError(part, `it holds ${Math.max(0, seen)} rows, the shard's report counts ${part.rows}`);
+  if (seen !== part.rows)
+    throw partError(part, `it holds ${Math.max(0, seen)} rows, the shard's report counts ${part.rows}`);
   await writer.writeLines(chunk, inChunk);
 }
 
 const partError = (part: PredictionsPart, problem: string) =>
-  new PipelineError('PIPE_ERR_MERGE_PREDICTIONS', `${part.name}: the predictions file ${part.path} cannot be merged: ${problem}`);
+  new PipelineError(
+    'PIPE_ERR_MERGE_PREDICTIONS',
+    `${part.name}: the predictions file ${part.path} cannot be merged: ${problem}`,
+  );

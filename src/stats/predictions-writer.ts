@@ -10,7 +10,7 @@ import { createWriteStream, fsync, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { PipelineError } from '../errors.js';
+import type { PipelineError } from '../errors.js';
 import { ensureFolder, syncFolder } from '../output/folders.js';
 import { inspectOutput, OutputPathError } from '../output/target.js';
 import { openInPlace, openTemp, outputWriteError, removeOnExit } from '../output/write-file.js';
@@ -45,7 +45,9 @@ export class PredictionsWriter {
     this.fd = fd;
     // autoClose off: the fd must stay open after 'finish' to fsync before the rename. A descriptor the
     // process had before (/dev/stdout) is never closed: its `close` does nothing.
-    const keepOpen = owned ? {} : { fs: { ...fsCallbacks, close: (_fd: number, callback: (error: null) => void) => callback(null) } };
+    const keepOpen = owned
+      ? {}
+      : { fs: { ...fsCallbacks, close: (_fd: number, callback: (error: null) => void) => callback(null) } };
     this.stream = createWriteStream('', { fd, autoClose: false, highWaterMark: HIGH_WATER_MARK, ...keepOpen });
     // Without a listener a write error would be an uncaught 'error' event; keep it and report it on the
     // next writeBatch/commit instead.
@@ -103,7 +105,11 @@ export class PredictionsWriter {
   async writeBatch(batch: PredictionRows, rows: number): Promise<void> {
     this.assertOpen('writeBatch');
     const fits = (array: { length: number }) => rows <= array.length;
-    if (!Number.isInteger(rows) || rows < 0 || ![batch.lines, batch.labels, batch.predicted, batch.confidence].every(fits)) {
+    if (
+      !Number.isInteger(rows) ||
+      rows < 0 ||
+      ![batch.lines, batch.labels, batch.predicted, batch.confidence].every(fits)
+    ) {
       throw new RangeError(`PredictionsWriter.writeBatch: rows ${rows} does not fit the batch arrays`);
     }
     if (this.streamError) throw outputError(this.path, this.streamError);
@@ -147,7 +153,8 @@ export class PredictionsWriter {
    */
   commit(): Promise<void> {
     if (this.committing !== null) return this.committing;
-    if (this.state !== 'open') return Promise.reject(new Error(`PredictionsWriter.commit: the writer is already ${this.state}`));
+    if (this.state !== 'open')
+      return Promise.reject(new Error(`PredictionsWriter.commit: the writer is already ${this.state}`));
     this.state = 'committed';
     const finished = this.streamError ? Promise.reject(this.streamError) : once(this.stream, 'finish');
     if (!this.streamError) this.stream.end();

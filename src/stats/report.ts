@@ -9,7 +9,6 @@ import type { LoadedModel } from '../nn/types.js';
 import { peakRssBytes } from './peak-rss.js';
 import { PARTIAL_FORMAT, type PartialBlock, type PartialContext } from './partial.js';
 
-
 export interface PipelineReport {
   status: RunStatus;
   /** Why the run failed or stopped (never null then); null for complete runs. */
@@ -94,7 +93,10 @@ export interface ShardSummary {
 /** The error of a run stopped by a signal (or by its caller's AbortSignal, when no signal is known). */
 export function interruptedError(signal: string | null = null): { code: string; message: string } {
   const by = signal === null ? 'the run was stopped' : `stopped by ${signal}`;
-  return { code: 'PIPE_ERR_INTERRUPTED', message: `${by} before the end of the input; the report counts the rows scored before the stop` };
+  return {
+    code: 'PIPE_ERR_INTERRUPTED',
+    message: `${by} before the end of the input; the report counts the rows scored before the stop`,
+  };
 }
 
 export interface ReportContext {
@@ -114,7 +116,13 @@ export function buildReport(stats: RunStats, context: ReportContext): PipelineRe
   const hasLabels = stats.labeled > 0;
   const batchLatencyMs = stats.batchLatency.summary();
   // A run that did not complete always says why (a caller that knows no reason gets a general one).
-  const given: ReportContext['error'] = context.error ?? (context.status === 'interrupted' ? interruptedError() : context.status === 'failed' ? { code: 'PIPE_ERR_UNEXPECTED', message: 'the run failed' } : null);
+  const given: ReportContext['error'] =
+    context.error ??
+    (context.status === 'interrupted'
+      ? interruptedError()
+      : context.status === 'failed'
+        ? { code: 'PIPE_ERR_UNEXPECTED', message: 'the run failed' }
+        : null);
   const error = given ? { code: given.code, message: given.message } : null;
   const peakRss = peakRssBytes();
   const report: PipelineReport = {
@@ -133,13 +141,16 @@ export function buildReport(stats: RunStats, context: ReportContext): PipelineRe
     timeToFirstResultMs: stats.timeToFirstResultMs,
     batchLatencyMs,
     computeLatencyMs: stats.computeLatency.summary(),
-    perImageLatencyMs:
-      stats.batches > 0 && stats.rows > 0 ? batchLatencyMs.mean / (stats.rows / stats.batches) : null,
+    perImageLatencyMs: stats.batches > 0 && stats.rows > 0 ? batchLatencyMs.mean / (stats.rows / stats.batches) : null,
     confusionMatrix: hasLabels ? stats.confusion.toArray() : null,
     perClass: hasLabels ? stats.confusion.perClass() : null,
     // maxRSS is in kilobytes and, being per process, covers the worker threads as well.
     peakRssBytes: peakRss,
-    model: { ...context.model, layerSizes: [...context.model.layerSizes], ...(context.model.transposed ? { transposed: [...context.model.transposed] } : {}) },
+    model: {
+      ...context.model,
+      layerSizes: [...context.model.layerSizes],
+      ...(context.model.transposed ? { transposed: [...context.model.transposed] } : {}),
+    },
     input: { ...context.input },
     config: { ...context.config },
     startedAt: context.startedAt.toISOString(),
@@ -153,7 +164,9 @@ export function buildReport(stats: RunStats, context: ReportContext): PipelineRe
       ...context.partial,
       model: { sha256: context.model.sha256 },
       status: context.status,
-      error: given ? { code: given.code, message: given.message, line: given.line ?? null, problem: given.problem ?? null } : null,
+      error: given
+        ? { code: given.code, message: given.message, line: given.line ?? null, problem: given.problem ?? null }
+        : null,
       stats: stats.state(),
       startedAtMs: context.startedAt.getTime(),
       finishedAtMs: context.finishedAt.getTime(),
@@ -188,4 +201,3 @@ export function describeModel(model: LoadedModel, kernel: string): PipelineRepor
     transposed: model.layerSources.filter((source) => source.transposed).map((source) => source.weight),
   };
 }
-

@@ -133,10 +133,12 @@ export class RunStats {
    * in input order. `lineOffset` is added to its errors' line numbers (a shard counts lines from its start).
    */
   absorb(state: StatsState, lineOffset = 0): void {
-    if (state.classes !== this.confusion.classes) throw new RangeError(`RunStats.absorb: ${state.classes} classes, expected ${this.confusion.classes}`);
+    if (state.classes !== this.confusion.classes)
+      throw new RangeError(`RunStats.absorb: ${state.classes} classes, expected ${this.confusion.classes}`);
     this.confusion.addCounts(state.confusion);
     for (const error of state.errors) {
-      if (this.keptErrors.length < this.maxErrors) this.keptErrors.push({ line: error.line + lineOffset, message: error.message });
+      if (this.keptErrors.length < this.maxErrors)
+        this.keptErrors.push({ line: error.line + lineOffset, message: error.message });
     }
     this.rowCount += state.rows;
     this.labeledCount += state.labeled;

@@ -164,7 +164,9 @@ function configuration(report: PipelineReport): string[] {
     .map(([key, value]) => `${key}=${scalar(value)}`);
   if (others.length > 0) {
     const text = `other: ${others.join(', ')}`;
-    lines.push(`    ${text.length > MAX_OTHER_CONFIG_CHARS ? `${text.slice(0, MAX_OTHER_CONFIG_CHARS - 3)}...` : text}`);
+    lines.push(
+      `    ${text.length > MAX_OTHER_CONFIG_CHARS ? `${text.slice(0, MAX_OTHER_CONFIG_CHARS - 3)}...` : text}`,
+    );
   }
   return lines;
 }

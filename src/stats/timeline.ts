@@ -51,7 +51,8 @@ export class ThroughputTimeline {
 
   constructor(options: ThroughputTimelineOptions = {}) {
     this.maxPoints = options.maxPoints ?? DEFAULT_TIMELINE_POINTS;
-    if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1) throw new RangeError(`maxPoints must be a positive integer, got ${this.maxPoints}`);
+    if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1)
+      throw new RangeError(`maxPoints must be a positive integer, got ${this.maxPoints}`);
     this.now = options.now ?? (() => performance.now());
     this.startedAt = this.now();
   }
@@ -91,7 +92,11 @@ export class ThroughputTimeline {
       const from = Math.max(0, at - window);
       const done = this.rowsBy(at);
       const ms = at - from;
-      out.push({ seconds: at / 1000, imagesPerSecond: ms > 0 ? ((done - this.rowsBy(from)) * 1000) / ms : 0, rows: done });
+      out.push({
+        seconds: at / 1000,
+        imagesPerSecond: ms > 0 ? ((done - this.rowsBy(from)) * 1000) / ms : 0,
+        rows: done,
+      });
     }
     return out;
   }
@@ -152,7 +157,8 @@ export class LatencyBuckets {
   }
 
   record(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`LatencyBuckets: a duration must be a finite number >= 0 ms, got ${ms}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`LatencyBuckets: a duration must be a finite number >= 0 ms, got ${ms}`);
     const raw = ms <= this.minMs ? 0 : Math.floor(Math.log10(ms / this.minMs) * this.perDecade);
     this.counts[Math.min(this.counts.length - 1, raw)] += 1;
     this.samples += 1;
@@ -190,7 +196,8 @@ export class LatencyBuckets {
     if (range === null) return [];
     const [first, last] = [Math.max(0, range[0]), Math.min(this.counts.length - 1, range[1])];
     const out: LatencyBucket[] = [];
-    for (let i = first; i <= last; i++) out.push({ fromMs: this.edgeMs(i), toMs: this.edgeMs(i + 1), count: this.counts[i] });
+    for (let i = first; i <= last; i++)
+      out.push({ fromMs: this.edgeMs(i), toMs: this.edgeMs(i + 1), count: this.counts[i] });
     return out;
   }
 

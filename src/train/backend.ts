@@ -73,7 +73,8 @@ export function createWorkerData(options: BackendOptions): GradientWorkerData {
 /** What a task covers, for error messages. */
 export function describeTask(task: TrainingTask): string {
   if (task.kind === 'lockstep') return 'gradient loop';
-  if (task.kind === 'evaluate') return `evaluation of ${task.split} images ${task.start}..${task.start + task.rows - 1}`;
+  if (task.kind === 'evaluate')
+    return `evaluation of ${task.split} images ${task.start}..${task.start + task.rows - 1}`;
   const first = task.shards[0];
   const last = task.shards[task.shards.length - 1];
   return `gradient of step ${task.step} (order positions ${first.start}..${last.start + last.rows - 1})`;
@@ -162,7 +163,12 @@ export class InProcessBackend extends TaskBackend {
   }
 
   protected async runAll(tasks: TrainingTask[]): Promise<SuccessfulResult[]> {
-    return tasks.map((task) => checkResult(task, this.runner.run(task, () => performance.now())));
+    return tasks.map((task) =>
+      checkResult(
+        task,
+        this.runner.run(task, () => performance.now()),
+      ),
+    );
   }
 
   async close(): Promise<void> {}

@@ -23,9 +23,18 @@ export function createEvaluateScratch(network: Network, features: number, maxRow
 }
 
 /** Number of images start .. start+rows-1 of `set` that the network classifies correctly. */
-export function countCorrect(network: Network, set: ImageSet, start: number, rows: number, table: Float32Array, scratch: EvaluateScratch): number {
-  if (rows > scratch.maxRows) throw new RangeError(`countCorrect: ${rows} rows exceed the scratch's ${scratch.maxRows}`);
-  if (start < 0 || start + rows > set.count) throw new RangeError(`countCorrect: rows ${start}..${start + rows} are outside the set of ${set.count}`);
+export function countCorrect(
+  network: Network,
+  set: ImageSet,
+  start: number,
+  rows: number,
+  table: Float32Array,
+  scratch: EvaluateScratch,
+): number {
+  if (rows > scratch.maxRows)
+    throw new RangeError(`countCorrect: ${rows} rows exceed the scratch's ${scratch.maxRows}`);
+  if (start < 0 || start + rows > set.count)
+    throw new RangeError(`countCorrect: rows ${start}..${start + rows} are outside the set of ${set.count}`);
   const { features, pixels, labels } = set;
   const { x } = scratch;
   const base = start * features;

@@ -55,7 +55,11 @@ export interface GradientPoolOptions extends BackendOptions {
 }
 
 // Atomics.waitAsync is ES2024; Node >= 16 has it, the ES2023 lib types do not.
-type WaitAsync = (array: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
+type WaitAsync = (
+  array: Int32Array,
+  index: number,
+  value: number,
+) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 export class GradientPool extends TaskBackend implements TrainingBackend {
@@ -78,7 +82,8 @@ export class GradientPool extends TaskBackend implements TrainingBackend {
     if (options.handOff === 'atomics') {
       const size = new Float32Array(options.params.buffer).length;
       const shards = options.maxShards;
-      if (!Number.isInteger(shards) || shards < 1 || shards > 0xffff) throw new RangeError(`maxShards must be 1..65535, got ${shards}`);
+      if (!Number.isInteger(shards) || shards < 1 || shards > 0xffff)
+        throw new RangeError(`maxShards must be 1..65535, got ${shards}`);
       this.lockstep = {
         control: new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT)),
         plan: new Int32Array(new SharedArrayBuffer(2 * shards * Int32Array.BYTES_PER_ELEMENT)),
@@ -118,14 +123,17 @@ export class GradientPool extends TaskBackend implements TrainingBackend {
     try {
       return await this.pool.run(task, { transferList });
     } catch (error) {
-      throw new WorkerTaskError(`${describeTask(task)} failed in a worker: ${(error as Error).message}`, { cause: error });
+      throw new WorkerTaskError(`${describeTask(task)} failed in a worker: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
   override async gradients(step: number, shards: Shard[], batchRows: number): Promise<ShardGradients> {
     const memory = this.lockstep;
     if (!memory) return super.gradients(step, shards, batchRows);
-    if (shards.length > memory.maxShards) throw new RangeError(`${shards.length} shards exceed the pool's ${memory.maxShards}`);
+    if (shards.length > memory.maxShards)
+      throw new RangeError(`${shards.length} shards exceed the pool's ${memory.maxShards}`);
     this.startLoops();
     const { control, plan, slots, stats } = memory;
     // LOCKED first, so that no worker can claim with the previous step's value while the plan changes.
@@ -169,7 +177,9 @@ export class GradientPool extends TaskBackend implements TrainingBackend {
     // Not STOP any more before a loop can look, or it would return at once.
     Atomics.store(this.lockstep!.control, LOCK_CLAIM, LOCK_LOCKED);
     const task: TrainingTask = { kind: 'lockstep' };
-    this.loops = Array.from({ length: this.threads }, () => this.runOne(task).then((result) => checkResult(task, result)));
+    this.loops = Array.from({ length: this.threads }, () =>
+      this.runOne(task).then((result) => checkResult(task, result)),
+    );
     // A loop only returns after STOP: settling earlier (an exception in a worker) fails the step.
     this.loopFailure = Promise.race(
       this.loops.map((loop) =>

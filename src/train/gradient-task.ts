@@ -143,7 +143,8 @@ export class GradientTaskRunner {
     const sizes = [data.params.shapes[0][0], ...data.params.shapes.map(([, outputs]) => outputs)];
     this.gradientScratch = createGradientScratch(sizes, data.maxShardRows);
     const { train } = data;
-    this.shift = data.maxShift > 0 ? { max: data.maxShift, width: train.width, height: train.height, codes: data.shifts } : null;
+    this.shift =
+      data.maxShift > 0 ? { max: data.maxShift, width: train.width, height: train.height, codes: data.shifts } : null;
   }
 
   run(task: TrainingTask, now: () => number): TrainingTaskResult {
@@ -152,10 +153,15 @@ export class GradientTaskRunner {
       if (task.kind === 'lockstep') return this.runLockstep(now);
       const published = Atomics.load(this.data.control, 0);
       if (published !== task.step) {
-        return { ok: false, code: 'PIPE_ERR_TRAIN_STEP', message: `task for step ${task.step} saw the weights of step ${published}` };
+        return {
+          ok: false,
+          code: 'PIPE_ERR_TRAIN_STEP',
+          message: `task for step ${task.step} saw the weights of step ${published}`,
+        };
       }
       if (task.kind === 'gradient') {
-        if (task.grads.length !== task.shards.length) throw new TaskShapeError(`${task.shards.length} shards but ${task.grads.length} gradient buffers`);
+        if (task.grads.length !== task.shards.length)
+          throw new TaskShapeError(`${task.shards.length} shards but ${task.grads.length} gradient buffers`);
         const lossSums: number[] = [];
         const corrects: number[] = [];
         for (let i = 0; i < task.shards.length; i++) {
@@ -180,7 +186,9 @@ export class GradientTaskRunner {
     const { train, order } = this.data;
     const scratch = this.gradientScratch;
     if (rows < 1 || rows > scratch.maxRows || start < 0 || start + rows > train.count) {
-      throw new TaskShapeError(`shard ${start}+${rows} does not fit (max ${scratch.maxRows} rows, ${train.count} images)`);
+      throw new TaskShapeError(
+        `shard ${start}+${rows} does not fit (max ${scratch.maxRows} rows, ${train.count} images)`,
+      );
     }
     gatherSparseRows(train.pixels, train.features, order, start, rows, this.table, scratch.input, this.shift);
     for (let r = 0; r < rows; r++) scratch.labels[r] = train.labels[order[start + r]];
@@ -212,7 +220,12 @@ export class GradientTaskRunner {
       }
       if (Atomics.compareExchange(control, LOCK_CLAIM, claim, claim + 1) !== claim) continue;
       const started = now();
-      const result = this.shardGradient(plan[2 * index], plan[2 * index + 1], Atomics.load(control, LOCK_BATCH_ROWS), slots.subarray(index * size, (index + 1) * size));
+      const result = this.shardGradient(
+        plan[2 * index],
+        plan[2 * index + 1],
+        Atomics.load(control, LOCK_BATCH_ROWS),
+        slots.subarray(index * size, (index + 1) * size),
+      );
       stats[2 * index] = result.lossSum;
       stats[2 * index + 1] = result.correct;
       computeMs += now() - started;

@@ -5,7 +5,14 @@
 import { applyActivation_ } from '../nn/activations.js';
 import { affine } from '../nn/matrix.js';
 import type { Network } from '../nn/types.js';
-import { activationBackward_, affineBackward, createSparseRows, sparseAffine, sparseAffineBackward, type SparseRows } from './layers.js';
+import {
+  activationBackward_,
+  affineBackward,
+  createSparseRows,
+  sparseAffine,
+  sparseAffineBackward,
+  type SparseRows,
+} from './layers.js';
 import { softmaxCrossEntropy, type LossStats } from './loss.js';
 import { paramLayout, type ParamLayout } from './params.js';
 
@@ -45,15 +52,24 @@ export function createGradientScratch(layerSizes: readonly number[], maxRows: nu
  * and returns the shard's summed loss and correct count. `grad` is overwritten, not accumulated.
  * The shard's inputs are scratch.input (scratch.input.rows rows) and its labels scratch.labels.
  */
-export function shardGradient(network: Network, scratch: GradientScratch, batchRows: number, grad: Float64Array): LossStats {
+export function shardGradient(
+  network: Network,
+  scratch: GradientScratch,
+  batchRows: number,
+  grad: Float64Array,
+): LossStats {
   const { layout, input, outputs, acc, labels } = scratch;
   const rows = input.rows;
   const layers = network.layers;
   const last = layers.length - 1;
-  if (network.output !== 'softmax') throw new RangeError(`training supports the softmax output with cross-entropy, not '${network.output}'`);
-  if (layers.length !== layout.offsets.length) throw new RangeError('shardGradient: the network does not match the scratch layout');
-  if (rows > scratch.maxRows) throw new RangeError(`shardGradient: ${rows} rows exceed the scratch's ${scratch.maxRows}`);
-  if (grad.length !== layout.size) throw new RangeError(`shardGradient: grad holds ${grad.length} values, the network has ${layout.size}`);
+  if (network.output !== 'softmax')
+    throw new RangeError(`training supports the softmax output with cross-entropy, not '${network.output}'`);
+  if (layers.length !== layout.offsets.length)
+    throw new RangeError('shardGradient: the network does not match the scratch layout');
+  if (rows > scratch.maxRows)
+    throw new RangeError(`shardGradient: ${rows} rows exceed the scratch's ${scratch.maxRows}`);
+  if (grad.length !== layout.size)
+    throw new RangeError(`shardGradient: grad holds ${grad.length} values, the network has ${layout.size}`);
 
   // Forward.
   for (let k = 0; k <= last; k++) {

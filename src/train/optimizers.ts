@@ -58,7 +58,8 @@ export function createOptimizer(settings: OptimizerSettings, size: number): Opti
       const beta1 = settings.beta1 ?? 0.9;
       const beta2 = settings.beta2 ?? 0.999;
       const epsilon = settings.epsilon ?? 1e-8;
-      if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon > 0)) throw new RangeError('adam needs 0 <= beta1, beta2 < 1 and epsilon > 0');
+      if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon > 0))
+        throw new RangeError('adam needs 0 <= beta1, beta2 < 1 and epsilon > 0');
       return new Adam({ name: 'adam', learningRate: lr, schedule, beta1, beta2, epsilon }, size);
     }
     default:

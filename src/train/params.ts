@@ -18,7 +18,9 @@ export interface ParamLayout {
 
 export function paramLayout(layerSizes: readonly number[]): ParamLayout {
   if (layerSizes.length < 2) throw new RangeError('a network needs at least an input and an output size');
-  for (const n of layerSizes) if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`layer sizes must be positive integers, got ${layerSizes.join(',')}`);
+  for (const n of layerSizes)
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new RangeError(`layer sizes must be positive integers, got ${layerSizes.join(',')}`);
   const offsets: Array<{ W: number; b: number; inputs: number; outputs: number }> = [];
   let offset = 0;
   for (let k = 0; k + 1 < layerSizes.length; k++) {

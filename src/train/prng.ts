@@ -32,16 +32,23 @@ export class Xoshiro128StarStar {
   /** A generator with this exact state (four uint32 words, not all zero). Use `fromSeed` for user seeds. */
   constructor(state: readonly [number, number, number, number]) {
     [this.s0, this.s1, this.s2, this.s3] = state.map((w) => w >>> 0);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) throw new RangeError('xoshiro128**: the state must not be all zero');
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0)
+      throw new RangeError('xoshiro128**: the state must not be all zero');
   }
 
   /** State words from two SplitMix64 outputs (low word first), as recommended by the authors. */
   static fromSeed(seed: number | bigint): Xoshiro128StarStar {
-    if (typeof seed === 'number' && !Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+    if (typeof seed === 'number' && !Number.isSafeInteger(seed))
+      throw new RangeError(`seed must be an integer, got ${seed}`);
     const mixer = new SplitMix64(BigInt(seed));
     const a = mixer.next();
     const b = mixer.next();
-    const words = [a & 0xffffffffn, a >> 32n, b & 0xffffffffn, b >> 32n].map(Number) as [number, number, number, number];
+    const words = [a & 0xffffffffn, a >> 32n, b & 0xffffffffn, b >> 32n].map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     return new Xoshiro128StarStar(words);
   }
 
@@ -70,7 +77,8 @@ export class Xoshiro128StarStar {
 
   /** An unbiased integer in [0, n) for 1 <= n <= 2^32 (rejection of the top partial range). */
   nextBelow(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 0x100000000) throw new RangeError(`nextBelow: n must be an integer in 1..2^32, got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 0x100000000)
+      throw new RangeError(`nextBelow: n must be an integer in 1..2^32, got ${n}`);
     const limit = 0x100000000 - (0x100000000 % n); // exact in float64
     for (;;) {
       const x = this.nextUint32();

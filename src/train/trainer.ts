@@ -67,12 +67,18 @@ export interface TrainingOutcome {
 /** The shards of rows [start, start + rows): consecutive blocks of shardRows. */
 export function shardLayout(start: number, rows: number, shardRows: number): Shard[] {
   const shards: Shard[] = [];
-  for (let offset = 0; offset < rows; offset += shardRows) shards.push({ start: start + offset, rows: Math.min(shardRows, rows - offset) });
+  for (let offset = 0; offset < rows; offset += shardRows)
+    shards.push({ start: start + offset, rows: Math.min(shardRows, rows - offset) });
   return shards;
 }
 
 /** A new order of the images for an epoch and, with augmentation, one translation per order position. */
-function shuffleEpoch(backend: TrainingBackend, rng: TrainingLoopOptions['rng'], trainCount: number, maxShift: number): void {
+function shuffleEpoch(
+  backend: TrainingBackend,
+  rng: TrainingLoopOptions['rng'],
+  trainCount: number,
+  maxShift: number,
+): void {
   const { order } = backend;
   for (let i = 0; i < trainCount; i++) order[i] = i;
   rng.shuffle(order, trainCount);
@@ -97,7 +103,8 @@ export async function runTrainingLoop(options: TrainingLoopOptions): Promise<Tra
   const { backend, optimizer, rng, flat, trainCount, epochs, batchSize, shardRows, signal } = options;
   const emit = options.onEvent ?? (() => undefined);
   const progressInterval = options.progressIntervalMs ?? 100;
-  if (shardRows < 1 || batchSize < 1 || epochs < 1 || trainCount < 1) throw new RangeError('training needs positive epochs, batch size, shard size and images');
+  if (shardRows < 1 || batchSize < 1 || epochs < 1 || trainCount < 1)
+    throw new RangeError('training needs positive epochs, batch size, shard size and images');
 
   const history: EpochStats[] = [];
   let step = 0;
@@ -170,9 +177,16 @@ export async function runTrainingLoop(options: TrainingLoopOptions): Promise<Tra
 }
 
 /** Correctly classified images of a split, in evaluation chunks run on the backend (order irrelevant: a count). */
-export async function countCorrectOn(backend: TrainingBackend, split: 'train' | 'test', count: number, evalRows: number, step: number): Promise<number> {
+export async function countCorrectOn(
+  backend: TrainingBackend,
+  split: 'train' | 'test',
+  count: number,
+  evalRows: number,
+  step: number,
+): Promise<number> {
   const tasks: EvaluateTask[] = [];
-  for (let start = 0; start < count; start += evalRows) tasks.push({ kind: 'evaluate', step, split, start, rows: Math.min(evalRows, count - start) });
+  for (let start = 0; start < count; start += evalRows)
+    tasks.push({ kind: 'evaluate', step, split, start, rows: Math.min(evalRows, count - start) });
   const results = await backend.evaluate(tasks);
   return results.reduce((sum, result) => sum + result.correct, 0);
 }

@@ -45,17 +45,29 @@ function shareBytes(bytes: Uint8Array): Uint8Array {
 }
 
 /** Reads one MNIST split from its IDX files (the first `limit` images, or all). */
-export async function loadMnistSplit(split: MnistSplit, limit: number | null = null): Promise<{ set: ImageSet; source: ImageSetSource }> {
+export async function loadMnistSplit(
+  split: MnistSplit,
+  limit: number | null = null,
+): Promise<{ set: ImageSet; source: ImageSetSource }> {
   const spec = MNIST_SOURCES[split];
   const dir = mnistSourceDir();
   const imagesFile = resolve(dir, spec.images);
   const labelsFile = resolve(dir, spec.labels);
-  const [images, labels] = await Promise.all([readChecked(imagesFile, spec.imagesMd5), readChecked(labelsFile, spec.labelsMd5)]);
+  const [images, labels] = await Promise.all([
+    readChecked(imagesFile, spec.imagesMd5),
+    readChecked(labelsFile, spec.labelsMd5),
+  ]);
   const parsedImages = parseIdxImages(images.bytes, imagesFile);
   const parsedLabels = parseIdxLabels(labels.bytes, labelsFile);
   checkIdxPair(parsedImages, parsedLabels, imagesFile, labelsFile);
   const features = parsedImages.rows * parsedImages.cols;
-  if (features !== MNIST_FEATURES) throw new DataError(imagesFile, 0, `images are ${parsedImages.rows}x${parsedImages.cols}, expected 28x28`, MNIST_ERROR_CODE);
+  if (features !== MNIST_FEATURES)
+    throw new DataError(
+      imagesFile,
+      0,
+      `images are ${parsedImages.rows}x${parsedImages.cols}, expected 28x28`,
+      MNIST_ERROR_CODE,
+    );
   const used = limit === null ? parsedImages.count : Math.min(limit, parsedImages.count);
   return {
     set: {

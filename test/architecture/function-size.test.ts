@@ -26,7 +26,8 @@ function longFunctions(file: string): string[] {
       const first = source.getLineAndCharacterOfPosition(body.getStart()).line;
       const last = source.getLineAndCharacterOfPosition(body.getEnd()).line;
       const name = node.name ? node.name.getText(source) : '(anonymous)';
-      if (last - first + 1 > MAX_LINES) found.push(`${relative(projectRoot, file)}:${first + 1} ${name}: ${last - first + 1} lines`);
+      if (last - first + 1 > MAX_LINES)
+        found.push(`${relative(projectRoot, file)}:${first + 1} ${name}: ${last - first + 1} lines`);
     }
     ts.forEachChild(node, visit);
   };

@@ -44,7 +44,9 @@ function room(file: string): string {
   return parts.length === 2 ? file : `src/${parts[1]}`;
 }
 
-const files = ['src', 'pipelines', 'workers'].flatMap((dir) => sourceFiles(resolve(projectRoot, dir))).map((f) => relative(projectRoot, f));
+const files = ['src', 'pipelines', 'workers']
+  .flatMap((dir) => sourceFiles(resolve(projectRoot, dir)))
+  .map((f) => relative(projectRoot, f));
 const known = new Set(files);
 
 /** Relative imports of every file, as project paths of .ts files. */
@@ -53,7 +55,9 @@ for (const file of files) {
   const text = readFileSync(resolve(projectRoot, file), 'utf8');
   const targets: string[] = [];
   for (const match of text.matchAll(/(?:\bfrom|\bimport\(|^import)\s*'(\.{1,2}\/[^']+)'/gm)) {
-    const target = relative(projectRoot, resolve(projectRoot, dirname(file), match[1])).replace(/\.js$/, '.ts').replace(/\.cjs$/, '.cts');
+    const target = relative(projectRoot, resolve(projectRoot, dirname(file), match[1]))
+      .replace(/\.js$/, '.ts')
+      .replace(/\.cjs$/, '.cts');
     if (known.has(target)) targets.push(target);
   }
   imports.set(file, targets);
@@ -70,7 +74,8 @@ test('imports go down: src/ core -> pipelines/ -> src/cli/ and workers/', (t) =>
     for (const target of targets) {
       const from = room(file);
       const to = room(target);
-      if (from !== to && !(FLOORS[to] < FLOORS[from])) upward.push(`${file} -> ${target} (${from} floor ${FLOORS[from]}, ${to} floor ${FLOORS[to]})`);
+      if (from !== to && !(FLOORS[to] < FLOORS[from]))
+        upward.push(`${file} -> ${target} (${from} floor ${FLOORS[from]}, ${to} floor ${FLOORS[to]})`);
     }
   }
   t.deepEqual(upward, []);

@@ -16,17 +16,30 @@ for (const [batchSize, threads] of [
   [10000, 1],
   [10000, 2],
 ] as const) {
-  maybe(`book model (../shared) on MNIST test, batch ${batchSize}, ${threads} thread(s): accuracy 0.9352`, async (t) => {
-    await prepared;
-    const run = await runPipeline(
-      ['--input', mnistCsvPath('test'), '--model', bookPickle, '--json', '--batch-size', String(batchSize), '--threads', String(threads)],
-      { timeoutMs: 180_000 },
-    );
-    t.is(run.code, 0, run.stderr);
-    const report = JSON.parse(run.stdout);
-    t.is(report.rows, 10000);
-    t.is(report.correct, 9352);
-    t.is(report.accuracy, 0.9352);
-    t.is(report.model.format, 'pkl');
-  });
+  maybe(
+    `book model (../shared) on MNIST test, batch ${batchSize}, ${threads} thread(s): accuracy 0.9352`,
+    async (t) => {
+      await prepared;
+      const run = await runPipeline(
+        [
+          '--input',
+          mnistCsvPath('test'),
+          '--model',
+          bookPickle,
+          '--json',
+          '--batch-size',
+          String(batchSize),
+          '--threads',
+          String(threads),
+        ],
+        { timeoutMs: 180_000 },
+      );
+      t.is(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout);
+      t.is(report.rows, 10000);
+      t.is(report.correct, 9352);
+      t.is(report.accuracy, 0.9352);
+      t.is(report.model.format, 'pkl');
+    },
+  );
 }

@@ -17,14 +17,27 @@ const input = fixture('mnist-test-100.csv');
 const model = (name: string) => fixture(`models/${name}`);
 
 async function predictions(modelPath: string, extra: string[] = []): Promise<string[]> {
-  const out = join(dir, `${createHash('sha256').update(modelPath + extra.join(' ')).digest('hex').slice(0, 12)}.csv`);
+  const out = join(
+    dir,
+    `${createHash('sha256')
+      .update(modelPath + extra.join(' '))
+      .digest('hex')
+      .slice(0, 12)}.csv`,
+  );
   const run = await runPipeline(['--input', input, '--model', modelPath, '--quiet', '--predictions', out, ...extra]);
   if (run.code !== 0) throw new Error(`${modelPath}: exit ${run.code}: ${run.stderr}`);
-  return readFileSync(out, 'utf8').split('\n').slice(1).filter(Boolean).map((line) => line.split(',')[3]);
+  return readFileSync(out, 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter(Boolean)
+    .map((line) => line.split(',')[3]);
 }
 
 test('torch.save and torch.onnx.export of one network predict alike: .pt (--activation relu) and .onnx (relu from the graph)', async (t) => {
-  const [pt, onnx] = await Promise.all([predictions(model('torch-fc-relu.pt'), ['--activation', 'relu']), predictions(model('torch-fc-relu.onnx'))]);
+  const [pt, onnx] = await Promise.all([
+    predictions(model('torch-fc-relu.pt'), ['--activation', 'relu']),
+    predictions(model('torch-fc-relu.onnx')),
+  ]);
   t.is(pt.length, 100);
   t.deepEqual(pt, onnx);
 });
@@ -48,7 +61,12 @@ async function refused(t: import('ava').ExecutionContext, modelPath: string, ...
 }
 
 test('an unsupported ONNX op (a real export with Tanh) is refused, naming the op, its node and what is supported', async (t) => {
-  await refused(t, model('torch-tanh.onnx'), /torch-tanh\.onnx: onnx: unsupported op Tanh at node "\/1\/Tanh"/, /Gemm or MatMul \+ Add .* Relu or Sigmoid .* Softmax/);
+  await refused(
+    t,
+    model('torch-tanh.onnx'),
+    /torch-tanh\.onnx: onnx: unsupported op Tanh at node "\/1\/Tanh"/,
+    /Gemm or MatMul \+ Add .* Relu or Sigmoid .* Softmax/,
+  );
 });
 
 test('a .pt whose pickle reduces os.system (real torch.save) is refused, naming the global', async (t) => {
@@ -58,24 +76,43 @@ test('a .pt whose pickle reduces os.system (real torch.save) is refused, naming 
 test('a .pt running os.system after valid tensors is refused and nothing runs', async (t) => {
   const marker = join(dir, 'pwned-by-os-system');
   const tensors = randomTensors([784, 16, 10]);
-  const specs = [1, 2].flatMap((k) => [{ name: `fc${k}.weight`, tensor: transposed(tensors.get(`W${k}`)!) }, { name: `fc${k}.bias`, tensor: tensors.get(`b${k}`)! }]);
+  const specs = [1, 2].flatMap((k) => [
+    { name: `fc${k}.weight`, tensor: transposed(tensors.get(`W${k}`)!) },
+    { name: `fc${k}.bias`, tensor: tensors.get(`b${k}`)! },
+  ]);
   const path = join(dir, 'evil-after-tensors.pt');
-  writeFileSync(path, await torchStateDict(specs, { beforeStop: (p) => p.global('os', 'system').mark().str(`touch ${marker}`).tuple().reduce().pop() }));
+  writeFileSync(
+    path,
+    await torchStateDict(specs, {
+      beforeStop: (p) => p.global('os', 'system').mark().str(`touch ${marker}`).tuple().reduce().pop(),
+    }),
+  );
   await refused(t, path, /forbidden global os\.system/);
   t.false(existsSync(marker));
 });
 
 test('a whole pickled module (torch.save(model)) is refused with how to save the state_dict', async (t) => {
-  await refused(t, model('torch-whole-module.pt'), /forbidden global __main__\.FcRelu/, /torch\.save\(model\.state_dict\(\), 'model\.pt'\)/);
+  await refused(
+    t,
+    model('torch-whole-module.pt'),
+    /forbidden global __main__\.FcRelu/,
+    /torch\.save\(model\.state_dict\(\), 'model\.pt'\)/,
+  );
 });
 
 test('a .pt with a path-traversal member name is refused', async (t) => {
   const tensors = randomTensors([784, 16, 10]);
   const path = join(dir, 'traversal.pt');
-  const bytes = await torchStateDict([{ name: 'fc1.weight', tensor: transposed(tensors.get('W1')!) }, { name: 'fc1.bias', tensor: tensors.get('b1')! }], {
-    extraMembers: [['archive/zz/zz/evil', Buffer.from('x')]],
-    renameMember: ['archive/zz/zz/evil', 'archive/../../evil'],
-  });
+  const bytes = await torchStateDict(
+    [
+      { name: 'fc1.weight', tensor: transposed(tensors.get('W1')!) },
+      { name: 'fc1.bias', tensor: tensors.get('b1')! },
+    ],
+    {
+      extraMembers: [['archive/zz/zz/evil', Buffer.from('x')]],
+      renameMember: ['archive/zz/zz/evil', 'archive/../../evil'],
+    },
+  );
   writeFileSync(path, bytes);
   await refused(t, path, /path traversal/, /archive\/\.\.\/\.\.\/evil/);
 });
@@ -83,21 +120,36 @@ test('a .pt with a path-traversal member name is refused', async (t) => {
 test('a .pt whose storage claims more bytes than its member holds is refused before reading it', async (t) => {
   const tensors = randomTensors([784, 16, 10]);
   const path = join(dir, 'liar.pt');
-  const specs = [{ name: 'fc1.weight', tensor: transposed(tensors.get('W1')!) }, { name: 'fc1.bias', tensor: tensors.get('b1')! }];
+  const specs = [
+    { name: 'fc1.weight', tensor: transposed(tensors.get('W1')!) },
+    { name: 'fc1.bias', tensor: tensors.get('b1')! },
+  ];
   writeFileSync(path, await torchStateDict(specs, { claimedNumel: new Map([[0, 2 ** 40]]) }));
-  await refused(t, path, /storage 0 claims 1099511627776 values of float32 \(4398046511104 bytes\), but member archive\/data\/0 holds 50176 bytes/);
+  await refused(
+    t,
+    path,
+    /storage 0 claims 1099511627776 values of float32 \(4398046511104 bytes\), but member archive\/data\/0 holds 50176 bytes/,
+  );
 });
 
 test('PyTorch-named layers that do not chain are refused, naming both', async (t) => {
   const path = join(dir, 'mismatch.safetensors');
   const tensors = randomTensors([784, 16, 10]);
-  await writeModelFile(path, new Map([
-    ['fc1.weight', transposed(tensors.get('W1')!)],
-    ['fc1.bias', tensors.get('b1')!],
-    ['fc2.weight', { shape: [10, 20], data: new Float32Array(200) }],
-    ['fc2.bias', tensors.get('b2')!],
-  ]), {});
-  await refused(t, path, /the layers do not chain: fc1\.weight \(16, 784, read as \(outputs, inputs\)\) gives 16 outputs, but the next layer, fc2\.weight \(10, 20, read as \(outputs, inputs\)\), takes 20 inputs/);
+  await writeModelFile(
+    path,
+    new Map([
+      ['fc1.weight', transposed(tensors.get('W1')!)],
+      ['fc1.bias', tensors.get('b1')!],
+      ['fc2.weight', { shape: [10, 20], data: new Float32Array(200) }],
+      ['fc2.bias', tensors.get('b2')!],
+    ]),
+    {},
+  );
+  await refused(
+    t,
+    path,
+    /the layers do not chain: fc1\.weight \(16, 784, read as \(outputs, inputs\)\) gives 16 outputs, but the next layer, fc2\.weight \(10, 20, read as \(outputs, inputs\)\), takes 20 inputs/,
+  );
 });
 
 const inspect = (args: string[]) => runPipeline(['inspect', ...args]);
@@ -124,8 +176,14 @@ test('nnpipe inspect describes every format, as text and as JSON', async (t) => 
     t.is(description.sha256, createHash('sha256').update(readFileSync(path)).digest('hex'));
     t.deepEqual(description.layerSizes, sizes);
     const pairs = sizes.slice(1).map((out, k) => [sizes[k], out]);
-    t.is(description.parameters, pairs.reduce((sum, [a, b]) => sum + a * b + b, 0));
-    t.is(description.flopsPerImage, pairs.reduce((sum, [a, b]) => sum + 2 * a * b + b, 0));
+    t.is(
+      description.parameters,
+      pairs.reduce((sum, [a, b]) => sum + a * b + b, 0),
+    );
+    t.is(
+      description.flopsPerImage,
+      pairs.reduce((sum, [a, b]) => sum + 2 * a * b + b, 0),
+    );
     t.deepEqual(description.transposed, transposedNames);
   }
 });
@@ -134,9 +192,14 @@ test('nnpipe inspect says where settings come from and what was renamed', async 
   const onnx = JSON.parse((await inspect([model('torch-seq-sigmoid.onnx'), '--json'])).stdout);
   t.deepEqual(onnx.activation, { value: 'sigmoid', from: 'graph' });
   t.deepEqual(onnx.output, { value: 'identity', from: 'graph' });
-  t.deepEqual(onnx.renamed.slice(0, 2), [{ from: '1.weight', to: 'W1' }, { from: '1.bias', to: 'b1' }]);
+  t.deepEqual(onnx.renamed.slice(0, 2), [
+    { from: '1.weight', to: 'W1' },
+    { from: '1.bias', to: 'b1' },
+  ]);
   t.true(onnx.notes.some((note: string) => /flattened by node "\/0\/Flatten"/.test(note)));
-  const safetensors = JSON.parse((await inspect([await writeRandomModel(join(dir, 'meta.safetensors')), '--json'])).stdout);
+  const safetensors = JSON.parse(
+    (await inspect([await writeRandomModel(join(dir, 'meta.safetensors')), '--json'])).stdout,
+  );
   t.deepEqual(safetensors.activation, { value: 'sigmoid', from: 'metadata' });
   t.is(safetensors.normalize, 'unit');
   t.deepEqual(safetensors.renamed, []);

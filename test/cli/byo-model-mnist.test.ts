@@ -23,16 +23,34 @@ const prepared = hasBookPickle ? prepareMnistCsv('test') : Promise.resolve();
 async function score(model: string, name: string) {
   await prepared;
   const predictions = join(dir, `${name}.predictions.csv`);
-  const run = await runPipeline(['--input', mnistCsvPath('test'), '--model', model, '--json', '--predictions', predictions, '--batch-size', '1000'], {
-    timeoutMs: 180_000,
-  });
-  return { run, predicted: readFileSync(predictions, 'utf8').split('\n').slice(1).filter(Boolean).map((line) => line.split(',')[3]) };
+  const run = await runPipeline(
+    ['--input', mnistCsvPath('test'), '--model', model, '--json', '--predictions', predictions, '--batch-size', '1000'],
+    {
+      timeoutMs: 180_000,
+    },
+  );
+  return {
+    run,
+    predicted: readFileSync(predictions, 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((line) => line.split(',')[3]),
+  };
 }
 
 const reference = hasBookPickle ? score(bookPickle, 'pkl') : null;
 const book = hasBookPickle ? readModelFile(bookPickle).then((file) => layersOf(file.tensors)) : null;
 
-const writers: Record<string, { file: string; format: string; transposed: string[]; write: (layers: { W: Tensor; b: Tensor }[]) => Promise<Buffer | void> | Buffer }> = {
+const writers: Record<
+  string,
+  {
+    file: string;
+    format: string;
+    transposed: string[];
+    write: (layers: { W: Tensor; b: Tensor }[]) => Promise<Buffer | void> | Buffer;
+  }
+> = {
   '(a) ONNX Gemm (transB=1)': {
     file: 'book-gemm.onnx',
     format: 'onnx',
@@ -50,15 +68,32 @@ const writers: Record<string, { file: string; format: string; transposed: string
     format: 'pt',
     transposed: ['fc1.weight', 'fc2.weight', 'fc3.weight'],
     write: (layers) =>
-      torchStateDict(layers.flatMap(({ W, b }, k) => [{ name: `fc${k + 1}.weight`, tensor: transposed(W) }, { name: `fc${k + 1}.bias`, tensor: b }])),
+      torchStateDict(
+        layers.flatMap(({ W, b }, k) => [
+          { name: `fc${k + 1}.weight`, tensor: transposed(W) },
+          { name: `fc${k + 1}.bias`, tensor: b },
+        ]),
+      ),
   },
   '(d) safetensors, 0.weight/2.weight/4.weight (out, in)': {
     file: 'book-sequential.safetensors',
     format: 'safetensors',
     transposed: ['0.weight', '2.weight', '4.weight'],
     write: async (layers) => {
-      const tensors = new Map(layers.flatMap(({ W, b }, k) => [[`${2 * k}.weight`, transposed(W)], [`${2 * k}.bias`, b]] as [string, Tensor][]));
-      await writeModelFile(join(dir, 'book-sequential.safetensors'), tensors, { activation: 'sigmoid', output: 'softmax', normalize: 'unit' });
+      const tensors = new Map(
+        layers.flatMap(
+          ({ W, b }, k) =>
+            [
+              [`${2 * k}.weight`, transposed(W)],
+              [`${2 * k}.bias`, b],
+            ] as [string, Tensor][],
+        ),
+      );
+      await writeModelFile(join(dir, 'book-sequential.safetensors'), tensors, {
+        activation: 'sigmoid',
+        output: 'softmax',
+        normalize: 'unit',
+      });
     },
   },
 };

@@ -13,7 +13,16 @@ const input = fixture('mnist-test-100.csv');
 
 test('a run says "wrote FILE" on stderr for each output file it wrote', async (t) => {
   const [report, predictions, history] = ['r.json', 'p.csv', 'h.jsonl'].map((name) => join(dir, `wrote-${name}`));
-  const run = await runPipeline(['--input', input, '--report', report, '--predictions', predictions, '--history', history]);
+  const run = await runPipeline([
+    '--input',
+    input,
+    '--report',
+    report,
+    '--predictions',
+    predictions,
+    '--history',
+    history,
+  ]);
   t.is(run.code, 0, run.stderr);
   for (const file of [report, predictions]) t.true(run.stderr.includes(`nnpipe: wrote ${file}\n`), run.stderr);
   t.true(run.stderr.includes(`nnpipe: wrote ${history} (one line appended)\n`), run.stderr);
@@ -29,7 +38,10 @@ test('--log-format pretty writes readable log lines even when stderr is not a te
   const run = await runPipeline(['--input', input, '--log-format', 'pretty']);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stderr, /INFO.*scoring/);
-  t.false(run.stderr.split('\n').some((line) => line.startsWith('{')), run.stderr);
+  t.false(
+    run.stderr.split('\n').some((line) => line.startsWith('{')),
+    run.stderr,
+  );
 });
 
 test('off a terminal the log lines are JSON (--log-format auto, the default)', async (t) => {

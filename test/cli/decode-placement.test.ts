@@ -46,8 +46,19 @@ test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 /** The report without what may differ between two runs of the same work, and without where it ran. */
 function comparable(report: Record<string, unknown>): Record<string, unknown> {
   const {
-    imagesPerSecond, imagesPerSecondAfterFirstResult, timeToFirstResultMs, batchLatencyMs, computeLatencyMs, perImageLatencyMs,
-    peakRssBytes, startedAt, finishedAt, durationMs, environment, partial, ...rest
+    imagesPerSecond,
+    imagesPerSecondAfterFirstResult,
+    timeToFirstResultMs,
+    batchLatencyMs,
+    computeLatencyMs,
+    perImageLatencyMs,
+    peakRssBytes,
+    startedAt,
+    finishedAt,
+    durationMs,
+    environment,
+    partial,
+    ...rest
   } = report;
   const input = { ...(report.input as Record<string, unknown>) };
   delete input.decode;
@@ -70,8 +81,24 @@ async function run(input: string, decode: 'main' | 'workers', extra: string[]) {
   const report = join(dir, `report-${tag}.json`);
   const predictions = join(dir, `predictions-${tag}.csv`);
   const result = await runPipeline([
-    '--input', input, '--model', await modelReady, '--quiet', '--kernel', 'js', '--threads', '2', '--batch-size', '7',
-    '--decode', decode, '--report', report, '--predictions', predictions, ...extra,
+    '--input',
+    input,
+    '--model',
+    await modelReady,
+    '--quiet',
+    '--kernel',
+    'js',
+    '--threads',
+    '2',
+    '--batch-size',
+    '7',
+    '--decode',
+    decode,
+    '--report',
+    report,
+    '--predictions',
+    predictions,
+    ...extra,
   ]);
   return {
     code: result.code,
@@ -114,7 +141,8 @@ for (const [input, onError, extra] of cases) {
       t.is(main.code, 0, main.stderr);
       t.is(main.report.rows, extra.includes('--limit') ? 37 : 100);
     }
-    if (extra.includes('--probabilities')) t.is((JSON.parse(main.predictions!.split('\n')[0]) as { probabilities: number[] }).probabilities.length, 10);
+    if (extra.includes('--probabilities'))
+      t.is((JSON.parse(main.predictions!.split('\n')[0]) as { probabilities: number[] }).probabilities.length, 10);
   });
 }
 

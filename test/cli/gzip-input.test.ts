@@ -22,21 +22,47 @@ let runs = 0;
 
 async function score(input: string, extra: string[], stdin?: Buffer) {
   const predictions = join(dir, `predictions-${++runs}.csv`);
-  const result = await runPipeline(['--input', input, '--model', await modelReady, '--kernel', 'js', '--threads', '2', '--json', '--predictions', predictions, ...extra], { stdin });
+  const result = await runPipeline(
+    [
+      '--input',
+      input,
+      '--model',
+      await modelReady,
+      '--kernel',
+      'js',
+      '--threads',
+      '2',
+      '--json',
+      '--predictions',
+      predictions,
+      ...extra,
+    ],
+    { stdin },
+  );
   return { ...result, predictions: result.code === 0 ? readFileSync(predictions, 'utf8') : null };
 }
 
 /** The report's counts (what must not depend on how the input is stored). */
 const counts = (stdout: string) => {
   const report = JSON.parse(stdout) as Record<string, unknown>;
-  return { rows: report.rows, skipped: report.skipped, batches: report.batches, correct: report.correct, accuracy: report.accuracy, confusion: report.confusionMatrix };
+  return {
+    rows: report.rows,
+    skipped: report.skipped,
+    batches: report.batches,
+    correct: report.correct,
+    accuracy: report.accuracy,
+    confusion: report.confusionMatrix,
+  };
 };
 
 for (const parser of ['fast', 'csv-parse']) {
   for (const from of ['file', 'stdin']) {
     test(`--parser ${parser}, gzip from ${from}: the predictions and counts of the plain file`, async (t) => {
       const extra = ['--parser', parser];
-      const [expected, got] = await Promise.all([score(plain, extra), from === 'file' ? score(gzipped, extra) : score('-', extra, compressed)]);
+      const [expected, got] = await Promise.all([
+        score(plain, extra),
+        from === 'file' ? score(gzipped, extra) : score('-', extra, compressed),
+      ]);
       t.is(expected.code, 0, expected.stderr);
       t.is(got.code, 0, got.stderr);
       t.is(counts(got.stdout).rows, 100);
@@ -50,7 +76,15 @@ test('a truncated gzip file fails with exit 1 naming the file', async (t) => {
   const truncated = join(dir, 'truncated.csv.gz');
   writeFileSync(truncated, compressed.subarray(0, Math.floor(compressed.length / 2)));
   for (const parser of ['fast', 'csv-parse']) {
-    const result = await runPipeline(['--input', truncated, '--model', await modelReady, '--parser', parser, '--quiet']);
+    const result = await runPipeline([
+      '--input',
+      truncated,
+      '--model',
+      await modelReady,
+      '--parser',
+      parser,
+      '--quiet',
+    ]);
     t.is(result.code, 1, result.stderr);
     t.true(result.stderr.includes(`${truncated}: is not a complete gzip file (unexpected end of file)`), result.stderr);
   }
@@ -65,5 +99,8 @@ test('--shard refuses a gzip file (exit 2: it cannot be read from a byte positio
 test('--threads auto does not take a gzip file size for its text size', async (t) => {
   const result = await runPipeline(['--input', gzipped, '--model', await modelReady, '--kernel', 'js', '--json']);
   t.is(result.code, 0, result.stderr);
-  t.regex((JSON.parse(result.stdout) as { config: { threadsReason: string } }).config.threadsReason, /input of unknown size/);
+  t.regex(
+    (JSON.parse(result.stdout) as { config: { threadsReason: string } }).config.threadsReason,
+    /input of unknown size/,
+  );
 });

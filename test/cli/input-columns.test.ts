@@ -7,22 +7,34 @@ import { fixture } from '../helpers/paths.js';
 import { runPipeline } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnpipe-columns-'));
-const rows = readFileSync(fixture('mnist-test-100.csv'), 'utf8').trim().split('\n').map((line) => line.split(','));
+const rows = readFileSync(fixture('mnist-test-100.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => line.split(','));
 
 function write(name: string, lines: string[][]): string {
   const path = join(dir, name);
-  writeFileSync(path, lines.map((fields) => fields.join(',')).join('\n') + '\n');
+  writeFileSync(path, `${lines.map((fields) => fields.join(',')).join('\n')}\n`);
   return path;
 }
 
 const pixelNames = Array.from({ length: 784 }, (_, i) => `p${i}`);
 const withId = write('with-id.csv', [['id', 'label', ...pixelNames], ...rows.map((r, i) => [`img-${i}`, ...r])]);
-const labelLast = write('label-last.csv', rows.map((r) => [...r.slice(1), r[0]]));
-const onePixelShort = write('one-pixel-short.csv', rows.map((r) => r.slice(0, 784)));
+const labelLast = write(
+  'label-last.csv',
+  rows.map((r) => [...r.slice(1), r[0]]),
+);
+const onePixelShort = write(
+  'one-pixel-short.csv',
+  rows.map((r) => r.slice(0, 784)),
+);
 
 const report = async (args: string[]) => {
   const run = await runPipeline([...args, '--json', '--threads', '0']);
-  return { run, doc: run.code === 0 ? (JSON.parse(run.stdout) as { rows: number; labeled: number; correct: number }) : null };
+  return {
+    run,
+    doc: run.code === 0 ? (JSON.parse(run.stdout) as { rows: number; labeled: number; correct: number }) : null,
+  };
 };
 const plain = report(['--input', fixture('mnist-test-100.csv')]);
 
@@ -35,7 +47,17 @@ for (const parser of ['fast', 'csv-parse']) {
 }
 
 test('--drop-columns with workers decoding: the same rows', async (t) => {
-  const run = await runPipeline(['--input', withId, '--drop-columns', '0', '--json', '--threads', '2', '--decode', 'workers']);
+  const run = await runPipeline([
+    '--input',
+    withId,
+    '--drop-columns',
+    '0',
+    '--json',
+    '--threads',
+    '2',
+    '--decode',
+    'workers',
+  ]);
   t.is(run.code, 0, run.stderr);
   t.like(JSON.parse(run.stdout), { rows: 100, labeled: 100, correct: (await plain).doc!.correct });
 });
@@ -66,7 +88,10 @@ test('--label-column none: read as pixels, no warning', async (t) => {
 });
 
 test('no warning for a real unlabeled file', async (t) => {
-  const unlabeled = write('unlabeled.csv', rows.map((r) => r.slice(1)));
+  const unlabeled = write(
+    'unlabeled.csv',
+    rows.map((r) => r.slice(1)),
+  );
   const { run } = await report(['--input', unlabeled]);
   t.is(run.code, 0, run.stderr);
   t.notRegex(run.stderr, /looks like labels/);

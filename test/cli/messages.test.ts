@@ -3,7 +3,14 @@
 import test from 'ava';
 import { cliEntry, runNode, runPipeline } from '../helpers/cli.js';
 
-const problems = [['--bogus'], ['--parser', 'xyz'], ['stray'], ['--batch-size'], ['--batch-size', '0'], ['--min-accuracy']];
+const problems = [
+  ['--bogus'],
+  ['--parser', 'xyz'],
+  ['stray'],
+  ['--batch-size'],
+  ['--batch-size', '0'],
+  ['--min-accuracy'],
+];
 
 for (const args of problems) {
   test(`nnpipe ${args.join(' ')}: one line starting with "nnpipe: ", exit 2`, async (t) => {

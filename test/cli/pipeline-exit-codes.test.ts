@@ -14,7 +14,23 @@ const input = fixture('mnist-test-100.csv');
 test('--help prints the options and exits 0', async (t) => {
   const run = await runPipeline(['--help']);
   t.is(run.code, 0);
-  for (const flag of ['--input', '--model', '--batch-size', '--threads', '--max-in-flight', '--normalize', '--activation', '--output', '--limit', '--on-error', '--report', '--predictions', '--min-accuracy', '--json', '--quiet']) {
+  for (const flag of [
+    '--input',
+    '--model',
+    '--batch-size',
+    '--threads',
+    '--max-in-flight',
+    '--normalize',
+    '--activation',
+    '--output',
+    '--limit',
+    '--on-error',
+    '--report',
+    '--predictions',
+    '--min-accuracy',
+    '--json',
+    '--quiet',
+  ]) {
     t.true(run.stdout.includes(flag), `help mentions ${flag}`);
   }
 });
@@ -87,7 +103,12 @@ test('accuracy below --min-accuracy exits 3', async (t) => {
 
 test('--report and --predictions may not overwrite the input or the model', async (t) => {
   const model = await modelReady;
-  for (const args of [['--report', input], ['--predictions', input], ['--report', model], ['--predictions', model]]) {
+  for (const args of [
+    ['--report', input],
+    ['--predictions', input],
+    ['--report', model],
+    ['--predictions', model],
+  ]) {
     const run = await runPipeline(['--input', input, '--model', model, ...args]);
     t.is(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
     t.regex(run.stderr, /is the same file as --(input|model) .*; refusing to overwrite the (input|model)/);

@@ -12,12 +12,37 @@ const modelReady = writeRandomModel(join(dir, 'tiny.safetensors'));
 const input = fixture('mnist-test-100.csv');
 
 test('--json prints exactly one JSON report with the contract fields', async (t) => {
-  const run = await runPipeline(['--input', input, '--model', await modelReady, '--json', '--batch-size', '7', '--threads', '2']);
+  const run = await runPipeline([
+    '--input',
+    input,
+    '--model',
+    await modelReady,
+    '--json',
+    '--batch-size',
+    '7',
+    '--threads',
+    '2',
+  ]);
   t.is(run.code, 0, run.stderr);
   const lines = run.stdout.trim().split('\n');
   t.is(lines.length, 1);
   const report = JSON.parse(lines[0]);
-  for (const key of ['status', 'rows', 'labeled', 'correct', 'accuracy', 'skipped', 'errors', 'imagesPerSecond', 'batchLatencyMs', 'confusionMatrix', 'perClass', 'config', 'startedAt', 'durationMs']) {
+  for (const key of [
+    'status',
+    'rows',
+    'labeled',
+    'correct',
+    'accuracy',
+    'skipped',
+    'errors',
+    'imagesPerSecond',
+    'batchLatencyMs',
+    'confusionMatrix',
+    'perClass',
+    'config',
+    'startedAt',
+    'durationMs',
+  ]) {
     t.true(key in report, `report has ${key}`);
   }
   t.is(report.status, 'complete');
@@ -38,7 +63,9 @@ test('--json prints exactly one JSON report with the contract fields', async (t)
 test('stdin input (--input -) works and the report file matches the stdout report', async (t) => {
   mkdirSync(join(dir, 'out')); // outputs go into existing folders
   const report = join(dir, 'out', 'report.json');
-  const run = await runPipeline(['--input', '-', '--model', await modelReady, '--json', '--report', report], { stdin: readFileSync(input) });
+  const run = await runPipeline(['--input', '-', '--model', await modelReady, '--json', '--report', report], {
+    stdin: readFileSync(input),
+  });
   t.is(run.code, 0, run.stderr);
   const printed = JSON.parse(run.stdout);
   const written = JSON.parse(readFileSync(report, 'utf8'));
@@ -48,7 +75,11 @@ test('stdin input (--input -) works and the report file matches the stdout repor
 });
 
 test('unlabeled input reports accuracy as not available', async (t) => {
-  const unlabeled = readFileSync(input, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(',') + 1)).join('\n');
+  const unlabeled = readFileSync(input, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(l.indexOf(',') + 1))
+    .join('\n');
   const run = await runPipeline(['--input', '-', '--model', await modelReady, '--json'], { stdin: unlabeled });
   t.is(run.code, 0, run.stderr);
   const report = JSON.parse(run.stdout);

@@ -18,26 +18,32 @@ const input = fixture('mnist-test-100.csv');
 /** The reference: float32 storage after every layer, as the pipeline's contract promises. */
 function referencePredictions(csv: string): Array<{ predicted: number; confidence: number; probs: number[] }> {
   const tensors = randomTensors(sizes, 7);
-  return csv.split('\n').filter((l) => l.length > 0).map((line) => {
-    let a = line.split(',').slice(1).map((v) => Math.fround(Number(v) / 255));
-    for (let k = 1; k < sizes.length; k++) {
-      const W = tensors.get(`W${k}`)!.data;
-      const b = tensors.get(`b${k}`)!.data;
-      const out: number[] = [];
-      for (let c = 0; c < sizes[k]; c++) {
-        let sum = 0;
-        for (let i = 0; i < sizes[k - 1]; i++) sum += a[i] * W[i * sizes[k] + c];
-        out.push(Math.fround(sum + b[c]));
+  return csv
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((line) => {
+      let a = line
+        .split(',')
+        .slice(1)
+        .map((v) => Math.fround(Number(v) / 255));
+      for (let k = 1; k < sizes.length; k++) {
+        const W = tensors.get(`W${k}`)!.data;
+        const b = tensors.get(`b${k}`)!.data;
+        const out: number[] = [];
+        for (let c = 0; c < sizes[k]; c++) {
+          let sum = 0;
+          for (let i = 0; i < sizes[k - 1]; i++) sum += a[i] * W[i * sizes[k] + c];
+          out.push(Math.fround(sum + b[c]));
+        }
+        a = k < sizes.length - 1 ? out.map((v) => Math.fround(1 / (1 + Math.exp(-v)))) : out;
       }
-      a = k < sizes.length - 1 ? out.map((v) => Math.fround(1 / (1 + Math.exp(-v)))) : out;
-    }
-    const max = Math.max(...a);
-    const exps = a.map((v) => Math.exp(v - max));
-    const total = exps.reduce((s, v) => s + v, 0);
-    const probs = exps.map((v) => v / total);
-    const predicted = probs.indexOf(Math.max(...probs));
-    return { predicted, confidence: probs[predicted], probs };
-  });
+      const max = Math.max(...a);
+      const exps = a.map((v) => Math.exp(v - max));
+      const total = exps.reduce((s, v) => s + v, 0);
+      const probs = exps.map((v) => v / total);
+      const predicted = probs.indexOf(Math.max(...probs));
+      return { predicted, confidence: probs[predicted], probs };
+    });
 }
 
 const reference = referencePredictions(readFileSync(input, 'utf8'));
@@ -53,9 +59,19 @@ for (const [batchSize, threads, maxInFlight] of [
   test(`batch ${batchSize}, threads ${threads}, in flight ${maxInFlight}: same predictions as the reference`, async (t) => {
     const out = join(dir, `pred-${batchSize}-${threads}-${maxInFlight}.csv`);
     const run = await runPipeline([
-      '--input', input, '--model', await modelReady, '--quiet',
-      '--batch-size', String(batchSize), '--threads', String(threads), '--max-in-flight', String(maxInFlight),
-      '--predictions', out,
+      '--input',
+      input,
+      '--model',
+      await modelReady,
+      '--quiet',
+      '--batch-size',
+      String(batchSize),
+      '--threads',
+      String(threads),
+      '--max-in-flight',
+      String(maxInFlight),
+      '--predictions',
+      out,
     ]);
     t.is(run.code, 0, run.stderr);
     const rows = readFileSync(out, 'utf8').trim().split('\n');
@@ -79,22 +95,42 @@ for (const [batchSize, threads, maxInFlight] of [
   [7, 2, 1],
   [1000, 2, 4],
 ] as const) {
-  test.serial(`JSON Lines with --probabilities, batch ${batchSize}, threads ${threads}: the reference's vectors, the same bytes every time`, async (t) => {
-    const out = join(dir, `pred-${batchSize}-${threads}.jsonl`);
-    const run = await runPipeline([
-      '--input', input, '--model', await modelReady, '--quiet', '--probabilities',
-      '--batch-size', String(batchSize), '--threads', String(threads), '--max-in-flight', String(maxInFlight),
-      '--predictions', out,
-    ]);
-    t.is(run.code, 0, run.stderr);
-    const text = readFileSync(out, 'utf8');
-    const rows = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { line: number; row: number; predicted: number; probabilities: number[] });
-    t.is(rows.length, 100);
-    rows.forEach((row, i) => {
-      t.deepEqual([row.line, row.row, row.predicted], [i + 1, i, reference[i].predicted]);
-      t.true(row.probabilities.every((p, c) => Math.abs(p - reference[i].probs[c]) < 1e-6), `row ${i} probabilities`);
-    });
-    for (const [other, bytes] of jsonlRuns) t.is(text, bytes, `the same bytes as ${other}`);
-    jsonlRuns.set(`batch ${batchSize}, threads ${threads}`, text);
-  });
+  test.serial(
+    `JSON Lines with --probabilities, batch ${batchSize}, threads ${threads}: the reference's vectors, the same bytes every time`,
+    async (t) => {
+      const out = join(dir, `pred-${batchSize}-${threads}.jsonl`);
+      const run = await runPipeline([
+        '--input',
+        input,
+        '--model',
+        await modelReady,
+        '--quiet',
+        '--probabilities',
+        '--batch-size',
+        String(batchSize),
+        '--threads',
+        String(threads),
+        '--max-in-flight',
+        String(maxInFlight),
+        '--predictions',
+        out,
+      ]);
+      t.is(run.code, 0, run.stderr);
+      const text = readFileSync(out, 'utf8');
+      const rows = text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { line: number; row: number; predicted: number; probabilities: number[] });
+      t.is(rows.length, 100);
+      rows.forEach((row, i) => {
+        t.deepEqual([row.line, row.row, row.predicted], [i + 1, i, reference[i].predicted]);
+        t.true(
+          row.probabilities.every((p, c) => Math.abs(p - reference[i].probs[c]) < 1e-6),
+          `row ${i} probabilities`,
+        );
+      });
+      for (const [other, bytes] of jsonlRuns) t.is(text, bytes, `the same bytes as ${other}`);
+      jsonlRuns.set(`batch ${batchSize}, threads ${threads}`, text);
+    },
+  );
 }

@@ -17,7 +17,8 @@ function exampleOutputs(text: string): string[] {
   for (const line of text.split('\n')) {
     const command = line.replace(/^\$ /, '');
     if (!/^(npm run|node |cat .*\| *npm run)/.test(command)) continue;
-    for (const match of command.matchAll(/--(?:report|out|html|history|predictions|png|page) ([^\s`|;)]+)/g)) paths.add(match[1]);
+    for (const match of command.matchAll(/--(?:report|out|html|history|predictions|png|page) ([^\s`|;)]+)/g))
+      paths.add(match[1]);
     const convert = /\bconvert -- \S+ (\S+)/.exec(command);
     if (convert) paths.add(convert[1]);
   }
@@ -27,13 +28,28 @@ function exampleOutputs(text: string): string[] {
 
 const hasGit = existsSync(join(repoRoot, '.git')) && spawnSync('git', ['--version']).status === 0;
 (hasGit ? test : test.skip)('every file the README and docs examples write in the project is git-ignored', (t) => {
-  const docs = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const docs = [
+    'README.md',
+    ...readdirSync(join(repoRoot, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const outputs = [...new Set(docs.flatMap((file) => exampleOutputs(readFileSync(join(repoRoot, file), 'utf8'))))];
-  for (const expected of ['out.json', 'data/models/mine.safetensors', 'data/models/book.safetensors', 'mlp-frozen.safetensors', 'reports/latest.json']) {
+  for (const expected of [
+    'out.json',
+    'data/models/mine.safetensors',
+    'data/models/book.safetensors',
+    'mlp-frozen.safetensors',
+    'reports/latest.json',
+  ]) {
     t.true(outputs.includes(expected), `the examples still write ${expected} (found: ${outputs.join(' ')})`);
   }
   for (const path of outputs) {
     const ignored = spawnSync('git', ['check-ignore', '-q', path], { cwd: repoRoot }).status === 0;
-    t.is(ignored, !COMMITTED.has(path), `${path}: ${COMMITTED.has(path) ? 'committed, must not be ignored' : 'must be git-ignored'}`);
+    t.is(
+      ignored,
+      !COMMITTED.has(path),
+      `${path}: ${COMMITTED.has(path) ? 'committed, must not be ignored' : 'must be git-ignored'}`,
+    );
   }
 });

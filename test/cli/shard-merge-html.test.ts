@@ -13,13 +13,28 @@ import { pageContent } from '../html/page-data.js';
 const dir = mkdtempSync(join(tmpdir(), 'nnpipe-merge-html-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 const at = (name: string) => join(dir, name);
-const ok = (t: import('ava').ExecutionContext, run: CliRun, what: string) => t.is(run.code, 0, `${what}: ${run.stderr}`);
+const ok = (t: import('ava').ExecutionContext, run: CliRun, what: string) =>
+  t.is(run.code, 0, `${what}: ${run.stderr}`);
 
 async function shardRuns(input: string, prefix: string, count: number, extra: string[]): Promise<string[]> {
   const reports: string[] = [];
   for (let i = 1; i <= count; i++) {
     const report = at(`${prefix}-${count}-${i}.json`);
-    const run = await runPipeline(['--input', input, '--shard', `${i}/${count}`, '--quiet', '--threads', '1', '--report', report, ...extra.map((a) => a.replace('{i}', String(i)))], { timeoutMs: 120_000 });
+    const run = await runPipeline(
+      [
+        '--input',
+        input,
+        '--shard',
+        `${i}/${count}`,
+        '--quiet',
+        '--threads',
+        '1',
+        '--report',
+        report,
+        ...extra.map((a) => a.replace('{i}', String(i))),
+      ],
+      { timeoutMs: 120_000 },
+    );
     if (run.code !== 0) throw new Error(`shard ${i}/${count} exited ${run.code}: ${run.stderr}`);
     reports.push(report);
   }
@@ -35,13 +50,37 @@ for (const [what, inputOf] of inputs) {
   test.serial(`merge --html of 2, 3 and 7 shards of ${what}: the images and counts of one run's page`, async (t) => {
     const input = await inputOf();
     const name = what.replace(/\W+/g, '-');
-    ok(t, await runPipeline(['--input', input, '--quiet', '--threads', '1', '--report', at(`${name}-plain.json`), '--html', at(`${name}-plain.html`)], { timeoutMs: 120_000 }), 'plain run');
+    ok(
+      t,
+      await runPipeline(
+        [
+          '--input',
+          input,
+          '--quiet',
+          '--threads',
+          '1',
+          '--report',
+          at(`${name}-plain.json`),
+          '--html',
+          at(`${name}-plain.html`),
+        ],
+        { timeoutMs: 120_000 },
+      ),
+      'plain run',
+    );
     const expected = pageContent(readFileSync(at(`${name}-plain.html`), 'utf8'));
     t.true(expected.images.length > 0);
     for (const count of [2, 3, 7]) {
       const reports = await shardRuns(input, name, count, ['--html', at(`${name}-${count}-{i}.html`)]);
       const merged = at(`${name}-merged-${count}.html`);
-      const run = await runPipeline(['merge', '--report', at(`${name}-merged-${count}.json`), '--html', merged, ...[...reports].reverse()]);
+      const run = await runPipeline([
+        'merge',
+        '--report',
+        at(`${name}-merged-${count}.json`),
+        '--html',
+        merged,
+        ...[...reports].reverse(),
+      ]);
       ok(t, run, `merge of ${count}`);
       t.regex(run.stderr, new RegExp(`wrote ${merged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       t.deepEqual(pageContent(readFileSync(merged, 'utf8')), expected, `${count} shards`);
@@ -56,10 +95,17 @@ test.serial('merge --html refuses shards run without --html, naming them; nothin
   const reports = await shardRuns(input, 'bare', 3, []);
   const run = await runPipeline(['merge', '--report', at('bare.json'), '--html', at('bare.html'), ...reports]);
   t.is(run.code, 2, run.stderr);
-  t.regex(run.stderr, /^nnpipe merge: --html: \S*bare-3-1\.json, \S*bare-3-2\.json, \S*bare-3-3\.json have no page data \(partial\.page\)/);
+  t.regex(
+    run.stderr,
+    /^nnpipe merge: --html: \S*bare-3-1\.json, \S*bare-3-2\.json, \S*bare-3-3\.json have no page data \(partial\.page\)/,
+  );
   t.false(existsSync(at('bare.json')));
   t.false(existsSync(at('bare.html')));
-  ok(t, await runPipeline(['merge', '--quiet', '--report', at('bare.json'), ...reports]), 'the same set merges without --html');
+  ok(
+    t,
+    await runPipeline(['merge', '--quiet', '--report', at('bare.json'), ...reports]),
+    'the same set merges without --html',
+  );
 });
 
 test.serial("merge --html refuses to overwrite a shard's own page (exit 2)", async (t) => {

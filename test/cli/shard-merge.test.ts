@@ -16,15 +16,41 @@ const SHARDS = 12;
 const big = writeMnistRows(dir, 120_000);
 const at = (name: string) => join(dir, name);
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-const ok = (t: import('ava').ExecutionContext, run: CliRun, what: string) => t.is(run.code, 0, `${what}: ${run.stderr}`);
+const ok = (t: import('ava').ExecutionContext, run: CliRun, what: string) =>
+  t.is(run.code, 0, `${what}: ${run.stderr}`);
 
 /** The figures a merged run must share exactly with one plain run. */
-const counted = (r: Record<string, unknown>) => ({ status: r.status, rows: r.rows, labeled: r.labeled, correct: r.correct, skipped: r.skipped, errors: r.errors, confusionMatrix: r.confusionMatrix, perClass: r.perClass });
+const counted = (r: Record<string, unknown>) => ({
+  status: r.status,
+  rows: r.rows,
+  labeled: r.labeled,
+  correct: r.correct,
+  skipped: r.skipped,
+  errors: r.errors,
+  confusionMatrix: r.confusionMatrix,
+  perClass: r.perClass,
+});
 
 async function shardRuns(input: string, prefix: string, count: number, extra: string[] = []): Promise<string[]> {
   const reports: string[] = [];
   for (let i = 1; i <= count; i++) {
-    const run = await runPipeline(['--input', input, '--shard', `${i}/${count}`, '--quiet', '--threads', '1', '--report', at(`${prefix}-${i}.json`), '--predictions', at(`${prefix}-${i}.csv`), ...extra], { timeoutMs: 180_000 });
+    const run = await runPipeline(
+      [
+        '--input',
+        input,
+        '--shard',
+        `${i}/${count}`,
+        '--quiet',
+        '--threads',
+        '1',
+        '--report',
+        at(`${prefix}-${i}.json`),
+        '--predictions',
+        at(`${prefix}-${i}.csv`),
+        ...extra,
+      ],
+      { timeoutMs: 180_000 },
+    );
     if (run.code !== 0) throw new Error(`shard ${i}/${count} exited ${run.code}: ${run.stderr}`);
     reports.push(at(`${prefix}-${i}.json`));
   }
@@ -33,50 +59,110 @@ async function shardRuns(input: string, prefix: string, count: number, extra: st
 
 test.serial('12 shards of 120,000 rows merge into exactly the report and predictions of one plain run', async (t) => {
   const input = await big;
-  ok(t, await runPipeline(['--input', input, '--quiet', '--report', at('plain.json'), '--predictions', at('plain.csv')], { timeoutMs: 180_000 }), 'plain run');
+  ok(
+    t,
+    await runPipeline(['--input', input, '--quiet', '--report', at('plain.json'), '--predictions', at('plain.csv')], {
+      timeoutMs: 180_000,
+    }),
+    'plain run',
+  );
   const reports = await shardRuns(input, 'big', SHARDS);
-  const merge = await runPipeline(['merge', '--report', at('merged.json'), '--predictions', at('merged.csv'), '--quiet', ...[...reports].reverse()]);
+  const merge = await runPipeline([
+    'merge',
+    '--report',
+    at('merged.json'),
+    '--predictions',
+    at('merged.csv'),
+    '--quiet',
+    ...[...reports].reverse(),
+  ]);
   ok(t, merge, 'merge');
   const [plain, merged] = [json(at('plain.json')), json(at('merged.json'))];
   t.is(plain.rows, 120_000);
   t.deepEqual(counted(merged), counted(plain));
-  t.true(readFileSync(at('merged.csv')).equals(readFileSync(at('plain.csv'))), 'the merged predictions file is byte for byte the plain run\'s');
+  t.true(
+    readFileSync(at('merged.csv')).equals(readFileSync(at('plain.csv'))),
+    "the merged predictions file is byte for byte the plain run's",
+  );
   t.is(merged.shards.length, SHARDS);
   t.deepEqual(merged.shards.map((s: { firstLine: number }) => s.firstLine)[0], 1);
   t.is(merged.shards[SHARDS - 1].lastLine, 120_000);
-  t.is(merged.batchLatencyMs.count, merged.batches, 'latency merged from every shard\'s histogram');
+  t.is(merged.batchLatencyMs.count, merged.batches, "latency merged from every shard's histogram");
   t.is(merged.partial.lines, 120_000);
 });
 
-test.serial('merge refuses a missing shard, a duplicate, another option and a changed input; writes nothing', async (t) => {
-  const input = await big;
-  const reports = Array.from({ length: SHARDS }, (_, i) => at(`big-${i + 1}.json`));
-  const refused = async (args: string[], message: RegExp) => {
-    const run = await runPipeline(['merge', '--report', at('refused.json'), ...args]);
-    t.is(run.code, 2, run.stderr);
-    t.regex(run.stderr, message);
-    t.throws(() => readFileSync(at('refused.json')), undefined, 'nothing written');
-  };
-  await refused(reports.slice(1), /^nnpipe merge: shard 1 of 12 is missing\n$/);
-  await refused([...reports, reports[4]], /shard 5\/12 is given twice/);
-  // Another batch size: its own cut of the same file would merge; mixed with the others it must not.
-  await shardRuns(input, 'other', 1, ['--batch-size', '50']);
-  await refused([...reports.slice(1), at('other-1.json')], /other-1\.json and \S*big-2\.json are not shards of one run: the option batchSize differs \(50 and 100\)/);
-  // The input changed after the shards ran: the shard reports no longer describe it ... and a shard run now sees another file.
-  const stamped = new Date(Date.now() + 60_000);
-  utimesSync(input, stamped, stamped);
-  const late = await runPipeline(['--input', input, '--shard', `12/${SHARDS}`, '--quiet', '--threads', '1', '--report', at('late-12.json')], { timeoutMs: 120_000 });
-  ok(t, late, 'a shard run on the touched file');
-  await refused([...reports.slice(0, 11), at('late-12.json')], /late-12\.json and .* are not shards of one run: the input file \(size and modification time\) differs/);
-});
+test.serial(
+  'merge refuses a missing shard, a duplicate, another option and a changed input; writes nothing',
+  async (t) => {
+    const input = await big;
+    const reports = Array.from({ length: SHARDS }, (_, i) => at(`big-${i + 1}.json`));
+    const refused = async (args: string[], message: RegExp) => {
+      const run = await runPipeline(['merge', '--report', at('refused.json'), ...args]);
+      t.is(run.code, 2, run.stderr);
+      t.regex(run.stderr, message);
+      t.throws(() => readFileSync(at('refused.json')), undefined, 'nothing written');
+    };
+    await refused(reports.slice(1), /^nnpipe merge: shard 1 of 12 is missing\n$/);
+    await refused([...reports, reports[4]], /shard 5\/12 is given twice/);
+    // Another batch size: its own cut of the same file would merge; mixed with the others it must not.
+    await shardRuns(input, 'other', 1, ['--batch-size', '50']);
+    await refused(
+      [...reports.slice(1), at('other-1.json')],
+      /other-1\.json and \S*big-2\.json are not shards of one run: the option batchSize differs \(50 and 100\)/,
+    );
+    // The input changed after the shards ran: the shard reports no longer describe it ... and a shard run now sees another file.
+    const stamped = new Date(Date.now() + 60_000);
+    utimesSync(input, stamped, stamped);
+    const late = await runPipeline(
+      ['--input', input, '--shard', `12/${SHARDS}`, '--quiet', '--threads', '1', '--report', at('late-12.json')],
+      { timeoutMs: 120_000 },
+    );
+    ok(t, late, 'a shard run on the touched file');
+    await refused(
+      [...reports.slice(0, 11), at('late-12.json')],
+      /late-12\.json and .* are not shards of one run: the input file \(size and modification time\) differs/,
+    );
+  },
+);
 
-test('bad rows under --on-error skip: merged errors and skipped count are the plain run\'s, at absolute lines', async (t) => {
-  const rows = readFileSync(await big, 'utf8').split('\n').slice(0, 600);
-  const lines = ['label,' + Array.from({ length: 784 }, (_, i) => `p${i}`).join(','), ...rows.map((row, i) => (i % 97 === 5 ? row.replace(/,/, ',x') : i % 131 === 7 ? '' : row))];
+test("bad rows under --on-error skip: merged errors and skipped count are the plain run's, at absolute lines", async (t) => {
+  const rows = readFileSync(await big, 'utf8')
+    .split('\n')
+    .slice(0, 600);
+  const lines = [
+    `label,${Array.from({ length: 784 }, (_, i) => `p${i}`).join(',')}`,
+    ...rows.map((row, i) => (i % 97 === 5 ? row.replace(/,/, ',x') : i % 131 === 7 ? '' : row)),
+  ];
   writeFileSync(at('bad.csv'), `${lines.join('\n')}\n`);
-  ok(t, await runPipeline(['--input', at('bad.csv'), '--on-error', 'skip', '--quiet', '--report', at('bad-plain.json'), '--predictions', at('bad-plain.csv')]), 'plain');
+  ok(
+    t,
+    await runPipeline([
+      '--input',
+      at('bad.csv'),
+      '--on-error',
+      'skip',
+      '--quiet',
+      '--report',
+      at('bad-plain.json'),
+      '--predictions',
+      at('bad-plain.csv'),
+    ]),
+    'plain',
+  );
   const reports = await shardRuns(at('bad.csv'), 'bad', 5, ['--on-error', 'skip']);
-  ok(t, await runPipeline(['merge', '--quiet', '--report', at('bad-merged.json'), '--predictions', at('bad-merged.csv'), ...reports]), 'merge');
+  ok(
+    t,
+    await runPipeline([
+      'merge',
+      '--quiet',
+      '--report',
+      at('bad-merged.json'),
+      '--predictions',
+      at('bad-merged.csv'),
+      ...reports,
+    ]),
+    'merge',
+  );
   const [plain, merged] = [json(at('bad-plain.json')), json(at('bad-merged.json'))];
   t.true(plain.skipped > 3);
   t.deepEqual(counted(merged), counted(plain));
@@ -84,7 +170,9 @@ test('bad rows under --on-error skip: merged errors and skipped count are the pl
 });
 
 test('a bad row under --on-error fail: the merged run fails at its absolute line, as one run does', async (t) => {
-  const rows = readFileSync(await big, 'utf8').split('\n').slice(0, 400);
+  const rows = readFileSync(await big, 'utf8')
+    .split('\n')
+    .slice(0, 400);
   rows[301] = rows[301].replace(/^\d/, '12');
   writeFileSync(at('fail.csv'), `${rows.join('\n')}\n`);
   const plain = await runPipeline(['--input', at('fail.csv'), '--quiet', '--json']);

@@ -12,7 +12,12 @@ import { blockData, decodeBlock, lastLineOf, type BlockData } from '../../src/da
 import { quoteRunsPastLine } from '../../src/data/messages.js';
 import { MNIST_FEATURES, prepareMnistCsv, type MnistSplit } from '../../src/data/mnist.js';
 import { normalizationTable } from '../../src/data/normalize.js';
-import { findRowDecoderWasm, loadRowDecoder, rowDecoder, type WasmRowDecoder } from '../../src/data/row-decoder-wasm.js';
+import {
+  findRowDecoderWasm,
+  loadRowDecoder,
+  rowDecoder,
+  type WasmRowDecoder,
+} from '../../src/data/row-decoder-wasm.js';
 import type { DecodedBlock, DecodeSpec } from '../../src/data/types.js';
 import { frameBytes } from './framing.js';
 
@@ -41,7 +46,14 @@ function sameBlock(a: DecodedBlock, b: DecodedBlock): boolean {
   if (JSON.stringify(a.errors) !== JSON.stringify(b.errors)) return false;
   if (a.batch === null || b.batch === null) return a.batch === b.batch;
   const [x, y] = [a.batch, b.batch];
-  return x.index === y.index && x.rows === y.rows && x.features === y.features && same(x.x, y.x) && same(x.labels, y.labels) && same(x.lines, y.lines);
+  return (
+    x.index === y.index &&
+    x.rows === y.rows &&
+    x.features === y.features &&
+    same(x.x, y.x) &&
+    same(x.labels, y.labels) &&
+    same(x.lines, y.lines)
+  );
 }
 
 /** Whole lines of `text` as one block starting on `firstLine` (its rows: the non-blank lines). */
@@ -70,7 +82,10 @@ function both(t: import('ava').ExecutionContext, block: BlockData, spec: DecodeS
   };
   const js = outcome(null);
   const wasm = outcome(wasmDecoder());
-  t.true(typeof js === 'string' || typeof wasm === 'string' ? js === wasm : sameBlock(js, wasm), JSON.stringify({ js, wasm }).slice(0, 400));
+  t.true(
+    typeof js === 'string' || typeof wasm === 'string' ? js === wasm : sameBlock(js, wasm),
+    JSON.stringify({ js, wasm }).slice(0, 400),
+  );
   return js;
 }
 
@@ -93,7 +108,13 @@ for (const split of ['test', 'train'] as MnistSplit[]) {
 }
 
 test('hand-picked rows: leading zeros, saturation, label limits, line ends, quotes, a missing last line end', (t) => {
-  const spec: DecodeSpec = { layout: { hasHeader: false, fieldCount: 4, labelIndex: 0 }, features: 3, classes: 10, table, maxRecordBytes: 65536 };
+  const spec: DecodeSpec = {
+    layout: { hasHeader: false, fieldCount: 4, labelIndex: 0 },
+    features: 3,
+    classes: 10,
+    table,
+    maxRecordBytes: 65536,
+  };
   const text = [
     '7,0,0,255', // ordinary
     `${'0'.repeat(60)}9,${'0'.repeat(30)}255,0000,007`, // leading zeros: ordinary
@@ -119,7 +140,11 @@ test('hand-picked rows: leading zeros, saturation, label limits, line ends, quot
   );
   t.is(expected.errors[2].message, "label '10' is not an integer 0..9");
   // Bare '\r's (csv-parse decides what they are), a '\r\r\n', a NUL, a stray quote.
-  const odd = both(t, blockOf('1,2,3,4\r5,6,7,8\n1,2,3,4\r\r\n\r1,2,3,4\n1,2,\x003,4\n1,2"3,4,5\n1,2,3,4\r'), spec) as DecodedBlock;
+  const odd = both(
+    t,
+    blockOf('1,2,3,4\r5,6,7,8\n1,2,3,4\r\r\n\r1,2,3,4\n1,2,\x003,4\n1,2"3,4,5\n1,2,3,4\r'),
+    spec,
+  ) as DecodedBlock;
   t.deepEqual(
     odd.errors.map((e) => e.line),
     [1, 2, 3, 4, 5, 6],
@@ -127,7 +152,13 @@ test('hand-picked rows: leading zeros, saturation, label limits, line ends, quot
 });
 
 test('a quote not closed on its line: decoding stops there (failure), the rows and bad rows before it decoded', (t) => {
-  const spec: DecodeSpec = { layout: { hasHeader: false, fieldCount: 2, labelIndex: 0 }, features: 1, classes: 10, table, maxRecordBytes: 65536 };
+  const spec: DecodeSpec = {
+    layout: { hasHeader: false, fieldCount: 2, labelIndex: 0 },
+    features: 1,
+    classes: 10,
+    table,
+    maxRecordBytes: 65536,
+  };
   const block = blockOf('1,2\nx\n3,"4\n5",6\n7,7\n', 7);
   for (const decoder of [null, wasmDecoder()]) {
     const { batch, errors, failure } = decodeBlock(block, spec, { decoder });
@@ -143,14 +174,30 @@ test('a quote not closed on its line: decoding stops there (failure), the rows a
 test('a fresh decoder (one page of memory): no read out of bounds on a high byte where a field starts', (t) => {
   // Once a trap: the field after "1," was decoded speculatively from "\xff,0\n" and its value used as a
   // table index before it was known not to count.
-  const spec: DecodeSpec = { layout: { hasHeader: false, fieldCount: 5, labelIndex: -1 }, features: 5, classes: 12, table, maxRecordBytes: 65536 };
+  const spec: DecodeSpec = {
+    layout: { hasHeader: false, fieldCount: 5, labelIndex: -1 },
+    features: 5,
+    classes: 12,
+    table,
+    maxRecordBytes: 65536,
+  };
   for (let byte = 0; byte < 256; byte++) {
-    both(t, blockOf(Buffer.concat([Buffer.from('0,0,0,0,0\n1,0,1,'), Buffer.from([byte]), Buffer.from(',0\n9,9,9,9,9\n')])), spec);
+    both(
+      t,
+      blockOf(Buffer.concat([Buffer.from('0,0,0,0,0\n1,0,1,'), Buffer.from([byte]), Buffer.from(',0\n9,9,9,9,9\n')])),
+      spec,
+    );
   }
 });
 
 test('copy: fresh buffers of exactly the rows (transferable); views otherwise', (t) => {
-  const spec: DecodeSpec = { layout: { hasHeader: false, fieldCount: 4, labelIndex: 0 }, features: 3, classes: 10, table, maxRecordBytes: 65536 };
+  const spec: DecodeSpec = {
+    layout: { hasHeader: false, fieldCount: 4, labelIndex: 0 },
+    features: 3,
+    classes: 10,
+    table,
+    maxRecordBytes: 65536,
+  };
   const block = blockOf('1,2,3,4\nx\n5,6,7,8\n');
   const copied = decodeBlock(block, spec, { decoder: wasmDecoder() }).batch!;
   t.is(copied.x.buffer.byteLength, 2 * 3 * 4);
@@ -192,14 +239,29 @@ test('without the .wasm: a copy of the compiled modules with no row-decoder.wasm
   await writeFile(join(root, 'package.json'), '{"type":"module"}\n');
   // Its dependencies (csv-parse) from the project's node_modules.
   await symlink(join(dirname(dirname(distSrc)), 'node_modules'), join(root, 'node_modules'));
-  await cp(join(distSrc, 'data'), join(root, 'src', 'data'), { recursive: true, filter: (from) => !from.endsWith('.wasm') });
+  await cp(join(distSrc, 'data'), join(root, 'src', 'data'), {
+    recursive: true,
+    filter: (from) => !from.endsWith('.wasm'),
+  });
   await cp(join(distSrc, 'errors.js'), join(root, 'src', 'errors.js'));
   t.is(findRowDecoderWasm(join(root, 'src', 'data')), null);
-  const copied = (await import(pathToFileURL(join(root, 'src', 'data', 'block-decoder.js')).href)) as typeof import('../../src/data/block-decoder.js');
-  const copiedWasm = (await import(pathToFileURL(join(root, 'src', 'data', 'row-decoder-wasm.js')).href)) as typeof import('../../src/data/row-decoder-wasm.js');
+  const copied = (await import(
+    pathToFileURL(join(root, 'src', 'data', 'block-decoder.js')).href
+  )) as typeof import('../../src/data/block-decoder.js');
+  const copiedWasm = (await import(
+    pathToFileURL(join(root, 'src', 'data', 'row-decoder-wasm.js')).href
+  )) as typeof import('../../src/data/row-decoder-wasm.js');
   const { path } = await prepareMnistCsv('test');
-  const { blocks } = frameBytes((await readFile(path)).subarray(0, 400_000), { features: MNIST_FEATURES, rowsPerBlock: 50 });
-  t.true(sameBlock(copied.decodeBlock(blockData(blocks[0]), mnistSpec), decodeBlock(blockData(blocks[0]), mnistSpec, { decoder: null })));
+  const { blocks } = frameBytes((await readFile(path)).subarray(0, 400_000), {
+    features: MNIST_FEATURES,
+    rowsPerBlock: 50,
+  });
+  t.true(
+    sameBlock(
+      copied.decodeBlock(blockData(blocks[0]), mnistSpec),
+      decodeBlock(blockData(blocks[0]), mnistSpec, { decoder: null }),
+    ),
+  );
   t.is(copiedWasm.rowDecoder(), null);
   t.regex((copiedWasm.loadRowDecoder() as { reason: string }).reason, /row-decoder\.wasm is missing/);
 });
@@ -214,8 +276,12 @@ test('NNPIPE_CSV_WASM=0 switches the wasm decoder off; by default it is on', asy
   t.not(rowDecoder(), null);
   const moduleUrl = pathToFileURL(join(decoderModuleDir, 'row-decoder-wasm.js')).href;
   const script = `import(${JSON.stringify(moduleUrl)}).then((m) => console.log(m.rowDecoder() ? 'wasm' : 'js'))`;
-  const off = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NNPIPE_CSV_WASM: '0' } });
+  const off = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, NNPIPE_CSV_WASM: '0' },
+  });
   t.is(off.stdout.trim(), 'js');
-  const on = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NNPIPE_CSV_WASM: '' } });
+  const on = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, NNPIPE_CSV_WASM: '' },
+  });
   t.is(on.stdout.trim(), 'wasm');
 });

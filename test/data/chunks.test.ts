@@ -44,10 +44,12 @@ for (const size of [0, 1, 999, 1000, 1001, 10_500]) {
 
 test('a stream is copied into chunks as it arrives, however it is cut', async (t) => {
   const data = bytesOf(5000);
-  const parts = [7, 993, 1, 1999, 2000].reduce<Buffer[]>((list, n) => {
-    const from = list.reduce((a, p) => a + p.length, 0);
-    return [...list, data.subarray(from, from + n)];
-  }, []);
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const n of [7, 993, 1, 1999, 2000]) {
+    parts.push(data.subarray(from, from + n));
+    from += n;
+  }
   const pool = new ChunkPool(1000);
   t.true((await collect(Readable.from(parts, { objectMode: false }), pool)).equals(data));
   t.true(pool.allocated <= 2);

@@ -16,32 +16,52 @@ test('parseColumnRef: digits are a 0-based index, anything else a name; empty an
 });
 
 test('without a choice the layout is detected as before', (t) => {
-  t.deepEqual(resolveLayout(['7', '0', '0'], 2, undefined), { layout: { hasHeader: false, fieldCount: 3, labelIndex: 0 } });
+  t.deepEqual(resolveLayout(['7', '0', '0'], 2, undefined), {
+    layout: { hasHeader: false, fieldCount: 3, labelIndex: 0 },
+  });
   t.deepEqual(resolveLayout(['7', '0', '0'], 2, {}), { layout: { hasHeader: false, fieldCount: 3, labelIndex: 0 } });
 });
 
 test('--drop-columns id with a header: the `label` column is still found, the id left out', (t) => {
-  t.deepEqual(resolveLayout(header, 3, { drop: ['id'] }), { layout: { hasHeader: true, fieldCount: 5, labelIndex: 3, drop: [0] } });
+  t.deepEqual(resolveLayout(header, 3, { drop: ['id'] }), {
+    layout: { hasHeader: true, fieldCount: 5, labelIndex: 3, drop: [0] },
+  });
 });
 
 test('--drop-columns 0 without a header: the first column kept is the label', (t) => {
-  t.deepEqual(resolveLayout(['x', '7', '1', '2'], 2, { drop: [0] }), { layout: { hasHeader: false, fieldCount: 4, labelIndex: 1, drop: [0] } });
+  t.deepEqual(resolveLayout(['x', '7', '1', '2'], 2, { drop: [0] }), {
+    layout: { hasHeader: false, fieldCount: 4, labelIndex: 1, drop: [0] },
+  });
 });
 
 test('--label-column by index (the last column) and by name', (t) => {
-  t.deepEqual(resolveLayout(['0', '3', '9'], 2, { label: 2 }), { layout: { hasHeader: false, fieldCount: 3, labelIndex: 2 } });
-  t.deepEqual(resolveLayout(header, 3, { label: 'label', drop: ['id'] }), { layout: { hasHeader: true, fieldCount: 5, labelIndex: 3, drop: [0] } });
+  t.deepEqual(resolveLayout(['0', '3', '9'], 2, { label: 2 }), {
+    layout: { hasHeader: false, fieldCount: 3, labelIndex: 2 },
+  });
+  t.deepEqual(resolveLayout(header, 3, { label: 'label', drop: ['id'] }), {
+    layout: { hasHeader: true, fieldCount: 5, labelIndex: 3, drop: [0] },
+  });
 });
 
 test('--label-column none reads every column as pixels', (t) => {
-  t.deepEqual(resolveLayout(['7', '0', '0'], 3, { label: 'none' }), { layout: { hasHeader: false, fieldCount: 3, labelIndex: -1 } });
+  t.deepEqual(resolveLayout(['7', '0', '0'], 3, { label: 'none' }), {
+    layout: { hasHeader: false, fieldCount: 3, labelIndex: -1 },
+  });
 });
 
 test('a name not in the header, an index out of range, a name without a header, a count that does not fit: problems', (t) => {
-  t.like(resolveLayout(header, 3, { drop: ['name'] }), { problem: "--drop-columns 'name': no column of that name in the header" });
-  t.like(resolveLayout(['1', '2', '3'], 2, { label: 3 }), { problem: '--label-column 3: the rows have 3 columns (indexes 0..2)' });
-  t.like(resolveLayout(['1', '2', '3'], 2, { label: 'label' }), { problem: "--label-column 'label' names a column, but the input has no header" });
-  t.like(resolveLayout(['1', '2', '3'], 3, { label: 0 }), { problem: 'the first row has 3 columns, 0 dropped, a label (column 0): 2 pixel columns, expected 3' });
+  t.like(resolveLayout(header, 3, { drop: ['name'] }), {
+    problem: "--drop-columns 'name': no column of that name in the header",
+  });
+  t.like(resolveLayout(['1', '2', '3'], 2, { label: 3 }), {
+    problem: '--label-column 3: the rows have 3 columns (indexes 0..2)',
+  });
+  t.like(resolveLayout(['1', '2', '3'], 2, { label: 'label' }), {
+    problem: "--label-column 'label' names a column, but the input has no header",
+  });
+  t.like(resolveLayout(['1', '2', '3'], 3, { label: 0 }), {
+    problem: 'the first row has 3 columns, 0 dropped, a label (column 0): 2 pixel columns, expected 3',
+  });
 });
 
 const mappedLayout: CsvLayout = { hasHeader: false, fieldCount: 5, labelIndex: 3, drop: [0] };
@@ -76,7 +96,7 @@ test('the mapped decoder, like RowParser, names a bad pixel by its pixel number'
   t.is(oracle('x,1,2,3,y\n'), "field 5 (pixel 3): 'y' is not an integer 0..255");
 });
 
-const rows = (firsts: number[]) => firsts.map((label, i) => [String(label), '0', String(i * 40 % 256), '0']);
+const rows = (firsts: number[]) => firsts.map((label, i) => [String(label), '0', String((i * 40) % 256), '0']);
 
 test('the label hint: first fields 0..9 with several values while other columns hold pixels above 9', (t) => {
   t.true(looksLabeled(rows([7, 2, 1, 0, 4]), 10));
@@ -88,7 +108,15 @@ test('no label hint for a first column that is one value (a real corner pixel), 
 });
 
 test('no label hint when every column holds small values only', (t) => {
-  t.false(looksLabeled([['1', '2', '3'], ['4', '5', '6']], 10));
+  t.false(
+    looksLabeled(
+      [
+        ['1', '2', '3'],
+        ['4', '5', '6'],
+      ],
+      10,
+    ),
+  );
 });
 
 test('the label hint on raw text: CRLF lines, a cut last line left out', (t) => {

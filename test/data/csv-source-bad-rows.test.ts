@@ -32,7 +32,11 @@ const badRows: Array<[name: string, row: string, problem: string]> = [
   ['label with a decimal point', '1.0,0,0,0,0', "label '1.0' is not an integer 0..9"],
   ['empty label', ',0,0,0,0', 'label (field 1) is empty'],
   ['NUL byte in the label', '\0,0,0,0,0', 'label (field 1) contains a NUL byte'],
-  ['long values are cut in messages', `3,${'9'.repeat(40)},0,0,0`, `field 2 (pixel 1): '${'9'.repeat(24)}…' is not an integer 0..255`],
+  [
+    'long values are cut in messages',
+    `3,${'9'.repeat(40)},0,0,0`,
+    `field 2 (pixel 1): '${'9'.repeat(24)}…' is not an integer 0..255`,
+  ],
 ];
 
 for (const [name, row, problem] of badRows) {
@@ -80,7 +84,10 @@ test('skip: every bad row is reported at its line, the good rows are all there',
   });
   // A record spanning lines 2 physical lines, reported once, at its first line.
   lines.push('4,"1', '2",0,0,0');
-  expectedErrors.push({ line: lines.length - 1, message: `a quoted field contains a line break (the record runs from line ${lines.length - 1} to ${lines.length})` });
+  expectedErrors.push({
+    line: lines.length - 1,
+    message: `a quoted field contains a line break (the record runs from line ${lines.length - 1} to ${lines.length})`,
+  });
   lines.push('9,9,9,9,9');
   expectedRows.push({ line: lines.length, label: 9, pixels: [9, 9, 9, 9] });
   const text = lines.join('\n');
@@ -124,7 +131,10 @@ test('fail: an unclosed quote that runs past the record size limit is reported a
   rows[5] = '5,"1,2,3,4';
   const input = await writeTemp(dir, `${rows.join('\n')}\n`);
   const error = await t.throwsAsync(collect({ input, maxRecordBytes: 500 }), { instanceOf: DataError });
-  t.is(error?.message, `${input}:6: unclosed quote: a quoted field starts in this record and does not end within 500 bytes (maxRecordBytes)`);
+  t.is(
+    error?.message,
+    `${input}:6: unclosed quote: a quoted field starts in this record and does not end within 500 bytes (maxRecordBytes)`,
+  );
 });
 
 test('skip: when every data row is bad, no row comes and each is reported (the pipeline then says there is nothing to score)', async (t) => {

@@ -59,7 +59,14 @@ test('abort: the generator returns normally and the input is closed', async (t) 
   const stdin = endlessCsv();
   const controller = new AbortController();
   const rows = [];
-  for await (const row of csvRows({ input: '-', stdin, features: 4, classes: 10, onError: 'fail', signal: controller.signal })) {
+  for await (const row of csvRows({
+    input: '-',
+    stdin,
+    features: 4,
+    classes: 10,
+    onError: 'fail',
+    signal: controller.signal,
+  })) {
     rows.push(row);
     if (rows.length === 120) controller.abort();
   }
@@ -75,7 +82,14 @@ test('abort while waiting for input: returns promptly', async (t) => {
   const controller = new AbortController();
   const rows = [];
   setTimeout(() => controller.abort(), 50);
-  for await (const row of csvRows({ input: '-', stdin: stalled, features: 4, classes: 10, onError: 'fail', signal: controller.signal })) {
+  for await (const row of csvRows({
+    input: '-',
+    stdin: stalled,
+    features: 4,
+    classes: 10,
+    onError: 'fail',
+    signal: controller.signal,
+  })) {
     rows.push(row);
   }
   t.is(rows.length, 1);
@@ -106,7 +120,14 @@ test('onBytes: at most every ~64 KB, increasing, ending at the input size; onLay
   const bigSize = (await stat(big)).size;
   const reports: number[] = [];
   const layouts: unknown[] = [];
-  for await (const _ of csvRows({ input: big, features: 4, classes: 10, onError: 'fail', onBytes: (b) => reports.push(b), onLayout: (l) => layouts.push(l) })) {
+  for await (const _ of csvRows({
+    input: big,
+    features: 4,
+    classes: 10,
+    onError: 'fail',
+    onBytes: (b) => reports.push(b),
+    onLayout: (l) => layouts.push(l),
+  })) {
     // drain
   }
   t.is(layouts.length, 1);
@@ -117,7 +138,13 @@ test('onBytes: at most every ~64 KB, increasing, ending at the input size; onLay
   }
   t.true(reports.length <= Math.ceil(bigSize / (64 * 1024)) + 1);
   const small: number[] = [];
-  for await (const _ of csvRows({ input: path, features: 784, classes: 10, onError: 'fail', onBytes: (b) => small.push(b) })) {
+  for await (const _ of csvRows({
+    input: path,
+    features: 784,
+    classes: 10,
+    onError: 'fail',
+    onBytes: (b) => small.push(b),
+  })) {
     // drain
   }
   t.deepEqual(small, [size]);

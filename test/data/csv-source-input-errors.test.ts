@@ -15,7 +15,13 @@ let cleanup = async () => undefined as void;
 test.before(async () => ({ dir, cleanup } = await tempDir()));
 test.after.always(() => cleanup());
 
-async function failsWith(t: import('ava').ExecutionContext, input: string, line: number, problem: string, extra: object = {}) {
+async function failsWith(
+  t: import('ava').ExecutionContext,
+  input: string,
+  line: number,
+  problem: string,
+  extra: object = {},
+) {
   for (const onError of ['fail', 'skip'] as const) {
     const error = await t.throwsAsync(collect({ input, onError, ...extra }), { instanceOf: DataError });
     t.is(error?.code, 'PIPE_ERR_DATA');
@@ -62,13 +68,25 @@ test('binary input: gzip of UTF-16, UTF-16, Latin-1, and binary after blank line
   const csv = 'label,a,b,c,d\n1,2,3,4,5\n';
   // Gzip is read as the text it holds (input-bytes.ts): what is refused is that text.
   await failsWith(t, await writeTemp(dir, gzipSync(Buffer.from(csv, 'utf16le'))), 1, nulProblem);
-  await failsWith(t, await writeTemp(dir, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')])), 1, nulProblem);
+  await failsWith(
+    t,
+    await writeTemp(dir, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')])),
+    1,
+    nulProblem,
+  );
   await failsWith(t, await writeTemp(dir, Buffer.from('label,pixél,b,c,d\n1,2,3,4,5\n', 'latin1')), 1, utf8Problem);
   await failsWith(t, await writeTemp(dir, Buffer.from('\n\n\xff\xfe\xfd,1,2,3,4\n', 'latin1')), 3, utf8Problem);
   // A multi-byte character cut off by the line end is invalid too.
-  await failsWith(t, await writeTemp(dir, Buffer.concat([Buffer.from('a,b,c,'), Buffer.from([0xc3]), Buffer.from('\n1,2,3,4\n')])), 1, utf8Problem);
+  await failsWith(
+    t,
+    await writeTemp(dir, Buffer.concat([Buffer.from('a,b,c,'), Buffer.from([0xc3]), Buffer.from('\n1,2,3,4\n')])),
+    1,
+    utf8Problem,
+  );
   // From stdin, the message names <stdin>.
-  const error = await t.throwsAsync(collect({ input: '-', stdin: stdinOf(gzipSync(Buffer.from(csv, 'utf16le'))) }), { instanceOf: DataError });
+  const error = await t.throwsAsync(collect({ input: '-', stdin: stdinOf(gzipSync(Buffer.from(csv, 'utf16le'))) }), {
+    instanceOf: DataError,
+  });
   t.is(error?.message, `<stdin>:1: ${nulProblem}`);
 });
 
@@ -90,7 +108,8 @@ async function writeBig(path: string, head: string, fill: string, bytes: number,
   return path;
 }
 
-const tooLong = (limit: number) => `line is longer than the limit of ${limit} bytes (maxRecordBytes); is this a CSV file of images?`;
+const tooLong = (limit: number) =>
+  `line is longer than the limit of ${limit} bytes (maxRecordBytes); is this a CSV file of images?`;
 
 test('a 50 MB line without a newline ends in a clear error, not out of memory', async (t) => {
   const input = await writeBig(join(dir, 'long-line.csv'), '', '1234567890', 50 * 2 ** 20);
@@ -114,7 +133,9 @@ test('an endless stream without newlines on stdin stops at the limit', async (t)
       this.push(block);
     },
   });
-  const error = await t.throwsAsync(collect({ input: '-', stdin: endless, maxRecordBytes: 1000 }), { instanceOf: DataError });
+  const error = await t.throwsAsync(collect({ input: '-', stdin: endless, maxRecordBytes: 1000 }), {
+    instanceOf: DataError,
+  });
   t.is(error?.message, `<stdin>:1: ${tooLong(1000)}`);
   t.true(produced < 2 ** 20);
   t.true(endless.destroyed);
@@ -131,13 +152,33 @@ test('a first data row that fits no layout', async (t) => {
 });
 
 test('a header with the wrong number of columns', async (t) => {
-  await failsWith(t, await writeTemp(dir, 'a,b,c\n1,2,3\n'), 1, 'the header has 3 columns; expected 4 (pixels only) or 5 (a label and 4 pixels)');
-  await failsWith(t, await writeTemp(dir, 'label,a,b,c,d,e\n'), 1, 'the header has 6 columns; expected 4 (pixels only) or 5 (a label and 4 pixels)');
+  await failsWith(
+    t,
+    await writeTemp(dir, 'a,b,c\n1,2,3\n'),
+    1,
+    'the header has 3 columns; expected 4 (pixels only) or 5 (a label and 4 pixels)',
+  );
+  await failsWith(
+    t,
+    await writeTemp(dir, 'label,a,b,c,d,e\n'),
+    1,
+    'the header has 6 columns; expected 4 (pixels only) or 5 (a label and 4 pixels)',
+  );
 });
 
 test('a header with a label column but one pixel column short, or two label columns', async (t) => {
-  await failsWith(t, await writeTemp(dir, 'a,label,b,c\n1,2,3,4\n'), 1, "the header has a 'label' column and 3 pixel columns; expected 4 pixel columns");
-  await failsWith(t, await writeTemp(dir, 'label,a,b,Label,d\n'), 1, "the header has 2 columns named 'label' (fields 1, 4)");
+  await failsWith(
+    t,
+    await writeTemp(dir, 'a,label,b,c\n1,2,3,4\n'),
+    1,
+    "the header has a 'label' column and 3 pixel columns; expected 4 pixel columns",
+  );
+  await failsWith(
+    t,
+    await writeTemp(dir, 'label,a,b,Label,d\n'),
+    1,
+    "the header has 2 columns named 'label' (fields 1, 4)",
+  );
 });
 
 test('an input that cannot be read', async (t) => {

@@ -41,7 +41,10 @@ const specArbitrary: fc.Arbitrary<Spec> = fc
     eol: fc.constantFrom('\n' as const, '\r\n' as const),
     bom: fc.boolean(),
     finalNewline: fc.boolean(),
-    styles: fc.array(fc.constantFrom('plain' as const, 'padded' as const, 'quoted' as const), { minLength: 1, maxLength: 5 }),
+    styles: fc.array(fc.constantFrom('plain' as const, 'padded' as const, 'quoted' as const), {
+      minLength: 1,
+      maxLength: 5,
+    }),
   })
   .chain((base) =>
     fc
@@ -53,10 +56,13 @@ const specArbitrary: fc.Arbitrary<Spec> = fc
           }),
           { minLength: base.rowCount, maxLength: base.rowCount },
         ),
-        blanks: fc.array(fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }), {
-          minLength: base.rowCount + 1,
-          maxLength: base.rowCount + 1,
-        }),
+        blanks: fc.array(
+          fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
+          {
+            minLength: base.rowCount + 1,
+            maxLength: base.rowCount + 1,
+          },
+        ),
       })
       .map(({ rows, blanks }) => ({
         ...base,
@@ -66,7 +72,10 @@ const specArbitrary: fc.Arbitrary<Spec> = fc
       })),
   );
 
-function render(spec: Spec): { text: string; expected: Array<{ line: number; label: number | null; pixels: number[] }> } {
+function render(spec: Spec): {
+  text: string;
+  expected: Array<{ line: number; label: number | null; pixels: number[] }>;
+} {
   const lines: string[] = [];
   let styleIndex = 0;
   const value = (v: number) => {
@@ -104,7 +113,11 @@ test('every valid file reads back exactly, from a file', async (t) => {
       const { rows, errors, layouts } = await collect({ input, features: spec.features, classes: spec.classes });
       deepStrictEqual(errors, []);
       deepStrictEqual(layouts, [
-        { hasHeader: spec.header, fieldCount: spec.features + (spec.labeled ? 1 : 0), labelIndex: spec.labeled ? spec.labelSlot : -1 },
+        {
+          hasHeader: spec.header,
+          fieldCount: spec.features + (spec.labeled ? 1 : 0),
+          labelIndex: spec.labeled ? spec.labelSlot : -1,
+        },
       ]);
       deepStrictEqual(plain(rows), expected);
     }),
@@ -117,7 +130,12 @@ test('every valid file reads back exactly, from stdin in tiny chunks', async (t)
   await fc.assert(
     fc.asyncProperty(specArbitrary, fc.integer({ min: 1, max: 9 }), async (spec, chunk) => {
       const { text, expected } = render(spec);
-      const { rows } = await collect({ input: '-', stdin: stdinOf(text, chunk), features: spec.features, classes: spec.classes });
+      const { rows } = await collect({
+        input: '-',
+        stdin: stdinOf(text, chunk),
+        features: spec.features,
+        classes: spec.classes,
+      });
       deepStrictEqual(plain(rows), expected);
     }),
     { numRuns: 100 },

@@ -2,11 +2,38 @@
 // (layout, rows, value styles, blank lines, line ends, BOM, corruptions) and its bytes.
 import fc from 'fast-check';
 
-
 export const CORRUPTIONS = [
-  'extra', 'missing', 'x', '1.5', '-1', '256', 'empty', '1e2', ' 1', '1 ', '+1', 'nul', 'nulAfter', 'latin1', 'utf8',
-  'labelTooBig', 'unclosed', 'bareCR', 'longField', 'quotedNL', 'quotedCRLF', 'strayQuote', 'quoteThenText', 'escapedQuote',
-  'quotedDigits', 'emptyQuoted', 'quoteNul', 'spacesLine', 'crLine', 'commasLine', 'quoteAtEnd',
+  'extra',
+  'missing',
+  'x',
+  '1.5',
+  '-1',
+  '256',
+  'empty',
+  '1e2',
+  ' 1',
+  '1 ',
+  '+1',
+  'nul',
+  'nulAfter',
+  'latin1',
+  'utf8',
+  'labelTooBig',
+  'unclosed',
+  'bareCR',
+  'longField',
+  'quotedNL',
+  'quotedCRLF',
+  'strayQuote',
+  'quoteThenText',
+  'escapedQuote',
+  'quotedDigits',
+  'emptyQuoted',
+  'quoteNul',
+  'spacesLine',
+  'crLine',
+  'commasLine',
+  'quoteAtEnd',
 ] as const;
 export type Corruption = (typeof CORRUPTIONS)[number];
 /** The corruptions that make a quoted field run across a line end (which decoding in the workers refuses). */
@@ -50,11 +77,20 @@ export const specArbitrary = (corruptions: readonly Corruption[], maxRows = 9): 
           rows: fc.array(
             fc.record({
               label: fc.integer({ min: 0, max: base.classes - 1 }),
-              pixels: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: base.features, maxLength: base.features }),
-              styles: fc.array(fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }), {
-                minLength: base.features + 1,
-                maxLength: base.features + 1,
+              pixels: fc.array(fc.integer({ min: 0, max: 255 }), {
+                minLength: base.features,
+                maxLength: base.features,
               }),
+              styles: fc.array(
+                fc.oneof(
+                  { weight: 8, arbitrary: fc.constant(0) },
+                  { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) },
+                ),
+                {
+                  minLength: base.features + 1,
+                  maxLength: base.features + 1,
+                },
+              ),
             }),
             { minLength: base.rowCount, maxLength: base.rowCount },
           ),
@@ -62,9 +98,14 @@ export const specArbitrary = (corruptions: readonly Corruption[], maxRows = 9): 
             minLength: base.rowCount + 1,
             maxLength: base.rowCount + 1,
           }),
-          eols: fc.array(fc.constantFrom('\n' as const, '\r\n' as const), { minLength: base.rowCount + 1, maxLength: base.rowCount + 1 }),
+          eols: fc.array(fc.constantFrom('\n' as const, '\r\n' as const), {
+            minLength: base.rowCount + 1,
+            maxLength: base.rowCount + 1,
+          }),
           leading: fc.array(fc.constantFrom('\n' as const, '\r\n' as const), { maxLength: 2 }),
-          corruptions: fc.array(fc.record({ row: fc.nat(), field: fc.nat(), kind: fc.constantFrom(...corruptions) }), { maxLength: 3 }),
+          corruptions: fc.array(fc.record({ row: fc.nat(), field: fc.nat(), kind: fc.constantFrom(...corruptions) }), {
+            maxLength: 3,
+          }),
         })
         .map((more) => ({
           ...base,
@@ -87,12 +128,21 @@ export function render(spec: Spec): Buffer {
   const records: string[][] = [];
   if (spec.header) {
     const names = Array.from({ length: spec.features }, (_, i) => (i === 1 ? utf8('pixél1') : `pixel${i}`));
-    const fields = withLabel(spec.labeled ? (spec.labelSlot === 0 && spec.features % 2 === 0 ? 'y' : 'label') : null, names);
+    const fields = withLabel(
+      spec.labeled ? (spec.labelSlot === 0 && spec.features % 2 === 0 ? 'y' : 'label') : null,
+      names,
+    );
     records.push(spec.headerQuoted ? fields.map((f) => `"${f}"`) : fields);
   }
   for (const row of spec.rows) {
-    const value = (v: number, style: number) => (style === 1 ? String(v).padStart(3, '0') : style === 2 ? `"${v}"` : String(v));
-    records.push(withLabel(spec.labeled ? value(row.label, row.styles[spec.features]) : null, row.pixels.map((v, i) => value(v, row.styles[i]))));
+    const value = (v: number, style: number) =>
+      style === 1 ? String(v).padStart(3, '0') : style === 2 ? `"${v}"` : String(v);
+    records.push(
+      withLabel(
+        spec.labeled ? value(row.label, row.styles[spec.features]) : null,
+        row.pixels.map((v, i) => value(v, row.styles[i])),
+      ),
+    );
   }
   const wholeLine = new Map<number, string>();
   for (const { row, field, kind } of spec.corruptions) {
@@ -105,33 +155,81 @@ export function render(spec: Spec): Buffer {
     };
     const labelField = spec.labeled ? spec.labelSlot : f;
     switch (kind) {
-      case 'extra': fields.push('1'); break;
-      case 'missing': fields.pop(); break;
-      case 'empty': set(''); break;
-      case 'nul': set('\0'); break;
-      case 'nulAfter': set(`${fields[f] ?? ''}\0`); break;
-      case 'latin1': set('\xff'); break;
-      case 'utf8': set(utf8('é')); break;
-      case 'labelTooBig': fields[labelField] = String(spec.classes); break;
-      case 'unclosed': set(`"${fields[f] ?? ''}`); break;
-      case 'bareCR': set(`1\r2`); break;
+      case 'extra':
+        fields.push('1');
+        break;
+      case 'missing':
+        fields.pop();
+        break;
+      case 'empty':
+        set('');
+        break;
+      case 'nul':
+        set('\0');
+        break;
+      case 'nulAfter':
+        set(`${fields[f] ?? ''}\0`);
+        break;
+      case 'latin1':
+        set('\xff');
+        break;
+      case 'utf8':
+        set(utf8('é'));
+        break;
+      case 'labelTooBig':
+        fields[labelField] = String(spec.classes);
+        break;
+      case 'unclosed':
+        set(`"${fields[f] ?? ''}`);
+        break;
+      case 'bareCR':
+        set(`1\r2`);
+        break;
       // Only with a small bound: a line over the default 64 KiB makes an input bigger than what
       // either path reads ahead before delivering, where the csv-parse path's timing decides how
       // many rows come before the error (see fast-csv-errors.test.ts for such inputs).
-      case 'longField': set(spec.maxRecordBytes === undefined ? '7' : '7'.repeat(maxBytes + 3)); break;
-      case 'quotedNL': set('"1\n2"'); break;
-      case 'quotedCRLF': set('"3\r\n4"'); break;
-      case 'strayQuote': set('1"2'); break;
-      case 'quoteThenText': set('"12"3'); break;
-      case 'escapedQuote': set('"1""2"'); break;
-      case 'quotedDigits': set('"042"'); break;
-      case 'emptyQuoted': set('""'); break;
-      case 'quoteNul': set('"5"\0'); break;
-      case 'quoteAtEnd': set('5"'); break;
-      case 'spacesLine': wholeLine.set(r, '   '); break;
-      case 'crLine': wholeLine.set(r, '\r'); break;
-      case 'commasLine': wholeLine.set(r, ','.repeat(Math.min(maxBytes + 2, 400))); break;
-      default: set(kind); break;
+      case 'longField':
+        set(spec.maxRecordBytes === undefined ? '7' : '7'.repeat(maxBytes + 3));
+        break;
+      case 'quotedNL':
+        set('"1\n2"');
+        break;
+      case 'quotedCRLF':
+        set('"3\r\n4"');
+        break;
+      case 'strayQuote':
+        set('1"2');
+        break;
+      case 'quoteThenText':
+        set('"12"3');
+        break;
+      case 'escapedQuote':
+        set('"1""2"');
+        break;
+      case 'quotedDigits':
+        set('"042"');
+        break;
+      case 'emptyQuoted':
+        set('""');
+        break;
+      case 'quoteNul':
+        set('"5"\0');
+        break;
+      case 'quoteAtEnd':
+        set('5"');
+        break;
+      case 'spacesLine':
+        wholeLine.set(r, '   ');
+        break;
+      case 'crLine':
+        wholeLine.set(r, '\r');
+        break;
+      case 'commasLine':
+        wholeLine.set(r, ','.repeat(Math.min(maxBytes + 2, 400)));
+        break;
+      default:
+        set(kind);
+        break;
     }
   }
   let text = spec.bom ? '\xef\xbb\xbf' : '';
@@ -140,7 +238,10 @@ export function render(spec: Spec): Buffer {
   records.forEach((fields, r) => {
     const dataIndex = r - offset;
     if (dataIndex >= 0) for (const blank of spec.blanks[dataIndex]) body.push(blank);
-    body.push((wholeLine.get(r) ?? fields.join(',')) + (r === records.length - 1 && !spec.finalNewline ? '' : spec.eols[Math.max(0, dataIndex) % spec.eols.length]));
+    body.push(
+      (wholeLine.get(r) ?? fields.join(',')) +
+        (r === records.length - 1 && !spec.finalNewline ? '' : spec.eols[Math.max(0, dataIndex) % spec.eols.length]),
+    );
   });
   if (spec.finalNewline) for (const blank of spec.blanks[spec.rows.length]) body.push(blank);
   text += body.join('');
@@ -152,6 +253,12 @@ export type FeedingChoice = 'file' | { kind: 'stdin' | 'trickle'; cuts?: number[
 export const feedingArbitrary = (length: number): fc.Arbitrary<FeedingChoice> =>
   fc.oneof(
     fc.constant<'file'>('file'),
-    fc.record({ kind: fc.constantFrom<'stdin' | 'trickle'>('stdin', 'trickle'), cuts: fc.array(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 12 }) }),
-    fc.record({ kind: fc.constantFrom<'stdin' | 'trickle'>('stdin', 'trickle'), every: fc.integer({ min: 1, max: 9 }) }),
+    fc.record({
+      kind: fc.constantFrom<'stdin' | 'trickle'>('stdin', 'trickle'),
+      cuts: fc.array(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 12 }),
+    }),
+    fc.record({
+      kind: fc.constantFrom<'stdin' | 'trickle'>('stdin', 'trickle'),
+      every: fc.integer({ min: 1, max: 9 }),
+    }),
   );

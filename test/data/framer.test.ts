@@ -6,7 +6,8 @@ import { ChunkPool } from '../../src/data/chunks.js';
 import { Framer } from '../../src/data/framer.js';
 import { blockBytes, frameBytes } from './framing.js';
 
-const rowsOf = (count: number, eol = '\n') => Array.from({ length: count }, (_, i) => `${i % 10},${i},1,2,3`).join(eol) + eol;
+const rowsOf = (count: number, eol = '\n') =>
+  Array.from({ length: count }, (_, i) => `${i % 10},${i},1,2,3`).join(eol) + eol;
 
 test('blocks hold exactly rowsPerBlock rows but the last; their bytes are the input after the header', (t) => {
   const text = `label,a,b,c,d\n${rowsOf(10)}`;
@@ -40,14 +41,22 @@ test('blank lines ("\\n", "\\r\\n") are not rows but keep their line numbers; a 
 
 test('any chunking gives the same blocks (tiny chunks and pieces: blocks span many segments)', (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 8, max: 64 }), fc.integer({ min: 1, max: 64 }), fc.boolean(), (rows, rowsPerBlock, chunkBytes, pieceBytes, crlf) => {
-      const text = `label,a,b,c,d\n${rowsOf(rows, crlf ? '\r\n' : '\n')}`;
-      const whole = frameBytes(Buffer.from(text), { features: 4, rowsPerBlock });
-      const cut = frameBytes(Buffer.from(text), { features: 4, rowsPerBlock, chunkBytes, pieceBytes });
-      const shape = (blocks: typeof whole.blocks) => blocks.map((b) => [b.index, b.firstLine, b.rows, blockBytes(b).toString()]);
-      t.deepEqual(shape(cut.blocks), shape(whole.blocks));
-      t.is(cut.framer.failure?.message ?? null, whole.framer.failure?.message ?? null);
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 1, max: 7 }),
+      fc.integer({ min: 8, max: 64 }),
+      fc.integer({ min: 1, max: 64 }),
+      fc.boolean(),
+      (rows, rowsPerBlock, chunkBytes, pieceBytes, crlf) => {
+        const text = `label,a,b,c,d\n${rowsOf(rows, crlf ? '\r\n' : '\n')}`;
+        const whole = frameBytes(Buffer.from(text), { features: 4, rowsPerBlock });
+        const cut = frameBytes(Buffer.from(text), { features: 4, rowsPerBlock, chunkBytes, pieceBytes });
+        const shape = (blocks: typeof whole.blocks) =>
+          blocks.map((b) => [b.index, b.firstLine, b.rows, blockBytes(b).toString()]);
+        t.deepEqual(shape(cut.blocks), shape(whole.blocks));
+        t.is(cut.framer.failure?.message ?? null, whole.framer.failure?.message ?? null);
+      },
+    ),
     { numRuns: 300 },
   );
 });
@@ -64,7 +73,13 @@ test('the limit: the last block ends with the limit-th row and nothing more is t
 
 test('an over-long line: the complete lines before it go out as a block, then the read ends at its line', (t) => {
   const text = `${rowsOf(5)}${'7'.repeat(300)}\n${rowsOf(3)}`;
-  const { blocks, framer } = frameBytes(Buffer.from(text), { features: 4, rowsPerBlock: 2, maxRecordBytes: 100, chunkBytes: 64, pieceBytes: 13 });
+  const { blocks, framer } = frameBytes(Buffer.from(text), {
+    features: 4,
+    rowsPerBlock: 2,
+    maxRecordBytes: 100,
+    chunkBytes: 64,
+    pieceBytes: 13,
+  });
   t.deepEqual(
     blocks.map((b) => [b.firstLine, b.rows]),
     [
@@ -79,8 +94,14 @@ test('an over-long line: the complete lines before it go out as a block, then th
 });
 
 test('no rows: an empty input, a header only', (t) => {
-  t.is(frameBytes(Buffer.from(''), { features: 4, rowsPerBlock: 2 }).framer.failure?.message, 'input.csv: no rows: the input is empty (or only blank lines)');
-  t.is(frameBytes(Buffer.from('a,b,c,d,e\n\n'), { features: 4, rowsPerBlock: 2 }).framer.failure?.message, 'input.csv: no rows: the input has a header (line 1) but no data rows');
+  t.is(
+    frameBytes(Buffer.from(''), { features: 4, rowsPerBlock: 2 }).framer.failure?.message,
+    'input.csv: no rows: the input is empty (or only blank lines)',
+  );
+  t.is(
+    frameBytes(Buffer.from('a,b,c,d,e\n\n'), { features: 4, rowsPerBlock: 2 }).framer.failure?.message,
+    'input.csv: no rows: the input has a header (line 1) but no data rows',
+  );
 });
 
 test('every chunk goes back to the pool: blocks released as they come keep a long input to a handful of chunks', (t) => {

@@ -12,7 +12,12 @@ export interface Framed {
 
 export function frameBytes(
   bytes: Uint8Array,
-  options: Partial<FramerOptions> & { features: number; rowsPerBlock: number; chunkBytes?: number; pieceBytes?: number },
+  options: Partial<FramerOptions> & {
+    features: number;
+    rowsPerBlock: number;
+    chunkBytes?: number;
+    pieceBytes?: number;
+  },
 ): Framed {
   const pool = new ChunkPool(options.chunkBytes ?? 1 << 20);
   const framer = new Framer({ file: 'input.csv', maxRecordBytes: 65536, ...options });

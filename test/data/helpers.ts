@@ -15,7 +15,11 @@ export async function tempDir(prefix = 'nnpipe-data-'): Promise<{ dir: string; c
 
 let counter = 0;
 /** Writes `content` to a new file in `dir` and returns its path. */
-export async function writeTemp(dir: string, content: string | Uint8Array, name = `input-${++counter}.csv`): Promise<string> {
+export async function writeTemp(
+  dir: string,
+  content: string | Uint8Array,
+  name = `input-${++counter}.csv`,
+): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, content);
   return path;

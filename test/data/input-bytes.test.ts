@@ -11,7 +11,7 @@ import { isGzip, isGzipFile, openInputBytes, type InputBytes } from '../../src/d
 const dir = mkdtempSync(join(tmpdir(), 'nnpipe-input-bytes-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-const text = Array.from({ length: 2000 }, (_, i) => `${i % 10},${i},${i * 7}`).join('\n') + '\n';
+const text = `${Array.from({ length: 2000 }, (_, i) => `${i % 10},${i},${i * 7}`).join('\n')}\n`;
 const compressed = gzipSync(text);
 const gzipNamedCsv = join(dir, 'looks-plain.csv');
 const plainNamedGz = join(dir, 'looks-compressed.gz');
@@ -54,7 +54,11 @@ test('a plain file is read by its path', async (t) => {
 
 test('gzip on stdin is decompressed, however its bytes arrive', async (t) => {
   // One byte at a time: the magic number is split across reads.
-  const stdin = Readable.from((function* () { for (const byte of compressed) yield Buffer.of(byte); })());
+  const stdin = Readable.from(
+    (function* () {
+      for (const byte of compressed) yield Buffer.of(byte);
+    })(),
+  );
   const bytes = await openInputBytes('-', stdin);
   t.is(await readAll(bytes), text);
   t.is(bytes.compressedRead?.(), compressed.length);

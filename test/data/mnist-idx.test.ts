@@ -8,7 +8,13 @@ import { DataError } from '../../src/errors.js';
 import { encodeCsvRows, mnistSourceDir } from '../../src/data/mnist.js';
 import { checkIdxPair, parseIdxImages, parseIdxLabels } from '../../src/data/mnist-idx.js';
 
-function idxImages(count: number, rows: number, cols: number, fill = (i: number) => i % 256, magic = 0x803): Uint8Array {
+function idxImages(
+  count: number,
+  rows: number,
+  cols: number,
+  fill = (i: number) => i % 256,
+  magic = 0x803,
+): Uint8Array {
   const bytes = new Uint8Array(16 + count * rows * cols);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, magic);
@@ -31,7 +37,10 @@ function idxLabels(labels: number[], magic = 0x801): Uint8Array {
 test('a well-formed pair parses into views of the data', (t) => {
   const images = parseIdxImages(idxImages(3, 2, 2), 'img');
   t.deepEqual({ count: images.count, rows: images.rows, cols: images.cols }, { count: 3, rows: 2, cols: 2 });
-  t.deepEqual(Array.from(images.pixels), Array.from({ length: 12 }, (_, i) => i));
+  t.deepEqual(
+    Array.from(images.pixels),
+    Array.from({ length: 12 }, (_, i) => i),
+  );
   const labels = parseIdxLabels(idxLabels([3, 0, 9]), 'lab');
   t.deepEqual(Array.from(labels.labels), [3, 0, 9]);
   t.notThrows(() => checkIdxPair(images, labels, 'img', 'lab'));
@@ -44,16 +53,44 @@ function rejects(t: import('ava').ExecutionContext, fn: () => unknown, message: 
 }
 
 test('every malformed file is rejected with a message naming it', (t) => {
-  rejects(t, () => parseIdxImages(idxImages(1, 2, 2, undefined, 0x801), 'f'), 'f: magic number 0x00000801 is not 0x00000803 (IDX images)');
-  rejects(t, () => parseIdxLabels(idxLabels([1], 0x803), 'f'), 'f: magic number 0x00000803 is not 0x00000801 (IDX labels)');
-  rejects(t, () => parseIdxImages(new Uint8Array(10), 'f'), 'f: too short for an IDX images file (10 bytes, the header alone is 16)');
-  rejects(t, () => parseIdxLabels(new Uint8Array(3), 'f'), 'f: too short for an IDX labels file (3 bytes, the header alone is 8)');
-  rejects(t, () => parseIdxImages(idxImages(2, 2, 2).subarray(0, 23), 'f'), 'f: size 23 bytes does not match its header (2 images of 2x2 need 24 bytes)');
+  rejects(
+    t,
+    () => parseIdxImages(idxImages(1, 2, 2, undefined, 0x801), 'f'),
+    'f: magic number 0x00000801 is not 0x00000803 (IDX images)',
+  );
+  rejects(
+    t,
+    () => parseIdxLabels(idxLabels([1], 0x803), 'f'),
+    'f: magic number 0x00000803 is not 0x00000801 (IDX labels)',
+  );
+  rejects(
+    t,
+    () => parseIdxImages(new Uint8Array(10), 'f'),
+    'f: too short for an IDX images file (10 bytes, the header alone is 16)',
+  );
+  rejects(
+    t,
+    () => parseIdxLabels(new Uint8Array(3), 'f'),
+    'f: too short for an IDX labels file (3 bytes, the header alone is 8)',
+  );
+  rejects(
+    t,
+    () => parseIdxImages(idxImages(2, 2, 2).subarray(0, 23), 'f'),
+    'f: size 23 bytes does not match its header (2 images of 2x2 need 24 bytes)',
+  );
   const longer = new Uint8Array(25);
   longer.set(idxImages(2, 2, 2));
-  rejects(t, () => parseIdxImages(longer, 'f'), 'f: size 25 bytes does not match its header (2 images of 2x2 need 24 bytes)');
+  rejects(
+    t,
+    () => parseIdxImages(longer, 'f'),
+    'f: size 25 bytes does not match its header (2 images of 2x2 need 24 bytes)',
+  );
   rejects(t, () => parseIdxImages(idxImages(2, 0, 2), 'f'), 'f: image size 0x2 is empty');
-  rejects(t, () => parseIdxLabels(idxLabels([1, 2]).subarray(0, 9), 'f'), 'f: size 9 bytes does not match its header (2 labels need 10 bytes)');
+  rejects(
+    t,
+    () => parseIdxLabels(idxLabels([1, 2]).subarray(0, 9), 'f'),
+    'f: size 9 bytes does not match its header (2 labels need 10 bytes)',
+  );
   rejects(t, () => parseIdxLabels(idxLabels([1, 10]), 'f'), 'f: label 1 is 10, not 0..9');
   rejects(
     t,
@@ -81,7 +118,10 @@ test('encodeCsvRows writes exactly what join(",") writes', (t) => {
       fc.integer({ min: 1, max: 20 }).chain((features) =>
         fc.record({
           features: fc.constant(features),
-          rows: fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ minLength: features, maxLength: features })), { minLength: 1, maxLength: 8 }),
+          rows: fc.array(
+            fc.tuple(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ minLength: features, maxLength: features })),
+            { minLength: 1, maxLength: 8 },
+          ),
         }),
       ),
       ({ features, rows }) => {

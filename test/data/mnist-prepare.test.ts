@@ -7,7 +7,13 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { csvRows } from '../../src/data/csv-source.js';
-import { MNIST_SOURCES, mnistCsvPath, mnistSourceDir, prepareMnistCsv, type PrepareProgress } from '../../src/data/mnist.js';
+import {
+  MNIST_SOURCES,
+  mnistCsvPath,
+  mnistSourceDir,
+  prepareMnistCsv,
+  type PrepareProgress,
+} from '../../src/data/mnist.js';
 import { parseIdxImages, parseIdxLabels } from '../../src/data/mnist-idx.js';
 import { repoRoot } from '../helpers/paths.js';
 import { tempDir } from './helpers.js';
@@ -32,7 +38,10 @@ async function sha256(path: string): Promise<string> {
 
 async function firstLabels(path: string, n = 10): Promise<number[]> {
   const head = (await readFile(path)).subarray(0, 64 * 1024).toString('latin1');
-  return head.split('\n').slice(0, n).map((line) => Number(line.split(',')[0]));
+  return head
+    .split('\n')
+    .slice(0, n)
+    .map((line) => Number(line.split(',')[0]));
 }
 
 const leftovers = async (folder: string) => (await readdir(folder)).filter((name) => name.includes('.tmp'));
@@ -75,7 +84,12 @@ test.serial('round trip: csvRows over the test CSV gives back every IDX label an
   let i = 0;
   let mismatches = 0;
   for await (const row of csvRows({ input: mnistCsvPath('test', dir), features: 784, classes: 10, onError: 'fail' })) {
-    if (row.line !== i + 1 || row.label !== labels.labels[i] || !Buffer.from(row.pixels).equals(images.pixels.subarray(i * 784, (i + 1) * 784))) mismatches++;
+    if (
+      row.line !== i + 1 ||
+      row.label !== labels.labels[i] ||
+      !Buffer.from(row.pixels).equals(images.pixels.subarray(i * 784, (i + 1) * 784))
+    )
+      mismatches++;
     i++;
   }
   t.is(i, 10_000);
@@ -141,7 +155,10 @@ test('a failure half-way leaves the old file untouched and no temp file behind',
 test('two writers at once: both succeed and the file is whole', async (t) => {
   const { dir: folder, cleanup: done } = await tempDir('nnpipe-mnist-');
   try {
-    const results = await Promise.all([prepareMnistCsv('test', { dir: folder, force: true }), prepareMnistCsv('test', { dir: folder, force: true })]);
+    const results = await Promise.all([
+      prepareMnistCsv('test', { dir: folder, force: true }),
+      prepareMnistCsv('test', { dir: folder, force: true }),
+    ]);
     t.true(results.every((r) => r.created));
     t.is(await sha256(mnistCsvPath('test', folder)), SHA256.test);
     t.deepEqual(await leftovers(folder), []);

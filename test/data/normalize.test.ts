@@ -37,12 +37,18 @@ test("'unit' equals numpy's float32 values bit for bit", (t) => {
   t.is(table[1], 0.003921568859368563); // float(a[1]) in Python
   const le = Buffer.alloc(256 * 4);
   table.forEach((v, i) => le.writeFloatLE(v, i * 4));
-  t.is(createHash('sha256').update(le).digest('hex'), '010413efe9fc4438fee48de66c4d09f377b28af6a9fe2522201e8c1dbb831fc8');
+  t.is(
+    createHash('sha256').update(le).digest('hex'),
+    '010413efe9fc4438fee48de66c4d09f377b28af6a9fe2522201e8c1dbb831fc8',
+  );
 });
 
 test("'none' is the byte itself", (t) => {
   const table = normalizationTable('none');
-  t.deepEqual(Array.from(table), Array.from({ length: 256 }, (_, i) => i));
+  t.deepEqual(
+    Array.from(table),
+    Array.from({ length: 256 }, (_, i) => i),
+  );
 });
 
 test('each call returns a new table (callers may keep or transfer it)', (t) => {

@@ -31,14 +31,23 @@ interface Layout {
 
 const layoutArb: fc.Arbitrary<Layout> = fc
   .record({
-    features: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.constantFrom(784, 100, 17) }),
+    features: fc.oneof(
+      { weight: 5, arbitrary: fc.integer({ min: 1, max: 40 }) },
+      { weight: 1, arbitrary: fc.constantFrom(784, 100, 17) },
+    ),
     labelled: fc.boolean(),
     labelPos: fc.nat(),
     labelAt: fc.constantFrom('first', 'last', 'any'),
     classes: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constantFrom(256, 1000, 32767)),
   })
   .map(({ features, labelled, labelPos, labelAt, classes }) => {
-    const labelIndex = !labelled ? -1 : labelAt === 'first' ? 0 : labelAt === 'last' ? features : labelPos % (features + 1);
+    const labelIndex = !labelled
+      ? -1
+      : labelAt === 'first'
+        ? 0
+        : labelAt === 'last'
+          ? features
+          : labelPos % (features + 1);
     return { features, fieldCount: features + (labelled ? 1 : 0), labelIndex, classes };
   });
 
@@ -54,13 +63,21 @@ const valueText = (max: number, zeroWeight: number) =>
   fc.oneof(
     { weight: zeroWeight, arbitrary: fc.constant('0') },
     { weight: 4, arbitrary: fc.integer({ min: 0, max }).map(String) },
-    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max })).map(([z, v]) => '0'.repeat(z) + v) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max }))
+        .map(([z, v]) => '0'.repeat(z) + v),
+    },
   );
 
 /** Pixels as MNIST has them: runs of zeros, then runs of nonzero values. */
 const runnyPixels = (count: number) =>
   fc
-    .array(fc.tuple(fc.nat(24), fc.array(fc.integer({ min: 1, max: 255 }).map(String), { maxLength: 7 })), { minLength: 1, maxLength: 80 })
+    .array(fc.tuple(fc.nat(24), fc.array(fc.integer({ min: 1, max: 255 }).map(String), { maxLength: 7 })), {
+      minLength: 1,
+      maxLength: 80,
+    })
     .map((runs) => {
       const out: string[] = [];
       while (out.length < count) {
@@ -73,7 +90,8 @@ const runnyPixels = (count: number) =>
       return out.slice(0, count);
     });
 
-const pixelsArb = (count: number) => fc.oneof(fc.array(valueText(255, 6), { minLength: count, maxLength: count }), runnyPixels(count));
+const pixelsArb = (count: number) =>
+  fc.oneof(fc.array(valueText(255, 6), { minLength: count, maxLength: count }), runnyPixels(count));
 
 /** What can be wrong with a row (none: an ordinary row). */
 const ANOMALIES = [
@@ -91,8 +109,38 @@ const ANOMALIES = [
 type AnomalyKind = (typeof ANOMALIES)[number];
 const BAD_VALUES = [
   // too big: just, by far, with leading zeros, and numbers that wrap round to a small value in 32 or 64 bits
-  ...['256', '300', '999', '1000', '0256', '00000000000000000000999', '99999999999999999999', '4294967296', '4294967303', '18446744073709551617'],
-  ...['-1', '1.5', ' 12', '12 ', '"12"', '1"2', '"', '\0', '7\0', '+1', '1e2', '\t3', 'a', '\r', '1\r2', '0x1f', '\u00b9', '\u00ff'],
+  ...[
+    '256',
+    '300',
+    '999',
+    '1000',
+    '0256',
+    '00000000000000000000999',
+    '99999999999999999999',
+    '4294967296',
+    '4294967303',
+    '18446744073709551617',
+  ],
+  ...[
+    '-1',
+    '1.5',
+    ' 12',
+    '12 ',
+    '"12"',
+    '1"2',
+    '"',
+    '\0',
+    '7\0',
+    '+1',
+    '1e2',
+    '\t3',
+    'a',
+    '\r',
+    '1\r2',
+    '0x1f',
+    '\u00b9',
+    '\u00ff',
+  ],
 ];
 // Valid after all: these must decode (leading zeros, any number of them).
 const ODD_GOOD_VALUES = ['0000', '00000000000000000000000000000000000000000255', '0255', '007', '00'];
@@ -175,7 +223,13 @@ const rowArb = (layout: Layout, last: boolean) =>
 const linesArb = (layout: Layout) =>
   fc
     .tuple(
-      fc.array(fc.oneof({ weight: 5, arbitrary: rowArb(layout, false) }, { weight: 1, arbitrary: fc.constantFrom('\n', '\r\n') }), { maxLength: 12 }),
+      fc.array(
+        fc.oneof(
+          { weight: 5, arbitrary: rowArb(layout, false) },
+          { weight: 1, arbitrary: fc.constantFrom('\n', '\r\n') },
+        ),
+        { maxLength: 12 },
+      ),
       fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: rowArb(layout, true) }),
     )
     .map(([lines, last]) => lines.join('') + last);
@@ -186,7 +240,9 @@ const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLeng
 test('one row: the wasm decodes exactly the rows decodeRow decodes, to the same floats and label', (t) => {
   fc.assert(
     fc.property(
-      layoutArb.chain((layout) => fc.tuple(fc.constant(layout), rowArb(layout, true), fc.oneof(fc.constant(''), rowArb(layout, false)), tableArb)),
+      layoutArb.chain((layout) =>
+        fc.tuple(fc.constant(layout), rowArb(layout, true), fc.oneof(fc.constant(''), rowArb(layout, false)), tableArb),
+      ),
       ([layout, row, next, table]) => {
         const buf = bytesOf(row + next);
         // A blank line is not a row (decodeRows skips it; decodeRow is never called on one).
@@ -241,7 +297,17 @@ function jsRun(buf: Buffer, maxRows: number, line: number, layout: Layout, table
       continue;
     }
     if (rows >= maxRows) break;
-    const next = decodeRow(buf, p, x, rows * features, table, Object.is(table[0], 0), fieldCount, labelIndex, classes - 1);
+    const next = decodeRow(
+      buf,
+      p,
+      x,
+      rows * features,
+      table,
+      Object.is(table[0], 0),
+      fieldCount,
+      labelIndex,
+      classes - 1,
+    );
     if (next < 0) break;
     labels.push(new Int16Array([lastLabel])[0]);
     lines.push(line);
@@ -256,14 +322,25 @@ function jsRun(buf: Buffer, maxRows: number, line: number, layout: Layout, table
 test('runs of rows: the wasm stops exactly where the JavaScript loop stops (a row decodeRow rejects, maxRows, the end)', (t) => {
   fc.assert(
     fc.property(
-      layoutArb.chain((layout) => fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.nat(14), fc.integer({ min: 1, max: 1000 }))),
+      layoutArb.chain((layout) =>
+        fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.nat(14), fc.integer({ min: 1, max: 1000 })),
+      ),
       ([layout, text, table, maxRows, firstLine]) => {
         const buf = bytesOf(text);
         fc.pre(buf.length > 0);
         const expected = jsRun(buf, maxRows, firstLine, layout, table);
         const wasm = freshDecoder();
         t.true(wasm.load([buf], table, layout.features, maxRows));
-        const p = wasm.decode(0, buf.length, maxRows, 0, firstLine, layout.fieldCount, layout.labelIndex, layout.classes - 1);
+        const p = wasm.decode(
+          0,
+          buf.length,
+          maxRows,
+          0,
+          firstLine,
+          layout.fieldCount,
+          layout.labelIndex,
+          layout.classes - 1,
+        );
         const got = {
           p,
           rows: wasm.rows,
@@ -285,7 +362,14 @@ function blockOutcome(run: () => DecodedBlock) {
   try {
     const { batch, errors } = run();
     return {
-      batch: batch && { index: batch.index, rows: batch.rows, features: batch.features, x: bits(batch.x), labels: Array.from(batch.labels), lines: Array.from(batch.lines) },
+      batch: batch && {
+        index: batch.index,
+        rows: batch.rows,
+        features: batch.features,
+        x: bits(batch.x),
+        labels: Array.from(batch.labels),
+        lines: Array.from(batch.lines),
+      },
       errors,
     };
   } catch (error) {
@@ -312,7 +396,15 @@ function blockOf(buf: Buffer, firstLine: number, cuts: number[]): BlockData {
 test('decodeBlock: the same batch, row errors and failures with the wasm decoder as with decodeRow, however the block is cut', (t) => {
   fc.assert(
     fc.property(
-      layoutArb.chain((layout) => fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.integer({ min: 1, max: 5000 }), fc.array(fc.nat(2000), { maxLength: 4 }))),
+      layoutArb.chain((layout) =>
+        fc.tuple(
+          fc.constant(layout),
+          linesArb(layout),
+          tableArb,
+          fc.integer({ min: 1, max: 5000 }),
+          fc.array(fc.nat(2000), { maxLength: 4 }),
+        ),
+      ),
       ([layout, text, table, firstLine, cuts]) => {
         const buf = bytesOf(text);
         const spec: DecodeSpec = {
@@ -324,9 +416,18 @@ test('decodeBlock: the same batch, row errors and failures with the wasm decoder
         };
         const whole = blockOf(buf, firstLine, []);
         const expected = blockOutcome(() => decodeBlock(whole, spec, { decoder: null }));
-        t.deepEqual(blockOutcome(() => decodeBlock(whole, spec, { decoder: wasm })), expected);
-        t.deepEqual(blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: wasm, copy: false })), expected);
-        t.deepEqual(blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: null })), expected);
+        t.deepEqual(
+          blockOutcome(() => decodeBlock(whole, spec, { decoder: wasm })),
+          expected,
+        );
+        t.deepEqual(
+          blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: wasm, copy: false })),
+          expected,
+        );
+        t.deepEqual(
+          blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: null })),
+          expected,
+        );
       },
     ),
     { numRuns: NUM_RUNS },

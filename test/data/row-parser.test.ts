@@ -14,7 +14,11 @@ test('parseSmallInt agrees with the regex oracle on arbitrary strings', (t) => {
     fc.integer({ min: -10, max: 100_000 }).map(String),
   );
   fc.assert(
-    fc.property(fieldish, fc.integer({ min: 0, max: 32766 }), (field, max) => parseSmallInt(field, max) === oracle(field, max)),
+    fc.property(
+      fieldish,
+      fc.integer({ min: 0, max: 32766 }),
+      (field, max) => parseSmallInt(field, max) === oracle(field, max),
+    ),
     { numRuns: 5000 },
   );
   t.pass();
@@ -22,7 +26,8 @@ test('parseSmallInt agrees with the regex oracle on arbitrary strings', (t) => {
 
 test('parseSmallInt: the examples from the rule', (t) => {
   for (const ok of ['0', '7', '255', '007', '0000000000255']) t.is(parseSmallInt(ok, 255), Number(ok), ok);
-  for (const bad of ['', ' 12', '12 ', '1.5', '1e2', '-1', '+1', '256', '0x1f', '١٢', '１２', '1\0']) t.is(parseSmallInt(bad, 255), -1, JSON.stringify(bad));
+  for (const bad of ['', ' 12', '12 ', '1.5', '1e2', '-1', '+1', '256', '0x1f', '١٢', '１２', '1\0'])
+    t.is(parseSmallInt(bad, 255), -1, JSON.stringify(bad));
 });
 
 test('looksLikeHeader: column names make a header; numbers (even bad ones), empty fields and a few bad values in data do not', (t) => {
@@ -66,11 +71,21 @@ test('detectLayout: every accepted layout and every rejected one', (t) => {
   t.deepEqual(detectLayout(['a', 'b', 'LaBeL', 'c'], f), { layout: { hasHeader: true, fieldCount: 4, labelIndex: 2 } });
   t.deepEqual(detectLayout(['y', 'b', 'c', 'd'], f), { layout: { hasHeader: true, fieldCount: 4, labelIndex: 0 } });
   t.deepEqual(detectLayout(['a', 'b', 'c'], f), { layout: { hasHeader: true, fieldCount: 3, labelIndex: -1 } });
-  t.deepEqual(detectLayout(['1', '2'], f), { problem: 'the first row has 2 fields; expected 3 (pixels only) or 4 (a label and 3 pixels)' });
-  t.deepEqual(detectLayout(['1'], f), { problem: 'the first row has 1 field; expected 3 (pixels only) or 4 (a label and 3 pixels)' });
-  t.deepEqual(detectLayout(['a', 'b'], f), { problem: 'the header has 2 columns; expected 3 (pixels only) or 4 (a label and 3 pixels)' });
-  t.deepEqual(detectLayout(['label', 'b', 'c'], f), { problem: "the header has a 'label' column and 2 pixel columns; expected 3 pixel columns" });
-  t.deepEqual(detectLayout(['label', 'b', 'label', 'd'], f), { problem: "the header has 2 columns named 'label' (fields 1, 3)" });
+  t.deepEqual(detectLayout(['1', '2'], f), {
+    problem: 'the first row has 2 fields; expected 3 (pixels only) or 4 (a label and 3 pixels)',
+  });
+  t.deepEqual(detectLayout(['1'], f), {
+    problem: 'the first row has 1 field; expected 3 (pixels only) or 4 (a label and 3 pixels)',
+  });
+  t.deepEqual(detectLayout(['a', 'b'], f), {
+    problem: 'the header has 2 columns; expected 3 (pixels only) or 4 (a label and 3 pixels)',
+  });
+  t.deepEqual(detectLayout(['label', 'b', 'c'], f), {
+    problem: "the header has a 'label' column and 2 pixel columns; expected 3 pixel columns",
+  });
+  t.deepEqual(detectLayout(['label', 'b', 'label', 'd'], f), {
+    problem: "the header has 2 columns named 'label' (fields 1, 3)",
+  });
 });
 
 test('RowParser: a good row, labelled or not, with the label anywhere', (t) => {

@@ -16,10 +16,17 @@ const FEATURES = 3;
 function rowsOf(block: Block): [number, string][] {
   const lines = blockBytes(block).toString('latin1').split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((text, i) => [block.firstLine + i, text] as [number, string]).filter(([, text]) => text !== '' && text !== '\r');
+  return lines
+    .map((text, i) => [block.firstLine + i, text] as [number, string])
+    .filter(([, text]) => text !== '' && text !== '\r');
 }
 
-const rowArb = fc.tuple(fc.integer({ min: 0, max: 9 }), fc.array(fc.integer({ min: 0, max: 255 }), { minLength: FEATURES, maxLength: FEATURES })).map(([label, pixels]) => [label, ...pixels].join(','));
+const rowArb = fc
+  .tuple(
+    fc.integer({ min: 0, max: 9 }),
+    fc.array(fc.integer({ min: 0, max: 255 }), { minLength: FEATURES, maxLength: FEATURES }),
+  )
+  .map(([label, pixels]) => [label, ...pixels].join(','));
 const lineArb = fc.oneof({ weight: 6, arbitrary: rowArb }, { weight: 1, arbitrary: fc.constantFrom('', '\r') });
 
 const fileArb = fc.record({
@@ -56,7 +63,12 @@ test('property: n shards hold every row once, in order, with the whole read line
           for (let index = 1; index <= count; index++) {
             const range = shardRange(bytes.length, head.dataStart, { index, count });
             const read = await shardRead(file, path, head, range.start, range.end, 65536);
-            const shard = frameBytes(bytes.subarray(read.start), { features: FEATURES, rowsPerBlock: 4, pieceBytes: 7, shard: { layout: head.layout, firstLine: read.firstLine, endAt: read.endAt } });
+            const shard = frameBytes(bytes.subarray(read.start), {
+              features: FEATURES,
+              rowsPerBlock: 4,
+              pieceBytes: 7,
+              shard: { layout: head.layout, firstLine: read.firstLine, endAt: read.endAt },
+            });
             t.is(shard.framer.failure, null);
             const shift = index === 1 ? 0 : offset;
             got.push(...shard.blocks.flatMap(rowsOf).map(([line, row]) => [line + shift, row] as [number, string]));
@@ -90,7 +102,8 @@ test('raw ranges tile the file from byte 0; the data boundaries are after the he
 test('parseShardSpec: i/n, 1-based, bounded', (t) => {
   t.deepEqual(parseShardSpec('3/12'), { index: 3, count: 12 });
   t.deepEqual(parseShardSpec('1/1'), { index: 1, count: 1 });
-  for (const bad of ['0/3', '4/3', '3', '1/0', 'a/b', '1/3/4', ' 1/3', '1/100001', '-1/3']) t.true('problem' in parseShardSpec(bad), bad);
+  for (const bad of ['0/3', '4/3', '3', '1/0', 'a/b', '1/3/4', ' 1/3', '1/100001', '-1/3'])
+    t.true('problem' in parseShardSpec(bad), bad);
 });
 
 test('a shard that starts inside a line longer than maxRecordBytes cannot find its first line', async (t) => {
@@ -100,7 +113,9 @@ test('a shard that starts inside a line longer than maxRecordBytes cannot find i
   const file = await openForShards(path);
   try {
     const head = await readHead(file, path, 518, FEATURES, 100);
-    await t.throwsAsync(shardRead(file, path, head, 200, 518, 100), { message: /the line through byte 199 is longer than the limit of 100 bytes/ });
+    await t.throwsAsync(shardRead(file, path, head, 200, 518, 100), {
+      message: /the line through byte 199 is longer than the limit of 100 bytes/,
+    });
   } finally {
     await file.close();
     rmSync(dir, { recursive: true, force: true });

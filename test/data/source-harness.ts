@@ -53,7 +53,8 @@ export function chunksOf(bytes: Uint8Array, cuts: number[]): Buffer[] {
 }
 
 /** Cut points every `size` bytes. */
-export const everyN = (length: number, size: number) => Array.from({ length: Math.ceil(length / size) }, (_, i) => i * size);
+export const everyN = (length: number, size: number) =>
+  Array.from({ length: Math.ceil(length / size) }, (_, i) => i * size);
 
 export function streamFor(feeding: Feeding): { input: string; stdin?: Readable } {
   if (feeding.kind === 'file') return { input: feeding.path };
@@ -81,7 +82,8 @@ export const plainBatch = (b: Batch): PlainBatch => ({
 export function batchDigest(b: Batch): string {
   const hash = createHash('sha256');
   hash.update(`${b.index}/${b.rows}/${b.features}/${b.x.length}/${b.labels.length}/${b.lines.length};`);
-  for (const array of [b.x, b.labels, b.lines]) hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+  for (const array of [b.x, b.labels, b.lines])
+    hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
   return hash.digest('hex').slice(0, 24);
 }
 
@@ -93,14 +95,24 @@ export function thrown(error: unknown): ThrownError {
 export type RunOptions = Omit<SourceOptions, 'input' | 'stdin' | 'parser' | 'onRowError' | 'onLayout'>;
 
 /** Runs the whole source and keeps everything it reported. */
-export async function runSource(parser: ParserChoice, feeding: Feeding, options: RunOptions, digest = false): Promise<Outcome> {
+export async function runSource(
+  parser: ParserChoice,
+  feeding: Feeding,
+  options: RunOptions,
+  digest = false,
+): Promise<Outcome> {
   const rowErrors: RowError[] = [];
   const batches: Array<PlainBatch | string> = [];
   let error: ThrownError | null = null;
   let layout: CsvLayout | null = null;
   let used: Outcome['parser'] = null;
   try {
-    const sourceOptions: SourceOptions = { ...options, ...streamFor(feeding), parser, onRowError: (e) => rowErrors.push({ ...e }) };
+    const sourceOptions: SourceOptions = {
+      ...options,
+      ...streamFor(feeding),
+      parser,
+      onRowError: (e) => rowErrors.push({ ...e }),
+    };
     const source = await openSource(sourceOptions);
     used = source.parser;
     try {
@@ -116,7 +128,13 @@ export async function runSource(parser: ParserChoice, feeding: Feeding, options:
   } catch (e) {
     error = thrown(e);
   }
-  return { batches: batches as PlainBatch[] | string[], rowErrors, layout: layout ? { ...layout } : null, error, parser: used };
+  return {
+    batches: batches as PlainBatch[] | string[],
+    rowErrors,
+    layout: layout ? { ...layout } : null,
+    error,
+    parser: used,
+  };
 }
 
 /**
@@ -129,16 +147,29 @@ export async function runSource(parser: ParserChoice, feeding: Feeding, options:
  */
 export function agreement(fast: Outcome, oracle: Outcome, limit?: number): string | null {
   const json = (value: unknown) => JSON.stringify(value);
-  const same = (a: unknown, b: unknown, what: string) => (json(a) === json(b) ? null : `${what} differ:\n  fast      ${json(a)}\n  csv-parse ${json(b)}`);
+  const same = (a: unknown, b: unknown, what: string) =>
+    json(a) === json(b) ? null : `${what} differ:\n  fast      ${json(a)}\n  csv-parse ${json(b)}`;
   const prefix = (a: unknown[], b: unknown[], what: string) =>
-    b.length <= a.length && json(a.slice(0, b.length)) === json(b) ? null : `${what}: csv-parse's are not a prefix of the framer's:\n  fast      ${json(a)}\n  csv-parse ${json(b)}`;
+    b.length <= a.length && json(a.slice(0, b.length)) === json(b)
+      ? null
+      : `${what}: csv-parse's are not a prefix of the framer's:\n  fast      ${json(a)}\n  csv-parse ${json(b)}`;
   if (oracle.error === null) {
-    return same(fast.error, null, 'errors') ?? same(fast.batches, oracle.batches, 'batches') ?? same(fast.rowErrors, oracle.rowErrors, 'row errors') ?? same(fast.layout, oracle.layout, 'layouts');
+    return (
+      same(fast.error, null, 'errors') ??
+      same(fast.batches, oracle.batches, 'batches') ??
+      same(fast.rowErrors, oracle.rowErrors, 'row errors') ??
+      same(fast.layout, oracle.layout, 'layouts')
+    );
   }
   if (fast.error === null && limit !== undefined) {
     const rows = (fast.batches as PlainBatch[]).reduce((n, b) => n + b.rows, 0);
-    if (rows !== limit) return `the framer completed with ${rows} rows (limit ${limit}) where csv-parse failed: ${oracle.error.message}`;
+    if (rows !== limit)
+      return `the framer completed with ${rows} rows (limit ${limit}) where csv-parse failed: ${oracle.error.message}`;
     return prefix(fast.batches, oracle.batches, 'batches') ?? prefix(fast.rowErrors, oracle.rowErrors, 'row errors');
   }
-  return same(fast.error, oracle.error, 'errors') ?? prefix(fast.batches, oracle.batches, 'batches') ?? prefix(fast.rowErrors, oracle.rowErrors, 'row errors');
+  return (
+    same(fast.error, oracle.error, 'errors') ??
+    prefix(fast.batches, oracle.batches, 'batches') ??
+    prefix(fast.rowErrors, oracle.rowErrors, 'row errors')
+  );
 }

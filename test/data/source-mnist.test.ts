@@ -19,8 +19,19 @@ test.before(async () => {
 });
 test.after.always(() => rm(dir, { recursive: true, force: true }));
 
-async function outcome(parser: 'csv-parse' | 'fast' | 'auto', split: MnistSplit, batchSize: number, normalize: 'unit' | 'none' = 'unit'): Promise<Outcome> {
-  const options = { features: MNIST_FEATURES, classes: 10, onError: 'fail' as const, batchSize, table: normalizationTable(normalize) };
+async function outcome(
+  parser: 'csv-parse' | 'fast' | 'auto',
+  split: MnistSplit,
+  batchSize: number,
+  normalize: 'unit' | 'none' = 'unit',
+): Promise<Outcome> {
+  const options = {
+    features: MNIST_FEATURES,
+    classes: 10,
+    onError: 'fail' as const,
+    batchSize,
+    table: normalizationTable(normalize),
+  };
   return runSource(parser, { kind: 'file', path: paths.get(split) as string }, options, true);
 }
 
@@ -74,13 +85,16 @@ function generate(seed: number, rows: number, features: number): Buffer {
       lines.push('');
       continue;
     }
-    const fields = [String(Math.floor(next() * 10)), ...Array.from({ length: features }, () => (next() < 0.7 ? '0' : String(Math.floor(next() * 256))))];
+    const fields = [
+      String(Math.floor(next() * 10)),
+      ...Array.from({ length: features }, () => (next() < 0.7 ? '0' : String(Math.floor(next() * 256)))),
+    ];
     if (roll < 0.05) fields[Math.floor(next() * fields.length)] = ODD[Math.floor(next() * ODD.length)];
     else if (roll < 0.06) fields.pop();
     else if (roll < 0.07) fields.push('9');
     lines.push(fields.join(',') + (next() < 0.1 ? '\r' : ''));
   }
-  return Buffer.from(lines.join('\n') + '\n', 'latin1');
+  return Buffer.from(`${lines.join('\n')}\n`, 'latin1');
 }
 
 for (const [seed, features] of [
@@ -92,7 +106,13 @@ for (const [seed, features] of [
     const bytes = generate(seed, features === 784 ? 3_000 : 40_000, features);
     const path = join(dir, `large-${seed}.csv`);
     await writeFile(path, bytes);
-    const options: RunOptions = { features, classes: 10, onError: 'skip', batchSize: 97, table: normalizationTable('unit') };
+    const options: RunOptions = {
+      features,
+      classes: 10,
+      onError: 'skip',
+      batchSize: 97,
+      table: normalizationTable('unit'),
+    };
     const cuts: number[] = [];
     for (let at = 0, next = random(seed + 100); at < bytes.length; at += 1 + Math.floor(next() * 20_000)) cuts.push(at);
     const feedings: Feeding[] = [

@@ -104,7 +104,13 @@ test('odd rows under skip: the same row errors and rows on every path; a quote o
 
 // ---- whole-input errors (always fatal) --------------------------------------------------------------
 
-async function fatal(t: ExecutionContext, feeding: Feeding, line: number, problem: string, options: Partial<RunOptions> = {}) {
+async function fatal(
+  t: ExecutionContext,
+  feeding: Feeding,
+  line: number,
+  problem: string,
+  options: Partial<RunOptions> = {},
+) {
   for (const onError of ['fail', 'skip'] as const) {
     const outcome = await agree(t, feeding, { ...options, onError });
     t.is(outcome.error?.name, 'DataError');
@@ -122,7 +128,12 @@ test('empty input, only blank lines, a header and nothing else, no valid rows', 
   await fatal(t, file(await temp('\n'.repeat(100_000))), 0, noRows);
   await fatal(t, file(await temp('\r\n'.repeat(100_000))), 0, noRows);
   await fatal(t, file(await temp('label,a,b,c,d')), 0, 'no rows: the input has a header (line 1) but no data rows');
-  await fatal(t, file(await temp('\r\nlabel,a,b,c,d\r\n\r\n\r\n')), 0, 'no rows: the input has a header (line 2) but no data rows');
+  await fatal(
+    t,
+    file(await temp('\r\nlabel,a,b,c,d\r\n\r\n\r\n')),
+    0,
+    'no rows: the input has a header (line 2) but no data rows',
+  );
   // "No valid rows" is the pipeline's to find (it sees the rows decoded); the sources report the bad rows.
   const allBad = await agree(t, file(await temp('label,a,b,c,d\n1,2,3,4\n10,0,0,0,0\n')), { onError: 'skip' });
   t.is(allBad.rowErrors.length, 2);
@@ -140,7 +151,12 @@ test('binary input: IDX files, gzip of binary data, UTF-16, Latin-1, a cut multi
   await fatal(t, file(await temp(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]))), 1, nul);
   await fatal(t, file(await temp(Buffer.from('label,pixél,b,c,d\n1,2,3,4,5\n', 'latin1'))), 1, utf8);
   await fatal(t, file(await temp(Buffer.from('\n\n\xff\xfe\xfd,1,2,3,4\n', 'latin1'))), 3, utf8);
-  await fatal(t, file(await temp(Buffer.concat([Buffer.from('a,b,c,'), Buffer.from([0xc3]), Buffer.from('\n1,2,3,4\n')]))), 1, utf8);
+  await fatal(
+    t,
+    file(await temp(Buffer.concat([Buffer.from('a,b,c,'), Buffer.from([0xc3]), Buffer.from('\n1,2,3,4\n')]))),
+    1,
+    utf8,
+  );
   await fatal(t, file(await temp(Buffer.concat([Buffer.from('1,2,3,4,'), Buffer.from([0xc3])]))), 1, utf8);
   const bytes = gzipSync(Buffer.from(csv, 'utf16le'));
   await fatal(t, { kind: 'stdin', bytes, cuts: everyN(bytes.length, 7) }, 1, nul);
@@ -191,16 +207,27 @@ async function writeBig(head: string, fill: string, bytes: number, tail = ''): P
   return path;
 }
 
-const tooLong = (limit: number) => `line is longer than the limit of ${limit} bytes (maxRecordBytes); is this a CSV file of images?`;
+const tooLong = (limit: number) =>
+  `line is longer than the limit of ${limit} bytes (maxRecordBytes); is this a CSV file of images?`;
 
 // Serial: ava runs serial tests first, on their own, so the RSS figure is this test's.
-test.serial('over-long lines: 50 MB without a newline, 50 MB of commas after good rows, a merely long record', async (t) => {
-  const before = process.memoryUsage().rss;
-  await fatal(t, file(await writeBig('', '1234567890', 50 * 2 ** 20)), 1, tooLong(65536));
-  await fatal(t, file(await writeBig('1,1,1,1,1\n2,2,2,2,2\n', ',', 50 * 2 ** 20, '\n3,3,3,3,3\n')), 3, tooLong(65536));
-  t.true(process.memoryUsage().rss - before < 60 * 2 ** 20);
-  await fatal(t, file(await temp(`1,1,1,1,1\n2,${'0'.repeat(120)},2,2,2\n`)), 2, tooLong(100), { maxRecordBytes: 100 });
-});
+test.serial(
+  'over-long lines: 50 MB without a newline, 50 MB of commas after good rows, a merely long record',
+  async (t) => {
+    const before = process.memoryUsage().rss;
+    await fatal(t, file(await writeBig('', '1234567890', 50 * 2 ** 20)), 1, tooLong(65536));
+    await fatal(
+      t,
+      file(await writeBig('1,1,1,1,1\n2,2,2,2,2\n', ',', 50 * 2 ** 20, '\n3,3,3,3,3\n')),
+      3,
+      tooLong(65536),
+    );
+    t.true(process.memoryUsage().rss - before < 60 * 2 ** 20);
+    await fatal(t, file(await temp(`1,1,1,1,1\n2,${'0'.repeat(120)},2,2,2\n`)), 2, tooLong(100), {
+      maxRecordBytes: 100,
+    });
+  },
+);
 
 test('the rows before an over-long line are all delivered by the framer (the first 2 full batches)', async (t) => {
   const rows = Array.from({ length: 5 }, (_, i) => `${i},1,2,3,4`);
@@ -226,7 +253,9 @@ test('an endless stdin without newlines stops at the limit', async (t) => {
         this.push(block);
       },
     });
-    const error = await t.throwsAsync(drain({ ...base, input: '-', stdin: endless, maxRecordBytes: 1000, parser }), { instanceOf: DataError });
+    const error = await t.throwsAsync(drain({ ...base, input: '-', stdin: endless, maxRecordBytes: 1000, parser }), {
+      instanceOf: DataError,
+    });
     t.is(error?.message, `<stdin>:1: ${tooLong(1000)}`);
     t.true(produced < 2 ** 21, `${parser}: ${produced}`);
     t.true(endless.destroyed);
@@ -237,7 +266,10 @@ test('unclosed quotes: at the end of the input, and running past the record size
   // csv-parse reads on to the end; the framer reads a record per line and says how to read it.
   const path = await temp('1,1,1,1,1\n\n2,"2,2,2,2\n3,3,3,3,3\n');
   for (const onError of ['fail', 'skip'] as const) {
-    t.is((await runSource('csv-parse', file(path), { ...base, onError })).error?.message, `${path}:3: unclosed quote: a quoted field starts in this record and never ends`);
+    t.is(
+      (await runSource('csv-parse', file(path), { ...base, onError })).error?.message,
+      `${path}:3: unclosed quote: a quoted field starts in this record and never ends`,
+    );
     t.is((await runSource('auto', file(path), { ...base, onError })).parser, 'csv-parse');
     t.is((await runSource('fast', file(path), { ...base, onError })).error?.message, `${path}:3: ${quoteRunsPastLine}`);
   }
@@ -250,13 +282,31 @@ test('unclosed quotes: at the end of the input, and running past the record size
   t.is(auto.error?.message, `${far}:15001: ${quoteRunsPastLine}`);
   t.is(auto.batches.length, 15);
   const csvParse = await runSource('csv-parse', file(far), { ...base, maxRecordBytes: 500, batchSize: 1000 });
-  t.is(csvParse.error?.message, `${far}:15001: unclosed quote: a quoted field starts in this record and does not end within 500 bytes (maxRecordBytes)`);
+  t.is(
+    csvParse.error?.message,
+    `${far}:15001: unclosed quote: a quoted field starts in this record and does not end within 500 bytes (maxRecordBytes)`,
+  );
 });
 
 test('layout problems of the first row or header', async (t) => {
-  await fatal(t, file(await temp('\n1,2,3\n1,2,3\n')), 2, 'the first row has 3 fields; expected 4 (pixels only) or 5 (a label and 4 pixels)');
-  await fatal(t, file(await temp('a,b,c\n1,2,3\n')), 1, 'the header has 3 columns; expected 4 (pixels only) or 5 (a label and 4 pixels)');
-  await fatal(t, file(await temp('a,label,b,c\n1,2,3,4\n')), 1, "the header has a 'label' column and 3 pixel columns; expected 4 pixel columns");
+  await fatal(
+    t,
+    file(await temp('\n1,2,3\n1,2,3\n')),
+    2,
+    'the first row has 3 fields; expected 4 (pixels only) or 5 (a label and 4 pixels)',
+  );
+  await fatal(
+    t,
+    file(await temp('a,b,c\n1,2,3\n')),
+    1,
+    'the header has 3 columns; expected 4 (pixels only) or 5 (a label and 4 pixels)',
+  );
+  await fatal(
+    t,
+    file(await temp('a,label,b,c\n1,2,3,4\n')),
+    1,
+    "the header has a 'label' column and 3 pixel columns; expected 4 pixel columns",
+  );
   await fatal(t, file(await temp('label,a,b,Label,d\n')), 1, "the header has 2 columns named 'label' (fields 1, 4)");
 });
 
@@ -285,7 +335,10 @@ test('a last line without a line end, and a lone \\r at the very end (a record: 
 // ---- controls --------------------------------------------------------------------------------------
 
 /** Every batch of a source (decoded here), counting rows. */
-async function drain(options: SourceOptions, onBatch?: (batch: { index: number; rows: number }) => boolean): Promise<number> {
+async function drain(
+  options: SourceOptions,
+  onBatch?: (batch: { index: number; rows: number }) => boolean,
+): Promise<number> {
   const source = await openSource(options);
   let rows = 0;
   outer: for await (const group of batchesHere(source, options)) {
@@ -328,7 +381,11 @@ test('limit: stops after that many good rows, counts good rows only, and stops r
     }
   }
   for (const limit of [1, 2, 3, 4, 1000]) {
-    await agree(t, file(await temp('1,1,1,1,1\nx\n2,2,2,2,2\n\n3,3,3,3,3\n')), { onError: 'skip', limit, batchSize: 2 });
+    await agree(t, file(await temp('1,1,1,1,1\nx\n2,2,2,2,2\n\n3,3,3,3,3\n')), {
+      onError: 'skip',
+      limit,
+      batchSize: 2,
+    });
   }
 });
 
@@ -357,7 +414,14 @@ test('a consumer that breaks out early closes the input', async (t) => {
 
 test('bad options are programming errors, the same on every path', async (t) => {
   const input = fixture('csv/label-first.csv');
-  const cases: Array<Record<string, unknown>> = [{ features: 0 }, { classes: 40_000 }, { onError: 'ignore' }, { limit: 0 }, { maxRecordBytes: 1.5 }, { input: '' }];
+  const cases: Array<Record<string, unknown>> = [
+    { features: 0 },
+    { classes: 40_000 },
+    { onError: 'ignore' },
+    { limit: 0 },
+    { maxRecordBytes: 1.5 },
+    { input: '' },
+  ];
   for (const extra of cases) {
     const oracle = await t.throwsAsync(drain({ ...base, input, parser: 'csv-parse', ...extra } as never));
     for (const parser of ['fast', 'auto'] as const) {
@@ -388,7 +452,11 @@ test('auto: plain files go to the framer; a quote in the first 64 KiB of data se
   t.is(error?.file, bad);
   // From stdin, csv-parse reads the sniffed bytes again, then the rest.
   const text = `${Array.from({ length: 3000 }, (_, i) => `${i % 10},"${i % 256}",1,2,3`).join('\n')}\n`;
-  const stdin = await agree(t, { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 4096) }, { batchSize: 1000 });
+  const stdin = await agree(
+    t,
+    { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 4096) },
+    { batchSize: 1000 },
+  );
   t.is(stdin.batches.length, 3);
 });
 
@@ -399,7 +467,9 @@ test('reading stays a bounded distance ahead of a slow consumer (flat memory on 
     let furthestAhead = 0;
     const options: SourceOptions = { ...base, batchSize: 100, input: '-', stdin, parser };
     const source = await openSource(options);
-    for await (const batch of (async function* () { for await (const group of batchesHere(source, options)) yield* group; })()) {
+    for await (const batch of (async function* () {
+      for await (const group of batchesHere(source, options)) yield* group;
+    })()) {
       consumed += batch.rows;
       batch.release();
       furthestAhead = Math.max(furthestAhead, stdin.produced - consumed);
@@ -427,7 +497,11 @@ test('a named pipe as the input path is read in order (no positional reads on a 
   const outcome = await runSource('fast', file(fifo), { ...base, batchSize: 1000 });
   t.is(outcome.error, null);
   t.is(outcome.batches.length, 30);
-  const expected = await runSource('csv-parse', { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 65536) }, { ...base, batchSize: 1000 });
+  const expected = await runSource(
+    'csv-parse',
+    { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 65536) },
+    { ...base, batchSize: 1000 },
+  );
   t.deepEqual(outcome.batches, expected.batches);
 });
 
@@ -444,6 +518,10 @@ test('a named pipe carrying gzip is decompressed (peeked at, not opened twice)',
   createWriteStream(fifo).end(gzipSync(text));
   const outcome = await runSource('fast', file(fifo), { ...base, batchSize: 1000 });
   t.is(outcome.error, null);
-  const expected = await runSource('csv-parse', { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 65536) }, { ...base, batchSize: 1000 });
+  const expected = await runSource(
+    'csv-parse',
+    { kind: 'stdin', bytes: Buffer.from(text), cuts: everyN(text.length, 65536) },
+    { ...base, batchSize: 1000 },
+  );
   t.deepEqual(outcome.batches, expected.batches);
 });

@@ -71,7 +71,12 @@ test('fast and auto report what csv-parse reports, on generated edge cases', asy
           const disagreement = agreement(fast, oracle, options.limit);
           if (disagreement !== null) {
             const { table, ...shown } = options;
-            const repro = JSON.stringify({ parser, bytes: [...bytes], feeding: feedingChoice, options: { ...shown, normalize: run.normalize } });
+            const repro = JSON.stringify({
+              parser,
+              bytes: [...bytes],
+              feeding: feedingChoice,
+              options: { ...shown, normalize: run.normalize },
+            });
             throw new Error(`${disagreement}\nto reproduce: ${repro}`);
           }
         }
@@ -84,24 +89,38 @@ test('fast and auto report what csv-parse reports, on generated edge cases', asy
 
 test('a quoted field over two lines in the data: the framer stops at its line, naming --parser csv-parse', async (t) => {
   await fc.assert(
-    fc.asyncProperty(specArbitrary(SPANNING), fc.constantFrom<'fail' | 'skip'>('fail', 'skip'), async (spec, onError) => {
-      const bytes = render(spec);
-      const path = join(dir, `spanning-${++fileCounter}.csv`);
-      await writeFile(path, bytes);
-      const options: RunOptions = { features: spec.features, classes: spec.classes, onError, maxRecordBytes: spec.maxRecordBytes, batchSize: 2, table: normalizationTable('unit') };
-      const fast = await runSource('fast', { kind: 'file', path }, options);
-      const oracle = await runSource('csv-parse', { kind: 'file', path }, options);
-      if (fast.error?.message.endsWith(quoteRunsPastLine)) {
-        // csv-parse reads on from that line: a bad row there, or an unclosed quote; nothing before it differs.
-        const line = fast.error.line as number;
-        const atLine = oracle.rowErrors.some((e) => e.line === line) || oracle.error?.line === line;
-        t.true(atLine || (oracle.error !== null && (oracle.error.line as number) < line), `csv-parse at line ${line}: ${JSON.stringify(oracle)}`);
-        const before = oracle.rowErrors.filter((e) => e.line < line);
-        t.deepEqual(fast.rowErrors, before.slice(0, fast.rowErrors.length));
-      } else {
-        t.is(agreement(fast, oracle), null);
-      }
-    }),
+    fc.asyncProperty(
+      specArbitrary(SPANNING),
+      fc.constantFrom<'fail' | 'skip'>('fail', 'skip'),
+      async (spec, onError) => {
+        const bytes = render(spec);
+        const path = join(dir, `spanning-${++fileCounter}.csv`);
+        await writeFile(path, bytes);
+        const options: RunOptions = {
+          features: spec.features,
+          classes: spec.classes,
+          onError,
+          maxRecordBytes: spec.maxRecordBytes,
+          batchSize: 2,
+          table: normalizationTable('unit'),
+        };
+        const fast = await runSource('fast', { kind: 'file', path }, options);
+        const oracle = await runSource('csv-parse', { kind: 'file', path }, options);
+        if (fast.error?.message.endsWith(quoteRunsPastLine)) {
+          // csv-parse reads on from that line: a bad row there, or an unclosed quote; nothing before it differs.
+          const line = fast.error.line as number;
+          const atLine = oracle.rowErrors.some((e) => e.line === line) || oracle.error?.line === line;
+          t.true(
+            atLine || (oracle.error !== null && (oracle.error.line as number) < line),
+            `csv-parse at line ${line}: ${JSON.stringify(oracle)}`,
+          );
+          const before = oracle.rowErrors.filter((e) => e.line < line);
+          t.deepEqual(fast.rowErrors, before.slice(0, fast.rowErrors.length));
+        } else {
+          t.is(agreement(fast, oracle), null);
+        }
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -5,7 +5,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ERROR_DOC_BLOCKS } from '../../src/cli/error-docs.js';
 import { markedBlock } from '../../src/cli/marked-blocks.js';
-import { DataError, ERROR_CODES, EXIT_CODE_MEANINGS, ExitCode, PipelineError, UsageError, errorCodeOf } from '../../src/errors.js';
+import {
+  DataError,
+  ERROR_CODES,
+  EXIT_CODE_MEANINGS,
+  ExitCode,
+  PipelineError,
+  UsageError,
+  errorCodeOf,
+} from '../../src/errors.js';
 import { projectRoot } from '../../src/paths.js';
 
 function files(dir: string): string[] {
@@ -15,25 +23,42 @@ function files(dir: string): string[] {
   });
 }
 
-const sources = ['src', 'pipelines', 'workers'].flatMap((d) => files(resolve(projectRoot, d))).filter((f) => !f.endsWith('/src/errors.ts'));
+const sources = ['src', 'pipelines', 'workers']
+  .flatMap((d) => files(resolve(projectRoot, d)))
+  .filter((f) => !f.endsWith('/src/errors.ts'));
 const used = new Map<string, string>();
 const errorsFile = resolve(projectRoot, 'src/errors.ts');
 // errors.ts itself counts after its table (the error classes' own codes).
-const texts = [...sources.map((f) => [f, readFileSync(f, 'utf8')]), [errorsFile, readFileSync(errorsFile, 'utf8').split('export type ErrorCode')[1]]];
+const texts = [
+  ...sources.map((f) => [f, readFileSync(f, 'utf8')]),
+  [errorsFile, readFileSync(errorsFile, 'utf8').split('export type ErrorCode')[1]],
+];
 for (const [file, text] of texts) for (const [code] of text.matchAll(/PIPE_ERR_[A-Z0-9_]+/g)) used.set(code, file);
 
 test('every code in the source is in the table', (t) => {
-  const missing = [...used].filter(([code]) => !Object.hasOwn(ERROR_CODES, code)).map(([code, file]) => `${code} (${file})`);
+  const missing = [...used]
+    .filter(([code]) => !Object.hasOwn(ERROR_CODES, code))
+    .map(([code, file]) => `${code} (${file})`);
   t.deepEqual(missing, []);
 });
 
 test('every code in the table is used by the source', (t) => {
-  t.deepEqual(Object.keys(ERROR_CODES).filter((code) => !used.has(code)), []);
+  t.deepEqual(
+    Object.keys(ERROR_CODES).filter((code) => !used.has(code)),
+    [],
+  );
 });
 
 test("every entry's exit code is a documented exit code", (t) => {
   for (const [code, { exit }] of Object.entries(ERROR_CODES)) t.true(Object.hasOwn(EXIT_CODE_MEANINGS, exit), code);
-  t.deepEqual(Object.keys(EXIT_CODE_MEANINGS).map(Number).sort((a, b) => a - b), Object.values(ExitCode).slice().sort((a, b) => a - b));
+  t.deepEqual(
+    Object.keys(EXIT_CODE_MEANINGS)
+      .map(Number)
+      .sort((a, b) => a - b),
+    Object.values(ExitCode)
+      .slice()
+      .sort((a, b) => a - b),
+  );
 });
 
 test('errors take their exit code from the table', (t) => {

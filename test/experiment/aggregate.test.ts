@@ -3,13 +3,28 @@
 // with a substituted measurer, and the benchmark.js driver itself (closures survive; failures reject).
 import test from 'ava';
 import { runExperiment, type Measurer } from '../../pipelines/experiment.js';
-import { accuracyMismatchMessage, aggregate, findAccuracyMismatch, median, speedupBaseline, summariseMeasurement } from '../../src/experiment/aggregate.js';
+import {
+  accuracyMismatchMessage,
+  aggregate,
+  findAccuracyMismatch,
+  median,
+  speedupBaseline,
+  summariseMeasurement,
+} from '../../src/experiment/aggregate.js';
 import { runDeferredBenchmark } from '../../src/experiment/benchmark-runner.js';
 import { MeasurementInterrupted } from '../../src/experiment/child-runner.js';
 import { expandGrid } from '../../src/experiment/grid.js';
 import type { Configuration, Measurement, PassSummary } from '../../src/experiment/types.js';
 
-const latency = (p50: number, p99: number) => ({ count: 10, min: p50 / 2, mean: p50, p50, p90: (p50 + p99) / 2, p99, max: p99 * 1.1 });
+const latency = (p50: number, p99: number) => ({
+  count: 10,
+  min: p50 / 2,
+  mean: p50,
+  p50,
+  p90: (p50 + p99) / 2,
+  p99,
+  max: p99 * 1.1,
+});
 
 function pass(over: Partial<PassSummary> = {}): PassSummary {
   return {
@@ -33,7 +48,16 @@ function pass(over: Partial<PassSummary> = {}): PassSummary {
 
 let nextId = 1;
 function config(over: Partial<Configuration> = {}): Configuration {
-  return { id: nextId++, pool: 'warm', batchSize: 1, threads: 1, maxInFlight: 2, maxInFlightSpec: '2x', probe: false, ...over };
+  return {
+    id: nextId++,
+    pool: 'warm',
+    batchSize: 1,
+    threads: 1,
+    maxInFlight: 2,
+    maxInFlightSpec: '2x',
+    probe: false,
+    ...over,
+  };
 }
 
 /** A measurement whose benchmark.js samples are `seconds` (one pass each) and passes are `passes`. */
@@ -41,7 +65,17 @@ function measurement(c: Configuration, seconds: number[], passes?: PassSummary[]
   const mean = seconds.reduce((a, b) => a + b, 0) / seconds.length;
   return {
     config: c,
-    benchmark: { mean, deviation: 0.01, sem: 0.005, moe: 0.01, rme: 5, sample: seconds, count: 1, cycles: 1, elapsed: 1 },
+    benchmark: {
+      mean,
+      deviation: 0.01,
+      sem: 0.005,
+      moe: 0.01,
+      rme: 5,
+      sample: seconds,
+      count: 1,
+      cycles: 1,
+      elapsed: 1,
+    },
     passes: passes ?? seconds.map(() => pass()),
     warmup: pass({ rows: 500 }),
     baselineRssBytes: 50 * 2 ** 20,
@@ -57,11 +91,15 @@ test('median', (t) => {
 });
 
 test('one row: images/s from benchmark.js (rows / mean seconds, ± rme), latency medians across passes, RSS of the child', (t) => {
-  const m = measurement(config(), [0.125, 0.25, 0.375], [
-    pass({ batchLatencyMs: latency(10, 30), perImageLatencyMs: 0.1, timeToFirstResultMs: 4 }),
-    pass({ batchLatencyMs: latency(12, 50), perImageLatencyMs: 0.3, timeToFirstResultMs: 9 }),
-    pass({ batchLatencyMs: latency(11, 20), perImageLatencyMs: 0.2, timeToFirstResultMs: 5 }),
-  ]);
+  const m = measurement(
+    config(),
+    [0.125, 0.25, 0.375],
+    [
+      pass({ batchLatencyMs: latency(10, 30), perImageLatencyMs: 0.1, timeToFirstResultMs: 4 }),
+      pass({ batchLatencyMs: latency(12, 50), perImageLatencyMs: 0.3, timeToFirstResultMs: 9 }),
+      pass({ batchLatencyMs: latency(11, 20), perImageLatencyMs: 0.2, timeToFirstResultMs: 5 }),
+    ],
+  );
   const row = summariseMeasurement(m);
   t.is(row.samples, 3);
   t.is(row.passes, 3);
@@ -102,13 +140,34 @@ test('speed-ups over batch size 1 at the same pool, threads and in-flight; best 
     rows.map((r) => r.speedup),
     [1, 2, 4, 1, 5000 / 1250, null, 1, 2],
   );
-  t.deepEqual(rows.map((r) => r.speedupBaseline), [1, 1, 1, 1, 1, null, 1, 1]);
-  t.deepEqual(rows.map((r) => r.bestThroughput), [false, false, false, false, true, false, false, true]);
-  t.deepEqual(rows.map((r) => r.bestP99), [false, false, false, true, false, false, true, false]);
+  t.deepEqual(
+    rows.map((r) => r.speedupBaseline),
+    [1, 1, 1, 1, 1, null, 1, 1],
+  );
+  t.deepEqual(
+    rows.map((r) => r.bestThroughput),
+    [false, false, false, false, true, false, false, true],
+  );
+  t.deepEqual(
+    rows.map((r) => r.bestP99),
+    [false, false, false, true, false, false, true, false],
+  );
   // Issue 17: without batch size 1 in the grid, the smallest batch size measured is the baseline.
-  const from10 = aggregate([measurement(c(10, 1), [1]), measurement(c(100, 1), [0.5]), measurement(c(100, 2), [0.25]), measurement(c(100, 1, 'fresh', true), [0.1])]);
-  t.deepEqual(from10.map((r) => r.speedup), [1, 2, null, null], 'no batch-10 row at 2 threads; probes stand apart');
-  t.deepEqual(from10.map((r) => r.speedupBaseline), [10, 10, null, null]);
+  const from10 = aggregate([
+    measurement(c(10, 1), [1]),
+    measurement(c(100, 1), [0.5]),
+    measurement(c(100, 2), [0.25]),
+    measurement(c(100, 1, 'fresh', true), [0.1]),
+  ]);
+  t.deepEqual(
+    from10.map((r) => r.speedup),
+    [1, 2, null, null],
+    'no batch-10 row at 2 threads; probes stand apart',
+  );
+  t.deepEqual(
+    from10.map((r) => r.speedupBaseline),
+    [10, 10, null, null],
+  );
   t.is(speedupBaseline(from10.map((r) => r.config)), 10);
   t.is(speedupBaseline([c(100, 1, 'fresh', true)]), null, 'probes only: no baseline');
 });
@@ -119,7 +178,10 @@ test('the accuracy check: identical everywhere passes; any difference names both
   t.is(findAccuracyMismatch([measurement(a, [1, 1]), measurement(b, [1, 1])]), null);
   t.is(findAccuracyMismatch([]), null);
 
-  const mismatch = findAccuracyMismatch([measurement(a, [1, 1]), measurement(b, [1, 1], [pass(), pass({ correct: 979, accuracy: 0.979 })])]);
+  const mismatch = findAccuracyMismatch([
+    measurement(a, [1, 1]),
+    measurement(b, [1, 1], [pass(), pass({ correct: 979, accuracy: 0.979 })]),
+  ]);
   t.truthy(mismatch);
   t.is(mismatch!.first.config, a);
   t.is(mismatch!.second.config, b);
@@ -145,10 +207,22 @@ function fakeMeasurer(accuracyOf: (c: Configuration) => number): Measurer {
   };
 }
 
-const plan = (configurations: Configuration[]) => ({ configurations, input: '/in.csv', model: '/m.safetensors', minSamples: 1, maxTimeS: 0.1 });
+const plan = (configurations: Configuration[]) => ({
+  configurations,
+  input: '/in.csv',
+  model: '/m.safetensors',
+  minSamples: 1,
+  maxTimeS: 0.1,
+});
 
 test('runExperiment: every configuration measured in order, progress reported, checkpoints after each', async (t) => {
-  const configurations = expandGrid({ batchSizes: [1, 10], threads: [1, 2], maxInFlight: [{ kind: 'perThread', factor: 2, text: '2x' }], pool: 'warm', freshProbe: 'auto' });
+  const configurations = expandGrid({
+    batchSizes: [1, 10],
+    threads: [1, 2],
+    maxInFlight: [{ kind: 'perThread', factor: 2, text: '2x' }],
+    pool: 'warm',
+    freshProbe: 'auto',
+  });
   const progress: string[] = [];
   const checkpoints: number[] = [];
   const outcome = await runExperiment(plan(configurations), {
@@ -158,27 +232,66 @@ test('runExperiment: every configuration measured in order, progress reported, c
   });
   t.is(outcome.status, 'complete');
   t.is(outcome.error, null);
-  t.deepEqual(outcome.measurements.map((m) => m.config.id), [1, 2, 3, 4, 5, 6]);
+  t.deepEqual(
+    outcome.measurements.map((m) => m.config.id),
+    [1, 2, 3, 4, 5, 6],
+  );
   t.deepEqual(outcome.notMeasured, []);
-  t.deepEqual(progress, ['1:0/6', '1:1/6', '2:0/5', '2:1/5', '3:0/4', '3:1/4', '4:0/3', '4:1/3', '5:0/2', '5:1/2', '6:0/1', '6:1/1']);
+  t.deepEqual(progress, [
+    '1:0/6',
+    '1:1/6',
+    '2:0/5',
+    '2:1/5',
+    '3:0/4',
+    '3:1/4',
+    '4:0/3',
+    '4:1/3',
+    '5:0/2',
+    '5:1/2',
+    '6:0/1',
+    '6:1/1',
+  ]);
   t.deepEqual(checkpoints, [1, 2, 3, 4, 5, 6]);
   t.is(outcome.machine.loadAverageStart.length, 3);
   t.is(outcome.machine.loadAverageEnd?.length, 3);
 });
 
 test('runExperiment: an accuracy difference fails the experiment at once (exit 1) and keeps what was measured', async (t) => {
-  const configurations = expandGrid({ batchSizes: [1, 10, 100], threads: [1], maxInFlight: [{ kind: 'fixed', value: 2, text: '2' }], pool: 'warm', freshProbe: 'none' });
-  const outcome = await runExperiment(plan(configurations), { measure: fakeMeasurer((c) => (c.batchSize === 10 ? 0.97 : 0.98)) });
+  const configurations = expandGrid({
+    batchSizes: [1, 10, 100],
+    threads: [1],
+    maxInFlight: [{ kind: 'fixed', value: 2, text: '2' }],
+    pool: 'warm',
+    freshProbe: 'none',
+  });
+  const outcome = await runExperiment(plan(configurations), {
+    measure: fakeMeasurer((c) => (c.batchSize === 10 ? 0.97 : 0.98)),
+  });
   t.is(outcome.status, 'failed');
   t.is(outcome.error?.code, 'PIPE_ERR_ACCURACY_MISMATCH');
   t.is(outcome.error?.exitCode, 1);
-  t.regex(outcome.error!.message, /#1 \(warm pool, batch 1, 1 thread, 2 in flight, pass 1\) scored accuracy 0\.98.*but #2 \(warm pool, batch 10, 1 thread, 2 in flight, pass 1\) scored accuracy 0\.97/);
-  t.deepEqual(outcome.measurements.map((m) => m.config.id), [1, 2]);
-  t.deepEqual(outcome.notMeasured.map((c) => c.id), [3]);
+  t.regex(
+    outcome.error!.message,
+    /#1 \(warm pool, batch 1, 1 thread, 2 in flight, pass 1\) scored accuracy 0\.98.*but #2 \(warm pool, batch 10, 1 thread, 2 in flight, pass 1\) scored accuracy 0\.97/,
+  );
+  t.deepEqual(
+    outcome.measurements.map((m) => m.config.id),
+    [1, 2],
+  );
+  t.deepEqual(
+    outcome.notMeasured.map((c) => c.id),
+    [3],
+  );
 });
 
 test('runExperiment: a stop drops the configuration being measured and leaves the rest unmeasured', async (t) => {
-  const configurations = expandGrid({ batchSizes: [1, 10, 100, 1000], threads: [1], maxInFlight: [{ kind: 'fixed', value: 2, text: '2' }], pool: 'fresh', freshProbe: 'auto' });
+  const configurations = expandGrid({
+    batchSizes: [1, 10, 100, 1000],
+    threads: [1],
+    maxInFlight: [{ kind: 'fixed', value: 2, text: '2' }],
+    pool: 'fresh',
+    freshProbe: 'auto',
+  });
   const controller = new AbortController();
   const measure: Measurer = async (request, options) => {
     if (request.config.id === 3) {
@@ -191,12 +304,24 @@ test('runExperiment: a stop drops the configuration being measured and leaves th
   const outcome = await runExperiment(plan(configurations), { measure, signal: controller.signal });
   t.is(outcome.status, 'interrupted');
   t.is(outcome.error, null);
-  t.deepEqual(outcome.measurements.map((m) => m.config.id), [1, 2]);
-  t.deepEqual(outcome.notMeasured.map((c) => c.id), [3, 4]);
+  t.deepEqual(
+    outcome.measurements.map((m) => m.config.id),
+    [1, 2],
+  );
+  t.deepEqual(
+    outcome.notMeasured.map((c) => c.id),
+    [3, 4],
+  );
 });
 
 test('runExperiment: a failing configuration (e.g. a bad row) fails the experiment with its error and exit code', async (t) => {
-  const configurations = expandGrid({ batchSizes: [1, 10], threads: [1], maxInFlight: [{ kind: 'fixed', value: 2, text: '2' }], pool: 'warm', freshProbe: 'none' });
+  const configurations = expandGrid({
+    batchSizes: [1, 10],
+    threads: [1],
+    maxInFlight: [{ kind: 'fixed', value: 2, text: '2' }],
+    pool: 'warm',
+    freshProbe: 'none',
+  });
   const { PipelineError } = await import('../../src/errors.js');
   const measure: Measurer = async (request) => {
     if (request.config.batchSize === 10) throw new PipelineError('PIPE_ERR_DATA', 'in.csv:7: 783 values, expected 785');
@@ -205,7 +330,10 @@ test('runExperiment: a failing configuration (e.g. a bad row) fails the experime
   const outcome = await runExperiment(plan(configurations), { measure });
   t.is(outcome.status, 'failed');
   t.deepEqual(outcome.error, { code: 'PIPE_ERR_DATA', message: 'in.csv:7: 783 values, expected 785', exitCode: 1 });
-  t.deepEqual(outcome.notMeasured.map((c) => c.id), [2]);
+  t.deepEqual(
+    outcome.notMeasured.map((c) => c.id),
+    [2],
+  );
 });
 
 test('benchmark.js driver: a deferred benchmark keeps its closure, awaits each operation, one operation per sample', async (t) => {

@@ -29,7 +29,16 @@ test.before(async () => {
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -42,14 +51,18 @@ interface CanvasInPage {
   width: number;
   height: number;
   dataset: Record<string, string | undefined>;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+  getContext(
+    kind: '2d',
+  ): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
 }
 interface ChartInPage {
   config: { type: string };
   data: { datasets: { label: string; data: { x: number; y: number; yMin?: number; yMax?: number }[] }[] };
   scales: Record<string, { type: string; ticks: { value: number; label: string }[] }>;
   legend: { legendItems: { text: string; pointStyle: string; lineDash: number[] }[] };
-  getDatasetMeta(index: number): { data: { x: number; y: number; yMin?: number | number[]; yMax?: number | number[] }[] };
+  getDatasetMeta(index: number): {
+    data: { x: number; y: number; yMin?: number | number[]; yMax?: number | number[] }[];
+  };
 }
 interface PageGlobals {
   Chart: { getChart(canvas: CanvasInPage): ChartInPage | undefined };
@@ -59,7 +72,21 @@ browserTest(`headless Chromium: the experiment page of a real run draws both cha
   const out = join(dir, 'run');
   const model = await writeRandomModel(join(dir, 'tiny.safetensors'));
   const run = await runNode(cliEntry('experiment'), [
-    '--input', fixture('mnist-test-100.csv'), '--model', model, '--batch-sizes', '1,10,32', '--threads', '1,2', '--min-samples', '2', '--max-time', '0.05', '--out', out, '--quiet',
+    '--input',
+    fixture('mnist-test-100.csv'),
+    '--model',
+    model,
+    '--batch-sizes',
+    '1,10,32',
+    '--threads',
+    '1,2',
+    '--min-samples',
+    '2',
+    '--max-time',
+    '0.05',
+    '--out',
+    out,
+    '--quiet',
   ]);
   t.is(run.code, 0, run.stderr);
 
@@ -72,7 +99,8 @@ browserTest(`headless Chromium: the experiment page of a real run draws both cha
     if (request.url() !== url) requests.push(request.url());
   });
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   await page.goto(url);
@@ -98,7 +126,10 @@ browserTest(`headless Chromium: the experiment page of a real run draws both cha
       };
     }),
   );
-  t.deepEqual(charts.map((c) => c.key), ['throughput', 'latency']);
+  t.deepEqual(
+    charts.map((c) => c.key),
+    ['throughput', 'latency'],
+  );
   for (const c of charts) {
     t.true(c.chart, `${c.key}: a Chart.js instance`);
     t.true(c.width > 200 && c.height > 200, `${c.key}: sized`);
@@ -107,7 +138,12 @@ browserTest(`headless Chromium: the experiment page of a real run draws both cha
     t.deepEqual(c.xTicks, ['1', '10', '32'], `${c.key}: the measured batch sizes as ticks`);
   }
   const [throughput, latency] = charts;
-  t.deepEqual(throughput.labels, ['warm, 1 thread, 2 in flight', 'warm, 2 threads, 4 in flight', 'fresh probe, 1 thread, 2 in flight', 'fresh probe, 2 threads, 4 in flight']);
+  t.deepEqual(throughput.labels, [
+    'warm, 1 thread, 2 in flight',
+    'warm, 2 threads, 4 in flight',
+    'fresh probe, 1 thread, 2 in flight',
+    'fresh probe, 2 threads, 4 in flight',
+  ]);
   t.is(latency.yType, 'logarithmic');
   t.is(latency.labels.length, 8);
 
@@ -119,7 +155,9 @@ browserTest(`headless Chromium: the experiment page of a real run draws both cha
     return {
       type: chart.config.type,
       points: chart.data.datasets.map((d) => d.data),
-      pixels: chart.data.datasets.map((_, i) => chart.getDatasetMeta(i).data.map((e) => ({ y: e.y, yMin: e.yMin, yMax: e.yMax }))),
+      pixels: chart.data.datasets.map((_, i) =>
+        chart.getDatasetMeta(i).data.map((e) => ({ y: e.y, yMin: e.yMin, yMax: e.yMax })),
+      ),
     };
   });
   t.is(bars.type, 'lineWithErrorBars');
@@ -134,15 +172,27 @@ browserTest(`headless Chromium: the experiment page of a real run draws both cha
     t.is(point.yMax, Math.round(r.imagesPerSecond.mean + r.imagesPerSecond.moe));
   }
   const withBars = bars.pixels.flat().filter((e) => typeof e.yMin === 'number');
-  t.true(withBars.length >= doc.results.filter((r) => r.imagesPerSecond.moe !== null && r.imagesPerSecond.moe > 0).length, 'every bar laid out');
-  for (const e of withBars) t.true((e.yMax as number) <= e.y && e.y <= (e.yMin as number), `bar around its point: ${e.yMax} <= ${e.y} <= ${e.yMin} (pixels grow down)`);
-  const legends = await page.$$eval('canvas[data-chart]', (canvases) =>
-    canvases.map((canvas) => (globalThis as unknown as PageGlobals).Chart.getChart(canvas as unknown as CanvasInPage)!.legend.legendItems.map((i) => [i.text, i.pointStyle, i.lineDash.join(',')])),
+  t.true(
+    withBars.length >= doc.results.filter((r) => r.imagesPerSecond.moe !== null && r.imagesPerSecond.moe > 0).length,
+    'every bar laid out',
   );
-  for (const items of legends) for (const [text, style, dash] of items) {
-    t.is(style, 'line', text);
-    t.is(dash, text.startsWith('p99') ? '6,4' : '', text);
-  }
+  for (const e of withBars)
+    t.true(
+      (e.yMax as number) <= e.y && e.y <= (e.yMin as number),
+      `bar around its point: ${e.yMax} <= ${e.y} <= ${e.yMin} (pixels grow down)`,
+    );
+  const legends = await page.$$eval('canvas[data-chart]', (canvases) =>
+    canvases.map((canvas) =>
+      (globalThis as unknown as PageGlobals).Chart.getChart(canvas as unknown as CanvasInPage)!.legend.legendItems.map(
+        (i) => [i.text, i.pointStyle, i.lineDash.join(',')],
+      ),
+    ),
+  );
+  for (const items of legends)
+    for (const [text, style, dash] of items) {
+      t.is(style, 'line', text);
+      t.is(dash, text.startsWith('p99') ? '6,4' : '', text);
+    }
 
   t.is(await page.locator('#results table.data tbody tr').count(), 8);
   t.is(await page.locator('#results td', { hasText: 'best images/s' }).count(), 1);

@@ -21,9 +21,18 @@ for (const [args, message] of [
   [['--batch-sizes', ''], "--batch-sizes is empty: give one or more batch sizes separated by commas (got '')"],
   [['--batch-sizes', '10,10'], "--batch-sizes lists batch size 10 twice (got '10,10')"],
   [['--batch-sizes', '1,x'], "--batch-sizes must list whole numbers: 'x' is not a batch size (got '1,x')"],
-  [['--threads', String(maxThreads + 1)], `--threads must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${maxThreads + 1} is too many (got '${maxThreads + 1}')`],
-  [['--max-in-flight', '0'], "--max-in-flight must list values of at least 1: '0' would allow no batch in flight (got '0')"],
-  [['--pool', 'lukewarm'], "nnpipe experiment: option '--pool <mode>' argument 'lukewarm' is invalid. Allowed choices are warm, fresh, both."],
+  [
+    ['--threads', String(maxThreads + 1)],
+    `--threads must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${maxThreads + 1} is too many (got '${maxThreads + 1}')`,
+  ],
+  [
+    ['--max-in-flight', '0'],
+    "--max-in-flight must list values of at least 1: '0' would allow no batch in flight (got '0')",
+  ],
+  [
+    ['--pool', 'lukewarm'],
+    "nnpipe experiment: option '--pool <mode>' argument 'lukewarm' is invalid. Allowed choices are warm, fresh, both.",
+  ],
 ] as const) {
   test(`exit 2 without measuring or writing anything: ${args.join(' ')}`, async (t) => {
     const out = join(dir, `bad-${args.join('-').replace(/[^\w-]/g, '_')}`);
@@ -37,9 +46,21 @@ for (const [args, message] of [
 
 test('a batch size past what one worker holds for the model is exit 2 before anything is measured (issue 12)', async (t) => {
   const out = join(dir, 'too-big');
-  const run = await experiment(['--batch-sizes', '10,99999999', '--input', input, '--model', await modelReady, '--out', out]);
+  const run = await experiment([
+    '--batch-sizes',
+    '10,99999999',
+    '--input',
+    input,
+    '--model',
+    await modelReady,
+    '--out',
+    out,
+  ]);
   t.is(run.code, 2, run.stderr);
-  t.regex(run.stderr, /^nnpipe experiment: --batch-sizes 99999999 is more than one worker can hold for this model \(784-16-10\): at most \d+ rows/);
+  t.regex(
+    run.stderr,
+    /^nnpipe experiment: --batch-sizes 99999999 is more than one worker can hold for this model \(784-16-10\): at most \d+ rows/,
+  );
   t.false(existsSync(out));
 });
 
@@ -50,36 +71,77 @@ test('--out holding a link to the input or the model is refused (exit 2), nothin
   const before = readFileSync(await modelReady);
   const run = await experiment(['--batch-sizes', '10', '--input', input, '--model', await modelReady, '--out', out]);
   t.is(run.code, 2, run.stderr);
-  t.regex(run.stderr, /^nnpipe experiment: --out .*experiment\.json is the same file as --model .*; refusing to overwrite the model/);
+  t.regex(
+    run.stderr,
+    /^nnpipe experiment: --out .*experiment\.json is the same file as --model .*; refusing to overwrite the model/,
+  );
   t.deepEqual(readFileSync(await modelReady), before);
   t.deepEqual(readdirSync(out), ['experiment.json']);
 });
 
 test('--out where no folder can be made (/proc) is exit 2 before anything is measured', async (t) => {
-  const run = await experiment(['--batch-sizes', '10', '--input', input, '--model', await modelReady, '--out', '/proc/nnpipe-x/y']);
+  const run = await experiment([
+    '--batch-sizes',
+    '10',
+    '--input',
+    input,
+    '--model',
+    await modelReady,
+    '--out',
+    '/proc/nnpipe-x/y',
+  ]);
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, /^nnpipe experiment: --out \/proc\/nnpipe-x\/y: \/proc is in proc, a kernel interface/);
 });
 
 test('exit 1 with a clear message when the model is missing', async (t) => {
-  const run = await experiment(['--input', input, '--model', join(dir, 'nope.safetensors'), '--out', join(dir, 'no-model')]);
+  const run = await experiment([
+    '--input',
+    input,
+    '--model',
+    join(dir, 'nope.safetensors'),
+    '--out',
+    join(dir, 'no-model'),
+  ]);
   t.is(run.code, 1);
   t.regex(run.stderr, /nope\.safetensors: the model file does not exist/);
 });
 
 test('a small run with --json: one JSON document on stdout, the three files written, exit 0', async (t) => {
   const out = join(dir, 'json');
-  const run = await experiment(['--input', input, '--model', await modelReady, '--batch-sizes', '1,50', '--threads', '1', '--min-samples', '1', '--max-time', '0.01', '--out', out, '--json']);
+  const run = await experiment([
+    '--input',
+    input,
+    '--model',
+    await modelReady,
+    '--batch-sizes',
+    '1,50',
+    '--threads',
+    '1',
+    '--min-samples',
+    '1',
+    '--max-time',
+    '0.01',
+    '--out',
+    out,
+    '--json',
+  ]);
   t.is(run.code, 0, run.stderr);
   const doc = JSON.parse(run.stdout);
   t.is(doc.status, 'complete');
   t.is(doc.results.length, 3, '2 warm + 1 fresh probe');
-  t.deepEqual(doc.results.map((r: { config: { pool: string } }) => r.config.pool), ['warm', 'warm', 'fresh']);
+  t.deepEqual(
+    doc.results.map((r: { config: { pool: string } }) => r.config.pool),
+    ['warm', 'warm', 'fresh'],
+  );
   t.deepEqual(JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8')), doc);
   t.is(readFileSync(join(out, 'experiment.csv'), 'utf8').trimEnd().split('\n').length, 4);
   t.regex(readFileSync(join(out, 'experiment.html'), 'utf8'), /^<!DOCTYPE html>/);
   // Not a terminal: no progress bar; log lines are JSON (one per measured configuration).
-  const logs = run.stderr.trim().split('\n').map((l) => JSON.parse(l));
+  const logs = run.stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.is(logs.filter((l) => l.msg === 'measured').length, 3);
 });
 
@@ -91,10 +153,30 @@ for (const [signal, code] of [
     const out = join(dir, `stopped-${signal}`);
     // 20 configurations of a few hundred ms each: long enough to stop in the middle.
     const sizes = Array.from({ length: 20 }, (_, i) => i + 1).join(',');
-    const child = spawn(process.execPath, [cliEntry('experiment'), '--input', input, '--model', await modelReady, '--batch-sizes', sizes, '--threads', '1', '--min-samples', '2', '--max-time', '0.05', '--out', out], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        cliEntry('experiment'),
+        '--input',
+        input,
+        '--model',
+        await modelReady,
+        '--batch-sizes',
+        sizes,
+        '--threads',
+        '1',
+        '--min-samples',
+        '2',
+        '--max-time',
+        '0.05',
+        '--out',
+        out,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NO_COLOR: '1' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -121,9 +203,20 @@ for (const [signal, code] of [
     const csv = readFileSync(join(out, 'experiment.csv'), 'utf8').trimEnd().split('\n');
     t.is(csv.length, 1 + doc.results.length);
     t.true(csv.slice(1).every((l) => l.endsWith(',interrupted,true')));
-    t.regex(readFileSync(join(out, 'experiment.html'), 'utf8'), /<title>nnpipe batch-size experiment: interrupted \(partial\)<\/title>/);
+    t.regex(
+      readFileSync(join(out, 'experiment.html'), 'utf8'),
+      /<title>nnpipe batch-size experiment: interrupted \(partial\)<\/title>/,
+    );
     t.regex(stdout, /^experiment INTERRUPTED \(partial\): \d+ of 21 configurations measured/);
-    const logs = stderr.trim().split('\n').map((l) => JSON.parse(l));
-    t.truthy(logs.find((l) => l.msg === 'stopping: writing what has been measured (send it again to exit at once)' && l.signal === signal));
+    const logs = stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    t.truthy(
+      logs.find(
+        (l) =>
+          l.msg === 'stopping: writing what has been measured (send it again to exit at once)' && l.signal === signal,
+      ),
+    );
   });
 }

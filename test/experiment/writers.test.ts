@@ -9,7 +9,11 @@ import { runExperiment, type ExperimentOutcome } from '../../pipelines/experimen
 import { chartJsLibrary } from '../../src/html/chart-library.js';
 import { loadModel } from '../../src/nn/load-model.js';
 import { CSV_HEADER } from '../../src/experiment/csv.js';
-import { buildExperimentDocument, type DocumentContext, type ExperimentDocument } from '../../src/experiment/document.js';
+import {
+  buildExperimentDocument,
+  type DocumentContext,
+  type ExperimentDocument,
+} from '../../src/experiment/document.js';
 import { expandGrid, type GridSpec } from '../../src/experiment/grid.js';
 import { formatExperimentTable } from '../../src/experiment/table.js';
 import { writeExperimentOutputs, type WrittenOutputs } from '../../src/experiment/write.js';
@@ -40,7 +44,16 @@ function realRun(): Promise<Run> {
     const model = await loadModel(modelPath);
     const configurations = expandGrid(grid);
     const outcome = await runExperiment({ configurations, input, model: modelPath, minSamples: 2, maxTimeS: 0.05 });
-    const context: DocumentContext = { grid, input: { path: input, bytes: 1 }, model, normalize: 'unit', out: join(dir, 'out'), minSamples: 2, maxTimeS: 0.05, configurations: configurations.length };
+    const context: DocumentContext = {
+      grid,
+      input: { path: input, bytes: 1 },
+      model,
+      normalize: 'unit',
+      out: join(dir, 'out'),
+      minSamples: 2,
+      maxTimeS: 0.05,
+      configurations: configurations.length,
+    };
     const doc = buildExperimentDocument(outcome, context);
     const written = await writeExperimentOutputs(join(dir, 'out'), doc);
     return { outcome, doc, written };
@@ -91,14 +104,35 @@ test('JSON: every number, the machine (CPU, cores, Node, load average at start a
   t.true(json.machine.cores >= 1);
   t.is(json.machine.loadAverageStart.length, 3);
   t.is(json.machine.loadAverageEnd.length, 3);
-  t.like(json.options, { batchSizes: [1, 10, 100], threads: [1, 2], maxInFlight: ['2x'], pool: 'warm', freshProbe: 'auto', minSamples: 2, maxTimeS: 0.05 });
+  t.like(json.options, {
+    batchSizes: [1, 10, 100],
+    threads: [1, 2],
+    maxInFlight: ['2x'],
+    pool: 'warm',
+    freshProbe: 'auto',
+    minSamples: 2,
+    maxTimeS: 0.05,
+  });
   t.regex(json.method.pools.warm, /^warm: /);
   t.regex(json.method.pools.fresh, /^fresh: /);
   t.regex(json.method.rss, /child process of its own/);
   t.regex(json.method.engine, /^benchmark\.js 2\.1\.4: one deferred benchmark per configuration/);
   const first = json.results[0];
-  for (const key of ['mean', 'deviation', 'sem', 'moe', 'rme', 'sample', 'count', 'cycles', 'elapsed']) t.true(key in first.benchmark, key);
-  for (const key of ['imagesPerSecond', 'batchLatencyMs', 'perImageLatencyMs', 'peakRssBytes', 'accuracy', 'speedup', 'speedupBaseline', 'bestThroughput', 'bestP99', 'passDetails', 'timeToFirstResultMs']) {
+  for (const key of ['mean', 'deviation', 'sem', 'moe', 'rme', 'sample', 'count', 'cycles', 'elapsed'])
+    t.true(key in first.benchmark, key);
+  for (const key of [
+    'imagesPerSecond',
+    'batchLatencyMs',
+    'perImageLatencyMs',
+    'peakRssBytes',
+    'accuracy',
+    'speedup',
+    'speedupBaseline',
+    'bestThroughput',
+    'bestP99',
+    'passDetails',
+    'timeToFirstResultMs',
+  ]) {
     t.true(key in first, key);
   }
   t.is(first.config.pool, 'warm');
@@ -126,8 +160,14 @@ test('CSV: a header and one row per configuration, with the pool mode and the ex
     t.is(row[col('experiment_status')], 'complete');
     t.is(row[col('experiment_partial')], 'false');
   }
-  t.deepEqual(rows.map((r) => r[col('speedup')] === ''), doc.results.map((r) => r.speedup === null));
-  t.deepEqual(rows.map((r) => r[col('speedup_baseline_batch_size')]), doc.results.map((r) => (r.speedup === null ? '' : '1')));
+  t.deepEqual(
+    rows.map((r) => r[col('speedup')] === ''),
+    doc.results.map((r) => r.speedup === null),
+  );
+  t.deepEqual(
+    rows.map((r) => r[col('speedup_baseline_batch_size')]),
+    doc.results.map((r) => (r.speedup === null ? '' : '1')),
+  );
 });
 
 test('terminal table: every configuration, ± margins, speed-ups, the best marks, the warm/fresh and RSS notes', async (t) => {
@@ -137,7 +177,21 @@ test('terminal table: every configuration, ± margins, speed-ups, the best marks
   t.regex(text, /accuracy [\d.]+% in every pass/);
   t.regex(text, /load average [\d. ]+ at start, [\d. ]+ at end/);
   const header = text.split('\n').find((l) => l.startsWith(' #') || l.startsWith('#'))!;
-  for (const head of ['pool', 'batch', 'threads', 'in flight', 'images/s', '±rme', 'p50 ms', 'p99 ms', 'ms/image', 'RSS MiB', 'vs batch 1', 'best']) t.true(header.includes(head), head);
+  for (const head of [
+    'pool',
+    'batch',
+    'threads',
+    'in flight',
+    'images/s',
+    '±rme',
+    'p50 ms',
+    'p99 ms',
+    'ms/image',
+    'RSS MiB',
+    'vs batch 1',
+    'best',
+  ])
+    t.true(header.includes(head), head);
   const rows = text.split('\n').filter((l) => /^\s*\d+\s+(warm|fresh)/.test(l));
   t.is(rows.length, 8);
   t.is(rows.filter((l) => l.includes('best images/s')).length, 1);
@@ -154,10 +208,18 @@ test('HTML: self-contained (CSP, no external reference, Chart.js inlined once), 
   const { doc, written } = await realRun();
   const html = readFileSync(written.html, 'utf8');
   t.regex(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'/);
-  for (const pattern of [/src\s*=\s*["']?\s*(https?:)?\/\//i, /href\s*=\s*["']?\s*(https?:)?\/\//i, /url\(\s*["']?\s*(https?:)?\/\//i, /@import/i, /<link[^>]+stylesheet/i, /<iframe/i]) {
+  for (const pattern of [
+    /src\s*=\s*["']?\s*(https?:)?\/\//i,
+    /href\s*=\s*["']?\s*(https?:)?\/\//i,
+    /url\(\s*["']?\s*(https?:)?\/\//i,
+    /@import/i,
+    /<link[^>]+stylesheet/i,
+    /<iframe/i,
+  ]) {
     t.notRegex(html, pattern);
   }
-  for (const match of html.matchAll(/\s(src|href)\s*=\s*"([^"]*)"/gi)) t.true(match[2].startsWith('#') || match[2] === 'data:,', match[0]);
+  for (const match of html.matchAll(/\s(src|href)\s*=\s*"([^"]*)"/gi))
+    t.true(match[2].startsWith('#') || match[2] === 'data:,', match[0]);
   const probe = chartJsLibrary().source.slice(100_000, 100_200);
   t.is(html.split(probe).length - 1, 1, 'Chart.js inlined once');
 
@@ -167,13 +229,19 @@ test('HTML: self-contained (CSP, no external reference, Chart.js inlined once), 
   t.deepEqual(Object.keys(block.charts).sort(), ['latency', 'throughput']);
   const throughput = block.charts.throughput;
   t.is(throughput.options.scales.x.type, 'logarithmic');
-  t.deepEqual(throughput.data.datasets.map((d: { label: string }) => d.label), [
-    'warm, 1 thread, 2 in flight',
-    'warm, 2 threads, 4 in flight',
-    'fresh probe, 1 thread, 2 in flight',
-    'fresh probe, 2 threads, 4 in flight',
-  ]);
-  t.deepEqual(throughput.data.datasets[0].data.map((p: { x: number }) => p.x), [1, 10, 100]);
+  t.deepEqual(
+    throughput.data.datasets.map((d: { label: string }) => d.label),
+    [
+      'warm, 1 thread, 2 in flight',
+      'warm, 2 threads, 4 in flight',
+      'fresh probe, 1 thread, 2 in flight',
+      'fresh probe, 2 threads, 4 in flight',
+    ],
+  );
+  t.deepEqual(
+    throughput.data.datasets[0].data.map((p: { x: number }) => p.x),
+    [1, 10, 100],
+  );
   const latency = block.charts.latency;
   t.is(latency.options.scales.x.type, 'logarithmic');
   t.is(latency.data.datasets.length, 8, 'p50 and p99 per line');
@@ -195,13 +263,30 @@ test('a partial document (interrupted) says so in the JSON, the CSV, the table a
   const { outcome, doc } = await realRun();
   const model = await loadModel(doc.model.path);
   const partial = buildExperimentDocument(
-    { ...outcome, status: 'interrupted', measurements: outcome.measurements.slice(0, 3), notMeasured: expandGrid(grid).slice(3) },
-    { grid, input: { path: input, bytes: 1 }, model, normalize: 'unit', out: join(dir, 'partial'), minSamples: 2, maxTimeS: 0.05, configurations: 8 },
+    {
+      ...outcome,
+      status: 'interrupted',
+      measurements: outcome.measurements.slice(0, 3),
+      notMeasured: expandGrid(grid).slice(3),
+    },
+    {
+      grid,
+      input: { path: input, bytes: 1 },
+      model,
+      normalize: 'unit',
+      out: join(dir, 'partial'),
+      minSamples: 2,
+      maxTimeS: 0.05,
+      configurations: 8,
+    },
   );
   t.true(partial.partial);
   t.is(partial.status, 'interrupted');
   t.is(partial.summary.measured, 3);
-  t.deepEqual(partial.notMeasured.map((c) => c.id), [4, 5, 6, 7, 8]);
+  t.deepEqual(
+    partial.notMeasured.map((c) => c.id),
+    [4, 5, 6, 7, 8],
+  );
   const written = await writeExperimentOutputs(join(dir, 'partial'), partial);
   t.true(JSON.parse(readFileSync(written.json, 'utf8')).partial);
   const csv = readFileSync(written.csv, 'utf8').trimEnd().split('\n');
@@ -222,7 +307,16 @@ test('a grid without batch size 1: speed-ups over the smallest batch size measur
   const notMeasured = [expandGrid(grid)[0]];
   const from10 = buildExperimentDocument(
     { ...outcome, status: 'interrupted', measurements, notMeasured },
-    { grid, input: { path: input, bytes: 1 }, model, normalize: 'unit', out: join(dir, 'from10'), minSamples: 2, maxTimeS: 0.05, configurations: measurements.length + 1 },
+    {
+      grid,
+      input: { path: input, bytes: 1 },
+      model,
+      normalize: 'unit',
+      out: join(dir, 'from10'),
+      minSamples: 2,
+      maxTimeS: 0.05,
+      configurations: measurements.length + 1,
+    },
   );
   t.is(from10.summary.speedupBaseline, 10);
   const text = formatExperimentTable(from10);
@@ -233,16 +327,37 @@ test('a grid without batch size 1: speed-ups over the smallest batch size measur
   // (Another row may measure 1.00x too on a loaded machine: the baseline is checked in the document.)
   const baselines = from10.results.filter((r) => r.config.batchSize === 10 && r.config.pool === 'warm');
   t.is(baselines.length, 2);
-  t.true(baselines.every((r) => r.speedup === 1 && r.speedupBaseline === 10), 'batch size 10 is the baseline for each thread count');
+  t.true(
+    baselines.every((r) => r.speedup === 1 && r.speedupBaseline === 10),
+    'batch size 10 is the baseline for each thread count',
+  );
   t.true(from10.results.filter((r) => r.config.pool === 'warm').every((r) => r.speedupBaseline === 10));
-  t.true(rows.filter((l) => /^\s*\d+\s+warm/.test(l)).every((l) => /\d\.\d\dx/.test(l)), 'every grid row has a speed-up');
-  t.regex(text, /^ {2}vs batch 10: speed-up over batch size 10 \(the smallest measured\) at the same pool, threads and in-flight/m);
+  t.true(
+    rows.filter((l) => /^\s*\d+\s+warm/.test(l)).every((l) => /\d\.\d\dx/.test(l)),
+    'every grid row has a speed-up',
+  );
+  t.regex(
+    text,
+    /^ {2}vs batch 10: speed-up over batch size 10 \(the smallest measured\) at the same pool, threads and in-flight/m,
+  );
   t.regex(text, /not measured: #1 \(1 configuration\)$/m);
-  t.regex(text, new RegExp(`^experiment INTERRUPTED \\(partial\\): ${measurements.length} of ${measurements.length + 1} configurations measured`, 'm'));
+  t.regex(
+    text,
+    new RegExp(
+      `^experiment INTERRUPTED \\(partial\\): ${measurements.length} of ${measurements.length + 1} configurations measured`,
+      'm',
+    ),
+  );
   const written = await writeExperimentOutputs(join(dir, 'from10'), from10);
-  const csv = readFileSync(written.csv, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+  const csv = readFileSync(written.csv, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(','));
   const col = (name: string) => CSV_HEADER.indexOf(name);
-  t.deepEqual(csv.slice(1).map((r) => r[col('speedup_baseline_batch_size')]), from10.results.map((r) => (r.config.probe ? '' : '10')));
+  t.deepEqual(
+    csv.slice(1).map((r) => r[col('speedup_baseline_batch_size')]),
+    from10.results.map((r) => (r.config.probe ? '' : '10')),
+  );
   const html = readFileSync(written.html, 'utf8');
   t.true(html.includes('<th>vs batch 10</th>'));
   t.true(html.includes('vs batch 10: speed-up over batch size 10 (the smallest measured)'));

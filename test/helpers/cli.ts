@@ -25,7 +25,12 @@ export const pipelineEntry = (): string => {
 export function runNode(
   script: string,
   args: string[],
-  options: { stdin?: string | Buffer | ((stdin: NodeJS.WritableStream) => void); env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  options: {
+    stdin?: string | Buffer | ((stdin: NodeJS.WritableStream) => void);
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    timeoutMs?: number;
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
@@ -49,4 +54,5 @@ export function runNode(
   });
 }
 
-export const runPipeline = (args: string[], options: Parameters<typeof runNode>[2] = {}) => runNode(pipelineEntry(), args, options);
+export const runPipeline = (args: string[], options: Parameters<typeof runNode>[2] = {}) =>
+  runNode(pipelineEntry(), args, options);

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { prepareMnistCsv } from '../../src/data/mnist.js';
 
 export async function writeMnistRows(dir: string, rows: number, name = `mnist-${rows}.csv`): Promise<string> {
-  const lines = (await readFile((await prepareMnistCsv('test')).path, 'utf8')).split('\n').filter((line) => line.length > 0);
+  const lines = (await readFile((await prepareMnistCsv('test')).path, 'utf8'))
+    .split('\n')
+    .filter((line) => line.length > 0);
   const path = join(dir, name);
   const out = createWriteStream(path);
   for (let written = 0; written < rows; ) {

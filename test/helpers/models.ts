@@ -28,7 +28,12 @@ export function randomTensors(sizes: number[], seed = 1): Map<string, Tensor> {
 }
 
 /** Writes a random 784-…-10 model (sigmoid/softmax metadata) and returns its path. */
-export async function writeRandomModel(path: string, sizes = [784, 16, 10], seed = 1, metadata: Record<string, string> = {}): Promise<string> {
+export async function writeRandomModel(
+  path: string,
+  sizes = [784, 16, 10],
+  seed = 1,
+  metadata: Record<string, string> = {},
+): Promise<string> {
   await writeModelFile(path, randomTensors(sizes, seed), {
     activation: 'sigmoid',
     output: 'softmax',

@@ -16,11 +16,24 @@ const ATTRIBUTE = { FLOAT: 1, INT: 2, TENSOR: 4 } as const;
 
 /** A plain object in the shape of onnx.TensorProto. */
 export type TensorObject = Record<string, unknown>;
-export type NodeObject = { name: string; op_type: string; input: string[]; output: string[]; attribute?: Record<string, unknown>[]; domain?: string };
+export type NodeObject = {
+  name: string;
+  op_type: string;
+  input: string[];
+  output: string[];
+  attribute?: Record<string, unknown>[];
+  domain?: string;
+};
 export type ModelObject = {
   ir_version: number;
   opset_import: { domain: string; version: number }[];
-  graph: { name: string; node: NodeObject[]; initializer: TensorObject[]; input: Record<string, unknown>[]; output: Record<string, unknown>[] };
+  graph: {
+    name: string;
+    node: NodeObject[];
+    initializer: TensorObject[];
+    input: Record<string, unknown>[];
+    output: Record<string, unknown>[];
+  };
   metadata_props: { key: string; value: string }[];
   producer_name: string;
 };
@@ -60,7 +73,12 @@ export function int64Tensor(name: string, values: number[]): TensorObject {
 
 const valueInfo = (name: string, dims: (number | string)[]) => ({
   name,
-  type: { tensor_type: { elem_type: FLOAT, shape: { dim: dims.map((dim) => (typeof dim === 'number' ? { dim_value: dim } : { dim_param: dim })) } } },
+  type: {
+    tensor_type: {
+      elem_type: FLOAT,
+      shape: { dim: dims.map((dim) => (typeof dim === 'number' ? { dim_value: dim } : { dim_param: dim })) },
+    },
+  },
 });
 
 /** A model of the layers given as W (in, out) and b (out), the network's own layout. */
@@ -81,8 +99,16 @@ export function onnxModelObject(layers: { W: Tensor; b: Tensor }[], options: Onn
     const k = index + 1;
     const [weightName, biasName] = names(k);
     if (options.shape === 'gemm') {
-      initializer.push(floatTensor(weightName, transposed(W), options.floatData), floatTensor(biasName, b, options.floatData));
-      next(`/fc${k}/Gemm`, 'Gemm', [current, weightName, biasName], [floatAttribute('alpha', 1), floatAttribute('beta', 1), intAttribute('transB', 1)]);
+      initializer.push(
+        floatTensor(weightName, transposed(W), options.floatData),
+        floatTensor(biasName, b, options.floatData),
+      );
+      next(
+        `/fc${k}/Gemm`,
+        'Gemm',
+        [current, weightName, biasName],
+        [floatAttribute('alpha', 1), floatAttribute('beta', 1), intAttribute('transB', 1)],
+      );
     } else {
       initializer.push(floatTensor(weightName, W, options.floatData), floatTensor(biasName, b, options.floatData));
       next(`/fc${k}/MatMul`, 'MatMul', [current, weightName]);

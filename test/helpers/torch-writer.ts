@@ -112,10 +112,29 @@ export async function torchStateDict(specs: TorchTensorSpec[], options: TorchWri
       else options.bigEndian ? bytes.writeDoubleBE(value, i * 8) : bytes.writeDoubleLE(value, i * 8);
     });
     storages.push(bytes);
-    const stride = spec.columnMajor ? [1, shape[0]] : shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    const stride = spec.columnMajor
+      ? [1, shape[0]]
+      : shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
     pickle.str(spec.name).global('torch._utils', '_rebuild_tensor_v2').mark();
-    pickle.mark().str('storage').global('torch', storageType).str(String(key)).str('cpu').int(options.claimedNumel?.get(key) ?? values.length).tuple().binPersId();
-    pickle.int(0).intTuple(shape).intTuple(stride).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+    pickle
+      .mark()
+      .str('storage')
+      .global('torch', storageType)
+      .str(String(key))
+      .str('cpu')
+      .int(options.claimedNumel?.get(key) ?? values.length)
+      .tuple()
+      .binPersId();
+    pickle
+      .int(0)
+      .intTuple(shape)
+      .intTuple(stride)
+      .bool(false)
+      .global('collections', 'OrderedDict')
+      .emptyTuple()
+      .reduce()
+      .tuple()
+      .reduce();
   });
   pickle.setItems();
   options.beforeStop?.(pickle);

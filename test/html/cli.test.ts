@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliEntry, runPipeline, pipelineEntry } from '../helpers/cli.js';
+import { runPipeline, pipelineEntry } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
 import { runPage } from './page-data.js';
@@ -23,8 +23,26 @@ test('--html is listed in --help', async (t) => {
 test('--html with --json, --report and --predictions: all four written, stdout is still one JSON document', async (t) => {
   const out = join(dir, 'all');
   mkdirSync(out); // an output's folder must exist
-  const paths = { html: join(out, 'run.html'), report: join(out, 'report.json'), predictions: join(out, 'predictions.csv') };
-  const run = await runPipeline(['--input', input, '--model', await modelReady, '--batch-size', '9', '--json', '--html', paths.html, '--report', paths.report, '--predictions', paths.predictions]);
+  const paths = {
+    html: join(out, 'run.html'),
+    report: join(out, 'report.json'),
+    predictions: join(out, 'predictions.csv'),
+  };
+  const run = await runPipeline([
+    '--input',
+    input,
+    '--model',
+    await modelReady,
+    '--batch-size',
+    '9',
+    '--json',
+    '--html',
+    paths.html,
+    '--report',
+    paths.report,
+    '--predictions',
+    paths.predictions,
+  ]);
   t.is(run.code, 0, run.stderr);
   const printed = JSON.parse(run.stdout);
   t.deepEqual(JSON.parse(readFileSync(paths.report, 'utf8')), printed);
@@ -38,7 +56,11 @@ test('--html with --json, --report and --predictions: all four written, stdout i
   t.is(data.status, 'complete');
   t.is(data.run.kind, 'mistakes');
   t.is(data.images.length, 100, 'min(T, rows): every row');
-  t.is(data.images.filter((i) => i.label !== i.predicted).length, printed.labeled - printed.correct, 'all mistakes, then close calls');
+  t.is(
+    data.images.filter((i) => i.label !== i.predicted).length,
+    printed.labeled - printed.correct,
+    'all mistakes, then close calls',
+  );
   t.deepEqual(data.figures.rows, [printed.rows]);
   t.deepEqual(data.figures.correct, [printed.correct]);
   t.deepEqual(data.figures.confusion, printed.confusionMatrix.flat());
@@ -74,7 +96,17 @@ test('a failed run still writes its page, with the error and its line', async (t
   writeFileSync(bad, rows.join('\n'));
   mkdirSync(join(dir, 'failed'));
   const html = join(dir, 'failed', 'run.html');
-  const run = await runPipeline(['--input', bad, '--model', await modelReady, '--batch-size', '10', '--html', html, '--quiet']);
+  const run = await runPipeline([
+    '--input',
+    bad,
+    '--model',
+    await modelReady,
+    '--batch-size',
+    '10',
+    '--html',
+    html,
+    '--quiet',
+  ]);
   t.is(run.code, 1, run.stderr);
   const page = readFileSync(html, 'utf8');
   t.is(runPage(page).status, 'failed');
@@ -85,10 +117,14 @@ test('a failed run still writes its page, with the error and its line', async (t
 test('an interrupted run (SIGTERM) writes its page with what was scored', async (t) => {
   mkdirSync(join(dir, 'interrupted'));
   const html = join(dir, 'interrupted', 'run.html');
-  const child = spawn(process.execPath, [pipelineEntry(), '--input', '-', '--model', await modelReady, '--batch-size', '10', '--html', html], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [pipelineEntry(), '--input', '-', '--model', await modelReady, '--batch-size', '10', '--html', html],
+    {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   const lines = readFileSync(input, 'utf8').split('\n').filter(Boolean);
   // Half the rows, and stdin stays open: the run is waiting for more when the signal comes.

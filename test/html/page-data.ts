@@ -45,6 +45,15 @@ export function pageContent(html: string) {
     status: page.status,
     run: { kind, classes, features, budget, recordBytes },
     images: page.images.map((i) => ({ ...i, pixels: Buffer.from(i.pixels).toString('base64') })),
-    figures: { rows: f.rows, labeled: f.labeled, correct: f.correct, skipped: f.skipped, errorLines: f.errorLines, confusion: f.confusion, precision: f.precision, recall: f.recall },
+    figures: {
+      rows: f.rows,
+      labeled: f.labeled,
+      correct: f.correct,
+      skipped: f.skipped,
+      errorLines: f.errorLines,
+      confusion: f.confusion,
+      precision: f.precision,
+      recall: f.recall,
+    },
   };
 }

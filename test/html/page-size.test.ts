@@ -42,7 +42,9 @@ for (const errorRate of [0.02, 0.3]) {
 
 test('the length is the same for any error rate and any number of rows >= T; unlabeled input too', (t) => {
   const lengths = new Map<string, number>();
-  for (const errorRate of [0, 0.02, 0.3, 1]) for (const rows of [240, 5_000, 200_000]) lengths.set(`${errorRate} ${rows}`, Buffer.byteLength(page(rows, errorRate)));
+  for (const errorRate of [0, 0.02, 0.3, 1])
+    for (const rows of [240, 5_000, 200_000])
+      lengths.set(`${errorRate} ${rows}`, Buffer.byteLength(page(rows, errorRate)));
   t.log(Object.fromEntries(lengths));
   t.is(new Set(lengths.values()).size, 1, 'one length for every labeled page');
   const unlabeled = [240, 5_000, 200_000].map((rows) => Buffer.byteLength(page(rows, 0, false)));

@@ -6,7 +6,13 @@ import { chartJsLibrary } from '../../src/html/chart-library.js';
 import { barChart, histogramChart, lineChart } from '../../src/html/charts.js';
 import { escapeHtml, jsonForScript } from '../../src/html/escape.js';
 import { chartCanvas, dataTable, renderHtmlPage } from '../../src/html/page.js';
-import { decodeFigures, decodeImageRecords, encodeFigures, encodeImageRecords, figureLayout } from '../../src/html/run-data.js';
+import {
+  decodeFigures,
+  decodeImageRecords,
+  encodeFigures,
+  encodeImageRecords,
+  figureLayout,
+} from '../../src/html/run-data.js';
 import { buildRunPage } from '../../src/html/run-page.js';
 import { dataBlock, runPage } from './page-data.js';
 import { random, simulateRun } from './synthetic.js';
@@ -14,11 +20,22 @@ import { random, simulateRun } from './synthetic.js';
 const HOSTILE = '</script><script>alert(1)</script><!--<script>"\'&\u2028';
 
 function assertSelfContained(t: import('ava').ExecutionContext, html: string): void {
-  for (const pattern of [/src\s*=\s*["']?\s*(https?:)?\/\//i, /href\s*=\s*["']?\s*(https?:)?\/\//i, /url\(\s*["']?\s*(https?:)?\/\//i, /src="http/i, /href="http/i, /url\(http/i, /@import/i, /<link[^>]+stylesheet/i, /<iframe/i]) {
+  for (const pattern of [
+    /src\s*=\s*["']?\s*(https?:)?\/\//i,
+    /href\s*=\s*["']?\s*(https?:)?\/\//i,
+    /url\(\s*["']?\s*(https?:)?\/\//i,
+    /src="http/i,
+    /href="http/i,
+    /url\(http/i,
+    /@import/i,
+    /<link[^>]+stylesheet/i,
+    /<iframe/i,
+  ]) {
     t.notRegex(html, pattern);
   }
   // The only src/href attributes are in-page anchors and the empty data: favicon.
-  for (const match of html.matchAll(/\s(src|href)\s*=\s*"([^"]*)"/gi)) t.true(match[2].startsWith('#') || match[2] === 'data:,', match[0]);
+  for (const match of html.matchAll(/\s(src|href)\s*=\s*"([^"]*)"/gi))
+    t.true(match[2].startsWith('#') || match[2] === 'data:,', match[0]);
   t.regex(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'/);
   // Chart.js is inlined exactly once: a stretch from the middle of the library occurs once.
   const library = chartJsLibrary().source;
@@ -47,11 +64,27 @@ test('renderHtmlPage: sections, charts by key, data and scripts; self-contained;
     title: `Experiment ${HOSTILE}`,
     subtitle: HOSTILE,
     sections: [
-      { id: 'throughput', title: 'Throughput <b>', body: chartCanvas('byBatchSize', { label: 'throughput against batch size' }), wide: false },
+      {
+        id: 'throughput',
+        title: 'Throughput <b>',
+        body: chartCanvas('byBatchSize', { label: 'throughput against batch size' }),
+        wide: false,
+      },
       { id: 'latency', title: 'Latency', body: chartCanvas('latency') },
     ],
     charts: {
-      byBatchSize: lineChart({ series: [{ label: '2 threads', points: [{ x: 1, y: 10 }, { x: 100, y: 1000 }] }], x: { title: 'batch size', scale: 'logarithmic' } }),
+      byBatchSize: lineChart({
+        series: [
+          {
+            label: '2 threads',
+            points: [
+              { x: 1, y: 10 },
+              { x: 100, y: 1000 },
+            ],
+          },
+        ],
+        x: { title: 'batch size', scale: 'logarithmic' },
+      }),
       latency: barChart({ labels: ['1', '10'], series: [{ label: 'p99', data: [1, null] }] }),
     },
     data: { note: HOSTILE, list: [1, 2, 3] },
@@ -64,7 +97,10 @@ test('renderHtmlPage: sections, charts by key, data and scripts; self-contained;
   const block = dataBlock(html);
   t.deepEqual(block.data, { note: HOSTILE, list: [1, 2, 3] });
   t.deepEqual(Object.keys(block.charts), ['byBatchSize', 'latency']);
-  t.is((block.charts.byBatchSize as { options: { scales: { x: { type: string } } } }).options.scales.x.type, 'logarithmic');
+  t.is(
+    (block.charts.byBatchSize as { options: { scales: { x: { type: string } } } }).options.scales.x.type,
+    'logarithmic',
+  );
   t.regex(html, /<canvas data-chart="byBatchSize"/);
   t.regex(html, /<script>\(function \(page\) \{\n'use strict';\npage\.data\.seen = true;/);
   t.regex(html, /data-rendered/);
@@ -74,7 +110,14 @@ test('renderHtmlPage: sections, charts by key, data and scripts; self-contained;
 
 test('dataTable: escaped text cells, numbers right-aligned', (t) => {
   t.is(
-    dataTable(['batch size', 'images/s'], [[HOSTILE.slice(0, 9), 1200.5], ['1', null]], { caption: 'a <b>' }),
+    dataTable(
+      ['batch size', 'images/s'],
+      [
+        [HOSTILE.slice(0, 9), 1200.5],
+        ['1', null],
+      ],
+      { caption: 'a <b>' },
+    ),
     '<table class="data"><caption>a &lt;b&gt;</caption><thead><tr><th>batch size</th><th>images/s</th></tr></thead>' +
       '<tbody><tr><td>&lt;/script&gt;</td><td class="num">1200.5</td></tr><tr><td>1</td><td></td></tr></tbody></table>',
   );
@@ -91,7 +134,13 @@ test('chart helpers: JSON-only configurations with the shared look', (t) => {
   const hist = histogramChart({ labels: ['a', 'b'], series: [{ label: 'n', data: [1, 2] }], y: { title: 'batches' } });
   t.is(hist.type, 'bar');
   t.deepEqual(JSON.parse(JSON.stringify(hist)), hist, 'survives JSON');
-  const line = lineChart({ series: [{ label: 'a', points: [{ x: 1, y: 2 }] }, { label: 'b', points: [{ x: 1, y: 3 }], dashed: true }], y: { scale: 'logarithmic' } });
+  const line = lineChart({
+    series: [
+      { label: 'a', points: [{ x: 1, y: 2 }] },
+      { label: 'b', points: [{ x: 1, y: 3 }], dashed: true },
+    ],
+    y: { scale: 'logarithmic' },
+  });
   t.deepEqual(JSON.parse(JSON.stringify(line)), line);
   t.is((line.options as { scales: { y: { type: string } } }).scales.y.type, 'logarithmic');
 });
@@ -104,9 +153,14 @@ test('renderHtmlPage: prepare scripts run before the charts are drawn, page scri
     prepare: ['page.charts.c.data.labels = ["filled"];'],
     scripts: ['page.after = true;'],
   });
-  const order = ['page.charts.c.data.labels', 'new Chart(canvas, config)', 'page.after = true'].map((needle) => html.indexOf(needle));
+  const order = ['page.charts.c.data.labels', 'new Chart(canvas, config)', 'page.after = true'].map((needle) =>
+    html.indexOf(needle),
+  );
   t.true(order.every((at) => at > 0));
-  t.deepEqual([...order].sort((a, b) => a - b), order);
+  t.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+  );
   t.throws(() => renderHtmlPage({ title: 'x', sections: [], prepare: ['"</script>"'] }));
 });
 
@@ -114,16 +168,26 @@ test('figures: a fixed-length float64 block, read back exactly; NaN for null and
   const layout = figureLayout({ classes: 3, buckets: 4, timelinePoints: 5, errorLines: 2 });
   const next = random(1);
   const values: Record<string, number | null | number[]> = {};
-  for (const [name, [, length]] of Object.entries(layout)) values[name] = length === 1 ? next() * 1e12 : Array.from({ length: Math.max(0, length - 1) }, () => next() * 1e6);
+  for (const [name, [, length]] of Object.entries(layout))
+    values[name] = length === 1 ? next() * 1e12 : Array.from({ length: Math.max(0, length - 1) }, () => next() * 1e6);
   values.rows = 2 ** 53 - 1;
   values.imagesPerSecondAfterFirstResult = null;
   const decoded = decodeFigures(layout, encodeFigures(layout, values));
   for (const [name, [, length]] of Object.entries(layout)) {
     const given = values[name];
-    const expected = given === null ? [Number.NaN] : typeof given === 'number' ? [given] : [...given, ...new Array(length - given.length).fill(Number.NaN)];
+    const expected =
+      given === null
+        ? [Number.NaN]
+        : typeof given === 'number'
+          ? [given]
+          : [...given, ...new Array(length - given.length).fill(Number.NaN)];
     t.deepEqual(decoded[name], expected, name);
   }
-  t.throws(() => encodeFigures(layout, { ...values, confusion: new Array(10).fill(1) }), { instanceOf: RangeError }, 'too long for its slot');
+  t.throws(
+    () => encodeFigures(layout, { ...values, confusion: new Array(10).fill(1) }),
+    { instanceOf: RangeError },
+    'too long for its slot',
+  );
   t.throws(() => encodeFigures(layout, { ...values, rows: undefined as never }), undefined, 'every slot given');
   t.throws(() => encodeFigures(layout, { ...values, extra: 1 }), undefined, 'no unknown names');
 });
@@ -145,12 +209,26 @@ test('image records: pixels, line, label, prediction and float32 confidence read
 });
 
 test('the run page: summary, heat map, charts and gallery data for a labeled run', (t) => {
-  const { report, collector } = simulateRun({ rows: 3000, batchSize: 100, errorRate: 0.2, inputPath: `/data/${HOSTILE}.csv` });
+  const { report, collector } = simulateRun({
+    rows: 3000,
+    batchSize: 100,
+    errorRate: 0.2,
+    inputPath: `/data/${HOSTILE}.csv`,
+  });
   const html = buildRunPage(collector.pageInput(report));
   assertSelfContained(t, html);
   t.false(html.includes('<script>alert(1)'));
   t.true(html.includes(escapeHtml(`/data/${HOSTILE}.csv`)));
-  for (const text of ['Run <strong>complete</strong>', 'accuracy', 'images/s', 'batch latency p50 / p99', 'ab'.repeat(32), '784 → 16 → 10', 'sigmoid (hidden), softmax (output)', '2026-01-02 03:04:05 UTC']) {
+  for (const text of [
+    'Run <strong>complete</strong>',
+    'accuracy',
+    'images/s',
+    'batch latency p50 / p99',
+    'ab'.repeat(32),
+    '784 → 16 → 10',
+    'sigmoid (hidden), softmax (output)',
+    '2026-01-02 03:04:05 UTC',
+  ]) {
     t.true(html.includes(text), text);
   }
   t.is(html.split('<button type="button" class="cell').length - 1, 100, 'a 10 x 10 heat map');
@@ -163,16 +241,44 @@ test('the run page: summary, heat map, charts and gallery data for a labeled run
   t.true(images.every((i) => i.label !== i.predicted));
   t.is(run.images.length, (240 * 800 * 4) / 3, 'base64 of 240 records of 800 bytes');
   // Every figure the page renders is the report's.
-  for (const name of ['rows', 'labeled', 'correct', 'skipped', 'batches', 'imagesPerSecond', 'durationMs', 'peakRssBytes', 'perImageLatencyMs'] as const) {
+  for (const name of [
+    'rows',
+    'labeled',
+    'correct',
+    'skipped',
+    'batches',
+    'imagesPerSecond',
+    'durationMs',
+    'peakRssBytes',
+    'perImageLatencyMs',
+  ] as const) {
     t.deepEqual(figures[name], [report[name]], name);
   }
   t.deepEqual(figures.imagesPerSecondAfterFirstResult, [report.imagesPerSecondAfterFirstResult]);
   t.deepEqual(figures.inputBytes, [report.input.bytes]);
   t.deepEqual(figures.confusion, report.confusionMatrix!.flat());
-  t.deepEqual(figures.precision, report.perClass!.map((c) => c.precision));
-  t.deepEqual(figures.recall, report.perClass!.map((c) => c.recall));
-  t.deepEqual(figures.batchLatencyMs, [report.batchLatencyMs.count, report.batchLatencyMs.min, report.batchLatencyMs.mean, report.batchLatencyMs.p50, report.batchLatencyMs.p90, report.batchLatencyMs.p99, report.batchLatencyMs.max]);
-  t.is(figures.batchLatencyBuckets.reduce((a, b) => a + b, 0), 30, 'every batch in the histogram');
+  t.deepEqual(
+    figures.precision,
+    report.perClass!.map((c) => c.precision),
+  );
+  t.deepEqual(
+    figures.recall,
+    report.perClass!.map((c) => c.recall),
+  );
+  t.deepEqual(figures.batchLatencyMs, [
+    report.batchLatencyMs.count,
+    report.batchLatencyMs.min,
+    report.batchLatencyMs.mean,
+    report.batchLatencyMs.p50,
+    report.batchLatencyMs.p90,
+    report.batchLatencyMs.p99,
+    report.batchLatencyMs.max,
+  ]);
+  t.is(
+    figures.batchLatencyBuckets.reduce((a, b) => a + b, 0),
+    30,
+    'every batch in the histogram',
+  );
   t.is(figures.throughputRows.filter((n) => !Number.isNaN(n)).at(-1), 3000, 'every row finished by the last point');
   t.true(figures.throughputWindowMs[0] >= 50, 'the window is in the figures');
   t.is(figures.throughputSeconds.length, 60, 'padded to the fixed number of points');
@@ -187,15 +293,25 @@ test('unlabeled run: no heat map, no per-class chart, a gallery of the least con
   t.is(run.kind, 'uncertain');
   t.is(images.length, 240);
   t.true(images.every((i) => i.label === -1));
-  for (let i = 1; i < images.length; i++) t.true(images[i].confidence >= images[i - 1].confidence, 'least confident first');
+  for (let i = 1; i < images.length; i++)
+    t.true(images[i].confidence >= images[i - 1].confidence, 'least confident first');
   t.regex(html, /Least confident predictions/);
 });
 
 test('failed and interrupted runs say so, with the error and the first row errors and their lines', (t) => {
   const rowErrors = Array.from({ length: 14 }, (_, i) => ({ line: 10 + i, message: `field 3 is '${HOSTILE}' (${i})` }));
-  const failed = simulateRun({ rows: 200, batchSize: 50, status: 'failed', error: { code: 'PIPE_ERR_DATA', message: `/data/x.csv:7: bad ${HOSTILE}` }, rowErrors });
+  const failed = simulateRun({
+    rows: 200,
+    batchSize: 50,
+    status: 'failed',
+    error: { code: 'PIPE_ERR_DATA', message: `/data/x.csv:7: bad ${HOSTILE}` },
+    rowErrors,
+  });
   const html = buildRunPage(failed.collector.pageInput(failed.report));
-  t.regex(html, /Run <strong>failed<\/strong>: the figures cover the <span data-value="rows"><\/span> rows scored before the failure/);
+  t.regex(
+    html,
+    /Run <strong>failed<\/strong>: the figures cover the <span data-value="rows"><\/span> rows scored before the failure/,
+  );
   t.true(html.includes(`PIPE_ERR_DATA</span> /data/x.csv:7: bad ${escapeHtml(HOSTILE)}`));
   t.is(html.split('data-error-line=').length - 1, 10, 'the first 10 row errors');
   t.true(html.includes(`${escapeHtml(`field 3 is '${HOSTILE}' (9)`)}</li>`));
@@ -206,10 +322,23 @@ test('failed and interrupted runs say so, with the error and the first row error
   t.deepEqual(figures.rows, [200]);
   t.false(html.includes('<script>alert(1)'));
 
-  const stopped = simulateRun({ rows: 100, batchSize: 50, status: 'interrupted', error: { code: 'PIPE_ERR_INTERRUPTED', message: 'received SIGINT' } });
-  t.regex(buildRunPage(stopped.collector.pageInput(stopped.report)), /Run <strong>interrupted<\/strong>: stopped early/);
+  const stopped = simulateRun({
+    rows: 100,
+    batchSize: 50,
+    status: 'interrupted',
+    error: { code: 'PIPE_ERR_INTERRUPTED', message: 'received SIGINT' },
+  });
+  t.regex(
+    buildRunPage(stopped.collector.pageInput(stopped.report)),
+    /Run <strong>interrupted<\/strong>: stopped early/,
+  );
 
-  const nothing = simulateRun({ rows: 0, batchSize: 50, status: 'failed', error: { code: 'PIPE_ERR_WORKER', message: 'no worker' } });
+  const nothing = simulateRun({
+    rows: 0,
+    batchSize: 50,
+    status: 'failed',
+    error: { code: 'PIPE_ERR_WORKER', message: 'no worker' },
+  });
   const empty = buildRunPage(nothing.collector.pageInput(nothing.report));
   t.deepEqual(Object.keys(dataBlock(empty).charts), [], 'no empty charts');
   t.is(runPage(empty).images.length, 0);

@@ -49,7 +49,8 @@ export function* syntheticBatches(options: SyntheticOptions): Generator<Syntheti
   const table = normalizationTable(options.normalize ?? 'unit');
   const pool = Array.from({ length: 4 }, (_, b) => {
     const x = new Float32Array(options.batchSize * features);
-    for (let r = 0; r < options.batchSize; r++) for (let i = 0; i < features; i++) x[r * features + i] = table[pixelByte(b, r, i)];
+    for (let r = 0; r < options.batchSize; r++)
+      for (let i = 0; i < features; i++) x[r * features + i] = table[pixelByte(b, r, i)];
     return x;
   });
   let line = 1;
@@ -74,7 +75,12 @@ export function* syntheticBatches(options: SyntheticOptions): Generator<Syntheti
 
 /** A whole simulated run: RunStats and the page collector fed the same synthetic batches, and its report. */
 export function simulateRun(
-  options: SyntheticOptions & { status?: RunStatus; error?: { code: string; message: string } | null; inputPath?: string; rowErrors?: RowError[] },
+  options: SyntheticOptions & {
+    status?: RunStatus;
+    error?: { code: string; message: string } | null;
+    inputPath?: string;
+    rowErrors?: RowError[];
+  },
 ): { report: PipelineReport; collector: RunPageCollector } {
   let now = 0;
   const clock = () => now;
@@ -87,15 +93,36 @@ export function simulateRun(
   for (const { batch, scored } of syntheticBatches(options)) {
     now += scored.latencyMs / 4; // two threads, a little queueing: the clock moves on
     collector.onBatch(batch, scored);
-    stats.recordBatch({ rows: batch.rows, labels: batch.labels, predicted: scored.predicted, confidence: scored.confidence, latencyMs: scored.latencyMs, computeMs: scored.computeMs });
+    stats.recordBatch({
+      rows: batch.rows,
+      labels: batch.labels,
+      predicted: scored.predicted,
+      confidence: scored.confidence,
+      latencyMs: scored.latencyMs,
+      computeMs: scored.computeMs,
+    });
   }
   stats.finish();
   const sizes = [features, 16, classes];
   const report = buildReport(stats, {
     status: options.status ?? 'complete',
     error: options.error ?? null,
-    model: { path: '/models/tiny.safetensors', format: 'safetensors', sha256: 'ab'.repeat(32), layerSizes: sizes, activation: 'sigmoid', output: 'softmax', kernel: 'wasm' },
-    input: { path: options.inputPath ?? '/data/input.csv', bytes: options.rows * 1800, hasHeader: false, labeled: options.labeled ?? true, parser: 'csv-parse' },
+    model: {
+      path: '/models/tiny.safetensors',
+      format: 'safetensors',
+      sha256: 'ab'.repeat(32),
+      layerSizes: sizes,
+      activation: 'sigmoid',
+      output: 'softmax',
+      kernel: 'wasm',
+    },
+    input: {
+      path: options.inputPath ?? '/data/input.csv',
+      bytes: options.rows * 1800,
+      hasHeader: false,
+      labeled: options.labeled ?? true,
+      parser: 'csv-parse',
+    },
     config: { batchSize: options.batchSize, threads: 2, normalize: options.normalize ?? 'unit' },
     startedAt: new Date('2026-01-02T03:04:05Z'),
     finishedAt: new Date('2026-01-02T03:04:06Z'),

@@ -26,7 +26,14 @@ test('a steady run: every point is the steady rate, the window is 5% of the run 
     // Within a bin (here 64 ms) rows count as spread evenly: a few % off where the window starts mid-bin.
     t.true(Math.abs(p.imagesPerSecond - 5000) / 5000 < 0.05, `${p.seconds} s: ${p.imagesPerSecond}`);
   }
-  t.is(timelineOf([[100, 10], [400, 10]]).windowMs(), 50, 'short runs: at least 50 ms');
+  t.is(
+    timelineOf([
+      [100, 10],
+      [400, 10],
+    ]).windowMs(),
+    50,
+    'short runs: at least 50 ms',
+  );
   t.is(timelineOf([[30, 10]]).windowMs(), 30, 'and never longer than the run');
 });
 
@@ -43,7 +50,8 @@ test('bursts (results released in order, many in one millisecond) are smoothed t
   t.true(max <= 2 * 40_000, `max ${max}: the bursts' own rate is ~1,000 rows in 0.1 ms (10,000,000 images/s)`);
   t.true(max >= 30_000, `the steady part shows (${max})`);
   t.true(max <= 2 * average, `max ${max} vs average ${average}`);
-  for (const p of points.filter((p) => p.seconds + timeline.windowMs() / 1000 < 0.27)) t.is(p.imagesPerSecond, 0, 'nothing during start-up');
+  for (const p of points.filter((p) => p.seconds + timeline.windowMs() / 1000 < 0.27))
+    t.is(p.imagesPerSecond, 0, 'nothing during start-up');
 });
 
 test('rows are conserved at any length, memory stays bounded, points are in time order', (t) => {
@@ -70,7 +78,10 @@ test('latency buckets: log-spaced, every sample counted once, the shared range l
   const samples = [0, 0.0005, 1, 1.05, 1.2, 10, 99, 5e6];
   for (const s of samples) buckets.record(s);
   const list = buckets.buckets();
-  t.is(list.reduce((n, b) => n + b.count, 0), samples.length);
+  t.is(
+    list.reduce((n, b) => n + b.count, 0),
+    samples.length,
+  );
   t.is(list[0].fromMs, 0.001, 'tiny samples go to the first bucket');
   for (let i = 1; i < list.length; i++) t.true(Math.abs(list[i].fromMs - list[i - 1].toMs) < 1e-12);
   for (const b of list) t.true(Math.abs(b.toMs / b.fromMs - 10 ** (1 / 20)) < 1e-9);
@@ -92,7 +103,10 @@ test('latency buckets as fixed-size data: every bucket, whatever was recorded; e
   for (const ms of [0.5, 0.5, 2, 1e9]) buckets.record(ms);
   const counts = buckets.allCounts();
   t.is(counts.length, 180);
-  t.is(counts.reduce((a, b) => a + b, 0), 4);
+  t.is(
+    counts.reduce((a, b) => a + b, 0),
+    4,
+  );
   t.is(counts[179], 1, 'the largest sample counts in the last bucket');
   for (const b of buckets.buckets()) {
     const i = Math.round(Math.log10(b.fromMs / buckets.minMs) * buckets.perDecade);

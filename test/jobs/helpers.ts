@@ -12,13 +12,28 @@ export const testCsv = join(repoRoot, 'data/mnist_test.csv');
 
 /** A run slow enough to overlap a 1-second cron tick whatever the kernels' speed: per-task overhead dominates. */
 // Batches of one row on one thread: ~5,000-10,000 rows/s, so 20,000 rows take a few seconds.
-export const slowRunArgs = (rows = 20_000) => ['--input', trainCsv, '--batch-size', '1', '--threads', '1', '--limit', String(rows), '--quiet'];
+export const slowRunArgs = (rows = 20_000) => [
+  '--input',
+  trainCsv,
+  '--batch-size',
+  '1',
+  '--threads',
+  '1',
+  '--limit',
+  String(rows),
+  '--quiet',
+];
 
 /**
  * An input that keeps each run going for `holdMs` whatever the machine's speed: a FIFO that a shell fills with
  * `csv` and then holds open, once for each of `runs` readers (each run opens it anew).
  */
-export function heldOpenInput(dir: string, csv: string, runs: number, holdMs: number): { path: string; writer: ChildProcess } {
+export function heldOpenInput(
+  dir: string,
+  csv: string,
+  runs: number,
+  holdMs: number,
+): { path: string; writer: ChildProcess } {
   const path = join(dir, 'held.csv');
   execFileSync('mkfifo', [path]);
   // The pause after each close lets the reader see end-of-file before the next open (a FIFO ends only
@@ -33,7 +48,10 @@ export interface Running {
   stdout: () => string;
   stderr: () => string;
   /** Resolves when stderr (or stdout) matches, rejects on exit or after timeoutMs. */
-  waitFor: (pattern: RegExp, options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number }) => Promise<RegExpMatchArray>;
+  waitFor: (
+    pattern: RegExp,
+    options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number },
+  ) => Promise<RegExpMatchArray>;
   /** Exit code (null when killed by a signal), the signal, and when the process exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
@@ -110,7 +128,9 @@ export async function until(predicate: () => boolean, timeoutMs = 30_000, what =
 export function predictionsInProgress(target: string): boolean {
   const dir = join(target, '..');
   const base = target.slice(dir.length + 1);
-  return readdirSync(dir).some((name) => name.startsWith(`${base}.`) && name.endsWith('.tmp') && statSync(join(dir, name)).size > 1000);
+  return readdirSync(dir).some(
+    (name) => name.startsWith(`${base}.`) && name.endsWith('.tmp') && statSync(join(dir, name)).size > 1000,
+  );
 }
 
 const dirs: string[] = [];

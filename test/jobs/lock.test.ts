@@ -10,32 +10,37 @@ import { removeTempDirs, slowRunArgs, start, tempDir } from './helpers.js';
 
 test.after.always(removeTempDirs);
 
-test.serial('two concurrent runs on the same report: one completes, the other is refused at once with exit 75', async (t) => {
-  const dir = tempDir();
-  mkdirSync(join(dir, 'reports'));
-  const report = join(dir, 'reports', 'latest.json');
-  const a = start('pipeline', [...slowRunArgs(3000), '--report', report]);
-  const b = start('pipeline', [...slowRunArgs(3000), '--report', report]);
-  const [ea, eb] = await Promise.all([a.exited, b.exited]);
-  const results = [
-    { run: a, code: ea.code, at: ea.at },
-    { run: b, code: eb.code, at: eb.at },
-  ].sort((x, y) => (x.code ?? 0) - (y.code ?? 0));
-  t.deepEqual(
-    results.map((r) => r.code),
-    [0, ExitCode.lockHeld],
-    `${a.stderr()}\n${b.stderr()}`,
-  );
-  const [winner, loser] = results;
-  t.regex(
-    loser.run.stderr(),
-    new RegExp(`^nnpipe: another nnpipe run holds the lock on ${report.replace(/[.]/g, '\\.')} \\(pid ${winner.run.child.pid}, since \\d{4}-\\d\\d-\\d\\dT[^)]+\\)\\n$`),
-  );
-  t.true(loser.at < winner.at, 'the refused run did not wait for the other one');
-  t.is(JSON.parse(readFileSync(report, 'utf8')).status, 'complete');
-  t.false(existsSync(`${report}.lock`), 'released');
-  t.false(existsSync(`${report}.lock-owner`), 'owner file removed');
-});
+test.serial(
+  'two concurrent runs on the same report: one completes, the other is refused at once with exit 75',
+  async (t) => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'reports'));
+    const report = join(dir, 'reports', 'latest.json');
+    const a = start('pipeline', [...slowRunArgs(3000), '--report', report]);
+    const b = start('pipeline', [...slowRunArgs(3000), '--report', report]);
+    const [ea, eb] = await Promise.all([a.exited, b.exited]);
+    const results = [
+      { run: a, code: ea.code, at: ea.at },
+      { run: b, code: eb.code, at: eb.at },
+    ].sort((x, y) => (x.code ?? 0) - (y.code ?? 0));
+    t.deepEqual(
+      results.map((r) => r.code),
+      [0, ExitCode.lockHeld],
+      `${a.stderr()}\n${b.stderr()}`,
+    );
+    const [winner, loser] = results;
+    t.regex(
+      loser.run.stderr(),
+      new RegExp(
+        `^nnpipe: another nnpipe run holds the lock on ${report.replace(/[.]/g, '\\.')} \\(pid ${winner.run.child.pid}, since \\d{4}-\\d\\d-\\d\\dT[^)]+\\)\\n$`,
+      ),
+    );
+    t.true(loser.at < winner.at, 'the refused run did not wait for the other one');
+    t.is(JSON.parse(readFileSync(report, 'utf8')).status, 'complete');
+    t.false(existsSync(`${report}.lock`), 'released');
+    t.false(existsSync(`${report}.lock-owner`), 'owner file removed');
+  },
+);
 
 test.serial('sharing only the history file is a conflict too', async (t) => {
   const dir = tempDir();
@@ -52,9 +57,12 @@ test.serial('sharing only the history file is a conflict too', async (t) => {
 test('in one process: a second lock on the same file is refused; different files do not conflict', async (t) => {
   const dir = tempDir();
   const first = await RunLock.acquire([{ path: join(dir, 'r.json') }, { path: join(dir, 'h.jsonl') }]);
-  const error = await t.throwsAsync(RunLock.acquire([{ path: join(dir, 'x.json') }, { path: join(dir, 'sub', '..', 'h.jsonl') }]), {
-    instanceOf: LockHeldError,
-  });
+  const error = await t.throwsAsync(
+    RunLock.acquire([{ path: join(dir, 'x.json') }, { path: join(dir, 'sub', '..', 'h.jsonl') }]),
+    {
+      instanceOf: LockHeldError,
+    },
+  );
   t.is(error?.exitCode, 75);
   t.is(error?.code, 'PIPE_ERR_LOCKED');
   t.is(error?.owner?.pid, process.pid);
@@ -72,7 +80,10 @@ test('a stale lock (its holder died without cleaning up) is taken over', async (
   const dir = tempDir();
   const path = join(dir, 'r.json');
   mkdirSync(`${path}.lock`);
-  writeFileSync(`${path}.lock-owner`, JSON.stringify({ pid: 999999, host: 'elsewhere', since: '2020-01-01T00:00:00.000Z' }));
+  writeFileSync(
+    `${path}.lock-owner`,
+    JSON.stringify({ pid: 999999, host: 'elsewhere', since: '2020-01-01T00:00:00.000Z' }),
+  );
   const old = new Date(Date.now() - 60_000);
   utimesSync(`${path}.lock`, old, old);
   const lock = await RunLock.acquire([{ path }], { staleMs: 30_000 });

@@ -54,8 +54,16 @@ function sample(): Sample {
   gc();
   gc();
   const m = process.memoryUsage();
-  const listeners = Object.fromEntries(['SIGINT', 'SIGTERM', 'exit', 'uncaughtException', 'unhandledRejection'].map((e) => [e, process.listenerCount(e)]));
-  return { heapUsed: m.heapUsed, rss: m.rss, arrayBuffers: m.arrayBuffers, listeners, resources: process.getActiveResourcesInfo() };
+  const listeners = Object.fromEntries(
+    ['SIGINT', 'SIGTERM', 'exit', 'uncaughtException', 'unhandledRejection'].map((e) => [e, process.listenerCount(e)]),
+  );
+  return {
+    heapUsed: m.heapUsed,
+    rss: m.rss,
+    arrayBuffers: m.arrayBuffers,
+    listeners,
+    resources: process.getActiveResourcesInfo(),
+  };
 }
 
 const discard = () =>
@@ -98,7 +106,9 @@ test(`${RUNS} consecutive runs in one process keep heap and RSS flat and leave n
     arrayBuffersMB: (at20.arrayBuffers - at5.arrayBuffers) / MB,
     rssMB: (at20.rss - at5.rss) / MB,
   };
-  t.log(`${RUNS} runs of ${ROWS} rows in ${seconds.toFixed(1)} s; growth from run 5 to run ${RUNS}: ${JSON.stringify(growth, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
+  t.log(
+    `${RUNS} runs of ${ROWS} rows in ${seconds.toFixed(1)} s; growth from run 5 to run ${RUNS}: ${JSON.stringify(growth, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`,
+  );
   t.log(`heapUsed MB per run: ${samples.map((s) => (s.heapUsed / MB).toFixed(1)).join(' ')}`);
   t.log(`RSS MB per run: ${samples.map((s) => (s.rss / MB).toFixed(0)).join(' ')}`);
 
@@ -110,7 +120,10 @@ test(`${RUNS} consecutive runs in one process keep heap and RSS flat and leave n
   // the first; ava's own pipes and timer are in all of them), locks. The first run may add listeners once:
   // modules loaded on first use (proper-lockfile's signal-exit) install theirs when they load.
   for (const [kind, count] of Object.entries(samples[0].listeners)) {
-    t.true(count <= (before.listeners[kind as keyof typeof before.listeners] ?? 0) + 1, `run 1 added at most one ${kind} listener`);
+    t.true(
+      count <= (before.listeners[kind as keyof typeof before.listeners] ?? 0) + 1,
+      `run 1 added at most one ${kind} listener`,
+    );
   }
   for (const [i, s] of samples.entries()) {
     t.deepEqual(s.listeners, samples[0].listeners, `listeners after run ${i + 1}`);

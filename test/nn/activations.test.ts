@@ -19,7 +19,13 @@ test('softmax of very negative inputs stays finite and sums to 1', (t) => {
   const v = Float32Array.from([-1000, -1001, -1002, -1e30]);
   softmaxRows_(v, 1, 4);
   t.true(v.every(Number.isFinite));
-  t.true(close(v.reduce((a, b) => a + b, 0), 1, 1e-6));
+  t.true(
+    close(
+      v.reduce((a, b) => a + b, 0),
+      1,
+      1e-6,
+    ),
+  );
   t.true(v[0] > v[1] && v[1] > v[2] && v[2] >= v[3]);
 });
 

@@ -57,7 +57,8 @@ test('mnist-test-100.csv is the standard CSV of the first 100 test images', (t) 
       const out = forward(model.network, x.subarray(start * 784, (start + rows) * 784), rows, scratch);
       argmaxRows(out, rows, 10, predicted.subarray(start), confidence.subarray(start));
       for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < 10; c++) worst = Math.max(worst, Math.abs(out[r * 10 + c] - golden.probabilities[start + r][c]));
+        for (let c = 0; c < 10; c++)
+          worst = Math.max(worst, Math.abs(out[r * 10 + c] - golden.probabilities[start + r][c]));
       }
     }
     t.deepEqual([...predicted], golden.predicted);

@@ -26,10 +26,14 @@ test('converts a pickle to safetensors, records metadata and prints one line', a
   t.is(result.code, 0, result.stderr);
   t.is(result.stderr, '');
   t.is(result.stdout.split('\n').length, 2);
-  t.regex(result.stdout, /^wrote .*tiny\.safetensors \(safetensors, layers 4-3-2, activation sigmoid, output softmax, normalize unit, \d+ bytes, sha256 [0-9a-f]{64}\) from .*tiny-p4\.pkl \(pkl\)\n$/);
+  t.regex(
+    result.stdout,
+    /^wrote .*tiny\.safetensors \(safetensors, layers 4-3-2, activation sigmoid, output softmax, normalize unit, \d+ bytes, sha256 [0-9a-f]{64}\) from .*tiny-p4\.pkl \(pkl\)\n$/,
+  );
   const file = await readModelFile(out);
   t.deepEqual(file.metadata, { activation: 'sigmoid', output: 'softmax', normalize: 'unit', layer_sizes: '[4,3,2]' });
-  for (const [name, expected] of loadTinyFixture().tensors) t.true(sameBits(file.tensors.get(name)!.data, expected.data), name);
+  for (const [name, expected] of loadTinyFixture().tensors)
+    t.true(sameBits(file.tensors.get(name)!.data, expected.data), name);
 });
 
 test('writes npz when OUT ends in .npz; options and free-form metadata are carried into the next conversion', async (t) => {
@@ -97,7 +101,10 @@ test('a bad model exits 1 with "nnpipe convert: <message>"', async (t) => {
   const evil = modelFixture('evil-os-system-p2.pkl');
   const result = await run(evil, join(dir, 'x.safetensors'));
   t.is(result.code, 1);
-  t.is(result.stderr, `nnpipe convert: ${evil}: pickle: refusing to load: the pickle references the forbidden global posix.system (only the globals numpy uses to rebuild arrays are allowed)\n`);
+  t.is(
+    result.stderr,
+    `nnpipe convert: ${evil}: pickle: refusing to load: the pickle references the forbidden global posix.system (only the globals numpy uses to rebuild arrays are allowed)\n`,
+  );
   const missing = await run(join(dir, 'missing.pkl'), join(dir, 'y.safetensors'));
   t.is(missing.code, 1);
   t.regex(missing.stderr, /^nnpipe convert: .*missing\.pkl: cannot read the model file \(ENOENT\)\n$/);
@@ -118,15 +125,26 @@ test('freezes a PyTorch state_dict and an ONNX graph as safetensors with canonic
     const out = join(dir, `${input}.safetensors`);
     const result = await run(modelFixture(input), out, ...args, '--normalize', 'unit');
     t.is(result.code, 0, result.stderr);
-    t.regex(result.stdout, new RegExp(`activation ${activation}, output ${output}, .*\\((pt|onnx); transposed [0-9a-z.]+\\.weight, `));
+    t.regex(
+      result.stdout,
+      new RegExp(`activation ${activation}, output ${output}, .*\\((pt|onnx); transposed [0-9a-z.]+\\.weight, `),
+    );
     const original = await loadModel(modelFixture(input), { activation });
     const frozen = await readModelFile(out);
-    t.deepEqual([...frozen.tensors.keys()].sort(), original.network.layers.flatMap((_, k) => [`W${k + 1}`, `b${k + 1}`]).sort());
+    t.deepEqual(
+      [...frozen.tensors.keys()].sort(),
+      original.network.layers.flatMap((_, k) => [`W${k + 1}`, `b${k + 1}`]).sort(),
+    );
     t.is(frozen.metadata.activation, activation);
     t.is(frozen.metadata.output, output);
     t.is(frozen.metadata.normalize, 'unit');
     const reloaded = await loadModel(out);
-    t.deepEqual(reloaded.layerSources.map((source) => source.transposed), original.network.layers.map(() => false));
-    reloaded.network.layers.forEach((layer, k) => t.true(sameBits(layer.W.data, original.network.layers[k].W.data), `W${k + 1}`));
+    t.deepEqual(
+      reloaded.layerSources.map((source) => source.transposed),
+      original.network.layers.map(() => false),
+    );
+    reloaded.network.layers.forEach((layer, k) =>
+      t.true(sameBits(layer.W.data, original.network.layers[k].W.data), `W${k + 1}`),
+    );
   }
 });

@@ -30,10 +30,18 @@ async function roundTrip(t: import('ava').ExecutionContext, source: string) {
   return first;
 }
 
-(hasBookPickle ? test : test.skip)('book model pkl -> safetensors -> npz is bit-identical (needs ../shared/reference/sample_weight.pkl)', async (t) => {
-  const converted = await roundTrip(t, bookPickle);
-  t.deepEqual(converted.metadata, { activation: 'sigmoid', output: 'softmax', normalize: 'unit', layer_sizes: '[784,50,100,10]' });
-});
+(hasBookPickle ? test : test.skip)(
+  'book model pkl -> safetensors -> npz is bit-identical (needs ../shared/reference/sample_weight.pkl)',
+  async (t) => {
+    const converted = await roundTrip(t, bookPickle);
+    t.deepEqual(converted.metadata, {
+      activation: 'sigmoid',
+      output: 'softmax',
+      normalize: 'unit',
+      layer_sizes: '[784,50,100,10]',
+    });
+  },
+);
 
 test('tiny model pkl (protocol 2) -> safetensors -> npz is bit-identical', async (t) => {
   await roundTrip(t, modelFixture('tiny-p2.pkl'));

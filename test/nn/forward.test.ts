@@ -41,12 +41,21 @@ test('sigmoid hidden layer, softmax output, two rows', (t) => {
   out.forEach((v, i) => t.true(Math.abs(v - expected[i]) < 1e-7, `${v} vs ${expected[i]}`));
 });
 
-test('the tiny numpy network gives numpy\'s probabilities for its probe rows', (t) => {
+test("the tiny numpy network gives numpy's probabilities for its probe rows", (t) => {
   const tiny = loadTinyFixture();
-  const model = networkFromModelFile({ path: 'tiny.json', format: 'npz', sha256: '', sizeBytes: 0, tensors: tiny.tensors, metadata: {} });
+  const model = networkFromModelFile({
+    path: 'tiny.json',
+    format: 'npz',
+    sha256: '',
+    sizeBytes: 0,
+    tensors: tiny.tensors,
+    metadata: {},
+  });
   const out = forward(model.network, tiny.probe.x, tiny.probe.rows);
   t.is(out.length, tiny.probe.probabilities.length);
-  out.forEach((v, i) => t.true(Math.abs(v - tiny.probe.probabilities[i]) < 1e-6, `index ${i}: ${v} vs ${tiny.probe.probabilities[i]}`));
+  out.forEach((v, i) =>
+    t.true(Math.abs(v - tiny.probe.probabilities[i]) < 1e-6, `index ${i}: ${v} vs ${tiny.probe.probabilities[i]}`),
+  );
 });
 
 test('with scratch: a view into the same buffer every call, no new buffers', (t) => {
@@ -60,7 +69,11 @@ test('with scratch: a view into the same buffer every call, no new buffers', (t)
   t.is(second.length, 6);
   t.deepEqual([...second], [4, 7, 2.5, 3, 4, 7]);
   t.true(scratch.buffers.every((b, i) => b === buffers[i]));
-  t.is(forward(network, Float32Array.from([0, 0, 0, 0, 0, 0]), 3, scratch), second, 'same row count: the very same view');
+  t.is(
+    forward(network, Float32Array.from([0, 0, 0, 0, 0, 0]), 3, scratch),
+    second,
+    'same row count: the very same view',
+  );
 });
 
 test('with scratch: grows when a batch has more rows than maxRows', (t) => {
@@ -84,7 +97,9 @@ test('too little input or a scratch made for another network is an error', (t) =
   const network = handNetwork('relu', 'identity');
   t.throws(() => forward(network, Float32Array.from([1, 1, 1]), 2), { instanceOf: RangeError });
   const other: Network = { ...network, layers: [network.layers[0]] };
-  t.throws(() => forward(network, Float32Array.from([1, 1]), 1, createForwardScratch(other, 1)), { message: /scratch/ });
+  t.throws(() => forward(network, Float32Array.from([1, 1]), 1, createForwardScratch(other, 1)), {
+    message: /scratch/,
+  });
 });
 
 test('argmaxRows: first index wins ties, NaN counts as largest, confidence is the winner', (t) => {

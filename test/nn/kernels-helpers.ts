@@ -3,7 +3,13 @@
 // shapes, kinds and seeds, and shrinks to small shapes.
 import fc from 'fast-check';
 import { argmaxRows, forward } from '../../src/nn/forward.js';
-import { ACTIVATIONS, OUTPUT_FUNCTIONS, type Activation, type Network, type OutputFunction } from '../../src/nn/types.js';
+import {
+  ACTIVATIONS,
+  OUTPUT_FUNCTIONS,
+  type Activation,
+  type Network,
+  type OutputFunction,
+} from '../../src/nn/types.js';
 
 /** Uniform floats in [0, 1) from a 32-bit seed (mulberry32). */
 export function uniform(seed: number): () => number {
@@ -52,7 +58,9 @@ export function makeNetwork(c: NetworkCase): Network {
   const layers = c.sizes.slice(1).map((cols, k) => {
     const rows = c.sizes[k];
     const scale = c.values === 'dyadic' ? 1 : 2 / Math.sqrt(rows);
-    const W = Float32Array.from({ length: rows * cols }, () => (next() < c.zeroWeights ? 0 : drawValue(c.values, next, scale)));
+    const W = Float32Array.from({ length: rows * cols }, () =>
+      next() < c.zeroWeights ? 0 : drawValue(c.values, next, scale),
+    );
     const b = Float32Array.from({ length: cols }, () => drawValue(c.values, next, c.values === 'dyadic' ? 2 : 1));
     return { W: { rows, cols, data: W }, b };
   });
@@ -61,12 +69,22 @@ export function makeNetwork(c: NetworkCase): Network {
 
 export function makeInputs(features: number, c: InputCase, values: ValueKind): Float32Array {
   const next = uniform(c.seed ^ 0x5bd1e995);
-  return Float32Array.from({ length: c.rows * features }, () => (next() < c.zeroInputs ? 0 : drawValue(values, next, 1)));
+  return Float32Array.from({ length: c.rows * features }, () =>
+    next() < c.zeroInputs ? 0 : drawValue(values, next, 1),
+  );
 }
 
-export const arbitraryNetworkCase = (options: { values: ValueKind; activations?: readonly Activation[]; maxLayers?: number; maxWidth?: number }) =>
+export const arbitraryNetworkCase = (options: {
+  values: ValueKind;
+  activations?: readonly Activation[];
+  maxLayers?: number;
+  maxWidth?: number;
+}) =>
   fc.record({
-    sizes: fc.array(fc.integer({ min: 1, max: options.maxWidth ?? 40 }), { minLength: 2, maxLength: (options.maxLayers ?? 4) + 1 }),
+    sizes: fc.array(fc.integer({ min: 1, max: options.maxWidth ?? 40 }), {
+      minLength: 2,
+      maxLength: (options.maxLayers ?? 4) + 1,
+    }),
     activation: fc.constantFrom(...(options.activations ?? ACTIVATIONS)),
     output: fc.constantFrom(...OUTPUT_FUNCTIONS),
     values: fc.constant(options.values),
@@ -96,7 +114,14 @@ export function referenceScores(network: Network, x: Float32Array, rows: number)
   return { predicted, confidence, probabilities };
 }
 
-export function engineScores(engine: { outputs: number; predict: (x: Float32Array, rows: number, p: Int32Array, c: Float32Array, prob?: Float32Array) => void }, x: Float32Array, rows: number): Scored {
+export function engineScores(
+  engine: {
+    outputs: number;
+    predict: (x: Float32Array, rows: number, p: Int32Array, c: Float32Array, prob?: Float32Array) => void;
+  },
+  x: Float32Array,
+  rows: number,
+): Scored {
   const predicted = new Int32Array(rows);
   const confidence = new Float32Array(rows);
   const probabilities = new Float32Array(rows * engine.outputs);
@@ -117,7 +142,14 @@ export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): num
  * and the same argmax wherever the reference's best two values differ by more than `tieGap` (closer
  * calls may legitimately flip under float32 rounding). Returns a problem description or null.
  */
-export function approximateProblem(ref: Scored, got: Scored, rows: number, outputs: number, tolerance = 1e-5, tieGap = 1e-4): string | null {
+export function approximateProblem(
+  ref: Scored,
+  got: Scored,
+  rows: number,
+  outputs: number,
+  tolerance = 1e-5,
+  tieGap = 1e-4,
+): string | null {
   for (let i = 0; i < ref.probabilities.length; i++) {
     const r = ref.probabilities[i];
     const g = got.probabilities[i];
@@ -125,7 +157,8 @@ export function approximateProblem(ref: Scored, got: Scored, rows: number, outpu
       if (Number.isNaN(r) !== Number.isNaN(g)) return `probability ${i}: ${g} vs reference ${r}`;
       continue;
     }
-    if (Math.abs(r - g) > tolerance * Math.max(1, Math.abs(r))) return `probability ${i}: ${g} vs reference ${r} (diff ${Math.abs(r - g)})`;
+    if (Math.abs(r - g) > tolerance * Math.max(1, Math.abs(r)))
+      return `probability ${i}: ${g} vs reference ${r} (diff ${Math.abs(r - g)})`;
   }
   for (let row = 0; row < rows; row++) {
     if (ref.predicted[row] === got.predicted[row]) continue;

@@ -43,16 +43,22 @@ function describe(n: NetworkCase, i: InputCase, maxRows: number): string {
 
 test('js engine: bit-identical to the reference on random networks (all activations and outputs)', async (t) => {
   await fc.assert(
-    fc.asyncProperty(arbitraryNetworkCase({ values: 'continuous' }), arbitraryInputCase, maxRowsArbitrary, async (n, i, maxRows) => {
-      const network = makeNetwork(n);
-      const x = makeInputs(n.sizes[0], i, n.values);
-      const ref = referenceScores(network, x, i.rows);
-      const got = engineScores(await createForwardEngine(network, { maxRows, kind: 'js' }), x, i.rows);
-      const where = describe(n, i, maxRows);
-      if (firstDifference(got.probabilities, ref.probabilities) !== -1) throw new Error(`probabilities differ: ${where}`);
-      if (firstDifference(got.predicted, ref.predicted) !== -1) throw new Error(`predictions differ: ${where}`);
-      if (firstDifference(got.confidence, ref.confidence) !== -1) throw new Error(`confidences differ: ${where}`);
-    }),
+    fc.asyncProperty(
+      arbitraryNetworkCase({ values: 'continuous' }),
+      arbitraryInputCase,
+      maxRowsArbitrary,
+      async (n, i, maxRows) => {
+        const network = makeNetwork(n);
+        const x = makeInputs(n.sizes[0], i, n.values);
+        const ref = referenceScores(network, x, i.rows);
+        const got = engineScores(await createForwardEngine(network, { maxRows, kind: 'js' }), x, i.rows);
+        const where = describe(n, i, maxRows);
+        if (firstDifference(got.probabilities, ref.probabilities) !== -1)
+          throw new Error(`probabilities differ: ${where}`);
+        if (firstDifference(got.predicted, ref.predicted) !== -1) throw new Error(`predictions differ: ${where}`);
+        if (firstDifference(got.confidence, ref.confidence) !== -1) throw new Error(`confidences differ: ${where}`);
+      },
+    ),
     { numRuns: 300 },
   );
   t.pass();
@@ -68,7 +74,12 @@ test('wasm engine: within 1e-5 of the reference, same argmax off near-ties (sigm
         const network = makeNetwork(n);
         const x = makeInputs(n.sizes[0], i, n.values);
         const outputs = n.sizes[n.sizes.length - 1];
-        const problem = approximateProblem(referenceScores(network, x, i.rows), engineScores(await createForwardEngine(network, { maxRows, kind: 'wasm' }), x, i.rows), i.rows, outputs);
+        const problem = approximateProblem(
+          referenceScores(network, x, i.rows),
+          engineScores(await createForwardEngine(network, { maxRows, kind: 'wasm' }), x, i.rows),
+          i.rows,
+          outputs,
+        );
         if (problem) throw new Error(`${problem}: ${describe(n, i, maxRows)}`);
       },
     ),
@@ -89,8 +100,12 @@ test('wasm engine: bit-identical to the reference where float32 sums are exact (
         const ref = referenceScores(network, x, i.rows);
         const got = engineScores(await createForwardEngine(network, { maxRows, kind: 'wasm' }), x, i.rows);
         const at = firstDifference(got.probabilities, ref.probabilities);
-        if (at !== -1) throw new Error(`probability ${at}: ${got.probabilities[at]} vs ${ref.probabilities[at]}: ${describe(n, i, maxRows)}`);
-        if (firstDifference(got.predicted, ref.predicted) !== -1) throw new Error(`predictions differ: ${describe(n, i, maxRows)}`);
+        if (at !== -1)
+          throw new Error(
+            `probability ${at}: ${got.probabilities[at]} vs ${ref.probabilities[at]}: ${describe(n, i, maxRows)}`,
+          );
+        if (firstDifference(got.predicted, ref.predicted) !== -1)
+          throw new Error(`predictions differ: ${describe(n, i, maxRows)}`);
       },
     ),
     { numRuns: 300 },
@@ -100,20 +115,36 @@ test('wasm engine: bit-identical to the reference where float32 sums are exact (
 
 test('wasm and js engines agree with each other (within 1e-5, same argmax off near-ties), sigmoid hidden layers', async (t) => {
   await fc.assert(
-    fc.asyncProperty(arbitraryNetworkCase({ values: 'continuous', activations: ['sigmoid'] }), arbitraryInputCase, async (n, i) => {
-      const network = makeNetwork(n);
-      const x = makeInputs(n.sizes[0], i, n.values);
-      const { js, wasm } = await engines(network, 4);
-      const problem = approximateProblem(engineScores(js, x, i.rows), engineScores(wasm, x, i.rows), i.rows, n.sizes[n.sizes.length - 1]);
-      if (problem) throw new Error(`${problem}: ${describe(n, i, 4)}`);
-    }),
+    fc.asyncProperty(
+      arbitraryNetworkCase({ values: 'continuous', activations: ['sigmoid'] }),
+      arbitraryInputCase,
+      async (n, i) => {
+        const network = makeNetwork(n);
+        const x = makeInputs(n.sizes[0], i, n.values);
+        const { js, wasm } = await engines(network, 4);
+        const problem = approximateProblem(
+          engineScores(js, x, i.rows),
+          engineScores(wasm, x, i.rows),
+          i.rows,
+          n.sizes[n.sizes.length - 1],
+        );
+        if (problem) throw new Error(`${problem}: ${describe(n, i, 4)}`);
+      },
+    ),
     { numRuns: 100 },
   );
   t.pass();
 });
 
 test('one engine, many calls: rows 0, 1, maxRows, 3 x maxRows + 1 in any order give the reference answers', async (t) => {
-  const n: NetworkCase = { sizes: [37, 13, 6], activation: 'sigmoid', output: 'softmax', values: 'continuous', seed: 7, zeroWeights: 0 };
+  const n: NetworkCase = {
+    sizes: [37, 13, 6],
+    activation: 'sigmoid',
+    output: 'softmax',
+    values: 'continuous',
+    seed: 7,
+    zeroWeights: 0,
+  };
   const network = makeNetwork(n);
   const { js, wasm } = await engines(network, 5);
   for (const rows of [16, 0, 1, 5, 3, 16, 1]) {
@@ -125,7 +156,14 @@ test('one engine, many calls: rows 0, 1, maxRows, 3 x maxRows + 1 in any order g
 });
 
 test('x longer than rows x inputs, and no probabilities asked: only the first rows are scored', async (t) => {
-  const network = makeNetwork({ sizes: [9, 4, 3], activation: 'relu', output: 'softmax', values: 'continuous', seed: 3, zeroWeights: 0 });
+  const network = makeNetwork({
+    sizes: [9, 4, 3],
+    activation: 'relu',
+    output: 'softmax',
+    values: 'continuous',
+    seed: 3,
+    zeroWeights: 0,
+  });
   const x = makeInputs(9, { rows: 6, zeroInputs: 0.5, seed: 1 }, 'continuous');
   const ref = referenceScores(network, x, 4);
   for (const engine of Object.values(await engines(network, 3))) {
@@ -139,7 +177,14 @@ test('x longer than rows x inputs, and no probabilities asked: only the first ro
 });
 
 test('NaN and infinite inputs propagate as in the reference (NaN rows: class 0, confidence NaN)', async (t) => {
-  const network = makeNetwork({ sizes: [8, 5, 3], activation: 'sigmoid', output: 'softmax', values: 'continuous', seed: 11, zeroWeights: 0 });
+  const network = makeNetwork({
+    sizes: [8, 5, 3],
+    activation: 'sigmoid',
+    output: 'softmax',
+    values: 'continuous',
+    seed: 11,
+    zeroWeights: 0,
+  });
   const x = makeInputs(8, { rows: 3, zeroInputs: 0.5, seed: 2 }, 'continuous');
   x[1] = Number.NaN; // row 0
   x[8 + 2] = Number.POSITIVE_INFINITY; // row 1
@@ -164,7 +209,9 @@ test('predictPixels (bytes + normalisation fused into the first layer) equals pr
         const network = makeNetwork(n);
         const features = n.sizes[0];
         const next = uniform(i.seed);
-        const pixels = Uint8Array.from({ length: i.rows * features }, () => (next() < i.zeroInputs ? 0 : Math.floor(next() * 256)));
+        const pixels = Uint8Array.from({ length: i.rows * features }, () =>
+          next() < i.zeroInputs ? 0 : Math.floor(next() * 256),
+        );
         const table = normalizationTable(normalization);
         const x = Float32Array.from(pixels, (p) => table[p]);
         for (const engine of Object.values(await engines(network, maxRows))) {
@@ -174,7 +221,8 @@ test('predictPixels (bytes + normalisation fused into the first layer) equals pr
           const probabilities = new Float32Array(i.rows * engine.outputs);
           engine.predictPixels(pixels, i.rows, normalization, predicted, confidence, probabilities);
           const where = `${engine.kind} ${normalization}: ${describe(n, i, maxRows)}`;
-          if (firstDifference(probabilities, viaFloats.probabilities) !== -1) throw new Error(`probabilities differ: ${where}`);
+          if (firstDifference(probabilities, viaFloats.probabilities) !== -1)
+            throw new Error(`probabilities differ: ${where}`);
           if (firstDifference(predicted, viaFloats.predicted) !== -1) throw new Error(`predictions differ: ${where}`);
           if (firstDifference(confidence, viaFloats.confidence) !== -1) throw new Error(`confidences differ: ${where}`);
         }
@@ -186,10 +234,25 @@ test('predictPixels (bytes + normalisation fused into the first layer) equals pr
 });
 
 test('predictPixels refuses an unknown normalization and too few bytes', async (t) => {
-  const network = makeNetwork({ sizes: [20, 4, 3], activation: 'relu', output: 'softmax', values: 'continuous', seed: 3, zeroWeights: 0 });
+  const network = makeNetwork({
+    sizes: [20, 4, 3],
+    activation: 'relu',
+    output: 'softmax',
+    values: 'continuous',
+    seed: 3,
+    zeroWeights: 0,
+  });
   for (const engine of Object.values(await engines(network, 2))) {
-    t.throws(() => engine.predictPixels(new Uint8Array(20), 1, 'zscore' as never, new Int32Array(1), new Float32Array(1)), { message: /normalization/ }, engine.kind);
-    t.throws(() => engine.predictPixels(new Uint8Array(39), 2, 'unit', new Int32Array(2), new Float32Array(2)), { instanceOf: RangeError }, engine.kind);
+    t.throws(
+      () => engine.predictPixels(new Uint8Array(20), 1, 'zscore' as never, new Int32Array(1), new Float32Array(1)),
+      { message: /normalization/ },
+      engine.kind,
+    );
+    t.throws(
+      () => engine.predictPixels(new Uint8Array(39), 2, 'unit', new Int32Array(2), new Float32Array(2)),
+      { instanceOf: RangeError },
+      engine.kind,
+    );
   }
 });
 
@@ -210,7 +273,7 @@ test('softmax with one exp per value: the reference softmaxRows_ bit for bit, la
   t.is(firstDifference(ours, reference), -1, `${[...ours]} vs ${[...reference]}`);
 });
 
-test('the .wat\'s two layer paths, compacted (layer) and dense two rows at a time (denseLayer), give the same bits', async (t) => {
+test("the .wat's two layer paths, compacted (layer) and dense two rows at a time (denseLayer), give the same bits", async (t) => {
   const load = await loadForwardKernel();
   if (!load.ok) return t.fail(load.reason);
   type Kernel = {
@@ -222,7 +285,12 @@ test('the .wat\'s two layer paths, compacted (layer) and dense two rows at a tim
   kernel.memory.grow(40);
   await fc.assert(
     fc.asyncProperty(
-      fc.record({ inputs: fc.integer({ min: 1, max: 70 }), outputs: fc.integer({ min: 1, max: 70 }), rows: fc.integer({ min: 1, max: 9 }), act: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({
+        inputs: fc.integer({ min: 1, max: 70 }),
+        outputs: fc.integer({ min: 1, max: 70 }),
+        rows: fc.integer({ min: 1, max: 9 }),
+        act: fc.integer({ min: 0, max: 3 }),
+      }),
       arbitraryInputCase,
       async ({ inputs, outputs, rows, act }, i) => {
         const nPad = Math.ceil(outputs / 4) * 4;
@@ -236,9 +304,11 @@ test('the .wat\'s two layer paths, compacted (layer) and dense two rows at a tim
         const outB = outA + rows * nPad * 4 + 64;
         const vals = outB + rows * nPad * 4 + 64;
         const offs = vals + (inputs + 4) * 4 + 64;
-        for (let k = 0; k < inputs; k++) for (let c = 0; c < nPad; c++) heap[w / 4 + k * nPad + c] = c < outputs ? (next() * 2 - 1) * 0.5 : 0;
+        for (let k = 0; k < inputs; k++)
+          for (let c = 0; c < nPad; c++) heap[w / 4 + k * nPad + c] = c < outputs ? (next() * 2 - 1) * 0.5 : 0;
         for (let c = 0; c < nPad; c++) heap[b / 4 + c] = c < outputs ? next() * 2 - 1 : 0;
-        for (let j = 0; j < rows * inputs; j++) heap[x / 4 + j] = next() < i.zeroInputs ? (next() < 0.5 ? 0 : -0) : (next() * 2 - 1) * 3;
+        for (let j = 0; j < rows * inputs; j++)
+          heap[x / 4 + j] = next() < i.zeroInputs ? (next() < 0.5 ? 0 : -0) : (next() * 2 - 1) * 3;
         if (i.seed % 7 === 0) heap[x / 4] = Number.NaN;
         if (i.seed % 11 === 0) heap[x / 4 + rows * inputs - 1] = Number.POSITIVE_INFINITY;
         kernel.layer(x, inputs, rows, inputs, w, b, outA, nPad, act, vals, offs);
@@ -246,7 +316,10 @@ test('the .wat\'s two layer paths, compacted (layer) and dense two rows at a tim
         const a = heap.subarray(outA / 4, outA / 4 + rows * nPad);
         const d = heap.subarray(outB / 4, outB / 4 + rows * nPad);
         const at = firstDifference(d, a);
-        if (at !== -1) throw new Error(`${inputs}x${outputs} act ${act}, ${rows} rows, zeros ${i.zeroInputs}: value ${at}: dense ${d[at]} vs compacted ${a[at]}`);
+        if (at !== -1)
+          throw new Error(
+            `${inputs}x${outputs} act ${act}, ${rows} rows, zeros ${i.zeroInputs}: value ${at}: dense ${d[at]} vs compacted ${a[at]}`,
+          );
       },
     ),
     { numRuns: 300 },

@@ -17,7 +17,14 @@ import {
 import { makeInputs, makeNetwork, referenceScores } from './kernels-helpers.js';
 import { nativeBuilt } from './kernels-native-helpers.js';
 
-const network = makeNetwork({ sizes: [6, 5, 3], activation: 'sigmoid', output: 'softmax', values: 'continuous', seed: 5, zeroWeights: 0 });
+const network = makeNetwork({
+  sizes: [6, 5, 3],
+  activation: 'sigmoid',
+  output: 'softmax',
+  values: 'continuous',
+  seed: 5,
+  zeroWeights: 0,
+});
 const missing = new URL('./no-such-kernel.wasm', defaultWasmUrl);
 /** The WebAssembly fallback tests run as if the addon were not built. */
 const noNative = new URL('./no-such-kernel.node', defaultNativeUrl);
@@ -50,7 +57,9 @@ test('auto picks native when the addon is built, else wasm; js, wasm and native 
 });
 
 test('addon missing: native asked for explicitly is a PipelineError PIPE_ERR_KERNEL that says how to build it', async (t) => {
-  const error = await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeUrl: noNative }), { instanceOf: PipelineError });
+  const error = await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeUrl: noNative }), {
+    instanceOf: PipelineError,
+  });
   t.is((error as PipelineError).code, KERNEL_ERROR_CODE);
   t.regex(error!.message, /native forward kernel is not available: .*no-such-kernel\.node is not built/);
   t.regex(error!.message, /build-native/);
@@ -63,12 +72,19 @@ test('a file that is not an addon: native refuses, auto takes wasm', async (t) =
   writeFileSync(file, 'not a shared object');
   const broken = pathToFileURL(file);
   t.is((await createForwardEngine(network, { maxRows: 4, nativeUrl: broken })).kind, 'wasm');
-  await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeUrl: broken }), { message: /does not load here/ });
+  await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeUrl: broken }), {
+    message: /does not load here/,
+  });
 });
 
 test('kernel file missing: auto falls back to js with one warning that says what to do', async (t) => {
   const warnings: string[] = [];
-  const engine = await createForwardEngine(network, { maxRows: 4, wasmUrl: missing, nativeUrl: noNative, onWarning: (m) => warnings.push(m) });
+  const engine = await createForwardEngine(network, {
+    maxRows: 4,
+    wasmUrl: missing,
+    nativeUrl: noNative,
+    onWarning: (m) => warnings.push(m),
+  });
   t.is(engine.kind, 'js');
   t.is(warnings.length, 1);
   t.regex(warnings[0], /JavaScript forward kernel/);
@@ -91,11 +107,16 @@ test('kernel file missing: auto without onWarning emits a process warning (NNPIP
   } finally {
     process.off('warning', listener);
   }
-  t.true(seen.some((w) => w.code === 'NNPIPE_KERNEL_FALLBACK' && /is missing/.test(w.message)), JSON.stringify(seen));
+  t.true(
+    seen.some((w) => w.code === 'NNPIPE_KERNEL_FALLBACK' && /is missing/.test(w.message)),
+    JSON.stringify(seen),
+  );
 });
 
 test('kernel file missing: wasm asked for explicitly is a PipelineError PIPE_ERR_KERNEL, no fallback', async (t) => {
-  const error = await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'wasm', wasmUrl: missing }), { instanceOf: PipelineError });
+  const error = await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'wasm', wasmUrl: missing }), {
+    instanceOf: PipelineError,
+  });
   t.is((error as PipelineError).code, KERNEL_ERROR_CODE);
   t.regex(error!.message, /is missing/);
 });
@@ -107,7 +128,17 @@ test('a file that is not a WebAssembly module: auto falls back, saying it does n
   writeFileSync(file, '(module) is text, not a binary module');
   const notWasm = pathToFileURL(file);
   const warnings: string[] = [];
-  t.is((await createForwardEngine(network, { maxRows: 4, wasmUrl: notWasm, nativeUrl: noNative, onWarning: (m) => warnings.push(m) })).kind, 'js');
+  t.is(
+    (
+      await createForwardEngine(network, {
+        maxRows: 4,
+        wasmUrl: notWasm,
+        nativeUrl: noNative,
+        onWarning: (m) => warnings.push(m),
+      })
+    ).kind,
+    'js',
+  );
   t.regex(warnings[0], /does not compile/);
 });
 
@@ -123,16 +154,37 @@ test('createForwardEngineSync builds engines from one awaited load', async (t) =
 
 test('bad options and bad networks are refused with messages that name the problem', async (t) => {
   await t.throwsAsync(createForwardEngine(network, { maxRows: 0 }), { instanceOf: RangeError, message: /maxRows/ });
-  await t.throwsAsync(createForwardEngine(network, { maxRows: 1.5, kind: 'js' }), { instanceOf: RangeError, message: /maxRows/ });
-  await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'gpu' as never }), { instanceOf: RangeError, message: /options\.kind/ });
-  await t.throwsAsync(createForwardEngine({ ...network, layers: [] }, { maxRows: 4, kind: 'js' }), { message: /no layers/ });
+  await t.throwsAsync(createForwardEngine(network, { maxRows: 1.5, kind: 'js' }), {
+    instanceOf: RangeError,
+    message: /maxRows/,
+  });
+  await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'gpu' as never }), {
+    instanceOf: RangeError,
+    message: /options\.kind/,
+  });
+  await t.throwsAsync(createForwardEngine({ ...network, layers: [] }, { maxRows: 4, kind: 'js' }), {
+    message: /no layers/,
+  });
   const mismatched = { ...network, layers: [network.layers[0], network.layers[0]] };
-  await t.throwsAsync(createForwardEngine(mismatched, { maxRows: 4, kind: 'wasm' }), { message: /layer 2 takes 6 inputs/ });
-  await t.throwsAsync(createForwardEngine(network, { maxRows: 1e9, kind: 'wasm' }), { instanceOf: RangeError, message: /maxRows/ });
+  await t.throwsAsync(createForwardEngine(mismatched, { maxRows: 4, kind: 'wasm' }), {
+    message: /layer 2 takes 6 inputs/,
+  });
+  await t.throwsAsync(createForwardEngine(network, { maxRows: 1e9, kind: 'wasm' }), {
+    instanceOf: RangeError,
+    message: /maxRows/,
+  });
   if (nativeBuilt) {
-    await t.throwsAsync(createForwardEngine(network, { maxRows: 1e9, kind: 'native' }), { instanceOf: RangeError, message: /maxRows/ });
-    await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeIsa: 'avx9000' }), { instanceOf: RangeError, message: /nativeIsa 'avx9000'/ });
-    await t.throwsAsync(createForwardEngine(mismatched, { maxRows: 4, kind: 'native' }), { message: /layer 2 takes 6 inputs/ });
+    await t.throwsAsync(createForwardEngine(network, { maxRows: 1e9, kind: 'native' }), {
+      instanceOf: RangeError,
+      message: /maxRows/,
+    });
+    await t.throwsAsync(createForwardEngine(network, { maxRows: 4, kind: 'native', nativeIsa: 'avx9000' }), {
+      instanceOf: RangeError,
+      message: /nativeIsa 'avx9000'/,
+    });
+    await t.throwsAsync(createForwardEngine(mismatched, { maxRows: 4, kind: 'native' }), {
+      message: /layer 2 takes 6 inputs/,
+    });
   }
 });
 
@@ -140,10 +192,22 @@ test('predict refuses arrays too short for the rows, for every engine', async (t
   for (const kind of nativeBuilt ? (['js', 'wasm', 'native'] as const) : (['js', 'wasm'] as const)) {
     const engine = await createForwardEngine(network, { maxRows: 4, kind });
     const x = new Float32Array(12);
-    t.throws(() => engine.predict(x, 3, new Int32Array(3), new Float32Array(3)), { instanceOf: RangeError, message: /x holds 12 values/ });
-    t.throws(() => engine.predict(x, 2, new Int32Array(1), new Float32Array(2)), { instanceOf: RangeError, message: /predicted/ });
-    t.throws(() => engine.predict(x, 2, new Int32Array(2), new Float32Array(2), new Float32Array(5)), { instanceOf: RangeError, message: /probabilities/ });
-    t.throws(() => engine.predict(x, -1, new Int32Array(2), new Float32Array(2)), { instanceOf: RangeError, message: /rows/ });
+    t.throws(() => engine.predict(x, 3, new Int32Array(3), new Float32Array(3)), {
+      instanceOf: RangeError,
+      message: /x holds 12 values/,
+    });
+    t.throws(() => engine.predict(x, 2, new Int32Array(1), new Float32Array(2)), {
+      instanceOf: RangeError,
+      message: /predicted/,
+    });
+    t.throws(() => engine.predict(x, 2, new Int32Array(2), new Float32Array(2), new Float32Array(5)), {
+      instanceOf: RangeError,
+      message: /probabilities/,
+    });
+    t.throws(() => engine.predict(x, -1, new Int32Array(2), new Float32Array(2)), {
+      instanceOf: RangeError,
+      message: /rows/,
+    });
     t.notThrows(() => engine.predict(x, 0, new Int32Array(0), new Float32Array(0)));
   }
 });
@@ -154,6 +218,9 @@ test('prepareForwardKernels loads what the kind may run, for createForwardEngine
   const auto = await prepareForwardKernels('auto');
   t.true(auto?.ok);
   t.is(createForwardEngineSync(network, { maxRows: 2 }, auto).kind, nativeBuilt ? 'native' : 'wasm');
-  t.is(createForwardEngineSync(network, { maxRows: 2, kind: 'wasm' }, await prepareForwardKernels('wasm')).kind, 'wasm');
+  t.is(
+    createForwardEngineSync(network, { maxRows: 2, kind: 'wasm' }, await prepareForwardKernels('wasm')).kind,
+    'wasm',
+  );
   await t.throwsAsync(prepareForwardKernels('gpu' as never), { instanceOf: RangeError });
 });

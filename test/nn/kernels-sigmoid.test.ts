@@ -50,5 +50,7 @@ test('wasm sigmoid: within 4 float32 ulps of the reference for |x| <= 87 (abs. e
   }
   t.true(worstUlps <= 4, `worst ${worstUlps} ulps`);
   t.true(worstAbs < 3e-7, `worst absolute error ${worstAbs}`);
-  t.log(`wasm sigmoid vs reference over ${reference.length} points in [-100, 100]: worst ${worstUlps.toFixed(2)} ulps (|x| <= 87), worst absolute error ${worstAbs.toExponential(2)}`);
+  t.log(
+    `wasm sigmoid vs reference over ${reference.length} points in [-100, 100]: worst ${worstUlps.toFixed(2)} ulps (|x| <= 87), worst absolute error ${worstAbs.toExponential(2)}`,
+  );
 });

@@ -21,21 +21,39 @@ function naive(a: number[][], b: number[][], bias?: number[]): Float32Array {
 }
 
 const f32 = fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true });
-const matrixOf = (rows: number, cols: number) => fc.array(fc.array(f32, { minLength: cols, maxLength: cols }), { minLength: rows, maxLength: rows });
-const toMatrix = (values: number[][], cols: number): Matrix => ({ rows: values.length, cols, data: Float32Array.from(values.flat()) });
+const matrixOf = (rows: number, cols: number) =>
+  fc.array(fc.array(f32, { minLength: cols, maxLength: cols }), { minLength: rows, maxLength: rows });
+const toMatrix = (values: number[][], cols: number): Matrix => ({
+  rows: values.length,
+  cols,
+  data: Float32Array.from(values.flat()),
+});
 
-const shapes = fc.record({ rows: fc.integer({ min: 0, max: 6 }), inner: fc.integer({ min: 1, max: 9 }), cols: fc.integer({ min: 1, max: 7 }) });
+const shapes = fc.record({
+  rows: fc.integer({ min: 0, max: 6 }),
+  inner: fc.integer({ min: 1, max: 9 }),
+  cols: fc.integer({ min: 1, max: 7 }),
+});
 
 test('affine equals the naive triple loop plus bias', (t) => {
   fc.assert(
     fc.property(
       shapes.chain(({ rows, inner, cols }) =>
-        fc.tuple(matrixOf(rows, inner), matrixOf(inner, cols), fc.array(f32, { minLength: cols, maxLength: cols }), fc.constant(cols)),
+        fc.tuple(
+          matrixOf(rows, inner),
+          matrixOf(inner, cols),
+          fc.array(f32, { minLength: cols, maxLength: cols }),
+          fc.constant(cols),
+        ),
       ),
       ([x, w, bias, cols]) => {
         const out = new Float32Array(x.length * cols);
         affine(Float32Array.from(x.flat()), x.length, toMatrix(w, cols), Float32Array.from(bias), out);
-        const expected = naive(x.map((row) => row.map(Math.fround)), w.map((row) => row.map(Math.fround)), bias.map(Math.fround));
+        const expected = naive(
+          x.map((row) => row.map(Math.fround)),
+          w.map((row) => row.map(Math.fround)),
+          bias.map(Math.fround),
+        );
         return out.length === expected.length && out.every((v, i) => Object.is(v, expected[i]));
       },
     ),
@@ -47,11 +65,16 @@ test('affine equals the naive triple loop plus bias', (t) => {
 test('matmul equals the naive triple loop, with and without an out matrix', (t) => {
   fc.assert(
     fc.property(
-      shapes.chain(({ rows, inner, cols }) => fc.tuple(matrixOf(rows, inner), matrixOf(inner, cols), fc.constant(cols))),
+      shapes.chain(({ rows, inner, cols }) =>
+        fc.tuple(matrixOf(rows, inner), matrixOf(inner, cols), fc.constant(cols)),
+      ),
       ([a, b, cols]) => {
         const A = toMatrix(a, b.length);
         const B = toMatrix(b, cols);
-        const expected = naive(a.map((row) => row.map(Math.fround)), b.map((row) => row.map(Math.fround)));
+        const expected = naive(
+          a.map((row) => row.map(Math.fround)),
+          b.map((row) => row.map(Math.fround)),
+        );
         const fresh = matmul(A, B);
         const out: Matrix = { rows: A.rows, cols, data: new Float32Array(A.rows * cols) };
         const into = matmul(A, B, out);
@@ -80,11 +103,20 @@ test('affine accumulates in float64: cancellation float32 accumulation would los
 
 test('shape mismatches are RangeErrors', (t) => {
   const W: Matrix = { rows: 2, cols: 3, data: new Float32Array(6) };
-  t.throws(() => affine(new Float32Array(3), 2, W, new Float32Array(3), new Float32Array(6)), { instanceOf: RangeError });
-  t.throws(() => affine(new Float32Array(4), 2, W, new Float32Array(2), new Float32Array(6)), { instanceOf: RangeError });
-  t.throws(() => affine(new Float32Array(4), 2, W, new Float32Array(3), new Float32Array(5)), { instanceOf: RangeError });
-  t.throws(() => matmul(W, W), { instanceOf: RangeError });
-  t.throws(() => matmul(W, { rows: 3, cols: 1, data: new Float32Array(3) }, { rows: 1, cols: 1, data: new Float32Array(1) }), {
+  t.throws(() => affine(new Float32Array(3), 2, W, new Float32Array(3), new Float32Array(6)), {
     instanceOf: RangeError,
   });
+  t.throws(() => affine(new Float32Array(4), 2, W, new Float32Array(2), new Float32Array(6)), {
+    instanceOf: RangeError,
+  });
+  t.throws(() => affine(new Float32Array(4), 2, W, new Float32Array(3), new Float32Array(5)), {
+    instanceOf: RangeError,
+  });
+  t.throws(() => matmul(W, W), { instanceOf: RangeError });
+  t.throws(
+    () => matmul(W, { rows: 3, cols: 1, data: new Float32Array(3) }, { rows: 1, cols: 1, data: new Float32Array(1) }),
+    {
+      instanceOf: RangeError,
+    },
+  );
 });

@@ -17,7 +17,10 @@ import { loadTinyFixture, modelFixture, tempDir } from './model-test-helpers.js'
 const corrupted = (original: Buffer) =>
   fc
     .tuple(
-      fc.array(fc.tuple(fc.nat({ max: original.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.tuple(fc.nat({ max: original.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
       fc.option(fc.nat({ max: original.length }), { freq: 4 }),
     )
     .map(([edits, cut]) => {
@@ -36,14 +39,22 @@ const onlyModelErrors = (run: () => unknown) => {
 
 test('corrupted pickles load or give a ModelError', (t) => {
   for (const name of ['tiny-p2.pkl', 'tiny-p4.pkl', 'tiny-p5.pkl']) {
-    fc.assert(fc.property(corrupted(readFileSync(modelFixture(name))), (bytes) => onlyModelErrors(() => decodePickle(bytes, name))), { numRuns: 300 });
+    fc.assert(
+      fc.property(corrupted(readFileSync(modelFixture(name))), (bytes) =>
+        onlyModelErrors(() => decodePickle(bytes, name)),
+      ),
+      { numRuns: 300 },
+    );
   }
   t.pass();
 });
 
 test('corrupted safetensors files load or give a ModelError', (t) => {
   const original = encodeSafetensors(loadTinyFixture().tensors, { activation: 'sigmoid', note: 'x' });
-  fc.assert(fc.property(corrupted(original), (bytes) => onlyModelErrors(() => decodeSafetensors(bytes, 'f.safetensors'))), { numRuns: 500 });
+  fc.assert(
+    fc.property(corrupted(original), (bytes) => onlyModelErrors(() => decodeSafetensors(bytes, 'f.safetensors'))),
+    { numRuns: 500 },
+  );
   t.pass();
 });
 
@@ -70,7 +81,12 @@ test('corrupted npz files load or give a ModelError; changed member data fails t
 
 test('corrupted ONNX models load or give a ModelError', (t) => {
   for (const name of ['torch-matmul.onnx', 'torch-tanh.onnx']) {
-    fc.assert(fc.property(corrupted(readFileSync(modelFixture(name))), (bytes) => onlyModelErrors(() => decodeOnnx(bytes, name))), { numRuns: 300 });
+    fc.assert(
+      fc.property(corrupted(readFileSync(modelFixture(name))), (bytes) =>
+        onlyModelErrors(() => decodeOnnx(bytes, name)),
+      ),
+      { numRuns: 300 },
+    );
   }
   t.pass();
 });

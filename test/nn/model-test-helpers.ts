@@ -34,7 +34,11 @@ export function loadTinyFixture(): TinyFixture {
   );
   return {
     tensors,
-    probe: { rows: json.probe.rows, x: Float32Array.from(json.probe.x), probabilities: Float32Array.from(json.probe.probabilities) },
+    probe: {
+      rows: json.probe.rows,
+      x: Float32Array.from(json.probe.x),
+      probabilities: Float32Array.from(json.probe.probabilities),
+    },
   };
 }
 

@@ -19,7 +19,10 @@ function tinyWith(change: (tensors: Map<string, Tensor>) => void = () => {}): Ma
 }
 
 function refuses(t: import('ava').ExecutionContext, file: ModelFile, pattern: RegExp, overrides = {}) {
-  const error = t.throws(() => networkFromModelFile(file, overrides), { instanceOf: ModelError, code: 'PIPE_ERR_MODEL' });
+  const error = t.throws(() => networkFromModelFile(file, overrides), {
+    instanceOf: ModelError,
+    code: 'PIPE_ERR_MODEL',
+  });
   t.true(error?.message.startsWith(`${FILE}: `));
   t.regex(error?.message ?? '', pattern);
 }
@@ -58,14 +61,22 @@ test('activation, output and normalize come from metadata; explicit overrides wi
 });
 
 test('metadata values outside the allowed sets are refused, naming the key', (t) => {
-  refuses(t, modelFile(tinyWith(), { activation: 'tanh' }), /metadata activation 'tanh' is not one of sigmoid, relu, step, identity/);
+  refuses(
+    t,
+    modelFile(tinyWith(), { activation: 'tanh' }),
+    /metadata activation 'tanh' is not one of sigmoid, relu, step, identity/,
+  );
   refuses(t, modelFile(tinyWith(), { output: 'logsoftmax' }), /metadata output 'logsoftmax'/);
   refuses(t, modelFile(tinyWith(), { normalize: 'zscore' }), /metadata normalize 'zscore' is not one of unit, none/);
 });
 
 test('recorded layer_sizes must match the tensors', (t) => {
   t.notThrows(() => networkFromModelFile(modelFile(tinyWith(), { layer_sizes: '[4, 3, 2]' })));
-  refuses(t, modelFile(tinyWith(), { layer_sizes: '[784,50,10]' }), /layer_sizes \[784,50,10\] does not match the tensors' layer sizes \[4,3,2\]/);
+  refuses(
+    t,
+    modelFile(tinyWith(), { layer_sizes: '[784,50,10]' }),
+    /layer_sizes \[784,50,10\] does not match the tensors' layer sizes \[4,3,2\]/,
+  );
   refuses(t, modelFile(tinyWith(), { layer_sizes: 'four' }), /layer_sizes 'four' is not a JSON array/);
 });
 
@@ -74,22 +85,54 @@ test('missing tensors, gaps in the numbering and extra tensors are refused, nami
   refuses(t, modelFile(tinyWith((m) => m.set('W4', m.get('W2')!))), /tensor W3 is missing/);
   refuses(t, modelFile(tinyWith((m) => m.set('running_mean', m.get('b1')!))), /unexpected tensor running_mean/);
   refuses(t, modelFile(tinyWith((m) => m.set('W0', m.get('b1')!))), /unexpected tensor W0/);
-  refuses(t, modelFile(new Map()), /no tensors found; a network holds W1, b1, \.\.\., Wn, bn .* or PyTorch state_dict names/);
+  refuses(
+    t,
+    modelFile(new Map()),
+    /no tensors found; a network holds W1, b1, \.\.\., Wn, bn .* or PyTorch state_dict names/,
+  );
 });
 
 test('wrong ranks and mismatched shapes are refused, naming the tensor', (t) => {
-  refuses(t, modelFile(tinyWith((m) => m.set('W1', { shape: [12], data: m.get('W1')!.data }))), /tensor W1 has shape \(12\); expected 2-D/);
-  refuses(t, modelFile(tinyWith((m) => m.set('b1', { shape: [3, 1], data: m.get('b1')!.data }))), /tensor b1 has shape \(3, 1\); a bias is \(outputs\) or \(1, outputs\)/);
+  refuses(
+    t,
+    modelFile(tinyWith((m) => m.set('W1', { shape: [12], data: m.get('W1')!.data }))),
+    /tensor W1 has shape \(12\); expected 2-D/,
+  );
+  refuses(
+    t,
+    modelFile(tinyWith((m) => m.set('b1', { shape: [3, 1], data: m.get('b1')!.data }))),
+    /tensor b1 has shape \(3, 1\); a bias is \(outputs\) or \(1, outputs\)/,
+  );
   // b2 (3) makes W2 (3, 2) read as (outputs, inputs): 2 inputs after a 3-output layer.
-  refuses(t, modelFile(tinyWith((m) => m.set('b2', { shape: [3], data: new Float32Array(3) }))), /W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(3, 2, read as \(outputs, inputs\)\), takes 2 inputs/);
-  refuses(t, modelFile(tinyWith((m) => m.set('b2', { shape: [5], data: new Float32Array(5) }))), /tensor b2 has 5 values, matching neither dimension of W2 \(3, 2\)/);
-  refuses(t, modelFile(tinyWith((m) => m.set('W2', { shape: [51, 2], data: new Float32Array(102) }))), /the layers do not chain: W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(51, 2\), takes 51 inputs/);
+  refuses(
+    t,
+    modelFile(tinyWith((m) => m.set('b2', { shape: [3], data: new Float32Array(3) }))),
+    /W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(3, 2, read as \(outputs, inputs\)\), takes 2 inputs/,
+  );
+  refuses(
+    t,
+    modelFile(tinyWith((m) => m.set('b2', { shape: [5], data: new Float32Array(5) }))),
+    /tensor b2 has 5 values, matching neither dimension of W2 \(3, 2\)/,
+  );
+  refuses(
+    t,
+    modelFile(tinyWith((m) => m.set('W2', { shape: [51, 2], data: new Float32Array(102) }))),
+    /the layers do not chain: W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(51, 2\), takes 51 inputs/,
+  );
 });
 
 test('NaN and Infinity are refused, naming the tensor and the first bad index', (t) => {
-  refuses(t, modelFile(tinyWith((m) => m.get('W1')!.data.set([Number.POSITIVE_INFINITY], 7))), /tensor W1 has a non-finite value \(Infinity\) at index 7 \(row 2, column 1\)/);
+  refuses(
+    t,
+    modelFile(tinyWith((m) => m.get('W1')!.data.set([Number.POSITIVE_INFINITY], 7))),
+    /tensor W1 has a non-finite value \(Infinity\) at index 7 \(row 2, column 1\)/,
+  );
   const b2 = Float32Array.from([Number.NaN, Number.NaN]);
-  refuses(t, modelFile(tinyWith((m) => m.set('b2', { shape: [2], data: b2 }))), /tensor b2 has a non-finite value \(NaN\) at index 0/);
+  refuses(
+    t,
+    modelFile(tinyWith((m) => m.set('b2', { shape: [2], data: b2 }))),
+    /tensor b2 has a non-finite value \(NaN\) at index 0/,
+  );
 });
 
 test('tensorsFromNetwork gives back W1..bn with 1-D biases', (t) => {

@@ -41,11 +41,22 @@ const tinyW1 = () => encodeNpy(loadTinyFixture().tensors.get('W1')!);
 test('a member claiming a huge uncompressed size (zip bomb) is refused before inflating', async (t) => {
   const bomb = claimUncompressedSize(await zipOf([['W1.npy', tinyW1()]]), 0xf0000000);
   const path = await saveAs(t, 'bomb.npz', bomb);
-  await assertModelError(t, () => readModelFile(path), path, /member W1\.npy declares 4026531840 bytes uncompressed, more than the 512 MiB limit/);
+  await assertModelError(
+    t,
+    () => readModelFile(path),
+    path,
+    /member W1\.npy declares 4026531840 bytes uncompressed, more than the 512 MiB limit/,
+  );
 });
 
 test('members whose declared sizes add up to too much are refused before inflating', async (t) => {
-  const zip = claimUncompressedSize(await zipOf([['W1.npy', tinyW1()], ['b1.npy', tinyW1()]]), 300 * 1024 * 1024);
+  const zip = claimUncompressedSize(
+    await zipOf([
+      ['W1.npy', tinyW1()],
+      ['b1.npy', tinyW1()],
+    ]),
+    300 * 1024 * 1024,
+  );
   const path = await saveAs(t, 'total.npz', zip);
   await assertModelError(t, () => readModelFile(path), path, /declare more than 512 MiB uncompressed in total/);
 });
@@ -53,7 +64,12 @@ test('members whose declared sizes add up to too much are refused before inflati
 test('a member declaring more bytes than its .npy header implies is refused after reading the header only', async (t) => {
   const zip = claimUncompressedSize(await zipOf([['W1.npy', tinyW1()]]), 50_000_000);
   const path = await saveAs(t, 'liar.npz', zip);
-  await assertModelError(t, () => readModelFile(path), path, /member W1\.npy declares 50000000 bytes uncompressed, but its \.npy header \(shape \(4, 3\), '<f4'\) implies 176/);
+  await assertModelError(
+    t,
+    () => readModelFile(path),
+    path,
+    /member W1\.npy declares 50000000 bytes uncompressed, but its \.npy header \(shape \(4, 3\), '<f4'\) implies 176/,
+  );
 });
 
 test('a truncated npz is refused with a clear message', async (t) => {
@@ -65,7 +81,14 @@ test('a truncated npz is refused with a clear message', async (t) => {
 });
 
 test('a member that is not NAME.npy is refused', async (t) => {
-  const path = await saveAs(t, 'extra.npz', await zipOf([['W1.npy', tinyW1()], ['notes.txt', Buffer.from('hi')]]));
+  const path = await saveAs(
+    t,
+    'extra.npz',
+    await zipOf([
+      ['W1.npy', tinyW1()],
+      ['notes.txt', Buffer.from('hi')],
+    ]),
+  );
   await assertModelError(t, () => readModelFile(path), path, /unexpected member 'notes\.txt'/);
 });
 
@@ -102,10 +125,17 @@ test('an npz with a missing tensor is refused, naming it', async (t) => {
 
 test('an npz whose W2 has 51 rows after a 3-output layer is refused, naming W2', async (t) => {
   const path = await npzWith(t, (tensors) => tensors.set('W2', { shape: [51, 2], data: new Float32Array(102) }));
-  await assertModelError(t, () => loadModel(path), path, /the layers do not chain: W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(51, 2\), takes 51 inputs/);
+  await assertModelError(
+    t,
+    () => loadModel(path),
+    path,
+    /the layers do not chain: W1 \(4, 3\) gives 3 outputs, but the next layer, W2 \(51, 2\), takes 51 inputs/,
+  );
 });
 
 test('an npz with NaN in b2 is refused, naming b2 and the index', async (t) => {
-  const path = await npzWith(t, (tensors) => tensors.set('b2', { shape: [2], data: Float32Array.from([0.5, Number.NaN]) }));
+  const path = await npzWith(t, (tensors) =>
+    tensors.set('b2', { shape: [2], data: Float32Array.from([0.5, Number.NaN]) }),
+  );
   await assertModelError(t, () => loadModel(path), path, /tensor b2 has a non-finite value \(NaN\) at index 1/);
 });

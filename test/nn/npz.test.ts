@@ -31,7 +31,13 @@ for (const [name, how] of Object.entries(fixtures)) {
 test('round trip through a file: bit-identical tensors, metadata preserved', async (t) => {
   const dir = await tempDir(t);
   const tiny = loadTinyFixture();
-  const metadata = { activation: 'relu', output: 'identity', layer_sizes: '[4,3,2]', trained: 'seed 7, 3 epochs', quote: `"'{}` };
+  const metadata = {
+    activation: 'relu',
+    output: 'identity',
+    layer_sizes: '[4,3,2]',
+    trained: 'seed 7, 3 epochs',
+    quote: `"'{}`,
+  };
   const path = join(dir, 'tiny.npz');
   await writeModelFile(path, tiny.tensors, metadata);
   const file = await readModelFile(path);
@@ -63,7 +69,13 @@ test('encodeNpy writes a version 1.0 header padded to 64 bytes, as numpy does', 
   const bytes = encodeNpy({ shape: [3], data: Float32Array.from([1, 2, 3]) });
   const headerLength = bytes.readUInt16LE(8);
   t.is((10 + headerLength) % 64, 0);
-  t.is(bytes.subarray(10, 10 + headerLength).toString('latin1').trimEnd(), "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }");
+  t.is(
+    bytes
+      .subarray(10, 10 + headerLength)
+      .toString('latin1')
+      .trimEnd(),
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }",
+  );
   t.deepEqual([...decodeNpy(bytes, 'x.npy', 'x').data], [1, 2, 3]);
 });
 
@@ -81,13 +93,16 @@ test('.npy versions 2.0 and 3.0 are read (u32 header length; 3.0 is UTF-8)', (t)
 });
 
 test('the .npy header parser reads literals and evaluates nothing', (t) => {
-  t.deepEqual(parsePythonLiteral("{'a': (1, 2,), 'b': [], 'c': True, 'd': None, 'e': ()}"), new Map<unknown, unknown>([
-    ['a', [1, 2]],
-    ['b', []],
-    ['c', true],
-    ['d', null],
-    ['e', []],
-  ]));
+  t.deepEqual(
+    parsePythonLiteral("{'a': (1, 2,), 'b': [], 'c': True, 'd': None, 'e': ()}"),
+    new Map<unknown, unknown>([
+      ['a', [1, 2]],
+      ['b', []],
+      ['c', true],
+      ['d', null],
+      ['e', []],
+    ]),
+  );
   t.throws(() => parsePythonLiteral("__import__('os').system('echo')"));
   t.throws(() => parsePythonLiteral("{'a': 1} + 1"));
 });

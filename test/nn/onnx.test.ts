@@ -23,7 +23,11 @@ import {
 } from '../helpers/onnx-writer.js';
 import { assertModelError, modelFixture, tempDir } from './model-test-helpers.js';
 
-const probes = (JSON.parse(readFileSync(modelFixture('torch-fixtures.json'), 'utf8')) as { models: Record<string, { rows: number; x: number[]; y: number[] }> }).models;
+const probes = (
+  JSON.parse(readFileSync(modelFixture('torch-fixtures.json'), 'utf8')) as {
+    models: Record<string, { rows: number; x: number[]; y: number[] }>;
+  }
+).models;
 
 for (const [name, activation, output] of [
   ['torch-fc-relu', 'relu', 'softmax'],
@@ -81,9 +85,24 @@ for (const shape of ['gemm', 'matmul'] as const) {
 }
 
 test('opset 11 Softmax without axis, Sigmoid output, no hidden function, Identity nodes and metadata_props', async (t) => {
-  const softmax11 = await load(t, onnxModel(layers, { shape: 'gemm', opset: 11, mutate: (m) => nodes(m).forEach((node) => (node.attribute = node.op_type === 'Softmax' ? [] : node.attribute)) }));
+  const softmax11 = await load(
+    t,
+    onnxModel(layers, {
+      shape: 'gemm',
+      opset: 11,
+      mutate: (m) => nodes(m).forEach((node) => (node.attribute = node.op_type === 'Softmax' ? [] : node.attribute)),
+    }),
+  );
   t.is(softmax11.model.network.output, 'softmax');
-  const sigmoid = await load(t, onnxModel(layers, { shape: 'matmul', activation: null, output: 'Sigmoid', metadata: { normalize: 'none', note: 'kept' } }));
+  const sigmoid = await load(
+    t,
+    onnxModel(layers, {
+      shape: 'matmul',
+      activation: null,
+      output: 'Sigmoid',
+      metadata: { normalize: 'none', note: 'kept' },
+    }),
+  );
   t.is(sigmoid.model.network.activation, 'identity');
   t.is(sigmoid.model.network.output, 'sigmoid');
   t.is(sigmoid.model.normalize, 'none');
@@ -123,10 +142,20 @@ test('Gemm without C has a zero bias; a single-value bias is broadcast; Add(bias
 test("Gemm's alpha and beta are folded into the weights and biases, and noted", async (t) => {
   const { model } = await load(
     t,
-    onnxModel(layers, { shape: 'gemm', mutate: (m) => (nodes(m)[0].attribute = [floatAttribute('alpha', 2), floatAttribute('beta', 0.5), intAttribute('transB', 1)]) }),
+    onnxModel(layers, {
+      shape: 'gemm',
+      mutate: (m) =>
+        (nodes(m)[0].attribute = [floatAttribute('alpha', 2), floatAttribute('beta', 0.5), intAttribute('transB', 1)]),
+    }),
   );
-  t.deepEqual(model.network.layers[0].W.data, tensors.get('W1')!.data.map((v) => v * 2));
-  t.deepEqual(model.network.layers[0].b, tensors.get('b1')!.data.map((v) => v * 0.5));
+  t.deepEqual(
+    model.network.layers[0].W.data,
+    tensors.get('W1')!.data.map((v) => v * 2),
+  );
+  t.deepEqual(
+    model.network.layers[0].b,
+    tensors.get('b1')!.data.map((v) => v * 0.5),
+  );
   t.true(model.notes.some((note) => /alpha 2 and beta 0\.5 folded into fc1\.weight/.test(note)));
 });
 
@@ -134,14 +163,17 @@ test('FLOAT16 weights in int32_data and DOUBLE weights in double_data', async (t
   const half = Uint16Array.of(0x3c00, 0xc000, 0x3800); // 1, -2, 0.5
   const { model } = await load(
     t,
-    onnxModel([{ W: { shape: [3, 1], data: Float32Array.of(1, -2, 0.5) }, b: { shape: [1], data: Float32Array.of(0.125) } }], {
-      shape: 'matmul',
-      output: null,
-      mutate: (m) => {
-        Object.assign(m.graph.initializer[0], { data_type: 10, raw_data: undefined, int32_data: [...half] });
-        Object.assign(m.graph.initializer[1], { data_type: 11, raw_data: undefined, double_data: [0.125] });
+    onnxModel(
+      [{ W: { shape: [3, 1], data: Float32Array.of(1, -2, 0.5) }, b: { shape: [1], data: Float32Array.of(0.125) } }],
+      {
+        shape: 'matmul',
+        output: null,
+        mutate: (m) => {
+          Object.assign(m.graph.initializer[0], { data_type: 10, raw_data: undefined, int32_data: [...half] });
+          Object.assign(m.graph.initializer[1], { data_type: 11, raw_data: undefined, double_data: [0.125] });
+        },
       },
-    }),
+    ),
   );
   t.deepEqual(model.network.layers[0].W.data, Float32Array.of(1, -2, 0.5));
   t.deepEqual(model.network.layers[0].b, Float32Array.of(0.125));
@@ -157,7 +189,13 @@ test('a Flatten of (batch, 1, 3, 4) and a Reshape to (-1, 12) of the input are r
       mutate: (m) => {
         m.graph.node[0].input[0] = 'rows';
         m.graph.node.unshift(
-          { name: 'shape', op_type: 'Constant', input: [], output: ['target'], attribute: [tensorAttribute('value', int64Tensor('', [-1, 12]))] },
+          {
+            name: 'shape',
+            op_type: 'Constant',
+            input: [],
+            output: ['target'],
+            attribute: [tensorAttribute('value', int64Tensor('', [-1, 12]))],
+          },
           { name: 'reshape', op_type: 'Reshape', input: ['input', 'target'], output: ['rows'] },
         );
       },
@@ -167,25 +205,119 @@ test('a Flatten of (batch, 1, 3, 4) and a Reshape to (-1, 12) of the input are r
 });
 
 const refusals: [string, OnnxWriterOptions, ...RegExp[]][] = [
-  ['an unsupported op, naming it, its node and what is supported', { shape: 'gemm', activation: 'Relu', mutate: (m) => (nodes(m)[1].op_type = 'Tanh') }, /unsupported op Tanh at node "\/Relu_1" \(Tanh\); nnpipe reads a chain of Gemm or MatMul \+ Add/],
-  ['an op from another domain', { shape: 'gemm', mutate: (m) => (nodes(m)[1].domain = 'com.microsoft') }, /unsupported op Sigmoid from the domain com\.microsoft/],
-  ['external data', { shape: 'gemm', mutate: (m) => Object.assign(m.graph.initializer[0], { raw_data: undefined, data_location: 1, external_data: [{ key: 'location', value: 'weights.bin' }] }) }, /initialiser fc1\.weight keeps its data in an external file \(weights\.bin\).*save_as_external_data=False/],
-  ['a second data input', { shape: 'gemm', mutate: (m) => m.graph.input.push({ name: 'mask' }) }, /the graph has 2 data inputs \(input, mask\)/],
-  ['a branch off the chain', { shape: 'gemm', mutate: (m) => (nodes(m)[1].input[0] = 'input') }, /node "\/Sigmoid_1" \(Sigmoid\) does not continue the chain: its input "input" is not "\/fc1\/Gemm_output"/],
-  ['Relu after the last layer', { shape: 'gemm', output: 'Relu' as never }, /node "\/Relu_3" \(Relu\) after the last layer is not supported; the output function may be Softmax, Sigmoid or none/],
-  ['different hidden functions', { shape: 'gemm', mutate: (m) => (nodes(m)[1].op_type = 'Relu') }, /the hidden layers use different functions \(relu, sigmoid\)/],
-  ['Softmax between layers', { shape: 'gemm', activation: 'Softmax' as never }, /node "\/Softmax_1" \(Softmax\) between layers 1 and 2 is not supported/],
-  ['Softmax over the batch', { shape: 'gemm', mutate: (m) => (nodes(m).at(-1)!.attribute = [intAttribute('axis', 0)]) }, /normalises over axis 0/],
-  ['transA=1', { shape: 'gemm', mutate: (m) => nodes(m)[0].attribute!.push(intAttribute('transA', 1)) }, /has transA=1/],
-  ['an Add that is not a MatMul bias', { shape: 'gemm', mutate: (m) => Object.assign(nodes(m)[1], { op_type: 'Add', input: ['/fc1/Gemm_output', 'fc1.bias'] }) }, /node "\/Sigmoid_1" \(Add\) does not follow a MatMul; nnpipe supports Add only as the bias of a MatMul/],
-  ['a weight that is not stored in the file', { shape: 'gemm', mutate: (m) => (nodes(m)[0].input[1] = 'computed') }, /its input B \(weight\) "computed" is not stored in the file/],
-  ['an attribute nnpipe does not know', { shape: 'gemm', mutate: (m) => nodes(m)[0].attribute!.push(intAttribute('broadcast', 1)) }, /has the attribute broadcast, which nnpipe does not support/],
-  ['a graph output that is not the end of the chain', { shape: 'gemm', mutate: (m) => (m.graph.output[0].name = '/fc1/Gemm_output') }, /the graph's output \/fc1\/Gemm_output is not the end of the chain/],
-  ['an image input without Flatten', { shape: 'gemm', mutate: (m) => (m.graph.input[0] = onnxModelObject(layers, { shape: 'gemm', flattenFrom: [1, 3, 4] }).graph.input[0]) }, /the input input has shape \(batch, 1, 3, 4\) and reaches node "\/fc1\/Gemm" \(Gemm\) without a Flatten/],
-  ['a Flatten between layers', { shape: 'gemm', mutate: (m) => (nodes(m)[1].op_type = 'Flatten') }, /Flatten\) reshapes data between layers/],
-  ['an INT64 weight', { shape: 'gemm', mutate: (m) => Object.assign(m.graph.initializer[0], { data_type: 7 }) }, /tensor fc1\.weight has data type INT64; only FLOAT, DOUBLE, FLOAT16 and BFLOAT16/],
-  ['a layer that does not chain', { shape: 'gemm', mutate: (m) => Object.assign(m.graph.initializer[2], { dims: [5, 6], raw_data: Buffer.alloc(120) }) }, /Gemm node "\/fc2\/Gemm": weight fc2\.weight \(5, 6\) takes 6 inputs, but the layer before gives 7/],
-  ['metadata that contradicts the graph', { shape: 'gemm', metadata: { activation: 'relu' } }, /metadata activation 'relu' contradicts the graph, whose activation is sigmoid/],
+  [
+    'an unsupported op, naming it, its node and what is supported',
+    { shape: 'gemm', activation: 'Relu', mutate: (m) => (nodes(m)[1].op_type = 'Tanh') },
+    /unsupported op Tanh at node "\/Relu_1" \(Tanh\); nnpipe reads a chain of Gemm or MatMul \+ Add/,
+  ],
+  [
+    'an op from another domain',
+    { shape: 'gemm', mutate: (m) => (nodes(m)[1].domain = 'com.microsoft') },
+    /unsupported op Sigmoid from the domain com\.microsoft/,
+  ],
+  [
+    'external data',
+    {
+      shape: 'gemm',
+      mutate: (m) =>
+        Object.assign(m.graph.initializer[0], {
+          raw_data: undefined,
+          data_location: 1,
+          external_data: [{ key: 'location', value: 'weights.bin' }],
+        }),
+    },
+    /initialiser fc1\.weight keeps its data in an external file \(weights\.bin\).*save_as_external_data=False/,
+  ],
+  [
+    'a second data input',
+    { shape: 'gemm', mutate: (m) => m.graph.input.push({ name: 'mask' }) },
+    /the graph has 2 data inputs \(input, mask\)/,
+  ],
+  [
+    'a branch off the chain',
+    { shape: 'gemm', mutate: (m) => (nodes(m)[1].input[0] = 'input') },
+    /node "\/Sigmoid_1" \(Sigmoid\) does not continue the chain: its input "input" is not "\/fc1\/Gemm_output"/,
+  ],
+  [
+    'Relu after the last layer',
+    { shape: 'gemm', output: 'Relu' as never },
+    /node "\/Relu_3" \(Relu\) after the last layer is not supported; the output function may be Softmax, Sigmoid or none/,
+  ],
+  [
+    'different hidden functions',
+    { shape: 'gemm', mutate: (m) => (nodes(m)[1].op_type = 'Relu') },
+    /the hidden layers use different functions \(relu, sigmoid\)/,
+  ],
+  [
+    'Softmax between layers',
+    { shape: 'gemm', activation: 'Softmax' as never },
+    /node "\/Softmax_1" \(Softmax\) between layers 1 and 2 is not supported/,
+  ],
+  [
+    'Softmax over the batch',
+    { shape: 'gemm', mutate: (m) => (nodes(m).at(-1)!.attribute = [intAttribute('axis', 0)]) },
+    /normalises over axis 0/,
+  ],
+  [
+    'transA=1',
+    { shape: 'gemm', mutate: (m) => nodes(m)[0].attribute!.push(intAttribute('transA', 1)) },
+    /has transA=1/,
+  ],
+  [
+    'an Add that is not a MatMul bias',
+    {
+      shape: 'gemm',
+      mutate: (m) => Object.assign(nodes(m)[1], { op_type: 'Add', input: ['/fc1/Gemm_output', 'fc1.bias'] }),
+    },
+    /node "\/Sigmoid_1" \(Add\) does not follow a MatMul; nnpipe supports Add only as the bias of a MatMul/,
+  ],
+  [
+    'a weight that is not stored in the file',
+    { shape: 'gemm', mutate: (m) => (nodes(m)[0].input[1] = 'computed') },
+    /its input B \(weight\) "computed" is not stored in the file/,
+  ],
+  [
+    'an attribute nnpipe does not know',
+    { shape: 'gemm', mutate: (m) => nodes(m)[0].attribute!.push(intAttribute('broadcast', 1)) },
+    /has the attribute broadcast, which nnpipe does not support/,
+  ],
+  [
+    'a graph output that is not the end of the chain',
+    { shape: 'gemm', mutate: (m) => (m.graph.output[0].name = '/fc1/Gemm_output') },
+    /the graph's output \/fc1\/Gemm_output is not the end of the chain/,
+  ],
+  [
+    'an image input without Flatten',
+    {
+      shape: 'gemm',
+      mutate: (m) =>
+        (m.graph.input[0] = onnxModelObject(layers, { shape: 'gemm', flattenFrom: [1, 3, 4] }).graph.input[0]),
+    },
+    /the input input has shape \(batch, 1, 3, 4\) and reaches node "\/fc1\/Gemm" \(Gemm\) without a Flatten/,
+  ],
+  [
+    'a Flatten between layers',
+    { shape: 'gemm', mutate: (m) => (nodes(m)[1].op_type = 'Flatten') },
+    /Flatten\) reshapes data between layers/,
+  ],
+  [
+    'an INT64 weight',
+    { shape: 'gemm', mutate: (m) => Object.assign(m.graph.initializer[0], { data_type: 7 }) },
+    /tensor fc1\.weight has data type INT64; only FLOAT, DOUBLE, FLOAT16 and BFLOAT16/,
+  ],
+  [
+    'a layer that does not chain',
+    {
+      shape: 'gemm',
+      mutate: (m) => Object.assign(m.graph.initializer[2], { dims: [5, 6], raw_data: Buffer.alloc(120) }),
+    },
+    /Gemm node "\/fc2\/Gemm": weight fc2\.weight \(5, 6\) takes 6 inputs, but the layer before gives 7/,
+  ],
+  [
+    'metadata that contradicts the graph',
+    { shape: 'gemm', metadata: { activation: 'relu' } },
+    /metadata activation 'relu' contradicts the graph, whose activation is sigmoid/,
+  ],
 ];
 for (const [what, options, ...patterns] of refusals) {
   test(`refused: ${what}`, async (t) => {
@@ -202,6 +334,11 @@ test('refused: bytes that are not an ONNX model, or a truncated one', async (t) 
   ] as const) {
     const path = join(dir, name);
     await writeFile(path, bytes);
-    await assertModelError(t, () => readModelFile(path), path, /onnx: (not a readable ONNX model|the file holds no graph)/);
+    await assertModelError(
+      t,
+      () => readModelFile(path),
+      path,
+      /onnx: (not a readable ONNX model|the file holds no graph)/,
+    );
   }
 });

@@ -34,13 +34,22 @@ test('refusal comes before any of our code runs: a bad _reconstruct call before 
 
 test('the INST opcode is held to the same allow-list (os.system)', (t) => {
   // PROTO 2, MARK, 'echo' as a str, INST os system, STOP
-  const bytes = Buffer.concat([Buffer.from([0x80, 0x02, 0x28, 0x58, 4, 0, 0, 0]), Buffer.from('echoios\nsystem\n.', 'latin1')]);
-  t.throws(() => decodePickle(bytes, 'inst.pkl'), { code: 'PIPE_ERR_MODEL', message: /^inst\.pkl: .*forbidden global os\.system/ });
+  const bytes = Buffer.concat([
+    Buffer.from([0x80, 0x02, 0x28, 0x58, 4, 0, 0, 0]),
+    Buffer.from('echoios\nsystem\n.', 'latin1'),
+  ]);
+  t.throws(() => decodePickle(bytes, 'inst.pkl'), {
+    code: 'PIPE_ERR_MODEL',
+    message: /^inst\.pkl: .*forbidden global os\.system/,
+  });
 });
 
 test('numpy globals outside the allow-list are refused too (numpy.load)', (t) => {
   const bytes = Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.from('cnumpy\nload\n)R.', 'latin1')]);
-  t.throws(() => decodePickle(bytes, 'np-load.pkl'), { code: 'PIPE_ERR_MODEL', message: /forbidden global numpy\.load/ });
+  t.throws(() => decodePickle(bytes, 'np-load.pkl'), {
+    code: 'PIPE_ERR_MODEL',
+    message: /forbidden global numpy\.load/,
+  });
 });
 
 test('a pickle whose top level is not a dict is refused', async (t) => {
@@ -55,7 +64,10 @@ test('a dict value that is not a numpy array is refused, naming the tensor', (t)
     Buffer.from('W1', 'latin1'),
     Buffer.from([0x5d, 0x47, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0x61, 0x73, 0x2e]),
   ]);
-  t.throws(() => decodePickle(bytes, 'list.pkl'), { code: 'PIPE_ERR_MODEL', message: /^list\.pkl: .*tensor W1: is a list or tuple, expected a numpy array/ });
+  t.throws(() => decodePickle(bytes, 'list.pkl'), {
+    code: 'PIPE_ERR_MODEL',
+    message: /^list\.pkl: .*tensor W1: is a list or tuple, expected a numpy array/,
+  });
 });
 
 test('an integer array is refused, naming the tensor and the dtype', (t) => {
@@ -85,5 +97,8 @@ test('a negative BINBYTES length cannot send the reader backwards (it would loop
 });
 
 test('protocol 0/1 pickles are refused', (t) => {
-  t.throws(() => decodePickle(Buffer.from('(dp0\n.', 'latin1'), 'old.pkl'), { code: 'PIPE_ERR_MODEL', message: /not a protocol 2-5 pickle/ });
+  t.throws(() => decodePickle(Buffer.from('(dp0\n.', 'latin1'), 'old.pkl'), {
+    code: 'PIPE_ERR_MODEL',
+    message: /not a protocol 2-5 pickle/,
+  });
 });

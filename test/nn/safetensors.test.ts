@@ -35,7 +35,14 @@ test('written files follow the reference layout: F32, sorted names, header padde
 test('round trip through a file: bit-identical tensors, metadata preserved', async (t) => {
   const dir = await tempDir(t);
   const tiny = loadTinyFixture();
-  const metadata = { activation: 'sigmoid', output: 'softmax', normalize: 'unit', layer_sizes: '[4,3,2]', trained: 'epochs=3; lr=0.1', 'ünïcode': 'ok ✓' };
+  const metadata = {
+    activation: 'sigmoid',
+    output: 'softmax',
+    normalize: 'unit',
+    layer_sizes: '[4,3,2]',
+    trained: 'epochs=3; lr=0.1',
+    ünïcode: 'ok ✓',
+  };
   const path = join(dir, 'tiny.safetensors');
   await writeModelFile(path, tiny.tensors, metadata);
   const file = await readModelFile(path);
@@ -51,13 +58,21 @@ test('round trip through a file: bit-identical tensors, metadata preserved', asy
 
 test('round trip of arbitrary float32 values (property): bit-identical, including -0, subnormals, NaN and Infinity', (t) => {
   fc.assert(
-    fc.property(fc.array(fc.float(), { minLength: 0, maxLength: 40 }), fc.dictionary(fc.string(), fc.string()), (values, metadata) => {
-      const tensor = { shape: [values.length], data: Float32Array.from(values) };
-      const decoded = decodeSafetensors(encodeSafetensors(new Map([['x', tensor]]), metadata), 'prop.safetensors');
-      return sameBits(decoded.tensors.get('x')!.data, tensor.data) && JSON.stringify(decoded.metadata) === JSON.stringify(
-        Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-      );
-    }),
+    fc.property(
+      fc.array(fc.float(), { minLength: 0, maxLength: 40 }),
+      fc.dictionary(fc.string(), fc.string()),
+      (values, metadata) => {
+        const tensor = { shape: [values.length], data: Float32Array.from(values) };
+        const decoded = decodeSafetensors(encodeSafetensors(new Map([['x', tensor]]), metadata), 'prop.safetensors');
+        return (
+          sameBits(decoded.tensors.get('x')!.data, tensor.data) &&
+          JSON.stringify(decoded.metadata) ===
+            JSON.stringify(
+              Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+            )
+        );
+      },
+    ),
   );
   t.pass();
 });

@@ -26,5 +26,8 @@ test('dead pids and old files are removed; live fresh ones, ours and unrelated f
   for (const name of [files.liveOld, files.legacyOld]) utimesSync(join(dir, name), old, old);
   const removed = await removeStaleTemps(join(dir, 'r.json'), 30_000);
   t.deepEqual(removed.sort(), [files.dead, files.liveOld, files.legacyOld].map((n) => join(dir, n)).sort());
-  t.deepEqual(readdirSync(dir).sort(), [files.liveFresh, files.ours, files.legacyFresh, files.other, files.otherOutput, files.target].sort());
+  t.deepEqual(
+    readdirSync(dir).sort(),
+    [files.liveFresh, files.ours, files.legacyFresh, files.other, files.otherOutput, files.target].sort(),
+  );
 });

@@ -17,7 +17,12 @@ symlinkSync('sub', join(dir, 'sublink'));
 
 test('files, new files, links and dangling links', async (t) => {
   const info = statSync(join(dir, 'file.json'));
-  t.deepEqual(await inspectOutput(join(dir, 'file.json')), { given: join(dir, 'file.json'), path: join(dir, 'file.json'), kind: 'file', id: { dev: info.dev, ino: info.ino } });
+  t.deepEqual(await inspectOutput(join(dir, 'file.json')), {
+    given: join(dir, 'file.json'),
+    path: join(dir, 'file.json'),
+    kind: 'file',
+    id: { dev: info.dev, ino: info.ino },
+  });
   t.like(await inspectOutput(join(dir, 'link')), { path: join(dir, 'file.json'), kind: 'file' });
   t.like(await inspectOutput(join(dir, 'dangling')), { path: join(dir, 'sub', 'new.json'), kind: 'new', id: null });
   t.like(await inspectOutput(join(dir, 'sublink', 'x.json')), { path: join(dir, 'sub', 'x.json'), kind: 'new' });

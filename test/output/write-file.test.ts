@@ -80,19 +80,22 @@ test('a folder as the target is refused before anything is written: its content 
   t.is(await readFile(join(path, 'keep.txt'), 'utf8'), 'old');
 });
 
-(isRoot ? test.skip : test)('a read-only folder: old file intact, no temp files (skipped as root: root ignores permissions)', async (t) => {
-  const dir = await tempDir();
-  const path = join(dir, 'report.json');
-  await writeFile(path, 'old');
-  await chmod(dir, 0o555);
-  try {
-    await t.throwsAsync(writeJsonAtomic(path, { a: 1 }), { instanceOf: PipelineError });
-  } finally {
-    await chmod(dir, 0o755);
-  }
-  t.is(await readFile(path, 'utf8'), 'old');
-  t.deepEqual(await readdir(dir), ['report.json']);
-});
+(isRoot ? test.skip : test)(
+  'a read-only folder: old file intact, no temp files (skipped as root: root ignores permissions)',
+  async (t) => {
+    const dir = await tempDir();
+    const path = join(dir, 'report.json');
+    await writeFile(path, 'old');
+    await chmod(dir, 0o555);
+    try {
+      await t.throwsAsync(writeJsonAtomic(path, { a: 1 }), { instanceOf: PipelineError });
+    } finally {
+      await chmod(dir, 0o755);
+    }
+    t.is(await readFile(path, 'utf8'), 'old');
+    t.deepEqual(await readdir(dir), ['report.json']);
+  },
+);
 
 test('concurrent writes to the same file leave one complete version', async (t) => {
   const dir = await tempDir();
@@ -161,5 +164,8 @@ test('temp files carry the pid of their writer', async (t) => {
   } finally {
     watcher.close();
   }
-  t.true(seen.some((name) => name.startsWith(`r.json.nnpipe-${process.pid}-`) && name.endsWith('.tmp')), seen.join(', '));
+  t.true(
+    seen.some((name) => name.startsWith(`r.json.nnpipe-${process.pid}-`) && name.endsWith('.tmp')),
+    seen.join(', '),
+  );
 });

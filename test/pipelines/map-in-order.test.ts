@@ -16,36 +16,44 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('results come in source order, and at most `limit` items are outstanding', async (t) => {
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.nat(5), { minLength: 0, maxLength: 30 }), fc.integer({ min: 1, max: 6 }), async (delays, limit) => {
-      let pulled = 0;
-      let taken = 0;
-      let worst = 0;
-      const out: number[] = [];
-      const source = numbers(delays.length, () => {
-        pulled++;
-        worst = Math.max(worst, pulled - taken);
-      });
-      for await (const value of mapInOrder(source, async (i) => (await delay(delays[i]), i * 10), { limit })) {
-        taken++;
-        out.push(value);
-      }
-      t.deepEqual(
-        out,
-        delays.map((_, i) => i * 10),
-      );
-      t.true(worst <= limit, `${worst} outstanding with limit ${limit}`);
-    }),
+    fc.asyncProperty(
+      fc.array(fc.nat(5), { minLength: 0, maxLength: 30 }),
+      fc.integer({ min: 1, max: 6 }),
+      async (delays, limit) => {
+        let pulled = 0;
+        let taken = 0;
+        let worst = 0;
+        const out: number[] = [];
+        const source = numbers(delays.length, () => {
+          pulled++;
+          worst = Math.max(worst, pulled - taken);
+        });
+        for await (const value of mapInOrder(source, async (i) => (await delay(delays[i]), i * 10), { limit })) {
+          taken++;
+          out.push(value);
+        }
+        t.deepEqual(
+          out,
+          delays.map((_, i) => i * 10),
+        );
+        t.true(worst <= limit, `${worst} outstanding with limit ${limit}`);
+      },
+    ),
     { numRuns: 60 },
   );
 });
 
 test('a failed item: the results before it, then its error; a source error likewise', async (t) => {
   const out: number[] = [];
-  const failing = mapInOrder(numbers(10), async (i) => {
-    await delay(i === 3 ? 5 : 0);
-    if (i === 3) throw new Error('item 3');
-    return i;
-  }, { limit: 4 });
+  const failing = mapInOrder(
+    numbers(10),
+    async (i) => {
+      await delay(i === 3 ? 5 : 0);
+      if (i === 3) throw new Error('item 3');
+      return i;
+    },
+    { limit: 4 },
+  );
   await t.throwsAsync(
     (async () => {
       for await (const value of failing) out.push(value);
@@ -73,7 +81,11 @@ test('abort: nothing more is pulled; what was taken finishes and comes out', asy
   const controller = new AbortController();
   let pulled = 0;
   const out: number[] = [];
-  for await (const value of mapInOrder(numbers(1000, () => pulled++), async (i) => (await delay(1), i), { limit: 3, signal: controller.signal })) {
+  for await (const value of mapInOrder(
+    numbers(1000, () => pulled++),
+    async (i) => (await delay(1), i),
+    { limit: 3, signal: controller.signal },
+  )) {
     out.push(value);
     if (value === 5) controller.abort();
   }

@@ -35,14 +35,22 @@ for (const threads of [1, 0]) {
     try {
       const x = sharedRows(0, 5);
       const out = new ResultSlots(5).acquire();
-      const task: ForwardTask = { kind: 'score-batches', network: pool.shared, batches: [{ index: 0, rows: 5, x, out }], want: { probabilities: true } };
+      const task: ForwardTask = {
+        kind: 'score-batches',
+        network: pool.shared,
+        batches: [{ index: 0, rows: 5, x, out }],
+        want: { probabilities: true },
+      };
       const [scored] = ((await pool.run(task)) as Scored).items;
       t.is(x.length, 5 * 784, 'still there after the task');
       t.deepEqual(Array.from(scored.probabilities!), Array.from(forward(model.network, x.slice(), 5)));
       t.is(scored.rows, 5);
       t.true(scored.computeMs >= 0);
       const { predicted } = resultViews(out, 5);
-      t.deepEqual(Array.from(predicted), Array.from({ length: 5 }, (_, r) => argmax(forward(model.network, x.slice(), 5).subarray(r * 10, r * 10 + 10))));
+      t.deepEqual(
+        Array.from(predicted),
+        Array.from({ length: 5 }, (_, r) => argmax(forward(model.network, x.slice(), 5).subarray(r * 10, r * 10 + 10))),
+      );
     } finally {
       await pool.close();
     }
@@ -116,8 +124,18 @@ test('the default worker is the bundled one (when the build made it), and it fin
   const pool = new ForwardPool({ network: model.network, threads: 1, batchSize: 4, maxInFlight: 2 });
   try {
     const outcome = await runInference({
-      input: fixture('mnist-test-100.csv'), model, batchSize: 4, threads: 1, maxInFlight: 2, normalize: 'unit', limit: null,
-      onError: 'fail', decode: 'workers', predictionsPath: null, config: {}, pool,
+      input: fixture('mnist-test-100.csv'),
+      model,
+      batchSize: 4,
+      threads: 1,
+      maxInFlight: 2,
+      normalize: 'unit',
+      limit: null,
+      onError: 'fail',
+      decode: 'workers',
+      predictionsPath: null,
+      config: {},
+      pool,
     });
     t.is(outcome.report.status, 'complete');
     t.is(outcome.report.rows, 100);

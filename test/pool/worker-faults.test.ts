@@ -42,9 +42,28 @@ async function runWithFault(fault: Omit<InjectedFault, 'markerDir'>, extra: stri
         callback();
       },
     }) as unknown as NodeJS.WriteStream;
-  const io: CliIo = { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdin: lineByLine(), logs: sink(() => undefined) };
-  const args = ['--input', '-', '--model', await modelReady, '--batch-size', '10', '--threads', '2', '--json', ...extra];
-  const code = await runPipelineCli(args, io, { workerFile: faultyWorker, workerData: { fault: { ...fault, markerDir } } });
+  const io: CliIo = {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    stdin: lineByLine(),
+    logs: sink(() => undefined),
+  };
+  const args = [
+    '--input',
+    '-',
+    '--model',
+    await modelReady,
+    '--batch-size',
+    '10',
+    '--threads',
+    '2',
+    '--json',
+    ...extra,
+  ];
+  const code = await runPipelineCli(args, io, {
+    workerFile: faultyWorker,
+    workerData: { fault: { ...fault, markerDir } },
+  });
   return { code, stderr, report: JSON.parse(stdout), attempts: readdirSync(markerDir).length };
 }
 
@@ -57,39 +76,54 @@ for (const kind of ['throw', 'exit', 'uncaught'] as const) {
     t.is(attempts, 2);
   });
 
-  test.serial(`a worker fault (${kind}) twice in the same batch fails the run naming its lines; earlier batches are counted`, async (t) => {
-    const { code, report, attempts, stderr } = await runWithFault({ kind, batchIndex: 3, times: 2 });
-    t.is(code, 1);
-    t.is(report.status, 'failed');
-    t.is(attempts, 2);
-    t.regex(report.error.message, /batch 3 \(lines 31-40\) failed twice in a worker/);
-    t.regex(stderr, /lines 31-40/);
-    t.is(report.rows, 30, 'batches 0-2 were finished before the failure and are counted');
-  });
+  test.serial(
+    `a worker fault (${kind}) twice in the same batch fails the run naming its lines; earlier batches are counted`,
+    async (t) => {
+      const { code, report, attempts, stderr } = await runWithFault({ kind, batchIndex: 3, times: 2 });
+      t.is(code, 1);
+      t.is(report.status, 'failed');
+      t.is(attempts, 2);
+      t.regex(report.error.message, /batch 3 \(lines 31-40\) failed twice in a worker/);
+      t.regex(stderr, /lines 31-40/);
+      t.is(report.rows, 30, 'batches 0-2 were finished before the failure and are counted');
+    },
+  );
 }
 
-test.serial('a batch that hangs is cut off by --task-timeout, its worker replaced, and the retry completes the run', async (t) => {
-  const started = Date.now();
-  const { code, report, attempts, stderr } = await runWithFault({ kind: 'hang', batchIndex: 5, times: 1 }, ['--task-timeout', '800']);
-  t.is(code, 0, stderr);
-  t.is(report.rows, 100);
-  t.is(attempts, 2);
-  t.is(report.config.taskTimeoutMs, 800);
-  t.true(Date.now() - started < 20_000);
-});
+test.serial(
+  'a batch that hangs is cut off by --task-timeout, its worker replaced, and the retry completes the run',
+  async (t) => {
+    const started = Date.now();
+    const { code, report, attempts, stderr } = await runWithFault({ kind: 'hang', batchIndex: 5, times: 1 }, [
+      '--task-timeout',
+      '800',
+    ]);
+    t.is(code, 0, stderr);
+    t.is(report.rows, 100);
+    t.is(attempts, 2);
+    t.is(report.config.taskTimeoutMs, 800);
+    t.true(Date.now() - started < 20_000);
+  },
+);
 
 test.serial('a batch that hangs twice fails the run with the timeout in the message', async (t) => {
   const { code, report } = await runWithFault({ kind: 'hang', batchIndex: 5, times: 2 }, ['--task-timeout', '500']);
   t.is(code, 1);
-  t.regex(report.error.message, /batch 5 \(lines 51-60\) failed twice in a worker: no result after --task-timeout 500 ms/);
+  t.regex(
+    report.error.message,
+    /batch 5 \(lines 51-60\) failed twice in a worker: no result after --task-timeout 500 ms/,
+  );
 });
 
-test.serial('a batch the worker refuses (a failure result, not a fault) fails the run at once, without a retry', async (t) => {
-  const { code, report, attempts } = await runWithFault({ kind: 'refuse', batchIndex: 4, times: 2 });
-  t.is(code, 1);
-  t.is(attempts, 1, 'not retried: the same batch would be refused again');
-  t.regex(report.error.message, /^batch 4 \(lines 41-50\): injected: this batch cannot be scored$/);
-});
+test.serial(
+  'a batch the worker refuses (a failure result, not a fault) fails the run at once, without a retry',
+  async (t) => {
+    const { code, report, attempts } = await runWithFault({ kind: 'refuse', batchIndex: 4, times: 2 });
+    t.is(code, 1);
+    t.is(attempts, 1, 'not retried: the same batch would be refused again');
+    t.regex(report.error.message, /^batch 4 \(lines 41-50\): injected: this batch cannot be scored$/);
+  },
+);
 
 test.serial('the same faults with decoding on the main thread', async (t) => {
   const retried = await runWithFault({ kind: 'exit', batchIndex: 2, times: 1 }, ['--decode', 'main']);

@@ -26,8 +26,15 @@ test.after.always(async () => {
 });
 
 function startWorker(url: string) {
-  const child = spawn(process.execPath, [pipelineEntry(), 'worker', '--redis', url, '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  const started = { child, log: '', exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+  const child = spawn(process.execPath, [pipelineEntry(), 'worker', '--redis', url, '--threads', '1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const started = {
+    child,
+    log: '',
+    exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+  };
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (started.log += d));
   return started;
 }
@@ -37,7 +44,23 @@ queueTest('submit --html in 3 shards: the merged page shows the images and count
   const plain = await runPipeline(['--input', input, '--quiet', '--html', at('plain.html')], { timeoutMs: 120_000 });
   t.is(plain.code, 0, plain.stderr);
   worker = startWorker(redis.url);
-  const run = await runPipeline(['submit', '--redis', redis.url, '--quiet', '--input', input, '--shards', '3', '--report', at('run.json'), '--html', at('run.html')], { timeoutMs: 180_000 });
+  const run = await runPipeline(
+    [
+      'submit',
+      '--redis',
+      redis.url,
+      '--quiet',
+      '--input',
+      input,
+      '--shards',
+      '3',
+      '--report',
+      at('run.json'),
+      '--html',
+      at('run.html'),
+    ],
+    { timeoutMs: 180_000 },
+  );
   t.is(run.code, 0, `${run.stderr}\n${worker.log}`);
   t.deepEqual(pageContent(readFileSync(at('run.html'), 'utf8')), pageContent(readFileSync(at('plain.html'), 'utf8')));
   t.regex(readFileSync(at('run.html'), 'utf8'), /Merged from 3 shards/);

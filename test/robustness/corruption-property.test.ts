@@ -46,10 +46,21 @@ async function score(input: string, onError: 'fail' | 'skip', decode: 'main' | '
   const { model, pool } = await context;
   const predictions = new Map<number, string>();
   const outcome = await runInference({
-    input, model, batchSize: 8, threads: 2, maxInFlight: 4, normalize: 'unit', limit: null, onError, decode,
-    predictionsPath: null, config: {}, pool,
+    input,
+    model,
+    batchSize: 8,
+    threads: 2,
+    maxInFlight: 4,
+    normalize: 'unit',
+    limit: null,
+    onError,
+    decode,
+    predictionsPath: null,
+    config: {},
+    pool,
     onBatch: (_batch, scored) => {
-      for (let i = 0; i < scored.rows; i++) predictions.set(scored.lines[i], `${scored.predicted[i]}:${scored.confidence[i]}`);
+      for (let i = 0; i < scored.rows; i++)
+        predictions.set(scored.lines[i], `${scored.predicted[i]}:${scored.confidence[i]}`);
     },
   });
   return { report: outcome.report, predictions };
@@ -63,59 +74,81 @@ const baseline = (async () => {
 
 let case_ = 0;
 for (const decode of ['main', 'workers'] as const) {
-  test.serial(`one random corruption (--decode ${decode}): fail reports its line; skip leaves out that row alone`, async (t) => {
-    const clean = await baseline;
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: rows.length - 1 }), fc.constantFrom(...(Object.keys(CORRUPTIONS) as Corruption[])), fc.nat(), async (row, kind, field) => {
-        // The first row fixes the file's field count (and so whether it has labels): a first row with a
-        // field too many or too few changes how the whole file is read. That case has its own test below.
-        if (row === 0 && kind.startsWith('a field too')) return;
-        const lines = [...rows];
-        lines[row] = CORRUPTIONS[kind](lines[row].split(','), field).join(',');
-        const path = join(dir, `case-${case_++}.csv`);
-        writeFileSync(path, `${lines.join('\n')}\n`);
-        const line = row + 1;
+  test.serial(
+    `one random corruption (--decode ${decode}): fail reports its line; skip leaves out that row alone`,
+    async (t) => {
+      const clean = await baseline;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: rows.length - 1 }),
+          fc.constantFrom(...(Object.keys(CORRUPTIONS) as Corruption[])),
+          fc.nat(),
+          async (row, kind, field) => {
+            // The first row fixes the file's field count (and so whether it has labels): a first row with a
+            // field too many or too few changes how the whole file is read. That case has its own test below.
+            if (row === 0 && kind.startsWith('a field too')) return;
+            const lines = [...rows];
+            lines[row] = CORRUPTIONS[kind](lines[row].split(','), field).join(',');
+            const path = join(dir, `case-${case_++}.csv`);
+            writeFileSync(path, `${lines.join('\n')}\n`);
+            const line = row + 1;
 
-        const failed = await score(path, 'fail', decode);
-        t.is(failed.report.status, 'failed', kind);
-        t.true(failed.report.error!.message.startsWith(`${path}:${line}: `), `${kind}: ${failed.report.error!.message}`);
+            const failed = await score(path, 'fail', decode);
+            t.is(failed.report.status, 'failed', kind);
+            t.true(
+              failed.report.error!.message.startsWith(`${path}:${line}: `),
+              `${kind}: ${failed.report.error!.message}`,
+            );
 
-        const skipped = await score(path, 'skip', decode);
-        if (kind === 'a NUL byte' && row === 0) {
-          // NUL bytes in the first line mean the file is not text at all: a whole-input error.
-          t.is(skipped.report.status, 'failed');
-          t.regex(skipped.report.error!.message, /:1: does not look like a CSV text file/);
-          return;
-        }
-        t.is(skipped.report.status, 'complete', kind);
-        t.is(skipped.report.skipped, 1, kind);
-        t.deepEqual(skipped.report.errors.map((e) => e.line), [line], kind);
-        t.is(skipped.report.rows, rows.length - 1);
-        for (const [at, prediction] of clean) {
-          if (at === line) t.false(skipped.predictions.has(at));
-          else t.is(skipped.predictions.get(at), prediction, `${kind}: line ${at}`);
-        }
-      }),
-      { numRuns: 25 },
-    );
-  });
+            const skipped = await score(path, 'skip', decode);
+            if (kind === 'a NUL byte' && row === 0) {
+              // NUL bytes in the first line mean the file is not text at all: a whole-input error.
+              t.is(skipped.report.status, 'failed');
+              t.regex(skipped.report.error!.message, /:1: does not look like a CSV text file/);
+              return;
+            }
+            t.is(skipped.report.status, 'complete', kind);
+            t.is(skipped.report.skipped, 1, kind);
+            t.deepEqual(
+              skipped.report.errors.map((e) => e.line),
+              [line],
+              kind,
+            );
+            t.is(skipped.report.rows, rows.length - 1);
+            for (const [at, prediction] of clean) {
+              if (at === line) t.false(skipped.predictions.has(at));
+              else t.is(skipped.predictions.get(at), prediction, `${kind}: line ${at}`);
+            }
+          },
+        ),
+        { numRuns: 25 },
+      );
+    },
+  );
 }
 
-test.serial('a field that opens a quote and never closes it swallows the rest of the file: fatal even under skip, at its line', async (t) => {
-  const lines = [...rows];
-  lines[40] = lines[40].replace(',0,', ',"0,');
-  const path = join(dir, 'open-quote.csv');
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  for (const decode of ['main', 'workers'] as const) {
-    const { report } = await score(path, 'skip', decode);
-    t.is(report.status, 'failed');
-    t.regex(report.error!.message, new RegExp(`^${path.replace(/[.]/g, '\\.')}:41: `));
-  }
-});
+test.serial(
+  'a field that opens a quote and never closes it swallows the rest of the file: fatal even under skip, at its line',
+  async (t) => {
+    const lines = [...rows];
+    lines[40] = lines[40].replace(',0,', ',"0,');
+    const path = join(dir, 'open-quote.csv');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    for (const decode of ['main', 'workers'] as const) {
+      const { report } = await score(path, 'skip', decode);
+      t.is(report.status, 'failed');
+      t.regex(report.error!.message, new RegExp(`^${path.replace(/[.]/g, '\\.')}:41: `));
+    }
+  },
+);
 
 test.serial('a first row with a field too many or too few decides the layout: the file fails as a whole', async (t) => {
   for (const [kind, fail, skip] of [
-    ['a field too many', /:1: the first row has 786 fields; expected 784 \(pixels only\) or 785/, /:1: the first row has 786 fields/],
+    [
+      'a field too many',
+      /:1: the first row has 786 fields; expected 784 \(pixels only\) or 785/,
+      /:1: the first row has 786 fields/,
+    ],
     ['a field too few', /:2: expected 784 fields, found 785/, null],
   ] as const) {
     const lines = [...rows];
@@ -150,7 +183,10 @@ test.serial('a first row with a bad value is data with a bad row at line 1, neve
       t.is(failed.report.status, 'failed', `${bad} ${decode}`);
       t.true(failed.report.error!.message.startsWith(`${path}:1: `), failed.report.error!.message);
       const skipped = await score(path, 'skip', decode);
-      t.deepEqual(skipped.report.errors.map((e) => e.line), [1]);
+      t.deepEqual(
+        skipped.report.errors.map((e) => e.line),
+        [1],
+      );
       t.is(skipped.report.rows, rows.length - 1);
       t.is(skipped.predictions.get(2), clean.get(2));
     }

@@ -18,7 +18,10 @@ const files: Record<string, (tag: string) => Promise<string> | string> = {
     return join(dir, `empty-${tag}.csv`);
   },
   'header only': (tag) => {
-    writeFileSync(join(dir, `header-${tag}.csv`), `label,${Array.from({ length: 784 }, (_, i) => `p${i}`).join(',')}\n`);
+    writeFileSync(
+      join(dir, `header-${tag}.csv`),
+      `label,${Array.from({ length: 784 }, (_, i) => `p${i}`).join(',')}\n`,
+    );
     return join(dir, `header-${tag}.csv`);
   },
   binary: (tag) => {
@@ -54,7 +57,17 @@ for (const [name, make] of Object.entries(files)) {
   for (const decode of ['main', 'workers']) {
     test(`${name} (--decode ${decode}): a clear message and exit 1`, async (t) => {
       const input = await make(decode);
-      const run = await runPipeline(['--input', input, '--model', await modelReady, '--quiet', '--decode', decode, '--threads', '2']);
+      const run = await runPipeline([
+        '--input',
+        input,
+        '--model',
+        await modelReady,
+        '--quiet',
+        '--decode',
+        decode,
+        '--threads',
+        '2',
+      ]);
       t.is(run.code, 1, run.stderr);
       t.regex(run.stderr, expected[name]);
       t.notRegex(run.stderr, /unexpected error|heap out of memory|FATAL/);
@@ -72,11 +85,28 @@ test('a valid file after all these still works (sanity)', async (t) => {
 
 // Issue 12, row 11: pandas writes an unnamed frame's header as column numbers (0,1,...,784): a header,
 // since no data row can hold values past 255. Through every parser and decode placement.
-for (const [first, parser, decode] of [0, 1].flatMap((from) => ['fast', 'csv-parse'].flatMap((p) => ['main', 'workers'].map((d) => [from, p, d] as const)))) {
+for (const [first, parser, decode] of [0, 1].flatMap((from) =>
+  ['fast', 'csv-parse'].flatMap((p) => ['main', 'workers'].map((d) => [from, p, d] as const)),
+)) {
   test(`a header of column numbers ${first}..${first + 784} is a header (--parser ${parser} --decode ${decode})`, async (t) => {
     const path = join(dir, `numbered-${first}-${parser}-${decode}.csv`);
-    writeFileSync(path, `${Array.from({ length: 785 }, (_, i) => first + i).join(',')}\n${[1, 2, 3].map(row).join('\n')}\n`);
-    const run = await runPipeline(['--input', path, '--model', await modelReady, '--json', '--parser', parser, '--decode', decode, '--threads', '2']);
+    writeFileSync(
+      path,
+      `${Array.from({ length: 785 }, (_, i) => first + i).join(',')}\n${[1, 2, 3].map(row).join('\n')}\n`,
+    );
+    const run = await runPipeline([
+      '--input',
+      path,
+      '--model',
+      await modelReady,
+      '--json',
+      '--parser',
+      parser,
+      '--decode',
+      decode,
+      '--threads',
+      '2',
+    ]);
     t.is(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout);
     t.is(report.rows, 3);

@@ -44,14 +44,19 @@ for (const [name, args, smallRows, rows] of [
   ['--threads 1 --max-in-flight 1', ['--threads', '1', '--max-in-flight', '1'], 200_000, 1_000_000],
   ['--batch-size 1', ['--batch-size', '1'], long ? 200_000 : 100_000, long ? 1_000_000 : 400_000],
 ] as const) {
-  test.serial(`${fmt(rows)} rows on stdin (${name}): every row scored, peak RSS as for ${fmt(smallRows)} rows`, async (t) => {
-    t.timeout(400_000);
-    const small = await runOnStdin(smallRows, [...args]);
-    const big = await runOnStdin(rows, [...args]);
-    t.is(big.status, 'complete');
-    t.is(big.rows, rows);
-    t.is(big.correct, small.correct * (rows / smallRows), 'the same 100 rows, so the same predictions every time');
-    t.log(`peak RSS: ${(small.peakRssBytes / MiB).toFixed(0)} MiB for ${fmt(smallRows)} rows, ${(big.peakRssBytes / MiB).toFixed(0)} MiB for ${fmt(rows)} rows; ${Math.round(big.imagesPerSecond)} images/s`);
-    t.true(big.peakRssBytes < small.peakRssBytes + 40 * MiB, 'memory does not grow with the row count');
-  });
+  test.serial(
+    `${fmt(rows)} rows on stdin (${name}): every row scored, peak RSS as for ${fmt(smallRows)} rows`,
+    async (t) => {
+      t.timeout(400_000);
+      const small = await runOnStdin(smallRows, [...args]);
+      const big = await runOnStdin(rows, [...args]);
+      t.is(big.status, 'complete');
+      t.is(big.rows, rows);
+      t.is(big.correct, small.correct * (rows / smallRows), 'the same 100 rows, so the same predictions every time');
+      t.log(
+        `peak RSS: ${(small.peakRssBytes / MiB).toFixed(0)} MiB for ${fmt(smallRows)} rows, ${(big.peakRssBytes / MiB).toFixed(0)} MiB for ${fmt(rows)} rows; ${Math.round(big.imagesPerSecond)} images/s`,
+      );
+      t.true(big.peakRssBytes < small.peakRssBytes + 40 * MiB, 'memory does not grow with the row count');
+    },
+  );
 }

@@ -26,9 +26,17 @@ test('row 7: --batch-size past what one worker holds is exit 2 before any row is
   for (const size of ['300000', String(maxRows + 1), '99999999999']) {
     for (const threads of ['1', '2']) {
       // stdin stays open and silent: a run that started reading would wait until the helper kills it.
-      const run = await runPipeline(['--input', '-', '--batch-size', size, '--threads', threads], { stdin: () => undefined, timeoutMs: 30_000 });
+      const run = await runPipeline(['--input', '-', '--batch-size', size, '--threads', threads], {
+        stdin: () => undefined,
+        timeoutMs: 30_000,
+      });
       t.is(run.code, 2, `${size}: ${run.stderr}`);
-      t.regex(run.stderr, new RegExp(`^nnpipe: --batch-size ${size} is more than one worker can hold for this model \\(784-50-100-10\\): at most ${maxRows} rows \\(3792 bytes of engine memory per row, 1024 MiB per worker\\)`));
+      t.regex(
+        run.stderr,
+        new RegExp(
+          `^nnpipe: --batch-size ${size} is more than one worker can hold for this model \\(784-50-100-10\\): at most ${maxRows} rows \\(3792 bytes of engine memory per row, 1024 MiB per worker\\)`,
+        ),
+      );
       t.notRegex(run.stderr, /Invalid typed array length|WebAssembly memory/);
     }
   }
@@ -46,7 +54,15 @@ for (const option of ['--task-timeout', '--stop-timeout', '--lock-stale']) {
     const past = await runPipeline(['--input', five, option, '99999999999', '--quiet']);
     t.is(past.code, 2, past.stderr);
     t.regex(past.stderr, new RegExp(`^nnpipe: ${option} must be at most ${MAX_TIMER_MS} ms`));
-    const at = await runPipeline(['--input', five, option, String(MAX_TIMER_MS), '--report', join(dir, `${option}.json`), '--quiet']);
+    const at = await runPipeline([
+      '--input',
+      five,
+      option,
+      String(MAX_TIMER_MS),
+      '--report',
+      join(dir, `${option}.json`),
+      '--quiet',
+    ]);
     t.is(at.code, 0, at.stderr);
     t.notRegex(at.stderr, /TimeoutOverflowWarning|Warning/);
     t.is(JSON.parse(readFileSync(join(dir, `${option}.json`), 'utf8')).status, 'complete');
@@ -54,36 +70,74 @@ for (const option of ['--task-timeout', '--stop-timeout', '--lock-stale']) {
 }
 
 test('row 8: --task-timeout at the maximum does not fail a batch that takes a while', async (t) => {
-  const run = await runPipeline(['--input', fixture('mnist-test-100.csv'), '--task-timeout', String(MAX_TIMER_MS), '--batch-size', '1', '--threads', '1', '--quiet', '--json']);
+  const run = await runPipeline([
+    '--input',
+    fixture('mnist-test-100.csv'),
+    '--task-timeout',
+    String(MAX_TIMER_MS),
+    '--batch-size',
+    '1',
+    '--threads',
+    '1',
+    '--quiet',
+    '--json',
+  ]);
   t.is(run.code, 0, run.stderr);
   t.is(JSON.parse(run.stdout).rows, 100);
 });
 
-test.serial('row 9: --stop-timeout is honoured as given: at the maximum, a stop waits for the batches in flight (no stop-timeout), and the report counts the predictions file\'s rows', async (t) => {
-  const report = join(dir, 'stopped.json');
-  const predictions = join(dir, 'stopped.csv');
-  const run = start('pipeline', ['--input', trainCsv, '--batch-size', '20', '--threads', '1', '--stop-timeout', String(MAX_TIMER_MS), '--report', report, '--predictions', predictions]);
-  await until(() => predictionsInProgress(predictions), 60_000, 'scored rows');
-  run.child.kill('SIGINT');
-  const { code } = await run.exited;
-  t.is(code, 130, run.stderr());
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  t.is(r.status, 'interrupted');
-  t.like(r.error, { code: 'PIPE_ERR_INTERRUPTED' });
-  t.is(readFileSync(predictions, 'utf8').trimEnd().split('\n').length - 1, r.rows);
-  t.notRegex(run.stderr(), /TimeoutOverflowWarning/);
-  t.like(logLines(run.stderr()).find((l) => typeof l.msg === 'string' && l.msg.startsWith('stopping')), { stopTimeoutMs: MAX_TIMER_MS });
-});
+test.serial(
+  "row 9: --stop-timeout is honoured as given: at the maximum, a stop waits for the batches in flight (no stop-timeout), and the report counts the predictions file's rows",
+  async (t) => {
+    const report = join(dir, 'stopped.json');
+    const predictions = join(dir, 'stopped.csv');
+    const run = start('pipeline', [
+      '--input',
+      trainCsv,
+      '--batch-size',
+      '20',
+      '--threads',
+      '1',
+      '--stop-timeout',
+      String(MAX_TIMER_MS),
+      '--report',
+      report,
+      '--predictions',
+      predictions,
+    ]);
+    await until(() => predictionsInProgress(predictions), 60_000, 'scored rows');
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    t.is(code, 130, run.stderr());
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    t.is(r.status, 'interrupted');
+    t.like(r.error, { code: 'PIPE_ERR_INTERRUPTED' });
+    t.is(readFileSync(predictions, 'utf8').trimEnd().split('\n').length - 1, r.rows);
+    t.notRegex(run.stderr(), /TimeoutOverflowWarning/);
+    t.like(
+      logLines(run.stderr()).find((l) => typeof l.msg === 'string' && l.msg.startsWith('stopping')),
+      { stopTimeoutMs: MAX_TIMER_MS },
+    );
+  },
+);
 
-test('--max-in-flight past what half the machine\'s memory holds is exit 2 before any row is read; the default shrinks to fit', async (t) => {
-  const run = await runPipeline(['--input', '-', '--max-in-flight', '99999999999'], { stdin: () => undefined, timeoutMs: 30_000 });
+test("--max-in-flight past what half the machine's memory holds is exit 2 before any row is read; the default shrinks to fit", async (t) => {
+  const run = await runPipeline(['--input', '-', '--max-in-flight', '99999999999'], {
+    stdin: () => undefined,
+    timeoutMs: 30_000,
+  });
   t.is(run.code, 2, run.stderr);
-  t.regex(run.stderr, /^nnpipe: --max-in-flight 99999999999 would hold up to [\d.]+ GiB of batches in memory \(1254400 bytes per batch of 100 rows of 784 values\); half of this machine's memory is [\d.]+ GiB: at most \d+ batches in flight at this batch size/);
+  t.regex(
+    run.stderr,
+    /^nnpipe: --max-in-flight 99999999999 would hold up to [\d.]+ GiB of batches in memory \(1254400 bytes per batch of 100 rows of 784 values\); half of this machine's memory is [\d.]+ GiB: at most \d+ batches in flight at this batch size/,
+  );
   const sizes = [784, 50, 100, 10];
   const most = Math.floor(memoryBudgetBytes() / (2 * 283_108 * 784 * 8));
   const options: Pick<PipelineCliOptions, 'batchSize' | 'maxInFlight'> = { batchSize: 283_108, maxInFlight: null };
   t.is(fitInFlight(options, 5_000, sizes), Math.max(1, most), 'the default: as many as fit');
   t.is(fitInFlight(options, 1, sizes), Math.min(2, Math.max(1, most)));
-  t.throws(() => fitInFlight({ ...options, maxInFlight: 10_000 }, 2, sizes), { message: /--max-in-flight 10000 would hold/ });
+  t.throws(() => fitInFlight({ ...options, maxInFlight: 10_000 }, 2, sizes), {
+    message: /--max-in-flight 10000 would hold/,
+  });
   t.is(fitInFlight({ batchSize: 100, maxInFlight: 4 }, 2, sizes), 4);
 });

@@ -3,7 +3,20 @@
 // is refused before anything starts (exit 2, both options named, nothing created), and a run that
 // reaches a locked output through a symlink finds the lock.
 import test from 'ava';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +40,13 @@ function prepare(): { dir: string; input: string; model: string; inputBytes: Buf
 }
 
 /** The refusal every case expects: exit 2, a `nnpipe:` line naming both options, and no file touched or created. */
-function assertRefused(t: import('ava').ExecutionContext, run: CliRun, pattern: RegExp, w: ReturnType<typeof prepare>, entries: string[]): void {
+function assertRefused(
+  t: import('ava').ExecutionContext,
+  run: CliRun,
+  pattern: RegExp,
+  w: ReturnType<typeof prepare>,
+  entries: string[],
+): void {
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, /^nnpipe: /);
   t.regex(run.stderr, pattern);
@@ -41,7 +60,13 @@ for (const option of ['--report', '--html', '--history', '--predictions']) {
     const w = prepare();
     symlinkSync('in.csv', join(w.dir, 'L'));
     const run = await runPipeline(['--input', w.input, '--model', w.model, option, join(w.dir, 'L'), '--quiet']);
-    assertRefused(t, run, new RegExp(`${option} .*L is the same file as --input .*in\\.csv; refusing to overwrite the input`), w, ['in.csv', 'm.safetensors', 'L']);
+    assertRefused(
+      t,
+      run,
+      new RegExp(`${option} .*L is the same file as --input .*in\\.csv; refusing to overwrite the input`),
+      w,
+      ['in.csv', 'm.safetensors', 'L'],
+    );
   });
 }
 
@@ -49,14 +74,24 @@ test('row 2: the input through a symlink, the report naming the input itself: re
   const w = prepare();
   symlinkSync('in.csv', join(w.dir, 'L'));
   const run = await runPipeline(['--input', join(w.dir, 'L'), '--model', w.model, '--report', w.input, '--quiet']);
-  assertRefused(t, run, /--report .*in\.csv is the same file as --input .*L; refusing to overwrite the input/, w, ['in.csv', 'm.safetensors', 'L']);
+  assertRefused(t, run, /--report .*in\.csv is the same file as --input .*L; refusing to overwrite the input/, w, [
+    'in.csv',
+    'm.safetensors',
+    'L',
+  ]);
 });
 
 test('row 3: the report through a symlink to the model: refused, the model intact', async (t) => {
   const w = prepare();
   symlinkSync('m.safetensors', join(w.dir, 'ML'));
   const run = await runPipeline(['--input', w.input, '--model', w.model, '--report', join(w.dir, 'ML'), '--quiet']);
-  assertRefused(t, run, /--report .*ML is the same file as --model .*m\.safetensors; refusing to overwrite the model/, w, ['in.csv', 'm.safetensors', 'ML']);
+  assertRefused(
+    t,
+    run,
+    /--report .*ML is the same file as --model .*m\.safetensors; refusing to overwrite the model/,
+    w,
+    ['in.csv', 'm.safetensors', 'ML'],
+  );
 });
 
 test('a hard link to the input, a chain of symlinks, a symlinked folder and `..`: all seen through', async (t) => {
@@ -75,7 +110,13 @@ test('a hard link to the input, a chain of symlinks, a symlinked folder and `..`
     ['--history', join(w.dir, 'sub', '..', 'm.safetensors'), 'model'],
   ] as const) {
     const run = await runPipeline(['--input', w.input, '--model', w.model, option, path, '--quiet']);
-    assertRefused(t, run, new RegExp(`${option} .* is the same file as --${what} .*; refusing to overwrite the ${what}`), w, entries);
+    assertRefused(
+      t,
+      run,
+      new RegExp(`${option} .* is the same file as --${what} .*; refusing to overwrite the ${what}`),
+      w,
+      entries,
+    );
   }
 });
 
@@ -85,12 +126,42 @@ test('two outputs that are one file (a symlink, a hard link) are refused, both o
   symlinkSync('r.json', join(w.dir, 'RL'));
   linkSync(join(w.dir, 'r.json'), join(w.dir, 'RH'));
   const entries = ['in.csv', 'm.safetensors', 'r.json', 'RL', 'RH'];
-  const viaLink = await runPipeline(['--input', w.input, '--model', w.model, '--report', join(w.dir, 'r.json'), '--html', join(w.dir, 'RL'), '--quiet']);
+  const viaLink = await runPipeline([
+    '--input',
+    w.input,
+    '--model',
+    w.model,
+    '--report',
+    join(w.dir, 'r.json'),
+    '--html',
+    join(w.dir, 'RL'),
+    '--quiet',
+  ]);
   assertRefused(t, viaLink, /--report .*r\.json and --html .*RL are the same file/, w, entries);
-  const viaHardLink = await runPipeline(['--input', w.input, '--model', w.model, '--predictions', join(w.dir, 'RH'), '--history', join(w.dir, 'r.json'), '--quiet']);
+  const viaHardLink = await runPipeline([
+    '--input',
+    w.input,
+    '--model',
+    w.model,
+    '--predictions',
+    join(w.dir, 'RH'),
+    '--history',
+    join(w.dir, 'r.json'),
+    '--quiet',
+  ]);
   assertRefused(t, viaHardLink, /--predictions .*RH and --history .*r\.json are the same file/, w, entries);
   // A file that does not exist yet, named twice.
-  const twice = await runPipeline(['--input', w.input, '--model', w.model, '--report', join(w.dir, 'new.json'), '--predictions', join(w.dir, 'sub', '..', 'new.json'), '--quiet']);
+  const twice = await runPipeline([
+    '--input',
+    w.input,
+    '--model',
+    w.model,
+    '--report',
+    join(w.dir, 'new.json'),
+    '--predictions',
+    join(w.dir, 'sub', '..', 'new.json'),
+    '--quiet',
+  ]);
   t.is(twice.code, 2, twice.stderr);
   t.false(existsSync(join(w.dir, 'new.json')));
   t.is(readFileSync(join(w.dir, 'r.json'), 'utf8'), 'old report');
@@ -117,40 +188,66 @@ async function runWithStdinFrom(path: string, args: string[]): Promise<CliRun> {
 test('stdin redirected from the file the report names (--input - < in.csv): refused', async (t) => {
   const w = prepare();
   const run = await runWithStdinFrom(w.input, ['--input', '-', '--model', w.model, '--report', w.input, '--quiet']);
-  assertRefused(t, run, /--report .*in\.csv is the same file as --input - \(stdin\); refusing to overwrite the input/, w, ['in.csv', 'm.safetensors']);
+  assertRefused(
+    t,
+    run,
+    /--report .*in\.csv is the same file as --input - \(stdin\); refusing to overwrite the input/,
+    w,
+    ['in.csv', 'm.safetensors'],
+  );
 });
 
 test('a symlink to an ordinary output is followed: the file it names is written, the link stays', async (t) => {
   const w = prepare();
   symlinkSync('predictions.csv', join(w.dir, 'PL'));
   writeFileSync(join(w.dir, 'predictions.csv'), 'old\n');
-  const run = await runPipeline(['--input', w.input, '--model', w.model, '--predictions', join(w.dir, 'PL'), '--quiet']);
+  const run = await runPipeline([
+    '--input',
+    w.input,
+    '--model',
+    w.model,
+    '--predictions',
+    join(w.dir, 'PL'),
+    '--quiet',
+  ]);
   t.is(run.code, 0, run.stderr);
   t.is(readFileSync(join(w.dir, 'predictions.csv'), 'utf8').split('\n').length, 6, 'header, 4 rows, final newline');
   t.deepEqual(readdirSync(w.dir).sort(), ['PL', 'in.csv', 'm.safetensors', 'predictions.csv']);
 });
 
-test.serial('row 4: a run that names a locked report through a symlink finds the lock (exit 75) and writes nothing', async (t) => {
-  const w = prepare();
-  const report = join(w.dir, 'r.json');
-  symlinkSync('r.json', join(w.dir, 'RL'));
-  const a = start('pipeline', [...slowRunArgs(4000), '--report', report]);
-  await until(() => existsSync(`${report}.lock`), 60_000, 'the lock of run A');
-  const b = await runPipeline(['--input', w.input, '--model', w.model, '--report', join(w.dir, 'RL'), '--quiet']);
-  t.is(b.code, 75, b.stderr);
-  t.regex(b.stderr, /^nnpipe: another nnpipe run holds the lock on .*\/r\.json \(pid \d+/);
-  const { code } = await a.exited;
-  t.is(code, 0, a.stderr());
-  t.is(JSON.parse(readFileSync(report, 'utf8')).rows, 4000, "run A's report, not B's");
-});
+test.serial(
+  'row 4: a run that names a locked report through a symlink finds the lock (exit 75) and writes nothing',
+  async (t) => {
+    const w = prepare();
+    const report = join(w.dir, 'r.json');
+    symlinkSync('r.json', join(w.dir, 'RL'));
+    const a = start('pipeline', [...slowRunArgs(4000), '--report', report]);
+    await until(() => existsSync(`${report}.lock`), 60_000, 'the lock of run A');
+    const b = await runPipeline(['--input', w.input, '--model', w.model, '--report', join(w.dir, 'RL'), '--quiet']);
+    t.is(b.code, 75, b.stderr);
+    t.regex(b.stderr, /^nnpipe: another nnpipe run holds the lock on .*\/r\.json \(pid \d+/);
+    const { code } = await a.exited;
+    t.is(code, 0, a.stderr());
+    t.is(JSON.parse(readFileSync(report, 'utf8')).rows, 4000, "run A's report, not B's");
+  },
+);
 
-test('an output or an input named like another output\'s lock, lock owner or temp file is refused (the run would delete or overwrite it)', async (t) => {
+test("an output or an input named like another output's lock, lock owner or temp file is refused (the run would delete or overwrite it)", async (t) => {
   const w = prepare();
   const report = join(w.dir, 'r.json');
   for (const [args, message] of [
-    [['--report', report, '--html', `${report}.lock`], /--html .*r\.json\.lock has the name of the lock of --report .*r\.json; rename one of them/],
-    [['--report', report, '--predictions', `${report}.lock-owner`], /--predictions .*r\.json\.lock-owner has the name of the lock's owner file of --report/],
-    [['--report', report, '--history', `${report}.nnpipe-5-0123456789ab.tmp`], /--history .*\.tmp has the name of a temp file of --report/],
+    [
+      ['--report', report, '--html', `${report}.lock`],
+      /--html .*r\.json\.lock has the name of the lock of --report .*r\.json; rename one of them/,
+    ],
+    [
+      ['--report', report, '--predictions', `${report}.lock-owner`],
+      /--predictions .*r\.json\.lock-owner has the name of the lock's owner file of --report/,
+    ],
+    [
+      ['--report', report, '--history', `${report}.nnpipe-5-0123456789ab.tmp`],
+      /--history .*\.tmp has the name of a temp file of --report/,
+    ],
   ] as const) {
     const run = await runPipeline(['--input', w.input, '--model', w.model, ...args, '--quiet']);
     assertRefused(t, run, message, w, ['in.csv', 'm.safetensors']);
@@ -158,12 +255,24 @@ test('an output or an input named like another output\'s lock, lock owner or tem
   const input = join(w.dir, 'x.json.nnpipe-5-0123456789ab.tmp');
   copyFileSync(w.input, input);
   const run = await runPipeline(['--input', input, '--model', w.model, '--report', join(w.dir, 'x.json'), '--quiet']);
-  assertRefused(t, run, /--input .*\.tmp has the name of a temp file of --report .*x\.json/, w, ['in.csv', 'm.safetensors', 'x.json.nnpipe-5-0123456789ab.tmp']);
+  assertRefused(t, run, /--input .*\.tmp has the name of a temp file of --report .*x\.json/, w, [
+    'in.csv',
+    'm.safetensors',
+    'x.json.nnpipe-5-0123456789ab.tmp',
+  ]);
   t.deepEqual(readFileSync(input), w.inputBytes, 'the input that looks like a stale temp file is still there');
 });
 
-test('an output that is one of the process\'s descriptors open for reading (/dev/stdin) is refused', async (t) => {
+test("an output that is one of the process's descriptors open for reading (/dev/stdin) is refused", async (t) => {
   const w = prepare();
-  const run = await runWithStdinFrom(w.input, ['--input', w.input, '--model', w.model, '--report', '/dev/stdin', '--quiet']);
+  const run = await runWithStdinFrom(w.input, [
+    '--input',
+    w.input,
+    '--model',
+    w.model,
+    '--report',
+    '/dev/stdin',
+    '--quiet',
+  ]);
   assertRefused(t, run, /--report \/dev\/stdin: descriptor 0 is open for reading only/, w, ['in.csv', 'm.safetensors']);
 });

@@ -95,11 +95,7 @@ test('property: total = sum of the matrix, correct = trace, accuracy in [0, 1], 
   fc.assert(
     fc.property(fc.array(row, { maxLength: 300 }), (pairs) => {
       const m = new ConfusionMatrix(classes);
-      m.addBatch(
-        Int16Array.from(pairs.map(([l]) => l)),
-        Int32Array.from(pairs.map(([, p]) => p)),
-        pairs.length,
-      );
+      m.addBatch(Int16Array.from(pairs.map(([l]) => l)), Int32Array.from(pairs.map(([, p]) => p)), pairs.length);
       const matrix = m.toArray();
       const sum = matrix.flat().reduce((a, b) => a + b, 0);
       const trace = matrix.reduce((a, r, i) => a + r[i], 0);

@@ -16,7 +16,10 @@ function within(t: import('ava').ExecutionContext, sorted: number[], p: number, 
   const rank = Math.ceil((p / 100) * sorted.length) - 1;
   const low = sorted[Math.max(0, rank - 1)] * 0.99;
   const high = sorted[Math.min(sorted.length - 1, rank + 1)] * 1.01;
-  t.true(actual >= low && actual <= high, `p${p}: ${actual} not within [${low}, ${high}] (oracle ${oracle(sorted, p)})`);
+  t.true(
+    actual >= low && actual <= high,
+    `p${p}: ${actual} not within [${low}, ${high}] (oracle ${oracle(sorted, p)})`,
+  );
 }
 
 test('percentiles match a sorted-array oracle within 1%', (t) => {
@@ -43,23 +46,26 @@ test('percentiles match a sorted-array oracle within 1%', (t) => {
 
 test('property: percentiles within 1% of the oracle and ordered min <= p50 <= p90 <= p99 <= max', (t) => {
   fc.assert(
-    fc.property(fc.array(fc.double({ min: 0.001, max: 10_000, noNaN: true }), { minLength: 1, maxLength: 500 }), (values) => {
-      const h = new LatencyHistogram();
-      for (const v of values) h.record(v);
-      const sorted = [...values].sort((a, b) => a - b);
-      const s = h.summary();
-      for (const [p, actual] of [
-        [50, s.p50],
-        [90, s.p90],
-        [99, s.p99],
-      ] as const) {
-        const rank = Math.ceil((p / 100) * sorted.length) - 1;
-        const low = sorted[Math.max(0, rank - 1)] * 0.99;
-        const high = sorted[Math.min(sorted.length - 1, rank + 1)] * 1.01;
-        if (actual < low || actual > high) return false;
-      }
-      return s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.p99 && s.p99 <= s.max;
-    }),
+    fc.property(
+      fc.array(fc.double({ min: 0.001, max: 10_000, noNaN: true }), { minLength: 1, maxLength: 500 }),
+      (values) => {
+        const h = new LatencyHistogram();
+        for (const v of values) h.record(v);
+        const sorted = [...values].sort((a, b) => a - b);
+        const s = h.summary();
+        for (const [p, actual] of [
+          [50, s.p50],
+          [90, s.p90],
+          [99, s.p99],
+        ] as const) {
+          const rank = Math.ceil((p / 100) * sorted.length) - 1;
+          const low = sorted[Math.max(0, rank - 1)] * 0.99;
+          const high = sorted[Math.min(sorted.length - 1, rank + 1)] * 1.01;
+          if (actual < low || actual > high) return false;
+        }
+        return s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.p99 && s.p99 <= s.max;
+      },
+    ),
   );
   t.pass();
 });
@@ -140,21 +146,27 @@ test('toState / fromState: the compressed base64 HdrHistogram round-trips every 
 
 test('property: merging shard states gives the percentiles of one histogram over all samples', (t) => {
   fc.assert(
-    fc.property(fc.array(fc.array(fc.double({ min: 0, max: 5_000, noNaN: true }), { maxLength: 200 }), { minLength: 1, maxLength: 6 }), (shards) => {
-      const all = new LatencyHistogram();
-      const merged = new LatencyHistogram();
-      for (const values of shards) {
-        const shard = new LatencyHistogram();
-        for (const v of values) {
-          shard.record(v);
-          all.record(v);
+    fc.property(
+      fc.array(fc.array(fc.double({ min: 0, max: 5_000, noNaN: true }), { maxLength: 200 }), {
+        minLength: 1,
+        maxLength: 6,
+      }),
+      (shards) => {
+        const all = new LatencyHistogram();
+        const merged = new LatencyHistogram();
+        for (const values of shards) {
+          const shard = new LatencyHistogram();
+          for (const v of values) {
+            shard.record(v);
+            all.record(v);
+          }
+          merged.mergeState(JSON.parse(JSON.stringify(shard.toState())));
         }
-        merged.mergeState(JSON.parse(JSON.stringify(shard.toState())));
-      }
-      const { mean: a, ...expected } = all.summary();
-      const { mean: b, ...actual } = merged.summary();
-      return JSON.stringify(actual) === JSON.stringify(expected) && Math.abs(a - b) <= 1e-9 * Math.max(1, a);
-    }),
+        const { mean: a, ...expected } = all.summary();
+        const { mean: b, ...actual } = merged.summary();
+        return JSON.stringify(actual) === JSON.stringify(expected) && Math.abs(a - b) <= 1e-9 * Math.max(1, a);
+      },
+    ),
   );
   t.pass();
 });
@@ -162,5 +174,8 @@ test('property: merging shard states gives the percentiles of one histogram over
 test('a state whose histogram does not hold its count is refused', (t) => {
   const h = new LatencyHistogram();
   h.record(1);
-  t.throws(() => LatencyHistogram.fromState({ ...h.toState(), count: 2 }), { instanceOf: RangeError, message: /holds 1 samples/ });
+  t.throws(() => LatencyHistogram.fromState({ ...h.toState(), count: 2 }), {
+    instanceOf: RangeError,
+    message: /holds 1 samples/,
+  });
 });

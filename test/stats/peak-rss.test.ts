@@ -15,13 +15,18 @@ test('peakRssBytes is at least the current RSS and grows with memory touched', (
   t.is(held[held.length - 1], 1);
 });
 
-(process.platform === 'linux' ? test : test.skip)('a run started by a 600 MiB process reports its own peak, not its parent\'s (Linux)', async (t) => {
-  const held = Buffer.alloc(600 * MiB, 1);
-  const run = await runPipeline(['--input', fixture('mnist-test-100.csv'), '--json', '--threads', '1']);
-  t.is(run.code, 0, run.stderr);
-  const report = JSON.parse(run.stdout);
-  t.log(`child peak RSS ${(report.peakRssBytes / MiB).toFixed(0)} MiB, this process ${(process.memoryUsage.rss() / MiB).toFixed(0)} MiB`);
-  t.true(report.peakRssBytes < 400 * MiB);
-  t.true(report.peakRssBytes > 20 * MiB);
-  t.is(held[0], 1);
-});
+(process.platform === 'linux' ? test : test.skip)(
+  "a run started by a 600 MiB process reports its own peak, not its parent's (Linux)",
+  async (t) => {
+    const held = Buffer.alloc(600 * MiB, 1);
+    const run = await runPipeline(['--input', fixture('mnist-test-100.csv'), '--json', '--threads', '1']);
+    t.is(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout);
+    t.log(
+      `child peak RSS ${(report.peakRssBytes / MiB).toFixed(0)} MiB, this process ${(process.memoryUsage.rss() / MiB).toFixed(0)} MiB`,
+    );
+    t.true(report.peakRssBytes < 400 * MiB);
+    t.true(report.peakRssBytes > 20 * MiB);
+    t.is(held[0], 1);
+  },
+);

@@ -12,8 +12,14 @@ import { formatFloat32 } from '../../src/stats/float-format.js';
 const PREDICTIONS_HEADER = 'line,row,label,predicted,confidence';
 
 /** One batch's arrays, written through the writer (no probabilities). */
-const write = (w: PredictionsWriter, lines: Uint32Array, labels: Int16Array, predicted: Int32Array, confidence: Float32Array, rows: number) =>
-  w.writeBatch({ lines, labels, predicted, confidence, probabilities: null }, rows);
+const write = (
+  w: PredictionsWriter,
+  lines: Uint32Array,
+  labels: Int16Array,
+  predicted: Int32Array,
+  confidence: Float32Array,
+  rows: number,
+) => w.writeBatch({ lines, labels, predicted, confidence, probabilities: null }, rows);
 
 const dirs: string[] = [];
 
@@ -38,19 +44,30 @@ test('header and lines in input order: line = input line, row = 0-based index ov
     Float32Array.from([0.5, 1, 0.25]),
     3,
   );
-  await write(w, Uint32Array.from([6, 99]), Int16Array.from([0, 0]), Int32Array.from([0, 0]), Float32Array.from([0.75, 0]), 1);
+  await write(
+    w,
+    Uint32Array.from([6, 99]),
+    Int16Array.from([0, 0]),
+    Int32Array.from([0, 0]),
+    Float32Array.from([0.75, 0]),
+    1,
+  );
   t.is(w.rowsWritten, 4);
   await w.commit();
-  t.is(
-    await readFile(path, 'utf8'),
-    `${PREDICTIONS_HEADER}\n2,0,7,7,0.5\n3,1,2,2,1\n5,2,1,8,0.25\n6,3,0,0,0.75\n`,
-  );
+  t.is(await readFile(path, 'utf8'), `${PREDICTIONS_HEADER}\n2,0,7,7,0.5\n3,1,2,2,1\n5,2,1,8,0.25\n6,3,0,0,0.75\n`);
 });
 
 test('the label column is empty for unlabeled rows (-1)', async (t) => {
   const path = join(await tempDir(), 'p.csv');
   const w = await PredictionsWriter.open(path);
-  await write(w, Uint32Array.from([1, 2]), Int16Array.from([-1, 4]), Int32Array.from([3, 4]), Float32Array.from([0.5, 0.5]), 2);
+  await write(
+    w,
+    Uint32Array.from([1, 2]),
+    Int16Array.from([-1, 4]),
+    Int32Array.from([3, 4]),
+    Float32Array.from([0.5, 0.5]),
+    2,
+  );
   await w.commit();
   t.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1, 3), ['1,0,,3,0.5', '2,1,4,4,0.5']);
 });
@@ -78,7 +95,8 @@ test('confidence is the shortest decimal that reads back as the same float32', (
 test('the binary search finds the same digits as a linear search (oracle), powers of two included', (t) => {
   const linear = (x: number): string => {
     const f = Math.fround(x);
-    for (let d = 1; d < 9; d++) if (Math.fround(Number(f.toPrecision(d))) === f) return String(Number(f.toPrecision(d)));
+    for (let d = 1; d < 9; d++)
+      if (Math.fround(Number(f.toPrecision(d))) === f) return String(Number(f.toPrecision(d)));
     return String(Number(f.toPrecision(9)));
   };
   const bits = new Uint32Array(1);
@@ -193,7 +211,9 @@ test('creates the parent folder; an unusable target fails with PIPE_ERR_OUTPUT',
 test('a folder as the target is refused at open', async (t) => {
   const dir = await tempDir();
   await mkdir(join(dir, 'p.csv'));
-  await t.throwsAsync(PredictionsWriter.open(join(dir, 'p.csv')), { message: /cannot write predictions to .*p\.csv: is a directory/ });
+  await t.throwsAsync(PredictionsWriter.open(join(dir, 'p.csv')), {
+    message: /cannot write predictions to .*p\.csv: is a directory/,
+  });
   t.deepEqual(await readdir(dir), ['p.csv']);
 });
 
@@ -254,8 +274,22 @@ test('large output: 100k rows in order with bounded buffering', async (t) => {
 test('JSON Lines: no header, one object per row, null for a missing label', async (t) => {
   const path = join(await tempDir(), 'p.jsonl');
   const w = await PredictionsWriter.open(path, { format: 'jsonl', probabilities: 0 });
-  await write(w, Uint32Array.from([2, 4]), Int16Array.from([7, -1]), Int32Array.from([7, 3]), Float32Array.from([0.5, 1]), 2);
-  await write(w, Uint32Array.from([9]), Int16Array.from([1]), Int32Array.from([2]), Float32Array.from([Math.fround(0.1)]), 1);
+  await write(
+    w,
+    Uint32Array.from([2, 4]),
+    Int16Array.from([7, -1]),
+    Int32Array.from([7, 3]),
+    Float32Array.from([0.5, 1]),
+    2,
+  );
+  await write(
+    w,
+    Uint32Array.from([9]),
+    Int16Array.from([1]),
+    Int32Array.from([2]),
+    Float32Array.from([Math.fround(0.1)]),
+    1,
+  );
   await w.commit();
   const text = await readFile(path, 'utf8');
   t.is(
@@ -268,7 +302,13 @@ test('JSON Lines: no header, one object per row, null for a missing label', asyn
 test('probabilities: p0..pK-1 columns in CSV, a `probabilities` array in JSON Lines, float32-exact', async (t) => {
   const dir = await tempDir();
   const probabilities = Float32Array.from([0.25, 0.75, 0, Math.fround(1 / 3), Math.fround(2 / 3), 1e-7]);
-  const batch = { lines: Uint32Array.from([2, 3]), labels: Int16Array.from([1, -1]), predicted: Int32Array.from([1, 1]), confidence: Float32Array.from([0.75, Math.fround(2 / 3)]), probabilities };
+  const batch = {
+    lines: Uint32Array.from([2, 3]),
+    labels: Int16Array.from([1, -1]),
+    predicted: Int32Array.from([1, 1]),
+    confidence: Float32Array.from([0.75, Math.fround(2 / 3)]),
+    probabilities,
+  };
   const csv = await PredictionsWriter.open(join(dir, 'p.csv'), { format: 'csv', probabilities: 3 });
   await csv.writeBatch(batch, 2);
   await csv.commit();
@@ -281,13 +321,21 @@ test('probabilities: p0..pK-1 columns in CSV, a `probabilities` array in JSON Li
   const jsonl = await PredictionsWriter.open(join(dir, 'p.jsonl'), { format: 'jsonl', probabilities: 3 });
   await jsonl.writeBatch(batch, 2);
   await jsonl.commit();
-  const rows = (await readFile(join(dir, 'p.jsonl'), 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { probabilities: number[] });
+  const rows = (await readFile(join(dir, 'p.jsonl'), 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { probabilities: number[] });
   t.deepEqual(Float32Array.from(rows.flatMap((row) => row.probabilities)), probabilities);
 });
 
 test('probabilities asked for but missing from the batch are refused', async (t) => {
   const w = await PredictionsWriter.open(join(await tempDir(), 'p.csv'), { format: 'csv', probabilities: 10 });
-  const one = { lines: Uint32Array.from([1]), labels: Int16Array.from([1]), predicted: Int32Array.from([1]), confidence: Float32Array.from([1]) };
+  const one = {
+    lines: Uint32Array.from([1]),
+    labels: Int16Array.from([1]),
+    predicted: Int32Array.from([1]),
+    confidence: Float32Array.from([1]),
+  };
   await t.throwsAsync(w.writeBatch({ ...one, probabilities: null }, 1), { instanceOf: RangeError });
   await t.throwsAsync(w.writeBatch({ ...one, probabilities: new Float32Array(9) }, 1), { instanceOf: RangeError });
   await w.discard();
@@ -296,7 +344,23 @@ test('probabilities asked for but missing from the batch are refused', async (t)
 test('JSON Lines writes NaN and Infinity as null (JSON has neither)', async (t) => {
   const path = join(await tempDir(), 'p.jsonl');
   const w = await PredictionsWriter.open(path, { format: 'jsonl', probabilities: 2 });
-  await w.writeBatch({ lines: Uint32Array.from([1]), labels: Int16Array.from([0]), predicted: Int32Array.from([0]), confidence: Float32Array.from([Number.NaN]), probabilities: Float32Array.from([Number.NaN, Infinity]) }, 1);
+  await w.writeBatch(
+    {
+      lines: Uint32Array.from([1]),
+      labels: Int16Array.from([0]),
+      predicted: Int32Array.from([0]),
+      confidence: Float32Array.from([Number.NaN]),
+      probabilities: Float32Array.from([Number.NaN, Infinity]),
+    },
+    1,
+  );
   await w.commit();
-  t.deepEqual(JSON.parse(await readFile(path, 'utf8')), { line: 1, row: 0, label: 0, predicted: 0, confidence: null, probabilities: [null, null] });
+  t.deepEqual(JSON.parse(await readFile(path, 'utf8')), {
+    line: 1,
+    row: 0,
+    label: 0,
+    predicted: 0,
+    confidence: null,
+    probabilities: [null, null],
+  });
 });

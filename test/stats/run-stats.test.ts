@@ -118,7 +118,8 @@ test('errors returns a copy', (t) => {
 
 test('memory bound: 1,000,000 row errors keep only the default 100', (t) => {
   const stats = new RunStats({ classes: 10, now: clock().now });
-  for (let line = 1; line <= 1_000_000; line++) stats.recordRowError({ line, message: `row ${line}: expected 785 fields` });
+  for (let line = 1; line <= 1_000_000; line++)
+    stats.recordRowError({ line, message: `row ${line}: expected 785 fields` });
   t.is(stats.skipped, 1_000_000);
   t.is(stats.errors.length, 100);
   t.is(stats.errors[99].line, 100);
@@ -135,6 +136,12 @@ test('memory bound: many batches keep fixed-size state', (t) => {
   }
   t.is(stats.rows, 1_024_000);
   t.is(stats.batches, 4000);
-  t.is(stats.confusion.toArray().flat().reduce((a, b) => a + b, 0), 1_024_000);
+  t.is(
+    stats.confusion
+      .toArray()
+      .flat()
+      .reduce((a, b) => a + b, 0),
+    1_024_000,
+  );
   t.is(stats.batchLatency.summary().max, 50);
 });

@@ -34,7 +34,14 @@ function labeledReport(overrides: Partial<ReportContext> = {}): PipelineReport {
     const labels = Int16Array.from({ length: rows }, (_, i) => (b * rows + i) % 10);
     // Wrong on a deterministic ~6.5% of rows.
     const predicted = Int32Array.from(labels, (l, i) => ((b * rows + i) % 1000 < 65 ? (l + 1) % 10 : l));
-    stats.recordBatch({ rows, labels, predicted, confidence: new Float32Array(rows), latencyMs: 3 + (b % 5), computeMs: 2 });
+    stats.recordBatch({
+      rows,
+      labels,
+      predicted,
+      confidence: new Float32Array(rows),
+      latencyMs: 3 + (b % 5),
+      computeMs: 2,
+    });
     t += 40;
   }
   stats.recordRowError({ line: 17, message: 'expected 785 fields, got 12' });
@@ -85,7 +92,10 @@ test('the confusion matrix has aligned columns, headings and per-class rows', (t
   t.is(cells[0], 3);
   t.deepEqual(cells.slice(1), report.confusionMatrix![3]);
   for (const label of ['support', 'predicted', 'acc/recall %', 'precision %']) {
-    t.truthy(table.find((l) => l.trimStart().startsWith(label)), label);
+    t.truthy(
+      table.find((l) => l.trimStart().startsWith(label)),
+      label,
+    );
   }
   t.regex(table.find((l) => l.includes('acc/recall %'))!, /^\s+acc\/recall %(\s+9[34]\.0){10}$/);
 });
@@ -99,7 +109,10 @@ test('no ANSI codes when color is false (the default)', (t) => {
   const report = labeledReport();
   t.notRegex(formatSummary(report), ANSI);
   t.notRegex(formatSummary(report, { color: false }), ANSI);
-  t.notRegex(formatSummary({ ...report, status: 'failed', error: { code: 'X', message: 'y' } }, { color: false }), ANSI);
+  t.notRegex(
+    formatSummary({ ...report, status: 'failed', error: { code: 'X', message: 'y' } }, { color: false }),
+    ANSI,
+  );
 });
 
 test('color highlights the diagonal and keeps the columns aligned', (t) => {
@@ -155,7 +168,9 @@ test('failed run: shows FAILED, the error and the first row errors with their li
 });
 
 test('interrupted run says the results are partial', (t) => {
-  const text = formatSummary(labeledReport({ status: 'interrupted', error: { code: 'PIPE_ERR_INTERRUPTED', message: 'SIGINT' } }));
+  const text = formatSummary(
+    labeledReport({ status: 'interrupted', error: { code: 'PIPE_ERR_INTERRUPTED', message: 'SIGINT' } }),
+  );
   t.regex(text, /interrupted/);
   t.regex(text, /partial results/);
   t.regex(text, /PIPE_ERR_INTERRUPTED: SIGINT/);

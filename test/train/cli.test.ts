@@ -38,9 +38,18 @@ const badOptions: Array<[string[], RegExp]> = [
   [['--no-such-option'], /unknown option/],
   [['extra-argument'], /too many arguments|excess/i],
   // Extreme values (issue 12): bounded by what the machine can do, exit 2 before anything starts.
-  [['--optimizer', 'momentum', '--momentum', '0.99999999999999999'], /--momentum must be a number in \[0, 1\) \(this one rounds to 1\)/],
-  [['--batch-size', '99999999999'], /--batch-size 99999999999 in shards of --shard-rows 50 is 2000000000 gradient shards per step; at most 65535/],
-  [['--hidden', '100000,100000'], /--hidden 100000,100000 with 2 gradient shards per step .* needs about 337\.9 GiB \(10079600010 parameters\); half of this machine's memory is/],
+  [
+    ['--optimizer', 'momentum', '--momentum', '0.99999999999999999'],
+    /--momentum must be a number in \[0, 1\) \(this one rounds to 1\)/,
+  ],
+  [
+    ['--batch-size', '99999999999'],
+    /--batch-size 99999999999 in shards of --shard-rows 50 is 2000000000 gradient shards per step; at most 65535/,
+  ],
+  [
+    ['--hidden', '100000,100000'],
+    /--hidden 100000,100000 with 2 gradient shards per step .* needs about 337\.9 GiB \(10079600010 parameters\); half of this machine's memory is/,
+  ],
 ];
 
 for (const [argv, message] of badOptions) {
@@ -66,8 +75,14 @@ test('--out is checked before any training: a folder, a missing folder, a device
   for (const [name, message] of [
     ['folder.safetensors', /--out .*folder\.safetensors: is a directory/],
     [join('missing', 'm.safetensors'), /--out .*m\.safetensors: the folder .*missing does not exist/],
-    ['null.safetensors', /--out .*null\.safetensors is a device, a FIFO or an open descriptor; a model file must be a regular file/],
-    ['data.safetensors', /--out .*data\.safetensors is the same file as the MNIST train data .*; refusing to overwrite training data/],
+    [
+      'null.safetensors',
+      /--out .*null\.safetensors is a device, a FIFO or an open descriptor; a model file must be a regular file/,
+    ],
+    [
+      'data.safetensors',
+      /--out .*data\.safetensors is the same file as the MNIST train data .*; refusing to overwrite training data/,
+    ],
   ] as const) {
     const { io, err } = fakeIo();
     t.is(await runTrainCli(['--epochs', '1', '--limit-train', '100', '--out', join(dir, name)], io), 2, err());
@@ -81,8 +96,34 @@ test('a diverging run (--lr 1e308) is exit 1 and saves nothing: --out keeps what
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const out = join(dir, 'm.safetensors');
   const { io, err } = fakeIo();
-  t.is(await runTrainCli(['--hidden', '16', '--epochs', '1', '--limit-train', '200', '--limit-test', '100', '--threads', '1', '--lr', '1e308', '--out', out, '--quiet'], io), 1, err());
-  t.regex(err(), /^nnpipe train: training diverged: layer \d has non-finite weights \(try a lower --lr\); nothing was saved/);
+  t.is(
+    await runTrainCli(
+      [
+        '--hidden',
+        '16',
+        '--epochs',
+        '1',
+        '--limit-train',
+        '200',
+        '--limit-test',
+        '100',
+        '--threads',
+        '1',
+        '--lr',
+        '1e308',
+        '--out',
+        out,
+        '--quiet',
+      ],
+      io,
+    ),
+    1,
+    err(),
+  );
+  t.regex(
+    err(),
+    /^nnpipe train: training diverged: layer \d has non-finite weights \(try a lower --lr\); nothing was saved/,
+  );
   const { existsSync } = await import('node:fs');
   t.false(existsSync(out));
 });
@@ -90,7 +131,22 @@ test('a diverging run (--lr 1e308) is exit 1 and saves nothing: --out keeps what
 test('--help exits 0 and lists the options', async (t) => {
   const { io, out } = fakeIo();
   t.is(await runTrainCli(['--help'], io), 0);
-  for (const flag of ['--hidden', '--activation', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--seed', '--threads', '--out', '--force', '--limit-train', '--json', '--quiet']) {
+  for (const flag of [
+    '--hidden',
+    '--activation',
+    '--epochs',
+    '--batch-size',
+    '--lr',
+    '--optimizer',
+    '--momentum',
+    '--seed',
+    '--threads',
+    '--out',
+    '--force',
+    '--limit-train',
+    '--json',
+    '--quiet',
+  ]) {
     t.true(out().includes(flag), flag);
   }
 });
@@ -100,7 +156,24 @@ test('a tiny run saves a model with reproducible metadata and prints a JSON summ
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const out = join(dir, 'tiny.safetensors');
   const { io, out: stdout } = fakeIo();
-  const argv = ['--hidden', '16', '--epochs', '1', '--limit-train', '600', '--limit-test', '200', '--threads', '1', '--seed', '3', '--out', out, '--json', '--quiet'];
+  const argv = [
+    '--hidden',
+    '16',
+    '--epochs',
+    '1',
+    '--limit-train',
+    '600',
+    '--limit-test',
+    '200',
+    '--threads',
+    '1',
+    '--seed',
+    '3',
+    '--out',
+    out,
+    '--json',
+    '--quiet',
+  ];
   t.is(await runTrainCli(argv, io), 0);
   const summary = JSON.parse(stdout());
   t.is(summary.model, out);
@@ -122,8 +195,16 @@ test('a tiny run saves a model with reproducible metadata and prints a JSON summ
   t.regex(m.created_at, /^\d{4}-\d\d-\d\dT/);
   t.regex(m.tool, /^nnpipe /);
   t.regex(JSON.parse(m.training_data_sha256)['train-images-idx3-ubyte'], /^[0-9a-f]{64}$/);
-  t.true(m.command.startsWith('npm run train -- --hidden 16 --activation sigmoid --epochs 1 --batch-size 100 --optimizer adam'), m.command);
-  t.true(m.command.includes('--seed 3') && m.command.includes('--limit-train 600') && m.command.includes(`--out ${out}`), m.command);
+  t.true(
+    m.command.startsWith(
+      'npm run train -- --hidden 16 --activation sigmoid --epochs 1 --batch-size 100 --optimizer adam',
+    ),
+    m.command,
+  );
+  t.true(
+    m.command.includes('--seed 3') && m.command.includes('--limit-train 600') && m.command.includes(`--out ${out}`),
+    m.command,
+  );
 
   // Naming the file with --out again replaces it; the default path is the one that needs --force.
   const again = fakeIo();

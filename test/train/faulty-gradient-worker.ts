@@ -4,7 +4,14 @@
 // waiting for a shard that will never be done - the worst case for a hang. Evaluation works.
 import { Piscina } from 'piscina';
 import runTrainingTask from '../../workers/gradient.js';
-import { LOCK_CLAIM, LOCK_LOCKED, LOCK_SHARDS, LOCK_STOP, type GradientWorkerData, type TrainingTask } from '../../src/train/gradient-task.js';
+import {
+  LOCK_CLAIM,
+  LOCK_LOCKED,
+  LOCK_SHARDS,
+  LOCK_STOP,
+  type GradientWorkerData,
+  type TrainingTask,
+} from '../../src/train/gradient-task.js';
 
 let tasks = 0;
 

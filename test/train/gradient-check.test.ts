@@ -45,7 +45,10 @@ function close(t: ExecutionContext, analytic: ArrayLike<number>, numerical: Arra
       where = i;
     }
   }
-  t.true(where < 0, where < 0 ? what : `${what}: element ${where}: analytic ${analytic[where]} vs numerical ${numerical[where]}`);
+  t.true(
+    where < 0,
+    where < 0 ? what : `${what}: element ${where}: analytic ${analytic[where]} vs numerical ${numerical[where]}`,
+  );
 }
 
 /** Central difference of f with respect to every entry of `params` (perturbed in float64). */
@@ -64,7 +67,14 @@ function numericalGradient(params: Float64Array, f: () => number): Float64Array 
 }
 
 /** float64 reference of A = X·W + b. */
-function affine64(x: ArrayLike<number>, rows: number, inputs: number, w: ArrayLike<number>, b: ArrayLike<number>, outputs: number): Float64Array {
+function affine64(
+  x: ArrayLike<number>,
+  rows: number,
+  inputs: number,
+  w: ArrayLike<number>,
+  b: ArrayLike<number>,
+  outputs: number,
+): Float64Array {
   const out = new Float64Array(rows * outputs);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < outputs; c++) {
@@ -145,7 +155,12 @@ test('sigmoid: backward matches numerical differentiation of L = Σ G ⊙ σ(z)'
   const d = Float64Array.from(G);
   sigmoidBackward_(y, d, n);
   const z64 = Float64Array.from(z);
-  close(t, d, numericalGradient(z64, () => dot(G, Array.from(z64, sigmoid64))), 'dz');
+  close(
+    t,
+    d,
+    numericalGradient(z64, () => dot(G, Array.from(z64, sigmoid64))),
+    'dz',
+  );
   close(t, y, Array.from(z, sigmoid64), 'forward');
 });
 
@@ -158,7 +173,17 @@ test('relu: backward matches numerical differentiation of L = Σ G ⊙ relu(z) (
   const d = Float64Array.from(G);
   reluBackward_(y, d, n);
   const z64 = Float64Array.from(z);
-  close(t, d, numericalGradient(z64, () => dot(G, Array.from(z64, (v) => Math.max(0, v)))), 'dz');
+  close(
+    t,
+    d,
+    numericalGradient(z64, () =>
+      dot(
+        G,
+        Array.from(z64, (v) => Math.max(0, v)),
+      ),
+    ),
+    'dz',
+  );
   t.true(d.some((v) => v === 0) && d.some((v) => v !== 0), 'both sides of the kink are exercised');
 });
 
@@ -178,13 +203,21 @@ test('softmax + cross-entropy: dL/dz matches numerical differentiation of scale 
     for (let r = 0; r < rows; r++) sum += crossEntropyFromLogits(v, r * classes, classes, labels[r]);
     return sum;
   };
-  close(t, dZ, numericalGradient(z64, () => scale * lossOf(z64)), 'dz');
+  close(
+    t,
+    dZ,
+    numericalGradient(z64, () => scale * lossOf(z64)),
+    'dz',
+  );
   t.true(Math.abs(stats.lossSum - lossOf(z)) < 1e-12);
   // The probabilities are a proper softmax and the loss is -log p[label].
   for (let r = 0; r < rows; r++) {
     const row = probs.subarray(r * classes, (r + 1) * classes);
     t.true(Math.abs(row.reduce((a, v) => a + v, 0) - 1) < 1e-6);
-    t.true(Math.abs(-Math.log(row[labels[r]]) - crossEntropyFromLogits(z, r * classes, classes, labels[r])) < 1e-4 * (1 + Math.abs(Math.log(row[labels[r]]))));
+    t.true(
+      Math.abs(-Math.log(row[labels[r]]) - crossEntropyFromLogits(z, r * classes, classes, labels[r])) <
+        1e-4 * (1 + Math.abs(Math.log(row[labels[r]]))),
+    );
   }
 });
 
@@ -212,7 +245,14 @@ for (const activation of ['sigmoid', 'relu'] as const) {
       let a: Float64Array | Float32Array = x;
       for (let k = 0; k < layout.offsets.length; k++) {
         const o = layout.offsets[k];
-        const z = affine64(a, batchRows, o.inputs, p64.subarray(o.W, o.W + o.inputs * o.outputs), p64.subarray(o.b, o.b + o.outputs), o.outputs);
+        const z = affine64(
+          a,
+          batchRows,
+          o.inputs,
+          p64.subarray(o.W, o.W + o.inputs * o.outputs),
+          p64.subarray(o.b, o.b + o.outputs),
+          o.outputs,
+        );
         a = k < layout.offsets.length - 1 ? z.map(act) : z;
       }
       let sum = 0;
@@ -220,7 +260,10 @@ for (const activation of ['sigmoid', 'relu'] as const) {
       return sum / batchRows;
     };
     close(t, grad, numericalGradient(p64, meanLoss), 'all parameters');
-    t.true(grad.some((g) => Math.abs(g) > 1e-3), 'the gradient is not trivially zero');
+    t.true(
+      grad.some((g) => Math.abs(g) > 1e-3),
+      'the gradient is not trivially zero',
+    );
   });
 }
 
@@ -233,7 +276,10 @@ test('shards of a batch add up to the gradient of the whole batch', (t) => {
   const labels = [0, 1, 2, 2, 1, 0];
   const gradientOf = (start: number, count: number) => {
     const scratch = createGradientScratch(sizes, count);
-    Object.assign(scratch.input, sparseRowsFromDense(x.subarray(start * sizes[0], (start + count) * sizes[0]), count, sizes[0]));
+    Object.assign(
+      scratch.input,
+      sparseRowsFromDense(x.subarray(start * sizes[0], (start + count) * sizes[0]), count, sizes[0]),
+    );
     scratch.labels.set(labels.slice(start, start + count));
     const grad = new Float64Array(layout.size);
     const stats = shardGradient(network, scratch, batchRows, grad);

@@ -35,7 +35,10 @@ test('gatherSparseRows picks the ordered images and normalises with the inferenc
     const image = order[1 + r];
     for (let k = 0; k < features; k++) t.is(dense[r * features + k], table[pixels[image * features + k]]);
   }
-  t.is(out.rowStart[3], [0, 3, 1].reduce((n, i) => n + pixels.subarray(i * features, (i + 1) * features).filter((v) => v !== 0).length, 0));
+  t.is(
+    out.rowStart[3],
+    [0, 3, 1].reduce((n, i) => n + pixels.subarray(i * features, (i + 1) * features).filter((v) => v !== 0).length, 0),
+  );
 });
 
 test('translations move every pixel by (dx, dy) and fill with zeros', (t) => {

@@ -20,7 +20,15 @@ test('save -> loadModel round trip keeps weights bit for bit and the metadata th
   const { network } = allocateSharedParams(sizes, 'relu', 'softmax');
   initializeNetwork(network, Xoshiro128StarStar.fromSeed(5));
   network.layers[1].b.fill(0.25);
-  const source = { split: 'train' as const, imagesFile: 'train-images-idx3-ubyte', labelsFile: 'train-labels-idx1-ubyte', imagesSha256: 'a'.repeat(64), labelsSha256: 'b'.repeat(64), available: 60000, used: 60000 };
+  const source = {
+    split: 'train' as const,
+    imagesFile: 'train-images-idx3-ubyte',
+    labelsFile: 'train-labels-idx1-ubyte',
+    imagesSha256: 'a'.repeat(64),
+    labelsSha256: 'b'.repeat(64),
+    available: 60000,
+    used: 60000,
+  };
   const metadata = trainedModelMetadata({
     layerSizes: sizes,
     activation: 'relu',
@@ -34,7 +42,18 @@ test('save -> loadModel round trip keeps weights bit for bit and the metadata th
     augmentShift: 1,
     finalTrainAccuracy: 0.99,
     finalTestAccuracy: 0.98,
-    history: [{ epoch: 1, epochs: 1, trainLoss: 0.1, trainAccuracy: 0.9, testAccuracy: 0.95, imagesPerSecond: 1, trainSeconds: 1, evalSeconds: 1 }],
+    history: [
+      {
+        epoch: 1,
+        epochs: 1,
+        trainLoss: 0.1,
+        trainAccuracy: 0.9,
+        testAccuracy: 0.95,
+        imagesPerSecond: 1,
+        trainSeconds: 1,
+        evalSeconds: 1,
+      },
+    ],
     trainSource: source,
     testSource: { ...source, split: 'test', available: 10000, used: 10000 },
     createdAt: new Date('2026-01-02T03:04:05Z'),
@@ -52,8 +71,18 @@ test('save -> loadModel round trip keeps weights bit for bit and the metadata th
   t.is(loaded.network.output, 'softmax');
   t.is(loaded.normalize, 'unit');
   t.deepEqual(loaded.metadata, metadata);
-  t.deepEqual(JSON.parse(loaded.metadata.optimizer), { name: 'adam', learning_rate: 0.003, schedule: 'linear', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-  t.deepEqual(JSON.parse(loaded.metadata.training_data_sha256), { 'train-images-idx3-ubyte': 'a'.repeat(64), 'train-labels-idx1-ubyte': 'b'.repeat(64) });
+  t.deepEqual(JSON.parse(loaded.metadata.optimizer), {
+    name: 'adam',
+    learning_rate: 0.003,
+    schedule: 'linear',
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+  });
+  t.deepEqual(JSON.parse(loaded.metadata.training_data_sha256), {
+    'train-images-idx3-ubyte': 'a'.repeat(64),
+    'train-labels-idx1-ubyte': 'b'.repeat(64),
+  });
   network.layers.forEach((layer, k) => {
     t.deepEqual(loaded.network.layers[k].W.data.slice(0, layer.W.data.length), layer.W.data.slice());
     t.deepEqual(loaded.network.layers[k].b.slice(0, layer.b.length), layer.b.slice());

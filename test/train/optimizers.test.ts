@@ -34,7 +34,14 @@ test('adam: the first step moves each weight by about lr against the sign of its
   // Second step with the same gradient: m̂ and v̂ stay g and g², so again ~lr.
   opt.step(params, Float64Array.from([0.5, -3, 1e-3]));
   t.true(Math.abs(params[0] + 0.02) < 1e-7);
-  t.deepEqual(opt.settings, { name: 'adam', learningRate: 0.01, schedule: 'constant', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  t.deepEqual(opt.settings, {
+    name: 'adam',
+    learningRate: 0.01,
+    schedule: 'constant',
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+  });
 });
 
 test('the learning-rate factor: constant, or linear from 1 down to 1/steps', (t) => {
@@ -50,7 +57,9 @@ test('the learning-rate factor: constant, or linear from 1 down to 1/steps', (t)
 test('bad settings are refused', (t) => {
   t.throws(() => createOptimizer({ name: 'sgd', learningRate: 0 }, 1), { instanceOf: RangeError });
   t.throws(() => createOptimizer({ name: 'momentum', learningRate: 0.1, momentum: 1 }, 1), { instanceOf: RangeError });
-  t.throws(() => createOptimizer({ name: 'sgd', learningRate: 0.1 }, 2).step(f32(1, 2), Float64Array.from([1])), { instanceOf: RangeError });
+  t.throws(() => createOptimizer({ name: 'sgd', learningRate: 0.1 }, 2).step(f32(1, 2), Float64Array.from([1])), {
+    instanceOf: RangeError,
+  });
 });
 
 test('shards have a fixed size; grouping them for threads keeps their order', (t) => {

@@ -11,8 +11,8 @@ import { SplitMix64, Xoshiro128StarStar } from '../../src/train/prng.js';
 test('xoshiro128** from state {0,1,2,3} matches the reference sequence', (t) => {
   const rng = new Xoshiro128StarStar([0, 1, 2, 3]);
   const expected = [
-    5760, 17280, 2966400, 32451840, 2604340873, 3891234569, 1254043636, 216095511, 3291724652, 2070429911, 3403762308, 371730125,
-    2871333640, 1107719891, 407174912, 2984142590, 3931454317, 988064505, 139866493, 1642526786,
+    5760, 17280, 2966400, 32451840, 2604340873, 3891234569, 1254043636, 216095511, 3291724652, 2070429911, 3403762308,
+    371730125, 2871333640, 1107719891, 407174912, 2984142590, 3931454317, 988064505, 139866493, 1642526786,
   ];
   t.deepEqual(
     expected.map(() => rng.nextUint32()),
@@ -90,8 +90,14 @@ test('shuffle is a deterministic permutation', (t) => {
   const a = shuffled(5);
   t.deepEqual(a, shuffled(5));
   t.notDeepEqual(a, shuffled(6));
-  t.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
-  t.notDeepEqual([...a], Array.from({ length: 1000 }, (_, i) => i));
+  t.deepEqual(
+    [...a].sort((x, y) => x - y),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  t.notDeepEqual(
+    [...a],
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
 });
 
 test('an all-zero state is refused', (t) => {

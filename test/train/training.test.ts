@@ -9,7 +9,10 @@ import { Xoshiro128StarStar } from '../../src/train/prng.js';
 import type { TrainingEvent } from '../../src/train/trainer.js';
 
 // Loaded once: the whole IDX files are read (and hashed), the runs then use the first images.
-const data = Promise.all([loadMnistSplit('train', 2000), loadMnistSplit('test', 1000)]).then(([train, test]) => ({ train, test }));
+const data = Promise.all([loadMnistSplit('train', 2000), loadMnistSplit('test', 1000)]).then(([train, test]) => ({
+  train,
+  test,
+}));
 
 const base: TrainingConfig = {
   hidden: [50, 100],
@@ -27,7 +30,8 @@ const base: TrainingConfig = {
 
 const bits = (run: TrainingRun) => {
   const all: number[] = [];
-  for (const { W, b } of run.network.layers) all.push(...new Uint32Array(W.data.slice().buffer), ...new Uint32Array(b.slice().buffer));
+  for (const { W, b } of run.network.layers)
+    all.push(...new Uint32Array(W.data.slice().buffer), ...new Uint32Array(b.slice().buffer));
   return all;
 };
 
@@ -73,14 +77,22 @@ test('determinism: in-process, 1 and 2 threads, atomics and message hand-off giv
 for (const handOff of ['atomics', 'message'] as const) {
   test(`a worker that fails makes the run fail (${handOff} hand-off), without hanging`, async (t) => {
     const workerFile = new URL('./faulty-gradient-worker.js', import.meta.url);
-    const error = await t.throwsAsync(runTraining({ ...base, epochs: 1, limitTrain: 500, threads: 2, handOff }, { data: await data, workerFile }));
+    const error = await t.throwsAsync(
+      runTraining({ ...base, epochs: 1, limitTrain: 500, threads: 2, handOff }, { data: await data, workerFile }),
+    );
     t.regex(error!.message, /injected fault/);
     t.is((error as { code?: string }).code, 'PIPE_ERR_WORKER');
   });
 }
 
 test('determinism: the same seed twice gives the same weights; another seed does not', async (t) => {
-  const config = { ...base, epochs: 1, limitTrain: 500, threads: 0, optimizer: { name: 'sgd' as const, learningRate: 0.5 } };
+  const config = {
+    ...base,
+    epochs: 1,
+    limitTrain: 500,
+    threads: 0,
+    optimizer: { name: 'sgd' as const, learningRate: 0.5 },
+  };
   const loaded = await data;
   const a = await runTraining(config, { data: loaded });
   const b = await runTraining(config, { data: loaded });
@@ -91,7 +103,14 @@ test('determinism: the same seed twice gives the same weights; another seed does
 
 test('relu with He initialisation and momentum also learns', async (t) => {
   const run = await runTraining(
-    { ...base, activation: 'relu', hidden: [64], epochs: 3, threads: 0, optimizer: { name: 'momentum', learningRate: 0.05, momentum: 0.9 } },
+    {
+      ...base,
+      activation: 'relu',
+      hidden: [64],
+      epochs: 3,
+      threads: 0,
+      optimizer: { name: 'momentum', learningRate: 0.05, momentum: 0.9 },
+    },
     { data: await data },
   );
   t.deepEqual(run.initSchemes, ['he', 'xavier']);
@@ -115,7 +134,7 @@ test('initialisation: Xavier for sigmoid, He for relu, zero biases, within the l
     }
     t.true(max <= limit);
     // Variance of U(-a, a) is a²/3.
-    t.true(Math.abs(sumSq / w.length / (limit * limit / 3) - 1) < 0.05);
+    t.true(Math.abs(sumSq / w.length / ((limit * limit) / 3) - 1) < 0.05);
     t.true(network.layers.every((layer) => layer.b.every((v) => v === 0)));
   }
 });

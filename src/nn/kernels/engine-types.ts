@@ -29,7 +29,13 @@ export interface ForwardEngine {
    * Allocates nothing per call when rows <= maxRows and x holds exactly rows x inputs values (otherwise
    * at most one typed-array view per chunk).
    */
-  predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void;
+  predict(
+    x: Float32Array,
+    rows: number,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    probabilities?: Float32Array,
+  ): void;
   /**
    * The same from raw bytes (rows x inputs, e.g. pixels 0..255), normalised as normalizationTable(mode)
    * would (results identical to predict() on the table's floats). Normalisation fuses into the first
@@ -81,17 +87,21 @@ export function networkSizes(network: Network): number[] {
   if (layers.length === 0) throw new Error('forward engine: the network has no layers');
   const sizes = [layers[0].W.rows];
   layers.forEach(({ W, b }, k) => {
-    if (W.rows !== sizes[k]) throw new Error(`forward engine: layer ${k + 1} takes ${W.rows} inputs, the layer before gives ${sizes[k]}`);
+    if (W.rows !== sizes[k])
+      throw new Error(`forward engine: layer ${k + 1} takes ${W.rows} inputs, the layer before gives ${sizes[k]}`);
     if (W.rows < 1 || W.cols < 1) throw new Error(`forward engine: layer ${k + 1} is ${W.rows}x${W.cols}`);
-    if (W.data.length < W.rows * W.cols) throw new Error(`forward engine: layer ${k + 1} W holds ${W.data.length} values, not ${W.rows}x${W.cols}`);
-    if (b.length < W.cols) throw new Error(`forward engine: layer ${k + 1} bias holds ${b.length} values, W has ${W.cols} columns`);
+    if (W.data.length < W.rows * W.cols)
+      throw new Error(`forward engine: layer ${k + 1} W holds ${W.data.length} values, not ${W.rows}x${W.cols}`);
+    if (b.length < W.cols)
+      throw new Error(`forward engine: layer ${k + 1} bias holds ${b.length} values, W has ${W.cols} columns`);
     sizes.push(W.cols);
   });
   return sizes;
 }
 
 export function checkMaxRows(maxRows: number): void {
-  if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError(`options.maxRows must be a positive integer, got ${maxRows}`);
+  if (!Number.isSafeInteger(maxRows) || maxRows < 1)
+    throw new RangeError(`options.maxRows must be a positive integer, got ${maxRows}`);
 }
 
 export function checkPredictArgs(
@@ -102,12 +112,17 @@ export function checkPredictArgs(
   confidence: Float32Array,
   probabilities: Float32Array | undefined,
 ): void {
-  if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`predict: rows must be a non-negative integer, got ${rows}`);
+  if (!Number.isSafeInteger(rows) || rows < 0)
+    throw new RangeError(`predict: rows must be a non-negative integer, got ${rows}`);
   if (x.length < rows * engine.inputs) {
-    throw new RangeError(`predict: x holds ${x.length} values, ${rows} rows of ${engine.inputs} inputs need ${rows * engine.inputs}`);
+    throw new RangeError(
+      `predict: x holds ${x.length} values, ${rows} rows of ${engine.inputs} inputs need ${rows * engine.inputs}`,
+    );
   }
   if (predicted.length < rows || confidence.length < rows) {
-    throw new RangeError(`predict: predicted/confidence hold ${Math.min(predicted.length, confidence.length)} values, need ${rows}`);
+    throw new RangeError(
+      `predict: predicted/confidence hold ${Math.min(predicted.length, confidence.length)} values, need ${rows}`,
+    );
   }
   if (probabilities && probabilities.length < rows * engine.outputs) {
     throw new RangeError(`predict: probabilities holds ${probabilities.length} values, need ${rows * engine.outputs}`);

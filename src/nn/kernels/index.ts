@@ -12,17 +12,38 @@
 // touches WebAssembly or the addon.
 import { PipelineError } from '../../errors.js';
 import type { Network } from '../types.js';
-import { KERNEL_ERROR_CODE, KERNEL_KINDS, type ForwardEngine, type ForwardEngineOptions, type KernelKind } from './engine-types.js';
+import {
+  KERNEL_ERROR_CODE,
+  KERNEL_KINDS,
+  type ForwardEngine,
+  type ForwardEngineOptions,
+  type KernelKind,
+} from './engine-types.js';
 import { JsForwardEngine } from './js-engine.js';
 import { NativeForwardEngine } from './native-engine.js';
 import { loadNativeKernel } from './native-loader.js';
 import { WasmForwardEngine } from './wasm-engine.js';
 import { loadForwardKernel, type KernelLoad } from './wasm-loader.js';
 
-export { KERNEL_ERROR_CODE, KERNEL_KINDS, type EngineKind, type ForwardEngine, type ForwardEngineOptions, type KernelKind } from './engine-types.js';
+export {
+  KERNEL_ERROR_CODE,
+  KERNEL_KINDS,
+  type EngineKind,
+  type ForwardEngine,
+  type ForwardEngineOptions,
+  type KernelKind,
+} from './engine-types.js';
 export { JsForwardEngine } from './js-engine.js';
 export { NativeForwardEngine, type NativeEngineOptions } from './native-engine.js';
-export { defaultNativeUrl, expCheckArguments, expMatches, loadNativeKernel, type NativeAddon, type NativeIsa, type NativeLoad } from './native-loader.js';
+export {
+  defaultNativeUrl,
+  expCheckArguments,
+  expMatches,
+  loadNativeKernel,
+  type NativeAddon,
+  type NativeIsa,
+  type NativeLoad,
+} from './native-loader.js';
 export { WasmForwardEngine } from './wasm-engine.js';
 export { defaultWasmUrl, loadForwardKernel, type KernelLoad } from './wasm-loader.js';
 
@@ -34,7 +55,10 @@ export { defaultWasmUrl, loadForwardKernel, type KernelLoad } from './wasm-loade
  *   const load = await prepareForwardKernels(kind);          // at worker start
  *   const engine = createForwardEngineSync(network, { maxRows, kind }, load);
  */
-export async function prepareForwardKernels(kind: KernelKind = 'auto', urls: Pick<ForwardEngineOptions, 'wasmUrl' | 'nativeUrl'> = {}): Promise<KernelLoad | null> {
+export async function prepareForwardKernels(
+  kind: KernelKind = 'auto',
+  urls: Pick<ForwardEngineOptions, 'wasmUrl' | 'nativeUrl'> = {},
+): Promise<KernelLoad | null> {
   const checked = checkKind(kind);
   if (checked === 'auto' || checked === 'native') loadNativeKernel(urls.nativeUrl);
   return checked === 'auto' || checked === 'wasm' ? loadForwardKernel(urls.wasmUrl) : null;
@@ -52,18 +76,29 @@ export async function createForwardEngine(network: Network, options: ForwardEngi
  * is not wanted): a worker can compile once at start-up and build engines without awaiting again. The
  * native addon loads synchronously (once per thread), so `auto` prefers it here too.
  */
-export function createForwardEngineSync(network: Network, options: ForwardEngineOptions, load: KernelLoad | null): ForwardEngine {
+export function createForwardEngineSync(
+  network: Network,
+  options: ForwardEngineOptions,
+  load: KernelLoad | null,
+): ForwardEngine {
   const kind = checkKind(options.kind);
   if (kind === 'js') return new JsForwardEngine(network, options.maxRows);
   if (kind === 'native' || kind === 'auto') {
     const native = loadNativeKernel(options.nativeUrl);
-    if (native.ok) return new NativeForwardEngine(native.addon, native.isas, network, options.maxRows, { isa: options.nativeIsa, nativeOutput: native.exactExp });
-    if (kind === 'native') throw new PipelineError(KERNEL_ERROR_CODE, `the native forward kernel is not available: ${native.reason}`);
+    if (native.ok)
+      return new NativeForwardEngine(native.addon, native.isas, network, options.maxRows, {
+        isa: options.nativeIsa,
+        nativeOutput: native.exactExp,
+      });
+    if (kind === 'native')
+      throw new PipelineError(KERNEL_ERROR_CODE, `the native forward kernel is not available: ${native.reason}`);
   }
   if (load?.ok) return new WasmForwardEngine(load.module, network, options.maxRows);
   const reason = load ? load.reason : 'no WebAssembly kernel was loaded';
-  if (kind === 'wasm') throw new PipelineError(KERNEL_ERROR_CODE, `the WebAssembly forward kernel is not available: ${reason}`);
-  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'NNPIPE_KERNEL_FALLBACK' }));
+  if (kind === 'wasm')
+    throw new PipelineError(KERNEL_ERROR_CODE, `the WebAssembly forward kernel is not available: ${reason}`);
+  const warn =
+    options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'NNPIPE_KERNEL_FALLBACK' }));
   warn(`using the JavaScript forward kernel (several times slower): ${reason}`);
   return new JsForwardEngine(network, options.maxRows);
 }

@@ -16,7 +16,14 @@ import { applyActivation_ } from '../activations.js';
 import { normalizationTable } from '../../data/normalize.js';
 import type { Activation, Network, OutputFunction } from '../types.js';
 import type { Normalization } from '../../data/normalize.js';
-import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, type ForwardEngine } from './engine-types.js';
+import {
+  checkInputRows,
+  checkMaxRows,
+  checkPredictArgs,
+  InputRows,
+  networkSizes,
+  type ForwardEngine,
+} from './engine-types.js';
 import { finishRows } from './output-stage.js';
 
 interface JsLayer {
@@ -70,7 +77,13 @@ export class JsForwardEngine implements ForwardEngine {
     this.inputRows = new InputRows(this, () => new Float32Array(maxRows * this.inputs));
   }
 
-  predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
+  predict(
+    x: Float32Array,
+    rows: number,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    probabilities?: Float32Array,
+  ): void {
     checkPredictArgs(this, x, rows, predicted, confidence, probabilities);
     for (let first = 0; first < rows; first += this.maxRows) {
       const chunk = Math.min(this.maxRows, rows - first);
@@ -159,7 +172,8 @@ function denseRow(
     const o2 = offsets[i + 2];
     const o3 = offsets[i + 3];
     // Left to right: ((((s + p0) + p1) + p2) + p3), the reference's order of additions.
-    for (let c = 0; c < outputs; c++) sums[c] = sums[c] + v0 * w[o0 + c] + v1 * w[o1 + c] + v2 * w[o2 + c] + v3 * w[o3 + c];
+    for (let c = 0; c < outputs; c++)
+      sums[c] = sums[c] + v0 * w[o0 + c] + v1 * w[o1 + c] + v2 * w[o2 + c] + v3 * w[o3 + c];
   }
   for (; i < count; i++) {
     const v = values[i];

@@ -11,7 +11,15 @@
 // (maxRows x outputs, used only when the output stage runs here). predict() reads x where it is (no copy).
 import type { Activation, Network, OutputFunction } from '../types.js';
 import type { Normalization } from '../../data/normalize.js';
-import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
+import {
+  checkInputRows,
+  checkMaxRows,
+  checkPredictArgs,
+  InputRows,
+  networkSizes,
+  pixelDivisor,
+  type ForwardEngine,
+} from './engine-types.js';
 import type { NativeAddon, NativeIsa } from './native-loader.js';
 import { finishRows } from './output-stage.js';
 
@@ -43,10 +51,19 @@ export class NativeForwardEngine implements ForwardEngine {
   private readonly logits: Float32Array;
   private readonly exps: Float64Array;
 
-  constructor(addon: NativeAddon, isas: readonly NativeIsa[], network: Network, maxRows: number, options: NativeEngineOptions = {}) {
+  constructor(
+    addon: NativeAddon,
+    isas: readonly NativeIsa[],
+    network: Network,
+    maxRows: number,
+    options: NativeEngineOptions = {},
+  ) {
     checkMaxRows(maxRows);
     const chosen = options.isa === undefined ? isas[0] : isas.find((candidate) => candidate.name === options.isa);
-    if (!chosen) throw new RangeError(`options.nativeIsa '${options.isa}' is not one of this machine's: ${isas.map((i) => i.name).join(', ')}`);
+    if (!chosen)
+      throw new RangeError(
+        `options.nativeIsa '${options.isa}' is not one of this machine's: ${isas.map((i) => i.name).join(', ')}`,
+      );
     const sizes = networkSizes(network);
     const activation = ACTIVATION_CODES[network.activation];
     if (activation === undefined) throw new Error(`forward engine: unknown activation '${network.activation}'`);
@@ -62,23 +79,47 @@ export class NativeForwardEngine implements ForwardEngine {
 
     const inputBytes = Math.ceil((maxRows * this.inputs * 4) / ALIGN) * ALIGN;
     const end = inputBytes + maxRows * this.outputs * 4;
-    if (end > MAX_MEMORY_BYTES) throw new RangeError(`options.maxRows ${maxRows} needs ${end} bytes of kernel memory; keep it under ${MAX_MEMORY_BYTES}`);
+    if (end > MAX_MEMORY_BYTES)
+      throw new RangeError(
+        `options.maxRows ${maxRows} needs ${end} bytes of kernel memory; keep it under ${MAX_MEMORY_BYTES}`,
+      );
     this.memory = new ArrayBuffer(end + ALIGN);
     const base = addon.alignment(this.memory);
     this.inputRows = new InputRows(this, () => new Float32Array(this.memory, base, maxRows * this.inputs));
     this.logits = new Float32Array(this.memory, base + inputBytes, maxRows * this.outputs);
     this.exps = new Float64Array(this.outputs);
-    const layout = Int32Array.of(maxRows, network.layers.length, activation, output, 0, inputBytes, ...network.layers.flatMap(({ W }) => [W.rows, W.cols]));
+    const layout = Int32Array.of(
+      maxRows,
+      network.layers.length,
+      activation,
+      output,
+      0,
+      inputBytes,
+      ...network.layers.flatMap(({ W }) => [W.rows, W.cols]),
+    );
     const weights = network.layers.flatMap(({ W, b }) => [W.data.subarray(0, W.rows * W.cols), b.subarray(0, W.cols)]);
     this.handle = addon.create(layout, weights, this.memory, chosen.name);
   }
 
-  predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
+  predict(
+    x: Float32Array,
+    rows: number,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    probabilities?: Float32Array,
+  ): void {
     checkPredictArgs(this, x, rows, predicted, confidence, probabilities);
     this.run(x, rows, 0, predicted, confidence, probabilities);
   }
 
-  predictPixels(pixels: Uint8Array, rows: number, normalization: Normalization, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
+  predictPixels(
+    pixels: Uint8Array,
+    rows: number,
+    normalization: Normalization,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    probabilities?: Float32Array,
+  ): void {
     checkPredictArgs(this, pixels, rows, predicted, confidence, probabilities);
     this.run(pixels, rows, pixelDivisor(normalization), predicted, confidence, probabilities);
   }
@@ -94,11 +135,26 @@ export class NativeForwardEngine implements ForwardEngine {
   }
 
   /** Chunks of maxRows: the addon reads x in place (a view only for the chunks after the first). */
-  private run(x: Float32Array | Uint8Array, rows: number, divisor: number, predicted: Int32Array, confidence: Float32Array, probabilities: Float32Array | undefined): void {
+  private run(
+    x: Float32Array | Uint8Array,
+    rows: number,
+    divisor: number,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    probabilities: Float32Array | undefined,
+  ): void {
     const { inputs, maxRows } = this;
     for (let first = 0; first < rows; first += maxRows) {
       const chunk = Math.min(maxRows, rows - first);
-      this.score(first === 0 ? x : x.subarray(first * inputs, (first + chunk) * inputs), chunk, divisor, predicted, confidence, probabilities, first);
+      this.score(
+        first === 0 ? x : x.subarray(first * inputs, (first + chunk) * inputs),
+        chunk,
+        divisor,
+        predicted,
+        confidence,
+        probabilities,
+        first,
+      );
     }
   }
 
@@ -112,7 +168,17 @@ export class NativeForwardEngine implements ForwardEngine {
     first: number,
   ): void {
     if (this.nativeOutput) {
-      this.addon.forward(this.handle, this.memory, x, rows, divisor, predicted, confidence, probabilities ?? null, first);
+      this.addon.forward(
+        this.handle,
+        this.memory,
+        x,
+        rows,
+        divisor,
+        predicted,
+        confidence,
+        probabilities ?? null,
+        first,
+      );
     } else {
       this.addon.forward(this.handle, this.memory, x, rows, divisor, null, null, null, 0);
       finishRows(this.output, this.logits, rows, this.outputs, predicted, confidence, probabilities, first, this.exps);

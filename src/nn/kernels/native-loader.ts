@@ -65,8 +65,13 @@ function open(url: URL): NativeLoad {
     addon = createRequire(import.meta.url)(path) as NativeAddon;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'MODULE_NOT_FOUND' ? 'is not built' : `does not load here (${(error as Error).message.split('\n')[0]})`;
-    return { ok: false, url, reason: `${path} ${why}; "node scripts/build-native.mjs" builds it (part of npm run build; needs a C++ compiler)` };
+    const why =
+      code === 'MODULE_NOT_FOUND' ? 'is not built' : `does not load here (${(error as Error).message.split('\n')[0]})`;
+    return {
+      ok: false,
+      url,
+      reason: `${path} ${why}; "node scripts/build-native.mjs" builds it (part of npm run build; needs a C++ compiler)`,
+    };
   }
   const isas = addon.isas();
   if (isas.length === 0) return { ok: false, url, reason: `${path} has no instruction set this CPU runs` };
@@ -88,13 +93,33 @@ export function expMatches(addon: NativeAddon, args: Float64Array): boolean {
  * millisecond of start-up (kernels-native.test.ts checks millions more).
  */
 export function expCheckArguments(): Float64Array {
-  const specials = [0, -0, 1, -1, 0.5, -0.5, Number.NaN, Infinity, -Infinity, 709.78, 709.79, -745.13, -745.14, -708.4, -1e-300, 1e-300, 2 ** -28, -(2 ** -29)];
+  const specials = [
+    0,
+    -0,
+    1,
+    -1,
+    0.5,
+    -0.5,
+    Number.NaN,
+    Infinity,
+    -Infinity,
+    709.78,
+    709.79,
+    -745.13,
+    -745.14,
+    -708.4,
+    -1e-300,
+    1e-300,
+    2 ** -28,
+    -(2 ** -29),
+  ];
   const edges = [0.5 * Math.LN2, 1.5 * Math.LN2, 709.782712893384, -745.1332191019411, -708.3964185322641];
   const random = 1024;
   const values = new Float64Array(specials.length + edges.length * 14 + random);
   values.set(specials);
   let at = specials.length;
-  for (const edge of edges) for (const sign of [1, -1]) for (let d = -3; d <= 3; d++) values[at++] = sign * edge * (1 + d * Number.EPSILON);
+  for (const edge of edges)
+    for (const sign of [1, -1]) for (let d = -3; d <= 3; d++) values[at++] = sign * edge * (1 + d * Number.EPSILON);
   let state = 0x2545f491;
   const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
   for (let i = 0; i < random; i++) values[at++] = Math.fround((next() - 0.9) * 200) - Math.fround(next() * 40);

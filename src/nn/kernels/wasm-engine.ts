@@ -11,7 +11,15 @@
 // A call with more rows is scored in chunks of maxRows, so memory never grows after construction.
 import type { Activation, Network, OutputFunction } from '../types.js';
 import type { Normalization } from '../../data/normalize.js';
-import { checkInputRows, checkMaxRows, checkPredictArgs, InputRows, networkSizes, pixelDivisor, type ForwardEngine } from './engine-types.js';
+import {
+  checkInputRows,
+  checkMaxRows,
+  checkPredictArgs,
+  InputRows,
+  networkSizes,
+  pixelDivisor,
+  type ForwardEngine,
+} from './engine-types.js';
 import { finishRows } from './output-stage.js';
 import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 
@@ -39,7 +47,19 @@ interface KernelExports {
     vals: number,
     offs: number,
   ): void;
-  denseLayer(x: number, xStride: number, rows: number, inputs: number, w: number, b: number, out: number, nPad: number, act: number, vals: number, offs: number): void;
+  denseLayer(
+    x: number,
+    xStride: number,
+    rows: number,
+    inputs: number,
+    w: number,
+    b: number,
+    out: number,
+    nPad: number,
+    act: number,
+    vals: number,
+    offs: number,
+  ): void;
   layerBytes(
     x: number,
     rows: number,
@@ -94,7 +114,8 @@ export class WasmForwardEngine implements ForwardEngine {
     this.inputs = sizes[0];
     this.outputs = sizes[sizes.length - 1];
     this.activationCode = ACTIVATION_CODES[network.activation];
-    if (this.activationCode === undefined) throw new Error(`forward engine: unknown activation '${network.activation}'`);
+    if (this.activationCode === undefined)
+      throw new Error(`forward engine: unknown activation '${network.activation}'`);
     this.output = network.output;
 
     let end = kernelReservedBytes;
@@ -114,7 +135,9 @@ export class WasmForwardEngine implements ForwardEngine {
     for (const layer of layers) layer.out = take(maxRows * layer.nPad * 4);
     this.layers = layers;
     if (end > MAX_MEMORY_BYTES) {
-      throw new RangeError(`options.maxRows ${maxRows} needs ${end} bytes of WebAssembly memory; keep it under ${MAX_MEMORY_BYTES}`);
+      throw new RangeError(
+        `options.maxRows ${maxRows} needs ${end} bytes of WebAssembly memory; keep it under ${MAX_MEMORY_BYTES}`,
+      );
     }
 
     const instance = new wasmApi.Instance(module, {});
@@ -127,7 +150,8 @@ export class WasmForwardEngine implements ForwardEngine {
     this.bytes = new Uint8Array(memory.buffer);
     network.layers.forEach(({ W, b }, k) => {
       const layer = layers[k];
-      for (let i = 0; i < W.rows; i++) this.heap.set(W.data.subarray(i * W.cols, (i + 1) * W.cols), layer.w / 4 + i * layer.nPad);
+      for (let i = 0; i < W.rows; i++)
+        this.heap.set(W.data.subarray(i * W.cols, (i + 1) * W.cols), layer.w / 4 + i * layer.nPad);
       this.heap.set(b.subarray(0, W.cols), layer.b / 4);
     });
     this.logits = new Float32Array(maxRows * this.outputs);
@@ -146,7 +170,13 @@ export class WasmForwardEngine implements ForwardEngine {
     if (rows > 0) this.scoreChunk(rows, 0, 0, predicted, confidence, probabilities);
   }
 
-  predict(x: Float32Array, rows: number, predicted: Int32Array, confidence: Float32Array, probabilities?: Float32Array): void {
+  predict(
+    x: Float32Array,
+    rows: number,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    probabilities?: Float32Array,
+  ): void {
     checkPredictArgs(this, x, rows, predicted, confidence, probabilities);
     const { inputs, heap } = this;
     for (let first = 0; first < rows; first += this.maxRows) {
@@ -183,7 +213,14 @@ export class WasmForwardEngine implements ForwardEngine {
    * Runs the layers on `chunk` rows at this.input (float32 rows, or bytes when `divisor` > 0, scaled by
    * 1 / divisor in the first layer), then the output stage into rows first.. of the results.
    */
-  private scoreChunk(chunk: number, divisor: number, first: number, predicted: Int32Array, confidence: Float32Array, probabilities: Float32Array | undefined): void {
+  private scoreChunk(
+    chunk: number,
+    divisor: number,
+    first: number,
+    predicted: Int32Array,
+    confidence: Float32Array,
+    probabilities: Float32Array | undefined,
+  ): void {
     const { layers, heap, logits, inputs, outputs, kernel } = this;
     const last = layers.length - 1;
     let source = this.inputAddress;
@@ -192,11 +229,47 @@ export class WasmForwardEngine implements ForwardEngine {
       const layer = layers[k];
       const act = k === last ? ACTIVATION_CODES.identity : this.activationCode;
       if (k === 0 && divisor > 0) {
-        kernel.layerBytes(source, chunk, layer.inputs, divisor, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
+        kernel.layerBytes(
+          source,
+          chunk,
+          layer.inputs,
+          divisor,
+          layer.w,
+          layer.b,
+          layer.out,
+          layer.nPad,
+          act,
+          this.vals,
+          this.offs,
+        );
       } else if (k < this.denseFrom) {
-        kernel.layer(source, stride, chunk, layer.inputs, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
+        kernel.layer(
+          source,
+          stride,
+          chunk,
+          layer.inputs,
+          layer.w,
+          layer.b,
+          layer.out,
+          layer.nPad,
+          act,
+          this.vals,
+          this.offs,
+        );
       } else {
-        kernel.denseLayer(source, stride, chunk, layer.inputs, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
+        kernel.denseLayer(
+          source,
+          stride,
+          chunk,
+          layer.inputs,
+          layer.w,
+          layer.b,
+          layer.out,
+          layer.nPad,
+          act,
+          this.vals,
+          this.offs,
+        );
       }
       source = layer.out;
       stride = layer.nPad;

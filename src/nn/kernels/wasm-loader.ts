@@ -29,11 +29,19 @@ async function compile(url: URL): Promise<KernelLoad> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'is missing' : `cannot be read (${(error as Error).message})`;
-    return { ok: false, url, reason: `${fileURLToPath(url)} ${why}; build it with "node scripts/build-wasm.mjs" (part of npm run build)` };
+    return {
+      ok: false,
+      url,
+      reason: `${fileURLToPath(url)} ${why}; build it with "node scripts/build-wasm.mjs" (part of npm run build)`,
+    };
   }
   try {
     return { ok: true, url, module: await wasmApi.compile(bytes) };
   } catch (error) {
-    return { ok: false, url, reason: `${fileURLToPath(url)} does not compile here (${(error as Error).message}); WebAssembly SIMD needs Node >= 16.4` };
+    return {
+      ok: false,
+      url,
+      reason: `${fileURLToPath(url)} does not compile here (${(error as Error).message}); WebAssembly SIMD needs Node >= 16.4`,
+    };
   }
 }

@@ -16,7 +16,10 @@ export interface FloatDtype {
 export function elementCount(shape: readonly unknown[], maxElements: number, file: string, tensor: string): number {
   for (const dim of shape) {
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
-      throw new ModelError(file, `tensor ${tensor}: shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`);
+      throw new ModelError(
+        file,
+        `tensor ${tensor}: shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`,
+      );
     }
   }
   if ((shape as number[]).includes(0)) return 0;
@@ -24,7 +27,10 @@ export function elementCount(shape: readonly unknown[], maxElements: number, fil
   for (const dim of shape as number[]) {
     count *= dim;
     if (count > maxElements) {
-      throw new ModelError(file, `tensor ${tensor}: shape [${shape.join(', ')}] has more elements than the file can hold`);
+      throw new ModelError(
+        file,
+        `tensor ${tensor}: shape [${shape.join(', ')}] has more elements than the file can hold`,
+      );
     }
   }
   return count;

@@ -29,7 +29,12 @@ const EXTENSIONS: Record<string, ModelFormat> = {
  * A zip is reported as 'npz' or, by its extension, 'pt'; readModelFile looks inside to be sure.
  */
 export function detectModelFormat(bytes: Uint8Array, path: string): ModelFormat | null {
-  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6))) {
+  if (
+    bytes.length >= 4 &&
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6))
+  ) {
     return EXTENSIONS[extname(path).toLowerCase()] === 'pt' ? 'pt' : 'npz'; // "PK\3\4": a zip's first local header ("PK\5\6": an empty zip)
   }
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return 'pkl'; // PROTO 2..5
@@ -49,16 +54,25 @@ export async function readModelFile(path: string): Promise<ModelFile> {
     const info = await stat(path);
     if (!info.isFile()) throw new ModelError(path, 'is not a regular file');
     if (info.size > MAX_MODEL_FILE_BYTES) {
-      throw new ModelError(path, `is ${info.size} bytes, larger than the ${MiB(MAX_MODEL_FILE_BYTES)} a model file may be`);
+      throw new ModelError(
+        path,
+        `is ${info.size} bytes, larger than the ${MiB(MAX_MODEL_FILE_BYTES)} a model file may be`,
+      );
     }
     bytes = await readFile(path);
   } catch (error) {
     if (error instanceof ModelError) throw error;
-    throw new ModelError(path, `cannot read the model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ModelError(
+      path,
+      `cannot read the model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const format = detectModelFormat(bytes, path);
   if (!format) {
-    throw new ModelError(path, `unrecognised model file (neither its first bytes nor its extension match a known format); supported formats: ${SUPPORTED_FORMATS_TEXT}`);
+    throw new ModelError(
+      path,
+      `unrecognised model file (neither its first bytes nor its extension match a known format); supported formats: ${SUPPORTED_FORMATS_TEXT}`,
+    );
   }
   const decoded = await decode(format, bytes, path);
   return {
@@ -104,19 +118,30 @@ async function decodeZip(byExtension: 'npz' | 'pt', bytes: Buffer, path: string)
   const archive = await openZipArchive(bytes, fail, npz.MODEL_ZIP_LIMITS);
   const pytorch = await import('./pytorch.js');
   if (pytorch.isTorchArchive(archive)) return { format: 'pt', ...(await pytorch.decodeTorchArchive(archive, path)) };
-  if (byExtension === 'pt') fail('the zip holds no FOLDER/data.pkl member, so it is not a checkpoint written by torch.save');
+  if (byExtension === 'pt')
+    fail('the zip holds no FOLDER/data.pkl member, so it is not a checkpoint written by torch.save');
   return { format: 'npz', ...(await npz.decodeNpzArchive(archive, path)) };
 }
 
 /** Writes float32 tensors and string metadata as .safetensors or .npz (by extension), atomically. */
-export async function writeModelFile(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string>): Promise<void> {
+export async function writeModelFile(
+  path: string,
+  tensors: Map<string, Tensor>,
+  metadata: Record<string, string>,
+): Promise<void> {
   const format = outputFormatForPath(path);
   if (!format) throw new ModelError(path, 'cannot write a model here: the file name must end in .safetensors or .npz');
-  const bytes = format === 'safetensors' ? encodeSafetensors(tensors, metadata) : await (await import('./npz.js')).encodeNpz(tensors, metadata);
+  const bytes =
+    format === 'safetensors'
+      ? encodeSafetensors(tensors, metadata)
+      : await (await import('./npz.js')).encodeNpz(tensors, metadata);
   const { default: writeFileAtomic } = await import('write-file-atomic');
   try {
     await writeFileAtomic(path, bytes);
   } catch (error) {
-    throw new ModelError(path, `cannot write the model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ModelError(
+      path,
+      `cannot write the model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
 }

@@ -46,18 +46,23 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, tensor: string, 
   if (!MAGIC.every((byte, i) => bytes[i] === byte)) fail('data does not start with the \\x93NUMPY magic');
   const major = bytes[6];
   const minor = bytes[7];
-  if (![1, 2, 3].includes(major) || minor !== 0) fail(`format version ${major}.${minor} is not supported (1.0, 2.0, 3.0 are)`);
+  if (![1, 2, 3].includes(major) || minor !== 0)
+    fail(`format version ${major}.${minor} is not supported (1.0, 2.0, 3.0 are)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (major > 1 && bytes.length < 12) fail('header is truncated');
   const headerStart = major === 1 ? 10 : 12;
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  if (headerLength > MAX_NPY_HEADER_BYTES) fail(`header length ${headerLength} exceeds the ${MAX_NPY_HEADER_BYTES}-byte limit`);
+  if (headerLength > MAX_NPY_HEADER_BYTES)
+    fail(`header length ${headerLength} exceeds the ${MAX_NPY_HEADER_BYTES}-byte limit`);
   if (headerStart + headerLength > bytes.length) fail(`header of ${headerLength} bytes is truncated`);
   const headerBytes = bytes.subarray(headerStart, headerStart + headerLength);
   let text: string;
   try {
     // 1.0 and 2.0 headers are latin-1, 3.0 headers UTF-8.
-    text = major === 3 ? new TextDecoder('utf-8', { fatal: true }).decode(headerBytes) : Buffer.from(headerBytes).toString('latin1');
+    text =
+      major === 3
+        ? new TextDecoder('utf-8', { fatal: true }).decode(headerBytes)
+        : Buffer.from(headerBytes).toString('latin1');
   } catch {
     return fail('header is not valid UTF-8');
   }
@@ -76,14 +81,23 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, tensor: string, 
   const descr = literal.get('descr');
   const fortranOrder = literal.get('fortran_order');
   const shape = literal.get('shape');
-  if (typeof descr !== 'string') return fail('descr is not a simple dtype string (structured arrays are not supported)');
+  if (typeof descr !== 'string')
+    return fail('descr is not a simple dtype string (structured arrays are not supported)');
   const dtype = floatDtype(descr);
   if (!dtype) return fail(`dtype '${descr}' is not supported (float32 or float64: '<f4', '>f4', '<f8', '>f8')`);
   if (typeof fortranOrder !== 'boolean') return fail('fortran_order is not True or False');
   if (!Array.isArray(shape)) return fail('shape is not a tuple');
   const count = elementCount(shape, maxElements, file, tensor);
   const dataStart = headerStart + headerLength;
-  return { descr, dtype, fortranOrder, shape: shape as number[], count, dataStart, totalBytes: dataStart + count * dtype.itemBytes };
+  return {
+    descr,
+    dtype,
+    fortranOrder,
+    shape: shape as number[],
+    count,
+    dataStart,
+    totalBytes: dataStart + count * dtype.itemBytes,
+  };
 }
 
 /** Decodes a whole `.npy` file into a row-major float32 tensor. */
@@ -105,11 +119,12 @@ export function decodeNpy(bytes: Uint8Array, file: string, tensor: string): Tens
 export function encodeNpy(tensor: Tensor): Buffer {
   const { shape, data } = tensor;
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new RangeError(`shape (${shape.join(', ')}) needs ${count} values, data has ${data.length}`);
+  if (count !== data.length)
+    throw new RangeError(`shape (${shape.join(', ')}) needs ${count} values, data has ${data.length}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1; // + the final '\n'
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   if (header.length > 0xffff) throw new RangeError('npy header too long for format 1.0');
   const out = Buffer.alloc(10 + header.length + count * 4);
   Buffer.from(MAGIC).copy(out, 0);

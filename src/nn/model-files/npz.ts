@@ -22,11 +22,15 @@ const FIXED_MTIME = new Date(2000, 0, 1);
 /** The limits of a zip model file (npz or PyTorch), checked before its kind is known. */
 export const MODEL_ZIP_LIMITS = {
   maxMembers: MAX_NPZ_MEMBERS,
-  maxMemberBytes: (name: string) => (name === NPZ_METADATA_MEMBER ? MAX_NPZ_METADATA_BYTES : MAX_NPZ_UNCOMPRESSED_BYTES),
+  maxMemberBytes: (name: string) =>
+    name === NPZ_METADATA_MEMBER ? MAX_NPZ_METADATA_BYTES : MAX_NPZ_UNCOMPRESSED_BYTES,
   maxTotalBytes: MAX_NPZ_UNCOMPRESSED_BYTES,
 };
 
-export async function decodeNpz(bytes: Buffer, file: string): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
+export async function decodeNpz(
+  bytes: Buffer,
+  file: string,
+): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
   return decodeNpzArchive(await openZipArchive(bytes, npzFail(file), MODEL_ZIP_LIMITS), file);
 }
 
@@ -37,7 +41,10 @@ export const npzFail =
   };
 
 /** The tensors and metadata of an npz already opened (and its sizes checked) by openZipArchive. */
-export async function decodeNpzArchive({ zip, entries }: ZipArchive, file: string): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
+export async function decodeNpzArchive(
+  { zip, entries }: ZipArchive,
+  file: string,
+): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
   const fail = npzFail(file);
   for (const { fileName: name } of entries) {
     if (name !== NPZ_METADATA_MEMBER && (!name.endsWith('.npy') || name.includes('/') || name.length === 4)) {
@@ -77,7 +84,8 @@ function parseMetadata(bytes: Buffer, fail: (problem: string) => never): Record<
   } catch (error) {
     return fail(`${NPZ_METADATA_MEMBER} is not valid UTF-8 JSON (${(error as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`${NPZ_METADATA_MEMBER} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail(`${NPZ_METADATA_MEMBER} is not a JSON object`);
   for (const [key, item] of Object.entries(value)) {
     if (typeof item !== 'string') fail(`${NPZ_METADATA_MEMBER} value for '${key}' is not a string`);
   }
@@ -89,12 +97,14 @@ export async function encodeNpz(tensors: Map<string, Tensor>, metadata: Record<s
   const zip = new yazl.ZipFile();
   const options = { compress: false, mtime: FIXED_MTIME, forceDosTimestamp: true };
   for (const name of [...tensors.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (`${name}.npy` === NPZ_METADATA_MEMBER || name.includes('/') || name === '') throw new RangeError(`cannot store a tensor named '${name}' in an npz`);
+    if (`${name}.npy` === NPZ_METADATA_MEMBER || name.includes('/') || name === '')
+      throw new RangeError(`cannot store a tensor named '${name}' in an npz`);
     zip.addBuffer(encodeNpy(tensors.get(name)!), `${name}.npy`, options);
   }
   const entries = Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (entries.length > 0) {
-    for (const [key, value] of entries) if (typeof value !== 'string') throw new TypeError(`npz metadata value for '${key}' must be a string`);
+    for (const [key, value] of entries)
+      if (typeof value !== 'string') throw new TypeError(`npz metadata value for '${key}' must be a string`);
     zip.addBuffer(Buffer.from(JSON.stringify(Object.fromEntries(entries)), 'utf8'), NPZ_METADATA_MEMBER, options);
   }
   zip.end();

@@ -14,8 +14,22 @@ type Fail = (problem: string) => never;
 
 /** TensorProto.DataType numbers, for reading and for messages. */
 const DATA_TYPES: Record<number, string> = {
-  1: 'FLOAT', 2: 'UINT8', 3: 'INT8', 4: 'UINT16', 5: 'INT16', 6: 'INT32', 7: 'INT64', 8: 'STRING', 9: 'BOOL',
-  10: 'FLOAT16', 11: 'DOUBLE', 12: 'UINT32', 13: 'UINT64', 14: 'COMPLEX64', 15: 'COMPLEX128', 16: 'BFLOAT16',
+  1: 'FLOAT',
+  2: 'UINT8',
+  3: 'INT8',
+  4: 'UINT16',
+  5: 'INT16',
+  6: 'INT32',
+  7: 'INT64',
+  8: 'STRING',
+  9: 'BOOL',
+  10: 'FLOAT16',
+  11: 'DOUBLE',
+  12: 'UINT32',
+  13: 'UINT64',
+  14: 'COMPLEX64',
+  15: 'COMPLEX128',
+  16: 'BFLOAT16',
 };
 const FLOAT_TYPES: Record<number, FloatDtype> = {
   1: { itemBytes: 4, littleEndian: true },
@@ -33,10 +47,19 @@ interface OnnxModel {
   ir_version: unknown;
   opset_import: { domain: string; version: unknown }[];
   metadata_props: { key: string; value: string }[];
-  graph: { node: OnnxNode[]; initializer: OnnxTensor[]; input: OnnxValueInfo[]; output: OnnxValueInfo[]; sparse_initializer: unknown[] } | null;
+  graph: {
+    node: OnnxNode[];
+    initializer: OnnxTensor[];
+    input: OnnxValueInfo[];
+    output: OnnxValueInfo[];
+    sparse_initializer: unknown[];
+  } | null;
 }
 
-export function decodeOnnx(bytes: Uint8Array, file: string): { tensors: Map<string, Tensor>; metadata: Record<string, string>; graph: ModelGraph } {
+export function decodeOnnx(
+  bytes: Uint8Array,
+  file: string,
+): { tensors: Map<string, Tensor>; metadata: Record<string, string>; graph: ModelGraph } {
   const fail: Fail = (problem) => {
     throw new ModelError(file, `onnx: ${problem}`);
   };
@@ -68,7 +91,11 @@ export function decodeOnnx(bytes: Uint8Array, file: string): { tensors: Map<stri
     initializers.set(tensor.name, tensor);
   }
 
-  const chain = walkChain(graph, initializers, opsetVersion, { fail, int64, int64Tensor: (tensor) => int64Tensor(tensor, bytes.length, file) });
+  const chain = walkChain(graph, initializers, opsetVersion, {
+    fail,
+    int64,
+    int64Tensor: (tensor) => int64Tensor(tensor, bytes.length, file),
+  });
   const tensors = new Map<string, Tensor>();
   for (const [name, proto] of chain.tensors) tensors.set(name, floatTensor(proto, bytes.length, file));
 
@@ -82,7 +109,10 @@ export function decodeOnnx(bytes: Uint8Array, file: string): { tensors: Map<stri
 
 /** An int64 protobuf value (number or Long) as a number, or null when it is not a safe integer. */
 function int64(value: unknown): number | null {
-  const text = typeof value === 'number' || typeof value === 'bigint' || (typeof value === 'object' && value !== null) ? String(value) : '';
+  const text =
+    typeof value === 'number' || typeof value === 'bigint' || (typeof value === 'object' && value !== null)
+      ? String(value)
+      : '';
   if (!/^-?[0-9]+$/.test(text)) return null;
   const number = Number(text);
   return Number.isSafeInteger(number) ? number : null;
@@ -102,19 +132,26 @@ function floatTensor(tensor: OnnxTensor, maxElements: number, file: string): Ten
     throw new ModelError(file, `onnx: ${problem}`);
   };
   const dtype = FLOAT_TYPES[tensor.data_type];
-  if (!dtype) fail(`tensor ${tensor.name} has data type ${DATA_TYPES[tensor.data_type] ?? tensor.data_type}; only FLOAT, DOUBLE, FLOAT16 and BFLOAT16 weights are supported`);
+  if (!dtype)
+    fail(
+      `tensor ${tensor.name} has data type ${DATA_TYPES[tensor.data_type] ?? tensor.data_type}; only FLOAT, DOUBLE, FLOAT16 and BFLOAT16 weights are supported`,
+    );
   if (tensor.segment) fail(`tensor ${tensor.name} is stored in segments, which are not supported`);
   const shape = shapeOf(tensor, fail);
   const count = elementCount(shape, maxElements, file, tensor.name);
   const raw = tensor.raw_data;
   if (raw.length > 0) {
-    if (raw.length !== count * dtype.itemBytes) fail(`tensor ${tensor.name}: raw_data holds ${raw.length} bytes, shape (${shape.join(', ')}) needs ${count * dtype.itemBytes}`);
+    if (raw.length !== count * dtype.itemBytes)
+      fail(
+        `tensor ${tensor.name}: raw_data holds ${raw.length} bytes, shape (${shape.join(', ')}) needs ${count * dtype.itemBytes}`,
+      );
     return { shape, data: decodeFloats(raw, count, dtype) };
   }
   // Typed fields: FLOAT in float_data, DOUBLE in double_data, FLOAT16/BFLOAT16 as their bits in int32_data.
   const field = dtype.itemBytes === 4 ? 'float_data' : dtype.itemBytes === 8 ? 'double_data' : 'int32_data';
   const values = tensor[field];
-  if (values.length !== count) fail(`tensor ${tensor.name}: ${field} holds ${values.length} values, shape (${shape.join(', ')}) needs ${count}`);
+  if (values.length !== count)
+    fail(`tensor ${tensor.name}: ${field} holds ${values.length} values, shape (${shape.join(', ')}) needs ${count}`);
   if (dtype.itemBytes !== 2) return { shape, data: Float32Array.from(values) };
   const bits = new Uint8Array(count * 2);
   const view = new DataView(bits.buffer);
@@ -127,16 +164,19 @@ function int64Tensor(tensor: OnnxTensor, maxElements: number, file: string): num
   const fail: Fail = (problem) => {
     throw new ModelError(file, `onnx: ${problem}`);
   };
-  if (tensor.data_type !== INT64) fail(`tensor ${tensor.name} has data type ${DATA_TYPES[tensor.data_type] ?? tensor.data_type}, expected INT64`);
+  if (tensor.data_type !== INT64)
+    fail(`tensor ${tensor.name} has data type ${DATA_TYPES[tensor.data_type] ?? tensor.data_type}, expected INT64`);
   const count = elementCount(shapeOf(tensor, fail), maxElements, file, tensor.name);
   const raw = tensor.raw_data;
   const values: unknown[] = [];
   if (raw.length > 0) {
-    if (raw.length !== count * 8) fail(`tensor ${tensor.name}: raw_data holds ${raw.length} bytes, ${count} INT64 values need ${count * 8}`);
+    if (raw.length !== count * 8)
+      fail(`tensor ${tensor.name}: raw_data holds ${raw.length} bytes, ${count} INT64 values need ${count * 8}`);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) values.push(view.getBigInt64(i * 8, true));
   } else {
-    if (tensor.int64_data.length !== count) fail(`tensor ${tensor.name}: int64_data holds ${tensor.int64_data.length} values, ${count} needed`);
+    if (tensor.int64_data.length !== count)
+      fail(`tensor ${tensor.name}: int64_data holds ${tensor.int64_data.length} values, ${count} needed`);
     values.push(...tensor.int64_data);
   }
   return values.map((value) => {

@@ -135,7 +135,9 @@ class CheckedReader implements ParserReader {
   string(size: number, encoding: 'ascii' | 'utf-8'): string {
     const bytes = this.bytes(size);
     // 'ascii' opcodes (GLOBAL lines, protocol-0/1 strings) are read as latin-1, byte for byte.
-    return encoding === 'utf-8' ? this.utf8.decode(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    return encoding === 'utf-8'
+      ? this.utf8.decode(bytes)
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   }
   line(): string {
     const end = this.buffer.indexOf(0x0a, this.position);
@@ -147,7 +149,8 @@ class CheckedReader implements ParserReader {
 }
 
 function globalName(module: unknown, name: unknown): string {
-  if (typeof module !== 'string' || typeof name !== 'string') throw new MalformedPickle('a global is named by something other than strings');
+  if (typeof module !== 'string' || typeof name !== 'string')
+    throw new MalformedPickle('a global is named by something other than strings');
   return `${module}.${name}`;
 }
 
@@ -196,7 +199,8 @@ class PickledArray {
   raw: unknown = null;
   __setstate__(state: unknown): void {
     // (version, shape, dtype, is_fortran, rawdata), or the older form without the version.
-    if (!Array.isArray(state) || (state.length !== 5 && state.length !== 4)) throw new MalformedPickle('numpy.ndarray state is not a 4- or 5-tuple');
+    if (!Array.isArray(state) || (state.length !== 5 && state.length !== 4))
+      throw new MalformedPickle('numpy.ndarray state is not a 4- or 5-tuple');
     const [shape, dtype, fortranOrder, raw] = state.length === 5 ? state.slice(1) : state;
     Object.assign(this, { shape, dtype, fortranOrder, raw });
   }
@@ -214,7 +218,8 @@ function numpyFunctions(): ReadonlyMap<string, PickleCallable> {
   const frombuffer = (buffer: unknown, dtype: unknown, shape: unknown, order: unknown) => {
     const array = new PickledArray();
     Object.assign(array, { raw: buffer, dtype, shape, fortranOrder: order === 'F' });
-    if (order !== 'C' && order !== 'F') throw new MalformedPickle(`_frombuffer order ${String(order)} is not 'C' or 'F'`);
+    if (order !== 'C' && order !== 'F')
+      throw new MalformedPickle(`_frombuffer order ${String(order)} is not 'C' or 'F'`);
     return array;
   };
   const dtype = (spec: unknown) => new PickledDtype(spec);
@@ -277,23 +282,35 @@ export function unpickleSafely(bytes: Uint8Array, file: string, profile: PickleP
     throw new MalformedPickle('it refers to a persistent id, which this kind of file never holds');
   };
   const run = (nameResolver: NameResolver, persistent: (pid: unknown) => unknown): unknown => {
-    const parser = new Parser({ nameResolver, persistentResolver: { resolve: persistent }, unpicklingTypeOfDictionary: 'Map', unpicklingTypeOfSet: 'Set' });
+    const parser = new Parser({
+      nameResolver,
+      persistentResolver: { resolve: persistent },
+      unpicklingTypeOfDictionary: 'Map',
+      unpicklingTypeOfSet: 'Set',
+    });
     try {
       return parser.read(new CheckedReader(bytes));
     } catch (error) {
       if (error instanceof ModelError) throw error;
       if (error instanceof ForbiddenGlobal) {
         const hint = profile.refusalHint?.(error.global) ?? '';
-        return fail(`refusing to load: the pickle references the forbidden global ${error.global} (${profile.allowedText})${hint ? `. ${hint}` : ''}`);
+        return fail(
+          `refusing to load: the pickle references the forbidden global ${error.global} (${profile.allowedText})${hint ? `. ${hint}` : ''}`,
+        );
       }
-      if (error instanceof MalformedPickle) return fail(/^truncated/.test(error.message) ? error.message : `malformed: ${error.message}`);
+      if (error instanceof MalformedPickle)
+        return fail(/^truncated/.test(error.message) ? error.message : `malformed: ${error.message}`);
       const message = (error as Error)?.message ?? String(error);
-      if (/^Unexpected end of file/.test(message)) return fail('truncated: the file ends before the pickle STOP opcode');
+      if (/^Unexpected end of file/.test(message))
+        return fail('truncated: the file ends before the pickle STOP opcode');
       return fail(`malformed pickle (${message})`);
     }
   };
   run(new ScanRegistry(profile), profile.persistent ? (pid) => profile.persistent!.scan(pid) : refusePersistentIds);
-  return run(functionResolver(profile), profile.persistent ? (pid) => profile.persistent!.load(pid) : refusePersistentIds);
+  return run(
+    functionResolver(profile),
+    profile.persistent ? (pid) => profile.persistent!.load(pid) : refusePersistentIds,
+  );
 }
 
 function toTensor(value: unknown, file: string, name: string): Tensor {
@@ -312,7 +329,9 @@ function toTensor(value: unknown, file: string, name: string): Tensor {
   if (typeof fortranOrder !== 'boolean') return fail('its fortran-order flag is not a boolean');
   const count = elementCount(shape, raw.length / floatType.itemBytes, file, name);
   if (raw.length !== count * floatType.itemBytes) {
-    fail(`holds ${raw.length} bytes of data, shape (${shape.join(', ')}) of '${dtype.spec}' needs ${count * floatType.itemBytes}`);
+    fail(
+      `holds ${raw.length} bytes of data, shape (${shape.join(', ')}) of '${dtype.spec}' needs ${count * floatType.itemBytes}`,
+    );
   }
   const data = decodeFloats(raw, count, floatType);
   return { shape: [...(shape as number[])], data: fortranOrder ? fortranToRowMajor(data, shape as number[]) : data };

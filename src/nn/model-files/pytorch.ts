@@ -70,7 +70,10 @@ export function isTorchArchive(archive: ZipArchive): boolean {
   return archive.entries.some((entry) => /^[^/]+\/data\.pkl$/.test(entry.fileName));
 }
 
-export async function decodeTorchArchive({ zip, entries }: ZipArchive, file: string): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
+export async function decodeTorchArchive(
+  { zip, entries }: ZipArchive,
+  file: string,
+): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
   const fail: Fail = (problem) => {
     throw new ModelError(file, `pytorch: ${problem}`);
   };
@@ -89,7 +92,8 @@ export async function decodeTorchArchive({ zip, entries }: ZipArchive, file: str
 
   const byteorder = byName.get(`${folder}/byteorder`);
   const order = byteorder ? (await readZipMember(zip, byteorder, fail)).toString('latin1').trim() : 'little';
-  if (order !== 'little' && order !== 'big') fail(`member ${folder}/byteorder says '${order}', expected 'little' or 'big'`);
+  if (order !== 'little' && order !== 'big')
+    fail(`member ${folder}/byteorder says '${order}', expected 'little' or 'big'`);
 
   // Each storage once (tensors may share one), checked against what its references claim.
   const storages = new Map<string, { ref: StorageRef; values: Float32Array }>();
@@ -97,13 +101,26 @@ export async function decodeTorchArchive({ zip, entries }: ZipArchive, file: str
   for (const [name, ref] of stateDict) {
     const { storage } = ref;
     const type = STORAGE_TYPES[storage.type];
-    if (!type.float) fail(`tensor ${name} has dtype ${type.dtype}; only float32, float64, float16 and bfloat16 weights are supported`);
+    if (!type.float)
+      fail(`tensor ${name} has dtype ${type.dtype}; only float32, float64, float16 and bfloat16 weights are supported`);
     let read = storages.get(storage.key);
     if (!read) {
-      read = { ref: storage, values: await readStorage(zip, byName, folder, storage, { ...type.float, littleEndian: order === 'little' }, fail) };
+      read = {
+        ref: storage,
+        values: await readStorage(
+          zip,
+          byName,
+          folder,
+          storage,
+          { ...type.float, littleEndian: order === 'little' },
+          fail,
+        ),
+      };
       storages.set(storage.key, read);
     } else if (read.ref.type !== storage.type || read.ref.numel !== storage.numel) {
-      fail(`storage ${storage.key} is referred to as ${read.ref.numel} values of ${STORAGE_TYPES[read.ref.type].dtype} and as ${storage.numel} of ${type.dtype}`);
+      fail(
+        `storage ${storage.key} is referred to as ${read.ref.numel} values of ${STORAGE_TYPES[read.ref.type].dtype} and as ${storage.numel} of ${type.dtype}`,
+      );
     }
     tensors.set(name, gather(read.values, ref, name, file));
   }
@@ -113,10 +130,15 @@ export async function decodeTorchArchive({ zip, entries }: ZipArchive, file: str
 /** The top level must be a dict of name -> tensor (an OrderedDict, as state_dict() returns). */
 function checkStateDict(top: unknown, fail: Fail): Map<string, TensorRef> {
   if (top instanceof TensorRef) fail(`the file holds a single tensor, not a state_dict; ${SAVE_STATE_DICT}`);
-  if (!(top instanceof Map)) return fail(`the top level is ${describe(top)}, expected a state_dict (a dict of name -> tensor); ${SAVE_STATE_DICT}`);
+  if (!(top instanceof Map))
+    return fail(
+      `the top level is ${describe(top)}, expected a state_dict (a dict of name -> tensor); ${SAVE_STATE_DICT}`,
+    );
   const nested = [...top.entries()].filter(([, value]) => value instanceof Map).map(([key]) => String(key));
   if (nested.length > 0) {
-    fail(`this looks like a training checkpoint (the key${nested.length > 1 ? 's' : ''} ${nested.join(', ')} hold${nested.length > 1 ? '' : 's'} a dict); ${SAVE_STATE_DICT}`);
+    fail(
+      `this looks like a training checkpoint (the key${nested.length > 1 ? 's' : ''} ${nested.join(', ')} hold${nested.length > 1 ? '' : 's'} a dict); ${SAVE_STATE_DICT}`,
+    );
   }
   for (const [key, value] of top) {
     if (typeof key !== 'string') fail(`the state_dict has a key that is ${describe(key)}, expected names (str)`);
@@ -138,7 +160,9 @@ async function readStorage(
   if (!entry) return fail(`storage ${storage.key} has no member ${member} in the archive`);
   const claimed = storage.numel * dtype.itemBytes;
   if (entry.uncompressedSize !== claimed) {
-    fail(`storage ${storage.key} claims ${storage.numel} values of ${STORAGE_TYPES[storage.type].dtype} (${claimed} bytes), but member ${member} holds ${entry.uncompressedSize} bytes`);
+    fail(
+      `storage ${storage.key} claims ${storage.numel} values of ${STORAGE_TYPES[storage.type].dtype} (${claimed} bytes), but member ${member} holds ${entry.uncompressedSize} bytes`,
+    );
   }
   return decodeFloats(await readZipMember(zip, entry, fail), storage.numel, dtype);
 }
@@ -154,7 +178,9 @@ function gather(values: Float32Array, ref: TensorRef, name: string, file: string
   let last = offset;
   for (let d = 0; d < size.length; d++) last += (size[d] - 1) * stride[d];
   if (last >= values.length) {
-    fail(`offset ${offset}, size (${size.join(', ')}) and stride (${stride.join(', ')}) reach element ${last} of a storage of ${values.length}`);
+    fail(
+      `offset ${offset}, size (${size.join(', ')}) and stride (${stride.join(', ')}) reach element ${last} of a storage of ${values.length}`,
+    );
   }
   const contiguous = size.every((_, d) => stride[d] === size.slice(d + 1).reduce((a, b) => a * b, 1) || size[d] === 1);
   if (contiguous) return { shape: [...size], data: values.slice(offset, offset + count) };
@@ -192,7 +218,8 @@ function torchProfile(): PickleProfile {
   functions.set(ORDERED_DICT, orderedDict);
   functions.set(REBUILD_TENSOR, (...args: unknown[]) => rebuildTensor(args));
   functions.set(REBUILD_PARAMETER, (data: unknown) => {
-    if (!(data instanceof TensorRef)) throw new MalformedPickle(`${REBUILD_PARAMETER} is given ${describe(data)}, not a tensor`);
+    if (!(data instanceof TensorRef))
+      throw new MalformedPickle(`${REBUILD_PARAMETER} is given ${describe(data)}, not a tensor`);
     return data;
   });
   return {
@@ -204,32 +231,44 @@ function torchProfile(): PickleProfile {
     functions: () => functions,
     persistent: { scan: () => null, load: (pid) => storageRef(pid, storageTypes) },
     refusalHint: (global) =>
-      /^(torch\.nn\.|__main__\.|__torch__\.)/.test(global) ? `It looks like a whole model saved with torch.save(model); ${SAVE_STATE_DICT}` : '',
+      /^(torch\.nn\.|__main__\.|__torch__\.)/.test(global)
+        ? `It looks like a whole model saved with torch.save(model); ${SAVE_STATE_DICT}`
+        : '',
   };
 }
 
 /** ('storage', torch.FloatStorage, KEY, LOCATION, NUMEL) -> StorageRef. */
 function storageRef(pid: unknown, storageTypes: Map<unknown, string>): StorageRef {
-  if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') throw new MalformedPickle('a persistent id is not a (storage, type, key, location, numel) tuple');
+  if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage')
+    throw new MalformedPickle('a persistent id is not a (storage, type, key, location, numel) tuple');
   const [, typeToken, key, location, numel] = pid;
   const type = storageTypes.get(typeToken);
   if (!type) throw new MalformedPickle('a storage persistent id does not name a torch storage type');
-  if (typeof key !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(key)) throw new MalformedPickle('a storage key is not a plain name');
+  if (typeof key !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(key))
+    throw new MalformedPickle('a storage key is not a plain name');
   if (typeof location !== 'string') throw new MalformedPickle(`storage ${key}: its location is not a str`);
-  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new MalformedPickle(`storage ${key}: its size is not a non-negative integer`);
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+    throw new MalformedPickle(`storage ${key}: its size is not a non-negative integer`);
   return new StorageRef(type, key, numel);
 }
 
 /** _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]). */
 function rebuildTensor(args: unknown[]): TensorRef {
-  if (args.length !== 6 && args.length !== 7) throw new MalformedPickle(`${REBUILD_TENSOR} is called with ${args.length} arguments, expected 6 or 7`);
+  if (args.length !== 6 && args.length !== 7)
+    throw new MalformedPickle(`${REBUILD_TENSOR} is called with ${args.length} arguments, expected 6 or 7`);
   const [storage, offset, size, stride] = args;
-  const isIndex = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-  if (!(storage instanceof StorageRef)) throw new MalformedPickle(`${REBUILD_TENSOR} is given ${describe(storage)} as its storage`);
-  if (!isIndex(offset)) throw new MalformedPickle(`${REBUILD_TENSOR}: the storage offset is not a non-negative integer`);
-  if (!Array.isArray(size) || !size.every(isIndex)) throw new MalformedPickle(`${REBUILD_TENSOR}: the size is not a tuple of non-negative integers`);
+  const isIndex = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  if (!(storage instanceof StorageRef))
+    throw new MalformedPickle(`${REBUILD_TENSOR} is given ${describe(storage)} as its storage`);
+  if (!isIndex(offset))
+    throw new MalformedPickle(`${REBUILD_TENSOR}: the storage offset is not a non-negative integer`);
+  if (!Array.isArray(size) || !size.every(isIndex))
+    throw new MalformedPickle(`${REBUILD_TENSOR}: the size is not a tuple of non-negative integers`);
   if (!Array.isArray(stride) || stride.length !== size.length || !stride.every(isIndex)) {
-    throw new MalformedPickle(`${REBUILD_TENSOR}: the stride is not a tuple of non-negative integers as long as the size`);
+    throw new MalformedPickle(
+      `${REBUILD_TENSOR}: the stride is not a tuple of non-negative integers as long as the size`,
+    );
   }
   return new TensorRef(storage, offset, [...size], [...stride]);
 }

@@ -33,7 +33,10 @@ interface TensorEntry {
 
 type Fail = (problem: string) => never;
 
-export function decodeSafetensors(bytes: Uint8Array, file: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  file: string,
+): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   const fail: Fail = (problem) => {
     throw new ModelError(file, `safetensors: ${problem}`);
   };
@@ -60,7 +63,9 @@ function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unk
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
   if (declared > BigInt(bytes.length - 8)) {
-    fail(`the header length ${declared} is larger than the ${bytes.length - 8} bytes that follow it (truncated or not a safetensors file)`);
+    fail(
+      `the header length ${declared} is larger than the ${bytes.length - 8} bytes that follow it (truncated or not a safetensors file)`,
+    );
   }
   if (declared > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
     fail(`the header length ${declared} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);
@@ -94,7 +99,9 @@ function readEntry(name: string, info: unknown, dataLength: number, file: string
   const [begin, end] = offsets as [number, number];
   if (begin > end) fail(`tensor ${name}: data_offsets [${begin}, ${end}] end before they begin`);
   if (end > dataLength) {
-    fail(`tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the ${dataLength}-byte data section (truncated file?)`);
+    fail(
+      `tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the ${dataLength}-byte data section (truncated file?)`,
+    );
   }
   const count = elementCount(shape, dataLength / dtype.itemBytes, file, name);
   if (end - begin !== count * dtype.itemBytes) {
@@ -112,14 +119,19 @@ function checkTiling(entries: TensorEntry[], dataLength: number, fail: Fail): vo
   let previous: TensorEntry | undefined;
   for (const entry of byOffset) {
     if (entry.begin < covered && previous) {
-      fail(`tensors ${previous.name} and ${entry.name} overlap (data_offsets [${previous.begin}, ${previous.end}] and [${entry.begin}, ${entry.end}])`);
+      fail(
+        `tensors ${previous.name} and ${entry.name} overlap (data_offsets [${previous.begin}, ${previous.end}] and [${entry.begin}, ${entry.end}])`,
+      );
     }
-    if (entry.begin > covered) fail(`bytes ${covered}..${entry.begin} of the data section belong to no tensor (before tensor ${entry.name})`);
+    if (entry.begin > covered)
+      fail(`bytes ${covered}..${entry.begin} of the data section belong to no tensor (before tensor ${entry.name})`);
     covered = entry.end;
     previous = entry;
   }
   if (covered !== dataLength) {
-    fail(`the data section has ${dataLength} bytes but the tensors cover only ${covered} (${dataLength - covered} trailing bytes)`);
+    fail(
+      `the data section has ${dataLength} bytes but the tensors cover only ${covered} (${dataLength - covered} trailing bytes)`,
+    );
   }
 }
 
@@ -131,7 +143,8 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record
   for (const [key, value] of metadataEntries) {
     if (typeof value !== 'string') throw new TypeError(`safetensors metadata value for '${key}' must be a string`);
   }
-  const headerEntries: [string, unknown][] = metadataEntries.length > 0 ? [[METADATA_KEY, Object.fromEntries(metadataEntries)]] : [];
+  const headerEntries: [string, unknown][] =
+    metadataEntries.length > 0 ? [[METADATA_KEY, Object.fromEntries(metadataEntries)]] : [];
 
   const names = [...tensors.keys()].sort(compareNames);
   let offset = 0;
@@ -139,7 +152,10 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record
     if (name === METADATA_KEY) throw new TypeError(`a tensor cannot be named ${METADATA_KEY}`);
     const { shape, data } = tensors.get(name)!;
     const count = shape.reduce((a, b) => a * b, 1);
-    if (count !== data.length) throw new RangeError(`tensor ${name}: shape [${shape.join(', ')}] needs ${count} values, data has ${data.length}`);
+    if (count !== data.length)
+      throw new RangeError(
+        `tensor ${name}: shape [${shape.join(', ')}] needs ${count} values, data has ${data.length}`,
+      );
     headerEntries.push([name, { dtype: 'F32', shape: [...shape], data_offsets: [offset, offset + data.length * 4] }]);
     offset += data.length * 4;
   }

@@ -39,7 +39,8 @@ export async function openZipArchive(bytes: Buffer, fail: Fail, limits: ZipLimit
   } catch (error) {
     return fail(`not a readable zip archive, truncated or corrupt (${(error as Error).message})`);
   }
-  if (zip.entryCount > limits.maxMembers) fail(`the archive lists ${zip.entryCount} members, more than the limit of ${limits.maxMembers}`);
+  if (zip.entryCount > limits.maxMembers)
+    fail(`the archive lists ${zip.entryCount} members, more than the limit of ${limits.maxMembers}`);
 
   const entries: yauzl.Entry[] = [];
   try {
@@ -47,7 +48,9 @@ export async function openZipArchive(bytes: Buffer, fail: Fail, limits: ZipLimit
   } catch (error) {
     const message = (error as Error).message;
     if (/^(absolute path|invalid relative path|invalid characters in fileName): /.test(message)) {
-      return fail(`refusing a member name that points outside the archive (path traversal): ${message.replace(/^[^:]*: /, '')}`);
+      return fail(
+        `refusing a member name that points outside the archive (path traversal): ${message.replace(/^[^:]*: /, '')}`,
+      );
     }
     return fail(`the zip directory is corrupt (${message})`);
   }
@@ -59,10 +62,13 @@ export async function openZipArchive(bytes: Buffer, fail: Fail, limits: ZipLimit
     if (seen.has(name)) fail(`member ${name} appears twice`);
     seen.add(name);
     if (entry.isEncrypted()) fail(`member ${name} is encrypted`);
-    if (!entry.canDecodeFileData()) fail(`member ${name} uses unsupported compression method ${entry.compressionMethod}`);
+    if (!entry.canDecodeFileData())
+      fail(`member ${name} uses unsupported compression method ${entry.compressionMethod}`);
     const limit = limits.maxMemberBytes(name);
     if (entry.uncompressedSize > limit) {
-      fail(`member ${name} declares ${entry.uncompressedSize} bytes uncompressed, more than the ${MiB(limit)} limit (zip bomb?)`);
+      fail(
+        `member ${name} declares ${entry.uncompressedSize} bytes uncompressed, more than the ${MiB(limit)} limit (zip bomb?)`,
+      );
     }
     declaredTotal += entry.uncompressedSize;
     if (declaredTotal > limits.maxTotalBytes) {
@@ -84,7 +90,12 @@ export interface PrefixCheck {
  * Inflates one member into a buffer of its declared size. With `prefixCheck`, the first chunks are kept
  * aside until the check has seen them; only then is the buffer allocated, so a lying size costs nothing.
  */
-export async function readZipMember(zip: yauzl.ZipFile, entry: yauzl.Entry, fail: Fail, prefixCheck?: PrefixCheck): Promise<Buffer> {
+export async function readZipMember(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  fail: Fail,
+  prefixCheck?: PrefixCheck,
+): Promise<Buffer> {
   const declared = entry.uncompressedSize;
   const failMember: Fail = (problem) => fail(`member ${entry.fileName} ${problem}`);
   let stream: Readable;
