@@ -174,7 +174,9 @@ export function formatDecodeTable(rows: DecodeBenchRow[]): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv.includes('--help')) {
     console.log(
-      'usage: node dist/bench/decode.bench.js [--quick]\nCSV reading throughput (MB/s) per stage on the MNIST CSVs; --quick: a smoke run, not a measurement.',
+      'usage: node dist/bench/decode.bench.js [--quick]\nCSV reading throughput (MB/s) per stage on the MNIST CSVs; ' +
+        '--quick: a smoke ' +
+        'run, not a measurement.',
     );
   } else {
     runDecodeBench({ quick: process.argv.includes('--quick') }).then(

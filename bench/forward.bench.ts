@@ -86,7 +86,10 @@ export interface PairedScaling {
   twoThreads: number;
 }
 
-/** One configuration of the peer comparison: our engine on `threads` workers vs onnxruntime-node with `threads` intra-op threads. */
+/**
+ * One configuration of the peer comparison: our engine on `threads` workers vs onnxruntime-node with `threads` intra-op
+ * threads.
+ */
 export interface PeerComparison {
   /** Our engine as it ran (e.g. 'native avx512'). */
   kernel: string;
@@ -230,7 +233,8 @@ export async function runForwardBench(options: ForwardBenchOptions = {}): Promis
   if (!native.ok) log(`native kernels skipped: ${native.reason}`);
   const kernels = (options.kernels ?? KERNELS).filter(available);
   log(
-    `model ${modelPath} (${context.flops} FLOP/image), ${context.count} MNIST test images, ${quick ? 'quick' : 'full'} run`,
+    `model ${modelPath} (${context.flops} FLOP/image), ${context.count} MNIST test images, ` +
+      `${quick ? 'quick' : 'full'} run`,
   );
   log(
     `load average at start: ${loadText()} (${availableParallelism()} cores; other processes skew the threaded figures)`,
@@ -248,7 +252,9 @@ export async function runForwardBench(options: ForwardBenchOptions = {}): Promis
     if ('skipped' in comparison) log(`onnxruntime-node peer skipped: ${comparison.skipped}`);
     else
       log(
-        `\nforward pass vs onnxruntime-node (medians of ${comparison[0]?.rounds} interleaved rounds; load ${comparison[0]?.load.join(' -> ')})\n${formatPeerTable(comparison)}`,
+        `\nforward pass vs onnxruntime-node (medians of ${comparison[0]?.rounds} interleaved rounds; load ` +
+          `${comparison[0]?.load.join(' -> ')}` +
+          `)\n${formatPeerTable(comparison)}`,
       );
     options.onPeer?.(comparison);
   }
@@ -360,7 +366,10 @@ async function pairedScaling(
         };
         scalings.push(scaling);
         log(
-          `paired scaling ${kind} B=${batchSize}: 2 threads / 1 thread = ${scaling.ratio.toFixed(2)}x (medians of ${scaling.rounds} alternating rounds: ${Math.round(scaling.oneThread).toLocaleString('en-US')} vs ${Math.round(scaling.twoThreads).toLocaleString('en-US')} images/s)`,
+          `paired scaling ${kind} B=${batchSize}: 2 threads / 1 thread = ${scaling.ratio.toFixed(2)}` +
+            `x (medians of ${scaling.rounds}` +
+            ` alternating rounds: ${Math.round(scaling.oneThread).toLocaleString('en-US')}` +
+            ` vs ${Math.round(scaling.twoThreads).toLocaleString('en-US')} images/s)`,
         );
       }
     } finally {
@@ -479,14 +488,22 @@ const rate = (value: number) => Math.round(value).toLocaleString('en-US');
 
 export function formatRow(r: ForwardBenchResult): string {
   const rme = Number.isNaN(r.rme) ? '' : `±${r.rme.toFixed(1)}%`;
-  return `${r.name.padEnd(34)} B=${String(r.batchSize).padEnd(5)} threads=${r.threads}  ${rate(r.imagesPerSecond).padStart(11)} images/s  ${r.gflops.toFixed(2).padStart(6)} GFLOP/s  ${rme.padStart(7)}  (${r.samples} samples)`;
+  return (
+    `${r.name.padEnd(34)} B=${String(r.batchSize).padEnd(5)} threads=${r.threads}  ` +
+    `${rate(r.imagesPerSecond).padStart(11)}` +
+    ` images/s  ${r.gflops.toFixed(2).padStart(6)}` +
+    ` GFLOP/s  ${rme.padStart(7)}` +
+    `  (${r.samples} samples)`
+  );
 }
 
 /** Images/s by kernel (rows) and batch size (columns). */
 /** What the kernel names mean (the `-pixels` ones are otherwise never explained where they are shown). */
 export const KERNEL_NOTE =
-  'reference: src/nn/forward.ts (plain loops); js, wasm, native: the engines, fed floats normalised beforehand (as the pipeline feeds them); ' +
-  'wasm-pixels, native-pixels: the same engines fed the raw pixel bytes (0-255), the normalisation fused into their first layer (predictPixels)';
+  'reference: src/nn/forward.ts (plain loops); js, wasm, native: the engines, fed floats normalised beforehand (as ' +
+  'the pipeline feeds them); ' +
+  'wasm-pixels, native-pixels: the same engines fed the raw pixel bytes (0-255), the normalisation fused into their ' +
+  'first layer (predictPixels)';
 
 export function formatTable(results: ForwardBenchResult[]): string {
   const names = [...new Set(results.map((r) => `${r.name}|${r.threads}`))];

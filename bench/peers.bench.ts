@@ -110,7 +110,9 @@ function peerFolder(): Promise<{ ok: true; dir: string } | { ok: false; reason: 
       if (code === 0 && existsSync(resolve(dir, 'e2e_byteloop_ort.mjs'))) return done({ ok: true, dir });
       done({
         ok: false,
-        reason: `the peer could not be installed (${peerScript} path exited ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+        reason:
+          `the peer could not be installed (${peerScript} path exited ${code}): ` +
+          `${stderr.trim().split('\n').slice(-3).join(' ')}`,
       });
     });
   });
@@ -221,7 +223,10 @@ export function formatWholeTable(rows: WholeRunRow[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.name} | ${r.input} | ${r.rows} | ${r.accuracy.toFixed(4)} | ${r.median.toFixed(3)} | ${r.min.toFixed(3)}–${r.max.toFixed(3)} | ${times(r.vsPeer)} | ${times(r.vsOneThread)} |`,
+      `| ${r.name} | ${r.input} | ${r.rows} | ${r.accuracy.toFixed(4)} | ${r.median.toFixed(3)} | ${r.min.toFixed(3)}` +
+        `–${r.max.toFixed(3)}` +
+        ` | ${times(r.vsPeer)}` +
+        ` | ${times(r.vsOneThread)} |`,
     );
   }
   return lines.join('\n');
@@ -232,7 +237,12 @@ export function formatPeersReport(result: PeersBenchResult): string {
     'skipped' in result.whole ? `whole run: skipped (${result.whole.skipped})` : formatWholeTable(result.whole);
   const forward =
     'skipped' in result.forward ? `forward pass: skipped (${result.forward.skipped})` : formatPeerTable(result.forward);
-  return `model: ${result.model}; ratios are medians of per-round ratios (> 1: nnpipe faster)\n\n${whole}\n\nforward pass, ours / onnxruntime-node (images/s, medians of interleaved rounds)\n\n${forward}\n\nload average (1 min): ${result.load.start.toFixed(2)} at start, ${result.load.end.toFixed(2)} at end`;
+  return (
+    `model: ${result.model}; ratios are medians of per-round ratios (> 1: nnpipe faster)\n\n${whole}` +
+    `\n\nforward pass, ours / onnxruntime-node (images/s, medians of interleaved rounds)\n\n${forward}` +
+    `\n\nload average (1 min): ${result.load.start.toFixed(2)}` +
+    ` at start, ${result.load.end.toFixed(2)} at end`
+  );
 }
 
 export const USAGE = `usage: node dist/bench/peers.bench.js [--quick] [--rounds N] [--no-whole] [--no-forward]

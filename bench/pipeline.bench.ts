@@ -180,7 +180,12 @@ export function formatPipelineTable(rows: PipelineBenchRow[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.name} | ${r.input} | ${r.rows} | ${r.accuracy === null ? 'n/a' : r.accuracy.toFixed(4)} | ${r.wallSeconds.toFixed(3)} | ${Math.round(r.imagesPerSecond).toLocaleString('en-US')} | ${r.peakRssMiB === null ? '' : r.peakRssMiB.toFixed(0)} | ${r.rme.toFixed(1)} | ${r.samples} |`,
+      `| ${r.name} | ${r.input} | ${r.rows} | ${r.accuracy === null ? 'n/a' : r.accuracy.toFixed(4)} | ` +
+        `${r.wallSeconds.toFixed(3)}` +
+        ` | ${Math.round(r.imagesPerSecond).toLocaleString('en-US')}` +
+        ` | ${r.peakRssMiB === null ? '' : r.peakRssMiB.toFixed(0)}` +
+        ` | ${r.rme.toFixed(1)}` +
+        ` | ${r.samples} |`,
     );
   }
   return lines.join('\n');

@@ -114,7 +114,10 @@ async function main(): Promise<void> {
     loadavg: { start: loadavg() },
   };
   say(
-    `bench: ${options.suites.join(', ')}${options.quick ? ' (quick: a smoke run, not a measurement)' : ''} on ${report.machine.cpu}, ${report.machine.cores} cores, Node ${process.version}`,
+    `bench: ${options.suites.join(', ')}${options.quick ? ' (quick: a smoke run, not a measurement)' : ''}` +
+      ` on ${report.machine.cpu}` +
+      `, ${report.machine.cores}` +
+      ` cores, Node ${process.version}`,
   );
   const tables: string[] = [];
 
@@ -131,11 +134,14 @@ async function main(): Promise<void> {
     const scaling = scalings
       .map(
         (s) =>
-          `${s.kind} B=${s.batchSize}: 2 threads / 1 thread = ${s.ratio.toFixed(2)}x (median of ${s.rounds} alternating rounds)`,
+          `${s.kind} B=${s.batchSize}: 2 threads / 1 thread = ${s.ratio.toFixed(2)}x (median of ${s.rounds} ` +
+          `alternating rounds)`,
       )
       .join('\n');
     tables.push(
-      `## Forward pass (images/s, median of samples; GFLOP/s = images/s x 90,400 / 1e9 in the JSON)\n\n${formatForwardTable(results)}${scaling ? `\n\n${scaling}` : ''}`,
+      `## Forward pass (images/s, median of samples; GFLOP/s = images/s x 90,400 / 1e9 in the ` +
+        `JSON)\n\n${formatForwardTable(results)}` +
+        `${scaling ? `\n\n${scaling}` : ''}`,
     );
   }
   if (options.suites.includes('pipeline')) {
@@ -158,7 +164,8 @@ async function main(): Promise<void> {
     say('bench: scaleout suite ...');
     report.scaleout = await runScaleoutBench({ quick: options.quick, log: true });
     tables.push(
-      `## Across machines: the queue on one machine, and the capacity model\n\n${formatScaleoutTables(report.scaleout)}`,
+      `## Across machines: the queue on one machine, and the capacity ` +
+        `model\n\n${formatScaleoutTables(report.scaleout)}`,
     );
   }
 
@@ -169,7 +176,8 @@ async function main(): Promise<void> {
   await writeFileAtomic(file, json);
   await writeFileAtomic(resolve(options.out, 'latest.json'), json);
   process.stdout.write(
-    `${tables.join('\n\n')}\n\nload average: ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')} at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end\n`,
+    `${tables.join('\n\n')}\n\nload average: ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')}` +
+      ` at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end\n`,
   );
   say(`bench: wrote ${file}`);
 }

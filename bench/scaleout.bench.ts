@@ -48,7 +48,9 @@ export interface ScaleoutResult {
   /** Per run, whatever the shards: submit's start-up and the rest (queued wall time less shards and merge). */
   runOverheadSeconds: number;
   mergeSeconds: number;
-  /** Rows per second the merge of the shards' predictions files writes (the merge's share that grows with the input). */
+  /**
+   * Rows per second the merge of the shards' predictions files writes (the merge's share that grows with the input).
+   */
   predictionRowsPerSecond: number;
   projections: { inputBytes: number; workers: number; shards: number; shardSeconds: number; wallSeconds: number }[];
 }
@@ -94,7 +96,8 @@ export async function runScaleoutBench(options: { quick?: boolean; log?: boolean
     const queued: number[] = [];
     const shardSeconds: number[] = [];
     const rounds = options.quick ? 1 : 5;
-    await timed(['submit', '--redis', redis.url, '--input', tiny, '--shards', '1', '--quiet']); // the worker's pool is warm
+    // the worker's pool is warm
+    await timed(['submit', '--redis', redis.url, '--input', tiny, '--shards', '1', '--quiet']);
     for (let round = 0; round < rounds; round++) {
       const alone = await timed(['--input', big, '--json']);
       plain.push(alone.seconds);
@@ -151,7 +154,9 @@ export async function runScaleoutBench(options: { quick?: boolean; log?: boolean
 function checkSameCounts(plain: { rows: number; correct: number }, merged: { rows: number; correct: number }): void {
   if (plain.rows !== merged.rows || plain.correct !== merged.correct) {
     throw new Error(
-      `scaleout bench: the queued run counted ${merged.rows} rows / ${merged.correct} correct, the plain run ${plain.rows} / ${plain.correct}`,
+      `scaleout bench: the queued run counted ${merged.rows} rows / ${merged.correct}` +
+        ` correct, the plain run ${plain.rows}` +
+        ` / ${plain.correct}`,
     );
   }
 }
@@ -197,7 +202,8 @@ async function timeMerge(
   }
   const seconds = (median(times) / count) * shards;
   say(
-    `merge of ${count} shard reports: ${(median(times) * 1000).toFixed(1)} ms; with predictions (${rows} rows): ${predictionSeconds.toFixed(2)} s`,
+    `merge of ${count} shard reports: ${(median(times) * 1000).toFixed(1)} ms; with predictions (${rows}` +
+      ` rows): ${predictionSeconds.toFixed(2)} s`,
   );
   return { seconds, predictionRowsPerSecond: rows / predictionSeconds };
 }
@@ -235,13 +241,16 @@ export function formatScaleoutTables(r: ScaleoutResult): string {
   const measured = [
     '| measured on this machine | value |',
     '|---|---:|',
-    `| plain pipeline, ${gb(r.inputBytes)} (${r.inputRows.toLocaleString('en-US')} rows), wall s (median of ${r.rounds}) | ${r.plainSeconds.toFixed(2)} |`,
+    `| plain pipeline, ${gb(r.inputBytes)} (${r.inputRows.toLocaleString('en-US')} rows), wall s (median of ` +
+      `${r.rounds}` +
+      `) | ${r.plainSeconds.toFixed(2)} |`,
     `| submit to 1 worker, ${r.shards} shards, same input, wall s | ${r.queueSeconds.toFixed(2)} |`,
     `| submit / plain | **${r.ratio.toFixed(3)}** |`,
     `| per-shard time (${gb(r.inputBytes / r.shards)} shard), s | ${r.shardSeconds.toFixed(2)} |`,
     `| one worker scores, MB/s | ${(r.workerBytesPerSecond / 1e6).toFixed(0)} |`,
     `| queue overhead per job, ms | ${(r.overheadPerJobSeconds * 1000).toFixed(1)} |`,
-    `| overhead per run (submit's start-up, model sha256, adding the flow, the end), s | ${r.runOverheadSeconds.toFixed(2)} |`,
+    `| overhead per run (submit's start-up, model sha256, adding the flow, the end), s | ` +
+      `${r.runOverheadSeconds.toFixed(2)} |`,
     `| merge of ${r.shards} shard results, ms | ${(r.mergeSeconds * 1000).toFixed(1)} |`,
     `| merge of the predictions files, rows/s | ${Math.round(r.predictionRowsPerSecond).toLocaleString('en-US')} |`,
   ];
@@ -258,7 +267,10 @@ export function formatScaleoutTables(r: ScaleoutResult): string {
         .join('/')} shards) | ${rows.map((p) => duration(p.wallSeconds)).join(' | ')} |`,
     );
   }
-  const note = `Assumes shared storage that serves ${STORAGE_BYTES_PER_S / 1e9} GB/s in all (each of n workers reads at most 1/n of it), shards of at most ${SHARD_TARGET_BYTES / 2 ** 20} MiB (at least one per worker), workers like this machine, and a merge without --predictions.`;
+  const note =
+    `Assumes shared storage that serves ${STORAGE_BYTES_PER_S / 1e9}` +
+    ` GB/s in all (each of n workers reads at most 1/n of it), shards of at most ${SHARD_TARGET_BYTES / 2 ** 20} MiB ` +
+    `(at least one per worker), workers like this machine, and a merge without --predictions.`;
   return `${measured.join('\n')}\n\n${table.join('\n')}\n\n${note}`;
 }
 

@@ -2,7 +2,8 @@
 //
 //   fast path, --on-error fail:  blocks --> pool: decode and score ------------------------------+
 //   fast path, --on-error skip:  blocks --> decode (pool or here) --> exact batches --> pool: score --+--> statistics,
-//   csv-parse path:              rows ----------------------------> exact batches --> pool: score --+    predictions, progress
+//   csv-parse path:              rows ----------------------------> exact batches --> pool: score --+    predictions,
+// progress
 //
 // Up to the pool every stage is pulled (async generators; see map-in-order.ts for why), so reading stops
 // while --max-in-flight tasks are outstanding and memory stays flat. After it, named RxJS stages consume
@@ -54,7 +55,9 @@ export interface InferenceOptions {
   normalize: Normalization;
   limit: number | null;
   onError: 'fail' | 'skip';
-  /** Where blocks are decoded: in the workers, or on this thread; auto (the default): the workers when there are any. */
+  /**
+   * Where blocks are decoded: in the workers, or on this thread; auto (the default): the workers when there are any.
+   */
   decode?: DecodeChoice;
   /** Forward engine of a pool started here. */
   kernel?: KernelKind;
@@ -69,7 +72,10 @@ export interface InferenceOptions {
   predictionsFormat?: PredictionsFormat;
   /** Write every row's output values too (workers then send them back with each batch). */
   probabilities?: boolean;
-  /** A predictions writer the caller opened (and may commit itself, see PredictionsWriter.commit); instead of predictionsPath. */
+  /**
+   * A predictions writer the caller opened (and may commit itself, see PredictionsWriter.commit); instead of
+   * predictionsPath.
+   */
   predictionsWriter?: PredictionsWriter | null;
   /** A task with no result after this long has failed (retried once). @default 60000 */
   taskTimeoutMs?: number;

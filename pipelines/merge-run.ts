@@ -77,13 +77,15 @@ function predictionsOf(set: ShardSet, target: string): { parts: PredictionsPart[
     if (written === null && part.partial.stats.rows === 0) return [];
     if (written === null)
       throw new MergeError(
-        `${part.name}: shard ${part.span.index}/${part.span.count} was run without --predictions: there are no predictions of it to merge`,
+        `${part.name}: shard ${part.span.index}/${part.span.count} was run without --predictions: there are no ` +
+          `predictions of it to merge`,
       );
     const own: PredictionsLayout = { format: written.format ?? 'csv', probabilities: written.probabilities ?? 0 };
     if (layout === null) [layout, first] = [own, name];
     else if (own.format !== layout.format || own.probabilities !== layout.probabilities) {
       throw new MergeError(
-        `${name}: its predictions are ${describeLayout(own)}, those of ${first} ${describeLayout(layout)}: run every shard with the same --predictions-format and --probabilities`,
+        `${name}: its predictions are ${describeLayout(own)}, those of ${first} ${describeLayout(layout)}: run every ` +
+          `shard with the same --predictions-format and --probabilities`,
       );
     }
     return [{ path: written.path, lineOffset: part.lineOffset!, rows: written.rows, name }];
@@ -92,14 +94,17 @@ function predictionsOf(set: ShardSet, target: string): { parts: PredictionsPart[
   const named = formatByName(target);
   if (named !== null && named !== found.format) {
     throw new MergeError(
-      `--predictions ${target}: the shards' predictions are ${describeLayout(found)}; name the merged file for that format (.${found.format}), or give it another extension`,
+      `--predictions ${target}: the shards' predictions are ${describeLayout(found)}` +
+        `; name the merged file for that format (.${found.format}), or give it another extension`,
     );
   }
   return { parts, layout: found };
 }
 
 const describeLayout = (layout: PredictionsLayout): string =>
-  `${layout.format === 'csv' ? 'CSV' : 'JSON Lines'}${layout.probabilities > 0 ? ` with ${layout.probabilities} probabilities per row` : ' without probabilities'}`;
+  `${layout.format === 'csv' ? 'CSV' : 'JSON Lines'}${
+    layout.probabilities > 0 ? ` with ${layout.probabilities} ` + `probabilities per row` : ' without probabilities'
+  }`;
 
 /** Reads report files for a merge; a file that is not a JSON report is refused naming it. */
 export async function readReportFiles(paths: string[]): Promise<NamedReport[]> {

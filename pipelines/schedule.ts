@@ -118,7 +118,10 @@ export class PipelineSchedule {
   private readonly job: Cron;
   private readonly timezone: string;
   private current: { run: number; startedAt: Date; finished: Promise<void> } | null = null;
-  /** The latest run started, kept after it ends: croner reports a skipped tick a timer turn late, when that run may be done. */
+  /**
+   * The latest run started, kept after it ends: croner reports a skipped tick a timer turn late, when that run may be
+   * done.
+   */
   private latest: { run: number; startedAt: Date } | null = null;
   private runs = 0;
   private stopping = false;
@@ -127,12 +130,15 @@ export class PipelineSchedule {
   readonly done: Promise<void>;
   readonly outcomes: RunOutcome[] = [];
 
-  /** Validates the expression and the time zone (throws TypeError / RangeError with croner's message); starts paused. */
+  /**
+   * Validates the expression and the time zone (throws TypeError / RangeError with croner's message); starts paused.
+   */
   constructor(options: ScheduleOptions) {
     this.options = options;
     this.log = options.log;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    if (options.timezone !== undefined) new Intl.DateTimeFormat('en-US', { timeZone: options.timezone }); // RangeError if unknown
+    // RangeError if unknown
+    if (options.timezone !== undefined) new Intl.DateTimeFormat('en-US', { timeZone: options.timezone });
     this.timezone = options.timezone ?? systemTimeZone();
     this.job = new Cron(options.cron, {
       timezone: options.timezone,
@@ -286,7 +292,8 @@ export class PipelineSchedule {
           : `${meaningOf(outcome.exitCode)}${outcome.error === null ? '' : `: ${outcome.error}`}`;
       const next = this.nextTime();
       out.write(
-        `${this.zoned(new Date(outcome.startedAt))} run ${outcome.run} (exit ${outcome.exitCode}) ${what}${next === null ? '' : `; next ${next}`}\n`,
+        `${this.zoned(new Date(outcome.startedAt))} run ${outcome.run} (exit ${outcome.exitCode}) ` +
+          `${what}${next === null ? '' : `; next ${next}`}\n`,
       );
     }
   }

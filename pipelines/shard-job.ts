@@ -36,7 +36,8 @@ export async function scoreShard(data: ShardJobData, context: ShardJobContext): 
   });
   if (model.sha256 !== data.model.sha256) {
     throw new ChangedFileError(
-      `${data.model.path}: the model is not the one the run was submitted with (sha256 ${model.sha256.slice(0, 12)}…, expected ${data.model.sha256.slice(0, 12)}…)`,
+      `${data.model.path}: the model is not the one the run was submitted with (sha256 ${model.sha256.slice(0, 12)}` +
+        `…, expected ${data.model.sha256.slice(0, 12)}…)`,
     );
   }
   const normalize = options.normalize ?? model.normalize ?? 'unit';
@@ -95,7 +96,8 @@ async function checkInput(input: SubmittedInput, when: string): Promise<void> {
     const describe = (f: { bytes: number; mtimeMs: number }) =>
       `${f.bytes} bytes modified ${new Date(f.mtimeMs).toISOString()}`;
     throw new ChangedFileError(
-      `${input.path}: the input changed ${when}: it is ${describe(found)}, the run was submitted for ${describe(input)}`,
+      `${input.path}: the input changed ${when}: it is ${describe(found)}, the run was submitted for ` +
+        `${describe(input)}`,
     );
   }
 }

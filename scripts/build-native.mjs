@@ -103,7 +103,8 @@ async function build() {
   const headers = findHeaders();
   if (!headers)
     skip(
-      `Node's headers (node_api.h) are not under ${resolve(dirname(process.execPath), '../include/node')} (set NNPIPE_NODE_HEADERS)`,
+      `Node's headers (node_api.h) are not under ${resolve(dirname(process.execPath), '../include/node')} (set ` +
+        `NNPIPE_NODE_HEADERS)`,
     );
 
   const variants = process.arch === 'x64' ? X64_VARIANTS : [['generic', []]];
@@ -184,7 +185,8 @@ async function build() {
     renameSync(`${target}.tmp`, target);
     writeFileSync(stampFile, `${stamp}\n`);
     console.log(
-      `build-native: src/nn/kernels/native -> ${relative(root, target)} (${compiler.version}; runs here: ${probe.stdout.trim()})`,
+      `build-native: src/nn/kernels/native -> ${relative(root, target)} (${compiler.version}; runs here: ` +
+        `${probe.stdout.trim()})`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -48,7 +48,10 @@ const patches = [
     name: 'piscina',
     file: resolve(dirname(requireFromRoot.resolve('piscina')), 'index.js'),
     from: "(0, node_path_1.resolve)(__dirname, 'worker.js')",
-    to: "(0, node_path_1.resolve)((0, node_path_1.dirname)(require('node:module').createRequire(__filename).resolve('piscina')), 'worker.js')",
+    to:
+      '(0, node_path_1.resolve)((0, ' +
+      "node_path_1.dirname)(require('node:module').createRequire(__filename).resolve('piscina')), " +
+      "'worker.js')",
   },
   {
     // commander loads child_process (and with it net and dgram, ~3 ms) for git-style executable
@@ -62,7 +65,8 @@ const patches = [
   const found = readFileSync(patch.file, 'utf8').includes(patch.from);
   if (!found)
     console.warn(
-      `bundle: ${patch.name} has changed; not patched (${patch.name === 'piscina' ? 'left external' : 'bundled as it is'})`,
+      `bundle: ${patch.name} has changed; not patched ` +
+        `(${patch.name === 'piscina' ? 'left external' : 'bundled as it is'})`,
     );
   return found;
 });
@@ -138,7 +142,8 @@ if (existsSync(fixture)) {
   );
   if (run.status !== 0)
     console.warn(
-      `bundle: the run that fills the code cache failed (exit ${run.status}); nnpipe will write the cache on its first run\n${run.stderr}`,
+      `bundle: the run that fills the code cache failed (exit ${run.status}` +
+        `); nnpipe will write the cache on its first run\n${run.stderr}`,
     );
 }
 if (!readdirSync(outdir).some((name) => name.endsWith('.v8cache')))

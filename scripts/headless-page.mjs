@@ -14,7 +14,10 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** @returns {Promise<{ browser: import('playwright-core').Browser, tab: import('playwright-core').Page, problems: string[] }>} */
+/**
+ * @returns {Promise<{ browser: import('playwright-core').Browser, tab: import('playwright-core').Page, problems:
+ * string[] }>}
+ */
 export async function openRenderedPage({ browserPath, page, width }) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: browserPath, args: CHROMIUM_ARGS });

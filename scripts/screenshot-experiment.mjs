@@ -7,7 +7,8 @@
 // experiment.png next to it. Exit 1 when a chart did not draw or the page logged an error.
 //
 //   npm run experiment:screenshot
-//   npm run experiment:screenshot -- -- --input test/fixtures/mnist-test-100.csv --batch-sizes 1,10,100 --min-samples 2 --max-time 0.2
+//   npm run experiment:screenshot -- -- --input test/fixtures/mnist-test-100.csv --batch-sizes 1,10,100 --min-samples 2
+// --max-time 0.2
 //   npm run experiment:screenshot -- --skip-run --out reports/exp-1       # only re-render an existing page
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -32,7 +33,10 @@ const { values, positionals } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(
-    'usage: node scripts/screenshot-experiment.mjs [--out DIR] [--png FILE] [--build dist] [--browser /usr/bin/chromium] [--skip-run] [-- experiment options...]\n',
+    'usage: node scripts/screenshot-experiment.mjs [--out DIR] [--png FILE] [--build dist] [--browser ' +
+      '/usr/bin/chromium] ' +
+      '[--skip-run] [-- ' +
+      'experiment options...]\n',
   );
   process.exit(0);
 }
@@ -82,7 +86,8 @@ try {
   await tab.screenshot({ path: png, fullPage: true });
   for (const problem of problems) process.stderr.write(`${problem}\n`);
   process.stderr.write(
-    `wrote ${png} (${(statSync(png).size / 1024).toFixed(0)} KiB) from ${page} (${(statSync(page).size / 1024).toFixed(0)} KiB)\n`,
+    `wrote ${png} (${(statSync(png).size / 1024).toFixed(0)} KiB) from ${page} ` +
+      `(${(statSync(page).size / 1024).toFixed(0)} KiB)\n`,
   );
   if (problems.length > 0) process.exitCode = 1;
 } finally {

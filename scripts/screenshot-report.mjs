@@ -32,7 +32,11 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stdout.write(
-    'usage: node scripts/screenshot-report.mjs [--model FILE] [--input FILE] [--limit N] [--page reports/run.html] [--png reports/run.png] [--build dist] [--browser /usr/bin/chromium] [--skip-run]\n',
+    'usage: node scripts/screenshot-report.mjs [--model FILE] [--input FILE] [--limit N] [--page reports/run.html] ' +
+      '[--png reports/run.png] ' +
+      '[--build dist] ' +
+      '[--browser ' +
+      '/usr/bin/chromium] [--skip-run]\n',
   );
   process.exit(0);
 }
@@ -69,7 +73,8 @@ try {
   await tab.screenshot({ path: png, fullPage: true });
   for (const problem of problems) process.stderr.write(`${problem}\n`);
   process.stderr.write(
-    `wrote ${png} (${(statSync(png).size / 1024).toFixed(0)} KiB) from ${page} (${(statSync(page).size / 1024).toFixed(0)} KiB)\n`,
+    `wrote ${png} (${(statSync(png).size / 1024).toFixed(0)} KiB) from ${page} ` +
+      `(${(statSync(page).size / 1024).toFixed(0)} KiB)\n`,
   );
   if (problems.length > 0) process.exitCode = 1;
 } finally {

@@ -80,7 +80,8 @@ export const ERROR_CODES = {
   PIPE_ERR_MERGE: {
     exit: 2,
     meaning:
-      'merge: shard reports of different inputs, models or options, missing/duplicate shards, or --html with shards that kept no page data',
+      'merge: shard reports of different inputs, models or options, missing/duplicate shards, or --html with shards ' +
+      'that kept no page data',
   },
   PIPE_ERR_MERGE_PREDICTIONS: {
     exit: 1,
@@ -122,7 +123,10 @@ export class DataError extends PipelineError {
   }
 }
 
-/** A model file that cannot be used: unreadable, malformed, hostile, inconsistent. The message names the file (and tensor). */
+/**
+ * A model file that cannot be used: unreadable, malformed, hostile, inconsistent. The message names the file (and
+ * tensor).
+ */
 export class ModelError extends PipelineError {
   readonly file: string;
   constructor(file: string, problem: string, code: ErrorCode = 'PIPE_ERR_MODEL') {

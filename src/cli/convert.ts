@@ -36,7 +36,8 @@ type ConvertOptions = OptionValues<typeof CONVERT_OPTIONS>;
 export function convertCommand(): Command {
   const command = new Command(PROGRAM)
     .description(
-      'Convert a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx) to .safetensors or .npz with the names W1, b1, ... ' +
+      'Convert a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx) to .safetensors or .npz with the names W1, ' +
+        'b1, ... ' +
         '((in, out) weights), recording how to run it.',
     )
     .argument('<in>', 'model file to read (.safetensors, .npz, .pkl/.pickle, .pt/.pth, .onnx)')
@@ -108,8 +109,10 @@ async function convert(input: string, output: string, options: ConvertOptions): 
   const written = await readModelFile(output);
   const transposed = model.layerSources.filter((source) => source.transposed).map((source) => source.weight);
   return (
-    `wrote ${output} (${written.format}, layers ${layerSizes.join('-')}, activation ${network.activation}, output ${network.output}, ` +
-    `normalize ${normalize ?? 'not recorded'}, ${written.sizeBytes} bytes, sha256 ${written.sha256}) from ${input} (${model.format}` +
+    `wrote ${output} (${written.format}, layers ${layerSizes.join('-')}, activation ${network.activation}` +
+    `, output ${network.output}, ` +
+    `normalize ${normalize ?? 'not recorded'}, ${written.sizeBytes} bytes, sha256 ${written.sha256}) from ${input}` +
+    ` (${model.format}` +
     `${transposed.length > 0 ? `; transposed ${transposed.join(', ')}` : ''})`
   );
 }

@@ -107,7 +107,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         result.created
           ? `wrote ${shown(result.path)} (${rows} rows, ${number(result.bytes)} bytes) in ${seconds} s\n`
-          : `${shown(result.path)} is already there (${rows} rows, ${number(result.bytes)} bytes); --force rewrites it\n`,
+          : `${shown(result.path)} is already there (${rows} rows, ${number(result.bytes)} bytes); --force rewrites ` +
+              `it\n`,
       );
     } catch (error) {
       progress.stop();

@@ -98,7 +98,8 @@ async function prepareExperiment(options: ExperimentCliOptions, log: Logger) {
   if (!existsSync(modelPath)) {
     throw new PipelineError(
       'PIPE_ERR_MODEL_MISSING',
-      `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one with --model <file>)`,
+      `${modelPath}: ${options.model === null ? 'the default model' : 'the model'} file does not exist (give one ` +
+        `with --model <file>)`,
     );
   }
   const input = await resolveInput(options.input, log);
@@ -203,7 +204,8 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
     else if (!options.quiet) {
       const color = Boolean(io.stdout.isTTY) && !process.env.NO_COLOR;
       io.stdout.write(
-        `${formatExperimentTable(doc, { color })}\n\nwrote ${written.json}\n      ${written.csv}\n      ${written.html}\n`,
+        `${formatExperimentTable(doc, { color })}\n\nwrote ${written.json}\n      ${written.csv}\n      ` +
+          `${written.html}\n`,
       );
     }
     if (outcome.status === 'failed') {

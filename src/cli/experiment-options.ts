@@ -53,7 +53,8 @@ export const EXPERIMENT_OPTIONS = {
     positiveIntList('thread count', {
       max: maxThreads,
       maxMessage: (n) =>
-        `must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${n} is too many`,
+        `must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${n} is too ` +
+        `many`,
     }),
     { defaultText: '1 and the number of cores' },
   ),
@@ -65,13 +66,17 @@ export const EXPERIMENT_OPTIONS = {
   ),
   pool: choice(
     '--pool <mode>',
-    'warm = one started pool per configuration, reused by every sample (plus one fresh-pool probe per thread count); fresh = every sample starts its own pool; both = the grid in both modes',
+    'warm = one started pool per configuration, reused by every sample (plus one fresh-pool probe per thread count); ' +
+      'fresh = every sample ' +
+      'starts its own pool; ' +
+      'both = the grid in both modes',
     POOL_CHOICES,
     { default: 'warm' },
   ),
   freshProbe: option(
     '--fresh-probe <batch size|auto|none>',
-    'with --pool warm: the batch size of the fresh-pool probe per thread count (auto = the grid batch size nearest 100)',
+    'with --pool warm: the batch size of the fresh-pool probe per thread count (auto = the grid batch size nearest ' +
+      '100)',
     freshProbeOption,
     { default: 'auto' },
   ),
@@ -92,7 +97,8 @@ export const EXPERIMENT_OPTIONS = {
   ),
   maxTime: option(
     '--max-time <seconds>',
-    'benchmark.js maxTime: after the first min-samples passes, keep sampling until the passes from the last of those on add up to more than this',
+    'benchmark.js maxTime: after the first min-samples passes, keep sampling until the passes from the last of those ' +
+      'on add up to more than this',
     positiveSeconds,
     { default: DEFAULT_MAX_TIME_S },
   ),

@@ -68,11 +68,13 @@ export function runHistoryCli(
   const more = contents.problems.length - SHOWN_PROBLEMS;
   if (more > 0)
     io.stderr.write(
-      `${NAME}: ${file}: skipped ${more} more line${more === 1 ? '' : 's'} that ${more === 1 ? 'is' : 'are'} not run records\n`,
+      `${NAME}: ${file}: skipped ${more} more line${more === 1 ? '' : 's'} that ${more === 1 ? 'is' : 'are'} not run ` +
+        `records\n`,
     );
   if (contents.tornTail) {
     io.stderr.write(
-      `${NAME}: ${file}:${contents.tornTail.line}: skipped an incomplete last line (${contents.tornTail.bytes} bytes; a write was cut short, the next run's append removes it)\n`,
+      `${NAME}: ${file}:${contents.tornTail.line}: skipped an incomplete last line (${contents.tornTail.bytes} ` +
+        `bytes; a write was cut short, the next run's append removes it)\n`,
     );
   }
   const document = historyDocument(file, contents, options.last ?? null);
@@ -83,7 +85,8 @@ export function runHistoryCli(
   } else {
     const shown = document.runs.length < document.total ? ` (last ${document.runs.length} of ${document.total})` : '';
     io.stdout.write(
-      `${file}: ${document.total} run${document.total === 1 ? '' : 's'}${shown}\n\n${formatHistoryTable(document.runs)}\n`,
+      `${file}: ${document.total} ` +
+        `run${document.total === 1 ? '' : 's'}${shown}\n\n${formatHistoryTable(document.runs)}\n`,
     );
   }
   return ExitCode.ok;

@@ -12,7 +12,8 @@ const NAME = 'nnpipe inspect';
 export function inspectCommand(): Command {
   return addOptions(new Command(NAME), INSPECT_OPTIONS)
     .description(
-      'Describe a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx): format, sha256, layers with shapes and functions, ' +
+      'Describe a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx): format, sha256, layers with shapes and ' +
+        'functions, ' +
         'parameters, FLOPs per image (2*in*out + out per layer), metadata, and what loading it renamed or transposed.',
     )
     .argument('<model>', 'the model file')
@@ -71,7 +72,8 @@ export function formatDescription(d: ModelDescription): string {
     `model       ${d.path}`,
     `format      ${d.format}: ${d.formatName}, ${number(d.sizeBytes)} bytes`,
     `sha256      ${d.sha256}`,
-    `layers      ${d.layerSizes.join('-')}: ${d.layers.length} dense, ${number(d.parameters)} parameters, ${number(d.flopsPerImage)} FLOPs per image`,
+    `layers      ${d.layerSizes.join('-')}: ${d.layers.length} dense, ${number(d.parameters)} parameters, ` +
+      `${number(d.flopsPerImage)} FLOPs per image`,
     ...rows.map(
       (row) => `  ${row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]) : cell)).join('  ')}`,
     ),
@@ -79,7 +81,9 @@ export function formatDescription(d: ModelDescription): string {
     `output      ${d.output.value} (${from(d.output.from, '--output')})`,
     `normalize   ${d.normalize ?? 'not recorded (the pipeline takes --normalize, default unit: x/255)'}`,
     `metadata    ${metadata.length === 0 ? '(none)' : metadata.map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(', ')}`,
-    `renamed     ${d.renamed.length === 0 ? '(nothing)' : d.renamed.map(({ from, to }) => `${from} -> ${to}`).join(', ')}`,
+    `renamed     ${
+      d.renamed.length === 0 ? '(nothing)' : d.renamed.map(({ from, to }) => `${from} -> ` + `${to}`).join(', ')
+    }`,
     `transposed  ${d.transposed.length === 0 ? '(nothing)' : d.transposed.join(', ')}`,
     ...d.notes.map((note, k) => `${k === 0 ? 'notes       ' : '            '}${note}`),
   ];

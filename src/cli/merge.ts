@@ -1,7 +1,9 @@
-// `nnpipe merge --report OUT.json [--predictions OUT.csv] [--html OUT.html] SHARD.json...`: the reports of `nnpipe --shard i/n`
+// `nnpipe merge --report OUT.json [--predictions OUT.csv] [--html OUT.html] SHARD.json...`: the reports of `nnpipe
+// --shard i/n`
 // runs (any order) merged into the report of the whole input, and their predictions files into one, in
 // input order with absolute line and row numbers (`--predictions -`: to stdout, the summary to stderr), and
-// with --html the page of the whole input (from the page data of shards run with --html). Prints the summary (or --json) and exits as the pipeline would
+// with --html the page of the whole input (from the page data of shards run with --html). Prints the summary (or
+// --json) and exits as the pipeline would
 // (0, 1 failed, 3 below --min-accuracy); a set that cannot be merged (a shard missing or given twice,
 // shards of other inputs, models or options) is refused with exit 2 and nothing is written.
 import { Command } from 'commander';
@@ -26,12 +28,14 @@ export const MERGE_OPTIONS = {
   report: option('--report <file>', 'write the merged JSON report here (atomically)', path),
   predictions: option(
     '--predictions <file|->',
-    "write the shards' predictions here (- for stdout), in input order with absolute line and row numbers, in the shards' format",
+    "write the shards' predictions here (- for stdout), in input order with absolute line and row numbers, in the " +
+      "shards' format",
     path,
   ),
   html: option(
     '--html <file>',
-    "write the merged run's HTML report here (atomically): the images and counts one run would show; the shards must have run with --html",
+    "write the merged run's HTML report here (atomically): the images and counts one run would show; the shards must " +
+      'have run with --html',
     path,
   ),
   minAccuracy: option(
@@ -47,7 +51,12 @@ type MergeOptions = OptionValues<typeof MERGE_OPTIONS>;
 export function mergeCommand(): Command {
   const command = new Command(NAME)
     .description(
-      "Merge the reports (and predictions, and --html page) of `nnpipe --shard i/n` runs into those of the whole input: counts, confusion matrix, errors and the page's images exactly as one run; latency from the merged histograms.",
+      'Merge the reports (and predictions, and --html page) of `nnpipe --shard i/n` runs into those of the whole ' +
+        'input: counts, ' +
+        'confusion matrix, ' +
+        'errors and the ' +
+        "page's images " +
+        'exactly as one run; latency from the merged histograms.',
     )
     .argument('<shard-report...>', 'the --report files of shards 1..n, in any order')
     .allowExcessArguments(false);
@@ -64,7 +73,8 @@ export async function runMergeCli(argv: string[], io: Io = process): Promise<num
     options = validateOptions(command, MERGE_OPTIONS);
     if (options.predictions === '-' && options.json)
       throw new UsageError(
-        '--predictions - and --json both want stdout: write the predictions to a file, or the report with --report FILE',
+        '--predictions - and --json both want stdout: write the predictions to a file, or the report with --report ' +
+          'FILE',
       );
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);

@@ -283,7 +283,8 @@ async function textBytes(input: string): Promise<number | null> {
 async function shardOfFile(input: string, spec: ShardSpec, features: number) {
   if (await isGzipFile(input))
     throw new UsageError(
-      `--shard cannot cut ${input}: it is gzip-compressed, and a gzip stream cannot be read from a byte position; decompress it, or score it whole`,
+      `--shard cannot cut ${input}: it is gzip-compressed, and a gzip stream cannot be read from a byte position; ` +
+        `decompress it, or score it whole`,
     );
   return shardSpan(input, spec, features, defaultMaxRecordBytes(features)).catch((error) =>
     Promise.reject(readFailure(error, input)),
@@ -479,7 +480,9 @@ async function finishRun(
   return exitCodeFor(report, options, io, signal);
 }
 
-/** With --html the report keeps the page's state, so that the pages of shard runs can be merged (nnpipe merge --html). */
+/**
+ * With --html the report keeps the page's state, so that the pages of shard runs can be merged (nnpipe merge --html).
+ */
 function withPageState(report: PipelineReport, htmlPage: RunPageCollector | null): PipelineReport {
   if (htmlPage && report.partial) report.partial.page = htmlPage.pageState();
   return report;
@@ -501,7 +504,9 @@ async function finishAfterStopTimeout(
   signal: NodeJS.Signals,
   htmlPage: RunPageCollector | null,
 ): Promise<never> {
-  const message = `the batches in flight did not finish within --stop-timeout ${options.stopTimeout} ms; the report counts the rows scored before that`;
+  const message =
+    `the batches in flight did not finish within --stop-timeout ${options.stopTimeout} ms; the report ` +
+    `counts the rows scored before that`;
   const report = job.finalReport(partial.soFar.report({ code: 'PIPE_ERR_STOP_TIMEOUT', message }));
   const committed = partial.predictions?.commit() ?? Promise.resolve();
   log.warn({ signal, stopTimeoutMs: options.stopTimeout }, message);

@@ -70,13 +70,15 @@ export const PIPELINE_OPTIONS = {
   }),
   batchSize: option(
     '--batch-size <n>',
-    `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} for 784-50-100-10)`,
+    `rows per batch (at most what one worker can hold for the model: ${batchCapacity([784, 50, 100, 10]).maxRows} ` +
+      `for 784-50-100-10)`,
     positiveInt,
     { default: 100, config: 'batchSize' },
   ),
   threads: option(
     '--threads <n>',
-    'worker threads, 0 (the main thread) to max(16, 4 per core); auto = 0 when the input is under ~1 s of work, else one per core',
+    'worker threads, 0 (the main thread) to max(16, 4 per core); auto = 0 when the input is under ~1 s of work, else ' +
+      'one per core',
     z.union([
       z.literal('auto'),
       nonNegativeInt.check(z.refine((n) => n <= maxThreads, `must be at most ${maxThreads}`)),
@@ -121,7 +123,8 @@ export const PIPELINE_OPTIONS = {
   ),
   kernel: choice(
     '--kernel <engine>',
-    'forward pass: native = C++ addon (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = the first that loads',
+    'forward pass: native = C++ addon (AVX-512/AVX2/SSE2), wasm = WebAssembly SIMD, js = JavaScript, auto = the ' +
+      'first that loads',
     KERNEL_KINDS,
     { default: 'auto', config: 'kernel' },
   ),
@@ -146,7 +149,8 @@ export const PIPELINE_OPTIONS = {
   report: option('--report <file>', 'write the JSON report here (atomically)', path, { config: 'report' }),
   predictions: option(
     '--predictions <file|->',
-    'write line,row,label,predicted,confidence per scored row, in input order (- for stdout: the summary then goes to stderr)',
+    'write line,row,label,predicted,confidence per scored row, in input order (- for stdout: the summary then goes ' +
+      'to stderr)',
     path,
     { config: 'predictions' },
   ),
@@ -179,19 +183,22 @@ export const PIPELINE_OPTIONS = {
   ),
   taskTimeout: option(
     '--task-timeout <ms>',
-    `a batch still running after this long counts as failed (its worker is replaced; the batch is retried once; at most ${MAX_TIMER_MS})`,
+    `a batch still running after this long counts as failed (its worker is replaced; the batch is retried once; at ` +
+      `most ${MAX_TIMER_MS})`,
     milliseconds,
     { default: DEFAULT_TASK_TIMEOUT_MS, config: 'taskTimeoutMs' },
   ),
   stopTimeout: option(
     '--stop-timeout <ms>',
-    `after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report (at most ${MAX_TIMER_MS})`,
+    `after SIGINT/SIGTERM, wait this long for the batches in flight, then write the interrupted report (at most ` +
+      `${MAX_TIMER_MS})`,
     milliseconds,
     { default: DEFAULT_STOP_TIMEOUT_MS },
   ),
   lockStale: option(
     '--lock-stale <ms>',
-    `a lock on an output file not refreshed for this long is taken over (its holder died; ${MIN_LOCK_STALE_MS}..${MAX_TIMER_MS})`,
+    `a lock on an output file not refreshed for this long is taken over (its holder died; ${MIN_LOCK_STALE_MS}` +
+      `..${MAX_TIMER_MS})`,
     milliseconds.check(z.refine((n) => n >= MIN_LOCK_STALE_MS, `must be at least ${MIN_LOCK_STALE_MS}`)),
     { default: DEFAULT_LOCK_STALE_MS },
   ),
@@ -225,7 +232,10 @@ export function pipelineCommand(): Command {
 export type PipelineCliOptions = Omit<OptionValues<typeof PIPELINE_OPTIONS>, 'predictionsFormat'> & {
   /** --label-column / --drop-columns (src/data/columns.ts), or null: the layout is detected. */
   columns: ColumnChoice | null;
-  /** `--predictions -`: stdout carries the predictions only (`predictions` is then /dev/stdout), the summary goes to stderr. */
+  /**
+   * `--predictions -`: stdout carries the predictions only (`predictions` is then /dev/stdout), the summary goes to
+   * stderr.
+   */
   predictionsToStdout: boolean;
   /** By --predictions-format, else by the file's name (src/stats/predictions-format.ts). */
   predictionsFormat: PredictionsFormat;
@@ -276,7 +286,8 @@ function checkShardOptions(parsed: {
 }): void {
   if (parsed.columns !== null)
     throw new UsageError(
-      "--shard does not take --label-column or --drop-columns yet: every shard reads the layout the file's first record fixes",
+      "--shard does not take --label-column or --drop-columns yet: every shard reads the layout the file's first " +
+        'record fixes',
     );
   if (parsed.input === '-') throw new UsageError('--shard needs a file: --input - (stdin) cannot be cut into shards');
   if (parsed.limit !== null)
@@ -285,7 +296,8 @@ function checkShardOptions(parsed: {
     );
   if (parsed.parser === 'csv-parse')
     throw new UsageError(
-      '--shard reads with the fast parser: --parser csv-parse reads records across lines, which cannot be cut at line starts',
+      '--shard reads with the fast parser: --parser csv-parse reads records across lines, which cannot be cut at ' +
+        'line starts',
     );
 }
 
@@ -301,7 +313,8 @@ export function checkBatchSizeForModel(
   const { maxRows, bytesPerRow, budgetBytes } = batchCapacity(layerSizes);
   if (batchSize <= maxRows) return;
   throw new UsageError(
-    `${option} ${batchSize} is more than one worker can hold for this model (${layerSizes.join('-')}): at most ${maxRows} rows ` +
+    `${option} ${batchSize} is more than one worker can hold for this model (${layerSizes.join('-')}` +
+      `): at most ${maxRows} rows ` +
       `(${bytesPerRow} bytes of engine memory per row, ${budgetBytes / 2 ** 20} MiB per worker)`,
   );
 }
@@ -316,7 +329,9 @@ function inFlightCapacity(
   return { perBatch, most: Math.max(1, Math.floor(budget / perBatch)), budget };
 }
 
-/** The batches in flight for this model and thread count: a given --max-in-flight checked, the default shrunk to fit. */
+/**
+ * The batches in flight for this model and thread count: a given --max-in-flight checked, the default shrunk to fit.
+ */
 export function fitInFlight(
   options: Pick<PipelineCliOptions, 'maxInFlight' | 'batchSize'>,
   threads: number,
@@ -345,7 +360,9 @@ export function checkInFlightForModel(
   if (maxInFlight <= most) return;
   const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
   throw new UsageError(
-    `${option} ${maxInFlight} would hold up to ${gib(maxInFlight * perBatch)} GiB of batches in memory (${perBatch} bytes per batch of ${batchSize} rows of ${layerSizes[0]} values); ` +
+    `${option} ${maxInFlight} would hold up to ${gib(maxInFlight * perBatch)} GiB of batches in memory (${perBatch}` +
+      ` bytes per batch of ${batchSize}` +
+      ` rows of ${layerSizes[0]} values); ` +
       `half of this machine's memory is ${gib(budget)} GiB: at most ${most} batches in flight at this batch size`,
   );
 }

@@ -89,7 +89,9 @@ export async function runResultCli(argv: string[], io: Io = process): Promise<nu
       if (end !== 'running') return printRunEnd(end, runId, printing, io, NAME);
       const p = progress as RunProgress | null;
       io.stderr.write(
-        `${NAME}: run ${runId} is still going on${p ? `: ${p.done} of ${p.shards} shards done, ${p.failed} failed` : ''}; try again later, or add --wait\n`,
+        `${NAME}: run ${runId} is still going on${
+          p ? `: ${p.done} of ${p.shards} shards done, ${p.failed} ` + `failed` : ''
+        }; try again later, or add --wait\n`,
       );
       return ExitCode.lockHeld;
     } finally {

@@ -68,7 +68,8 @@ export function printRunEnd(
     case 'missing':
       throw new PipelineError(
         'PIPE_ERR_NO_RUN',
-        `no run ${runId} in this Redis (finished runs are kept for ${KEEP_SECONDS / 86_400} days, the newest ${KEEP_RUNS})`,
+        `no run ${runId} in this Redis (finished runs are kept for ${KEEP_SECONDS / 86_400}` +
+          ` days, the newest ${KEEP_RUNS})`,
       );
     case 'failed':
       io.stderr.write(`${name}: run ${runId} failed: ${end.reason}\n`);

@@ -66,7 +66,8 @@ function barDisplay(stream: NodeJS.WriteStream, rate: (rows: number) => number):
             hideCursor: true,
             clearOnComplete: true,
             format:
-              'shards {bar} {value}/{total} done, {running} running, {failed} failed | {rows} rows | {rate} rows/s{merging}',
+              'shards {bar} {value}/{total} done, {running} running, {failed} failed | {rows} rows | {rate} ' +
+              'rows/s{merging}',
           },
           cliProgress.Presets.shades_classic,
         );

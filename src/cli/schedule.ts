@@ -35,13 +35,21 @@ const NAME = 'nnpipe schedule';
 export function scheduleCommand(): Command {
   return addOptions(new Command(NAME), SCHEDULE_OPTIONS)
     .description(
-      'Run the pipeline on a cron schedule, one run at a time: a run still going when the next is due skips that one (logged); a failed run is logged and the schedule goes on.',
+      'Run the pipeline on a cron schedule, one run at a time: a run still going when the next is due skips that one ' +
+        '(logged); a failed ' +
+        'run is logged and ' +
+        'the schedule goes on.',
     )
     .usage('--cron <expr> [options] -- <pipeline options>')
     .allowExcessArguments(false)
     .addHelpText(
       'after',
-      `\nPipeline options (after --) are those of \`nnpipe --help\`; give --report and/or --history so runs leave a record.\n\nExamples:\n  nnpipe schedule --cron "*/10 * * * * *" --max-runs 3 -- --input data/mnist_test.csv             # a trial: every 10 s (6 fields: seconds first), 3 runs\n  nnpipe schedule --cron "*/15 * * * *" --tz Europe/Berlin -- --input /data/incoming.csv --history reports/history.jsonl   # every 15 minutes\n\nExit codes of each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, 130 / 143 after SIGINT / SIGTERM.`,
+      `\nPipeline options (after --) are those of \`nnpipe --help\`; give --report and/or --history so runs leave a ` +
+        `record.\n\nExamples:\n  nnpipe schedule --cron "*/10 * * * * *" --max-runs 3 -- --input data/mnist_test.csv         ` +
+        `    # a trial: every 10 s (6 fields: seconds first), 3 runs\n  nnpipe schedule --cron "*/15 * * * *" --tz ` +
+        `Europe/Berlin -- --input /data/incoming.csv --history reports/history.jsonl   # every 15 minutes\n\nExit codes of ` +
+        `each run (logged as exitCode):\n${exitCodeHelp}\n\nThe scheduler itself exits 0 after --max-runs, 2 on bad options, ` +
+        `130 / 143 after SIGINT / SIGTERM.`,
     );
 }
 

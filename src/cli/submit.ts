@@ -54,7 +54,9 @@ export function submitCommand(): Command {
   return addOptions(command, SUBMIT_OPTIONS);
 }
 
-/** The options of `nnpipe submit` beyond the pipeline's (PIPELINE_OPTIONS, which it shares), once (see option-table.ts). */
+/**
+ * The options of `nnpipe submit` beyond the pipeline's (PIPELINE_OPTIONS, which it shares), once (see option-table.ts).
+ */
 export const SUBMIT_OPTIONS = {
   redis: required('--redis <url>', 'the Redis of the queue: redis://host:port[/db]', redisUrl),
   shards: required(
@@ -85,7 +87,8 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
     for (const key of NOT_FOR_SUBMIT) {
       if (command.getOptionValueSource(key) !== 'default' && command.getOptionValue(key) !== undefined) {
         throw new UsageError(
-          `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to a run across machines${key === 'threads' || key === 'maxInFlight' ? ' (each `nnpipe worker` has its own)' : ''}`,
+          `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to a run across ` +
+            `machines${key === 'threads' || key === 'maxInFlight' ? ' (each `nnpipe worker` has its own)' : ''}`,
         );
       }
     }
@@ -93,7 +96,8 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
       throw new UsageError('--input FILE is required: a file on storage every worker reads at the same path');
     if (options.predictionsToStdout)
       throw new UsageError(
-        '--predictions - does not apply to a run across machines: the workers write the predictions, to a FILE on shared storage',
+        '--predictions - does not apply to a run across machines: the workers write the predictions, to a FILE on ' +
+          'shared storage',
       );
   } catch (error) {
     return usageExitCode(error, NAME, io.stderr);

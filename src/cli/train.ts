@@ -126,7 +126,8 @@ export const TRAIN_OPTIONS = {
   ),
   handOff: choice(
     '--hand-off <how>',
-    'how steps reach the workers: atomics (shared memory, no message per step) or message (a Piscina task per step); never changes the result',
+    'how steps reach the workers: atomics (shared memory, no message per step) or message (a Piscina task per step); ' +
+      'never changes the result',
     HAND_OFFS,
     { default: 'atomics' },
   ),
@@ -157,7 +158,8 @@ export const TRAIN_OPTIONS = {
 export function trainCommand(): Command {
   const command = new Command(NAME)
     .description(
-      'Train a fully connected network on the MNIST training images (worker threads compute the gradients) and save it as a model file.',
+      'Train a fully connected network on the MNIST training images (worker threads compute the gradients) and save ' +
+        'it as a model file.',
     )
     .allowExcessArguments(false);
   return addOptions(command, TRAIN_OPTIONS);
@@ -225,7 +227,8 @@ function checkTrainingMemory(hidden: number[], batchSize: number, shardRows: num
   const shards = Math.ceil(batchSize / shardRows);
   if (shards > MAX_SHARDS) {
     throw new UsageError(
-      `--batch-size ${batchSize} in shards of --shard-rows ${shardRows} is ${shards} gradient shards per step; at most ${MAX_SHARDS} (raise --shard-rows or lower --batch-size)`,
+      `--batch-size ${batchSize} in shards of --shard-rows ${shardRows} is ${shards}` +
+        ` gradient shards per step; at most ${MAX_SHARDS} (raise --shard-rows or lower --batch-size)`,
     );
   }
   const parameters = paramLayout([784, ...hidden, 10]).size;
@@ -234,7 +237,8 @@ function checkTrainingMemory(hidden: number[], batchSize: number, shardRows: num
   if (bytes > budget) {
     const gib = (n: number) => (n / 2 ** 30).toFixed(1);
     throw new UsageError(
-      `--hidden ${hidden.join(',')} with ${shards} gradient shard${shards === 1 ? '' : 's'} per step (--batch-size / --shard-rows) needs about ${gib(bytes)} GiB ` +
+      `--hidden ${hidden.join(',')} with ${shards} gradient shard${shards === 1 ? '' : 's'}` +
+        ` per step (--batch-size / --shard-rows) needs about ${gib(bytes)} GiB ` +
         `(${parameters} parameters); half of this machine's memory is ${gib(budget)} GiB`,
     );
   }
@@ -364,7 +368,8 @@ function refuseDivergedWeights(network: Network, out: string): void {
     if (!W.data.every(Number.isFinite) || !b.every(Number.isFinite)) {
       throw new PipelineError(
         'PIPE_ERR_TRAIN_DIVERGED',
-        `training diverged: layer ${k + 1} has non-finite weights (try a lower --lr); nothing was saved to ${relativeToRoot(out)}`,
+        `training diverged: layer ${k + 1} has non-finite weights (try a lower --lr); nothing was saved to ` +
+          `${relativeToRoot(out)}`,
       );
     }
   });
@@ -392,14 +397,20 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
       seed: config.seed,
       threads: config.threads,
     }),
-    `training ${[784, ...config.hidden, 10].join('-')} ${config.activation}/softmax: ${optimizer.name} lr ${optimizer.learningRate} (${optimizer.schedule ?? 'constant'}), ` +
-      `${config.epochs} epochs, batch ${config.batchSize}, shifts up to ${config.augmentShift} px, seed ${config.seed}, ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
+    `training ${[784, ...config.hidden, 10].join('-')} ${config.activation}/softmax: ${optimizer.name} lr ` +
+      `${optimizer.learningRate}` +
+      ` (${optimizer.schedule ?? 'constant'}), ` +
+      `${config.epochs} epochs, batch ${config.batchSize}, shifts up to ${config.augmentShift} px, seed ` +
+      `${config.seed}` +
+      `, ${config.threads}` +
+      ` thread${config.threads === 1 ? '' : 's'}`,
   );
   const shardsPerStep = Math.ceil(config.batchSize / config.shardRows);
   if (config.threads > shardsPerStep) {
     log.info(
       fields({ threads: config.threads, shardsPerStep }),
-      `a step has only ${shardsPerStep} gradient shard(s), so at most ${shardsPerStep} thread(s) compute gradients (evaluation uses all); --shard-rows or --batch-size change that, and the result`,
+      `a step has only ${shardsPerStep} gradient shard(s), so at most ${shardsPerStep} thread(s) compute gradients ` +
+        `(evaluation uses all); --shard-rows or --batch-size change that, and the result`,
     );
   }
   let progress: ProgressDisplay | null = null;
@@ -486,9 +497,18 @@ function printTrained(options: TrainCliOptions, io: CliIo, run: TrainingRun, com
   } else if (!options.quiet) {
     io.stdout.write(
       [
-        `trained ${run.layerSizes.join('-')} ${config.activation}/softmax, ${config.optimizer.name} lr ${config.optimizer.learningRate}, ${config.epochs} epochs of ${int(run.trainSource.used)} images, batch ${config.batchSize}, seed ${config.seed}`,
-        `  train accuracy ${pct(run.finalTrainAccuracy)}   test accuracy ${pct(run.finalTestAccuracy)} (${int(run.testSource.used)} test images)`,
-        `  ${run.wallSeconds.toFixed(1)} s in all, ${run.trainSeconds.toFixed(1)} s training at ${int(summary.meanImagesPerSecond)} images/s on ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
+        `trained ${run.layerSizes.join('-')} ${config.activation}/softmax, ${config.optimizer.name} lr ` +
+          `${config.optimizer.learningRate}` +
+          `, ${config.epochs}` +
+          ` epochs of ${int(run.trainSource.used)}` +
+          ` images, batch ${config.batchSize}` +
+          `, seed ${config.seed}`,
+        `  train accuracy ${pct(run.finalTrainAccuracy)}   test accuracy ${pct(run.finalTestAccuracy)} ` +
+          `(${int(run.testSource.used)} test images)`,
+        `  ${run.wallSeconds.toFixed(1)} s in all, ${run.trainSeconds.toFixed(1)} s training at ` +
+          `${int(summary.meanImagesPerSecond)}` +
+          ` images/s on ${config.threads}` +
+          ` thread${config.threads === 1 ? '' : 's'}`,
         `  saved ${relativeToRoot(options.out)}`,
         `  reproduce with: ${command}`,
         '',
@@ -513,7 +533,9 @@ function logEpoch(
       trainSeconds: Number(stats.trainSeconds.toFixed(2)),
       evalSeconds: Number(stats.evalSeconds.toFixed(2)),
     }),
-    `epoch ${stats.epoch}/${stats.epochs}: loss ${stats.trainLoss.toFixed(4)}, train ${pct(stats.trainAccuracy)}, test ${pct(stats.testAccuracy)}, ${int(stats.imagesPerSecond)} images/s`,
+    `epoch ${stats.epoch}/${stats.epochs}: loss ${stats.trainLoss.toFixed(4)}, train ${pct(stats.trainAccuracy)}` +
+      `, test ${pct(stats.testAccuracy)}` +
+      `, ${int(stats.imagesPerSecond)} images/s`,
   );
 }
 

@@ -26,7 +26,9 @@ export function usageLine(name: string, message: string): string {
   return `${name}: ${text} ${HELP_HINT}\n`;
 }
 
-/** Every command is `nnpipe <command> [options]` (the pipeline itself: `nnpipe [options]`); npm scripts run the same. */
+/**
+ * Every command is `nnpipe <command> [options]` (the pipeline itself: `nnpipe [options]`); npm scripts run the same.
+ */
 export function commandName(command: string): string {
   return command === 'pipeline' ? 'nnpipe' : `nnpipe ${command}`;
 }

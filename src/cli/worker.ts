@@ -65,7 +65,8 @@ export const WORKER_OPTIONS = {
 export function workerCommand(): Command {
   const command = new Command(NAME)
     .description(
-      'Take shard jobs of distributed runs (`nnpipe submit`) from Redis and score them on this machine; merge finished runs.',
+      'Take shard jobs of distributed runs (`nnpipe submit`) from Redis and score them on this machine; merge ' +
+        'finished runs.',
     )
     .allowExcessArguments(false);
   return addOptions(command, WORKER_OPTIONS);

@@ -52,7 +52,10 @@ export const blockData = (block: Block): BlockData => ({
   segments: block.segments,
 });
 
-/** Decodes blocks on this thread as the consumer asks, each released when the next is wanted (its rows are views valid until then). */
+/**
+ * Decodes blocks on this thread as the consumer asks, each released when the next is wanted (its rows are views valid
+ * until then).
+ */
 export function* decodeBlocks(blocks: Block[], spec: () => DecodeSpec): Generator<DecodedBlock, void, undefined> {
   let next = 0;
   try {
@@ -160,7 +163,9 @@ class OtherRows {
 
   constructor(private readonly spec: DecodeSpec) {}
 
-  /** The line at bytes[p]: a good row to slot `slot`, a bad one to `errors`. The position after it, negated unless good. */
+  /**
+   * The line at bytes[p]: a good row to slot `slot`, a bad one to `errors`. The position after it, negated unless good.
+   */
   take(
     bytes: Buffer,
     p: number,

@@ -70,7 +70,9 @@ export function resolveLayout(
   }
   const pixels = kept - (labelIndex >= 0 ? 1 : 0);
   if (pixels !== features) {
-    const what = `${count} columns, ${drop.length} dropped, ${labelIndex >= 0 ? `a label (column ${labelIndex})` : 'no label'}`;
+    const what = `${count} columns, ${drop.length} dropped, ${
+      labelIndex >= 0 ? `a label (column ` + `${labelIndex})` : 'no label'
+    }`;
     return {
       problem: `the ${hasHeader ? 'header' : 'first row'} has ${what}: ${pixels} pixel columns, expected ${features}`,
     };
@@ -102,7 +104,9 @@ export function looksLabeled(rows: readonly (readonly string[])[], classes: numb
 }
 
 export const labelHint = (features: number) =>
-  `read as unlabeled (${features} pixel columns), but the first column looks like labels (integers 0-9); if it is the label, the rows are one pixel short for this model. Say --label-column none to read it as pixels, or --label-column 0`;
+  `read as unlabeled (${features} pixel columns), but the first column looks like labels (integers 0-9); if it is ` +
+  `the label, the rows are one pixel short for this model. Say --label-column none to read it as pixels, or ` +
+  `--label-column 0`;
 
 /** The hint's check on the first lines of raw text (the framer's first read), lines with quotes left out. */
 export function looksLabeledText(text: string, classes: number): boolean {

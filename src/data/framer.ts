@@ -30,7 +30,10 @@ export interface FramerOptions {
   hint?: { classes: number; warn: (message: string) => void };
   /** Stop after this many rows. Every row counts, good or bad: for runs where a bad row ends the run. */
   limit?: number;
-  /** A shard's read (shards.ts): known layout, first line numbered `firstLine`, stop after the last line starting before byte `endAt`. */
+  /**
+   * A shard's read (shards.ts): known layout, first line numbered `firstLine`, stop after the last line starting before
+   * byte `endAt`.
+   */
   shard?: { layout: CsvLayout; firstLine: number; endAt: number };
 }
 
@@ -143,7 +146,10 @@ export class Framer {
     return blocks;
   }
 
-  /** Collects the input (through the input guard) until the first record is complete, then scans from the first data row. */
+  /**
+   * Collects the input (through the input guard) until the first record is complete, then scans from the first data
+   * row.
+   */
   private pushHead(piece: Piece | null, ended: boolean): void {
     if (piece !== null) {
       piece.chunk.retain();

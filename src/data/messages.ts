@@ -27,7 +27,8 @@ export const quoteRunsPastLine =
 export const unclosedQuoteAtEnd = 'unclosed quote: a quoted field starts in this record and never ends';
 
 export const unclosedQuoteTooLong = (maxRecordBytes: number) =>
-  `unclosed quote: a quoted field starts in this record and does not end within ${maxRecordBytes} bytes (maxRecordBytes)`;
+  `unclosed quote: a quoted field starts in this record and does not end within ${maxRecordBytes} bytes ` +
+  `(maxRecordBytes)`;
 
 export const recordTooLong = (maxRecordBytes: number) =>
   `record is longer than the limit of ${maxRecordBytes} bytes (maxRecordBytes)`;
@@ -39,4 +40,5 @@ export const badGzip = (reason: string) => `is not a complete gzip file (${reaso
 
 /** A shard is read from a byte position, which a gzip stream does not have. */
 export const gzipShardProblem =
-  'cannot be cut into shards: it is gzip-compressed, and a gzip stream cannot be read from a byte position; decompress it, or score it whole';
+  'cannot be cut into shards: it is gzip-compressed, and a gzip stream cannot be read from a byte position; ' +
+  'decompress it, or score it whole';

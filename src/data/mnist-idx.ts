@@ -56,7 +56,8 @@ export function parseIdxImages(bytes: Uint8Array, file = '<images>'): IdxImages 
   if (bytes.byteLength !== expected) {
     throw idxError(
       file,
-      `size ${bytes.byteLength} bytes does not match its header (${count} images of ${rows}x${cols} need ${expected} bytes)`,
+      `size ${bytes.byteLength} bytes does not match its header (${count} images of ${rows}x${cols} need ${expected} ` +
+        `bytes)`,
     );
   }
   return { count, rows, cols, pixels: bytes.subarray(header) };

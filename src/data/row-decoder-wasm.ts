@@ -211,7 +211,9 @@ export function loadRowDecoder(
     const code = (error as NodeJS.ErrnoException).code;
     return {
       ok: false,
-      reason: `${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(error as Error).message})`}; build it with "node scripts/build-wasm.mjs"`,
+      reason:
+        `${path} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${(error as Error).message})`}; build ` +
+        `it with "node scripts/build-wasm.mjs"`,
     };
   }
   try {
@@ -226,7 +228,10 @@ export function loadRowDecoder(
 
 let threadDecoder: WasmRowDecoder | null | undefined;
 
-/** This thread's decoder, loaded on first use; null (decode in JavaScript) without the .wasm or SIMD, or with NNPIPE_CSV_WASM=0. */
+/**
+ * This thread's decoder, loaded on first use; null (decode in JavaScript) without the .wasm or SIMD, or with
+ * NNPIPE_CSV_WASM=0.
+ */
 export function rowDecoder(): WasmRowDecoder | null {
   if (threadDecoder === undefined) {
     const load = process.env.NNPIPE_CSV_WASM === '0' ? null : loadRowDecoder();

@@ -79,7 +79,9 @@ export function detectLayout(first: readonly string[], features: number): Layout
   });
   if (labelColumns.length > 1) {
     return {
-      problem: `the header has ${labelColumns.length} columns named 'label' (fields ${labelColumns.map((i) => i + 1).join(', ')})`,
+      problem:
+        `the header has ${labelColumns.length} columns named 'label' (fields ` +
+        `${labelColumns.map((i) => i + 1).join(', ')})`,
     };
   }
   if (count === features + 1) {

@@ -100,7 +100,9 @@ export function shardRange(
   return { start: boundary(index - 1), end: boundary(index) };
 }
 
-/** Where a shard run reads: from `start`, numbering lines from `firstLine`, stopping at a line start >= start + endAt. */
+/**
+ * Where a shard run reads: from `start`, numbering lines from `firstLine`, stopping at a line start >= start + endAt.
+ */
 export interface ShardRead {
   start: number;
   firstLine: number;
@@ -141,7 +143,8 @@ async function lineStartAtOrAfter(file: FileHandle, name: string, at: number, ma
   throw new DataError(
     name,
     0,
-    `the line through byte ${at - 1} is longer than the limit of ${maxRecordBytes} bytes (maxRecordBytes); is this a CSV file of images?`,
+    `the line through byte ${at - 1} is longer than the limit of ${maxRecordBytes} bytes (maxRecordBytes); is this a ` +
+      `CSV file of images?`,
   );
 }
 
@@ -234,4 +237,5 @@ export const shardInputName = (file: string, span: { index: number; count: numbe
 
 /** Quoted rows go to csv-parse, which reads records across lines: such a file cannot be cut at line starts. */
 export const quotedShardProblem =
-  'cannot be cut into shards: it has quoted fields (which --parser auto reads with csv-parse, across lines); score it whole';
+  'cannot be cut into shards: it has quoted fields (which --parser auto reads with csv-parse, across lines); score ' +
+  'it whole';

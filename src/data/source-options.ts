@@ -10,7 +10,10 @@ export interface CsvSourceOptions {
   input: string;
   /** Used when input is '-' (default process.stdin). It is consumed, and destroyed if we stop early. */
   stdin?: NodeJS.ReadableStream;
-  /** The input's text, already opened (what a source read, replayed): read instead of `input`, which still names it in messages. */
+  /**
+   * The input's text, already opened (what a source read, replayed): read instead of `input`, which still names it in
+   * messages.
+   */
   text?: NodeJS.ReadableStream;
   /** Pixels per row (784 for MNIST; from the model's first layer). */
   features: number;
@@ -25,7 +28,10 @@ export interface CsvSourceOptions {
   onWarning?: (message: string) => void;
   /** Called once, when the header / first row fixed the layout. */
   onLayout?: (layout: CsvLayout) => void;
-  /** Progress: bytes of the input parsed so far (of a gzip file: compressed bytes read). Called at most every ~64 KB, and once at the end. */
+  /**
+   * Progress: bytes of the input parsed so far (of a gzip file: compressed bytes read). Called at most every ~64 KB,
+   * and once at the end.
+   */
   onBytes?: (bytesRead: number) => void;
   /** Stop after this many good rows (and stop reading the input). */
   limit?: number;

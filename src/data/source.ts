@@ -24,7 +24,10 @@ import type { Block, CsvLayout, DecodeSpec } from './types.js';
 export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
 export type ParserChoice = (typeof PARSER_CHOICES)[number];
 
-/** What one read of the input completed (up to GROUP_ROWS rows): blocks (fast) or batches (csv-parse), for one pool task. */
+/**
+ * What one read of the input completed (up to GROUP_ROWS rows): blocks (fast) or batches (csv-parse), for one pool
+ * task.
+ */
 export type WorkItem = { kind: 'blocks'; blocks: Block[] } | { kind: 'batches'; batches: PooledBatch[] };
 
 /** Rows in a group at most (or one batch, when a batch is bigger). */
@@ -53,7 +56,10 @@ export interface Source {
   /** Bound on one record's size (what the decoder must allow too). */
   maxRecordBytes: number;
   items: AsyncGenerator<WorkItem, void, undefined>;
-  /** Whether the items stop at `limit` rows (the framer counts rows undecoded: only under --on-error fail; else the consumer counts good rows). */
+  /**
+   * Whether the items stop at `limit` rows (the framer counts rows undecoded: only under --on-error fail; else the
+   * consumer counts good rows).
+   */
   limited: boolean;
 }
 

@@ -39,7 +39,10 @@ export interface Segment {
   end: number;
 }
 
-/** Whole lines holding `rows` non-blank lines from `firstLine` on, read in place (shared memory) by a worker; release() returns the chunks. */
+/**
+ * Whole lines holding `rows` non-blank lines from `firstLine` on, read in place (shared memory) by a worker; release()
+ * returns the chunks.
+ */
 export interface Block {
   /** 0-based position in the input. */
   index: number;
@@ -50,7 +53,10 @@ export interface Block {
   release(): void;
 }
 
-/** Decoded rows for a forward pass: x is rows x features normalised floats; a label (-1: none) and an input line per row. */
+/**
+ * Decoded rows for a forward pass: x is rows x features normalised floats; a label (-1: none) and an input line per
+ * row.
+ */
 export interface Batch {
   /** 0-based position in the input. */
   index: number;

@@ -76,7 +76,8 @@ const groupOf = (c: Configuration) => (c.probe ? `probe:${c.pool}` : c.pool);
 
 /**
  * Every measured configuration's row, in measuring order, with the speed-up over the smallest batch size
- * measured in the grid (same pool mode, threads and max-in-flight; batch size 1 when the grid has it) and, within each pool mode's grid, the best throughput (highest mean
+ * measured in the grid (same pool mode, threads and max-in-flight; batch size 1 when the grid has it) and, within each
+ * pool mode's grid, the best throughput (highest mean
  * images/s) and the best p99 batch latency (lowest) marked. Fresh-pool probes get neither.
  */
 export function aggregate(measurements: Measurement[]): ResultRow[] {
@@ -156,12 +157,17 @@ export function findAccuracyMismatch(measurements: Measurement[]): AccuracyMisma
 
 function scoreText(s: ScoredBy): string {
   const accuracy = s.accuracy === null ? 'no accuracy (no labels)' : `accuracy ${s.accuracy}`;
-  return `#${s.config.id} (${describeConfiguration(s.config)}, pass ${s.pass}) scored ${accuracy}, ${s.correct}/${s.labeled} labeled rows correct of ${s.rows} rows`;
+  return (
+    `#${s.config.id} (${describeConfiguration(s.config)}, pass ${s.pass}) scored ${accuracy}, ${s.correct}` +
+    `/${s.labeled}` +
+    ` labeled rows correct of ${s.rows} rows`
+  );
 }
 
 export function accuracyMismatchMessage(mismatch: AccuracyMismatch): string {
   return (
     `accuracy differs between configurations: ${scoreText(mismatch.first)}, but ${scoreText(mismatch.second)}. ` +
-    'The predictions must not depend on batch size, threads or the pool: this is a bug in the pipeline, and the experiment stops here.'
+    'The predictions must not depend on batch size, threads or the pool: this is a bug in the pipeline, and the ' +
+    'experiment stops here.'
   );
 }

@@ -20,22 +20,56 @@ import {
 
 /** How each figure was obtained: written into the JSON and shown on the page and under the table. */
 export const METHOD = {
-  engine: `benchmark.js ${Benchmark.version}: one deferred benchmark per configuration; one sample = one whole pipeline pass (runInference over the entire input: read, parse, normalise, batch, score on the pool, collect); no setup/teardown (benchmark.js would rebuild the function from source and lose its closure); minTime ${MIN_TIME_S} s so that every sample is exactly one pass`,
+  engine:
+    `benchmark.js ${Benchmark.version}` +
+    `: one deferred benchmark per configuration; one sample = one whole pipeline pass (runInference over the entire ` +
+    `input: read, parse, normalise, batch, score on the pool, collect); no setup/teardown (benchmark.js would rebuild ` +
+    `the function from source and lose its closure); minTime ${MIN_TIME_S} s so that every sample is exactly one pass`,
   pools: {
-    warm: `warm: one pool is started for the configuration and warmed by one unmeasured pass (at most ${WARMUP_ROWS} rows, or 2 batches per thread); every sample reuses it, so thread start-up is not in the figures (a long-running service)`,
+    warm:
+      `warm: one pool is started for the configuration and warmed by one unmeasured pass (at most ${WARMUP_ROWS} ` +
+      `rows, or 2 batches per thread); every sample reuses it, so thread start-up is not in the figures (a long-running ` +
+      `service)`,
     fresh:
-      "fresh: every sample starts its own pool and closes it (what a one-shot `nnpipe` run does), so thread start-up and sharing the weights with the workers are in the figures (one unmeasured warm-up pass, on a pool of its own, runs first so that the main thread's code is compiled as in warm mode)",
+      'fresh: every sample starts its own pool and closes it (what a one-shot `nnpipe` run does), so thread start-up ' +
+      'and sharing the ' +
+      'weights with the ' +
+      'workers are in the ' +
+      'figures (one ' +
+      "unmeasured warm-up pass, on a pool of its own, runs first so that the main thread's code is compiled as in " +
+      'warm mode)',
   } satisfies Record<PoolMode, string>,
   sampling:
-    'benchmark.js stops sampling a configuration once it has minSamples samples and the samples from the minSamples-th on add up to more than maxTime seconds (it only starts counting maxTime there)',
+    'benchmark.js stops sampling a configuration once it has minSamples samples and the samples from the ' +
+    'minSamples-th on add ' +
+    'up to more than ' +
+    'maxTime seconds (it ' +
+    'only starts counting maxTime there)',
   imagesPerSecond:
-    "images/s = rows / benchmark.js mean seconds per pass; ± is benchmark.js's relative margin of error (95%, Student's t over the samples)",
+    "images/s = rows / benchmark.js mean seconds per pass; ± is benchmark.js's relative margin of error (95%, " +
+    "Student's t over the samples)",
   latency:
-    "batch latency (dispatch to result on the main thread: queueing, transfer and compute) p50/p90/p99 from each pass's pipeline report; the median across passes is shown. Per-image latency = mean batch latency / rows per batch (median across passes)",
-  rss: 'peak RSS: every configuration is measured in a child process of its own, so its peak RSS (VmHWM on Linux: a process-lifetime peak, worker threads included, not inherited from the parent) covers that configuration only: Node, the model, its warm-up pass and its samples. Baseline RSS is the same figure before any pool started',
+    'batch latency (dispatch to result on the main thread: queueing, transfer and compute) p50/p90/p99 from each ' +
+    "pass's pipeline " +
+    'report; the median ' +
+    'across passes is ' +
+    'shown. Per-image ' +
+    'latency = mean batch latency / rows per batch (median across passes)',
+  rss:
+    'peak RSS: every configuration is measured in a child process of its own, so its peak RSS (VmHWM on Linux: a ' +
+    'process-lifetime ' +
+    'peak, worker threads ' +
+    'included, not ' +
+    'inherited from the ' +
+    'parent) covers that configuration only: Node, the model, its warm-up pass and its samples. Baseline RSS is the ' +
+    'same figure before any pool started',
   speedup:
-    'speed-up = images/s over images/s at the smallest batch size measured (1 in the default grid; the column says which) with the same pool mode, threads and max-in-flight',
-  best: "best: the highest images/s and the lowest p99 batch latency within each pool mode's grid (fresh-pool probes are not ranked)",
+    'speed-up = images/s over images/s at the smallest batch size measured (1 in the default grid; the column says ' +
+    'which) with the same ' +
+    'pool mode, threads and max-in-flight',
+  best:
+    "best: the highest images/s and the lowest p99 batch latency within each pool mode's grid (fresh-pool probes " +
+    'are not ranked)',
   accuracy:
     'accuracy must be identical for every pass of every configuration; a difference fails the experiment (exit 1)',
 };

@@ -147,7 +147,8 @@ export function expandGrid(spec: GridSpec): Configuration[] {
       const other = seen.get(value);
       if (other !== undefined) {
         throw new UsageError(
-          `--max-in-flight ${other} and ${item.text} both mean ${value} batches in flight with --threads ${threads}; list each value once`,
+          `--max-in-flight ${other} and ${item.text} both mean ${value} batches in flight with --threads ${threads}; ` +
+            `list each value once`,
         );
       }
       seen.set(value, item.text);
@@ -188,5 +189,8 @@ export function expandGrid(spec: GridSpec): Configuration[] {
 export function describeConfiguration(
   c: Pick<Configuration, 'pool' | 'batchSize' | 'threads' | 'maxInFlight'>,
 ): string {
-  return `${c.pool} pool, batch ${c.batchSize}, ${c.threads} thread${c.threads === 1 ? '' : 's'}, ${c.maxInFlight} in flight`;
+  return (
+    `${c.pool} pool, batch ${c.batchSize}, ${c.threads} thread${c.threads === 1 ? '' : 's'}, ${c.maxInFlight} ` +
+    `in flight`
+  );
 }

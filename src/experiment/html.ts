@@ -104,7 +104,10 @@ function bestLine(doc: ExperimentDocument, flag: 'bestThroughput' | 'bestP99'): 
         flag === 'bestThroughput'
           ? `${int(r.imagesPerSecond.mean)} images/s ${rmeText(r.imagesPerSecond.rme)}`
           : `p99 ${sig3(r.batchLatencyMs.p99)} ms`;
-      return `<strong>${escapeHtml(value)}</strong> <span class="note">#${r.config.id}: ${escapeHtml(describeConfiguration(r.config))}</span>`;
+      return (
+        `<strong>${escapeHtml(value)}</strong> <span class="note">#${r.config.id}: ` +
+        `${escapeHtml(describeConfiguration(r.config))}</span>`
+      );
     })
     .join('<br>');
 }
@@ -115,9 +118,11 @@ function summary(doc: ExperimentDocument): string {
       ? ''
       : doc.status === 'running'
         ? ': still running; this page is a checkpoint of the configurations measured so far.'
-        : `: partial, the figures cover the ${configurations(doc.summary.measured)} measured before the ${doc.status === 'failed' ? 'failure' : 'stop'}.`;
+        : `: partial, the figures cover the ${configurations(doc.summary.measured)} measured before the ` +
+          `${doc.status === 'failed' ? 'failure' : 'stop'}.`;
   const parts = [
-    `<p class="status ${doc.status}">Experiment <strong>${escapeHtml(doc.status)}</strong>${escapeHtml(statusNote)}</p>`,
+    `<p class="status ${doc.status}">Experiment ` +
+      `<strong>${escapeHtml(doc.status)}</strong>${escapeHtml(statusNote)}</p>`,
   ];
   if (doc.error)
     parts.push(
@@ -134,11 +139,14 @@ function summary(doc: ExperimentDocument): string {
       ['best p99 batch latency', bestLine(doc, 'bestP99')],
       [
         'input',
-        `<span class="mono">${escapeHtml(doc.input.path)}</span>${doc.input.rows === null ? '' : ` <span class="note">${int(doc.input.rows)} rows</span>`}`,
+        `<span class="mono">${escapeHtml(doc.input.path)}</span>${
+          doc.input.rows === null ? '' : ` <span ` + `class="note">${int(doc.input.rows)} rows</span>`
+        }`,
       ],
       [
         'model',
-        `${escapeHtml(doc.model.layerSizes.join(' \u2192 '))} <span class="note mono">${escapeHtml(doc.model.sha256.slice(0, 12))}</span>`,
+        `${escapeHtml(doc.model.layerSizes.join(' \u2192 '))} <span class="note ` +
+          `mono">${escapeHtml(doc.model.sha256.slice(0, 12))}</span>`,
       ],
       [
         'forward engine',
@@ -196,7 +204,10 @@ function resultsTable(doc: ExperimentDocument): string {
     dataTable(head, rows, {
       caption: 'One row per configuration, in measuring order. Pool: warm or fresh (see "How it was measured").',
     }) +
-    `<p class="note">images/s: rows / benchmark.js mean seconds per pass, ± its 95% relative margin of error. p50/p99: batch latency (dispatch to result), median across passes. 1st result: pass start to the first scored batch (with a fresh pool, thread start-up included). RSS: peak of the child process that measured only this configuration. ${escapeHtml(speedupNote(doc.summary.speedupBaseline))}.</p>`
+    `<p class="note">images/s: rows / benchmark.js mean seconds per pass, ± its 95% relative margin of error. ` +
+    `p50/p99: batch latency (dispatch to result), median across passes. 1st result: pass start to the first scored batch ` +
+    `(with a fresh pool, thread start-up included). RSS: peak of the child process that measured only this ` +
+    `configuration. ${escapeHtml(speedupNote(doc.summary.speedupBaseline))}.</p>`
   );
 }
 
@@ -234,7 +245,10 @@ export function buildExperimentPage(doc: ExperimentDocument): string {
   const charts: Record<string, ChartConfig> = {};
   const sections: PageSection[] = [{ id: 'summary', title: 'Summary', body: summary(doc) }];
   const poolNote =
-    '<p class="note">Warm pool: started once per configuration and warmed up; the samples reuse it. Fresh pool: every pass starts and closes its own (thread start-up included).</p>';
+    '<p class="note">Warm pool: started once per configuration and warmed up; the samples reuse it. Fresh pool: ' +
+    'every pass starts ' +
+    'and closes its own ' +
+    '(thread start-up included).</p>';
   if (doc.results.length > 0) {
     charts.throughput = throughputChart(gs);
     charts.latency = latencyChart(gs);
@@ -260,7 +274,9 @@ export function buildExperimentPage(doc: ExperimentDocument): string {
     sections.push({
       id: 'not-measured',
       title: 'Not measured',
-      body: `<ul>${doc.notMeasured.map((c) => `<li>#${c.id}: ${escapeHtml(describeConfiguration(c))}</li>`).join('')}</ul>`,
+      body: `<ul>${doc.notMeasured
+        .map((c) => `<li>#${c.id}: ` + `${escapeHtml(describeConfiguration(c))}</li>`)
+        .join('')}</ul>`,
     });
   }
   sections.push({ id: 'machine', title: 'Machine', wide: false, body: machine(doc) });
@@ -279,14 +295,16 @@ export function buildExperimentPage(doc: ExperimentDocument): string {
 
 // Chart configurations are plain JSON (no callbacks), so the batch-size axis gets its ticks here: exactly the
 // measured batch sizes, each labelled (Chart.js's log axis would pick 1, 3, 10, 20, ... and hide 32 and 320).
-const BATCH_SIZE_TICKS = `
+const BATCH_SIZE_TICKS =
+  `
 var sizes = [];
 page.data.results.forEach(function (r) { if (sizes.indexOf(r.config.batchSize) < 0) sizes.push(r.config.batchSize); });
 sizes.sort(function (a, b) { return a - b; });
 ['throughput', 'latency'].forEach(function (key) {
   var chart = page.chartInstances[key];
   if (!chart) return;
-  chart.options.scales.x.afterBuildTicks = function (axis) { axis.ticks = sizes.map(function (v) { return { value: v }; }); };
+  chart.options.scales.x.afterBuildTicks = function (axis) { axis.ticks = sizes.map(function (v) { return { value: v ` +
+  `}; }); };
   chart.options.scales.x.ticks.callback = function (value) { return String(value); };
   chart.update();
 });

@@ -32,7 +32,8 @@ export function createExperimentProgress(options: {
       clearOnComplete: true,
       gracefulExit: false,
       format:
-        'experiment {bar} {value}/{total} measured, {left} left | #{id} {config}, pass {passes} | elapsed {duration_formatted}',
+        'experiment {bar} {value}/{total} measured, {left} left | #{id} {config}, pass {passes} | elapsed ' +
+        '{duration_formatted}',
     },
     cliProgress.Presets.shades_classic,
   );
@@ -51,7 +52,9 @@ export function createExperimentProgress(options: {
     measured(row, index, total) {
       const c = row.config;
       multi.log(
-        `#${c.id} ${describeConfiguration(c)}: ${int(row.imagesPerSecond.mean)} images/s ${rmeText(row.imagesPerSecond.rme)} (${row.samples} samples)\n`,
+        `#${c.id} ${describeConfiguration(c)}: ${int(row.imagesPerSecond.mean)} images/s ` +
+          `${rmeText(row.imagesPerSecond.rme)}` +
+          ` (${row.samples} samples)\n`,
       );
       bar?.update(index + 1, { left: total - index - 1 });
     },

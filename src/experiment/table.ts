@@ -90,11 +90,13 @@ export function formatExperimentTable(doc: ExperimentDocument, options: { color?
   const engine = doc.summary.kernels.length > 0 ? ` (forward engine ${doc.summary.kernels.join(', ')})` : '';
   lines.push(`  input ${doc.input.path}${rows}, model ${doc.model.layerSizes.join('-')}${engine}; ${accuracy}`);
   lines.push(
-    `  machine ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, ${m.platform}; load average ${m.loadAverageStart.join(' ')} at start` +
+    `  machine ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, ${m.platform}; load average ` +
+      `${m.loadAverageStart.join(' ')} at start` +
       (m.loadAverageEnd ? `, ${m.loadAverageEnd.join(' ')} at end` : ''),
   );
   lines.push(
-    `  benchmark.js: at least ${doc.options.minSamples} samples and ${doc.options.maxTimeS} s per configuration; one sample = one pass over the whole input`,
+    `  benchmark.js: at least ${doc.options.minSamples} samples and ${doc.options.maxTimeS} s per configuration; one ` +
+      `sample = one pass over the whole input`,
   );
   lines.push('');
   if (doc.results.length > 0) lines.push(...formatResultsTable(doc.results, options));
@@ -111,7 +113,8 @@ export function formatExperimentTable(doc: ExperimentDocument, options: { color?
     `        ${doc.method.pools.fresh}. "(probe)": one fresh-pool run per thread count next to a warm grid.`,
     '  images/s: rows / mean seconds per pass (benchmark.js); ±rme: its 95% relative margin of error.',
     '  p50/p99: batch latency (dispatch to result), median across passes; ms/image: mean batch latency / batch size.',
-    '  1st result ms: pass start to the first scored batch (median across passes); with a fresh pool it includes starting the threads.',
+    '  1st result ms: pass start to the first scored batch (median across passes); with a fresh pool it includes ' +
+      'starting the threads.',
     '  RSS: peak of a child process that measured only this configuration (worker threads included).',
     `  ${speedupNote(doc.summary.speedupBaseline)}; best: within each pool mode's grid.`,
   );

@@ -13,13 +13,16 @@ export function confusionHeatmapTable(classes: number, options: { classNames?: s
     throw new RangeError(`classes must be a positive integer, got ${classes}`);
   const name = (c: number) => escapeHtml(options.classNames?.[c] ?? String(c));
   const indices = Array.from({ length: classes }, (_, i) => i);
-  const header = `<tr><th class="corner">true \\ predicted</th>${indices.map((p) => `<th scope="col">${name(p)}</th>`).join('')}<th scope="col" class="total">rows</th></tr>`;
+  const header = `<tr><th class="corner">true \\ predicted</th>${indices
+    .map((p) => `<th ` + `scope="col">${name(p)}</th>`)
+    .join('')}<th scope="col" class="total">rows</th></tr>`;
   const body = indices
     .map((t) => {
       const cells = indices
         .map(
           (p) =>
-            `<td><button type="button" class="cell${t === p ? ' diagonal' : ''}" data-true="${t}" data-pred="${p}" aria-pressed="false"></button></td>`,
+            `<td><button type="button" class="cell${t === p ? ' diagonal' : ''}" data-true="${t}` +
+            `" data-pred="${p}" aria-pressed="false"></button></td>`,
         )
         .join('');
       return `<tr><th scope="row">${name(t)}</th>${cells}<td class="total" data-row-total="${t}"></td></tr>`;
@@ -29,7 +32,8 @@ export function confusionHeatmapTable(classes: number, options: { classNames?: s
 }
 
 /** Fills the heat map from `page.run` (RUN_DATA_SCRIPT): counts, data-count, titles and colours. */
-export const HEATMAP_SCRIPT = `
+export const HEATMAP_SCRIPT =
+  `
 var run = page.run;
 var table = document.querySelector('table.heatmap');
 if (!run || !table) return;
@@ -56,7 +60,8 @@ table.querySelectorAll('button.cell').forEach(function (button) {
   var c = colors(t === p, share, count);
   button.textContent = String(count);
   button.setAttribute('data-count', String(count));
-  button.title = 'true ' + t + ', predicted ' + p + ': ' + run.format.int(count) + ' (' + (share * 100).toFixed(1) + '% of true ' + t + ')';
+  button.title = 'true ' + t + ', predicted ' + p + ': ' + run.format.int(count) + ' (' + (share * 100).toFixed(1) + ` +
+  `'% of true ' + t + ')';
   button.style.background = c[0];
   button.style.color = c[1];
 });
@@ -65,13 +70,15 @@ table.querySelectorAll('td[data-row-total]').forEach(function (cell) {
 });
 `;
 
-export const HEATMAP_CSS = `
+export const HEATMAP_CSS =
+  `
 table.heatmap { font-size: 12px; }
 table.heatmap th { font-weight: 600; padding: 2px 4px; color: var(--muted); }
 table.heatmap th.corner { font-weight: 400; font-size: 11px; white-space: nowrap; }
 table.heatmap td { padding: 1px; }
 table.heatmap td.total { color: var(--muted); padding-left: 6px; text-align: right; }
-button.cell { width: 100%; min-width: 40px; height: 32px; border: 1px solid rgba(0,0,0,0.08); border-radius: 3px; font: inherit; font-variant-numeric: tabular-nums; cursor: pointer; }
+button.cell { width: 100%; min-width: 40px; height: 32px; border: 1px solid rgba(0,0,0,0.08); border-radius: 3px; ` +
+  `font: inherit; font-variant-numeric: tabular-nums; cursor: pointer; }
 button.cell:hover, button.cell:focus-visible { outline: 2px solid var(--fg); outline-offset: -1px; }
 button.cell[aria-pressed="true"] { outline: 3px solid #E69F00; outline-offset: -2px; }
 `;

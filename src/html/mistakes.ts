@@ -454,7 +454,9 @@ interface Tiers {
 
 type Counts = Pick<HeldImages, 'classes' | 'budget' | 'mistakeCount' | 'labeled' | 'unlabeled'>;
 
-/** The page's images from the tiers' candidates: the mistakes, then close calls and unlabeled rows to fill the budget. */
+/**
+ * The page's images from the tiers' candidates: the mistakes, then close calls and unlabeled rows to fill the budget.
+ */
 function finalPick(counts: Counts, tiers: Tiers): CollectedImages {
   const strip = (items: Ranked[]): KeptImage[] =>
     items.map(({ line, label, predicted, confidence, pixels }) => ({ line, label, predicted, confidence, pixels }));
@@ -476,7 +478,10 @@ function finalPick(counts: Counts, tiers: Tiers): CollectedImages {
   };
 }
 
-/** What a collector holds at the end of a run (MistakeCollector.heldImages): enough to merge runs over parts of one input. */
+/**
+ * What a collector holds at the end of a run (MistakeCollector.heldImages): enough to merge runs over parts of one
+ * input.
+ */
 export interface HeldImages {
   classes: number;
   budget: number;

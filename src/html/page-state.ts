@@ -138,13 +138,16 @@ export function readPageStates(parts: PagePart[]): (ReadPageState | null)[] {
   });
   if (lacking.length > 0) {
     throw new MergeError(
-      `--html: ${lacking.join(', ')} ${lacking.length > 1 ? 'have' : 'has'} no page data (partial.page): run the shards with --html (and an nnpipe that keeps it) to merge their page`,
+      `--html: ${lacking.join(', ')} ${lacking.length > 1 ? 'have' : 'has'} no page data (partial.page): run the ` +
+        `shards with --html (and an nnpipe that keeps it) to merge their page`,
     );
   }
   return states;
 }
 
-/** The page input of the merged run: its report, the images and latency merged, the throughput summed on the wall clock. */
+/**
+ * The page input of the merged run: its report, the images and latency merged, the throughput summed on the wall clock.
+ */
 export function mergedPageInput(report: PipelineReport, parts: PagePart[]): RunPageInput {
   const states = readPageStates(parts);
   const kept = parts.flatMap((part, i) => (states[i] === null ? [] : [{ part, ...states[i]! }]));
@@ -161,7 +164,9 @@ export function mergedPageInput(report: PipelineReport, parts: PagePart[]): RunP
       state.throughput.maxPoints === first.throughput.maxPoints;
     if (!same)
       throw new MergeError(
-        `${part.name}: its page data has another shape (features, classes, image budget, latency scale or timeline points) than ${kept[0].part.name}'s`,
+        `${part.name}` +
+          `: its page data has another shape (features, classes, image budget, latency scale or timeline points) ` +
+          `than ${kept[0].part.name}'s`,
       );
   }
   const images = mergeHeldImages(kept.map(({ part, held }) => ({ held, lineOffset: part.lineOffset })));

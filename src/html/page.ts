@@ -51,7 +51,10 @@ export interface HtmlPageOptions {
 export function chartCanvas(key: string, options: { label?: string; height?: number } = {}): string {
   checkId(key);
   const label = escapeHtml(options.label ?? key);
-  return `<div class="chart" style="height:${options.height ?? 300}px"><canvas data-chart="${key}" role="img" aria-label="${label}"></canvas></div>`;
+  return (
+    `<div class="chart" style="height:${options.height ?? 300}px"><canvas data-chart="${key}` +
+    `" role="img" aria-label="${label}"></canvas></div>`
+  );
 }
 
 /** A small table of label/value pairs; values are trusted HTML, labels plain text. */
@@ -66,7 +69,8 @@ export function dataTable(
   options: { caption?: string } = {},
 ): string {
   const cell = (value: string | number | null, tag: 'td' | 'th') =>
-    `<${tag}${typeof value === 'number' ? ' class="num"' : ''}>${value === null ? '' : escapeHtml(String(value))}</${tag}>`;
+    `<${tag}${typeof value === 'number' ? ' class="num"' : ''}>${value === null ? '' : escapeHtml(String(value))}` +
+    `</${tag}>`;
   return (
     `<table class="data">${options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : ''}` +
     `<thead><tr>${head.map((h) => cell(h, 'th')).join('')}</tr></thead>` +
@@ -92,11 +96,13 @@ export function renderHtmlPage(options: HtmlPageOptions): string {
   const sections = options.sections
     .map(
       (s) =>
-        `<section id="${s.id}" class="${s.wide === false ? 'half' : 'wide'}"><h2>${escapeHtml(s.title)}</h2>${s.body}</section>`,
+        `<section id="${s.id}" ` +
+        `class="${s.wide === false ? 'half' : 'wide'}"><h2>${escapeHtml(s.title)}</h2>${s.body}</section>`,
     )
     .join('\n');
 
-  return `<!DOCTYPE html>
+  return (
+    `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -108,11 +114,14 @@ export function renderHtmlPage(options: HtmlPageOptions): string {
 <style>${BASE_CSS}${options.styles ?? ''}</style>
 </head>
 <body>
-<header><h1>${escapeHtml(options.title)}</h1>${options.subtitle ? `<p class="subtitle">${escapeHtml(options.subtitle)}</p>` : ''}<nav>${nav}</nav></header>
+<header><h1>${escapeHtml(options.title)}</h1>${
+      options.subtitle ? `<p ` + `class="subtitle">${escapeHtml(options.subtitle)}</p>` : ''
+    }<nav>${nav}</nav></header>
 <main>
 ${sections}
 </main>
-<footer>Self-contained page: ${libraries.map((l, i) => `${named[i]} (${escapeHtml(l.license)})`).join(', ')} and the data are inlined; it makes no network requests.</footer>
+<footer>Self-contained page: ${libraries.map((l, i) => `${named[i]} (${escapeHtml(l.license)})`).join(', ')} and the ` +
+    `data are inlined; it makes no network requests.</footer>
 <script type="application/json" id="page-data">${jsonForScript({ charts, data: options.data ?? null })}</script>
 ${libraries.map((l, i) => `<script>/* ${named[i]} */\n${l.source}</script>`).join('\n')}
 <script>${RUNTIME_DATA}</script>
@@ -122,7 +131,8 @@ ${scripts.map(pageScript).join('\n')}
 <script>document.documentElement.setAttribute('data-rendered', 'true');</script>
 </body>
 </html>
-`;
+`
+  );
 }
 
 const pageScript = (body: string): string =>
@@ -135,7 +145,8 @@ function checkId(id: string): void {
 
 // No fetch, image, font, frame or connection can leave the page; inline scripts and styles only.
 const CSP =
-  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; " +
+  "form-action 'none'";
 
 // Parses the data block for the scripts.
 const RUNTIME_DATA = `(function () {
@@ -179,17 +190,20 @@ const RUNTIME_CHARTS = `(function () {
   });
 })();`;
 
-const BASE_CSS = `
+const BASE_CSS =
+  `
 :root { --fg: #1d1d1f; --muted: #666; --line: #ddd; --bg: #fff; --panel: #f7f7f8; --accent: #0072B2; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--fg); background: var(--bg); }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; ` +
+  `color: var(--fg); background: var(--bg); }
 header { padding: 18px 28px 10px; border-bottom: 1px solid var(--line); }
 h1 { margin: 0 0 4px; font-size: 22px; }
 h2 { margin: 0 0 12px; font-size: 17px; }
 .subtitle { margin: 0 0 8px; color: var(--muted); }
 nav a { margin-right: 14px; color: var(--accent); text-decoration: none; font-size: 13px; }
 main { display: flex; flex-wrap: wrap; gap: 18px; padding: 18px 28px; }
-section { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; min-width: 0; }
+section { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; ` +
+  `min-width: 0; }
 section.wide { flex: 1 1 100%; }
 section.half { flex: 1 1 calc(50% - 9px); min-width: 420px; }
 .chart { position: relative; width: 100%; }

@@ -167,7 +167,8 @@ export function decodeImageRecords(base64: string, features: number): KeptImage[
  * records in page order: {line, label, predicted, confidence, pixels}) and `format` (int, pct, sig3,
  * shared by the other scripts so that every number reads the same).
  */
-export const RUN_DATA_SCRIPT = `
+export const RUN_DATA_SCRIPT =
+  `
 var run = page.data && page.data.run;
 if (!run) return;
 page.run = run;
@@ -187,7 +188,8 @@ function slot(name) {
   return where;
 }
 run.value = function (name) { return figures[slot(name)[0]]; };
-run.values = function (name) { var where = slot(name); return Array.prototype.slice.call(figures.subarray(where[0], where[0] + where[1])); };
+run.values = function (name) { var where = slot(name); return Array.prototype.slice.call(figures.subarray(where[0], ` +
+  `where[0] + where[1])); };
 
 var imageBytes = bytesOf(run.images);
 var imageView = new DataView(imageBytes.buffer);

@@ -160,7 +160,8 @@ function addClassSections(
     title: 'Confusion matrix',
     wide: false,
     body:
-      `<p class="note">Rows: true label; columns: predicted. Blue: share of the row predicted right; red: mistakes (the reddest is the most frequent confusion). Click a cell to see its images among the ${budget} the page keeps.</p>` +
+      `<p class="note">Rows: true label; columns: predicted. Blue: share of the row predicted right; red: mistakes ` +
+      `(the reddest is the most frequent confusion). Click a cell to see its images among the ${budget} the page keeps.</p>` +
       confusionHeatmapTable(k) +
       CELL_PANEL,
   });
@@ -181,7 +182,8 @@ function addClassSections(
     wide: false,
     body:
       chartCanvas('perClass', { label: 'precision and recall per class', height: 360 }) +
-      '<p class="note">The axis is zoomed to the data: it does not start at 0, so compare bar heights with the axis labels.</p>',
+      '<p class="note">The axis is zoomed to the data: it does not start at 0, so compare bar heights with the axis ' +
+      'labels.</p>',
   });
 }
 
@@ -222,10 +224,15 @@ function addTimingSections(
     wide: false,
     body:
       chartCanvas('throughput', { label: 'throughput over the run', height: 320 }) +
-      `<p class="note">Each point: the rows finished in the ${slot('throughput-window')} before it, as images/s (the window is ${Math.round(WINDOW_SHARE * 100)}% of the run, at least ${WINDOW_MIN_MS} ms). Results come back in bursts, so a shorter window would swing between 0 and millions. The line starts at 0 while the model loads and the workers start.</p>` +
+      `<p class="note">Each point: the rows finished in the ${slot('throughput-window')}` +
+      ` before it, as images/s (the window is ${Math.round(WINDOW_SHARE * 100)}` +
+      `% of the run, at least ${WINDOW_MIN_MS} ms). Results come back in bursts, so a shorter window would swing ` +
+      `between 0 and millions. The line starts at 0 while the model loads and the workers start.</p>` +
       (mergedShards === null
         ? ''
-        : `<p class="note" id="merged-throughput">Merged from ${mergedShards} shards: the sum of the shards' own throughput lines, each placed at its shard's start on the wall clock (the clocks of different machines may disagree); each shard's window is its own (the longest is shown).</p>`),
+        : `<p class="note" id="merged-throughput">Merged from ${mergedShards} shards: the sum of the shards' own ` +
+          `throughput lines, each placed at its shard's start on the wall clock (the clocks of different machines may ` +
+          `disagree); each shard's window is its own (the longest is shown).</p>`),
   });
 }
 
@@ -262,23 +269,31 @@ function summary(report: PipelineReport): string {
     [
       'machine',
       escapeHtml(
-        `${report.environment.cpuModel}, ${report.environment.cpus} CPUs, Node ${report.environment.node}, ${report.environment.platform}`,
+        `${report.environment.cpuModel}, ${report.environment.cpus} CPUs, Node ${report.environment.node}, ` +
+          `${report.environment.platform}`,
       ),
     ],
   ]);
-  return `<noscript><p class="error">This report draws its figures, charts and images with JavaScript; please enable it.</p></noscript>${statusBlock(report)}${figures}<hr>${details}`;
+  return (
+    `<noscript><p class="error">This report draws its figures, charts and images with JavaScript; please enable ` +
+    `it.</p></noscript>${statusBlock(report)}` +
+    `${figures}` +
+    `<hr>${details}`
+  );
 }
 
 function statusBlock(report: PipelineReport): string {
   const parts = [`<p class="status ${report.status}">Run <strong>${report.status}</strong>${statusNote(report)}</p>`];
   if (report.error)
     parts.push(
-      `<p class="error"><span class="mono">${escapeHtml(report.error.code)}</span> ${escapeHtml(report.error.message)}</p>`,
+      `<p class="error"><span class="mono">${escapeHtml(report.error.code)}</span> ` +
+        `${escapeHtml(report.error.message)}</p>`,
     );
   if (report.errors.length > 0) {
     const shown = report.errors.slice(0, SHOWN_ROW_ERRORS);
     parts.push(
-      `<p class="note">Rows with errors (first ${slot('errors-shown')} of ${slot('skipped')}):</p><ul class="row-errors">` +
+      `<p class="note">Rows with errors (first ${slot('errors-shown')} of ${slot('skipped')}):</p><ul ` +
+        `class="row-errors">` +
         shown
           .map(
             (e, i) =>
@@ -313,7 +328,8 @@ function configText(config: Record<string, unknown>): string {
 }
 
 /** Fills the charts' data, labels and titles from the decoded figures (a prepare script: before drawing). */
-const RUN_CHARTS_SCRIPT = `
+const RUN_CHARTS_SCRIPT =
+  `
 var run = page.run;
 if (!run) return;
 var f = run.format, charts = page.charts;
@@ -354,12 +370,14 @@ if (charts.latency) {
   charts.latency.data.datasets[0].data = first < 0 ? [] : batch.slice(first, last + 1);
   charts.latency.data.datasets[1].data = first < 0 ? [] : compute.slice(first, last + 1);
   var batches = run.values('batchLatencyMs')[0];
-  charts.latency.options.plugins.title.text = 'Batch latency (' + f.int(batches) + (batches === 1 ? ' batch)' : ' batches)');
+  charts.latency.options.plugins.title.text = 'Batch latency (' + f.int(batches) + (batches === 1 ? ' batch)' : ' ` +
+  `batches)');
 }
 if (charts.throughput) {
   var seconds = run.values('throughputSeconds'), rate = run.values('throughputRate');
   var points = [{ x: 0, y: 0 }];
-  for (var k = 0; k < seconds.length; k++) if (!isNaN(seconds[k])) points.push({ x: seconds[k], y: Math.round(rate[k]) });
+  for (var k = 0; k < seconds.length; k++) if (!isNaN(seconds[k])) points.push({ x: seconds[k], y: ` +
+  `Math.round(rate[k]) });
   var average = run.value('imagesPerSecond');
   var end = points[points.length - 1].x;
   var windowMs = run.value('throughputWindowMs');
@@ -370,12 +388,14 @@ if (charts.throughput) {
   line.label = 'images/s, rows finished in the last ' + windowText;
   mean.data = [{ x: 0, y: Math.round(average) }, { x: end, y: Math.round(average) }];
   mean.label = 'whole-run average (' + f.int(average) + ' images/s)';
-  document.querySelectorAll('[data-value="throughput-window"]').forEach(function (element) { element.textContent = windowText; });
+  document.querySelectorAll('[data-value="throughput-window"]').forEach(function (element) { element.textContent = ` +
+  `windowText; });
 }
 `;
 
 /** Fills the summary's placeholders, and adds the accuracy to the title. */
-const SUMMARY_SCRIPT = `
+const SUMMARY_SCRIPT =
+  `
 var run = page.run;
 if (!run) return;
 var f = run.format, value = run.value;
@@ -406,7 +426,8 @@ var shown = document.querySelectorAll('[data-error-line]').length;
 set('errors-shown', f.int(shown));
 var more = skipped - shown;
 document.querySelectorAll('[data-value="errors-more"]').forEach(function (element) {
-  element.textContent = 'and ' + f.int(more) + ' more' + (value('errorsTruncated') === 1 ? ' (the JSON report lists the first ' + f.int(value('errorsListed')) + ')' : '') + '.';
+  element.textContent = 'and ' + f.int(more) + ' more' + (value('errorsTruncated') === 1 ? ' (the JSON report lists ` +
+  `the first ' + f.int(value('errorsListed')) + ')' : '') + '.';
   element.hidden = !(more > 0);
 });
 if (labeled > 0) {

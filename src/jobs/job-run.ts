@@ -57,7 +57,8 @@ export class JobRun {
               onCompromised: (path, error) =>
                 options.log.error(
                   { path, err: error.message },
-                  'lost the run lock (not refreshed in time, another process took it over); outputs are still replaced atomically',
+                  'lost the run lock (not refreshed in time, another process took it over); outputs are still ' +
+                    'replaced atomically',
                 ),
             },
           );

@@ -20,7 +20,9 @@ import { lockOwnerPathFor, lockPathFor, tempPathFor } from '../output/names.js';
 import { processAlive } from '../output/stale-temps.js';
 import { inspectOutput } from '../output/target.js';
 
-/** A lock that is not refreshed for this long is taken over. Generous: a GC pause or a busy event loop must not lose it. */
+/**
+ * A lock that is not refreshed for this long is taken over. Generous: a GC pause or a busy event loop must not lose it.
+ */
 export const DEFAULT_LOCK_STALE_MS = 30_000;
 /** proper-lockfile's own lower bound. */
 export const MIN_LOCK_STALE_MS = 2_000;

@@ -97,7 +97,8 @@ function checkScratchFits(network: Network, scratch: ForwardScratch): void {
     layers.every((layer, k) => layer.W.cols === scratch.layerOutputs[k]);
   if (!fits) {
     throw new Error(
-      `forward: scratch was made for layers of ${scratch.layerOutputs.join('-')} outputs, the network has ${layers.map((l) => l.W.cols).join('-')}`,
+      `forward: scratch was made for layers of ${scratch.layerOutputs.join('-')} outputs, the network has ` +
+        `${layers.map((l) => l.W.cols).join('-')}`,
     );
   }
 }

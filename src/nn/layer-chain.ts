@@ -37,7 +37,9 @@ interface NamedLayer {
 const BOOK_NAME = /^([Wb])([1-9][0-9]*)$/;
 const TORCH_NAME = /^(.+)\.(weight|bias)$/;
 export const NAMING_TEXT =
-  'W1, b1, ..., Wn, bn ((inputs, outputs) weights) or PyTorch state_dict names such as fc1.weight, fc1.bias or 0.weight, 0.bias ((outputs, inputs) weights)';
+  'W1, b1, ..., Wn, bn ((inputs, outputs) weights) or PyTorch state_dict names such as fc1.weight, fc1.bias or ' +
+  '0.weight, 0.bias ' +
+  '((outputs, inputs) weights)';
 const HOW_TO_ORDER = 'name the layers so that their order shows (fc1, fc2, ... or W1, W2, ...)';
 /** Bounds the search for an order of the layers by their shapes (a hostile file could make it exponential). */
 const ORDER_SEARCH_STEPS = 100_000;
@@ -65,7 +67,8 @@ export function layersFromStateDict(tensors: Map<string, Tensor>, fail: Fail): L
       notes.push(`${layer.weightName} (${rows}, ${cols}) is square: read as ${layout}`);
     } else if (layer.transposed) {
       notes.push(
-        `${layer.weightName} (${rows}, ${cols}) is (outputs, inputs), as its bias ${layer.biasName} has ${layer.outputs} values: transposed`,
+        `${layer.weightName} (${rows}, ${cols}) is (outputs, inputs), as its bias ${layer.biasName} has ` +
+          `${layer.outputs} values: transposed`,
       );
     }
   }
@@ -84,7 +87,9 @@ export function layersFromGraph(tensors: Map<string, Tensor>, graph: ModelGraph,
     const previous = k === 0 ? graph.inputFeatures : chain.layers[k - 1].W.cols;
     if (previous !== null && inputs !== previous) {
       fail(
-        `${where}: weight ${layer.weight} (${rows}, ${cols}) takes ${inputs} inputs, but ${k === 0 ? 'the graph input has' : 'the layer before gives'} ${previous}`,
+        `${where}: weight ${layer.weight} (${rows}, ${cols}) takes ${inputs} inputs, but ` +
+          `${k === 0 ? 'the graph input has' : 'the layer before gives'}` +
+          ` ${previous}`,
       );
     }
     // Y = alpha * X W + beta * C, folded into the weights once: the forward pass is then the same for every op.
@@ -147,7 +152,8 @@ function groupByName(
   }
   if (families.size > 1)
     fail(
-      `the file mixes W1/b1 names (${families.get('in,out')}) with PyTorch names (${families.get('out,in')}); use one convention`,
+      `the file mixes W1/b1 names (${families.get('in,out')}) with PyTorch names (${families.get('out,in')}); use ` +
+        `one convention`,
     );
   const convention = [...families.keys()][0];
   if (convention === 'in,out') {
@@ -160,7 +166,8 @@ function groupByName(
   return [...groups].map(([key, group]) => {
     if (!group.weight)
       return fail(
-        `tensor ${group.bias} has no weight ${convention === 'in,out' ? `W${key}` : `${key}.weight`} (found ${names.join(', ')})`,
+        `tensor ${group.bias} has no weight ${convention === 'in,out' ? `W${key}` : `${key}.weight`} (found ` +
+          `${names.join(', ')})`,
       );
     if (!group.bias)
       return fail(
@@ -173,7 +180,8 @@ function groupByName(
       fail(`tensor ${group.weight} has shape (${weight.shape.join(', ')}); expected 2-D ${layout}`);
     if (weight.shape.includes(0))
       fail(
-        `tensor ${group.weight} has shape (${weight.shape.join(', ')}); a layer needs at least one input and one output`,
+        `tensor ${group.weight} has shape (${weight.shape.join(', ')}); a layer needs at least one input and one ` +
+          `output`,
       );
     if (!(bias.shape.length === 1 || (bias.shape.length === 2 && bias.shape[0] === 1))) {
       fail(`tensor ${group.bias} has shape (${bias.shape.join(', ')}); a bias is (outputs) or (1, outputs)`);
@@ -189,14 +197,17 @@ function unexpectedTensor(name: string): string {
   return `unexpected tensor ${name}${hint}`;
 }
 
-/** Which dimension of the weight is the output: the one its bias matches; for a square weight, the names' convention. */
+/**
+ * Which dimension of the weight is the output: the one its bias matches; for a square weight, the names' convention.
+ */
 function orient(layer: Omit<NamedLayer, 'inputs' | 'outputs' | 'transposed'>, fail: Fail): NamedLayer {
   const [rows, cols] = layer.weight.shape;
   const n = layer.bias.data.length;
   const storedOutIn = rows === cols ? layer.convention === 'out,in' : n === rows;
   if (n !== cols && n !== rows) {
     fail(
-      `tensor ${layer.biasName} has ${n} values, matching neither dimension of ${layer.weightName} (${rows}, ${cols}); a layer's bias has one value per output`,
+      `tensor ${layer.biasName} has ${n} values, matching neither dimension of ${layer.weightName} (${rows}` +
+        `, ${cols}); a layer's bias has one value per output`,
     );
   }
   return { ...layer, inputs: storedOutIn ? cols : rows, outputs: storedOutIn ? rows : cols, transposed: storedOutIn };
@@ -211,20 +222,24 @@ function orderByChain(layers: NamedLayer[], notes: string[], fail: Fail): NamedL
     fail(`cannot work out the order of the ${layers.length} layers from their shapes; ${HOW_TO_ORDER}`);
   if (search.orders.length === 1) {
     notes.push(
-      `layers ordered by their shapes (${search.orders[0].map((layer) => layer.weightName).join(', ')}); the names' order does not chain`,
+      `layers ordered by their shapes (${search.orders[0].map((layer) => layer.weightName).join(', ')}); the names' ` +
+        `order does not chain`,
     );
     return search.orders[0];
   }
   if (search.orders.length > 1) {
     const [a, b] = search.orders.map((order) => order.map((layer) => layer.weightName).join(', '));
     fail(
-      `the names' order does not chain, and the layers' shapes chain in more than one order (${a}; or ${b}); ${HOW_TO_ORDER}`,
+      `the names' order does not chain, and the layers' shapes chain in more than one order (${a}; or ${b}` +
+        `); ${HOW_TO_ORDER}`,
     );
   }
   const at = byName.findIndex((layer, k) => k > 0 && layer.inputs !== byName[k - 1].outputs);
   const [before, after] = [byName[at - 1], byName[at]];
   return fail(
-    `the layers do not chain: ${describeLayer(before)} gives ${before.outputs} outputs, but the next layer, ${describeLayer(after)}, takes ${after.inputs} inputs ` +
+    `the layers do not chain: ${describeLayer(before)} gives ${before.outputs} outputs, but the next layer, ` +
+      `${describeLayer(after)}` +
+      `, takes ${after.inputs} inputs ` +
       '(each layer takes as many inputs as the one before gives outputs, in the order of the names or any other)',
   );
 }

@@ -104,26 +104,30 @@ export async function checkOutputs(outputs: OutputOption[], inputs: ProtectedFil
     for (const input of protectedFiles) {
       if (same(output, input)) {
         throw new UsageError(
-          `${outputs[i].option} ${target.given} is the same file as ${input.option} ${input.shown}; refusing to overwrite ${input.what}`,
+          `${outputs[i].option} ${target.given} is the same file as ${input.option} ${input.shown}` +
+            `; refusing to overwrite ${input.what}`,
         );
       }
       const role = input.real === null ? null : sidecarRole(target, input.real);
       if (role)
         throw new UsageError(
-          `${input.option} ${input.shown} has the name of ${role} of ${outputs[i].option} ${target.given}; rename one of them`,
+          `${input.option} ${input.shown} has the name of ${role} of ${outputs[i].option} ${target.given}; rename ` +
+            `one of them`,
         );
     }
     for (let j = 0; j < targets.length; j++) {
       const role = j === i ? null : sidecarRole(target, targets[j].path);
       if (role)
         throw new UsageError(
-          `${outputs[j].option} ${targets[j].given} has the name of ${role} of ${outputs[i].option} ${target.given}; rename one of them`,
+          `${outputs[j].option} ${targets[j].given} has the name of ${role} of ${outputs[i].option} ${target.given}; ` +
+            `rename one of them`,
         );
     }
     for (let j = 0; j < i; j++) {
       if (same(output, { id: targets[j].id, real: targets[j].path })) {
         throw new UsageError(
-          `${outputs[j].option} ${targets[j].given} and ${outputs[i].option} ${target.given} are the same file; give each output its own file`,
+          `${outputs[j].option} ${targets[j].given} and ${outputs[i].option} ${target.given} are the same file; give ` +
+            `each output its own file`,
         );
       }
     }

@@ -47,13 +47,17 @@ export class ConfusionMatrix {
   addBatch(labels: Int16Array, predicted: Int32Array, rows: number): void {
     if (!Number.isInteger(rows) || rows < 0 || rows > labels.length || rows > predicted.length) {
       throw new RangeError(
-        `ConfusionMatrix.addBatch: rows ${rows} does not fit labels (${labels.length}) and predicted (${predicted.length})`,
+        `ConfusionMatrix.addBatch: rows ${rows} does not fit labels (${labels.length}) and predicted ` +
+          `(${predicted.length})`,
       );
     }
     for (let i = 0; i < rows; i++) this.add(labels[i], predicted[i]);
   }
 
-  /** Adds another matrix's counts ([true][predicted], classes x classes non-negative integers): a shard's, when runs merge. */
+  /**
+   * Adds another matrix's counts ([true][predicted], classes x classes non-negative integers): a shard's, when runs
+   * merge.
+   */
   addCounts(counts: readonly (readonly number[])[]): void {
     const k = this.classes;
     if (counts.length !== k || counts.some((row) => row.length !== k)) {

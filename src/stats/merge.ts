@@ -67,7 +67,8 @@ export function checkShardSet(reports: NamedReport[]): ShardSet {
   for (const part of parts) {
     if (part.span.count !== count)
       throw new MergeError(
-        `${part.name} is shard ${part.span.index}/${part.span.count}, ${first.name} is shard ${first.span.index}/${count}: they come from different cuts`,
+        `${part.name} is shard ${part.span.index}/${part.span.count}, ${first.name} is shard ${first.span.index}` +
+          `/${count}: they come from different cuts`,
       );
     const seen = byIndex.get(part.span.index);
     if (seen) throw new MergeError(`shard ${part.span.index}/${count} is given twice: ${seen.name} and ${part.name}`);
@@ -76,7 +77,8 @@ export function checkShardSet(reports: NamedReport[]): ShardSet {
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
   if (missing.length > 0)
     throw new MergeError(
-      `shard${missing.length > 1 ? 's' : ''} ${listShards(missing)} of ${count} ${missing.length > 1 ? 'are' : 'is'} missing`,
+      `shard${missing.length > 1 ? 's' : ''} ${listShards(missing)} of ${count} ${missing.length > 1 ? 'are' : 'is'} ` +
+        `missing`,
     );
   const ordered = Array.from({ length: count }, (_, i) => byIndex.get(i + 1)!);
   checkContiguous(ordered, first.partial.input.bytes);
@@ -86,7 +88,9 @@ export function checkShardSet(reports: NamedReport[]): ShardSet {
 function checkSameRun(a: MergePart, b: MergePart): void {
   const differs = (what: string, x: unknown, y: unknown) =>
     new MergeError(
-      `${b.name} and ${a.name} are not shards of one run: ${what} differ${what.endsWith('s') ? '' : 's'} (${JSON.stringify(y)} and ${JSON.stringify(x)})`,
+      `${b.name} and ${a.name} are not shards of one run: ${what} differ${what.endsWith('s') ? '' : 's'} ` +
+        `(${JSON.stringify(y)}` +
+        ` and ${JSON.stringify(x)})`,
     );
   const [x, y] = [a.partial, b.partial];
   if (x.input.path !== y.input.path) throw differs('the input', x.input.path, y.input.path);
@@ -101,7 +105,8 @@ function checkSameRun(a: MergePart, b: MergePart): void {
 }
 
 const describeFile = (input: PartialBlock['input']) =>
-  `${input.bytes} bytes, modified ${input.mtimeMs === null ? 'at an unknown time' : new Date(input.mtimeMs).toISOString()}`;
+  `${input.bytes} bytes, modified ` +
+  `${input.mtimeMs === null ? 'at an unknown time' : new Date(input.mtimeMs).toISOString()}`;
 
 /** The raw ranges must tile the input: 0 .. size, each shard starting where the one before ended. */
 function checkContiguous(parts: MergePart[], bytes: number | null): void {
@@ -109,7 +114,8 @@ function checkContiguous(parts: MergePart[], bytes: number | null): void {
   for (const part of parts) {
     if (part.span.byteStart !== at)
       throw new MergeError(
-        `${part.name}: shard ${part.span.index}/${part.span.count} starts at byte ${part.span.byteStart}, expected ${at}: the shards come from different cuts`,
+        `${part.name}: shard ${part.span.index}/${part.span.count} starts at byte ${part.span.byteStart}` +
+          `, expected ${at}: the shards come from different cuts`,
       );
     at = part.span.byteEnd;
   }

@@ -54,7 +54,8 @@ export function formatRows(layout: PredictionsLayout, batch: PredictionRows, fir
   const k = layout.probabilities;
   if (k > 0 && (batch.probabilities === null || batch.probabilities.length < count * k)) {
     throw new RangeError(
-      `formatRows: ${count} rows of ${k} probabilities were asked for, the batch has ${batch.probabilities?.length ?? 0} values`,
+      `formatRows: ${count} rows of ${k} probabilities were asked for, the batch has ` +
+        `${batch.probabilities?.length ?? 0} values`,
     );
   }
   const csv = layout.format === 'csv';
@@ -66,7 +67,10 @@ export function formatRows(layout: PredictionsLayout, batch: PredictionRows, fir
       for (let c = 0; c < k; c++) text += `,${formatFloat32(batch.probabilities![i * k + c])}`;
       text += '\n';
     } else {
-      text += `{"line":${batch.lines[i]},"row":${firstRow + i},"label":${label === -1 ? 'null' : label},"predicted":${batch.predicted[i]},"confidence":${jsonFloat(batch.confidence[i])}`;
+      text +=
+        `{"line":${batch.lines[i]},"row":${firstRow + i},"label":${label === -1 ? 'null' : label}` +
+        `,"predicted":${batch.predicted[i]}` +
+        `,"confidence":${jsonFloat(batch.confidence[i])}`;
       if (k > 0) {
         text += ',"probabilities":[';
         for (let c = 0; c < k; c++) text += `${c === 0 ? '' : ','}${jsonFloat(batch.probabilities![i * k + c])}`;

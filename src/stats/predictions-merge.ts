@@ -20,7 +20,9 @@ export interface PredictionsPart {
 /** Lines written per call to the writer (a bounded chunk, so that 'drain' keeps memory flat). */
 const LINES_PER_WRITE = 4096;
 
-/** Writes the merged file to `target` in the parts' `layout` (atomically, see PredictionsWriter); returns its data rows. */
+/**
+ * Writes the merged file to `target` in the parts' `layout` (atomically, see PredictionsWriter); returns its data rows.
+ */
 export async function mergePredictionFiles(
   target: string,
   parts: PredictionsPart[],

@@ -23,17 +23,20 @@ export function formatSummary(report: PipelineReport, options: SummaryOptions = 
   lines.push(statusLine(report, paint));
   if (report.error) lines.push(`  ${paint('31', 'error')} ${report.error.code}: ${clean(report.error.message)}`);
   lines.push(
-    `  rows ${int(report.rows)}   labeled ${int(report.labeled)}   skipped ${int(report.skipped)}   batches ${int(report.batches)}`,
+    `  rows ${int(report.rows)}   labeled ${int(report.labeled)}   skipped ${int(report.skipped)}   batches ` +
+      `${int(report.batches)}`,
   );
   lines.push(
     report.accuracy === null
       ? '  accuracy not available (input has no labels)'
-      : `  accuracy ${paint('1', percent(report.accuracy))} (${int(report.correct)} / ${int(report.labeled)} labeled rows correct)`,
+      : `  accuracy ${paint('1', percent(report.accuracy))} (${int(report.correct)} / ${int(report.labeled)} labeled ` +
+          `rows correct)`,
   );
   const steady =
     report.imagesPerSecondAfterFirstResult === null ? 'n/a' : int(Math.round(report.imagesPerSecondAfterFirstResult));
   lines.push(
-    `  throughput ${int(Math.round(report.imagesPerSecond))} images/s whole run, ${steady} images/s after the first result (excluding start-up)`,
+    `  throughput ${int(Math.round(report.imagesPerSecond))} images/s whole run, ${steady} images/s after the first ` +
+      `result (excluding start-up)`,
   );
   lines.push(
     `  first result after ${report.timeToFirstResultMs === null ? 'n/a (no result)' : duration(report.timeToFirstResultMs)}` +

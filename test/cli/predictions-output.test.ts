@@ -111,37 +111,41 @@ test('a .jsonl name gets JSON Lines; --predictions-format csv wins over the name
   t.is(readFileSync(at('forced.jsonl'), 'utf8').split('\n')[0], 'line,row,label,predicted,confidence');
 });
 
-test('--probabilities adds p0..p9 in CSV (each row sums to 1) and a `probabilities` array in JSON Lines; the report records them', async (t) => {
-  const run = await pipeline([
-    '--input',
-    clean,
-    '--predictions',
-    at('probs.csv'),
-    '--probabilities',
-    '--report',
-    at('probs.json'),
-    '--quiet',
-  ]);
-  t.is(run.code, 0, run.stderr);
-  const [head, ...data] = readFileSync(at('probs.csv'), 'utf8').trimEnd().split('\n');
-  t.is(head, `line,row,label,predicted,confidence,${Array.from({ length: 10 }, (_, k) => `p${k}`).join(',')}`);
-  for (const line of data) {
-    const fields = line.split(',').map(Number);
-    const probs = fields.slice(5);
-    t.true(Math.abs(probs.reduce((s, p) => s + p, 0) - 1) < 1e-5);
-    t.is(probs[fields[3]], fields[4], "the predicted class's probability is the confidence");
-  }
-  const report = JSON.parse(readFileSync(at('probs.json'), 'utf8'));
-  t.like(report.config, { predictionsFormat: 'csv', probabilities: true });
-  t.like(report.partial.predictions, { rows: 30, format: 'csv', probabilities: 10 });
-  const jsonl = await pipeline(['--input', clean, '--predictions', at('probs.jsonl'), '--probabilities', '--quiet']);
-  t.is(jsonl.code, 0, jsonl.stderr);
-  const objects = readFileSync(at('probs.jsonl'), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { probabilities: number[]; confidence: number });
-  t.true(objects.every((o) => o.probabilities.length === 10 && o.probabilities.includes(o.confidence)));
-});
+test(
+  '--probabilities adds p0..p9 in CSV (each row sums to 1) and a `probabilities` array in JSON Lines; the report ' +
+    'records them',
+  async (t) => {
+    const run = await pipeline([
+      '--input',
+      clean,
+      '--predictions',
+      at('probs.csv'),
+      '--probabilities',
+      '--report',
+      at('probs.json'),
+      '--quiet',
+    ]);
+    t.is(run.code, 0, run.stderr);
+    const [head, ...data] = readFileSync(at('probs.csv'), 'utf8').trimEnd().split('\n');
+    t.is(head, `line,row,label,predicted,confidence,${Array.from({ length: 10 }, (_, k) => `p${k}`).join(',')}`);
+    for (const line of data) {
+      const fields = line.split(',').map(Number);
+      const probs = fields.slice(5);
+      t.true(Math.abs(probs.reduce((s, p) => s + p, 0) - 1) < 1e-5);
+      t.is(probs[fields[3]], fields[4], "the predicted class's probability is the confidence");
+    }
+    const report = JSON.parse(readFileSync(at('probs.json'), 'utf8'));
+    t.like(report.config, { predictionsFormat: 'csv', probabilities: true });
+    t.like(report.partial.predictions, { rows: 30, format: 'csv', probabilities: 10 });
+    const jsonl = await pipeline(['--input', clean, '--predictions', at('probs.jsonl'), '--probabilities', '--quiet']);
+    t.is(jsonl.code, 0, jsonl.stderr);
+    const objects = readFileSync(at('probs.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { probabilities: number[]; confidence: number });
+    t.true(objects.every((o) => o.probabilities.length === 10 && o.probabilities.includes(o.confidence)));
+  },
+);
 
 /** Runs shards 1..n of `input` with `extra`; returns their report paths. */
 async function shards(input: string, tag: string, count: number, extra: string[], ext = 'jsonl'): Promise<string[]> {

@@ -110,7 +110,8 @@ test.serial(
       [...reports.slice(1), at('other-1.json')],
       /other-1\.json and \S*big-2\.json are not shards of one run: the option batchSize differs \(50 and 100\)/,
     );
-    // The input changed after the shards ran: the shard reports no longer describe it ... and a shard run now sees another file.
+    // The input changed after the shards ran: the shard reports no longer describe it ... and a shard run now sees
+    // another file.
     const stamped = new Date(Date.now() + 60_000);
     utimesSync(input, stamped, stamped);
     const late = await runPipeline(

@@ -105,113 +105,122 @@ const decoded = (rows: Array<[line: number, label: number]>, errors: RowError[] 
   failure: null,
 });
 
-test('rebatch: exact batches again from short decoded blocks, bad rows reported in order, a limit on good rows; a group of blocks gives the batches it completed', async (t) => {
-  const blocks = [
-    decoded(
-      [
-        [1, 1],
-        [2, 2],
-      ],
-      [{ line: 3, message: 'bad' }],
-    ),
-    decoded(
-      [],
-      [
-        { line: 4, message: 'bad' },
-        { line: 5, message: 'bad' },
-      ],
-    ),
-    decoded([
-      [6, 6],
-      [7, 7],
-      [8, 8],
-    ]),
-    decoded([[9, 9]]),
-  ];
-  const reported: number[] = [];
-  const out: Batch[] = [];
-  for await (const group of rebatch(asAsync(blocks.map((b) => [b])), {
-    batchSize: 2,
-    features,
-    file: 'in.csv',
-    onError: 'skip',
-    onRowError: (e) => reported.push(e.line),
-  })) {
-    for (const batch of group) {
-      out.push({ ...batch, x: batch.x.slice(), labels: batch.labels.slice(), lines: batch.lines.slice() });
-      batch.release();
-    }
-  }
-  t.deepEqual(reported, [3, 4, 5]);
-  t.deepEqual(
-    out.map((b) => [b.index, b.rows, Array.from(b.lines)]),
-    [
-      [0, 2, [1, 2]],
-      [1, 2, [6, 7]],
-      [2, 2, [8, 9]],
-    ],
-  );
-  t.deepEqual(Array.from(out[1].x), [6, 6.5, 6.25, 7, 7.5, 7.25]);
-  t.deepEqual(Array.from(out[2].labels), [8, 9]);
-  const limited: number[] = [];
-  const limitedErrors: number[] = [];
-  const options = {
-    batchSize: 2,
-    features,
-    limit: 3,
-    file: 'in.csv',
-    onError: 'skip' as const,
-    onRowError: (e: RowError) => limitedErrors.push(e.line),
-  };
-  for await (const group of rebatch(asAsync([blocks]), options))
-    for (const batch of group) limited.push(...batch.lines);
-  t.deepEqual(limited, [1, 2, 6]);
-  const groups: number[][] = [];
-  for await (const group of rebatch(asAsync([blocks.slice(0, 3), blocks.slice(3)]), {
-    batchSize: 2,
-    features,
-    file: 'in.csv',
-    onError: 'skip',
-  }))
-    groups.push(group.map((b) => b.index));
-  t.deepEqual(groups, [[0, 1], [2]]);
-  t.deepEqual(limitedErrors, [3, 4, 5]);
-  // A bad row after the limit-th row in the same block does not count.
-  const after: number[] = [];
-  const tail = [decoded([[1, 1]], [{ line: 2, message: 'bad' }])];
-  for await (const group of rebatch(asAsync([tail]), { ...options, limit: 1, onRowError: (e) => after.push(e.line) }))
-    group.forEach((batch) => batch.release());
-  t.deepEqual(after, []);
-});
-
-test('rebatch: under fail the first bad row is a DataError; a line that cannot be read ends it after the rows before it', async (t) => {
-  const failing = rebatch(asAsync([[decoded([[1, 1]])], [decoded([[3, 3]], [{ line: 2, message: 'bad value' }])]]), {
-    batchSize: 5,
-    features,
-    file: 'in.csv',
-    onError: 'fail',
-  });
-  await t.throwsAsync(failing.next(), { message: 'in.csv:2: bad value' });
-  const unreadable = { ...decoded([[5, 5]]), failure: { line: 6, message: 'cannot read it' } };
-  const seen: number[] = [];
-  const run = async () => {
-    for await (const group of rebatch(
-      asAsync([
+test(
+  'rebatch: exact batches again from short decoded blocks, bad rows reported in order, a limit on good rows; a ' +
+    'group of blocks ' +
+    'gives the batches it completed',
+  async (t) => {
+    const blocks = [
+      decoded(
         [
-          decoded([
-            [1, 1],
-            [2, 2],
-          ]),
-          unreadable,
+          [1, 1],
+          [2, 2],
         ],
+        [{ line: 3, message: 'bad' }],
+      ),
+      decoded(
+        [],
+        [
+          { line: 4, message: 'bad' },
+          { line: 5, message: 'bad' },
+        ],
+      ),
+      decoded([
+        [6, 6],
+        [7, 7],
+        [8, 8],
       ]),
-      { batchSize: 2, features, file: 'in.csv', onError: 'skip' },
-    ))
-      for (const batch of group) seen.push(...batch.lines);
-  };
-  await t.throwsAsync(run(), { message: 'in.csv:6: cannot read it' });
-  t.deepEqual(seen, [1, 2]);
-});
+      decoded([[9, 9]]),
+    ];
+    const reported: number[] = [];
+    const out: Batch[] = [];
+    for await (const group of rebatch(asAsync(blocks.map((b) => [b])), {
+      batchSize: 2,
+      features,
+      file: 'in.csv',
+      onError: 'skip',
+      onRowError: (e) => reported.push(e.line),
+    })) {
+      for (const batch of group) {
+        out.push({ ...batch, x: batch.x.slice(), labels: batch.labels.slice(), lines: batch.lines.slice() });
+        batch.release();
+      }
+    }
+    t.deepEqual(reported, [3, 4, 5]);
+    t.deepEqual(
+      out.map((b) => [b.index, b.rows, Array.from(b.lines)]),
+      [
+        [0, 2, [1, 2]],
+        [1, 2, [6, 7]],
+        [2, 2, [8, 9]],
+      ],
+    );
+    t.deepEqual(Array.from(out[1].x), [6, 6.5, 6.25, 7, 7.5, 7.25]);
+    t.deepEqual(Array.from(out[2].labels), [8, 9]);
+    const limited: number[] = [];
+    const limitedErrors: number[] = [];
+    const options = {
+      batchSize: 2,
+      features,
+      limit: 3,
+      file: 'in.csv',
+      onError: 'skip' as const,
+      onRowError: (e: RowError) => limitedErrors.push(e.line),
+    };
+    for await (const group of rebatch(asAsync([blocks]), options))
+      for (const batch of group) limited.push(...batch.lines);
+    t.deepEqual(limited, [1, 2, 6]);
+    const groups: number[][] = [];
+    for await (const group of rebatch(asAsync([blocks.slice(0, 3), blocks.slice(3)]), {
+      batchSize: 2,
+      features,
+      file: 'in.csv',
+      onError: 'skip',
+    }))
+      groups.push(group.map((b) => b.index));
+    t.deepEqual(groups, [[0, 1], [2]]);
+    t.deepEqual(limitedErrors, [3, 4, 5]);
+    // A bad row after the limit-th row in the same block does not count.
+    const after: number[] = [];
+    const tail = [decoded([[1, 1]], [{ line: 2, message: 'bad' }])];
+    for await (const group of rebatch(asAsync([tail]), { ...options, limit: 1, onRowError: (e) => after.push(e.line) }))
+      group.forEach((batch) => batch.release());
+    t.deepEqual(after, []);
+  },
+);
+
+test(
+  'rebatch: under fail the first bad row is a DataError; a line that cannot be read ends it after the rows before ' +
+    'it',
+  async (t) => {
+    const failing = rebatch(asAsync([[decoded([[1, 1]])], [decoded([[3, 3]], [{ line: 2, message: 'bad value' }])]]), {
+      batchSize: 5,
+      features,
+      file: 'in.csv',
+      onError: 'fail',
+    });
+    await t.throwsAsync(failing.next(), { message: 'in.csv:2: bad value' });
+    const unreadable = { ...decoded([[5, 5]]), failure: { line: 6, message: 'cannot read it' } };
+    const seen: number[] = [];
+    const run = async () => {
+      for await (const group of rebatch(
+        asAsync([
+          [
+            decoded([
+              [1, 1],
+              [2, 2],
+            ]),
+            unreadable,
+          ],
+        ]),
+        { batchSize: 2, features, file: 'in.csv', onError: 'skip' },
+      ))
+        for (const batch of group) seen.push(...batch.lines);
+    };
+    await t.throwsAsync(run(), { message: 'in.csv:6: cannot read it' });
+    t.deepEqual(seen, [1, 2]);
+  },
+);
 
 test('a row with the wrong number of pixels is a programming error', async (t) => {
   const rows = makeRows(2);

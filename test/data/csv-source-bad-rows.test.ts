@@ -133,16 +133,21 @@ test('fail: an unclosed quote that runs past the record size limit is reported a
   const error = await t.throwsAsync(collect({ input, maxRecordBytes: 500 }), { instanceOf: DataError });
   t.is(
     error?.message,
-    `${input}:6: unclosed quote: a quoted field starts in this record and does not end within 500 bytes (maxRecordBytes)`,
+    `${input}:6: unclosed quote: a quoted field starts in this record and does not end within 500 bytes ` +
+      `(maxRecordBytes)`,
   );
 });
 
-test('skip: when every data row is bad, no row comes and each is reported (the pipeline then says there is nothing to score)', async (t) => {
-  const input = await writeTemp(dir, 'label,a,b,c,d\n1,2,3,4\n10,0,0,0,0\n');
-  const { rows, errors } = await collect({ input, onError: 'skip' });
-  t.deepEqual(rows, []);
-  t.deepEqual(
-    errors.map((e) => e.line),
-    [2, 3],
-  );
-});
+test(
+  'skip: when every data row is bad, no row comes and each is reported (the pipeline then says there is nothing ' +
+    'to score)',
+  async (t) => {
+    const input = await writeTemp(dir, 'label,a,b,c,d\n1,2,3,4\n10,0,0,0,0\n');
+    const { rows, errors } = await collect({ input, onError: 'skip' });
+    t.deepEqual(rows, []);
+    t.deepEqual(
+      errors.map((e) => e.line),
+      [2, 3],
+    );
+  },
+);

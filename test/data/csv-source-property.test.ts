@@ -1,4 +1,5 @@
-// Property (node:assert inside, so fast-check can shrink a failure): for any small valid file (header or not, label or not and where, LF or CRLF, BOM or not,
+// Property (node:assert inside, so fast-check can shrink a failure): for any small valid file (header or not, label or
+// not and where, LF or CRLF, BOM or not,
 // final newline or not, blank lines anywhere, quoted or zero-padded values), csvRows returns exactly
 // the rows written, in order, with the physical line each was written on.
 import test from 'ava';

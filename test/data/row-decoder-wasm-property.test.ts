@@ -319,43 +319,47 @@ function jsRun(buf: Buffer, maxRows: number, line: number, layout: Layout, table
   return { p, rows, line, lastRowEnd, x: bits(x.subarray(0, rows * features)), labels, lines };
 }
 
-test('runs of rows: the wasm stops exactly where the JavaScript loop stops (a row decodeRow rejects, maxRows, the end)', (t) => {
-  fc.assert(
-    fc.property(
-      layoutArb.chain((layout) =>
-        fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.nat(14), fc.integer({ min: 1, max: 1000 })),
+test(
+  'runs of rows: the wasm stops exactly where the JavaScript loop stops (a row decodeRow rejects, maxRows, the ' +
+    'end)',
+  (t) => {
+    fc.assert(
+      fc.property(
+        layoutArb.chain((layout) =>
+          fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.nat(14), fc.integer({ min: 1, max: 1000 })),
+        ),
+        ([layout, text, table, maxRows, firstLine]) => {
+          const buf = bytesOf(text);
+          fc.pre(buf.length > 0);
+          const expected = jsRun(buf, maxRows, firstLine, layout, table);
+          const wasm = freshDecoder();
+          t.true(wasm.load([buf], table, layout.features, maxRows));
+          const p = wasm.decode(
+            0,
+            buf.length,
+            maxRows,
+            0,
+            firstLine,
+            layout.fieldCount,
+            layout.labelIndex,
+            layout.classes - 1,
+          );
+          const got = {
+            p,
+            rows: wasm.rows,
+            line: wasm.line,
+            lastRowEnd: wasm.lastRowEnd,
+            x: bits(wasm.x.subarray(0, wasm.rows * layout.features)),
+            labels: Array.from(wasm.labels.subarray(0, wasm.rows)),
+            lines: Array.from(wasm.lines.subarray(0, wasm.rows)),
+          };
+          t.deepEqual(got, expected);
+        },
       ),
-      ([layout, text, table, maxRows, firstLine]) => {
-        const buf = bytesOf(text);
-        fc.pre(buf.length > 0);
-        const expected = jsRun(buf, maxRows, firstLine, layout, table);
-        const wasm = freshDecoder();
-        t.true(wasm.load([buf], table, layout.features, maxRows));
-        const p = wasm.decode(
-          0,
-          buf.length,
-          maxRows,
-          0,
-          firstLine,
-          layout.fieldCount,
-          layout.labelIndex,
-          layout.classes - 1,
-        );
-        const got = {
-          p,
-          rows: wasm.rows,
-          line: wasm.line,
-          lastRowEnd: wasm.lastRowEnd,
-          x: bits(wasm.x.subarray(0, wasm.rows * layout.features)),
-          labels: Array.from(wasm.labels.subarray(0, wasm.rows)),
-          lines: Array.from(wasm.lines.subarray(0, wasm.rows)),
-        };
-        t.deepEqual(got, expected);
-      },
-    ),
-    { numRuns: NUM_RUNS * 2 },
-  );
-});
+      { numRuns: NUM_RUNS * 2 },
+    );
+  },
+);
 
 /** A decoded block, or what it threw, as plain comparable data (floats as their bits). */
 function blockOutcome(run: () => DecodedBlock) {
@@ -393,43 +397,47 @@ function blockOf(buf: Buffer, firstLine: number, cuts: number[]): BlockData {
   return { index: 3, firstLine, rows, segments };
 }
 
-test('decodeBlock: the same batch, row errors and failures with the wasm decoder as with decodeRow, however the block is cut', (t) => {
-  fc.assert(
-    fc.property(
-      layoutArb.chain((layout) =>
-        fc.tuple(
-          fc.constant(layout),
-          linesArb(layout),
-          tableArb,
-          fc.integer({ min: 1, max: 5000 }),
-          fc.array(fc.nat(2000), { maxLength: 4 }),
+test(
+  'decodeBlock: the same batch, row errors and failures with the wasm decoder as with decodeRow, however the ' +
+    'block is cut',
+  (t) => {
+    fc.assert(
+      fc.property(
+        layoutArb.chain((layout) =>
+          fc.tuple(
+            fc.constant(layout),
+            linesArb(layout),
+            tableArb,
+            fc.integer({ min: 1, max: 5000 }),
+            fc.array(fc.nat(2000), { maxLength: 4 }),
+          ),
         ),
+        ([layout, text, table, firstLine, cuts]) => {
+          const buf = bytesOf(text);
+          const spec: DecodeSpec = {
+            layout: { hasHeader: false, fieldCount: layout.fieldCount, labelIndex: layout.labelIndex },
+            features: layout.features,
+            classes: layout.classes,
+            table,
+            maxRecordBytes: 1 << 20,
+          };
+          const whole = blockOf(buf, firstLine, []);
+          const expected = blockOutcome(() => decodeBlock(whole, spec, { decoder: null }));
+          t.deepEqual(
+            blockOutcome(() => decodeBlock(whole, spec, { decoder: wasm })),
+            expected,
+          );
+          t.deepEqual(
+            blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: wasm, copy: false })),
+            expected,
+          );
+          t.deepEqual(
+            blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: null })),
+            expected,
+          );
+        },
       ),
-      ([layout, text, table, firstLine, cuts]) => {
-        const buf = bytesOf(text);
-        const spec: DecodeSpec = {
-          layout: { hasHeader: false, fieldCount: layout.fieldCount, labelIndex: layout.labelIndex },
-          features: layout.features,
-          classes: layout.classes,
-          table,
-          maxRecordBytes: 1 << 20,
-        };
-        const whole = blockOf(buf, firstLine, []);
-        const expected = blockOutcome(() => decodeBlock(whole, spec, { decoder: null }));
-        t.deepEqual(
-          blockOutcome(() => decodeBlock(whole, spec, { decoder: wasm })),
-          expected,
-        );
-        t.deepEqual(
-          blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: wasm, copy: false })),
-          expected,
-        );
-        t.deepEqual(
-          blockOutcome(() => decodeBlock(blockOf(buf, firstLine, cuts), spec, { decoder: null })),
-          expected,
-        );
-      },
-    ),
-    { numRuns: NUM_RUNS },
-  );
-});
+      { numRuns: NUM_RUNS },
+    );
+  },
+);

@@ -30,39 +30,47 @@ test('parseSmallInt: the examples from the rule', (t) => {
     t.is(parseSmallInt(bad, 255), -1, JSON.stringify(bad));
 });
 
-test('looksLikeHeader: column names make a header; numbers (even bad ones), empty fields and a few bad values in data do not', (t) => {
-  t.true(looksLikeHeader(['label', '1', '2']));
-  t.true(looksLikeHeader(['', 'pixel0']));
-  t.true(looksLikeHeader(['y', ...Array.from({ length: 784 }, (_, i) => `pixel${i}`)]));
-  t.true(looksLikeHeader(['y', ...Array.from({ length: 784 }, (_, i) => String(i))]), 'column numbers count up');
-  t.true(looksLikeHeader(['1', '2', '3', 'x']), 'numbers that count up');
-  t.false(looksLikeHeader(['1', '2', 'x']), 'too few to tell: data with a bad value');
-  t.false(looksLikeHeader(['1', '2', '3']));
-  // A data row with a bad value stays data (a bad row at line 1), whatever the value.
-  const row = ['7', ...Array.from({ length: 784 }, (_, i) => String((i * 37) % 3 === 0 ? 0 : (i * 37) % 256))];
-  for (const bad of ['x7', 'abc', '12"', '1\u00002', 'NaN']) {
-    const copy = [...row];
-    copy[300] = bad;
-    t.false(looksLikeHeader(copy), bad);
-  }
-  t.false(looksLikeHeader(['1.5', '-1', '1e2', '+3', ' 4 ', '.5', '']));
-});
+test(
+  'looksLikeHeader: column names make a header; numbers (even bad ones), empty fields and a few bad values in ' +
+    'data do not',
+  (t) => {
+    t.true(looksLikeHeader(['label', '1', '2']));
+    t.true(looksLikeHeader(['', 'pixel0']));
+    t.true(looksLikeHeader(['y', ...Array.from({ length: 784 }, (_, i) => `pixel${i}`)]));
+    t.true(looksLikeHeader(['y', ...Array.from({ length: 784 }, (_, i) => String(i))]), 'column numbers count up');
+    t.true(looksLikeHeader(['1', '2', '3', 'x']), 'numbers that count up');
+    t.false(looksLikeHeader(['1', '2', 'x']), 'too few to tell: data with a bad value');
+    t.false(looksLikeHeader(['1', '2', '3']));
+    // A data row with a bad value stays data (a bad row at line 1), whatever the value.
+    const row = ['7', ...Array.from({ length: 784 }, (_, i) => String((i * 37) % 3 === 0 ? 0 : (i * 37) % 256))];
+    for (const bad of ['x7', 'abc', '12"', '1\u00002', 'NaN']) {
+      const copy = [...row];
+      copy[300] = bad;
+      t.false(looksLikeHeader(copy), bad);
+    }
+    t.false(looksLikeHeader(['1.5', '-1', '1e2', '+3', ' 4 ', '.5', '']));
+  },
+);
 
-test('looksLikeHeader: column numbers alone (0..784, 1..785, as pandas writes them) are a header; short ones can be data', (t) => {
-  const count = (from: number, n: number) => Array.from({ length: n }, (_, i) => String(from + i));
-  t.true(looksLikeHeader(count(0, 785)), '0..784');
-  t.true(looksLikeHeader(count(1, 785)), '1..785');
-  t.true(looksLikeHeader(count(0, 784)), '0..783 (no label column)');
-  t.false(looksLikeHeader(count(0, 5)), '0,1,2,3,4 is a valid data row for a 4-pixel model');
-  t.false(looksLikeHeader(count(0, 256)), '0..255: every value is a valid pixel');
-  t.false(looksLikeHeader(count(2, 785)), 'not from 0 or 1');
-  const gap = count(0, 785);
-  gap[400] = '401';
-  t.false(looksLikeHeader(gap), 'not consecutive');
-  t.false(looksLikeHeader(['00', ...count(1, 784)]), 'written as column numbers are');
-  t.deepEqual(detectLayout(count(0, 785), 784), { layout: { hasHeader: true, fieldCount: 785, labelIndex: 0 } });
-  t.deepEqual(detectLayout(count(1, 784), 784), { layout: { hasHeader: true, fieldCount: 784, labelIndex: -1 } });
-});
+test(
+  'looksLikeHeader: column numbers alone (0..784, 1..785, as pandas writes them) are a header; short ones can be ' +
+    'data',
+  (t) => {
+    const count = (from: number, n: number) => Array.from({ length: n }, (_, i) => String(from + i));
+    t.true(looksLikeHeader(count(0, 785)), '0..784');
+    t.true(looksLikeHeader(count(1, 785)), '1..785');
+    t.true(looksLikeHeader(count(0, 784)), '0..783 (no label column)');
+    t.false(looksLikeHeader(count(0, 5)), '0,1,2,3,4 is a valid data row for a 4-pixel model');
+    t.false(looksLikeHeader(count(0, 256)), '0..255: every value is a valid pixel');
+    t.false(looksLikeHeader(count(2, 785)), 'not from 0 or 1');
+    const gap = count(0, 785);
+    gap[400] = '401';
+    t.false(looksLikeHeader(gap), 'not consecutive');
+    t.false(looksLikeHeader(['00', ...count(1, 784)]), 'written as column numbers are');
+    t.deepEqual(detectLayout(count(0, 785), 784), { layout: { hasHeader: true, fieldCount: 785, labelIndex: 0 } });
+    t.deepEqual(detectLayout(count(1, 784), 784), { layout: { hasHeader: true, fieldCount: 784, labelIndex: -1 } });
+  },
+);
 
 test('detectLayout: every accepted layout and every rejected one', (t) => {
   const f = 3;

@@ -102,29 +102,34 @@ for (const [seed, features] of [
   [2, 784],
   [3, 3],
 ] as const) {
-  test(`generated input (seed ${seed}, ${features} pixels): the framer matches csv-parse under skip, from a file and from stdin`, async (t) => {
-    const bytes = generate(seed, features === 784 ? 3_000 : 40_000, features);
-    const path = join(dir, `large-${seed}.csv`);
-    await writeFile(path, bytes);
-    const options: RunOptions = {
-      features,
-      classes: 10,
-      onError: 'skip',
-      batchSize: 97,
-      table: normalizationTable('unit'),
-    };
-    const cuts: number[] = [];
-    for (let at = 0, next = random(seed + 100); at < bytes.length; at += 1 + Math.floor(next() * 20_000)) cuts.push(at);
-    const feedings: Feeding[] = [
-      { kind: 'file', path },
-      { kind: 'trickle', bytes, cuts },
-    ];
-    for (const feeding of feedings) {
-      const oracle = await runSource('csv-parse', feeding, options, true);
-      t.is(oracle.error, null);
-      t.true(oracle.rowErrors.length > 10);
-      const fast = await runSource('fast', feeding, options, true);
-      t.deepEqual({ ...fast, parser: null }, { ...oracle, parser: null }, feeding.kind);
-    }
-  });
+  test(
+    `generated input (seed ${seed}, ${features} pixels): the framer matches csv-parse under skip, from a file and ` +
+      `from stdin`,
+    async (t) => {
+      const bytes = generate(seed, features === 784 ? 3_000 : 40_000, features);
+      const path = join(dir, `large-${seed}.csv`);
+      await writeFile(path, bytes);
+      const options: RunOptions = {
+        features,
+        classes: 10,
+        onError: 'skip',
+        batchSize: 97,
+        table: normalizationTable('unit'),
+      };
+      const cuts: number[] = [];
+      for (let at = 0, next = random(seed + 100); at < bytes.length; at += 1 + Math.floor(next() * 20_000))
+        cuts.push(at);
+      const feedings: Feeding[] = [
+        { kind: 'file', path },
+        { kind: 'trickle', bytes, cuts },
+      ];
+      for (const feeding of feedings) {
+        const oracle = await runSource('csv-parse', feeding, options, true);
+        t.is(oracle.error, null);
+        t.true(oracle.rowErrors.length > 10);
+        const fast = await runSource('fast', feeding, options, true);
+        t.deepEqual({ ...fast, parser: null }, { ...oracle, parser: null }, feeding.kind);
+      }
+    },
+  );
 }

@@ -284,7 +284,8 @@ test('unclosed quotes: at the end of the input, and running past the record size
   const csvParse = await runSource('csv-parse', file(far), { ...base, maxRecordBytes: 500, batchSize: 1000 });
   t.is(
     csvParse.error?.message,
-    `${far}:15001: unclosed quote: a quoted field starts in this record and does not end within 500 bytes (maxRecordBytes)`,
+    `${far}:15001: unclosed quote: a quoted field starts in this record and does not end within 500 bytes ` +
+      `(maxRecordBytes)`,
   );
 });
 

@@ -90,87 +90,96 @@ test('median', (t) => {
   t.true(Number.isNaN(median([])));
 });
 
-test('one row: images/s from benchmark.js (rows / mean seconds, ± rme), latency medians across passes, RSS of the child', (t) => {
-  const m = measurement(
-    config(),
-    [0.125, 0.25, 0.375],
-    [
-      pass({ batchLatencyMs: latency(10, 30), perImageLatencyMs: 0.1, timeToFirstResultMs: 4 }),
-      pass({ batchLatencyMs: latency(12, 50), perImageLatencyMs: 0.3, timeToFirstResultMs: 9 }),
-      pass({ batchLatencyMs: latency(11, 20), perImageLatencyMs: 0.2, timeToFirstResultMs: 5 }),
-    ],
-  );
-  const row = summariseMeasurement(m);
-  t.is(row.samples, 3);
-  t.is(row.passes, 3);
-  t.is(row.rows, 1000);
-  t.is(row.accuracy, 0.98);
-  t.is(row.imagesPerSecond.mean, 4000);
-  t.is(row.imagesPerSecond.rme, 5);
-  t.is(row.imagesPerSecond.moe, 200);
-  t.is(row.imagesPerSecond.median, 4000);
-  t.deepEqual(row.passSeconds, { mean: 0.25, median: 0.25, min: 0.125, max: 0.375 });
-  t.deepEqual(row.batchLatencyMs, { p50: 11, p90: 20, p99: 30 });
-  t.is(row.perImageLatencyMs, 0.2);
-  t.is(row.timeToFirstResultMs, 5);
-  t.is(row.peakRssBytes, 120 * 2 ** 20);
-  t.is(row.baselineRssBytes, 50 * 2 ** 20);
-  // One sample is not a distribution: no margin of error rather than benchmark.js's ±0%.
-  const single = summariseMeasurement(measurement(config(), [0.5]));
-  t.is(single.imagesPerSecond.rme, null);
-  t.is(single.imagesPerSecond.moe, null);
-  t.is(single.imagesPerSecond.mean, 2000);
-});
+test(
+  'one row: images/s from benchmark.js (rows / mean seconds, ± rme), latency medians across passes, RSS of the ' +
+    'child',
+  (t) => {
+    const m = measurement(
+      config(),
+      [0.125, 0.25, 0.375],
+      [
+        pass({ batchLatencyMs: latency(10, 30), perImageLatencyMs: 0.1, timeToFirstResultMs: 4 }),
+        pass({ batchLatencyMs: latency(12, 50), perImageLatencyMs: 0.3, timeToFirstResultMs: 9 }),
+        pass({ batchLatencyMs: latency(11, 20), perImageLatencyMs: 0.2, timeToFirstResultMs: 5 }),
+      ],
+    );
+    const row = summariseMeasurement(m);
+    t.is(row.samples, 3);
+    t.is(row.passes, 3);
+    t.is(row.rows, 1000);
+    t.is(row.accuracy, 0.98);
+    t.is(row.imagesPerSecond.mean, 4000);
+    t.is(row.imagesPerSecond.rme, 5);
+    t.is(row.imagesPerSecond.moe, 200);
+    t.is(row.imagesPerSecond.median, 4000);
+    t.deepEqual(row.passSeconds, { mean: 0.25, median: 0.25, min: 0.125, max: 0.375 });
+    t.deepEqual(row.batchLatencyMs, { p50: 11, p90: 20, p99: 30 });
+    t.is(row.perImageLatencyMs, 0.2);
+    t.is(row.timeToFirstResultMs, 5);
+    t.is(row.peakRssBytes, 120 * 2 ** 20);
+    t.is(row.baselineRssBytes, 50 * 2 ** 20);
+    // One sample is not a distribution: no margin of error rather than benchmark.js's ±0%.
+    const single = summariseMeasurement(measurement(config(), [0.5]));
+    t.is(single.imagesPerSecond.rme, null);
+    t.is(single.imagesPerSecond.moe, null);
+    t.is(single.imagesPerSecond.mean, 2000);
+  },
+);
 
-test('speed-ups over batch size 1 at the same pool, threads and in-flight; best marks per pool mode; probes stand apart', (t) => {
-  const c = (batchSize: number, threads: number, pool: 'warm' | 'fresh' = 'warm', probe = false) =>
-    config({ batchSize, threads, maxInFlight: 2 * threads, pool, probe });
-  const ms = [
-    measurement(c(1, 1), [1.0]), // 1000 images/s
-    measurement(c(10, 1), [0.5]), // 2000
-    measurement(c(100, 1), [0.25], [pass({ batchLatencyMs: latency(30, 90) })]), // 4000
-    measurement(c(1, 2), [0.8], [pass({ batchLatencyMs: latency(1, 5) })]), // 1250
-    measurement(c(100, 2), [0.2], [pass({ batchLatencyMs: latency(40, 120) })]), // 5000: best warm throughput
-    measurement(c(100, 2, 'fresh', true), [0.1], [pass({ batchLatencyMs: latency(0.5, 1) })]), // a probe: faster, lower p99, never "best"
-    measurement(c(1, 1, 'fresh'), [2], [pass({ batchLatencyMs: latency(2, 4) })]),
-    measurement(c(10, 1, 'fresh'), [1], [pass({ batchLatencyMs: latency(20, 40) })]),
-  ];
-  const rows = aggregate(ms);
-  t.deepEqual(
-    rows.map((r) => r.speedup),
-    [1, 2, 4, 1, 5000 / 1250, null, 1, 2],
-  );
-  t.deepEqual(
-    rows.map((r) => r.speedupBaseline),
-    [1, 1, 1, 1, 1, null, 1, 1],
-  );
-  t.deepEqual(
-    rows.map((r) => r.bestThroughput),
-    [false, false, false, false, true, false, false, true],
-  );
-  t.deepEqual(
-    rows.map((r) => r.bestP99),
-    [false, false, false, true, false, false, true, false],
-  );
-  // Issue 17: without batch size 1 in the grid, the smallest batch size measured is the baseline.
-  const from10 = aggregate([
-    measurement(c(10, 1), [1]),
-    measurement(c(100, 1), [0.5]),
-    measurement(c(100, 2), [0.25]),
-    measurement(c(100, 1, 'fresh', true), [0.1]),
-  ]);
-  t.deepEqual(
-    from10.map((r) => r.speedup),
-    [1, 2, null, null],
-    'no batch-10 row at 2 threads; probes stand apart',
-  );
-  t.deepEqual(
-    from10.map((r) => r.speedupBaseline),
-    [10, 10, null, null],
-  );
-  t.is(speedupBaseline(from10.map((r) => r.config)), 10);
-  t.is(speedupBaseline([c(100, 1, 'fresh', true)]), null, 'probes only: no baseline');
-});
+test(
+  'speed-ups over batch size 1 at the same pool, threads and in-flight; best marks per pool mode; probes stand ' +
+    'apart',
+  (t) => {
+    const c = (batchSize: number, threads: number, pool: 'warm' | 'fresh' = 'warm', probe = false) =>
+      config({ batchSize, threads, maxInFlight: 2 * threads, pool, probe });
+    const ms = [
+      measurement(c(1, 1), [1.0]), // 1000 images/s
+      measurement(c(10, 1), [0.5]), // 2000
+      measurement(c(100, 1), [0.25], [pass({ batchLatencyMs: latency(30, 90) })]), // 4000
+      measurement(c(1, 2), [0.8], [pass({ batchLatencyMs: latency(1, 5) })]), // 1250
+      measurement(c(100, 2), [0.2], [pass({ batchLatencyMs: latency(40, 120) })]), // 5000: best warm throughput
+      // a probe: faster, lower p99, never "best"
+      measurement(c(100, 2, 'fresh', true), [0.1], [pass({ batchLatencyMs: latency(0.5, 1) })]),
+      measurement(c(1, 1, 'fresh'), [2], [pass({ batchLatencyMs: latency(2, 4) })]),
+      measurement(c(10, 1, 'fresh'), [1], [pass({ batchLatencyMs: latency(20, 40) })]),
+    ];
+    const rows = aggregate(ms);
+    t.deepEqual(
+      rows.map((r) => r.speedup),
+      [1, 2, 4, 1, 5000 / 1250, null, 1, 2],
+    );
+    t.deepEqual(
+      rows.map((r) => r.speedupBaseline),
+      [1, 1, 1, 1, 1, null, 1, 1],
+    );
+    t.deepEqual(
+      rows.map((r) => r.bestThroughput),
+      [false, false, false, false, true, false, false, true],
+    );
+    t.deepEqual(
+      rows.map((r) => r.bestP99),
+      [false, false, false, true, false, false, true, false],
+    );
+    // Issue 17: without batch size 1 in the grid, the smallest batch size measured is the baseline.
+    const from10 = aggregate([
+      measurement(c(10, 1), [1]),
+      measurement(c(100, 1), [0.5]),
+      measurement(c(100, 2), [0.25]),
+      measurement(c(100, 1, 'fresh', true), [0.1]),
+    ]);
+    t.deepEqual(
+      from10.map((r) => r.speedup),
+      [1, 2, null, null],
+      'no batch-10 row at 2 threads; probes stand apart',
+    );
+    t.deepEqual(
+      from10.map((r) => r.speedupBaseline),
+      [10, 10, null, null],
+    );
+    t.is(speedupBaseline(from10.map((r) => r.config)), 10);
+    t.is(speedupBaseline([c(100, 1, 'fresh', true)]), null, 'probes only: no baseline');
+  },
+);
 
 test('the accuracy check: identical everywhere passes; any difference names both configurations and passes', (t) => {
   const a = config({ batchSize: 1, threads: 1 });
@@ -188,9 +197,12 @@ test('the accuracy check: identical everywhere passes; any difference names both
   t.is(mismatch!.second.pass, 2);
   t.is(
     accuracyMismatchMessage(mismatch!),
-    `accuracy differs between configurations: #${a.id} (warm pool, batch 1, 1 thread, 2 in flight, pass 1) scored accuracy 0.98, 980/1000 labeled rows correct of 1000 rows, ` +
-      `but #${b.id} (warm pool, batch 100, 2 threads, 4 in flight, pass 2) scored accuracy 0.979, 979/1000 labeled rows correct of 1000 rows. ` +
-      'The predictions must not depend on batch size, threads or the pool: this is a bug in the pipeline, and the experiment stops here.',
+    `accuracy differs between configurations: #${a.id} (warm pool, batch 1, 1 thread, 2 in flight, pass 1) scored ` +
+      `accuracy 0.98, 980/1000 labeled rows correct of 1000 rows, ` +
+      `but #${b.id} (warm pool, batch 100, 2 threads, 4 in flight, pass 2) scored accuracy 0.979, 979/1000 labeled ` +
+      `rows correct of 1000 rows. ` +
+      'The predictions must not depend on batch size, threads or the pool: this is a bug in the pipeline, and the ' +
+      'experiment stops here.',
   );
   // Within one configuration too, and a different row count counts as a difference.
   t.truthy(findAccuracyMismatch([measurement(a, [1, 1], [pass(), pass({ rows: 999 })])]));

@@ -23,7 +23,9 @@ for (const [args, message] of [
   [['--batch-sizes', '1,x'], "--batch-sizes must list whole numbers: 'x' is not a batch size (got '1,x')"],
   [
     ['--threads', String(maxThreads + 1)],
-    `--threads must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${maxThreads + 1} is too many (got '${maxThreads + 1}')`,
+    `--threads must list thread counts of at most ${maxThreads}` +
+      `, the pool maximum (4 per core, at least 16): ${maxThreads + 1}` +
+      ` is too many (got '${maxThreads + 1}')`,
   ],
   [
     ['--max-in-flight', '0'],

@@ -184,7 +184,9 @@ test('invalid grids are usage errors that name the flag and say what is wrong', 
   );
   t.is(
     usage(t, ['--threads', `1,${maxThreads + 1}`]),
-    `--threads must list thread counts of at most ${maxThreads}, the pool maximum (4 per core, at least 16): ${maxThreads + 1} is too many (got '1,${maxThreads + 1}')`,
+    `--threads must list thread counts of at most ${maxThreads}` +
+      `, the pool maximum (4 per core, at least 16): ${maxThreads + 1}` +
+      ` is too many (got '1,${maxThreads + 1}')`,
   );
   t.is(
     usage(t, ['--threads', '0']),
@@ -202,12 +204,14 @@ test('invalid grids are usage errors that name the flag and say what is wrong', 
   );
   t.is(
     usage(t, ['--max-in-flight', 'two']),
-    "--max-in-flight must list whole numbers of batches (4) or multiples of the thread count (2x): 'two' is neither (got 'two')",
+    "--max-in-flight must list whole numbers of batches (4) or multiples of the thread count (2x): 'two' is neither " +
+      "(got 'two')",
   );
   t.is(usage(t, ['--max-in-flight', '2x,2X']), "--max-in-flight lists 2x twice (got '2x,2X')");
   t.is(
     usage(t, ['--max-in-flight', '']),
-    "--max-in-flight is empty: give one or more values such as 4 (batches) or 2x (2 x threads) separated by commas (got '')",
+    '--max-in-flight is empty: give one or more values such as 4 (batches) or 2x (2 x threads) separated by commas ' +
+      "(got '')",
   );
   t.is(
     usage(t, ['--threads', '1,2', '--max-in-flight', '2x,4']),

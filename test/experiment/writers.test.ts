@@ -92,52 +92,56 @@ test('a tiny real run: every configuration measured, accuracy identical, figures
   t.deepEqual(doc.summary.bestP99, { warm: ids('bestP99')[0] });
 });
 
-test('JSON: every number, the machine (CPU, cores, Node, load average at start and end), the options, the method, warm/fresh labels', async (t) => {
-  const { doc, written } = await realRun();
-  const json = JSON.parse(readFileSync(written.json, 'utf8'));
-  t.deepEqual(json, JSON.parse(JSON.stringify(doc)));
-  t.is(json.kind, 'nnpipe-experiment');
-  t.is(json.status, 'complete');
-  t.false(json.partial);
-  t.like(json.machine, { node: process.version });
-  t.true(typeof json.machine.cpuModel === 'string' && json.machine.cpuModel.length > 0);
-  t.true(json.machine.cores >= 1);
-  t.is(json.machine.loadAverageStart.length, 3);
-  t.is(json.machine.loadAverageEnd.length, 3);
-  t.like(json.options, {
-    batchSizes: [1, 10, 100],
-    threads: [1, 2],
-    maxInFlight: ['2x'],
-    pool: 'warm',
-    freshProbe: 'auto',
-    minSamples: 2,
-    maxTimeS: 0.05,
-  });
-  t.regex(json.method.pools.warm, /^warm: /);
-  t.regex(json.method.pools.fresh, /^fresh: /);
-  t.regex(json.method.rss, /child process of its own/);
-  t.regex(json.method.engine, /^benchmark\.js 2\.1\.4: one deferred benchmark per configuration/);
-  const first = json.results[0];
-  for (const key of ['mean', 'deviation', 'sem', 'moe', 'rme', 'sample', 'count', 'cycles', 'elapsed'])
-    t.true(key in first.benchmark, key);
-  for (const key of [
-    'imagesPerSecond',
-    'batchLatencyMs',
-    'perImageLatencyMs',
-    'peakRssBytes',
-    'accuracy',
-    'speedup',
-    'speedupBaseline',
-    'bestThroughput',
-    'bestP99',
-    'passDetails',
-    'timeToFirstResultMs',
-  ]) {
-    t.true(key in first, key);
-  }
-  t.is(first.config.pool, 'warm');
-  t.deepEqual(json.notMeasured, []);
-});
+test(
+  'JSON: every number, the machine (CPU, cores, Node, load average at start and end), the options, the method, ' +
+    'warm/fresh labels',
+  async (t) => {
+    const { doc, written } = await realRun();
+    const json = JSON.parse(readFileSync(written.json, 'utf8'));
+    t.deepEqual(json, JSON.parse(JSON.stringify(doc)));
+    t.is(json.kind, 'nnpipe-experiment');
+    t.is(json.status, 'complete');
+    t.false(json.partial);
+    t.like(json.machine, { node: process.version });
+    t.true(typeof json.machine.cpuModel === 'string' && json.machine.cpuModel.length > 0);
+    t.true(json.machine.cores >= 1);
+    t.is(json.machine.loadAverageStart.length, 3);
+    t.is(json.machine.loadAverageEnd.length, 3);
+    t.like(json.options, {
+      batchSizes: [1, 10, 100],
+      threads: [1, 2],
+      maxInFlight: ['2x'],
+      pool: 'warm',
+      freshProbe: 'auto',
+      minSamples: 2,
+      maxTimeS: 0.05,
+    });
+    t.regex(json.method.pools.warm, /^warm: /);
+    t.regex(json.method.pools.fresh, /^fresh: /);
+    t.regex(json.method.rss, /child process of its own/);
+    t.regex(json.method.engine, /^benchmark\.js 2\.1\.4: one deferred benchmark per configuration/);
+    const first = json.results[0];
+    for (const key of ['mean', 'deviation', 'sem', 'moe', 'rme', 'sample', 'count', 'cycles', 'elapsed'])
+      t.true(key in first.benchmark, key);
+    for (const key of [
+      'imagesPerSecond',
+      'batchLatencyMs',
+      'perImageLatencyMs',
+      'peakRssBytes',
+      'accuracy',
+      'speedup',
+      'speedupBaseline',
+      'bestThroughput',
+      'bestP99',
+      'passDetails',
+      'timeToFirstResultMs',
+    ]) {
+      t.true(key in first, key);
+    }
+    t.is(first.config.pool, 'warm');
+    t.deepEqual(json.notMeasured, []);
+  },
+);
 
 test('CSV: a header and one row per configuration, with the pool mode and the experiment status on every row', async (t) => {
   const { doc, written } = await realRun();
@@ -204,60 +208,64 @@ test('terminal table: every configuration, ± margins, speed-ups, the best marks
   t.false(text.includes('\u001b['), 'no colour unless asked');
 });
 
-test('HTML: self-contained (CSP, no external reference, Chart.js inlined once), both charts configured, warm/fresh labelled', async (t) => {
-  const { doc, written } = await realRun();
-  const html = readFileSync(written.html, 'utf8');
-  t.regex(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'/);
-  for (const pattern of [
-    /src\s*=\s*["']?\s*(https?:)?\/\//i,
-    /href\s*=\s*["']?\s*(https?:)?\/\//i,
-    /url\(\s*["']?\s*(https?:)?\/\//i,
-    /@import/i,
-    /<link[^>]+stylesheet/i,
-    /<iframe/i,
-  ]) {
-    t.notRegex(html, pattern);
-  }
-  for (const match of html.matchAll(/\s(src|href)\s*=\s*"([^"]*)"/gi))
-    t.true(match[2].startsWith('#') || match[2] === 'data:,', match[0]);
-  const probe = chartJsLibrary().source.slice(100_000, 100_200);
-  t.is(html.split(probe).length - 1, 1, 'Chart.js inlined once');
+test(
+  'HTML: self-contained (CSP, no external reference, Chart.js inlined once), both charts configured, warm/fresh ' +
+    'labelled',
+  async (t) => {
+    const { doc, written } = await realRun();
+    const html = readFileSync(written.html, 'utf8');
+    t.regex(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'/);
+    for (const pattern of [
+      /src\s*=\s*["']?\s*(https?:)?\/\//i,
+      /href\s*=\s*["']?\s*(https?:)?\/\//i,
+      /url\(\s*["']?\s*(https?:)?\/\//i,
+      /@import/i,
+      /<link[^>]+stylesheet/i,
+      /<iframe/i,
+    ]) {
+      t.notRegex(html, pattern);
+    }
+    for (const match of html.matchAll(/\s(src|href)\s*=\s*"([^"]*)"/gi))
+      t.true(match[2].startsWith('#') || match[2] === 'data:,', match[0]);
+    const probe = chartJsLibrary().source.slice(100_000, 100_200);
+    t.is(html.split(probe).length - 1, 1, 'Chart.js inlined once');
 
-  const open = '<script type="application/json" id="page-data">';
-  const from = html.indexOf(open) + open.length;
-  const block = JSON.parse(html.slice(from, html.indexOf('</script', from)));
-  t.deepEqual(Object.keys(block.charts).sort(), ['latency', 'throughput']);
-  const throughput = block.charts.throughput;
-  t.is(throughput.options.scales.x.type, 'logarithmic');
-  t.deepEqual(
-    throughput.data.datasets.map((d: { label: string }) => d.label),
-    [
-      'warm, 1 thread, 2 in flight',
-      'warm, 2 threads, 4 in flight',
-      'fresh probe, 1 thread, 2 in flight',
-      'fresh probe, 2 threads, 4 in flight',
-    ],
-  );
-  t.deepEqual(
-    throughput.data.datasets[0].data.map((p: { x: number }) => p.x),
-    [1, 10, 100],
-  );
-  const latency = block.charts.latency;
-  t.is(latency.options.scales.x.type, 'logarithmic');
-  t.is(latency.data.datasets.length, 8, 'p50 and p99 per line');
-  t.true(latency.data.datasets.every((d: { label: string }) => /^p(50|99), (warm|fresh probe), /.test(d.label)));
-  t.is(block.data.kind, 'nnpipe-experiment');
-  t.is(block.data.results.length, doc.results.length);
+    const open = '<script type="application/json" id="page-data">';
+    const from = html.indexOf(open) + open.length;
+    const block = JSON.parse(html.slice(from, html.indexOf('</script', from)));
+    t.deepEqual(Object.keys(block.charts).sort(), ['latency', 'throughput']);
+    const throughput = block.charts.throughput;
+    t.is(throughput.options.scales.x.type, 'logarithmic');
+    t.deepEqual(
+      throughput.data.datasets.map((d: { label: string }) => d.label),
+      [
+        'warm, 1 thread, 2 in flight',
+        'warm, 2 threads, 4 in flight',
+        'fresh probe, 1 thread, 2 in flight',
+        'fresh probe, 2 threads, 4 in flight',
+      ],
+    );
+    t.deepEqual(
+      throughput.data.datasets[0].data.map((p: { x: number }) => p.x),
+      [1, 10, 100],
+    );
+    const latency = block.charts.latency;
+    t.is(latency.options.scales.x.type, 'logarithmic');
+    t.is(latency.data.datasets.length, 8, 'p50 and p99 per line');
+    t.true(latency.data.datasets.every((d: { label: string }) => /^p(50|99), (warm|fresh probe), /.test(d.label)));
+    t.is(block.data.kind, 'nnpipe-experiment');
+    t.is(block.data.results.length, doc.results.length);
 
-  t.true(html.includes('<canvas data-chart="throughput"'));
-  t.true(html.includes('<canvas data-chart="latency"'));
-  t.regex(html, /<title>nnpipe batch-size experiment: complete<\/title>/);
-  t.true(html.includes('<td>fresh (probe)</td>'));
-  t.true(html.includes('<td>warm</td>'));
-  t.regex(html, /How it was measured/);
-  t.regex(html, /load average at end/);
-  t.true(html.includes(doc.machine.cpuModel));
-});
+    t.true(html.includes('<canvas data-chart="throughput"'));
+    t.true(html.includes('<canvas data-chart="latency"'));
+    t.regex(html, /<title>nnpipe batch-size experiment: complete<\/title>/);
+    t.true(html.includes('<td>fresh (probe)</td>'));
+    t.true(html.includes('<td>warm</td>'));
+    t.regex(html, /How it was measured/);
+    t.regex(html, /load average at end/);
+    t.true(html.includes(doc.machine.cpuModel));
+  },
+);
 
 test('a partial document (interrupted) says so in the JSON, the CSV, the table and the page', async (t) => {
   const { outcome, doc } = await realRun();
@@ -299,66 +307,72 @@ test('a partial document (interrupted) says so in the JSON, the CSV, the table a
   t.regex(html, /id="not-measured"/);
 });
 
-// Issue 17: "vs batch 1" was all "-" when batch size 1 was not in the grid, and one configuration read "(1 configurations)".
-test('a grid without batch size 1: speed-ups over the smallest batch size measured, named in the header; "1 configuration"', async (t) => {
-  const { outcome, doc } = await realRun();
-  const model = await loadModel(doc.model.path);
-  const measurements = outcome.measurements.filter((m) => m.config.batchSize !== 1);
-  const notMeasured = [expandGrid(grid)[0]];
-  const from10 = buildExperimentDocument(
-    { ...outcome, status: 'interrupted', measurements, notMeasured },
-    {
-      grid,
-      input: { path: input, bytes: 1 },
-      model,
-      normalize: 'unit',
-      out: join(dir, 'from10'),
-      minSamples: 2,
-      maxTimeS: 0.05,
-      configurations: measurements.length + 1,
-    },
-  );
-  t.is(from10.summary.speedupBaseline, 10);
-  const text = formatExperimentTable(from10);
-  const lines = text.split('\n');
-  const header = lines.find((l) => /^\s*#\s+pool/.test(l))!;
-  t.regex(header, /vs batch 10\s+best$/);
-  const rows = lines.filter((l) => /^\s*\d+\s+(warm|fresh)/.test(l));
-  // (Another row may measure 1.00x too on a loaded machine: the baseline is checked in the document.)
-  const baselines = from10.results.filter((r) => r.config.batchSize === 10 && r.config.pool === 'warm');
-  t.is(baselines.length, 2);
-  t.true(
-    baselines.every((r) => r.speedup === 1 && r.speedupBaseline === 10),
-    'batch size 10 is the baseline for each thread count',
-  );
-  t.true(from10.results.filter((r) => r.config.pool === 'warm').every((r) => r.speedupBaseline === 10));
-  t.true(
-    rows.filter((l) => /^\s*\d+\s+warm/.test(l)).every((l) => /\d\.\d\dx/.test(l)),
-    'every grid row has a speed-up',
-  );
-  t.regex(
-    text,
-    /^ {2}vs batch 10: speed-up over batch size 10 \(the smallest measured\) at the same pool, threads and in-flight/m,
-  );
-  t.regex(text, /not measured: #1 \(1 configuration\)$/m);
-  t.regex(
-    text,
-    new RegExp(
-      `^experiment INTERRUPTED \\(partial\\): ${measurements.length} of ${measurements.length + 1} configurations measured`,
-      'm',
-    ),
-  );
-  const written = await writeExperimentOutputs(join(dir, 'from10'), from10);
-  const csv = readFileSync(written.csv, 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((l) => l.split(','));
-  const col = (name: string) => CSV_HEADER.indexOf(name);
-  t.deepEqual(
-    csv.slice(1).map((r) => r[col('speedup_baseline_batch_size')]),
-    from10.results.map((r) => (r.config.probe ? '' : '10')),
-  );
-  const html = readFileSync(written.html, 'utf8');
-  t.true(html.includes('<th>vs batch 10</th>'));
-  t.true(html.includes('vs batch 10: speed-up over batch size 10 (the smallest measured)'));
-});
+// Issue 17: "vs batch 1" was all "-" when batch size 1 was not in the grid, and one configuration read "(1
+// configurations)".
+test(
+  'a grid without batch size 1: speed-ups over the smallest batch size measured, named in the header; "1 ' +
+    'configuration"',
+  async (t) => {
+    const { outcome, doc } = await realRun();
+    const model = await loadModel(doc.model.path);
+    const measurements = outcome.measurements.filter((m) => m.config.batchSize !== 1);
+    const notMeasured = [expandGrid(grid)[0]];
+    const from10 = buildExperimentDocument(
+      { ...outcome, status: 'interrupted', measurements, notMeasured },
+      {
+        grid,
+        input: { path: input, bytes: 1 },
+        model,
+        normalize: 'unit',
+        out: join(dir, 'from10'),
+        minSamples: 2,
+        maxTimeS: 0.05,
+        configurations: measurements.length + 1,
+      },
+    );
+    t.is(from10.summary.speedupBaseline, 10);
+    const text = formatExperimentTable(from10);
+    const lines = text.split('\n');
+    const header = lines.find((l) => /^\s*#\s+pool/.test(l))!;
+    t.regex(header, /vs batch 10\s+best$/);
+    const rows = lines.filter((l) => /^\s*\d+\s+(warm|fresh)/.test(l));
+    // (Another row may measure 1.00x too on a loaded machine: the baseline is checked in the document.)
+    const baselines = from10.results.filter((r) => r.config.batchSize === 10 && r.config.pool === 'warm');
+    t.is(baselines.length, 2);
+    t.true(
+      baselines.every((r) => r.speedup === 1 && r.speedupBaseline === 10),
+      'batch size 10 is the baseline for each thread count',
+    );
+    t.true(from10.results.filter((r) => r.config.pool === 'warm').every((r) => r.speedupBaseline === 10));
+    t.true(
+      rows.filter((l) => /^\s*\d+\s+warm/.test(l)).every((l) => /\d\.\d\dx/.test(l)),
+      'every grid row has a speed-up',
+    );
+    t.regex(
+      text,
+      /^ {2}vs batch 10: speed-up over batch size 10 \(the smallest measured\) at the same pool, threads and in-flight/m,
+    );
+    t.regex(text, /not measured: #1 \(1 configuration\)$/m);
+    t.regex(
+      text,
+      new RegExp(
+        `^experiment INTERRUPTED \\(partial\\): ${measurements.length} of ${measurements.length + 1} configurations ` +
+          `measured`,
+        'm',
+      ),
+    );
+    const written = await writeExperimentOutputs(join(dir, 'from10'), from10);
+    const csv = readFileSync(written.csv, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(','));
+    const col = (name: string) => CSV_HEADER.indexOf(name);
+    t.deepEqual(
+      csv.slice(1).map((r) => r[col('speedup_baseline_batch_size')]),
+      from10.results.map((r) => (r.config.probe ? '' : '10')),
+    );
+    const html = readFileSync(written.html, 'utf8');
+    t.true(html.includes('<th>vs batch 10</th>'));
+    t.true(html.includes('vs batch 10: speed-up over batch size 10 (the smallest measured)'));
+  },
+);

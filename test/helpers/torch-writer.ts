@@ -90,7 +90,9 @@ export interface TorchWriterOptions {
   extraMembers?: [string, Buffer][];
   /** Write the storages big-endian and say so in FOLDER/byteorder (as newer torch versions record it). */
   bigEndian?: boolean;
-  /** Replace a member name everywhere in the finished zip by another of the same length (names yazl refuses to write). */
+  /**
+   * Replace a member name everywhere in the finished zip by another of the same length (names yazl refuses to write).
+   */
   renameMember?: [string, string];
 }
 

@@ -465,7 +465,8 @@ async function checkLabeledPage(
 }
 
 browserTest(
-  `headless Chromium: a labeled run of 100 rows shows all 100 (mistakes, then close calls), its charts and heat-map cells${needs}`,
+  `headless Chromium: a labeled run of 100 rows shows all 100 (mistakes, then close calls), its charts and heat-map ` +
+    `cells${needs}`,
   async (t) => {
     mkdirSync(join(dir, 'labeled')); // outputs go into existing folders
     const html = join(dir, 'labeled', 'run.html');
@@ -494,7 +495,8 @@ browserTest(
 );
 
 browserTest(
-  `headless Chromium: the page of 3 merged shards (nnpipe merge --html) shows all 100 rows' images, its charts and heat-map cells, and says how its throughput was merged${needs}`,
+  `headless Chromium: the page of 3 merged shards (nnpipe merge --html) shows all 100 rows' images, its charts and ` +
+    `heat-map cells, and says how its throughput was merged${needs}`,
   async (t) => {
     const out = join(dir, 'merged');
     mkdirSync(out);
@@ -621,7 +623,8 @@ browserTest(
 );
 
 browserTest(
-  `headless Chromium: a hostile input path stays text (no script runs, the data block parses); row errors listed${needs}`,
+  `headless Chromium: a hostile input path stays text (no script runs, the data block parses); row errors ` +
+    `listed${needs}`,
   async (t) => {
     const hostile = '</script><script>alert(1)</script><!--<script>';
     const rowErrors = Array.from({ length: 14 }, (_, i) => ({ line: 10 + i, message: `${hostile} ${i}` }));

@@ -241,39 +241,43 @@ for (const errorRate of [0, 0.02, 0.3, 1]) {
   });
 }
 
-test('high error rate: T mistakes, every kind of mistake shown, the most confident of each cell first; no close calls', (t) => {
-  const collector = new MistakeCollector({ classes: 10, features: 784, normalize: 'unit' });
-  const { seen, result } = collect(t, collector, syntheticBatches({ rows: 50_000, batchSize: 1000, errorRate: 0.3 }));
-  t.is(result.kind, 'mistakes');
-  t.is(result.mistakes.length, 240);
-  t.is(result.closeCalls.length, 0);
-  // 90 non-empty cells, 240 = 2 full rounds (180) + 60 of the third.
-  const perCell = new Map<string, number>();
-  for (const m of result.mistakes)
-    perCell.set(`${m.label}-${m.predicted}`, (perCell.get(`${m.label}-${m.predicted}`) ?? 0) + 1);
-  t.is(perCell.size, 90, 'every off-diagonal cell is represented');
-  t.true([...perCell.values()].every((n) => n === 2 || n === 3));
-  t.is([...perCell.values()].filter((n) => n === 3).length, 60);
-  // Each cell's stored images are that cell's most confident mistakes.
-  for (const [key, n] of perCell) {
-    const [label, predicted] = key.split('-').map(Number);
-    const best = seen
-      .filter((s) => s.label === label && s.predicted === predicted)
-      .sort((a, b) => b.confidence - a.confidence || a.line - b.line)
-      .slice(0, n);
-    t.deepEqual(
-      result.mistakes
-        .filter((m) => m.label === label && m.predicted === predicted)
-        .map((m) => m.line)
-        .sort(),
-      best.map((b) => b.line).sort(),
-      key,
-    );
-  }
-  // Shown most confident first.
-  for (let i = 1; i < result.mistakes.length; i++)
-    t.true(result.mistakes[i].confidence <= result.mistakes[i - 1].confidence);
-});
+test(
+  'high error rate: T mistakes, every kind of mistake shown, the most confident of each cell first; no close ' +
+    'calls',
+  (t) => {
+    const collector = new MistakeCollector({ classes: 10, features: 784, normalize: 'unit' });
+    const { seen, result } = collect(t, collector, syntheticBatches({ rows: 50_000, batchSize: 1000, errorRate: 0.3 }));
+    t.is(result.kind, 'mistakes');
+    t.is(result.mistakes.length, 240);
+    t.is(result.closeCalls.length, 0);
+    // 90 non-empty cells, 240 = 2 full rounds (180) + 60 of the third.
+    const perCell = new Map<string, number>();
+    for (const m of result.mistakes)
+      perCell.set(`${m.label}-${m.predicted}`, (perCell.get(`${m.label}-${m.predicted}`) ?? 0) + 1);
+    t.is(perCell.size, 90, 'every off-diagonal cell is represented');
+    t.true([...perCell.values()].every((n) => n === 2 || n === 3));
+    t.is([...perCell.values()].filter((n) => n === 3).length, 60);
+    // Each cell's stored images are that cell's most confident mistakes.
+    for (const [key, n] of perCell) {
+      const [label, predicted] = key.split('-').map(Number);
+      const best = seen
+        .filter((s) => s.label === label && s.predicted === predicted)
+        .sort((a, b) => b.confidence - a.confidence || a.line - b.line)
+        .slice(0, n);
+      t.deepEqual(
+        result.mistakes
+          .filter((m) => m.label === label && m.predicted === predicted)
+          .map((m) => m.line)
+          .sort(),
+        best.map((b) => b.line).sort(),
+        key,
+      );
+    }
+    // Shown most confident first.
+    for (let i = 1; i < result.mistakes.length; i++)
+      t.true(result.mistakes[i].confidence <= result.mistakes[i - 1].confidence);
+  },
+);
 
 test('low error rate: every mistake, then close calls round-robin across the classes, least confident of each first', (t) => {
   const collector = new MistakeCollector({ classes: 10, features: 784, normalize: 'unit' });

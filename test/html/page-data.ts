@@ -36,7 +36,10 @@ export function runPage(html: string): DecodedRunPage {
   };
 }
 
-/** What a merged page must share with one run's page: the images and every count (not the timings, nor the batches: each shard cuts its own). */
+/**
+ * What a merged page must share with one run's page: the images and every count (not the timings, nor the batches: each
+ * shard cuts its own).
+ */
 export function pageContent(html: string) {
   const page = runPage(html);
   const f = page.figures;

@@ -20,24 +20,30 @@ const page = (rows: number, errorRate: number, labeled = true): string => {
 };
 
 for (const errorRate of [0.02, 0.3]) {
-  test(`10,000 and 1,000,000 rows (${errorRate * 100}% mistakes) give pages of exactly the same length, at most ${CEILING} bytes`, (t) => {
-    const small = page(10_000, errorRate);
-    const started = performance.now();
-    const big = page(1_000_000, errorRate);
-    const seconds = (performance.now() - started) / 1000;
-    const [smallBytes, bigBytes] = [Buffer.byteLength(small), Buffer.byteLength(big)];
-    t.log(`10,000 rows: ${smallBytes} bytes; 1,000,000 rows: ${bigBytes} bytes (simulated in ${seconds.toFixed(1)} s)`);
-    t.is(bigBytes, smallBytes);
-    t.true(bigBytes <= CEILING, `${bigBytes} > ${CEILING}`);
-    // The same content where nothing depends on the rows: the pages differ only inside the binary blocks.
-    const [a, b] = [runPage(small), runPage(big)];
-    t.is(a.images.length, 240);
-    t.is(b.images.length, 240);
-    t.deepEqual(a.figures.rows, [10_000]);
-    t.deepEqual(b.figures.rows, [1_000_000]);
-    const outside = (html: string) => html.replace(/"figures":"[^"]*"/, '').replace(/"images":"[^"]*"/, '');
-    t.is(outside(small), outside(big), 'identical outside the figures and image blocks');
-  });
+  test(
+    `10,000 and 1,000,000 rows (${errorRate * 100}` +
+      `% mistakes) give pages of exactly the same length, at most ${CEILING} bytes`,
+    (t) => {
+      const small = page(10_000, errorRate);
+      const started = performance.now();
+      const big = page(1_000_000, errorRate);
+      const seconds = (performance.now() - started) / 1000;
+      const [smallBytes, bigBytes] = [Buffer.byteLength(small), Buffer.byteLength(big)];
+      t.log(
+        `10,000 rows: ${smallBytes} bytes; 1,000,000 rows: ${bigBytes} bytes (simulated in ${seconds.toFixed(1)} s)`,
+      );
+      t.is(bigBytes, smallBytes);
+      t.true(bigBytes <= CEILING, `${bigBytes} > ${CEILING}`);
+      // The same content where nothing depends on the rows: the pages differ only inside the binary blocks.
+      const [a, b] = [runPage(small), runPage(big)];
+      t.is(a.images.length, 240);
+      t.is(b.images.length, 240);
+      t.deepEqual(a.figures.rows, [10_000]);
+      t.deepEqual(b.figures.rows, [1_000_000]);
+      const outside = (html: string) => html.replace(/"figures":"[^"]*"/, '').replace(/"images":"[^"]*"/, '');
+      t.is(outside(small), outside(big), 'identical outside the figures and image blocks');
+    },
+  );
 }
 
 test('the length is the same for any error rate and any number of rows >= T; unlabeled input too', (t) => {

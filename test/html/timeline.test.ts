@@ -13,29 +13,33 @@ function timelineOf(batches: [at: number, rows: number][], maxPoints = 60): Thro
   return timeline;
 }
 
-test('a steady run: every point is the steady rate, the window is 5% of the run (at least 50 ms), the last point has every row', (t) => {
-  // 10 rows every 2 ms for 4 s: 5,000 images/s.
-  const timeline = timelineOf(Array.from({ length: 2000 }, (_, i) => [(i + 1) * 2, 10]));
-  t.is(timeline.windowMs(), 200);
-  const points = timeline.points();
-  t.is(points.length, 60);
-  t.is(points.at(-1)!.seconds, 4);
-  t.is(points.at(-1)!.rows, 20_000);
-  for (const [i, p] of points.entries()) {
-    t.true(Math.abs(p.seconds - ((i + 1) * 4) / 60) < 1e-9, 'evenly spaced');
-    // Within a bin (here 64 ms) rows count as spread evenly: a few % off where the window starts mid-bin.
-    t.true(Math.abs(p.imagesPerSecond - 5000) / 5000 < 0.05, `${p.seconds} s: ${p.imagesPerSecond}`);
-  }
-  t.is(
-    timelineOf([
-      [100, 10],
-      [400, 10],
-    ]).windowMs(),
-    50,
-    'short runs: at least 50 ms',
-  );
-  t.is(timelineOf([[30, 10]]).windowMs(), 30, 'and never longer than the run');
-});
+test(
+  'a steady run: every point is the steady rate, the window is 5% of the run (at least 50 ms), the last point has ' +
+    'every row',
+  (t) => {
+    // 10 rows every 2 ms for 4 s: 5,000 images/s.
+    const timeline = timelineOf(Array.from({ length: 2000 }, (_, i) => [(i + 1) * 2, 10]));
+    t.is(timeline.windowMs(), 200);
+    const points = timeline.points();
+    t.is(points.length, 60);
+    t.is(points.at(-1)!.seconds, 4);
+    t.is(points.at(-1)!.rows, 20_000);
+    for (const [i, p] of points.entries()) {
+      t.true(Math.abs(p.seconds - ((i + 1) * 4) / 60) < 1e-9, 'evenly spaced');
+      // Within a bin (here 64 ms) rows count as spread evenly: a few % off where the window starts mid-bin.
+      t.true(Math.abs(p.imagesPerSecond - 5000) / 5000 < 0.05, `${p.seconds} s: ${p.imagesPerSecond}`);
+    }
+    t.is(
+      timelineOf([
+        [100, 10],
+        [400, 10],
+      ]).windowMs(),
+      50,
+      'short runs: at least 50 ms',
+    );
+    t.is(timelineOf([[30, 10]]).windowMs(), 30, 'and never longer than the run');
+  },
+);
 
 test('bursts (results released in order, many in one millisecond) are smoothed to the rate over the window', (t) => {
   // Start-up: nothing for 250 ms; then, for 1 s, 10 batches of 100 rows land together every 25 ms (40,000 images/s).

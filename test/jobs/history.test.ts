@@ -135,19 +135,23 @@ test('a file that is not a history is refused as it is (NotAHistoryError, exit 2
   }
 });
 
-test('row 6 through the CLI: --history naming a file that is not a history is exit 2 before the run, the file unchanged', async (t) => {
-  const dir = tempDir();
-  const notes = join(dir, 'notes.txt');
-  writeFileSync(notes, 'my only line, no newline');
-  const run = await runNode(pipelineEntry(), ['--input', input, '--history', notes, '--quiet']);
-  t.is(run.code, 2, run.stderr);
-  t.regex(
-    run.stderr,
-    /^nnpipe: --history .*notes\.txt is not a run history \(its first line is not a run record\); refusing to append to it/,
-  );
-  t.is(readFileSync(notes, 'utf8'), 'my only line, no newline');
-  t.deepEqual(readdirSync(dir), ['notes.txt'], 'no lock, nothing else');
-});
+test(
+  'row 6 through the CLI: --history naming a file that is not a history is exit 2 before the run, the file ' +
+    'unchanged',
+  async (t) => {
+    const dir = tempDir();
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'my only line, no newline');
+    const run = await runNode(pipelineEntry(), ['--input', input, '--history', notes, '--quiet']);
+    t.is(run.code, 2, run.stderr);
+    t.regex(
+      run.stderr,
+      /^nnpipe: --history .*notes\.txt is not a run history \(its first line is not a run record\); refusing to append to it/,
+    );
+    t.is(readFileSync(notes, 'utf8'), 'my only line, no newline');
+    t.deepEqual(readdirSync(dir), ['notes.txt'], 'no lock, nothing else');
+  },
+);
 
 test('readers skip lines that are not run records and say which', (t) => {
   const path = join(tempDir(), 'history.jsonl');
@@ -210,7 +214,8 @@ test('history lists the first 10 lines that are not run records and counts the r
 });
 
 test.serial(
-  'kill -9 in the middle of a run: earlier lines intact, the file parses, the stale lock is taken over and the torn tail repaired',
+  'kill -9 in the middle of a run: earlier lines intact, the file parses, the stale lock is taken over and the torn ' +
+    'tail repaired',
   async (t) => {
     const dir = tempDir();
     const history = join(dir, 'history.jsonl');
@@ -239,7 +244,8 @@ test.serial(
     t.deepEqual(readFileSync(history), before, 'earlier lines intact, nothing added');
     t.is(readHistory(history).records.length, 2);
 
-    // The dead run's lock is still there, fresh for up to --lock-stale: a run right now is refused, and says the holder is gone.
+    // The dead run's lock is still there, fresh for up to --lock-stale: a run right now is refused, and says the holder
+    // is gone.
     const refused = await runNode(pipelineEntry(), quick);
     t.is(refused.code, 75, refused.stderr);
     t.regex(refused.stderr, new RegExp(`pid ${long.child.pid}, since .*that process is gone`));
@@ -409,13 +415,17 @@ test('history: a missing file is exit 1, a bad option exit 2, an empty file no r
   t.regex(empty.stdout, /no runs recorded/);
 });
 
-test('history: a device that never ends (/dev/zero) or a directory is refused at once (exit 1), not read until memory runs out', async (t) => {
-  for (const [path, message] of [
-    ['/dev/zero', /^nnpipe history: \/dev\/zero: is not a file/],
-    [tempDir(), /^nnpipe history: .*: is a directory/],
-  ] as const) {
-    const run = await runNode(cliEntry('history'), [path], { timeoutMs: 20_000 });
-    t.is(run.code, 1, run.stderr);
-    t.regex(run.stderr, message);
-  }
-});
+test(
+  'history: a device that never ends (/dev/zero) or a directory is refused at once (exit 1), not read until ' +
+    'memory runs out',
+  async (t) => {
+    for (const [path, message] of [
+      ['/dev/zero', /^nnpipe history: \/dev\/zero: is not a file/],
+      [tempDir(), /^nnpipe history: .*: is a directory/],
+    ] as const) {
+      const run = await runNode(cliEntry('history'), [path], { timeoutMs: 20_000 });
+      t.is(run.code, 1, run.stderr);
+      t.regex(run.stderr, message);
+    }
+  },
+);

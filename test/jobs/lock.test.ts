@@ -32,7 +32,8 @@ test.serial(
     t.regex(
       loser.run.stderr(),
       new RegExp(
-        `^nnpipe: another nnpipe run holds the lock on ${report.replace(/[.]/g, '\\.')} \\(pid ${winner.run.child.pid}, since \\d{4}-\\d\\d-\\d\\dT[^)]+\\)\\n$`,
+        `^nnpipe: another nnpipe run holds the lock on ${report.replace(/[.]/g, '\\.')} \\(pid ` +
+          `${winner.run.child.pid}, since \\d{4}-\\d\\d-\\d\\dT[^)]+\\)\\n$`,
       ),
     );
     t.true(loser.at < winner.at, 'the refused run did not wait for the other one');

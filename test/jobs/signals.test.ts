@@ -14,7 +14,9 @@ for (const [signal, code] of [
   ['SIGINT', 130],
 ] as const) {
   test.serial(
-    `${signal} in the middle of a run on the training CSV: interrupted report with the rows so far, history line, exit ${code}`,
+    `${signal}` +
+      ` in the middle of a run on the training CSV: interrupted report with the rows so far, history line, exit ` +
+      `${code}`,
     async (t) => {
       const dir = tempDir();
       const report = join(dir, 'latest.json');
@@ -78,7 +80,8 @@ for (const [signal, code] of [
 // counts, every time (it used to keep its old content or not, depending on timing).
 for (const attempt of [1, 2, 3]) {
   test.serial(
-    `the wait after a signal is bounded by --stop-timeout: the report counts what came back and says why; the predictions file holds exactly those rows (${attempt})`,
+    `the wait after a signal is bounded by --stop-timeout: the report counts what came back and says why; the ` +
+      `predictions file holds exactly those rows (${attempt})`,
     async (t) => {
       const dir = tempDir();
       const report = join(dir, 'latest.json');

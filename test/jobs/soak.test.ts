@@ -107,7 +107,8 @@ test(`${RUNS} consecutive runs in one process keep heap and RSS flat and leave n
     rssMB: (at20.rss - at5.rss) / MB,
   };
   t.log(
-    `${RUNS} runs of ${ROWS} rows in ${seconds.toFixed(1)} s; growth from run 5 to run ${RUNS}: ${JSON.stringify(growth, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`,
+    `${RUNS} runs of ${ROWS} rows in ${seconds.toFixed(1)} s; growth from run 5 to run ${RUNS}: ` +
+      `${JSON.stringify(growth, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`,
   );
   t.log(`heapUsed MB per run: ${samples.map((s) => (s.heapUsed / MB).toFixed(1)).join(' ')}`);
   t.log(`RSS MB per run: ${samples.map((s) => (s.rss / MB).toFixed(0)).join(' ')}`);

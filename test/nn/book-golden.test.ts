@@ -41,7 +41,8 @@ test('mnist-test-100.csv is the standard CSV of the first 100 test images', (t) 
 });
 
 (hasBookPickle ? test : test.skip)(
-  'book model (needs ../shared/reference/sample_weight.pkl): same argmax on all 100 rows, probabilities within 1e-5 of numpy',
+  'book model (needs ../shared/reference/sample_weight.pkl): same argmax on all 100 rows, probabilities within 1e-5 ' +
+    'of numpy',
   async (t) => {
     const model = await loadModel(bookPickle);
     t.is(model.sha256, golden.model_sha256);

@@ -103,7 +103,8 @@ test('a bad model exits 1 with "nnpipe convert: <message>"', async (t) => {
   t.is(result.code, 1);
   t.is(
     result.stderr,
-    `nnpipe convert: ${evil}: pickle: refusing to load: the pickle references the forbidden global posix.system (only the globals numpy uses to rebuild arrays are allowed)\n`,
+    `nnpipe convert: ${evil}: pickle: refusing to load: the pickle references the forbidden global posix.system ` +
+      `(only the globals numpy uses to rebuild arrays are allowed)\n`,
   );
   const missing = await run(join(dir, 'missing.pkl'), join(dir, 'y.safetensors'));
   t.is(missing.code, 1);
@@ -116,35 +117,39 @@ test('--help exits 0', async (t) => {
   t.regex(result.stdout, /Usage: nnpipe convert/);
 });
 
-test('freezes a PyTorch state_dict and an ONNX graph as safetensors with canonical names, (in, out) weights and metadata', async (t) => {
-  const dir = await tempDir(t);
-  for (const [input, args, activation, output] of [
-    ['torch-fc-relu.pt', ['--activation', 'relu'], 'relu', 'softmax'],
-    ['torch-seq-sigmoid.onnx', [], 'sigmoid', 'identity'],
-  ] as const) {
-    const out = join(dir, `${input}.safetensors`);
-    const result = await run(modelFixture(input), out, ...args, '--normalize', 'unit');
-    t.is(result.code, 0, result.stderr);
-    t.regex(
-      result.stdout,
-      new RegExp(`activation ${activation}, output ${output}, .*\\((pt|onnx); transposed [0-9a-z.]+\\.weight, `),
-    );
-    const original = await loadModel(modelFixture(input), { activation });
-    const frozen = await readModelFile(out);
-    t.deepEqual(
-      [...frozen.tensors.keys()].sort(),
-      original.network.layers.flatMap((_, k) => [`W${k + 1}`, `b${k + 1}`]).sort(),
-    );
-    t.is(frozen.metadata.activation, activation);
-    t.is(frozen.metadata.output, output);
-    t.is(frozen.metadata.normalize, 'unit');
-    const reloaded = await loadModel(out);
-    t.deepEqual(
-      reloaded.layerSources.map((source) => source.transposed),
-      original.network.layers.map(() => false),
-    );
-    reloaded.network.layers.forEach((layer, k) =>
-      t.true(sameBits(layer.W.data, original.network.layers[k].W.data), `W${k + 1}`),
-    );
-  }
-});
+test(
+  'freezes a PyTorch state_dict and an ONNX graph as safetensors with canonical names, (in, out) weights and ' +
+    'metadata',
+  async (t) => {
+    const dir = await tempDir(t);
+    for (const [input, args, activation, output] of [
+      ['torch-fc-relu.pt', ['--activation', 'relu'], 'relu', 'softmax'],
+      ['torch-seq-sigmoid.onnx', [], 'sigmoid', 'identity'],
+    ] as const) {
+      const out = join(dir, `${input}.safetensors`);
+      const result = await run(modelFixture(input), out, ...args, '--normalize', 'unit');
+      t.is(result.code, 0, result.stderr);
+      t.regex(
+        result.stdout,
+        new RegExp(`activation ${activation}, output ${output}, .*\\((pt|onnx); transposed [0-9a-z.]+\\.weight, `),
+      );
+      const original = await loadModel(modelFixture(input), { activation });
+      const frozen = await readModelFile(out);
+      t.deepEqual(
+        [...frozen.tensors.keys()].sort(),
+        original.network.layers.flatMap((_, k) => [`W${k + 1}`, `b${k + 1}`]).sort(),
+      );
+      t.is(frozen.metadata.activation, activation);
+      t.is(frozen.metadata.output, output);
+      t.is(frozen.metadata.normalize, 'unit');
+      const reloaded = await loadModel(out);
+      t.deepEqual(
+        reloaded.layerSources.map((source) => source.transposed),
+        original.network.layers.map(() => false),
+      );
+      reloaded.network.layers.forEach((layer, k) =>
+        t.true(sameBits(layer.W.data, original.network.layers[k].W.data), `W${k + 1}`),
+      );
+    }
+  },
+);

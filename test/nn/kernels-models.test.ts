@@ -143,7 +143,8 @@ async function compare(
 const bookTest = hasBookPickle ? test : test.skip;
 
 bookTest(
-  "book model (needs ../shared/reference/sample_weight.pkl), mnist-test-100.csv: both engines give numpy's argmax, probabilities within 1e-5 of numpy",
+  "book model (needs ../shared/reference/sample_weight.pkl), mnist-test-100.csv: both engines give numpy's argmax, " +
+    'probabilities within 1e-5 of numpy',
   async (t) => {
     const golden = JSON.parse(readFileSync(fixture('book-model-golden.json'), 'utf8')) as Golden;
     const { network } = await loadModel(bookPickle);
@@ -167,7 +168,11 @@ bookTest(
 );
 
 bookTest(
-  'book model (needs ../shared/reference/sample_weight.pkl), all 10,000 MNIST test images: accuracy 0.9352, argmax identical to the reference, probabilities within 1e-5; native = wasm bit for bit',
+  'book model (needs ../shared/reference/sample_weight.pkl), all 10,000 MNIST test images: accuracy 0.9352, argmax ' +
+    'identical to the ' +
+    'reference, ' +
+    'probabilities within ' +
+    '1e-5; native = wasm bit for bit',
   async (t) => {
     const { network } = await loadModel(bookPickle);
     const { x, pixels, labels, count } = mnistTest();
@@ -199,14 +204,18 @@ bookTest(
       if (kind === 'native')
         t.true(sameBits(result, wasm!), `${what}: the native engine is bit-identical to the wasm engine`);
       t.log(
-        `${what}: max |engine - reference| = ${result.maxAbsDiff.toExponential(2)}, argmax differences ${result.argmaxDifferences}, accuracy ${result.correct / count}`,
+        `${what}: max |engine - reference| = ${result.maxAbsDiff.toExponential(2)}, argmax differences ` +
+          `${result.argmaxDifferences}` +
+          `, accuracy ${result.correct / count}`,
       );
     }
   },
 );
 
 (hasDefaultModel ? test : test.skip)(
-  'trained default model (needs data/models/default.safetensors), all 10,000 MNIST test images: argmax identical to the reference, probabilities within 1e-5',
+  'trained default model (needs data/models/default.safetensors), all 10,000 MNIST test images: argmax identical to ' +
+    'the reference, ' +
+    'probabilities within 1e-5',
   async (t) => {
     const { network, layerSizes } = await loadModel(defaultModel);
     t.is(layerSizes[0], 784);
@@ -223,7 +232,10 @@ bookTest(
       if (kind === 'wasm') wasm = result;
       if (kind === 'native') t.true(sameBits(result, wasm!), 'the native engine is bit-identical to the wasm engine');
       t.log(
-        `${kind}: ${layerSizes.join('-')} ${network.activation}/${network.output}, max |engine - reference| = ${result.maxAbsDiff.toExponential(2)}, argmax differences ${result.argmaxDifferences}, accuracy ${result.correct / count}`,
+        `${kind}: ${layerSizes.join('-')} ${network.activation}/${network.output}` +
+          `, max |engine - reference| = ${result.maxAbsDiff.toExponential(2)}` +
+          `, argmax differences ${result.argmaxDifferences}` +
+          `, accuracy ${result.correct / count}`,
       );
     }
   },

@@ -46,7 +46,10 @@ const addon = (): NativeAddon => {
 };
 
 function describe(n: NetworkCase, i: InputCase, maxRows: number): string {
-  return `${n.sizes.join('-')} ${n.activation}/${n.output} seed ${n.seed}, ${i.rows} rows (maxRows ${maxRows}), zeros ${i.zeroInputs}`;
+  return (
+    `${n.sizes.join('-')} ${n.activation}/${n.output} seed ${n.seed}, ${i.rows} rows (maxRows ${maxRows}` +
+    `), zeros ${i.zeroInputs}`
+  );
 }
 
 /** The first difference between two scorings, or null (Object.is: NaN equals NaN, -0 differs from 0). */
@@ -76,7 +79,8 @@ test("the addon is built wherever a C++ compiler and Node's headers are (scripts
 });
 
 nativeTest(
-  'every instruction set equals the wasm engine bit for bit on random networks (all activations and outputs, chunked calls)',
+  'every instruction set equals the wasm engine bit for bit on random networks (all activations and outputs, chunked ' +
+    'calls)',
   async (t) => {
     await fc.assert(
       fc.asyncProperty(
@@ -299,38 +303,42 @@ nativeTest('the addon refuses bad arguments with an exception, never a bad read 
   t.throws(() => a.exp(new Float64Array(3), new Float64Array(2)), { message: /shorter/ });
 });
 
-test("input() and predictInput(): the caller fills the engine's own rows; same results as predict(), for every engine", async (t) => {
-  const network = makeNetwork({
-    sizes: [50, 12, 4],
-    activation: 'sigmoid',
-    output: 'softmax',
-    values: 'continuous',
-    seed: 9,
-    zeroWeights: 0,
-  });
-  const kinds = nativeBuilt ? (['js', 'wasm', 'native'] as const) : (['js', 'wasm'] as const);
-  for (const kind of kinds) {
-    const engine = await createForwardEngine(network, { maxRows: 6, kind });
-    for (const rows of [6, 1, 3, 0, 6]) {
-      const x = makeInputs(50, { rows, zeroInputs: 0.6, seed: rows + 1 }, 'continuous');
-      const view = engine.input(rows);
-      t.is(view.length, rows * 50, kind);
-      t.is(engine.input(rows), view, `${kind}: the same view while rows repeats`);
-      view.set(x);
-      const predicted = new Int32Array(rows);
-      const confidence = new Float32Array(rows);
-      const probabilities = new Float32Array(rows * 4);
-      engine.predictInput(rows, predicted, confidence, probabilities);
-      t.is(
-        difference({ predicted, confidence, probabilities }, engineScores(engine, x, rows)),
-        null,
-        `${kind}, ${rows} rows`,
-      );
+test(
+  "input() and predictInput(): the caller fills the engine's own rows; same results as predict(), for every " +
+    'engine',
+  async (t) => {
+    const network = makeNetwork({
+      sizes: [50, 12, 4],
+      activation: 'sigmoid',
+      output: 'softmax',
+      values: 'continuous',
+      seed: 9,
+      zeroWeights: 0,
+    });
+    const kinds = nativeBuilt ? (['js', 'wasm', 'native'] as const) : (['js', 'wasm'] as const);
+    for (const kind of kinds) {
+      const engine = await createForwardEngine(network, { maxRows: 6, kind });
+      for (const rows of [6, 1, 3, 0, 6]) {
+        const x = makeInputs(50, { rows, zeroInputs: 0.6, seed: rows + 1 }, 'continuous');
+        const view = engine.input(rows);
+        t.is(view.length, rows * 50, kind);
+        t.is(engine.input(rows), view, `${kind}: the same view while rows repeats`);
+        view.set(x);
+        const predicted = new Int32Array(rows);
+        const confidence = new Float32Array(rows);
+        const probabilities = new Float32Array(rows * 4);
+        engine.predictInput(rows, predicted, confidence, probabilities);
+        t.is(
+          difference({ predicted, confidence, probabilities }, engineScores(engine, x, rows)),
+          null,
+          `${kind}, ${rows} rows`,
+        );
+      }
+      t.throws(() => engine.input(7), { instanceOf: RangeError, message: /maxRows = 6/ }, kind);
+      t.throws(() => engine.predictInput(7, new Int32Array(7), new Float32Array(7)), { instanceOf: RangeError }, kind);
     }
-    t.throws(() => engine.input(7), { instanceOf: RangeError, message: /maxRows = 6/ }, kind);
-    t.throws(() => engine.predictInput(7, new Int32Array(7), new Float32Array(7)), { instanceOf: RangeError }, kind);
-  }
-});
+  },
+);
 
 nativeTest(
   'the addon runs in worker threads (one engine per thread, as the pool and the benchmark use it)',

@@ -38,7 +38,11 @@ async function engines(network: Network, maxRows: number): Promise<{ js: Forward
 }
 
 function describe(n: NetworkCase, i: InputCase, maxRows: number): string {
-  return `${n.sizes.join('-')} ${n.activation}/${n.output} ${n.values} seed ${n.seed}, ${i.rows} rows (maxRows ${maxRows}), zeros ${i.zeroInputs}`;
+  return (
+    `${n.sizes.join('-')} ${n.activation}/${n.output} ${n.values} seed ${n.seed}, ${i.rows}` +
+    ` rows (maxRows ${maxRows}` +
+    `), zeros ${i.zeroInputs}`
+  );
 }
 
 test('js engine: bit-identical to the reference on random networks (all activations and outputs)', async (t) => {
@@ -64,29 +68,33 @@ test('js engine: bit-identical to the reference on random networks (all activati
   t.pass();
 });
 
-test('wasm engine: within 1e-5 of the reference, same argmax off near-ties (sigmoid, relu, identity; continuous values)', async (t) => {
-  await fc.assert(
-    fc.asyncProperty(
-      arbitraryNetworkCase({ values: 'continuous', activations: ['sigmoid', 'relu', 'identity'] }),
-      arbitraryInputCase,
-      maxRowsArbitrary,
-      async (n, i, maxRows) => {
-        const network = makeNetwork(n);
-        const x = makeInputs(n.sizes[0], i, n.values);
-        const outputs = n.sizes[n.sizes.length - 1];
-        const problem = approximateProblem(
-          referenceScores(network, x, i.rows),
-          engineScores(await createForwardEngine(network, { maxRows, kind: 'wasm' }), x, i.rows),
-          i.rows,
-          outputs,
-        );
-        if (problem) throw new Error(`${problem}: ${describe(n, i, maxRows)}`);
-      },
-    ),
-    { numRuns: 300 },
-  );
-  t.pass();
-});
+test(
+  'wasm engine: within 1e-5 of the reference, same argmax off near-ties (sigmoid, relu, identity; continuous ' +
+    'values)',
+  async (t) => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbitraryNetworkCase({ values: 'continuous', activations: ['sigmoid', 'relu', 'identity'] }),
+        arbitraryInputCase,
+        maxRowsArbitrary,
+        async (n, i, maxRows) => {
+          const network = makeNetwork(n);
+          const x = makeInputs(n.sizes[0], i, n.values);
+          const outputs = n.sizes[n.sizes.length - 1];
+          const problem = approximateProblem(
+            referenceScores(network, x, i.rows),
+            engineScores(await createForwardEngine(network, { maxRows, kind: 'wasm' }), x, i.rows),
+            i.rows,
+            outputs,
+          );
+          if (problem) throw new Error(`${problem}: ${describe(n, i, maxRows)}`);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    t.pass();
+  },
+);
 
 test('wasm engine: bit-identical to the reference where float32 sums are exact (dyadic values; step, relu, identity)', async (t) => {
   await fc.assert(
@@ -198,40 +206,45 @@ test('NaN and infinite inputs propagate as in the reference (NaN rows: class 0, 
   }
 });
 
-test('predictPixels (bytes + normalisation fused into the first layer) equals predict on normalizationTable floats, bit for bit, both engines', async (t) => {
-  await fc.assert(
-    fc.asyncProperty(
-      arbitraryNetworkCase({ values: 'continuous', maxWidth: 70 }),
-      arbitraryInputCase,
-      fc.constantFrom('unit' as const, 'none' as const),
-      maxRowsArbitrary,
-      async (n, i, normalization, maxRows) => {
-        const network = makeNetwork(n);
-        const features = n.sizes[0];
-        const next = uniform(i.seed);
-        const pixels = Uint8Array.from({ length: i.rows * features }, () =>
-          next() < i.zeroInputs ? 0 : Math.floor(next() * 256),
-        );
-        const table = normalizationTable(normalization);
-        const x = Float32Array.from(pixels, (p) => table[p]);
-        for (const engine of Object.values(await engines(network, maxRows))) {
-          const viaFloats = engineScores(engine, x, i.rows);
-          const predicted = new Int32Array(i.rows);
-          const confidence = new Float32Array(i.rows);
-          const probabilities = new Float32Array(i.rows * engine.outputs);
-          engine.predictPixels(pixels, i.rows, normalization, predicted, confidence, probabilities);
-          const where = `${engine.kind} ${normalization}: ${describe(n, i, maxRows)}`;
-          if (firstDifference(probabilities, viaFloats.probabilities) !== -1)
-            throw new Error(`probabilities differ: ${where}`);
-          if (firstDifference(predicted, viaFloats.predicted) !== -1) throw new Error(`predictions differ: ${where}`);
-          if (firstDifference(confidence, viaFloats.confidence) !== -1) throw new Error(`confidences differ: ${where}`);
-        }
-      },
-    ),
-    { numRuns: 200 },
-  );
-  t.pass();
-});
+test(
+  'predictPixels (bytes + normalisation fused into the first layer) equals predict on normalizationTable floats, ' +
+    'bit for bit, both engines',
+  async (t) => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbitraryNetworkCase({ values: 'continuous', maxWidth: 70 }),
+        arbitraryInputCase,
+        fc.constantFrom('unit' as const, 'none' as const),
+        maxRowsArbitrary,
+        async (n, i, normalization, maxRows) => {
+          const network = makeNetwork(n);
+          const features = n.sizes[0];
+          const next = uniform(i.seed);
+          const pixels = Uint8Array.from({ length: i.rows * features }, () =>
+            next() < i.zeroInputs ? 0 : Math.floor(next() * 256),
+          );
+          const table = normalizationTable(normalization);
+          const x = Float32Array.from(pixels, (p) => table[p]);
+          for (const engine of Object.values(await engines(network, maxRows))) {
+            const viaFloats = engineScores(engine, x, i.rows);
+            const predicted = new Int32Array(i.rows);
+            const confidence = new Float32Array(i.rows);
+            const probabilities = new Float32Array(i.rows * engine.outputs);
+            engine.predictPixels(pixels, i.rows, normalization, predicted, confidence, probabilities);
+            const where = `${engine.kind} ${normalization}: ${describe(n, i, maxRows)}`;
+            if (firstDifference(probabilities, viaFloats.probabilities) !== -1)
+              throw new Error(`probabilities differ: ${where}`);
+            if (firstDifference(predicted, viaFloats.predicted) !== -1) throw new Error(`predictions differ: ${where}`);
+            if (firstDifference(confidence, viaFloats.confidence) !== -1)
+              throw new Error(`confidences differ: ${where}`);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+    t.pass();
+  },
+);
 
 test('predictPixels refuses an unknown normalization and too few bytes', async (t) => {
   const network = makeNetwork({
@@ -256,22 +269,26 @@ test('predictPixels refuses an unknown normalization and too few bytes', async (
   }
 });
 
-test('softmax with one exp per value: the reference softmaxRows_ bit for bit, large, tiny, infinite and NaN logits included', (t) => {
-  const rows = [
-    [1010, 1000, 990],
-    [-1e30, -1e30, 0],
-    [0.1, 0.2, 0.7],
-    [Number.NEGATIVE_INFINITY, 0, 1],
-    [Number.POSITIVE_INFINITY, 0, 1],
-    [Number.NaN, 0, 1],
-    [3.4e38, -3.4e38, 0],
-  ];
-  const reference = Float32Array.from(rows.flat());
-  const ours = Float32Array.from(rows.flat());
-  softmaxRows_(reference, rows.length, 3);
-  softmaxRowsOnce_(ours, rows.length, 3, new Float64Array(3));
-  t.is(firstDifference(ours, reference), -1, `${[...ours]} vs ${[...reference]}`);
-});
+test(
+  'softmax with one exp per value: the reference softmaxRows_ bit for bit, large, tiny, infinite and NaN logits ' +
+    'included',
+  (t) => {
+    const rows = [
+      [1010, 1000, 990],
+      [-1e30, -1e30, 0],
+      [0.1, 0.2, 0.7],
+      [Number.NEGATIVE_INFINITY, 0, 1],
+      [Number.POSITIVE_INFINITY, 0, 1],
+      [Number.NaN, 0, 1],
+      [3.4e38, -3.4e38, 0],
+    ];
+    const reference = Float32Array.from(rows.flat());
+    const ours = Float32Array.from(rows.flat());
+    softmaxRows_(reference, rows.length, 3);
+    softmaxRowsOnce_(ours, rows.length, 3, new Float64Array(3));
+    t.is(firstDifference(ours, reference), -1, `${[...ours]} vs ${[...reference]}`);
+  },
+);
 
 test("the .wat's two layer paths, compacted (layer) and dense two rows at a time (denseLayer), give the same bits", async (t) => {
   const load = await loadForwardKernel();
@@ -318,7 +335,8 @@ test("the .wat's two layer paths, compacted (layer) and dense two rows at a time
         const at = firstDifference(d, a);
         if (at !== -1)
           throw new Error(
-            `${inputs}x${outputs} act ${act}, ${rows} rows, zeros ${i.zeroInputs}: value ${at}: dense ${d[at]} vs compacted ${a[at]}`,
+            `${inputs}x${outputs} act ${act}, ${rows} rows, zeros ${i.zeroInputs}: value ${at}: dense ${d[at]}` +
+              ` vs compacted ${a[at]}`,
           );
       },
     ),

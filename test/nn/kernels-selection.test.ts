@@ -29,11 +29,15 @@ const missing = new URL('./no-such-kernel.wasm', defaultWasmUrl);
 /** The WebAssembly fallback tests run as if the addon were not built. */
 const noNative = new URL('./no-such-kernel.node', defaultNativeUrl);
 
-test('the kernel is built: forward-kernel.wasm beside the compiled loader (node scripts/build-wasm.mjs --out-dir <tsc outDir>)', async (t) => {
-  t.true(existsSync(fileURLToPath(defaultWasmUrl)), `${fileURLToPath(defaultWasmUrl)} is missing`);
-  const load = await loadForwardKernel();
-  t.true(load.ok, load.ok ? '' : load.reason);
-});
+test(
+  'the kernel is built: forward-kernel.wasm beside the compiled loader (node scripts/build-wasm.mjs --out-dir ' +
+    '<tsc outDir>)',
+  async (t) => {
+    t.true(existsSync(fileURLToPath(defaultWasmUrl)), `${fileURLToPath(defaultWasmUrl)} is missing`);
+    const load = await loadForwardKernel();
+    t.true(load.ok, load.ok ? '' : load.reason);
+  },
+);
 
 test('auto picks native when the addon is built, else wasm; js, wasm and native when asked; detail names the engine', async (t) => {
   const warnings: string[] = [];

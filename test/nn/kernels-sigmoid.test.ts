@@ -21,36 +21,44 @@ function sweepNetwork(offsets: Float32Array): Network {
   };
 }
 
-/** Distance in float32 units in the last place at the reference value (ulp of |reference|, at least the smallest normal's). */
+/**
+ * Distance in float32 units in the last place at the reference value (ulp of |reference|, at least the smallest
+ * normal's).
+ */
 function ulps(got: number, reference: number): number {
   const exponent = Math.max(Math.floor(Math.log2(Math.abs(reference) || 2 ** -126)), -126);
   return Math.abs(got - reference) / 2 ** (exponent - 23);
 }
 
-test('wasm sigmoid: within 4 float32 ulps of the reference for |x| <= 87 (abs. error < 3e-7 anywhere), exact limits beyond', async (t) => {
-  const n = 256;
-  const rows = 800; // x = row value, plus n offsets per row: 204,800 points in [-100, 100]
-  const offsets = Float32Array.from({ length: n }, (_, j) => (j / n) * 0.25);
-  const network = sweepNetwork(offsets);
-  const engine = await createForwardEngine(network, { maxRows: rows, kind: 'wasm' });
-  const x = Float32Array.from({ length: rows }, (_, r) => -100 + (r / rows) * 200);
-  const got = new Float32Array(rows * n);
-  engine.predict(x, rows, new Int32Array(rows), new Float32Array(rows), got);
-  // The reference: the same float32 pre-activations x + b_j, through the reference sigmoid.
-  const reference = Float32Array.from({ length: rows * n }, (_, i) => x[Math.floor(i / n)] + offsets[i % n]);
-  sigmoid_(reference);
-  let worstUlps = 0;
-  let worstAbs = 0;
-  for (let i = 0; i < reference.length; i++) {
-    const pre = x[Math.floor(i / n)] + offsets[i % n];
-    worstAbs = Math.max(worstAbs, Math.abs(got[i] - reference[i]));
-    if (Math.abs(pre) <= 87) worstUlps = Math.max(worstUlps, ulps(got[i], reference[i]));
-    else if (pre > 87) t.is(got[i], 1, `sigmoid(${pre})`);
-    else t.true(got[i] >= 0 && got[i] <= 1.7e-38, `sigmoid(${pre}) = ${got[i]}`); // e^-87 = 1.65e-38
-  }
-  t.true(worstUlps <= 4, `worst ${worstUlps} ulps`);
-  t.true(worstAbs < 3e-7, `worst absolute error ${worstAbs}`);
-  t.log(
-    `wasm sigmoid vs reference over ${reference.length} points in [-100, 100]: worst ${worstUlps.toFixed(2)} ulps (|x| <= 87), worst absolute error ${worstAbs.toExponential(2)}`,
-  );
-});
+test(
+  'wasm sigmoid: within 4 float32 ulps of the reference for |x| <= 87 (abs. error < 3e-7 anywhere), exact limits ' +
+    'beyond',
+  async (t) => {
+    const n = 256;
+    const rows = 800; // x = row value, plus n offsets per row: 204,800 points in [-100, 100]
+    const offsets = Float32Array.from({ length: n }, (_, j) => (j / n) * 0.25);
+    const network = sweepNetwork(offsets);
+    const engine = await createForwardEngine(network, { maxRows: rows, kind: 'wasm' });
+    const x = Float32Array.from({ length: rows }, (_, r) => -100 + (r / rows) * 200);
+    const got = new Float32Array(rows * n);
+    engine.predict(x, rows, new Int32Array(rows), new Float32Array(rows), got);
+    // The reference: the same float32 pre-activations x + b_j, through the reference sigmoid.
+    const reference = Float32Array.from({ length: rows * n }, (_, i) => x[Math.floor(i / n)] + offsets[i % n]);
+    sigmoid_(reference);
+    let worstUlps = 0;
+    let worstAbs = 0;
+    for (let i = 0; i < reference.length; i++) {
+      const pre = x[Math.floor(i / n)] + offsets[i % n];
+      worstAbs = Math.max(worstAbs, Math.abs(got[i] - reference[i]));
+      if (Math.abs(pre) <= 87) worstUlps = Math.max(worstUlps, ulps(got[i], reference[i]));
+      else if (pre > 87) t.is(got[i], 1, `sigmoid(${pre})`);
+      else t.true(got[i] >= 0 && got[i] <= 1.7e-38, `sigmoid(${pre}) = ${got[i]}`); // e^-87 = 1.65e-38
+    }
+    t.true(worstUlps <= 4, `worst ${worstUlps} ulps`);
+    t.true(worstAbs < 3e-7, `worst absolute error ${worstAbs}`);
+    t.log(
+      `wasm sigmoid vs reference over ${reference.length} points in [-100, 100]: worst ${worstUlps.toFixed(2)}` +
+        ` ulps (|x| <= 87), worst absolute error ${worstAbs.toExponential(2)}`,
+    );
+  },
+);

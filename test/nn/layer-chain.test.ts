@@ -53,14 +53,18 @@ for (const [convention, name] of [
   ['layers.0/layers.1/layers.2', (k: number) => `layers.${k - 1}`],
   ['model.net.0 .. model.net.10 (numbers compared as numbers)', (k: number) => `model.net.${[0, 2, 10][k - 1]}`],
 ] as const) {
-  test(`PyTorch names ${convention}, (out, in): the same network as W1/b1, every weight transposed (the 6x6 one by convention)`, (t) => {
-    const loaded = sameNetwork(t, torchNamed(name));
-    t.deepEqual(
-      loaded.layerSources.map((source) => source.transposed),
-      [true, true, true],
-    );
-    t.true(loaded.notes.some((note) => /is square: read as \(outputs, inputs\), PyTorch's layout/.test(note)));
-  });
+  test(
+    `PyTorch names ${convention}, (out, in): the same network as W1/b1, every weight transposed (the 6x6 one by ` +
+      `convention)`,
+    (t) => {
+      const loaded = sameNetwork(t, torchNamed(name));
+      t.deepEqual(
+        loaded.layerSources.map((source) => source.transposed),
+        [true, true, true],
+      );
+      t.true(loaded.notes.some((note) => /is square: read as \(outputs, inputs\), PyTorch's layout/.test(note)));
+    },
+  );
 }
 
 test('W1/b1 names stored (out, in) are transposed where the bias says so; a square W stays (in, out)', (t) => {

@@ -42,7 +42,10 @@ export function loadTinyFixture(): TinyFixture {
   };
 }
 
-/** Asserts that `run` rejects with a ModelError (code PIPE_ERR_MODEL) whose message names `file` and matches every pattern. */
+/**
+ * Asserts that `run` rejects with a ModelError (code PIPE_ERR_MODEL) whose message names `file` and matches every
+ * pattern.
+ */
 export async function assertModelError(
   t: ExecutionContext,
   run: () => unknown,

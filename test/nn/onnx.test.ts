@@ -34,18 +34,22 @@ for (const [name, activation, output] of [
   ['torch-seq-sigmoid', 'sigmoid', 'identity'],
   ['torch-matmul', 'sigmoid', 'softmax'],
 ] as const) {
-  test(`${name}.onnx (torch.onnx.export) computes what torch computed, with ${activation} and ${output} from the graph`, async (t) => {
-    const model = await loadModel(modelFixture(`${name}.onnx`));
-    t.is(model.format, 'onnx');
-    t.is(model.network.activation, activation);
-    t.is(model.network.output, output);
-    t.deepEqual(model.settingSources, { activation: 'graph', output: 'graph' });
-    const probe = probes[name];
-    const y = forward(model.network, Float32Array.from(probe.x), probe.rows);
-    const difference = Math.max(...probe.y.map((value, i) => Math.abs(value - y[i])));
-    t.log(`largest |ours - torch| = ${difference.toExponential(2)}`);
-    t.true(difference < 1e-5);
-  });
+  test(
+    `${name}.onnx (torch.onnx.export) computes what torch computed, with ${activation} and ${output} from the ` +
+      `graph`,
+    async (t) => {
+      const model = await loadModel(modelFixture(`${name}.onnx`));
+      t.is(model.format, 'onnx');
+      t.is(model.network.activation, activation);
+      t.is(model.network.output, output);
+      t.deepEqual(model.settingSources, { activation: 'graph', output: 'graph' });
+      const probe = probes[name];
+      const y = forward(model.network, Float32Array.from(probe.x), probe.rows);
+      const difference = Math.max(...probe.y.map((value, i) => Math.abs(value - y[i])));
+      t.log(`largest |ours - torch| = ${difference.toExponential(2)}`);
+      t.true(difference < 1e-5);
+    },
+  );
 }
 
 const tensors = randomTensors([12, 7, 5, 3], 11);
@@ -68,19 +72,22 @@ const nodes = (model: ModelObject) => model.graph.node;
 
 for (const shape of ['gemm', 'matmul'] as const) {
   for (const floatData of [false, true]) {
-    test(`${shape} graph (${floatData ? 'float_data' : 'raw_data'}): exactly the network it was written from`, async (t) => {
-      const { model } = await load(t, onnxModel(layers, { shape, floatData, activation: 'Relu', output: 'Softmax' }));
-      t.deepEqual(model.layerSizes, [12, 7, 5, 3]);
-      model.network.layers.forEach((layer, k) => {
-        t.deepEqual(layer.W.data, tensors.get(`W${k + 1}`)!.data);
-        t.deepEqual(layer.b, tensors.get(`b${k + 1}`)!.data);
-      });
-      t.is(model.network.activation, 'relu');
-      t.deepEqual(
-        model.layerSources.map((source) => source.transposed),
-        [shape === 'gemm', shape === 'gemm', shape === 'gemm'],
-      );
-    });
+    test(
+      `${shape} graph (${floatData ? 'float_data' : 'raw_data'}): exactly the network it was written ` + `from`,
+      async (t) => {
+        const { model } = await load(t, onnxModel(layers, { shape, floatData, activation: 'Relu', output: 'Softmax' }));
+        t.deepEqual(model.layerSizes, [12, 7, 5, 3]);
+        model.network.layers.forEach((layer, k) => {
+          t.deepEqual(layer.W.data, tensors.get(`W${k + 1}`)!.data);
+          t.deepEqual(layer.b, tensors.get(`b${k + 1}`)!.data);
+        });
+        t.is(model.network.activation, 'relu');
+        t.deepEqual(
+          model.layerSources.map((source) => source.transposed),
+          [shape === 'gemm', shape === 'gemm', shape === 'gemm'],
+        );
+      },
+    );
   }
 }
 

@@ -94,19 +94,23 @@ async function savePt(
   return path;
 }
 
-test("the tests' writer round-trips: float32, float64, column-major and big-endian (byteorder) storages give the same network", async (t) => {
-  for (const [dtype, columnMajor, bigEndian] of [
-    [undefined, false, false],
-    ['float64', false, false],
-    [undefined, true, false],
-    ['float64', true, true],
-    [undefined, false, true],
-  ] as const) {
-    const model = await loadModel(await savePt(t, 'w.pt', tinySpecs(dtype, columnMajor), { bigEndian }));
-    t.deepEqual(model.network.layers[0].W.data, tiny.get('W1')!.data);
-    t.deepEqual(model.network.layers[1].b, tiny.get('b2')!.data);
-  }
-});
+test(
+  "the tests' writer round-trips: float32, float64, column-major and big-endian (byteorder) storages give the " +
+    'same network',
+  async (t) => {
+    for (const [dtype, columnMajor, bigEndian] of [
+      [undefined, false, false],
+      ['float64', false, false],
+      [undefined, true, false],
+      ['float64', true, true],
+      [undefined, false, true],
+    ] as const) {
+      const model = await loadModel(await savePt(t, 'w.pt', tinySpecs(dtype, columnMajor), { bigEndian }));
+      t.deepEqual(model.network.layers[0].W.data, tiny.get('W1')!.data);
+      t.deepEqual(model.network.layers[1].b, tiny.get('b2')!.data);
+    }
+  },
+);
 
 test('any folder name and a .pth extension are read; a zip without data.pkl named .pt is refused', async (t) => {
   const model = await loadModel(await savePt(t, 'w.pth', tinySpecs(), { folder: 'my_checkpoint' }));

@@ -28,33 +28,39 @@ function sharedRows(index: number, rows: number): Float32Array {
 }
 
 for (const threads of [1, 0]) {
-  test(`threads ${threads}: a batch is read in place (shared memory, not detached), scores as the reference does, its predictions in its result slot`, async (t) => {
-    const model = await modelReady;
-    // The js engine is bit-identical to the reference forward pass (the wasm one agrees within 1e-5).
-    const pool = new ForwardPool({ network: model.network, threads, batchSize: 5, maxInFlight: 2, kernel: 'js' });
-    try {
-      const x = sharedRows(0, 5);
-      const out = new ResultSlots(5).acquire();
-      const task: ForwardTask = {
-        kind: 'score-batches',
-        network: pool.shared,
-        batches: [{ index: 0, rows: 5, x, out }],
-        want: { probabilities: true },
-      };
-      const [scored] = ((await pool.run(task)) as Scored).items;
-      t.is(x.length, 5 * 784, 'still there after the task');
-      t.deepEqual(Array.from(scored.probabilities!), Array.from(forward(model.network, x.slice(), 5)));
-      t.is(scored.rows, 5);
-      t.true(scored.computeMs >= 0);
-      const { predicted } = resultViews(out, 5);
-      t.deepEqual(
-        Array.from(predicted),
-        Array.from({ length: 5 }, (_, r) => argmax(forward(model.network, x.slice(), 5).subarray(r * 10, r * 10 + 10))),
-      );
-    } finally {
-      await pool.close();
-    }
-  });
+  test(
+    `threads ${threads}: a batch is read in place (shared memory, not detached), scores as the reference does, ` +
+      `its predictions in its result slot`,
+    async (t) => {
+      const model = await modelReady;
+      // The js engine is bit-identical to the reference forward pass (the wasm one agrees within 1e-5).
+      const pool = new ForwardPool({ network: model.network, threads, batchSize: 5, maxInFlight: 2, kernel: 'js' });
+      try {
+        const x = sharedRows(0, 5);
+        const out = new ResultSlots(5).acquire();
+        const task: ForwardTask = {
+          kind: 'score-batches',
+          network: pool.shared,
+          batches: [{ index: 0, rows: 5, x, out }],
+          want: { probabilities: true },
+        };
+        const [scored] = ((await pool.run(task)) as Scored).items;
+        t.is(x.length, 5 * 784, 'still there after the task');
+        t.deepEqual(Array.from(scored.probabilities!), Array.from(forward(model.network, x.slice(), 5)));
+        t.is(scored.rows, 5);
+        t.true(scored.computeMs >= 0);
+        const { predicted } = resultViews(out, 5);
+        t.deepEqual(
+          Array.from(predicted),
+          Array.from({ length: 5 }, (_, r) =>
+            argmax(forward(model.network, x.slice(), 5).subarray(r * 10, r * 10 + 10)),
+          ),
+        );
+      } finally {
+        await pool.close();
+      }
+    },
+  );
 }
 
 function lineByLine(path: string): Readable {
@@ -85,63 +91,71 @@ class CountingPool extends ForwardPool {
 
 for (const maxInFlight of [1, 3]) {
   for (const onError of ['fail', 'skip'] as const) {
-    test(`the pipeline keeps at most --max-in-flight ${maxInFlight} tasks outstanding (--on-error ${onError})`, async (t) => {
-      const model = await modelReady;
-      const pool = new CountingPool({ network: model.network, threads: 2, batchSize: 4, maxInFlight });
-      try {
-        const { report } = await runInference({
-          // A line per read: tasks of one batch each, so that the limit is what holds reading back.
-          input: '-',
-          stdin: lineByLine(fixture('mnist-test-100.csv')),
-          model,
-          batchSize: 4,
-          threads: 2,
-          maxInFlight,
-          normalize: 'unit',
-          limit: null,
-          onError,
-          predictionsPath: null,
-          config: {},
-          pool,
-        });
-        t.is(report.status, 'complete');
-        t.is(report.rows, 100);
-        t.is(report.batches, 25);
-        // Under skip the rows are decoded, then scored: two stages, each bounded by the limit.
-        t.true(pool.worst <= (onError === 'fail' ? maxInFlight : 2 * maxInFlight), `${pool.worst} outstanding`);
-        t.true(pool.worst >= Math.min(maxInFlight, 2), `${pool.worst} outstanding: the limit is used`);
-      } finally {
-        await pool.close();
-      }
-    });
+    test(
+      `the pipeline keeps at most --max-in-flight ${maxInFlight} tasks outstanding (--on-error ` + `${onError})`,
+      async (t) => {
+        const model = await modelReady;
+        const pool = new CountingPool({ network: model.network, threads: 2, batchSize: 4, maxInFlight });
+        try {
+          const { report } = await runInference({
+            // A line per read: tasks of one batch each, so that the limit is what holds reading back.
+            input: '-',
+            stdin: lineByLine(fixture('mnist-test-100.csv')),
+            model,
+            batchSize: 4,
+            threads: 2,
+            maxInFlight,
+            normalize: 'unit',
+            limit: null,
+            onError,
+            predictionsPath: null,
+            config: {},
+            pool,
+          });
+          t.is(report.status, 'complete');
+          t.is(report.rows, 100);
+          t.is(report.batches, 25);
+          // Under skip the rows are decoded, then scored: two stages, each bounded by the limit.
+          t.true(pool.worst <= (onError === 'fail' ? maxInFlight : 2 * maxInFlight), `${pool.worst} outstanding`);
+          t.true(pool.worst >= Math.min(maxInFlight, 2), `${pool.worst} outstanding: the limit is used`);
+        } finally {
+          await pool.close();
+        }
+      },
+    );
   }
 }
 
-test('the default worker is the bundled one (when the build made it), and it finds its kernel beside it (native where the addon is built, else WebAssembly)', async (t) => {
-  const { forwardWorkerFile } = await import('../../src/pool/worker-files.js');
-  t.regex(forwardWorkerFile().pathname, /\/bundle\/forward-worker\.mjs$/);
-  const model = await modelReady;
-  const pool = new ForwardPool({ network: model.network, threads: 1, batchSize: 4, maxInFlight: 2 });
-  try {
-    const outcome = await runInference({
-      input: fixture('mnist-test-100.csv'),
-      model,
-      batchSize: 4,
-      threads: 1,
-      maxInFlight: 2,
-      normalize: 'unit',
-      limit: null,
-      onError: 'fail',
-      decode: 'workers',
-      predictionsPath: null,
-      config: {},
-      pool,
-    });
-    t.is(outcome.report.status, 'complete');
-    t.is(outcome.report.rows, 100);
-    t.is(outcome.report.model.kernel, loadNativeKernel().ok ? 'native' : 'wasm');
-    t.is(outcome.report.input.decode, 'workers');
-  } finally {
-    await pool.close();
-  }
-});
+test(
+  'the default worker is the bundled one (when the build made it), and it finds its kernel beside it (native ' +
+    'where the addon is ' +
+    'built, else WebAssembly)',
+  async (t) => {
+    const { forwardWorkerFile } = await import('../../src/pool/worker-files.js');
+    t.regex(forwardWorkerFile().pathname, /\/bundle\/forward-worker\.mjs$/);
+    const model = await modelReady;
+    const pool = new ForwardPool({ network: model.network, threads: 1, batchSize: 4, maxInFlight: 2 });
+    try {
+      const outcome = await runInference({
+        input: fixture('mnist-test-100.csv'),
+        model,
+        batchSize: 4,
+        threads: 1,
+        maxInFlight: 2,
+        normalize: 'unit',
+        limit: null,
+        onError: 'fail',
+        decode: 'workers',
+        predictionsPath: null,
+        config: {},
+        pool,
+      });
+      t.is(outcome.report.status, 'complete');
+      t.is(outcome.report.rows, 100);
+      t.is(outcome.report.model.kernel, loadNativeKernel().ok ? 'native' : 'wasm');
+      t.is(outcome.report.input.decode, 'workers');
+    } finally {
+      await pool.close();
+    }
+  },
+);

@@ -197,7 +197,8 @@ queueTest(
 );
 
 queueTest(
-  "--predictions-format jsonl --probabilities across machines: the merged file is the plain run's, byte for byte; --predictions - is refused",
+  "--predictions-format jsonl --probabilities across machines: the merged file is the plain run's, byte for byte; " +
+    '--predictions - is refused',
   async (t) => {
     const input = await writeMnistRows(dir, 300, 'layout.csv');
     const plain = await runPipeline([

@@ -88,29 +88,32 @@ test('a valid file after all these still works (sanity)', async (t) => {
 for (const [first, parser, decode] of [0, 1].flatMap((from) =>
   ['fast', 'csv-parse'].flatMap((p) => ['main', 'workers'].map((d) => [from, p, d] as const)),
 )) {
-  test(`a header of column numbers ${first}..${first + 784} is a header (--parser ${parser} --decode ${decode})`, async (t) => {
-    const path = join(dir, `numbered-${first}-${parser}-${decode}.csv`);
-    writeFileSync(
-      path,
-      `${Array.from({ length: 785 }, (_, i) => first + i).join(',')}\n${[1, 2, 3].map(row).join('\n')}\n`,
-    );
-    const run = await runPipeline([
-      '--input',
-      path,
-      '--model',
-      await modelReady,
-      '--json',
-      '--parser',
-      parser,
-      '--decode',
-      decode,
-      '--threads',
-      '2',
-    ]);
-    t.is(run.code, 0, run.stderr);
-    const report = JSON.parse(run.stdout);
-    t.is(report.rows, 3);
-    t.is(report.input.hasHeader, true);
-    t.is(report.labeled, 3);
-  });
+  test(
+    `a header of column numbers ${first}..${first + 784} is a header (--parser ${parser} --decode ` + `${decode})`,
+    async (t) => {
+      const path = join(dir, `numbered-${first}-${parser}-${decode}.csv`);
+      writeFileSync(
+        path,
+        `${Array.from({ length: 785 }, (_, i) => first + i).join(',')}\n${[1, 2, 3].map(row).join('\n')}\n`,
+      );
+      const run = await runPipeline([
+        '--input',
+        path,
+        '--model',
+        await modelReady,
+        '--json',
+        '--parser',
+        parser,
+        '--decode',
+        decode,
+        '--threads',
+        '2',
+      ]);
+      t.is(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout);
+      t.is(report.rows, 3);
+      t.is(report.input.hasHeader, true);
+      t.is(report.labeled, 3);
+    },
+  );
 }

@@ -54,7 +54,10 @@ for (const [name, args, smallRows, rows] of [
       t.is(big.rows, rows);
       t.is(big.correct, small.correct * (rows / smallRows), 'the same 100 rows, so the same predictions every time');
       t.log(
-        `peak RSS: ${(small.peakRssBytes / MiB).toFixed(0)} MiB for ${fmt(smallRows)} rows, ${(big.peakRssBytes / MiB).toFixed(0)} MiB for ${fmt(rows)} rows; ${Math.round(big.imagesPerSecond)} images/s`,
+        `peak RSS: ${(small.peakRssBytes / MiB).toFixed(0)} MiB for ${fmt(smallRows)} rows, ` +
+          `${(big.peakRssBytes / MiB).toFixed(0)}` +
+          ` MiB for ${fmt(rows)}` +
+          ` rows; ${Math.round(big.imagesPerSecond)} images/s`,
       );
       t.true(big.peakRssBytes < small.peakRssBytes + 40 * MiB, 'memory does not grow with the row count');
     },

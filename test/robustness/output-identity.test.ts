@@ -232,36 +232,40 @@ test.serial(
   },
 );
 
-test("an output or an input named like another output's lock, lock owner or temp file is refused (the run would delete or overwrite it)", async (t) => {
-  const w = prepare();
-  const report = join(w.dir, 'r.json');
-  for (const [args, message] of [
-    [
-      ['--report', report, '--html', `${report}.lock`],
-      /--html .*r\.json\.lock has the name of the lock of --report .*r\.json; rename one of them/,
-    ],
-    [
-      ['--report', report, '--predictions', `${report}.lock-owner`],
-      /--predictions .*r\.json\.lock-owner has the name of the lock's owner file of --report/,
-    ],
-    [
-      ['--report', report, '--history', `${report}.nnpipe-5-0123456789ab.tmp`],
-      /--history .*\.tmp has the name of a temp file of --report/,
-    ],
-  ] as const) {
-    const run = await runPipeline(['--input', w.input, '--model', w.model, ...args, '--quiet']);
-    assertRefused(t, run, message, w, ['in.csv', 'm.safetensors']);
-  }
-  const input = join(w.dir, 'x.json.nnpipe-5-0123456789ab.tmp');
-  copyFileSync(w.input, input);
-  const run = await runPipeline(['--input', input, '--model', w.model, '--report', join(w.dir, 'x.json'), '--quiet']);
-  assertRefused(t, run, /--input .*\.tmp has the name of a temp file of --report .*x\.json/, w, [
-    'in.csv',
-    'm.safetensors',
-    'x.json.nnpipe-5-0123456789ab.tmp',
-  ]);
-  t.deepEqual(readFileSync(input), w.inputBytes, 'the input that looks like a stale temp file is still there');
-});
+test(
+  "an output or an input named like another output's lock, lock owner or temp file is refused (the run would " +
+    'delete or overwrite it)',
+  async (t) => {
+    const w = prepare();
+    const report = join(w.dir, 'r.json');
+    for (const [args, message] of [
+      [
+        ['--report', report, '--html', `${report}.lock`],
+        /--html .*r\.json\.lock has the name of the lock of --report .*r\.json; rename one of them/,
+      ],
+      [
+        ['--report', report, '--predictions', `${report}.lock-owner`],
+        /--predictions .*r\.json\.lock-owner has the name of the lock's owner file of --report/,
+      ],
+      [
+        ['--report', report, '--history', `${report}.nnpipe-5-0123456789ab.tmp`],
+        /--history .*\.tmp has the name of a temp file of --report/,
+      ],
+    ] as const) {
+      const run = await runPipeline(['--input', w.input, '--model', w.model, ...args, '--quiet']);
+      assertRefused(t, run, message, w, ['in.csv', 'm.safetensors']);
+    }
+    const input = join(w.dir, 'x.json.nnpipe-5-0123456789ab.tmp');
+    copyFileSync(w.input, input);
+    const run = await runPipeline(['--input', input, '--model', w.model, '--report', join(w.dir, 'x.json'), '--quiet']);
+    assertRefused(t, run, /--input .*\.tmp has the name of a temp file of --report .*x\.json/, w, [
+      'in.csv',
+      'm.safetensors',
+      'x.json.nnpipe-5-0123456789ab.tmp',
+    ]);
+    t.deepEqual(readFileSync(input), w.inputBytes, 'the input that looks like a stale temp file is still there');
+  },
+);
 
 test("an output that is one of the process's descriptors open for reading (/dev/stdin) is refused", async (t) => {
   const w = prepare();

@@ -33,7 +33,8 @@ function folder(): string {
 }
 
 (isRoot ? test.serial : test.skip)(
-  'row 5: device nodes made with mknod are written in place, never replaced; a full one fails with exit 1 (needs root: skipped otherwise)',
+  'row 5: device nodes made with mknod are written in place, never replaced; a full one fails with exit 1 (needs ' +
+    'root: skipped otherwise)',
   async (t) => {
     const dir = folder();
     const nul = join(dir, 'null-node');
@@ -95,11 +96,15 @@ test('a FIFO gets the predictions as they are written, and stays a FIFO', async 
   t.true(statSync(fifo).isFIFO());
 });
 
-test("/dev/stdout is the process's own stdout (written in place, appended to a redirected file), not a file to replace", async (t) => {
-  const run = await runPipeline(['--input', input, '--predictions', '/dev/stdout', '--quiet']);
-  t.is(run.code, 0, run.stderr);
-  t.is(run.stdout.trimEnd().split('\n').length, 101);
-});
+test(
+  "/dev/stdout is the process's own stdout (written in place, appended to a redirected file), not a file to " +
+    'replace',
+  async (t) => {
+    const run = await runPipeline(['--input', input, '--predictions', '/dev/stdout', '--quiet']);
+    t.is(run.code, 0, run.stderr);
+    t.is(run.stdout.trimEnd().split('\n').length, 101);
+  },
+);
 
 test('row 16: a directory or a missing folder is refused before any row is read (exit 2; stdin never read)', async (t) => {
   const dir = folder();

@@ -23,7 +23,8 @@ test('peakRssBytes is at least the current RSS and grows with memory touched', (
     t.is(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout);
     t.log(
-      `child peak RSS ${(report.peakRssBytes / MiB).toFixed(0)} MiB, this process ${(process.memoryUsage.rss() / MiB).toFixed(0)} MiB`,
+      `child peak RSS ${(report.peakRssBytes / MiB).toFixed(0)} MiB, this process ` +
+        `${(process.memoryUsage.rss() / MiB).toFixed(0)} MiB`,
     );
     t.true(report.peakRssBytes < 400 * MiB);
     t.true(report.peakRssBytes > 20 * MiB);

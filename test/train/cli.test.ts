@@ -66,30 +66,34 @@ test('the compiled command exits 2 on a bad option, in a real process', (t) => {
   t.regex(result.stderr, /--batch-size must be a positive integer \(got 'many'\)/);
 });
 
-test('--out is checked before any training: a folder, a missing folder, a device through a link, the training data (exit 2)', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'nnpipe-train-out-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await mkdir(join(dir, 'folder.safetensors'));
-  await symlink('/dev/null', join(dir, 'null.safetensors'));
-  await symlink(resolve(mnistSourceDir(), MNIST_SOURCES.train.images), join(dir, 'data.safetensors'));
-  for (const [name, message] of [
-    ['folder.safetensors', /--out .*folder\.safetensors: is a directory/],
-    [join('missing', 'm.safetensors'), /--out .*m\.safetensors: the folder .*missing does not exist/],
-    [
-      'null.safetensors',
-      /--out .*null\.safetensors is a device, a FIFO or an open descriptor; a model file must be a regular file/,
-    ],
-    [
-      'data.safetensors',
-      /--out .*data\.safetensors is the same file as the MNIST train data .*; refusing to overwrite training data/,
-    ],
-  ] as const) {
-    const { io, err } = fakeIo();
-    t.is(await runTrainCli(['--epochs', '1', '--limit-train', '100', '--out', join(dir, name)], io), 2, err());
-    t.regex(err(), message);
-    t.regex(err(), /^nnpipe train: /);
-  }
-});
+test(
+  '--out is checked before any training: a folder, a missing folder, a device through a link, the training data ' +
+    '(exit 2)',
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'nnpipe-train-out-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    await mkdir(join(dir, 'folder.safetensors'));
+    await symlink('/dev/null', join(dir, 'null.safetensors'));
+    await symlink(resolve(mnistSourceDir(), MNIST_SOURCES.train.images), join(dir, 'data.safetensors'));
+    for (const [name, message] of [
+      ['folder.safetensors', /--out .*folder\.safetensors: is a directory/],
+      [join('missing', 'm.safetensors'), /--out .*m\.safetensors: the folder .*missing does not exist/],
+      [
+        'null.safetensors',
+        /--out .*null\.safetensors is a device, a FIFO or an open descriptor; a model file must be a regular file/,
+      ],
+      [
+        'data.safetensors',
+        /--out .*data\.safetensors is the same file as the MNIST train data .*; refusing to overwrite training data/,
+      ],
+    ] as const) {
+      const { io, err } = fakeIo();
+      t.is(await runTrainCli(['--epochs', '1', '--limit-train', '100', '--out', join(dir, name)], io), 2, err());
+      t.regex(err(), message);
+      t.regex(err(), /^nnpipe train: /);
+    }
+  },
+);
 
 test('a diverging run (--lr 1e308) is exit 1 and saves nothing: --out keeps what it held', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'nnpipe-train-diverge-'));

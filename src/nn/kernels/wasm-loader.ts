@@ -41,7 +41,9 @@ async function compile(url: URL): Promise<KernelLoad> {
     return {
       ok: false,
       url,
-      reason: `${fileURLToPath(url)} does not compile here (${(error as Error).message}); WebAssembly SIMD needs Node >= 16.4`,
+      reason:
+        `${fileURLToPath(url)} does not compile here (${(error as Error).message}); WebAssembly SIMD needs ` +
+        `Node >= 16.4`,
     };
   }
 }

@@ -12,7 +12,8 @@ import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 // used: the CLI starts faster with just the safetensors reader it needs for its own model files.
 
 export const SUPPORTED_FORMATS_TEXT =
-  'safetensors (.safetensors), numpy npz (.npz), Python pickle of numpy arrays (.pkl, .pickle), PyTorch state_dict (.pt, .pth), ONNX (.onnx)';
+  'safetensors (.safetensors), numpy npz (.npz), Python pickle of numpy arrays (.pkl, .pickle), PyTorch state_dict ' +
+  '(.pt, .pth), ONNX (.onnx)';
 
 const EXTENSIONS: Record<string, ModelFormat> = {
   '.safetensors': 'safetensors',
@@ -35,7 +36,8 @@ export function detectModelFormat(bytes: Uint8Array, path: string): ModelFormat 
     bytes[1] === 0x4b &&
     ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6))
   ) {
-    return EXTENSIONS[extname(path).toLowerCase()] === 'pt' ? 'pt' : 'npz'; // "PK\3\4": a zip's first local header ("PK\5\6": an empty zip)
+    // "PK\3\4": a zip's first local header ("PK\5\6": an empty zip)
+    return EXTENSIONS[extname(path).toLowerCase()] === 'pt' ? 'pt' : 'npz';
   }
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return 'pkl'; // PROTO 2..5
   if (bytes.length >= 9 && bytes[8] === 0x7b) return 'safetensors'; // u64 header length, then '{'
@@ -71,7 +73,8 @@ export async function readModelFile(path: string): Promise<ModelFile> {
   if (!format) {
     throw new ModelError(
       path,
-      `unrecognised model file (neither its first bytes nor its extension match a known format); supported formats: ${SUPPORTED_FORMATS_TEXT}`,
+      `unrecognised model file (neither its first bytes nor its extension match a known format); supported formats: ` +
+        `${SUPPORTED_FORMATS_TEXT}`,
     );
   }
   const decoded = await decode(format, bytes, path);
@@ -101,7 +104,9 @@ async function decode(format: ModelFormat, bytes: Buffer, path: string): Promise
       if (EXTENSIONS[extname(path).toLowerCase()] === 'pt') {
         throw new ModelError(
           path,
-          'pytorch: this is the legacy (non-zip) PyTorch format of torch < 1.6 or _use_new_zipfile_serialization=False, which nnpipe does not read; ' +
+          'pytorch: this is the legacy (non-zip) PyTorch format of torch < 1.6 or ' +
+            '_use_new_zipfile_serialization=False, ' +
+            'which nnpipe does not read; ' +
             "save the state_dict again with a current torch: torch.save(model.state_dict(), 'model.pt')",
         );
       }

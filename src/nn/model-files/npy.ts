@@ -108,7 +108,9 @@ export function decodeNpy(bytes: Uint8Array, file: string, tensor: string): Tens
     const need = header.totalBytes - header.dataStart;
     throw new ModelError(
       file,
-      `tensor ${tensor}: .npy data is ${have} bytes but shape (${header.shape.join(', ')}) of '${header.descr}' needs ${need}${have < need ? ' (truncated?)' : ''}`,
+      `tensor ${tensor}: .npy data is ${have} bytes but shape (${header.shape.join(', ')}) of '${header.descr}` +
+        `' needs ${need}` +
+        `${have < need ? ' (truncated?)' : ''}`,
     );
   }
   const floats = decodeFloats(bytes.subarray(header.dataStart), header.count, header.dtype);

@@ -67,7 +67,10 @@ export async function decodeNpzArchive(
         const header = parseNpyHeader(prefix, file, tensor, entry.uncompressedSize);
         if (header.totalBytes !== entry.uncompressedSize) {
           fail(
-            `member ${entry.fileName} declares ${entry.uncompressedSize} bytes uncompressed, but its .npy header (shape (${header.shape.join(', ')}), '${header.descr}') implies ${header.totalBytes}`,
+            `member ${entry.fileName} declares ${entry.uncompressedSize}` +
+              ` bytes uncompressed, but its .npy header (shape (${header.shape.join(', ')}` +
+              `), '${header.descr}` +
+              `') implies ${header.totalBytes}`,
           );
         }
       },

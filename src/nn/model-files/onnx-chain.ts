@@ -68,7 +68,8 @@ const KNOWN_ATTRIBUTES: Record<string, readonly string[]> = {
   Constant: ['value'],
 };
 export const SUPPORTED_ONNX_TEXT =
-  'a chain of Gemm or MatMul + Add layers, Relu or Sigmoid between them, Softmax or Sigmoid after the last, Flatten or Reshape of the input, and Identity';
+  'a chain of Gemm or MatMul + Add layers, Relu or Sigmoid between them, Softmax or Sigmoid after the last, Flatten ' +
+  'or Reshape of the input, and Identity';
 
 const ACTIVATION_OF: Record<string, Activation> = { Relu: 'relu', Sigmoid: 'sigmoid' };
 
@@ -130,7 +131,8 @@ class ChainWalk {
     const known = KNOWN_ATTRIBUTES[node.op_type];
     if (node.domain !== '' && node.domain !== 'ai.onnx')
       fail(
-        `unsupported op ${node.op_type} from the domain ${node.domain} at ${label}; nnpipe reads ${SUPPORTED_ONNX_TEXT}`,
+        `unsupported op ${node.op_type} from the domain ${node.domain} at ${label}; nnpipe reads ` +
+          `${SUPPORTED_ONNX_TEXT}`,
       );
     if (!Object.hasOwn(KNOWN_ATTRIBUTES, node.op_type))
       fail(`unsupported op ${node.op_type} at ${label}; nnpipe reads ${SUPPORTED_ONNX_TEXT}`);
@@ -169,7 +171,8 @@ class ChainWalk {
     const { fail } = this.helpers;
     if (this.current !== output)
       fail(
-        `the graph's output ${output} is not the end of the chain (${this.current}); nnpipe reads ${SUPPORTED_ONNX_TEXT}`,
+        `the graph's output ${output} is not the end of the chain (${this.current}); nnpipe reads ` +
+          `${SUPPORTED_ONNX_TEXT}`,
       );
     const count = this.layers.length;
     if (count === 0) fail('the graph has no Gemm or MatMul layer');
@@ -177,17 +180,20 @@ class ChainWalk {
     this.after.slice(0, -1).forEach((ops, k) => {
       if (ops.length > 1)
         fail(
-          `${ops[1].label} follows ${ops[0].label} between layers ${k + 1} and ${k + 2}; nnpipe runs one function there`,
+          `${ops[1].label} follows ${ops[0].label} between layers ${k + 1} and ${k + 2}; nnpipe runs one function ` +
+            `there`,
         );
       if (ops[0]?.op === 'Softmax')
         fail(
-          `${ops[0].label} between layers ${k + 1} and ${k + 2} is not supported; Softmax may only follow the last layer`,
+          `${ops[0].label} between layers ${k + 1} and ${k + 2} is not supported; Softmax may only follow the last ` +
+            `layer`,
         );
       hidden.add(ops.length === 0 ? 'identity' : ACTIVATION_OF[ops[0].op]);
     });
     if (hidden.size > 1)
       fail(
-        `the hidden layers use different functions (${[...hidden].join(', ')}); nnpipe runs one activation for every hidden layer`,
+        `the hidden layers use different functions (${[...hidden].join(', ')}); nnpipe runs one activation for every ` +
+          `hidden layer`,
       );
     const last = this.after[count - 1];
     if (last.length > 1)
@@ -220,7 +226,8 @@ class ChainWalk {
     }
     if (node.input[0] !== this.current) {
       this.helpers.fail(
-        `${label} does not continue the chain: its input ${JSON.stringify(node.input[0])} is not ${JSON.stringify(this.current)}, the output before it`,
+        `${label} does not continue the chain: its input ${JSON.stringify(node.input[0])} is not ` +
+          `${JSON.stringify(this.current)}, the output before it`,
       );
     }
   }
@@ -230,7 +237,8 @@ class ChainWalk {
     const tensor = this.constants.get(name);
     if (!tensor)
       this.helpers.fail(
-        `${label}: its ${what} ${JSON.stringify(name)} is not stored in the file (an initialiser or a Constant); nnpipe reads ${SUPPORTED_ONNX_TEXT}`,
+        `${label}: its ${what} ${JSON.stringify(name)}` +
+          ` is not stored in the file (an initialiser or a Constant); nnpipe reads ${SUPPORTED_ONNX_TEXT}`,
       );
     return tensor!;
   }
@@ -252,7 +260,8 @@ class ChainWalk {
     if (this.layers.length === 0) {
       if (this.dims && this.dims.length !== 2) {
         this.helpers.fail(
-          `the input ${this.input.name} has shape (${describeDims(this.dims)}) and reaches ${label} without a Flatten or Reshape to (batch, features)`,
+          `the input ${this.input.name} has shape (${describeDims(this.dims)}) and reaches ${label} without a ` +
+            `Flatten or Reshape to (batch, features)`,
         );
       }
       this.inputFeatures = this.dims?.[1] ?? null;
@@ -314,12 +323,15 @@ class ChainWalk {
     if (this.layers.length === 0)
       this.helpers.fail(`${label} comes before the first layer; nnpipe reads ${SUPPORTED_ONNX_TEXT}`);
     if (node.op_type === 'Softmax') {
-      // The default axis changed at opset 13 (1 -> -1); after a layer the data is (batch, classes), so both mean the classes.
+      // The default axis changed at opset 13 (1 -> -1); after a layer the data is (batch, classes), so both mean the
+      // classes.
       const fallback = this.opset < 13 ? 1 : -1;
       const axis = this.intAttribute(node, 'axis', fallback, label);
       if (axis !== 1 && axis !== -1) {
         this.helpers.fail(
-          `${label} normalises over axis ${axis}; after a layer the data is (batch, classes), so nnpipe supports axis 1 or -1 (opset ${this.opset}'s default is ${fallback})`,
+          `${label} normalises over axis ${axis}` +
+            `; after a layer the data is (batch, classes), so nnpipe supports axis 1 or -1 (opset ${this.opset}` +
+            `'s default is ${fallback})`,
         );
       }
     }
@@ -360,7 +372,8 @@ class ChainWalk {
             : null;
     if (target.length !== 2 || !keepsBatch || width === null || (features !== null && width !== features)) {
       this.helpers.fail(
-        `${label} reshapes the input (${describeDims(this.dims)}) to (${target.join(', ')}); nnpipe supports only a reshape to (batch, features), one row per batch item`,
+        `${label} reshapes the input (${describeDims(this.dims)}) to (${target.join(', ')}); nnpipe supports only a ` +
+          `reshape to (batch, features), one row per batch item`,
       );
     }
     this.setRows(`reshaped to (${target.join(', ')}) by ${label}`, width);
@@ -368,7 +381,8 @@ class ChainWalk {
 
   private setRows(how: string, features: number | null): void {
     this.notes.push(
-      `the input ${JSON.stringify(this.input.name)} (${describeDims(this.dims)}) is ${how}${features === null ? '' : `: ${features} features per row`}`,
+      `the input ${JSON.stringify(this.input.name)} (${describeDims(this.dims)}) is ` +
+        `${how}${features === null ? '' : `: ${features} features per row`}`,
     );
     this.dims = [this.dims?.[0] ?? null, features];
   }

@@ -84,7 +84,8 @@ export function decodeOnnx(
     if (tensor.data_location === EXTERNAL) {
       const location = tensor.external_data.find((entry) => entry.key === 'location')?.value ?? 'another file';
       fail(
-        `initialiser ${tensor.name} keeps its data in an external file (${location}); nnpipe reads self-contained .onnx files: ` +
+        `initialiser ${tensor.name} keeps its data in an external file (${location}); nnpipe reads self-contained ` +
+          `.onnx files: ` +
           'save with onnx.save_model(model, path, save_as_external_data=False)',
       );
     }
@@ -134,7 +135,8 @@ function floatTensor(tensor: OnnxTensor, maxElements: number, file: string): Ten
   const dtype = FLOAT_TYPES[tensor.data_type];
   if (!dtype)
     fail(
-      `tensor ${tensor.name} has data type ${DATA_TYPES[tensor.data_type] ?? tensor.data_type}; only FLOAT, DOUBLE, FLOAT16 and BFLOAT16 weights are supported`,
+      `tensor ${tensor.name} has data type ${DATA_TYPES[tensor.data_type] ?? tensor.data_type}; only FLOAT, DOUBLE, ` +
+        `FLOAT16 and BFLOAT16 weights are supported`,
     );
   if (tensor.segment) fail(`tensor ${tensor.name} is stored in segments, which are not supported`);
   const shape = shapeOf(tensor, fail);
@@ -143,7 +145,8 @@ function floatTensor(tensor: OnnxTensor, maxElements: number, file: string): Ten
   if (raw.length > 0) {
     if (raw.length !== count * dtype.itemBytes)
       fail(
-        `tensor ${tensor.name}: raw_data holds ${raw.length} bytes, shape (${shape.join(', ')}) needs ${count * dtype.itemBytes}`,
+        `tensor ${tensor.name}: raw_data holds ${raw.length} bytes, shape (${shape.join(', ')}) needs ` +
+          `${count * dtype.itemBytes}`,
       );
     return { shape, data: decodeFloats(raw, count, dtype) };
   }

@@ -154,7 +154,10 @@ function globalName(module: unknown, name: unknown): string {
   return `${module}.${name}`;
 }
 
-/** Pass 1: resolves every global to an inert placeholder (or the profile's stand-in), refusing the first one not allowed. */
+/**
+ * Pass 1: resolves every global to an inert placeholder (or the profile's stand-in), refusing the first one not
+ * allowed.
+ */
 class ScanRegistry extends NameRegistry {
   constructor(private readonly profile: PickleProfile) {
     super();
@@ -175,7 +178,8 @@ function functionResolver(profile: PickleProfile): NameResolver {
     resolve(module: string, name: string) {
       const global = globalName(module, name);
       const found = table.get(global);
-      if (!found || !profile.allowed.has(global)) throw new ForbiddenGlobal(global); // unreachable after pass 1; a second lock
+      // unreachable after pass 1; a second lock
+      if (!found || !profile.allowed.has(global)) throw new ForbiddenGlobal(global);
       return found as unknown as Resolved;
     },
   };
@@ -295,7 +299,8 @@ export function unpickleSafely(bytes: Uint8Array, file: string, profile: PickleP
       if (error instanceof ForbiddenGlobal) {
         const hint = profile.refusalHint?.(error.global) ?? '';
         return fail(
-          `refusing to load: the pickle references the forbidden global ${error.global} (${profile.allowedText})${hint ? `. ${hint}` : ''}`,
+          `refusing to load: the pickle references the forbidden global ${error.global} (${profile.allowedText}` +
+            `)${hint ? `. ${hint}` : ''}`,
         );
       }
       if (error instanceof MalformedPickle)
@@ -330,7 +335,8 @@ function toTensor(value: unknown, file: string, name: string): Tensor {
   const count = elementCount(shape, raw.length / floatType.itemBytes, file, name);
   if (raw.length !== count * floatType.itemBytes) {
     fail(
-      `holds ${raw.length} bytes of data, shape (${shape.join(', ')}) of '${dtype.spec}' needs ${count * floatType.itemBytes}`,
+      `holds ${raw.length} bytes of data, shape (${shape.join(', ')}) of '${dtype.spec}' needs ` +
+        `${count * floatType.itemBytes}`,
     );
   }
   const data = decodeFloats(raw, count, floatType);

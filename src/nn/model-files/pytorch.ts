@@ -119,7 +119,9 @@ export async function decodeTorchArchive(
       storages.set(storage.key, read);
     } else if (read.ref.type !== storage.type || read.ref.numel !== storage.numel) {
       fail(
-        `storage ${storage.key} is referred to as ${read.ref.numel} values of ${STORAGE_TYPES[read.ref.type].dtype} and as ${storage.numel} of ${type.dtype}`,
+        `storage ${storage.key} is referred to as ${read.ref.numel} values of ${STORAGE_TYPES[read.ref.type].dtype}` +
+          ` and as ${storage.numel}` +
+          ` of ${type.dtype}`,
       );
     }
     tensors.set(name, gather(read.values, ref, name, file));
@@ -137,7 +139,9 @@ function checkStateDict(top: unknown, fail: Fail): Map<string, TensorRef> {
   const nested = [...top.entries()].filter(([, value]) => value instanceof Map).map(([key]) => String(key));
   if (nested.length > 0) {
     fail(
-      `this looks like a training checkpoint (the key${nested.length > 1 ? 's' : ''} ${nested.join(', ')} hold${nested.length > 1 ? '' : 's'} a dict); ${SAVE_STATE_DICT}`,
+      `this looks like a training checkpoint (the key${nested.length > 1 ? 's' : ''} ${nested.join(', ')}` +
+        ` hold${nested.length > 1 ? '' : 's'}` +
+        ` a dict); ${SAVE_STATE_DICT}`,
     );
   }
   for (const [key, value] of top) {
@@ -161,7 +165,9 @@ async function readStorage(
   const claimed = storage.numel * dtype.itemBytes;
   if (entry.uncompressedSize !== claimed) {
     fail(
-      `storage ${storage.key} claims ${storage.numel} values of ${STORAGE_TYPES[storage.type].dtype} (${claimed} bytes), but member ${member} holds ${entry.uncompressedSize} bytes`,
+      `storage ${storage.key} claims ${storage.numel} values of ${STORAGE_TYPES[storage.type].dtype} (${claimed}` +
+        ` bytes), but member ${member}` +
+        ` holds ${entry.uncompressedSize} bytes`,
     );
   }
   return decodeFloats(await readZipMember(zip, entry, fail), storage.numel, dtype);
@@ -179,7 +185,8 @@ function gather(values: Float32Array, ref: TensorRef, name: string, file: string
   for (let d = 0; d < size.length; d++) last += (size[d] - 1) * stride[d];
   if (last >= values.length) {
     fail(
-      `offset ${offset}, size (${size.join(', ')}) and stride (${stride.join(', ')}) reach element ${last} of a storage of ${values.length}`,
+      `offset ${offset}, size (${size.join(', ')}) and stride (${stride.join(', ')}) reach element ${last}` +
+        ` of a storage of ${values.length}`,
     );
   }
   const contiguous = size.every((_, d) => stride[d] === size.slice(d + 1).reduce((a, b) => a * b, 1) || size[d] === 1);

@@ -64,7 +64,8 @@ function readHeader(bytes: Uint8Array, fail: Fail): { header: Record<string, unk
   const declared = view.getBigUint64(0, true);
   if (declared > BigInt(bytes.length - 8)) {
     fail(
-      `the header length ${declared} is larger than the ${bytes.length - 8} bytes that follow it (truncated or not a safetensors file)`,
+      `the header length ${declared} is larger than the ${bytes.length - 8} bytes that follow it (truncated or not a ` +
+        `safetensors file)`,
     );
   }
   if (declared > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
@@ -100,13 +101,16 @@ function readEntry(name: string, info: unknown, dataLength: number, file: string
   if (begin > end) fail(`tensor ${name}: data_offsets [${begin}, ${end}] end before they begin`);
   if (end > dataLength) {
     fail(
-      `tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the ${dataLength}-byte data section (truncated file?)`,
+      `tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the ${dataLength}-byte data section ` +
+        `(truncated file?)`,
     );
   }
   const count = elementCount(shape, dataLength / dtype.itemBytes, file, name);
   if (end - begin !== count * dtype.itemBytes) {
     fail(
-      `tensor ${name}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but shape [${shape.join(', ')}] of ${dtypeName} needs ${count * dtype.itemBytes}`,
+      `tensor ${name}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but shape [${shape.join(', ')}` +
+        `] of ${dtypeName}` +
+        ` needs ${count * dtype.itemBytes}`,
     );
   }
   return { name, dtype, shape: shape as number[], count, begin, end };
@@ -120,7 +124,9 @@ function checkTiling(entries: TensorEntry[], dataLength: number, fail: Fail): vo
   for (const entry of byOffset) {
     if (entry.begin < covered && previous) {
       fail(
-        `tensors ${previous.name} and ${entry.name} overlap (data_offsets [${previous.begin}, ${previous.end}] and [${entry.begin}, ${entry.end}])`,
+        `tensors ${previous.name} and ${entry.name} overlap (data_offsets [${previous.begin}, ${previous.end}` +
+          `] and [${entry.begin}` +
+          `, ${entry.end}])`,
       );
     }
     if (entry.begin > covered)
@@ -130,7 +136,8 @@ function checkTiling(entries: TensorEntry[], dataLength: number, fail: Fail): vo
   }
   if (covered !== dataLength) {
     fail(
-      `the data section has ${dataLength} bytes but the tensors cover only ${covered} (${dataLength - covered} trailing bytes)`,
+      `the data section has ${dataLength} bytes but the tensors cover only ${covered} (${dataLength - covered} ` +
+        `trailing bytes)`,
     );
   }
 }

@@ -67,7 +67,8 @@ export async function openZipArchive(bytes: Buffer, fail: Fail, limits: ZipLimit
     const limit = limits.maxMemberBytes(name);
     if (entry.uncompressedSize > limit) {
       fail(
-        `member ${name} declares ${entry.uncompressedSize} bytes uncompressed, more than the ${MiB(limit)} limit (zip bomb?)`,
+        `member ${name} declares ${entry.uncompressedSize} bytes uncompressed, more than the ${MiB(limit)} limit ` +
+          `(zip bomb?)`,
       );
     }
     declaredTotal += entry.uncompressedSize;
