@@ -98,12 +98,11 @@ function parseCli(argv: string[]): { quick: boolean; suites: Suite[]; out: strin
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-async function main(): Promise<void> {
-  const options = parseCli(process.argv.slice(2));
-  if (options === 'help') return void process.stdout.write(USAGE);
-  const report: BenchReport = {
+/** The report's head: when, and on what machine. */
+function newReport(quick: boolean): BenchReport {
+  return {
     startedAt: new Date().toISOString(),
-    quick: options.quick,
+    quick,
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: availableParallelism(),
@@ -113,11 +112,30 @@ async function main(): Promise<void> {
     },
     loadavg: { start: loadavg() },
   };
+}
+
+/** The JSON written (one file per run, and latest.json), the tables printed with the load. */
+async function finish(report: BenchReport, tables: string[], out: string): Promise<void> {
+  report.finishedAt = new Date().toISOString();
+  report.loadavg.end = loadavg();
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const file = resolve(out, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  await writeFileAtomic(file, json);
+  await writeFileAtomic(resolve(out, 'latest.json'), json);
+  process.stdout.write(
+    `${tables.join('\n\n')}\n\nload average: ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')}` +
+      ` at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end\n`,
+  );
+  say(`bench: wrote ${file}`);
+}
+
+async function main(): Promise<void> {
+  const options = parseCli(process.argv.slice(2));
+  if (options === 'help') return void process.stdout.write(USAGE);
+  const report = newReport(options.quick);
   say(
-    `bench: ${options.suites.join(', ')}${options.quick ? ' (quick: a smoke run, not a measurement)' : ''}` +
-      ` on ${report.machine.cpu}` +
-      `, ${report.machine.cores}` +
-      ` cores, Node ${process.version}`,
+    `bench: ${options.suites.join(', ')}${options.quick ? ' (quick: a smoke run, not a measurement)' : ''} ` +
+      `on ${report.machine.cpu}, ${report.machine.cores} cores, Node ${process.version}`,
   );
   const tables: string[] = [];
 
@@ -169,17 +187,7 @@ async function main(): Promise<void> {
     );
   }
 
-  report.finishedAt = new Date().toISOString();
-  report.loadavg.end = loadavg();
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  const file = resolve(options.out, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
-  await writeFileAtomic(file, json);
-  await writeFileAtomic(resolve(options.out, 'latest.json'), json);
-  process.stdout.write(
-    `${tables.join('\n\n')}\n\nload average: ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')}` +
-      ` at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end\n`,
-  );
-  say(`bench: wrote ${file}`);
+  await finish(report, tables, options.out);
 }
 
 main().catch((error: unknown) => {

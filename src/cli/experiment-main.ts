@@ -2,6 +2,7 @@
 // benchmark.js on the real pipeline (pipelines/experiment.ts), a table on stdout, and experiment.json,
 // experiment.csv and experiment.html in --out. Exit 0 complete, 1 failed (an accuracy difference between
 // configurations included), 2 usage, 130 / 143 stopped by SIGINT / SIGTERM (what was measured is written).
+import type { Measurement } from '../experiment/types.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
@@ -123,6 +124,49 @@ async function prepareExperiment(options: ExperimentCliOptions, log: Logger) {
   return { modelPath, input, out, model, context };
 }
 
+/** One log line per measured configuration, for logs that are not a terminal (which has the progress table). */
+function logMeasured(
+  log: Logger,
+  latest: Measurement,
+  row: ReturnType<typeof summariseMeasurement>,
+  left: number,
+): void {
+  const configuration = describeConfiguration(latest.config);
+  const { mean, rme } = row.imagesPerSecond;
+  log.info(
+    { id: latest.config.id, configuration, imagesPerSecond: Math.round(mean), rme, samples: row.samples, left },
+    'measured',
+  );
+}
+
+/** The outputs of what is measured so far, marked running. */
+async function writeCheckpoint(
+  options: ExperimentCliOptions,
+  run: {
+    measurements: Measurement[];
+    startedAt: Date;
+    machine: ReturnType<typeof machineAtStart>;
+    context: DocumentContext;
+    out: string;
+  },
+): Promise<void> {
+  const { measurements, startedAt, machine, context, out } = run;
+  const measured = new Set(measurements.map((m) => m.config.id));
+  const notMeasured = options.configurations.filter((c) => !measured.has(c.id));
+  const now = new Date();
+  const outcome = {
+    status: 'running' as const,
+    error: null,
+    measurements,
+    notMeasured,
+    startedAt,
+    finishedAt: now,
+    wallTimeMs: now.getTime() - startedAt.getTime(),
+    machine,
+  };
+  await writeExperimentOutputs(out, buildExperimentDocument(outcome, context));
+}
+
 async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promise<number> {
   const progress = createExperimentProgress({ enabled: !options.quiet, stream: io.stderr });
   // Watched from the start: a stop while the model loads is an interrupted experiment too. The first signal
@@ -164,35 +208,9 @@ async function run(options: ExperimentCliOptions, io: CliIo, log: Logger): Promi
           const row = summariseMeasurement(latest);
           const index = measurements.length - 1;
           progress.measured(row, index, options.configurations.length);
-          if (!io.stderr.isTTY) {
-            log.info(
-              {
-                id: latest.config.id,
-                configuration: describeConfiguration(latest.config),
-                imagesPerSecond: Math.round(row.imagesPerSecond.mean),
-                rme: row.imagesPerSecond.rme,
-                samples: row.samples,
-                left: options.configurations.length - measurements.length,
-              },
-              'measured',
-            );
-          }
+          if (!io.stderr.isTTY) logMeasured(log, latest, row, options.configurations.length - measurements.length);
           // A checkpoint after every configuration: even a second Ctrl-C or a kill leaves what was measured.
-          const measured = new Set(measurements.map((m) => m.config.id));
-          const checkpoint = buildExperimentDocument(
-            {
-              status: 'running',
-              error: null,
-              measurements,
-              notMeasured: options.configurations.filter((c) => !measured.has(c.id)),
-              startedAt,
-              finishedAt: new Date(),
-              wallTimeMs: Date.now() - startedAt.getTime(),
-              machine,
-            },
-            context,
-          );
-          await writeExperimentOutputs(out, checkpoint);
+          await writeCheckpoint(options, { measurements, startedAt, machine, context, out });
         },
       },
     );

@@ -329,24 +329,10 @@ async function scoreWithPool(
   const html = options.html === null ? null : await import('../html/run-collector.js');
   const htmlPage = html === null ? null : html.RunPageCollector.forModel(model, normalize);
   const shard = options.shard === null ? null : await shardOfFile(input, options.shard, model.layerSizes[0]);
-  const progress = createProgress({
-    enabled: !options.quiet,
-    label: 'scoring',
-    stream: io.stderr,
-    limit: options.limit,
-  });
-  // One set of statistics: runInference records into it, and RunSoFar reads it if the run cannot finish.
-  const stats = new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
-  const soFar = new RunSoFar(model, input, config, stats);
-  wiring.current.progress = progress;
-  wiring.current.soFar = soFar;
+  const { progress, stats, soFar } = trackRun(options, model, { input, config }, io, wiring);
   const { stop } = wiring;
   // Opened here rather than in runInference: a stop that times out commits it from here (see below).
-  const layout = {
-    format: options.predictionsFormat,
-    probabilities: options.probabilities ? model.layerSizes[model.layerSizes.length - 1] : 0,
-  };
-  const predictions = options.predictions === null ? null : await PredictionsWriter.open(options.predictions, layout);
+  const predictions = await openPredictions(options, model);
   let outcome: Awaited<ReturnType<typeof runInference>> | 'stop-timeout';
   try {
     outcome = await Promise.race([
@@ -398,6 +384,37 @@ async function scoreWithPool(
     htmlPage,
     signal: stop.received,
   });
+}
+
+/** The run's progress bar and statistics, shared with the stop handlers (RunSoFar reads them if the run cannot finish). */
+function trackRun(
+  options: ResolvedOptions,
+  model: LoadedModel,
+  { input, config }: { input: string; config: Record<string, unknown> },
+  io: CliIo,
+  wiring: StopWiring,
+) {
+  const progress = createProgress({
+    enabled: !options.quiet,
+    label: 'scoring',
+    stream: io.stderr,
+    limit: options.limit,
+  });
+  // One set of statistics: runInference records into it, and RunSoFar reads it if the run cannot finish.
+  const stats = new RunStats({ classes: model.layerSizes[model.layerSizes.length - 1] });
+  const soFar = new RunSoFar(model, input, config, stats);
+  wiring.current.progress = progress;
+  wiring.current.soFar = soFar;
+  return { progress, stats, soFar };
+}
+
+/** The predictions writer of --predictions (null without it), in the format and with the columns asked for. */
+async function openPredictions(options: ResolvedOptions, model: LoadedModel): Promise<PredictionsWriter | null> {
+  const layout = {
+    format: options.predictionsFormat,
+    probabilities: options.probabilities ? model.layerSizes[model.layerSizes.length - 1] : 0,
+  };
+  return options.predictions === null ? null : PredictionsWriter.open(options.predictions, layout);
 }
 
 /** The normalisation this run uses: the option, else the model's metadata, else unit; overrides are logged. */

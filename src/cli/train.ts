@@ -385,34 +385,7 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
   // print the fields below it); JSON lines carry the fields for machines.
   const fields = <T extends object>(value: T): T | Record<string, never> =>
     isPretty(options.logFormat, io.stderr) ? {} : value;
-  const { optimizer } = config;
-  log.info(
-    fields({
-      hidden: config.hidden,
-      activation: config.activation,
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      optimizer,
-      augmentShift: config.augmentShift,
-      seed: config.seed,
-      threads: config.threads,
-    }),
-    `training ${[784, ...config.hidden, 10].join('-')} ${config.activation}/softmax: ${optimizer.name} lr ` +
-      `${optimizer.learningRate}` +
-      ` (${optimizer.schedule ?? 'constant'}), ` +
-      `${config.epochs} epochs, batch ${config.batchSize}, shifts up to ${config.augmentShift} px, seed ` +
-      `${config.seed}` +
-      `, ${config.threads}` +
-      ` thread${config.threads === 1 ? '' : 's'}`,
-  );
-  const shardsPerStep = Math.ceil(config.batchSize / config.shardRows);
-  if (config.threads > shardsPerStep) {
-    log.info(
-      fields({ threads: config.threads, shardsPerStep }),
-      `a step has only ${shardsPerStep} gradient shard(s), so at most ${shardsPerStep} thread(s) compute gradients ` +
-        `(evaluation uses all); --shard-rows or --batch-size change that, and the result`,
-    );
-  }
+  logStart(config, log, fields);
   let progress: ProgressDisplay | null = null;
   const onEvent = (event: TrainingEvent) => {
     switch (event.type) {
@@ -444,6 +417,40 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
   }
 
   refuseDivergedWeights(run.network, options.out);
+  await saveModel(options, run, command);
+  printTrained(options, io, run, command);
+  return ExitCode.ok;
+}
+
+/** What is about to be trained, in one line (and why fewer threads compute gradients, when so). */
+function logStart(
+  config: TrainCliOptions['config'],
+  log: Logger,
+  fields: <T extends object>(value: T) => T | Record<string, never>,
+): void {
+  const { optimizer } = config;
+  const { hidden, activation, epochs, batchSize, augmentShift, seed, threads } = config;
+  const layers = [784, ...hidden, 10].join('-');
+  const schedule = optimizer.schedule ?? 'constant';
+  log.info(
+    fields({ hidden, activation, epochs, batchSize, optimizer, augmentShift, seed, threads }),
+    `training ${layers} ${activation}/softmax: ${optimizer.name} lr ${optimizer.learningRate} (${schedule}), ` +
+      `${epochs} epochs, batch ${batchSize}, shifts up to ${augmentShift} px, seed ${seed}, ` +
+      `${threads} thread${threads === 1 ? '' : 's'}`,
+  );
+  const shardsPerStep = Math.ceil(batchSize / config.shardRows);
+  if (threads > shardsPerStep) {
+    log.info(
+      fields({ threads, shardsPerStep }),
+      `a step has only ${shardsPerStep} gradient shard(s), so at most ${shardsPerStep} thread(s) compute gradients ` +
+        `(evaluation uses all); --shard-rows or --batch-size change that, and the result`,
+    );
+  }
+}
+
+/** The trained weights with the metadata that reproduces them, written atomically to --out. */
+async function saveModel(options: TrainCliOptions, run: TrainingRun, command: string): Promise<void> {
+  const { config } = options;
   const metadata = trainedModelMetadata({
     layerSizes: run.layerSizes,
     activation: config.activation,
@@ -465,8 +472,6 @@ async function train(options: TrainCliOptions, io: CliIo, log: Logger, signal: A
     tool: toolVersion(),
   });
   await writeModelFile(options.out, tensorsFromNetwork(run.network), metadata);
-  printTrained(options, io, run, command);
-  return ExitCode.ok;
 }
 
 /** The run's summary on stdout: JSON with --json, a few lines otherwise, nothing with --quiet. */

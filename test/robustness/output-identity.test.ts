@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipelineEntry, runPipeline, type CliRun } from '../helpers/cli.js';
 import { fixture, repoRoot } from '../helpers/paths.js';
-import { slowRunArgs, start, until } from '../jobs/helpers.js';
+import { heldOpenInput, start, until } from '../jobs/helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nnpipe-identity-'));
 test.after.always(() => rmSync(root, { recursive: true, force: true }));
@@ -221,14 +221,16 @@ test.serial(
     const w = prepare();
     const report = join(w.dir, 'r.json');
     symlinkSync('r.json', join(w.dir, 'RL'));
-    const a = start('pipeline', [...slowRunArgs(4000), '--report', report]);
+    // Run A reads an input held open for 4 s, so it holds the lock while B starts, however loaded the machine.
+    const held = heldOpenInput(w.dir, fixture('mnist-test-100.csv'), 1, 4000);
+    const a = start('pipeline', ['--input', held.path, '--quiet', '--report', report]);
     await until(() => existsSync(`${report}.lock`), 60_000, 'the lock of run A');
     const b = await runPipeline(['--input', w.input, '--model', w.model, '--report', join(w.dir, 'RL'), '--quiet']);
     t.is(b.code, 75, b.stderr);
     t.regex(b.stderr, /^nnpipe: another nnpipe run holds the lock on .*\/r\.json \(pid \d+/);
     const { code } = await a.exited;
     t.is(code, 0, a.stderr());
-    t.is(JSON.parse(readFileSync(report, 'utf8')).rows, 4000, "run A's report, not B's");
+    t.is(JSON.parse(readFileSync(report, 'utf8')).rows, 100, "run A's report, not B's");
   },
 );
 
