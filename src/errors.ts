@@ -34,59 +34,36 @@ interface ErrorCodeEntry {
 
 /** Every error code, as it appears in errors thrown, in the report's `error.code` and in logs. */
 export const ERROR_CODES = {
-  PIPE_ERR_USAGE: { exit: 2, meaning: 'a bad command line: unknown option, bad value, impossible combination' },
+  PIPE_ERR_USAGE: { exit: 2, meaning: 'bad command line: unknown option, bad value, bad combination' },
   PIPE_ERR_INPUT: { exit: 1, meaning: 'the input file does not exist or is not a regular file' },
-  PIPE_ERR_DATA: { exit: 1, meaning: 'a bad row or input file (FILE:LINE: problem), with --on-error fail' },
-  PIPE_ERR_MODEL: {
-    exit: 1,
-    meaning: 'a model file that cannot be used: unreadable, malformed, unsafe or inconsistent',
-  },
+  PIPE_ERR_DATA: { exit: 1, meaning: 'a bad row or input file (FILE:LINE: problem)' },
+  PIPE_ERR_MODEL: { exit: 1, meaning: 'a model file that is unreadable, malformed, unsafe or inconsistent' },
   PIPE_ERR_MODEL_MISSING: { exit: 1, meaning: 'the model file does not exist' },
-  PIPE_ERR_KERNEL: { exit: 1, meaning: 'the forward kernel asked for (--kernel native or wasm) is not available here' },
-  PIPE_ERR_WORKER: { exit: 1, meaning: 'a worker task failed (threw, died or timed out) after its retry' },
+  PIPE_ERR_KERNEL: { exit: 1, meaning: 'the --kernel asked for is not available here' },
+  PIPE_ERR_WORKER: { exit: 1, meaning: 'a batch failed twice in a worker (threw, died, timed out)' },
   PIPE_ERR_TASK_SHAPE: { exit: 1, meaning: 'a task reached a worker with buffers of the wrong size (a bug)' },
-  PIPE_ERR_OUTPUT: { exit: 1, meaning: 'an output file could not be written; the file it replaces is intact' },
-  PIPE_ERR_OUTPUT_PATH: {
-    exit: 2,
-    meaning: 'an output refused: the input or model itself, a folder, a missing folder',
-  },
-  PIPE_ERR_LOCK: { exit: 1, meaning: 'the lock on an output file could not be taken (a file system error)' },
-  PIPE_ERR_LOCKED: { exit: 75, meaning: 'another run holds the lock on an output file; this one did not start' },
+  PIPE_ERR_OUTPUT: { exit: 1, meaning: 'an output could not be written; the old file is intact' },
+  PIPE_ERR_OUTPUT_PATH: { exit: 2, meaning: 'an output refused: the input, the model, a folder, a missing folder' },
+  PIPE_ERR_LOCK: { exit: 1, meaning: 'the lock on an output could not be taken (file system error)' },
+  PIPE_ERR_LOCKED: { exit: 75, meaning: 'another run holds the lock on an output; not started' },
   PIPE_ERR_HISTORY: { exit: 1, meaning: 'the --history file cannot be read or appended to' },
-  PIPE_ERR_NOT_HISTORY: { exit: 2, meaning: 'the file given as a history is not one; nothing was appended' },
-  PIPE_ERR_MIN_ACCURACY: { exit: 3, meaning: 'the accuracy is below --min-accuracy (or the input has no labels)' },
-  PIPE_ERR_INTERRUPTED: {
-    exit: 130,
-    meaning: 'stopped by SIGINT (130) or SIGTERM (143); the report counts the rows scored',
-  },
-  PIPE_ERR_STOP_TIMEOUT: {
-    exit: 130,
-    meaning: 'after a signal, the batches in flight outlived --stop-timeout (exit 130/143)',
-  },
-  PIPE_ERR_FORCED_STOP: {
-    exit: 130,
-    meaning: 'a second signal ended the run at once; no report was written (exit 130/143)',
-  },
-  PIPE_ERR_UNEXPECTED: { exit: 1, meaning: 'an error nnpipe did not expect (a bug: please report it with the log)' },
-  PIPE_ERR_MNIST: { exit: 1, meaning: 'the MNIST source files are missing or damaged (`npm run data`)' },
-  PIPE_ERR_TRAIN_STEP: { exit: 1, meaning: 'training: a gradient task saw the weights of another step (a bug)' },
-  PIPE_ERR_TRAIN_DIVERGED: { exit: 1, meaning: 'training diverged (non-finite weights); nothing was saved' },
+  PIPE_ERR_NOT_HISTORY: { exit: 2, meaning: 'the file given as a history is not one; left as it was' },
+  PIPE_ERR_MIN_ACCURACY: { exit: 3, meaning: 'accuracy below --min-accuracy, or no labels' },
+  PIPE_ERR_INTERRUPTED: { exit: 130, meaning: 'stopped by SIGINT (130) or SIGTERM (143)' },
+  PIPE_ERR_STOP_TIMEOUT: { exit: 130, meaning: 'after a signal, batches outlived --stop-timeout (130/143)' },
+  PIPE_ERR_FORCED_STOP: { exit: 130, meaning: 'a second signal: exit at once, no report (130/143)' },
+  PIPE_ERR_UNEXPECTED: { exit: 1, meaning: 'an error nnpipe did not expect (a bug: please report it)' },
+  PIPE_ERR_MNIST: { exit: 1, meaning: 'the MNIST source files are missing or damaged' },
+  PIPE_ERR_TRAIN_STEP: { exit: 1, meaning: "training: a gradient task saw another step's weights (a bug)" },
+  PIPE_ERR_TRAIN_DIVERGED: { exit: 1, meaning: 'training diverged (non-finite weights); nothing saved' },
   PIPE_ERR_MEASURE: { exit: 1, meaning: 'experiment: a measuring process failed' },
-  PIPE_ERR_ACCURACY_MISMATCH: { exit: 1, meaning: 'experiment: two configurations scored different accuracies' },
+  PIPE_ERR_ACCURACY_MISMATCH: { exit: 1, meaning: 'experiment: two configurations scored differently' },
   PIPE_ERR_SHARD: { exit: 1, meaning: 'scale-out: a shard job failed' },
-  PIPE_ERR_CHANGED: { exit: 1, meaning: 'scale-out: the input file changed after it was submitted' },
-  PIPE_ERR_REDIS: { exit: 69, meaning: 'scale-out: Redis unreachable, or lost for longer than --redis-timeout' },
-  PIPE_ERR_NO_RUN: { exit: 1, meaning: 'result: no run with that id in this Redis (expired or never submitted)' },
-  PIPE_ERR_MERGE: {
-    exit: 2,
-    meaning:
-      'merge: shard reports of different inputs, models or options, missing/duplicate shards, or --html with shards ' +
-      'that kept no page data',
-  },
-  PIPE_ERR_MERGE_PREDICTIONS: {
-    exit: 1,
-    meaning: "merge: a shard's predictions file is missing or does not match its report",
-  },
+  PIPE_ERR_CHANGED: { exit: 1, meaning: 'scale-out: the input changed after it was submitted' },
+  PIPE_ERR_REDIS: { exit: 69, meaning: 'scale-out: Redis unreachable, or lost past --redis-timeout' },
+  PIPE_ERR_NO_RUN: { exit: 1, meaning: 'result: no run with that id in this Redis' },
+  PIPE_ERR_MERGE: { exit: 2, meaning: 'merge: shards that do not form one run, or lack page data for --html' },
+  PIPE_ERR_MERGE_PREDICTIONS: { exit: 1, meaning: "merge: a shard's predictions do not match its report" },
 } as const satisfies Record<string, ErrorCodeEntry>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
