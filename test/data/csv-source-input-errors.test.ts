@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError } from '../../src/errors.js';
-import { collect, stdinOf, tempDir, writeTemp } from './helpers.js';
+import { collect, stdinOf, tempDir, tooLong, writeBig, writeTemp } from './helpers.js';
 
 let dir = '';
 let cleanup = async () => undefined as void;
@@ -95,21 +95,6 @@ test('valid UTF-8 text in a header is fine', async (t) => {
   const { rows } = await collect({ input });
   t.is(rows.length, 1);
 });
-
-async function writeBig(path: string, head: string, fill: string, bytes: number, tail = ''): Promise<string> {
-  const out = createWriteStream(path);
-  out.write(head);
-  const block = fill.repeat(Math.ceil((1 << 20) / fill.length));
-  for (let written = 0; written < bytes; written += block.length) {
-    if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  out.end(tail);
-  await finished(out);
-  return path;
-}
-
-const tooLong = (limit: number) =>
-  `line is longer than the limit of ${limit} bytes (maxRecordBytes); is this a CSV file of images?`;
 
 test('a 50 MB line without a newline ends in a clear error, not out of memory', async (t) => {
   const input = await writeBig(join(dir, 'long-line.csv'), '', '1234567890', 50 * 2 ** 20);

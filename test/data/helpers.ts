@@ -1,8 +1,10 @@
 // Shared by the test/data tests (not a test file itself): temp folders and collecting csvRows output.
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { csvRows } from '../../src/data/csv-source.js';
 import type { CsvSourceOptions } from '../../src/data/source-options.js';
 import type { CsvLayout, Row, RowError } from '../../src/data/types.js';
@@ -60,3 +62,20 @@ export async function collect(options: CollectOptions): Promise<Collected> {
 
 /** Rows as plain data, easy to compare with deepEqual. */
 export const plain = (rows: Row[]) => rows.map((r) => ({ line: r.line, label: r.label, pixels: Array.from(r.pixels) }));
+
+/** A file of `bytes` of `fill` between `head` and `tail`, written in 1 MiB blocks (a huge line without holding it). */
+export async function writeBig(path: string, head: string, fill: string, bytes: number, tail = ''): Promise<string> {
+  const out = createWriteStream(path);
+  out.write(head);
+  const block = fill.repeat(Math.ceil((1 << 20) / fill.length));
+  for (let written = 0; written < bytes; written += block.length) {
+    if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  out.end(tail);
+  await finished(out);
+  return path;
+}
+
+/** The message of a line past the record limit. */
+export const tooLong = (limit: number) =>
+  `line is longer than the limit of ${limit} bytes (maxRecordBytes); is this a CSV file of images?`;

@@ -16,6 +16,7 @@ import { batchesHere, openSource, type ParserChoice, type SourceOptions } from '
 import { DataError } from '../../src/errors.js';
 import { fixture } from '../helpers/paths.js';
 import { agreement, everyN, runSource, type Feeding, type Outcome, type RunOptions } from './source-harness.js';
+import { tooLong, writeBig } from './helpers.js';
 
 let dir = '';
 test.before(async () => {
@@ -194,31 +195,18 @@ test('gzip input: progress counts compressed bytes (what the file size measures)
   }
 });
 
-async function writeBig(head: string, fill: string, bytes: number, tail = ''): Promise<string> {
-  const path = join(dir, `big-${++counter}.csv`);
-  const out = createWriteStream(path);
-  out.write(head);
-  const block = fill.repeat(Math.ceil((1 << 20) / fill.length));
-  for (let written = 0; written < bytes; written += block.length) {
-    if (!out.write(block)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  out.end(tail);
-  await finished(out);
-  return path;
-}
-
-const tooLong = (limit: number) =>
-  `line is longer than the limit of ${limit} bytes (maxRecordBytes); is this a CSV file of images?`;
+const writeBigHere = (head: string, fill: string, bytes: number, tail = '') =>
+  writeBig(join(dir, `big-${++counter}.csv`), head, fill, bytes, tail);
 
 // Serial: ava runs serial tests first, on their own, so the RSS figure is this test's.
 test.serial(
   'over-long lines: 50 MB without a newline, 50 MB of commas after good rows, a merely long record',
   async (t) => {
     const before = process.memoryUsage().rss;
-    await fatal(t, file(await writeBig('', '1234567890', 50 * 2 ** 20)), 1, tooLong(65536));
+    await fatal(t, file(await writeBigHere('', '1234567890', 50 * 2 ** 20)), 1, tooLong(65536));
     await fatal(
       t,
-      file(await writeBig('1,1,1,1,1\n2,2,2,2,2\n', ',', 50 * 2 ** 20, '\n3,3,3,3,3\n')),
+      file(await writeBigHere('1,1,1,1,1\n2,2,2,2,2\n', ',', 50 * 2 ** 20, '\n3,3,3,3,3\n')),
       3,
       tooLong(65536),
     );
