@@ -16,7 +16,7 @@
 //   peers      nnpipe next to onnxruntime-node (../shared/bench/peers), interleaved: whole runs on both
 //              CSVs (default threads, --threads 1 and 2) and the forward pass at B = 1/10/100/1000; the
 //              README's performance figures come from this suite
-//   startup    bare Node, `nnpipe --help`, a 100-row run with 1 and 2 threads and the test set, timed
+//   startup    bare Node, `nnpipe --help`, `--limit 100`, a 100-row file with 1 and 2 threads and the test set, timed
 //              alternately from outside
 //   scaleout   the plain pipeline against `submit` to one local worker on ~1 GB (alternating), per-shard
 //              time, queue overhead per job, merge time, and the projected wall time on 1..32 workers

@@ -33,6 +33,8 @@ export async function runStartupBench(options: { quick?: boolean } = {}): Promis
   const commands: Array<{ name: string; args: string[] }> = [
     { name: 'node -e 0 (bare Node)', args: ['-e', '0'] },
     { name: 'nnpipe --help', args: [cli, '--help'] },
+    // The default run cut to 100 rows: --threads auto scores so small an input on the main thread.
+    { name: 'nnpipe --limit 100 (default input and threads)', args: [cli, '--quiet', '--limit', '100'] },
     {
       name: 'nnpipe, 100 rows (test/fixtures/mnist-test-100.csv), 1 thread',
       args: [cli, '--quiet', '--threads', '1', '--input', hundredRows],

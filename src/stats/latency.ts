@@ -9,7 +9,13 @@
 // sub-microsecond worker compute times meaningful. Anything below 1 ns is recorded as 1 ns.
 // The histogram's own min/max/mean are bucket approximations (its max can exceed the largest sample), so
 // count, sum, min and max are tracked exactly next to it; only the percentiles come from the histogram.
-import * as hdr from 'hdr-histogram-js';
+//
+// The package's JavaScript histogram and its wire format are imported by their own modules: its index
+// also loads a WebAssembly build and a log writer that formats numbers with Intl at load, ~25 ms of every
+// start for nothing we use (test/stats/latency-wire.test.ts checks both against the index's functions).
+import type { JsHistogram } from 'hdr-histogram-js/dist/JsHistogram.js';
+import { decompress, doDecode } from 'hdr-histogram-js/dist/JsHistogram.encoding.js';
+import { constructorFromBucketSize } from 'hdr-histogram-js/dist/JsHistogramFactory.js';
 
 /** A latency distribution in milliseconds; every field is 0 when nothing was recorded. */
 export interface LatencySummary {
@@ -37,11 +43,23 @@ const NS_PER_MS = 1e6;
 const MAX_NS = Number.MAX_SAFE_INTEGER;
 const SIGNIFICANT_DIGITS = 3;
 
-const newHistogram = (): hdr.Histogram =>
-  hdr.build({ numberOfSignificantValueDigits: SIGNIFICANT_DIGITS, lowestDiscernibleValue: 1, autoResize: true });
+/** What hdr.build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, autoResize: true }) makes. */
+export function newHistogram(): JsHistogram {
+  const Histogram = constructorFromBucketSize(32);
+  const histogram = new Histogram(1, 2, SIGNIFICANT_DIGITS);
+  histogram.autoResize = true;
+  return histogram;
+}
+
+/** The HdrHistogram's compressed base64 form ("HISTF..."), as hdr.encodeIntoCompressedBase64 writes it. */
+export const encodeHistogram = (histogram: JsHistogram): string => histogram.encodeIntoCompressedBase64();
+
+/** A histogram from its compressed base64 form, as hdr.decodeFromCompressedBase64 reads it. */
+export const decodeHistogram = (base64: string): JsHistogram =>
+  doDecode(decompress(Buffer.from(base64.trim(), 'base64')));
 
 export class LatencyHistogram {
-  private readonly histogram: hdr.Histogram = newHistogram();
+  private readonly histogram: JsHistogram = newHistogram();
   private samples = 0;
   private sumMs = 0;
   private minMs = Infinity;
@@ -69,7 +87,7 @@ export class LatencyHistogram {
   /** Adds the samples of a state (from toState(), possibly of another process). */
   mergeState(state: LatencyState): void {
     if (state.count === 0) return;
-    const decoded = hdr.decodeFromCompressedBase64(state.histogram);
+    const decoded = decodeHistogram(state.histogram);
     if (decoded.totalCount !== state.count) {
       throw new RangeError(
         `LatencyHistogram: the encoded histogram holds ${decoded.totalCount} samples, its state says ${state.count}`,
@@ -92,7 +110,7 @@ export class LatencyHistogram {
       sumMs: this.sumMs,
       minMs: empty ? null : this.minMs,
       maxMs: empty ? null : this.maxMs,
-      histogram: hdr.encodeIntoCompressedBase64(this.histogram),
+      histogram: encodeHistogram(this.histogram),
     };
   }
 
