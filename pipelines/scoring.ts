@@ -158,7 +158,7 @@ export class Scoring {
   }
 
   private dataError({ line, message }: { line: number; message: string }): DataError {
-    return new DataError(this.source.file, line, message);
+    return this.source.lineMap.error(line, message);
   }
 }
 
