@@ -142,9 +142,17 @@ export async function runInference(options: InferenceOptions): Promise<Inference
     writer: null,
     lastWrite: Promise.resolve(),
     kernel: options.kernel ?? 'auto',
-    totalBytes: fileStats.every((found) => found !== null) ? fileStats.reduce((sum, found) => sum + found!.bytes, 0) : null,
+    totalBytes: fileStats.every((found) => found !== null)
+      ? fileStats.reduce((sum, found) => sum + found!.bytes, 0)
+      : null,
     mtimeMs: files.length === 1 ? (fileStats[0]?.mtimeMs ?? null) : null,
-    files: files.length === 1 ? null : new FileCounts(files, fileStats.map((found) => found?.bytes ?? null)),
+    files:
+      files.length === 1
+        ? null
+        : new FileCounts(
+            files,
+            fileStats.map((found) => found?.bytes ?? null),
+          ),
   };
   const progress = (done: boolean) =>
     options.onProgress?.({

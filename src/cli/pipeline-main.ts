@@ -459,21 +459,25 @@ function runConfig(
   model: LoadedModel,
   normalize: Normalization,
 ): Record<string, unknown> {
-  return recordedConfig(PIPELINE_OPTIONS, { ...options, input: options.inputs }, {
-    input: inputs.length === 1 ? inputs[0] : inputs,
-    model: model.path,
-    threads: options.threads,
-    maxInFlight: options.maxInFlight,
-    normalize,
-    activation: model.network.activation,
-    output: model.network.output,
-    shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
-    labelColumn: options.columns?.label ?? null,
-    dropColumns: options.columns?.drop ?? null,
-    predictions: options.predictionsToStdout ? '-' : options.predictions,
-    predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
-    threadsReason: options.threadsReason,
-  });
+  return recordedConfig(
+    PIPELINE_OPTIONS,
+    { ...options, input: options.inputs },
+    {
+      input: inputs.length === 1 ? inputs[0] : inputs,
+      model: model.path,
+      threads: options.threads,
+      maxInFlight: options.maxInFlight,
+      normalize,
+      activation: model.network.activation,
+      output: model.network.output,
+      shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
+      labelColumn: options.columns?.label ?? null,
+      dropColumns: options.columns?.drop ?? null,
+      predictions: options.predictionsToStdout ? '-' : options.predictions,
+      predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
+      threadsReason: options.threadsReason,
+    },
+  );
 }
 
 /** The run's outputs written, the summary or the JSON printed: its exit code. */

@@ -67,7 +67,12 @@ export class FileSequence {
   private *marker(index: number, head: InputHead): Generator<Piece, void, undefined> {
     const chunk = this.pool.acquire();
     try {
-      yield { chunk, start: 0, end: 0, fileStart: { index, firstLine: head.dataFirstLine, headerLine: head.headerLine } };
+      yield {
+        chunk,
+        start: 0,
+        end: 0,
+        fileStart: { index, firstLine: head.dataFirstLine, headerLine: head.headerLine },
+      };
     } finally {
       chunk.release(); // at the consumer's next next(), like every piece's chunk (readPieces' contract)
     }

@@ -101,7 +101,9 @@ export function layoutDifference(first: InputHead, other: InputHead): string | n
 export async function readInputHeads(paths: readonly string[], options: HeadOptions): Promise<InputHead[]> {
   const heads: InputHead[] = [];
   for (const path of paths) {
-    const first = await readFirst(path, options.maxRecordBytes).catch((error) => Promise.reject(readFailure(error, path)));
+    const first = await readFirst(path, options.maxRecordBytes).catch((error) =>
+      Promise.reject(readFailure(error, path)),
+    );
     const fieldCount = heads[0]?.layout.fieldCount;
     // A count unlike the first file's, in those words (rather than what no layout of its own would fit).
     if (fieldCount !== undefined && first.fields.length !== fieldCount)

@@ -130,7 +130,10 @@ async function filesSource(options: SourceOptions, files: readonly string[]): Pr
       return framedSource(options, names, first, pieces, () => sequence.bytesRead);
     await pieces.return();
   }
-  return csvParseSource(options, names.file, { rows: (rowOptions) => fileRows({ ...rowOptions, files, sizes, lines: names.lineMap }), lineMap: names.lineMap });
+  return csvParseSource(options, names.file, {
+    rows: (rowOptions) => fileRows({ ...rowOptions, files, sizes, lines: names.lineMap }),
+    lineMap: names.lineMap,
+  });
 }
 
 /** A '"' in the first SNIFF_BYTES of the piece, after its first record (whatever that record holds). */

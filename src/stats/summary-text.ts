@@ -48,7 +48,8 @@ export function formatSummary(report: PipelineReport, options: SummaryOptions = 
   if (report.skipped > 0) {
     const shown = report.errors.slice(0, SHOWN_ROW_ERRORS);
     lines.push(`  skipped rows (first ${shown.length} of ${int(report.skipped)}):`);
-    for (const e of shown) lines.push(`    ${e.file === undefined ? 'line ' : `${clean(e.file)}:`}${e.line}: ${clean(e.message)}`);
+    for (const e of shown)
+      lines.push(`    ${e.file === undefined ? 'line ' : `${clean(e.file)}:`}${e.line}: ${clean(e.message)}`);
   }
 
   if (report.confusionMatrix && report.perClass) {
@@ -164,7 +165,9 @@ function configuration(report: PipelineReport): string[] {
   else {
     lines.push(`    input ${input.files.length} files (${inputDetails.join(', ')})`);
     for (const file of input.files)
-      lines.push(`      ${clean(file.path)} (${int(file.rows)} rows${file.skipped > 0 ? `, ${int(file.skipped)} skipped` : ''})`);
+      lines.push(
+        `      ${clean(file.path)} (${int(file.rows)} rows${file.skipped > 0 ? `, ${int(file.skipped)} skipped` : ''})`,
+      );
   }
 
   const others = Object.entries(config)

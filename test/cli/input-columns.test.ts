@@ -123,7 +123,15 @@ test('an index out of range: exit 1 naming the file', async (t) => {
 });
 
 test('--input given twice scores both files as one run, not the last file alone', async (t) => {
-  const { run, doc } = await report(['--input', labelLast, '--input', write('label-last-2.csv', rows.map((r) => [...r.slice(1), r[0]]))]);
+  const { run, doc } = await report([
+    '--input',
+    labelLast,
+    '--input',
+    write(
+      'label-last-2.csv',
+      rows.map((r) => [...r.slice(1), r[0]]),
+    ),
+  ]);
   t.is(run.code, 0, run.stderr);
   t.is(doc!.rows, 200);
 });

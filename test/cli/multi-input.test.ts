@@ -80,7 +80,10 @@ test('--input repeated is the same run as --input with several files', async (t)
 test('a gzip file and plain files together score as the plain files do', async (t) => {
   const gzip = join(dir, 'part2.csv.gz');
   writeFileSync(gzip, gzipSync(readFileSync(parts[1])));
-  const [plain, mixed] = await Promise.all([score(['--input', ...parts]), score(['--input', parts[0], gzip, parts[2]])]);
+  const [plain, mixed] = await Promise.all([
+    score(['--input', ...parts]),
+    score(['--input', parts[0], gzip, parts[2]]),
+  ]);
   t.is(mixed.run.code, 0, mixed.run.stderr);
   t.deepEqual(
     mixed.predictions.map((line) => line.replace(gzip, parts[1])),
