@@ -23,7 +23,8 @@ import {
   type SourceOptions,
   type WorkItem,
 } from '../src/data/source.js';
-import type { Batch } from '../src/data/types.js';
+import type { Batch, RowError } from '../src/data/types.js';
+import { FileCounts, withFiles } from '../src/stats/input-files.js';
 import { DataError, type PipelineError } from '../src/errors.js';
 import type { PartialContext, ShardSpan } from '../src/stats/partial.js';
 import type { KernelKind } from '../src/nn/kernels/index.js';
@@ -46,6 +47,8 @@ export type DecodeChoice = (typeof DECODE_CHOICES)[number];
 export interface InferenceOptions {
   /** A CSV file path, or '-' for stdin. */
   input: string;
+  /** Several CSV files scored as one run, in order (`input` is then the first). */
+  inputs?: readonly string[];
   stdin?: NodeJS.ReadableStream;
   model: LoadedModel;
   batchSize: number;
@@ -131,15 +134,25 @@ export async function runInference(options: InferenceOptions): Promise<Inference
       kernel: options.kernel,
     });
   pool.setNetwork(model.network);
-  const inputStat = await inputFileStat(options.input);
+  const files = options.inputs !== undefined && options.inputs.length > 1 ? options.inputs : [options.input];
+  const fileStats = await Promise.all(files.map((file) => inputFileStat(file)));
   const run: RunState = {
     source: null,
     plan: null,
     writer: null,
     lastWrite: Promise.resolve(),
     kernel: options.kernel ?? 'auto',
-    totalBytes: inputStat?.bytes ?? null,
-    mtimeMs: inputStat?.mtimeMs ?? null,
+    totalBytes: fileStats.every((found) => found !== null)
+      ? fileStats.reduce((sum, found) => sum + found!.bytes, 0)
+      : null,
+    mtimeMs: files.length === 1 ? (fileStats[0]?.mtimeMs ?? null) : null,
+    files:
+      files.length === 1
+        ? null
+        : new FileCounts(
+            files,
+            fileStats.map((found) => found?.bytes ?? null),
+          ),
   };
   const progress = (done: boolean) =>
     options.onProgress?.({
@@ -177,6 +190,8 @@ interface RunState {
   totalBytes: number | null;
   /** The input's modification time (with its size, what identifies it in the report's partial block). */
   mtimeMs: number | null;
+  /** Several input files: each one's rows scored and skipped, for the report. */
+  files: FileCounts | null;
 }
 
 /** The pipeline itself: scored batches, in input order, through the consumers. */
@@ -187,7 +202,7 @@ async function score(
   run: RunState,
   progress: (done: boolean) => void,
 ): Promise<void> {
-  const input = sourceOptions(options, stats);
+  const input = sourceOptions(options, (error) => recordRowError(stats, run, error));
   const source = (run.source = await openSource(input));
   run.writer =
     options.predictionsWriter ?? (options.predictionsPath ? await openWriter(options, options.predictionsPath) : null);
@@ -203,7 +218,7 @@ async function score(
   await lastValueFrom(
     from(plan.scored).pipe(
       tap((batch) => (run.kernel = batch.kernel)),
-      recordInto(stats),
+      recordInto(stats, run),
       writePredictions(run),
       tap((batch) => options.onBatch?.(batchOf(batch, features), batch)),
       tap((batch) => plan.scoring.done(batch)),
@@ -222,19 +237,31 @@ const openWriter = (options: InferenceOptions, path: string) =>
   PredictionsWriter.open(path, {
     format: options.predictionsFormat ?? 'csv',
     probabilities: options.probabilities ? options.model.layerSizes.at(-1)! : 0,
+    ...(options.inputs !== undefined && options.inputs.length > 1 ? { files: true } : {}),
   });
 
 /** Counts every scored batch and its bad rows. */
-const recordInto = (stats: RunStats) =>
+const recordInto = (stats: RunStats, run: RunState) =>
   tap((batch: ScoredBatch) => {
-    for (const error of batch.rowErrors) stats.recordRowError(error);
+    for (const error of batch.rowErrors) recordRowError(stats, run, error);
     stats.recordBatch(batch);
+    run.files?.addRows(run.source!.lineMap, batch.lines, batch.rows);
   });
+
+/** A bad row counted; of several files, named by its file and its line there. */
+function recordRowError(stats: RunStats, run: RunState, error: RowError): void {
+  if (run.files === null || run.source === null) return stats.recordRowError(error);
+  const { file, line } = run.source.lineMap.locate(error.line);
+  run.files.addSkipped(run.source.lineMap, error.line);
+  stats.recordRowError({ file, line, message: error.message });
+}
 
 /** Writes every scored batch's predictions; the next batch waits for the writer (mapInOrder's `ready`). */
 const writePredictions = (run: RunState) =>
   tap((batch: ScoredBatch) => {
-    if (run.writer) run.lastWrite = run.writer.writeBatch(batch, batch.rows);
+    if (run.writer === null) return;
+    const rows = run.files === null ? batch : withFiles(batch, run.source!.lineMap);
+    run.lastWrite = run.writer.writeBatch(rows, batch.rows);
   });
 
 /** Commits the predictions file (or discards it after a failure of its own); the error, if it failed. */
@@ -279,6 +306,7 @@ function reportOf(
     model: describeModel(options.model, run.kernel),
     input: {
       path: options.input,
+      ...(run.files === null ? {} : { files: run.files.report() }),
       bytes: run.totalBytes,
       hasHeader: layout ? layout.hasHeader : null,
       labeled: layout ? layout.labelIndex >= 0 : null,
@@ -300,15 +328,16 @@ function failureOf(failure: Error) {
   return { code, message: failure.message };
 }
 
-function sourceOptions(options: InferenceOptions, stats: RunStats): SourceOptions {
+function sourceOptions(options: InferenceOptions, onRowError: (error: RowError) => void): SourceOptions {
   const { model } = options;
   return {
     input: options.input,
+    inputs: options.inputs,
     stdin: options.stdin,
     features: model.layerSizes[0],
     classes: model.layerSizes[model.layerSizes.length - 1],
     onError: options.onError,
-    onRowError: (error) => stats.recordRowError(error),
+    onRowError,
     limit: options.limit ?? undefined,
     signal: options.signal,
     shard: options.shard ?? undefined,
@@ -378,6 +407,7 @@ function planFor(
     features: input.features,
     limit: source.limited ? undefined : input.limit,
     file: source.file,
+    lineMap: source.lineMap,
     onError: options.onError,
     onRowError: input.onRowError,
   });

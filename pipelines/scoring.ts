@@ -5,7 +5,7 @@ import { blockData, lastLineOf } from '../src/data/block-decoder.js';
 import type { PooledBatch } from '../src/data/batcher.js';
 import { decodeSpec, type Source, type SourceOptions, type WorkItem } from '../src/data/source.js';
 import { describeLines, type Block, type DecodedBlock } from '../src/data/types.js';
-import { DataError, PipelineError } from '../src/errors.js';
+import { type DataError, PipelineError } from '../src/errors.js';
 import { runTask } from '../src/pool/faults.js';
 import type { ForwardPool } from '../src/pool/forward-pool.js';
 import { resultViews, ResultSlots } from '../src/pool/result-slots.js';
@@ -158,7 +158,7 @@ export class Scoring {
   }
 
   private dataError({ line, message }: { line: number; message: string }): DataError {
-    return new DataError(this.source.file, line, message);
+    return this.source.lineMap.error(line, message);
   }
 }
 

@@ -28,7 +28,7 @@ import {
   type PipelineCliOptions,
 } from './pipeline-options.js';
 import { recordedConfig } from './option-table.js';
-import { resolveInput } from './resolve-input.js';
+import { checkDistinctInputs, resolveInputs } from './resolve-input.js';
 import { handleStopSignals } from './stop-signals.js';
 import { JobRun } from '../jobs/job-run.js';
 import { RunSoFar } from '../jobs/run-so-far.js';
@@ -90,6 +90,7 @@ export async function runPipelineCli(
   const { modelPath, inputPath } = runInputs(options);
   let job: JobRun;
   try {
+    await checkDistinctInputs(options.inputs);
     options = await checkRunOutputs(options, io.stdin);
     job = await JobRun.begin({
       outputs: [options.report, options.predictions, options.html],
@@ -158,7 +159,11 @@ export async function checkRunOutputs(
   const inputs: ProtectedFile[] = [
     { option: '--model', shown: options.model ?? modelPath, what: 'the model', path: modelPath },
   ];
-  if (input !== '-') inputs.push({ option: '--input', shown: options.input ?? input, what: 'the input', path: input });
+  if (options.inputs.length > 1)
+    for (const given of options.inputs)
+      inputs.push({ option: '--input', shown: given, what: 'an input', path: resolve(given) });
+  else if (input !== '-')
+    inputs.push({ option: '--input', shown: options.input ?? input, what: 'the input', path: input });
   else if (stdin === process.stdin)
     inputs.push({ option: '--input -', shown: '(stdin)', what: 'the input', path: null, id: stdinFileId() });
   const targets = await checkOutputs(
@@ -249,7 +254,7 @@ async function scoreAndReport(
   // The model first: how many workers to start (if any) depends on how much work it makes of the input.
   const model = await resolveModel(options);
   checkBatchSizeForModel(options.batchSize, model.layerSizes);
-  const inputBytes = options.input === null ? DEFAULT_INPUT_BYTES : await textBytes(options.input);
+  const inputBytes = options.input === null ? DEFAULT_INPUT_BYTES : await textBytes(options.inputs);
   const flopsPerRow = model.layerSizes.slice(1).reduce((sum, outputs, k) => sum + 2 * model.layerSizes[k] * outputs, 0);
   const { threads, reason } = chooseThreads(options.threads, {
     inputBytes,
@@ -273,10 +278,16 @@ async function scoreAndReport(
   }
 }
 
-/** The input's size when it is a plain file; a gzip file's size says little about its rows, a stream has none. */
-async function textBytes(input: string): Promise<number | null> {
-  if (input === '-' || (await isGzipFile(resolve(input)))) return null;
-  return inputSizeBytes(resolve(input));
+/** The inputs' size when they are plain files; a gzip file's size says little about its rows, a stream has none. */
+async function textBytes(inputs: readonly string[]): Promise<number | null> {
+  let total = 0;
+  for (const input of inputs) {
+    if (input === '-' || (await isGzipFile(resolve(input)))) return null;
+    const bytes = await inputSizeBytes(resolve(input));
+    if (bytes === null) return null;
+    total += bytes;
+  }
+  return total;
 }
 
 /** The byte range of --shard's part of the file; a gzip file has no byte positions to start from (exit 2). */
@@ -310,12 +321,13 @@ async function scoreWithPool(
   wiring: StopWiring,
   pool: ForwardPool,
 ): Promise<number> {
-  const input = await resolveInput(options.input, log);
+  const inputs = await resolveInputs(options.inputs, log);
+  const input = inputs[0];
   const normalize = settledNormalize(options, model, log);
-  const config = runConfig(options, input, model, normalize);
+  const config = runConfig(options, inputs, model, normalize);
   log.info(
     {
-      input,
+      input: inputs.length === 1 ? input : inputs,
       model: model.path,
       layers: model.layerSizes.join('-'),
       batchSize: options.batchSize,
@@ -338,6 +350,7 @@ async function scoreWithPool(
     outcome = await Promise.race([
       runInference({
         input,
+        inputs,
         stdin: io.stdin,
         model,
         batchSize: options.batchSize,
@@ -413,6 +426,7 @@ async function openPredictions(options: ResolvedOptions, model: LoadedModel): Pr
   const layout = {
     format: options.predictionsFormat,
     probabilities: options.probabilities ? model.layerSizes[model.layerSizes.length - 1] : 0,
+    ...(options.inputs.length > 1 ? { files: true } : {}),
   };
   return options.predictions === null ? null : PredictionsWriter.open(options.predictions, layout);
 }
@@ -441,25 +455,29 @@ function settledNormalize(options: ResolvedOptions, model: LoadedModel, log: Log
 /** The options as given, with what this run settled in their place (paths, threads, the model's defaults). */
 function runConfig(
   options: ResolvedOptions,
-  input: string,
+  inputs: string[],
   model: LoadedModel,
   normalize: Normalization,
 ): Record<string, unknown> {
-  return recordedConfig(PIPELINE_OPTIONS, options, {
-    input,
-    model: model.path,
-    threads: options.threads,
-    maxInFlight: options.maxInFlight,
-    normalize,
-    activation: model.network.activation,
-    output: model.network.output,
-    shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
-    labelColumn: options.columns?.label ?? null,
-    dropColumns: options.columns?.drop ?? null,
-    predictions: options.predictionsToStdout ? '-' : options.predictions,
-    predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
-    threadsReason: options.threadsReason,
-  });
+  return recordedConfig(
+    PIPELINE_OPTIONS,
+    { ...options, input: options.inputs },
+    {
+      input: inputs.length === 1 ? inputs[0] : inputs,
+      model: model.path,
+      threads: options.threads,
+      maxInFlight: options.maxInFlight,
+      normalize,
+      activation: model.network.activation,
+      output: model.network.output,
+      shard: options.shard === null ? null : `${options.shard.index}/${options.shard.count}`,
+      labelColumn: options.columns?.label ?? null,
+      dropColumns: options.columns?.drop ?? null,
+      predictions: options.predictionsToStdout ? '-' : options.predictions,
+      predictionsFormat: options.predictions === null ? null : options.predictionsFormat,
+      threadsReason: options.threadsReason,
+    },
+  );
 }
 
 /** The run's outputs written, the summary or the JSON printed: its exit code. */

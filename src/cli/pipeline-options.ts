@@ -59,10 +59,11 @@ const path = z.string().check(z.minLength(1));
  */
 export const PIPELINE_OPTIONS = {
   input: option(
-    '--input <file|->',
-    'CSV of images, label first (or a `label` column), plain or gzip, or - for stdin; one per run',
-    path,
-    { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input', once: true },
+    '--input <files...>',
+    'CSV of images, label first (or a `label` column), plain or gzip, or - for stdin; several files (repeated, or ' +
+      'a glob) are scored as one run, in order',
+    z.array(path).check(z.minLength(1)),
+    { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input' },
   ),
   model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, {
     defaultText: 'data/models/default.safetensors',
@@ -229,7 +230,11 @@ export function pipelineCommand(): Command {
 }
 
 /** The table's values, with the predictions' target settled: `-` is stdout, the format is known. */
-export type PipelineCliOptions = Omit<OptionValues<typeof PIPELINE_OPTIONS>, 'predictionsFormat'> & {
+export type PipelineCliOptions = Omit<OptionValues<typeof PIPELINE_OPTIONS>, 'predictionsFormat' | 'input'> & {
+  /** The --input given (of several: the first), null: the default. */
+  input: string | null;
+  /** Every --input given, in order (empty: the default). */
+  inputs: string[];
   /** --label-column / --drop-columns (src/data/columns.ts), or null: the layout is detected. */
   columns: ColumnChoice | null;
   /**
@@ -245,8 +250,13 @@ export type PipelineCliOptions = Omit<OptionValues<typeof PIPELINE_OPTIONS>, 'pr
 export function validatePipelineOptions(command: Command): PipelineCliOptions {
   const given = validateOptions(command, PIPELINE_OPTIONS);
   checkPredictionsOptions(given);
+  const inputs = given.input ?? [];
+  if (inputs.length > 1 && inputs.includes('-'))
+    throw new UsageError('--input - (stdin) must be the only input: it cannot be scored together with files');
   const options: PipelineCliOptions = {
     ...given,
+    input: inputs[0] ?? null,
+    inputs,
     predictions: given.predictions === '-' ? STDOUT_PATH : given.predictions,
     predictionsToStdout: given.predictions === '-',
     predictionsFormat: predictionsFormatFor(given.predictions ?? '-', given.predictionsFormat),
@@ -280,6 +290,7 @@ function checkPredictionsOptions(given: {
 /** --shard cuts a file by bytes and counts every row of its part: no stdin, no --limit, no csv-parse. */
 function checkShardOptions(parsed: {
   input: string | null;
+  inputs: string[];
   limit: number | null;
   parser: ParserChoice;
   columns: ColumnChoice | null;
@@ -290,6 +301,11 @@ function checkShardOptions(parsed: {
         'record fixes',
     );
   if (parsed.input === '-') throw new UsageError('--shard needs a file: --input - (stdin) cannot be cut into shards');
+  if (parsed.inputs.length > 1)
+    throw new UsageError(
+      `--shard cuts one file: it cannot be used with ${parsed.inputs.length} --input files (score them whole as one ` +
+        'run, or shard each file in runs of its own)',
+    );
   if (parsed.limit !== null)
     throw new UsageError(
       '--shard and --limit do not go together: --limit counts rows from the start of the whole input',

@@ -1,8 +1,10 @@
-// The input file of a command that scores or measures one: the path given (which must exist), '-' for
-// stdin, or the bundled MNIST test set (prepared as CSV on first use) when none was given.
+// The input file(s) of a command that scores or measures them: the paths given (which must exist and be
+// distinct files), '-' for stdin, or the bundled MNIST test set (prepared as CSV on first use) when none
+// was given.
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { PipelineError } from '../errors.js';
+import { PipelineError, UsageError } from '../errors.js';
 import { mnistCsvPath, prepareMnistCsv } from '../data/mnist.js';
 import type { Logger } from './logger.js';
 
@@ -19,4 +21,34 @@ export async function resolveInput(input: string | null, log: Logger): Promise<s
     await prepareMnistCsv('test');
   }
   return path;
+}
+
+/** Every input of a run: the paths given (each must exist; the first missing one is named), or the default. */
+export async function resolveInputs(inputs: readonly string[], log: Logger): Promise<string[]> {
+  if (inputs.length <= 1) return [await resolveInput(inputs[0] ?? null, log)];
+  const paths = inputs.map((input) => resolve(input));
+  const missing = paths.findIndex((path) => !existsSync(path));
+  if (missing >= 0) throw new PipelineError('PIPE_ERR_INPUT', `${inputs[missing]}: no such file`);
+  return paths;
+}
+
+/**
+ * Several inputs must be several files: one given twice (also through a link: the same device and inode) is
+ * refused (exit 2), naming both. Files that cannot be stat'ed are left to resolveInputs to name.
+ */
+export async function checkDistinctInputs(inputs: readonly string[]): Promise<void> {
+  if (inputs.length <= 1) return;
+  const seen = new Map<string, string>();
+  for (const input of inputs) {
+    const info = await stat(input).catch(() => null);
+    const key = info === null ? `path:${resolve(input)}` : `${info.dev}:${info.ino}`;
+    const before = seen.get(key);
+    if (before !== undefined)
+      throw new UsageError(
+        before === input
+          ? `--input ${input} is given twice: each file is scored once`
+          : `--input ${input} and ${before} are the same file: each file is scored once`,
+      );
+    seen.set(key, input);
+  }
 }

@@ -22,6 +22,7 @@ import { positiveInt } from './option-schemas.js';
 import { addOptions, choice, flag, option, required, validateOptions } from './option-table.js';
 import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js';
 import { checkRunOutputs, runPipelineCli } from './pipeline-main.js';
+import { checkDistinctInputs } from './resolve-input.js';
 import { forCli, usageExitCode } from './usage.js';
 import { isEntryPoint } from './entry.js';
 
@@ -105,7 +106,10 @@ async function checkPipelineArgs(args: string[]): Promise<PipelineArgsCheck> {
       throw new UsageError(
         "--predictions - cannot be scheduled: the runs' stdout is the scheduler's (one line per run); give a FILE",
       );
-    const missingInput = options.input === null ? null : checkInputFolder(options.input);
+    // Several inputs are checked as one: each folder must exist; the first missing file is the one named.
+    const missing = options.inputs.map(checkInputFolder).filter((input) => input !== null);
+    const missingInput = missing[0] ?? null;
+    await checkDistinctInputs(options.inputs);
     await checkRunOutputs(options);
     return { json: options.json, quiet: options.quiet, missingInput };
   } catch (error) {

@@ -94,6 +94,11 @@ export async function runSubmitCli(argv: string[], io: Io = process): Promise<nu
     }
     if (options.input === null || options.input === '-')
       throw new UsageError('--input FILE is required: a file on storage every worker reads at the same path');
+    if (options.inputs.length > 1)
+      throw new UsageError(
+        `submit cuts one --input file into shards: ${options.inputs.length} files were given (submit each file, or ` +
+          'score them as one run with nnpipe --input)',
+      );
     if (options.predictionsToStdout)
       throw new UsageError(
         '--predictions - does not apply to a run across machines: the workers write the predictions, to a FILE on ' +

@@ -1,6 +1,7 @@
 // Exact batches (batchSize rows, but the last): batchRows from rows (csv-parse path), rebatch from decoded
 // blocks less their bad rows. Pixels go into pooled shared-memory buffers a worker reads in place.
 import { DataError } from '../errors.js';
+import type { LineMap } from './line-map.js';
 import type { Batch, DecodedBlock, Row, RowError } from './types.js';
 
 /** A batch whose pixel buffer goes back to its pool on release(). */
@@ -134,6 +135,8 @@ export interface RebatchOptions extends BatcherOptions {
   limit?: number;
   /** The input's name, for the DataError of a bad row (under 'fail') or of a line that cannot be read. */
   file: string;
+  /** Several input files: the files and lines that the rows' (run) lines are. */
+  lineMap?: LineMap;
   onError: 'fail' | 'skip';
   /** Under 'skip': every bad row, in input order. */
   onRowError?: (error: RowError) => void;
@@ -159,7 +162,7 @@ export async function* rebatch(
         batch !== null && taken > 0 && rows + taken >= limit ? batch.lines[taken - 1] : Number.POSITIVE_INFINITY;
       for (const error of errors) {
         if (error.line > end) break;
-        if (options.onError === 'fail') throw new DataError(options.file, error.line, error.message);
+        if (options.onError === 'fail') throw lineError(options, error);
         options.onRowError?.(error);
       }
       for (let i = 0; i < taken; ) {
@@ -171,7 +174,7 @@ export async function* rebatch(
       rows += taken;
       if (failure !== null && failure.line < end) {
         if (done.length > 0) yield done;
-        throw new DataError(options.file, failure.line, failure.message);
+        throw lineError(options, failure);
       }
       if (rows >= limit) break;
     }
@@ -181,3 +184,7 @@ export async function* rebatch(
   const last = filler.take();
   if (last) yield [last];
 }
+
+/** The DataError of a bad row or an unreadable line, naming its file and line. */
+const lineError = (options: RebatchOptions, { line, message }: RowError): DataError =>
+  options.lineMap?.error(line, message) ?? new DataError(options.file, line, message);

@@ -69,6 +69,15 @@ export interface Piece {
   chunk: Chunk;
   start: number;
   end: number;
+  /** Set on the first piece of input file 2..n (file-sequence.ts): that file's data starts here. */
+  fileStart?: FileStart;
+}
+
+/** Where the next of several input files starts: its index, its first data line's number, its header's line (or 0). */
+export interface FileStart {
+  index: number;
+  firstLine: number;
+  headerLine: number;
 }
 
 /**

@@ -6,11 +6,12 @@
 // as csv-parse reads it). Lines are counted by '\n'. What ends the read is what ends it on the csv-parse
 // path; the complete lines before the problem still go out as a block, then `failure` is set.
 import { DataError } from '../errors.js';
-import type { Chunk, Piece } from './chunks.js';
+import { ChunkPool, type Chunk, type FileStart, type Piece } from './chunks.js';
 import { readFirstRecord } from './head.js';
 import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
 import { labelHint, looksLabeledText, resolveLayout, type ColumnChoice } from './columns.js';
+import type { LineMap } from './line-map.js';
 import type { Block, CsvLayout, Segment } from './types.js';
 
 const NL = 0x0a;
@@ -35,6 +36,11 @@ export interface FramerOptions {
    * byte `endAt`.
    */
   shard?: { layout: CsvLayout; firstLine: number; endAt: number };
+  /**
+   * Several input files (file-sequence.ts): the run lines' files, added to as each file starts, and what problems at
+   * a line are named by.
+   */
+  lines?: LineMap;
 }
 
 interface Open {
@@ -56,6 +62,8 @@ export class Framer {
   rows = 0;
   /** Bytes pushed before the piece being scanned (to find `shard.endAt`). */
   private pushed = 0;
+  /** The file being read (of several): its name, its header's line, the rows framed before it. */
+  private file: { name: string; headerLine: number; rowsBefore: number };
 
   /** Blocks cut and not yet returned. */
   private out: Block[] = [];
@@ -77,6 +85,7 @@ export class Framer {
   constructor(options: FramerOptions) {
     this.options = options;
     this.guard = new InputGuardState(options.file, options.maxRecordBytes);
+    this.file = { name: options.file, headerLine: 0, rowsBefore: 0 };
     if (options.shard) {
       this.layout = options.shard.layout;
       this.line = this.blockFirstLine = options.shard.firstLine;
@@ -91,6 +100,7 @@ export class Framer {
 
   /** The blocks that `piece` completes. The framer keeps what it needs of the piece's chunk. */
   push(piece: Piece): Block[] {
+    if (piece.fileStart && this.failure === null && !this.done) this.run(() => this.nextFile(piece.fileStart!));
     if (this.failure === null && !this.done && piece.end > piece.start) {
       this.run(() =>
         this.layout === null ? this.pushHead(piece, false) : this.scan(piece.chunk, piece.start, piece.end),
@@ -125,9 +135,35 @@ export class Framer {
     if (this.lineBytes > 0) this.blockRows++;
     if (this.blockRows > 0) this.out.push(this.cut());
     this.close();
-    if (this.rows === 0 && !this.options.shard)
-      throw new DataError(this.options.file, 0, msg.noRowsHeaderOnly(this.headerLine));
+    if (this.rows === this.file.rowsBefore && !this.options.shard)
+      throw new DataError(this.file.name, 0, msg.noRowsHeaderOnly(this.file.headerLine));
     this.done = true;
+  }
+
+  /**
+   * The pieces that follow are the next input file's, from its first data line: the last file's last line
+   * ends here (a newline of its own between them, so that a block's bytes stay whole lines), and that
+   * file must have had rows.
+   */
+  private nextFile(start: FileStart): void {
+    if (this.layout === null) this.pushHead(null, true);
+    if (this.failure !== null || this.done) return;
+    if (this.lineBytes > 0) {
+      const newline = new ChunkPool(1).acquire();
+      newline.bytes[0] = NL;
+      try {
+        this.scan(newline, 0, 1);
+      } finally {
+        newline.release();
+      }
+    }
+    if (this.done) return;
+    const rows = this.rows + this.blockRows;
+    if (rows === this.file.rowsBefore)
+      throw new DataError(this.file.name, 0, msg.noRowsHeaderOnly(this.file.headerLine));
+    const name = this.options.lines?.files[start.index] ?? this.options.file;
+    this.file = { name, headerLine: start.headerLine, rowsBefore: rows };
+    this.options.lines?.add(start.index, this.line, start.firstLine);
   }
 
   /** Runs a step; a DataError it throws ends the read (see fail()). */
@@ -177,7 +213,7 @@ export class Framer {
     let skip = first.start;
     this.line = first.line;
     if (found.layout.hasHeader) {
-      this.headerLine = first.line;
+      this.headerLine = this.file.headerLine = first.line;
       skip = first.end;
       this.line = first.line + first.newlines + 1;
     }
@@ -226,7 +262,7 @@ export class Framer {
         this.lineBytes += length;
         if (this.lineBytes > maxRecordBytes) {
           this.closeAt(stop);
-          throw new ReadEnds(new DataError(this.options.file, this.line, msg.lineTooLong(maxRecordBytes)));
+          throw new ReadEnds(this.lineError(this.line, msg.lineTooLong(maxRecordBytes)));
         }
       }
       if (nl === -1) break;
@@ -247,6 +283,11 @@ export class Framer {
         if (pos < end) this.open(chunk, pos, end);
       }
     }
+  }
+
+  /** A problem at run line `line`, named by its file and line there. */
+  private lineError(line: number, problem: string): DataError {
+    return this.options.lines?.error(line, problem) ?? new DataError(this.options.file, line, problem);
   }
 
   /** The block's bytes go on into [start, end) of `chunk`. */

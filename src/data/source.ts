@@ -11,6 +11,11 @@ import { ChunkPool, readPieces, type Piece } from './chunks.js';
 import { Framer, type FramerOptions } from './framer.js';
 import { readFirstRecord } from './head.js';
 import { openInputBytes, type InputBytes } from './input-bytes.js';
+import { FileSequence } from './file-sequence.js';
+import { fileRows } from './file-rows.js';
+import { readInputHeads } from './input-files.js';
+import { inputFileStat } from './input-size.js';
+import { describeFiles, LineMap } from './line-map.js';
 import { planShardRead, quotedShardProblem, shardInputName } from './shards.js';
 import {
   checkCsvSourceOptions,
@@ -19,7 +24,7 @@ import {
   STDIN_NAME,
   type CsvSourceOptions,
 } from './source-options.js';
-import type { Block, CsvLayout, DecodeSpec } from './types.js';
+import type { Block, CsvLayout, DecodeSpec, Row } from './types.js';
 
 export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
 export type ParserChoice = (typeof PARSER_CHOICES)[number];
@@ -40,13 +45,17 @@ export interface SourceOptions extends CsvSourceOptions {
   parser: ParserChoice;
   /** Read only this shard of the file (src/data/shards.ts): its raw byte range. */
   shard?: { index: number; count: number; byteStart: number; byteEnd: number };
+  /** Several input files read as one run, in order (`input` is then the first); unset or one: `input` alone. */
+  inputs?: readonly string[];
 }
 
 export interface Source {
   /** The path taken. */
   parser: 'fast' | 'csv-parse';
-  /** The input's name in messages. */
+  /** The input's name in messages (several files: "FIRST and N more files"). */
   file: string;
+  /** Maps the line numbers of blocks, batches and row errors to each file's own (one file: the same numbers). */
+  lineMap: LineMap;
   /** Known once the first item is out. */
   readonly layout: CsvLayout | null;
   /** Bytes of the input read so far. */
@@ -70,6 +79,7 @@ export async function openSource(options: SourceOptions): Promise<Source> {
   checkCsvSourceOptions(options);
   if (!PARSER_CHOICES.includes(options.parser))
     throw new RangeError(`parser must be one of ${PARSER_CHOICES.join(', ')}, got ${String(options.parser)}`);
+  if (options.inputs !== undefined && options.inputs.length > 1) return filesSource(options, options.inputs);
   const file = options.input === '-' ? STDIN_NAME : options.input;
   if (options.shard) return shardSource(options, file);
   if (options.parser === 'csv-parse') return csvParseSource(options, file, undefined);
@@ -98,7 +108,32 @@ export async function openSource(options: SourceOptions): Promise<Source> {
       compressedRead: bytes.compressedRead,
     });
   }
-  return framedSource(options, file, first, pieces, bytes.compressedRead);
+  return framedSource(options, { file, lineMap: new LineMap([file]) }, first, pieces, bytes.compressedRead);
+}
+
+/**
+ * Several input files as one run: every file's head read and checked alike first (input-files.ts), then
+ * the files' pieces in sequence through one framer, or their rows through csv-parse one file after another.
+ */
+async function filesSource(options: SourceOptions, files: readonly string[]): Promise<Source> {
+  if (options.shard || files.includes('-'))
+    throw new RangeError('openSource: several inputs are files, read whole (no stdin, no shard)');
+  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
+  const heads = await readInputHeads(files, { features: options.features, maxRecordBytes, columns: options.columns });
+  const sizes = await Promise.all(files.map(async (path) => (await inputFileStat(path))?.bytes ?? null));
+  const names = { file: describeFiles(files), lineMap: new LineMap(files) };
+  if (options.parser !== 'csv-parse') {
+    const sequence = new FileSequence(heads, sizes);
+    const pieces = sequence.pieces();
+    const first = await pieces.next();
+    if (!(options.parser === 'auto' && !first.done && quotedData(first.value, maxRecordBytes)))
+      return framedSource(options, names, first, pieces, () => sequence.bytesRead);
+    await pieces.return();
+  }
+  return csvParseSource(options, names.file, {
+    rows: (rowOptions) => fileRows({ ...rowOptions, files, sizes, lines: names.lineMap }),
+    lineMap: names.lineMap,
+  });
 }
 
 /** A '"' in the first SNIFF_BYTES of the piece, after its first record (whatever that record holds). */
@@ -137,13 +172,14 @@ async function shardSource(options: SourceOptions, file: string): Promise<Source
       ? await pieces.next().catch((error) => Promise.reject(readFailure(error, file)))
       : { done: true, value: undefined };
   const framing = { layout: head.layout, firstLine: read.firstLine, endAt: read.endAt };
-  return framedSource(options, shardInputName(file, shard, read.start), first, pieces, null, framing);
+  const name = shardInputName(file, shard, read.start);
+  return framedSource(options, { file: name, lineMap: new LineMap([name]) }, first, pieces, null, framing);
 }
 
 /** `compressedRead`: a gzip input's compressed bytes read so far (its progress), else null. */
 function framedSource(
   options: SourceOptions,
-  file: string,
+  { file, lineMap }: { file: string; lineMap: LineMap },
   first: IteratorResult<Piece, void>,
   pieces: AsyncGenerator<Piece>,
   compressedRead: (() => number) | null,
@@ -152,7 +188,8 @@ function framedSource(
   const limited = options.onError === 'fail' && options.limit !== undefined;
   const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
   const framer = new Framer({
-    file,
+    file: lineMap.files[0],
+    lines: lineMap.several ? lineMap : undefined,
     features: options.features,
     rowsPerBlock: options.batchSize,
     maxRecordBytes,
@@ -192,6 +229,7 @@ function framedSource(
   return {
     parser: 'fast',
     file,
+    lineMap,
     get layout() {
       return framer.layout;
     },
@@ -207,20 +245,31 @@ function framedSource(
   };
 }
 
-/** `replay`: the input as a stream read from its start again (stdin, a pipe, gzip), else csv-parse opens the file. */
+/** Rows of several files (file-rows.ts) instead of csv-source's of the one input, and their line map. */
+interface ManyFiles {
+  rows: (options: CsvSourceOptions) => AsyncGenerator<Row, void, undefined>;
+  lineMap: LineMap;
+}
+
+/**
+ * `replay`: the input as a stream read from its start again (stdin, a pipe, gzip), else csv-parse opens the file;
+ * or several files' rows.
+ */
 function csvParseSource(
   options: SourceOptions,
   file: string,
-  replay: { stream: Readable; compressedRead: (() => number) | null } | undefined,
+  replay: { stream: Readable; compressedRead: (() => number) | null } | ManyFiles | undefined,
 ): Source {
+  const many = replay !== undefined && 'rows' in replay ? replay : null;
+  const stream = replay !== undefined && 'stream' in replay ? replay : null;
   let layout: CsvLayout | null = null;
   let bytesRead = 0;
   async function* items(): AsyncGenerator<WorkItem, void, undefined> {
     // csv-parse is loaded only when this path is taken.
-    const { csvRows } = await import('./csv-source.js');
-    const rows = csvRows({
+    const read = many?.rows ?? (await import('./csv-source.js')).csvRows;
+    const rows = read({
       ...options,
-      ...(replay ? { text: replay.stream } : {}),
+      ...(stream ? { text: stream.stream } : {}),
       onLayout: (found) => {
         layout = found;
         options.onLayout?.(found);
@@ -235,11 +284,12 @@ function csvParseSource(
   return {
     parser: 'csv-parse',
     file,
+    lineMap: many?.lineMap ?? new LineMap([file]),
     get layout() {
       return layout;
     },
     get bytesRead() {
-      return replay?.compressedRead?.() ?? bytesRead;
+      return stream?.compressedRead?.() ?? bytesRead;
     },
     lines: null,
     maxRecordBytes: options.maxRecordBytes ?? defaultMaxRecordBytes(options.features),
@@ -307,6 +357,7 @@ export async function* batchesHere(
     features: options.features,
     limit: source.limited ? undefined : options.limit,
     file: source.file,
+    lineMap: source.lineMap,
     onError: options.onError,
     onRowError: options.onRowError,
   });

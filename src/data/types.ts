@@ -19,6 +19,8 @@ export interface Row {
 export interface RowError {
   line: number;
   message: string;
+  /** Of several input files, the row's (`line` is then the line within it); unset: the one input. */
+  file?: string;
 }
 
 /** What the header, or else the first row, fixes about every row of the file. */

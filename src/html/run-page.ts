@@ -138,7 +138,7 @@ export function buildRunPage(input: RunPageInput): string {
   return renderHtmlPage({
     // The accuracy is added by SUMMARY_SCRIPT (its digits would make the length depend on the figures).
     title: `nnpipe run: ${report.status}`,
-    subtitle: `${report.model.path} on ${report.input.path}, ${report.startedAt}`,
+    subtitle: `${report.model.path} on ${inputNames(report)}, ${report.startedAt}`,
     sections,
     charts,
     data: { kind: 'nnpipe-run', status: report.status, run: runPageData(input) },
@@ -446,3 +446,10 @@ const RUN_CSS = `
 ul.row-errors { margin: 0 0 8px; padding-left: 18px; overflow-wrap: anywhere; }
 hr { border: 0; border-top: 1px solid var(--line); margin: 12px 0; }
 `;
+
+/** The input as the page's subtitle names it: its path, or several files' paths in order. */
+function inputNames(report: PipelineReport): string {
+  const files = report.input.files;
+  if (files === undefined) return report.input.path;
+  return `${files.length} files (${files.map((file) => `${file.path}: ${file.rows} rows`).join(', ')})`;
+}

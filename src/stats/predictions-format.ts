@@ -13,6 +13,8 @@ export interface PredictionsLayout {
   format: PredictionsFormat;
   /** Output values written per row (p0..pK-1, or `probabilities`); 0: none. */
   probabilities: number;
+  /** Several input files: a `file` column (field) first, and `line` is the line within that file. */
+  files?: boolean;
 }
 
 export const CSV_LAYOUT: PredictionsLayout = { format: 'csv', probabilities: 0 };
@@ -20,6 +22,8 @@ export const CSV_LAYOUT: PredictionsLayout = { format: 'csv', probabilities: 0 }
 /** The scored rows of one batch, as the pool hands them on (probabilities: rows x outputs, or null). */
 export interface PredictionRows {
   lines: Uint32Array;
+  /** Each row's input file, when the layout has a `file` column. */
+  files?: readonly string[];
   labels: Int16Array;
   predicted: Int32Array;
   confidence: Float32Array;
@@ -41,7 +45,7 @@ export const predictionsFormatFor = (path: string, explicit: PredictionsFormat |
 /** The CSV header line (without its newline); null for JSON Lines, which has none. */
 export function headerOf(layout: PredictionsLayout): string | null {
   if (layout.format !== 'csv') return null;
-  let header = 'line,row,label,predicted,confidence';
+  let header = `${layout.files ? 'file,' : ''}line,row,label,predicted,confidence`;
   for (let k = 0; k < layout.probabilities; k++) header += `,p${k}`;
   return header;
 }
@@ -59,16 +63,18 @@ export function formatRows(layout: PredictionsLayout, batch: PredictionRows, fir
     );
   }
   const csv = layout.format === 'csv';
+  const file = layout.files ? fileField(layout.format, batch) : null;
   let text = '';
   for (let i = 0; i < count; i++) {
     const label = batch.labels[i];
+    if (file !== null) text += file(i);
     if (csv) {
       text += `${batch.lines[i]},${firstRow + i},${label === -1 ? '' : label},${batch.predicted[i]},${formatFloat32(batch.confidence[i])}`;
       for (let c = 0; c < k; c++) text += `,${formatFloat32(batch.probabilities![i * k + c])}`;
       text += '\n';
     } else {
       text +=
-        `{"line":${batch.lines[i]},"row":${firstRow + i},"label":${label === -1 ? 'null' : label}` +
+        `${file === null ? '{' : ''}"line":${batch.lines[i]},"row":${firstRow + i},"label":${label === -1 ? 'null' : label}` +
         `,"predicted":${batch.predicted[i]}` +
         `,"confidence":${jsonFloat(batch.confidence[i])}`;
       if (k > 0) {
@@ -81,6 +87,24 @@ export function formatRows(layout: PredictionsLayout, batch: PredictionRows, fir
   }
   return text;
 }
+
+/** The `file` field of row i: `NAME,` in CSV (quoted when it must be), `{"file":"NAME",` in JSON Lines. */
+function fileField(format: PredictionsFormat, batch: PredictionRows): (i: number) => string {
+  const files = batch.files;
+  if (files === undefined) throw new RangeError('formatRows: the layout has a file column, the batch has no files');
+  let name = '';
+  let field = '';
+  return (i) => {
+    if (files[i] !== name || field === '') {
+      name = files[i];
+      field = format === 'csv' ? `${csvText(name)},` : `{"file":${JSON.stringify(name)},`;
+    }
+    return field;
+  };
+}
+
+/** A CSV field holding `text` (RFC 4180: quoted when it holds a comma, a quote or a line break). */
+const csvText = (text: string): string => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
 
 /** The leading `line` and `row` of a data line, and where the rest of it starts; null for anything else. */
 export function lineAndRow(

@@ -1,5 +1,6 @@
 // The machine-readable end-of-run report: one plain JSON-safe object built from RunStats and what the
 // pipeline knows about the model, the input and its options. Field names are a contract: other tools read them.
+import type { InputFileSummary } from './input-files.js';
 import { availableParallelism, cpus } from 'node:os';
 import type { ClassStats } from './confusion.js';
 import type { LatencySummary } from './latency.js';
@@ -20,7 +21,8 @@ export interface PipelineReport {
   accuracy: number | null;
   skipped: number;
   /** The first row errors (see RunStats maxErrors); `errorsTruncated` says whether there were more. */
-  errors: { line: number; message: string }[];
+  /** `file`: of several input files, the row's (`line` is the line within it). */
+  errors: { file?: string; line: number; message: string }[];
   errorsTruncated: boolean;
   batches: number;
   /** Rows per second over the whole run, pool start-up included. */
@@ -52,7 +54,11 @@ export interface PipelineReport {
     transposed?: string[];
   };
   input: {
+    /** The input (of several files: the first). */
     path: string;
+    /** Several input files scored as one run, in order (absent for one). */
+    files?: InputFileSummary[];
+    /** The input's size (of several files: their total). */
     bytes: number | null;
     hasHeader: boolean | null;
     labeled: boolean | null;

@@ -109,7 +109,11 @@ export class RunStats {
   recordRowError(error: RowError): void {
     this.skippedCount += 1;
     if (this.keptErrors.length < this.maxErrors) {
-      this.keptErrors.push({ line: error.line, message: error.message });
+      this.keptErrors.push(
+        error.file === undefined
+          ? { line: error.line, message: error.message }
+          : { file: error.file, line: error.line, message: error.message },
+      );
     }
   }
 

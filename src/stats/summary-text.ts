@@ -48,7 +48,8 @@ export function formatSummary(report: PipelineReport, options: SummaryOptions = 
   if (report.skipped > 0) {
     const shown = report.errors.slice(0, SHOWN_ROW_ERRORS);
     lines.push(`  skipped rows (first ${shown.length} of ${int(report.skipped)}):`);
-    for (const e of shown) lines.push(`    line ${e.line}: ${clean(e.message)}`);
+    for (const e of shown)
+      lines.push(`    ${e.file === undefined ? 'line ' : `${clean(e.file)}:`}${e.line}: ${clean(e.message)}`);
   }
 
   if (report.confusionMatrix && report.perClass) {
@@ -160,7 +161,14 @@ function configuration(report: PipelineReport): string[] {
   const lines = ['  Configuration'];
   if (known.length > 0) lines.push(`    ${known.join('   ')}`);
   lines.push(`    model ${clean(model.path)} (${modelDetails.join(', ')})`);
-  lines.push(`    input ${clean(input.path)} (${inputDetails.join(', ')})`);
+  if (input.files === undefined) lines.push(`    input ${clean(input.path)} (${inputDetails.join(', ')})`);
+  else {
+    lines.push(`    input ${input.files.length} files (${inputDetails.join(', ')})`);
+    for (const file of input.files)
+      lines.push(
+        `      ${clean(file.path)} (${int(file.rows)} rows${file.skipped > 0 ? `, ${int(file.skipped)} skipped` : ''})`,
+      );
+  }
 
   const others = Object.entries(config)
     .filter(([key, value]) => !used.has(key) && value !== undefined && typeof value !== 'object')

@@ -122,13 +122,22 @@ test('an index out of range: exit 1 naming the file', async (t) => {
   t.regex(run.stderr, /label-last\.csv:1: --label-column 785: the rows have 785 columns/);
 });
 
-test('--input given twice is a usage error (exit 2), not a run of the last file', async (t) => {
-  const run = await runPipeline(['--input', labelLast, '--input', withId, '--quiet']);
-  t.is(run.code, 2, run.stderr);
-  t.regex(run.stderr, /--input is given more than once/);
+test('--input given twice scores both files as one run, not the last file alone', async (t) => {
+  const { run, doc } = await report([
+    '--input',
+    labelLast,
+    '--input',
+    write(
+      'label-last-2.csv',
+      rows.map((r) => [...r.slice(1), r[0]]),
+    ),
+  ]);
+  t.is(run.code, 0, run.stderr);
+  t.is(doc!.rows, 200);
 });
 
-test('--input a.csv b.csv (a shell glob) is a usage error (exit 2)', async (t) => {
+test('--input a.csv b.csv (a shell glob) of files laid out differently is a data error (exit 1) naming the second', async (t) => {
   const run = await runPipeline(['--input', labelLast, withId, '--quiet']);
-  t.is(run.code, 2, run.stderr);
+  t.is(run.code, 1, run.stderr);
+  t.regex(run.stderr, /with-id\.csv:1: has 786 columns, .*label-last\.csv has 785/);
 });
