@@ -15,6 +15,7 @@ import { inputFileStat } from '../src/data/input-size.js';
 import { noValidRows } from '../src/data/messages.js';
 import { normalizationTable } from '../src/data/normalize.js';
 import type { ColumnChoice } from '../src/data/columns.js';
+import type { LineMap } from '../src/data/line-map.js';
 import {
   batchesHere,
   openSource,
@@ -92,7 +93,7 @@ export interface InferenceOptions {
    * Called for every scored batch, in input order. `batch.x` holds the rows' pixels only when `pixels`
    * is set, and only until the call returns.
    */
-  onBatch?: (batch: Batch, scored: ScoredBatch) => void;
+  onBatch?: (batch: Batch, scored: ScoredBatch, lineMap: LineMap) => void;
   /** The statistics to record into; a caller that may have to report before the run ends passes its own. */
   stats?: RunStats;
   /** Hand the rows' pixels on to `onBatch`. */
@@ -154,6 +155,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
             fileStats.map((found) => found?.bytes ?? null),
           ),
   };
+  stats.files = run.files;
   const progress = (done: boolean) =>
     options.onProgress?.({
       rows: stats.rows,
@@ -220,7 +222,7 @@ async function score(
       tap((batch) => (run.kernel = batch.kernel)),
       recordInto(stats, run),
       writePredictions(run),
-      tap((batch) => options.onBatch?.(batchOf(batch, features), batch)),
+      tap((batch) => options.onBatch?.(batchOf(batch, features), batch, source.lineMap)),
       tap((batch) => plan.scoring.done(batch)),
       tap(() => progress(false)),
       defaultIfEmpty(null),

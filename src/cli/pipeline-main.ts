@@ -377,9 +377,9 @@ async function scoreWithPool(
           progress.update(p);
         },
         pixels: htmlPage !== null,
-        onBatch: (batch, scored) => {
+        onBatch: (batch, scored, lineMap) => {
           soFar.onBatch(batch, scored);
-          htmlPage?.onBatch(batch, scored);
+          htmlPage?.onBatch(batch, scored, lineMap);
         },
       }),
       wiring.stopTimeout,

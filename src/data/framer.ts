@@ -149,10 +149,12 @@ export class Framer {
     if (this.layout === null) this.pushHead(null, true);
     if (this.failure !== null || this.done) return;
     if (this.lineBytes > 0) {
-      const newline = new ChunkPool(1).acquire();
-      newline.bytes[0] = NL;
+      // A lone '\r' ending a file is a row, as at the end of the input: "\r\r\n" keeps it one, "\r\n" would be blank.
+      const end = this.loneCr && this.lineBytes === 1 ? [CR, NL] : [NL];
+      const newline = new ChunkPool(end.length).acquire();
+      newline.bytes.set(end);
       try {
-        this.scan(newline, 0, 1);
+        this.scan(newline, 0, end.length);
       } finally {
         newline.release();
       }

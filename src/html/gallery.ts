@@ -59,10 +59,11 @@ function tile(item) {
   var what = labeled ? 'true ' + item.label + ', predicted ' + item.predicted : 'predicted ' + item.predicted;
   var confidence = (item.confidence * 100).toFixed(1) + '%';
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', 'line ' + item.line + ': ' + what + ' (' + confidence + ')' + (right ? ', a ` +
+  var where = item.file ? item.file + ':' + item.line : 'line ' + item.line;
+  canvas.setAttribute('aria-label', where + ': ' + what + ' (' + confidence + ')' + (right ? ', a ` +
   `close call' : ''));
   var caption = document.createElement('figcaption');
-  caption.appendChild(line('line ' + item.line, 'where'));
+  caption.appendChild(line(where, 'where'));
   caption.appendChild(line(labeled ? item.label + ' \\u2192 ' + item.predicted + (right ? ' \\u2713' : '') : ` +
   `'\\u2192 ' + item.predicted, labeled && !right ? 'pair wrong' : 'pair'));
   caption.appendChild(line(confidence, 'confidence'));

@@ -1,6 +1,7 @@
 // What `--html` collects while the pipeline streams, in bounded memory: the images (a fixed budget of
 // mistakes and close calls, see html/mistakes.ts), the throughput timeline and the latency buckets. Pass
 // `onBatch` to runInference, then `writeRunPage` with the finished report.
+import type { LineMap } from '../data/line-map.js';
 import type { Batch } from '../data/types.js';
 import type { LoadedModel } from '../nn/types.js';
 import type { Normalization } from '../data/normalize.js';
@@ -37,6 +38,8 @@ export class RunPageCollector {
   readonly throughput: ThroughputTimeline;
   readonly batchLatency = new LatencyBuckets();
   readonly computeLatency = new LatencyBuckets();
+  /** The run's lines to files (several input files); the images keep run lines until the page is built. */
+  private lineMap: LineMap | null = null;
 
   /** The timeline starts now: create the collector right before the run. */
   constructor(options: RunPageCollectorOptions) {
@@ -56,7 +59,8 @@ export class RunPageCollector {
   }
 
   /** runInference's onBatch hook. */
-  readonly onBatch = (batch: Batch, scored: ScoredForPage): void => {
+  readonly onBatch = (batch: Batch, scored: ScoredForPage, lineMap?: LineMap): void => {
+    this.lineMap ??= lineMap?.several ? lineMap : null;
     this.images.onBatch(batch, scored);
     this.throughput.record(batch.rows);
     this.batchLatency.record(scored.latencyMs);
@@ -67,6 +71,7 @@ export class RunPageCollector {
     return {
       report,
       images: this.images.result(),
+      lineMap: this.lineMap,
       features: this.features,
       throughput: this.throughput.points(),
       throughputWindowMs: this.throughput.windowMs(),

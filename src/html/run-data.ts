@@ -164,7 +164,7 @@ export function decodeImageRecords(base64: string, features: number): KeptImage[
 /**
  * The first prepare script of the run page: decodes `page.data.run` into `page.run` with
  * `value(name)` (a scalar figure, NaN for none), `values(name)` (an array figure), `digits` (the image
- * records in page order: {line, label, predicted, confidence, pixels}) and `format` (int, pct, sig3,
+ * records in page order: {line, file, label, predicted, confidence, pixels}) and `format` (int, pct, sig3,
  * shared by the other scripts so that every number reads the same).
  */
 export const RUN_DATA_SCRIPT =
@@ -203,6 +203,8 @@ for (var at = 0; at + run.recordBytes <= imageBytes.length; at += run.recordByte
     pixels: imageBytes.subarray(at + ${IMAGE_RECORD_HEADER_BYTES}, at + run.recordBytes)
   });
 }
+// Several input files: each image's file, and its record's line is the line there.
+run.digits.forEach(function (digit, i) { digit.file = run.files ? run.files.names[run.files.ofImage[i]] : null; });
 
 run.format = {
   /** Whole number with thousands separators. */

@@ -9,8 +9,10 @@
 // the row count (paths, the model, dates in fixed-width ISO form, the status, the first error messages); the
 // page's scripts render every number. So a 10,000-row page and a 1,000,000-row page of the same model, input
 // path and status have the same length, byte for byte.
+import { basename } from 'node:path';
+import type { LineMap } from '../data/line-map.js';
 import type { PipelineReport } from '../stats/report.js';
-import type { CollectedImages } from './mistakes.js';
+import type { CollectedImages, KeptImage } from './mistakes.js';
 import { WINDOW_MIN_MS, WINDOW_SHARE, type ThroughputPoint } from '../stats/timeline.js';
 import { barChart, histogramChart, lineChart, type ChartConfig } from './charts.js';
 import { escapeHtml } from './escape.js';
@@ -30,6 +32,8 @@ import {
 export interface RunPageInput {
   report: PipelineReport;
   images: CollectedImages;
+  /** Several input files: where each image's run line is (file and line there); else null or absent. */
+  lineMap?: LineMap | null;
   /** Values per row (784): the images' shape. */
   features: number;
   /** At most `timelinePoints` points. */
@@ -65,6 +69,8 @@ export interface RunPageData {
   figures: string;
   /** base64 of the image records: mistakes, close calls, unlabeled rows, each tier in display order. */
   images: string;
+  /** Several input files: their names on the page, and each image's file (its record holds its line there). */
+  files: { names: string[]; ofImage: number[] } | null;
 }
 
 export function runPageData(input: RunPageInput): RunPageData {
@@ -117,8 +123,28 @@ export function runPageData(input: RunPageInput): RunPageData {
     latencyScale: { minMs: input.latency.minMs, perDecade: input.latency.perDecade },
     layout,
     figures,
-    images: encodeImageRecords([...images.mistakes, ...images.closeCalls, ...images.uncertain], features),
+    ...imagesWithFiles([...images.mistakes, ...images.closeCalls, ...images.uncertain], features, input.lineMap),
   };
+}
+
+/** The image records, and with several input files each image's file, its run line made its line there. */
+function imagesWithFiles(
+  kept: KeptImage[],
+  features: number,
+  lineMap: LineMap | null | undefined,
+): Pick<RunPageData, 'images' | 'files'> {
+  if (!lineMap?.several) return { images: encodeImageRecords(kept, features), files: null };
+  const located = kept.map((image) => ({ ...image, line: lineMap.locate(image.line).line }));
+  return {
+    images: encodeImageRecords(located, features),
+    files: { names: fileLabels(lineMap.files), ofImage: kept.map((image) => lineMap.fileIndex(image.line)) },
+  };
+}
+
+/** Short names for the page: the files' base names, or their paths when two share a base name. */
+export function fileLabels(paths: readonly string[]): string[] {
+  const names = paths.map((path) => basename(path));
+  return new Set(names).size === names.length ? names : [...paths];
 }
 
 export function buildRunPage(input: RunPageInput): string {
@@ -297,13 +323,22 @@ function statusBlock(report: PipelineReport): string {
         shown
           .map(
             (e, i) =>
-              `<li><span class="mono">line <span data-error-line="${i}"></span></span> ${escapeHtml(e.message)}</li>`,
+              `<li><span class="mono">${errorFile(report, e.file)}<span data-error-line="${i}"></span></span> ` +
+              `${escapeHtml(e.message)}</li>`,
           )
           .join('') +
         `</ul><p class="note" data-value="errors-more" hidden></p>`,
     );
   }
   return parts.join('');
+}
+
+/** "b.csv:" before a row error's line when the run read several files, else "line ". */
+function errorFile(report: PipelineReport, file: string | undefined): string {
+  const files = report.input.files;
+  if (file === undefined || files === undefined) return 'line ';
+  const labels = fileLabels(files.map((f) => f.path));
+  return `${escapeHtml(labels[files.findIndex((f) => f.path === file)] ?? file)}:`;
 }
 
 function statusNote(report: PipelineReport): string {
@@ -451,5 +486,6 @@ hr { border: 0; border-top: 1px solid var(--line); margin: 12px 0; }
 function inputNames(report: PipelineReport): string {
   const files = report.input.files;
   if (files === undefined) return report.input.path;
-  return `${files.length} files (${files.map((file) => `${file.path}: ${file.rows} rows`).join(', ')})`;
+  // Paths only: a row count here would make the page's length depend on it.
+  return `${files.length} files (${files.map((file) => file.path).join(', ')})`;
 }

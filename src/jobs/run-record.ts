@@ -34,7 +34,8 @@ export interface RunRecord {
   /** Dispatch -> result p99 over the run's batches, ms. */
   batchP99Ms: number | null;
   model: { path: string | null; sha256: string | null };
-  input: { path: string | null; bytes: number | null };
+  /** `files`: several input files, in order (`path` is then the first; `bytes` their total). */
+  input: { path: string | null; bytes: number | null; files?: string[] };
   /** Where the full report went (absolute), or null without --report or when it was not written. */
   report: string | null;
   /** Why the run failed, stopped, or was refused (below --min-accuracy). */
@@ -138,7 +139,11 @@ export function buildRunRecord(input: RunRecordInput): RunRecord {
     imagesPerSecond: report ? report.imagesPerSecond : null,
     batchP99Ms: report && report.batchLatencyMs.count > 0 ? report.batchLatencyMs.p99 : null,
     model: { path: report?.model.path ?? input.modelPath, sha256: report?.model.sha256 ?? null },
-    input: { path: report?.input.path ?? input.inputPath, bytes: report?.input.bytes ?? null },
+    input: {
+      path: report?.input.path ?? input.inputPath,
+      bytes: report?.input.bytes ?? null,
+      ...(report?.input.files === undefined ? {} : { files: report.input.files.map((file) => file.path) }),
+    },
     report: input.reportPath,
     error: errorFor(input),
     host: hostname(),

@@ -41,6 +41,7 @@ export class RunSoFar {
       model: describeModel(model, this.kernel),
       input: {
         path: this.input,
+        ...(this.stats.files === null ? {} : { files: this.stats.files.report() }),
         bytes: this.totalBytes,
         hasHeader: null,
         labeled: null,

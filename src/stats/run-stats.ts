@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RowError } from '../data/types.js';
 import { ConfusionMatrix } from './confusion.js';
+import type { FileCounts } from './input-files.js';
 import { LatencyHistogram, type LatencyState } from './latency.js';
 
 /** How a run ended. */
@@ -55,6 +56,8 @@ export class RunStats {
   readonly confusion: ConfusionMatrix;
   readonly batchLatency = new LatencyHistogram();
   readonly computeLatency = new LatencyHistogram();
+  /** Several input files: each one's rows (set by the pipeline; an interrupted run's report reads it too). */
+  files: FileCounts | null = null;
 
   private readonly maxErrors: number;
   private readonly now: () => number;

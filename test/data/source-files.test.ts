@@ -114,6 +114,25 @@ test('the fast path gives what csv-parse gives: rows, bad rows, blank lines, gzi
   }
 });
 
+test('a lone carriage return ending a file that is not the last is a row, as at the end of one file alone', async (t) => {
+  const files = [
+    write('cr1.csv', `${header}\n${rows(1, 3).join('\n')}\n\r`),
+    write('cr2.csv', `${header}\r\n${rows(2, 2).join('\r\n')}\r\n\r`),
+    write('cr3.csv', `${header}\n${rows(3, 2).join('\n')}\n`),
+  ];
+  for (const batchSize of [1, 4]) {
+    const fast = await read(files, 'fast', { onError: 'skip', batchSize });
+    t.deepEqual(fast, await read(files, 'csv-parse', { onError: 'skip', batchSize }), `batch size ${batchSize}`);
+    t.deepEqual(
+      fast.errors.map((e) => e.at),
+      [
+        { file: files[0], line: 5 },
+        { file: files[1], line: 4 },
+      ],
+    );
+  }
+});
+
 test('a bad row in the second file under fail names that file and its line, on both paths', async (t) => {
   const a = write('f1.csv', `${header}\n${rows(1, 5).join('\n')}\n`);
   const lines = rows(2, 5);

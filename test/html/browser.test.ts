@@ -6,7 +6,7 @@
 // pixels, clicking a heat-map cell shows that pair's stored images with "showing s of n", and that the page
 // logged no errors and made no network requests.
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -732,3 +732,55 @@ browserTest(`headless Chromium: 3 batches: the latency histogram counts in whole
   t.deepEqual(problems, []);
   await page.context().close();
 });
+
+browserTest(
+  `headless Chromium: several input files: each image and row error named by its file and line there${needs}`,
+  async (t) => {
+    mkdirSync(join(dir, 'several'));
+    const [a, b] = [join(dir, 'several', 'a.csv'), join(dir, 'several', 'b.csv')];
+    const lines = csvRows.map((row) => row.join(','));
+    const bLines = lines.slice(60);
+    bLines[4] = `${bLines[4]},0`; // b.csv:5: one field too many
+    writeFileSync(a, `${lines.slice(0, 60).join('\n')}\n`);
+    writeFileSync(b, `${bLines.join('\n')}\n`);
+    const html = join(dir, 'several', 'run.html');
+    const run = await runPipeline([
+      '--input',
+      a,
+      b,
+      '--model',
+      await modelReady,
+      '--on-error',
+      'skip',
+      '--batch-size',
+      '16',
+      '--html',
+      html,
+      '--quiet',
+    ]);
+    t.is(run.code, 0, run.stderr);
+    const { page, problems } = await open(html);
+    const gallery = await digitsIn(page, '#gallery-section canvas.digit-image');
+    t.is(gallery.length, 99, 'every good row of both files');
+    const seen = new Set<string>();
+    for (const digit of gallery) {
+      const [, file, line] = /^([ab])\.csv:(\d+): /.exec(digit.label) ?? [];
+      t.truthy(file, digit.label);
+      seen.add(`${file}:${line}`);
+      // The fixture row that is that file's line: the picture drawn is its pixels.
+      const row = file === 'a' ? Number(line) : 60 + Number(line);
+      t.deepEqual(
+        digit.grey,
+        csvRows[row - 1].slice(1).map((v) => 255 - v),
+        digit.label,
+      );
+    }
+    t.is(seen.size, 99);
+    t.false(seen.has('b:5'), 'the bad row is not an image');
+    t.deepEqual(await page.$$eval('ul.row-errors li', (items) => items.map((i) => i.textContent)), [
+      'b.csv:5 expected 785 fields, found 786',
+    ]);
+    t.deepEqual(problems, []);
+    await page.context().close();
+  },
+);

@@ -5,7 +5,17 @@ import test from 'ava';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHistory } from '../../src/jobs/history-file.js';
-import { logLines, predictionsInProgress, removeTempDirs, sleep, start, tempDir, trainCsv, until } from './helpers.js';
+import {
+  logLines,
+  predictionsInProgress,
+  removeTempDirs,
+  sleep,
+  start,
+  tempDir,
+  testCsv,
+  trainCsv,
+  until,
+} from './helpers.js';
 
 test.after.always(removeTempDirs);
 
@@ -133,6 +143,39 @@ for (const attempt of [1, 2, 3]) {
     },
   );
 }
+
+test.serial('several inputs: a report cut short by --stop-timeout and its history line list every file', async (t) => {
+  const dir = tempDir();
+  const report = join(dir, 'latest.json');
+  const history = join(dir, 'history.jsonl');
+  const args = ['--input', trainCsv, testCsv, '--batch-size', '10000', '--threads', '1', '--max-in-flight', '1'];
+  const run = start('pipeline', [
+    ...args,
+    '--stop-timeout',
+    '1',
+    '--kernel',
+    'js',
+    '--report',
+    report,
+    '--history',
+    history,
+  ]);
+  await run.waitFor(/"msg":"scoring"/);
+  await sleep(500);
+  run.child.kill('SIGTERM');
+  t.is((await run.exited).code, 143, run.stderr());
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  t.is(r.error.code, 'PIPE_ERR_STOP_TIMEOUT');
+  t.deepEqual(
+    r.input.files.map((file: { path: string }) => file.path),
+    [trainCsv, testCsv],
+  );
+  t.is(
+    r.input.files.reduce((sum: number, file: { rows: number }) => sum + file.rows, 0),
+    r.rows,
+  );
+  t.deepEqual(readHistory(history).records[0].input.files, [trainCsv, testCsv]);
+});
 
 test.serial('a second signal exits at once, after a last history line (no report)', async (t) => {
   const dir = tempDir();
