@@ -1,9 +1,7 @@
 // Problems with the input as a whole: always fatal (also under 'skip'), a DataError at line 0 or at the
 // line that shows the problem, and never a crash or unbounded memory.
 import test from 'ava';
-import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

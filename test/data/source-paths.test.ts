@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { quoteRunsPastLine } from '../../src/data/messages.js';
 import { normalizationTable } from '../../src/data/normalize.js';
