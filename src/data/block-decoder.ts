@@ -1,20 +1,18 @@
-// Decoding a block of lines into a batch, in a worker (or on the main thread with --decode main).
-// Ordinary rows (digits and commas) go through the WebAssembly row decoder, or the JavaScript decodeRow;
-// any other line is split by csv-parse and judged by RowParser, as on the csv-parse path, so both paths
-// give the same rows and errors. One difference: a line is one record here, so a quoted field not closed
-// on its line is a `failure` (--parser csv-parse reads it).
+// Decoding a block of lines into a batch, in a worker (or on the main thread with --decode main). Ordinary rows
+// (digits and commas) go through the WebAssembly row decoder, or the JavaScript one; any other line is split by
+// csv-parse and judged by RowParser, as on the csv-parse path, so both paths give the same rows and errors. One
+// difference: a line is one record here, so a quoted field not closed on its line is a `failure` (--parser
+// csv-parse reads it).
 import { parse } from 'csv-parse/sync';
 import { CSV_PARSE_OPTIONS } from './head.js';
 import { countNewlines } from './input-guard.js';
 import { quoteRunsPastLine } from './messages.js';
 import { RowParser } from './row-parser.js';
 import { rowDecoder, type WasmRowDecoder } from './row-decoder-wasm.js';
-import { decodeMappedRow, decodeRow, lastLabel } from './row-kernel.js';
-import { columnRoles } from './columns.js';
+import { JsRowDecoder, type RowDecoder } from './row-kernel.js';
 import type { Block, DecodedBlock, DecodeSpec, RowError, Segment } from './types.js';
 
 const NL = 0x0a;
-const CR = 0x0d;
 
 /** A block as it crosses to a worker: plain data, its bytes in shared memory. */
 export interface BlockData {
@@ -37,7 +35,7 @@ export function lastLineOf(block: BlockData): number {
   return Math.max(block.firstLine, block.firstLine + newlines - (endsWithNewline ? 1 : 0));
 }
 
-export interface DecodeOptions {
+interface DecodeOptions {
   /** Fresh buffers rather than views of the decoder's memory (valid until this thread decodes again). @default true */
   copy?: boolean;
   /** The row decoder; null: JavaScript only. @default this thread's WebAssembly one, if built */
@@ -75,83 +73,33 @@ export function* decodeBlocks(blocks: Block[], spec: () => DecodeSpec): Generato
 /** Decodes the block's rows (up to a line it cannot read: `failure`). */
 export function decodeBlock(block: BlockData, spec: DecodeSpec, options: DecodeOptions = {}): DecodedBlock {
   const parts = block.segments.map(({ buffer, start, end }) => new Uint8Array(buffer, start, end - start));
-  const decoder = options.decoder === undefined ? rowDecoder() : options.decoder;
-  const copy = options.copy ?? true;
-  if (decoder !== null && !spec.layout.drop?.length && decoder.load(parts, spec.table, spec.features, block.rows)) {
-    return withWasm(decoder, block, spec, copy);
-  }
-  const bytes =
-    parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].length) : Buffer.concat(parts);
-  return withJs(bytes, block, spec);
-}
-
-function withWasm(decoder: WasmRowDecoder, block: BlockData, spec: DecodeSpec, copy: boolean): DecodedBlock {
-  const { layout, features } = spec;
-  const capacity = block.rows;
-  const bytes = decoder.input;
-  const length = bytes.length;
-  const labelMax = spec.classes - 1;
+  const wasm = options.decoder === undefined ? rowDecoder() : options.decoder;
+  const decoder: RowDecoder =
+    wasm !== null && !spec.layout.drop?.length && wasm.load(parts, spec, block.rows)
+      ? wasm
+      : new JsRowDecoder(parts, spec, block.rows);
+  const length = decoder.input.length;
   const other = new OtherRows(spec);
   let rows = 0;
   let line = block.firstLine;
   let p = 0;
   while (p < length && other.failure === null) {
-    const room = capacity - rows;
-    p = decoder.decode(p, length, room, rows, line, layout.fieldCount, layout.labelIndex, labelMax);
+    const room = block.rows - rows;
+    p = decoder.decode(p, length, room, rows, line);
     rows += decoder.rows;
     line = decoder.line;
     if (p >= length) break;
     // It stops right after the last row there is room for: only blank lines can follow.
     if (room > 0 && decoder.rows === room) continue;
     // Not an ordinary row (and not blank): its slot gets all its floats if it is good.
-    const end = other.take(bytes, p, line, decoder.x, decoder.labels, decoder.lines, rows);
+    const end = other.take(decoder, p, line, rows);
     if (end > 0) rows++;
     p = Math.abs(end);
     line++;
   }
-  return batchOf(block.index, features, rows, decoder.x, decoder.labels, decoder.lines, other, copy);
-}
-
-function withJs(bytes: Buffer, block: BlockData, spec: DecodeSpec): DecodedBlock {
-  const { layout, features, table } = spec;
-  const capacity = block.rows;
-  const skipZeros = Object.is(table[0], 0);
-  const labelMax = spec.classes - 1;
-  const x = new Float32Array(capacity * features);
-  const labels = new Int16Array(capacity);
-  const lines = new Uint32Array(capacity);
-  const other = new OtherRows(spec);
-  const roles = layout.drop?.length ? columnRoles(layout) : null;
-  let rows = 0;
-  let line = block.firstLine;
-  let p = 0;
-  while (p < bytes.length && other.failure === null) {
-    const c = bytes[p];
-    if (c === NL || (c === CR && bytes[p + 1] === NL)) {
-      p += c === NL ? 1 : 2;
-      line++;
-      continue;
-    }
-    const base = rows * features;
-    const next =
-      roles === null
-        ? decodeRow(bytes, p, x, base, table, skipZeros, layout.fieldCount, layout.labelIndex, labelMax)
-        : decodeMappedRow(bytes, p, x, base, table, roles, labelMax);
-    if (next >= 0) {
-      labels[rows] = lastLabel;
-      lines[rows] = line;
-      rows++;
-      p = next;
-    } else {
-      // Not an ordinary row: decodeRow may have written some of its pixels.
-      x.fill(0, base, base + features);
-      const end = other.take(bytes, p, line, x, labels, lines, rows);
-      if (end > 0) rows++;
-      p = Math.abs(end);
-    }
-    line++;
-  }
-  return batchOf(block.index, features, rows, x, labels, lines, other, false);
+  // The JavaScript decoder's arrays are this block's own: no copy needed.
+  const copy = decoder === wasm && (options.copy ?? true);
+  return batchOf(block.index, spec.features, rows, decoder, other, copy);
 }
 
 /** The lines the row decoders leave: fields from csv-parse, judged by RowParser. Rare, so not fast. */
@@ -163,18 +111,8 @@ class OtherRows {
 
   constructor(private readonly spec: DecodeSpec) {}
 
-  /**
-   * The line at bytes[p]: a good row to slot `slot`, a bad one to `errors`. The position after it, negated unless good.
-   */
-  take(
-    bytes: Buffer,
-    p: number,
-    line: number,
-    x: Float32Array,
-    labels: Int16Array,
-    lines: Uint32Array,
-    slot: number,
-  ): number {
+  /** The line at input[p]: a good row to slot `slot`, a bad one to `errors`. The position after it, negated unless good. */
+  take({ input: bytes, x, labels, lines }: RowDecoder, p: number, line: number, slot: number): number {
     const nl = bytes.indexOf(NL, p);
     const end = nl === -1 ? bytes.length : nl + 1;
     let records: string[][];
@@ -205,9 +143,7 @@ function batchOf(
   index: number,
   features: number,
   rows: number,
-  x: Float32Array,
-  labels: Int16Array,
-  lines: Uint32Array,
+  { x, labels, lines }: RowDecoder,
   { errors, failure }: OtherRows,
   copy: boolean,
 ): DecodedBlock {

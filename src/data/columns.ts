@@ -117,11 +117,3 @@ export function looksLabeledText(text: string, classes: number): boolean {
     classes,
   );
 }
-
-/** The column roles the mapped row decoder reads: 0 pixel, 1 label, 2 dropped. */
-export function columnRoles(layout: CsvLayout): Uint8Array {
-  const roles = new Uint8Array(layout.fieldCount);
-  for (const i of layout.drop ?? []) roles[i] = 2;
-  if (layout.labelIndex >= 0) roles[layout.labelIndex] = 1;
-  return roles;
-}

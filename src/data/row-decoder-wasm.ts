@@ -1,20 +1,20 @@
-// The WebAssembly row decoder (row-decoder.wat -> row-decoder.wasm beside the compiled .js): decodeRow's
-// contract for a run of rows per call, on bytes copied into its memory. Why: decoding is most of a run's
-// CPU time, and a short run would spend much of it before the JIT optimised decodeRow, in every worker;
-// the ~1.3 KB module runs at full speed from its first row (SIMD skips MNIST's "0," runs). It stops at
-// the first line that is not an ordinary row (block-decoder.ts takes that one through csv-parse).
-// row-kernel.ts's decodeRow stays the fallback and the tests' oracle. One decoder per thread, used only
-// synchronously (load, decode calls, copy out), so callers can share it.
+// The WebAssembly row decoder (row-decoder.wat -> row-decoder.wasm beside the compiled .js): a RowDecoder
+// (row-kernel.ts) on bytes copied into its memory. Why: decoding is most of a run's CPU time, and a short run would
+// spend much of it before the JIT optimised the JavaScript decoder, in every worker; the ~1.3 KB module runs at full
+// speed from its first row (SIMD skips MNIST's "0," runs). One decoder per thread, used only synchronously (load,
+// decode calls, copy out), so callers can share it.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RowDecoder } from './row-kernel.js';
+import type { DecodeSpec } from './types.js';
 
 const WASM_FILE = 'row-decoder.wasm';
 /** Where the build puts it, relative to a build folder (dist/): found from the bundle (dist/bundle/) too. */
 const WASM_PATH_IN_BUILD = join('src', 'data', WASM_FILE);
 /** The module's own data (table, results) lives below this address; inputs and outputs above it. */
 const RESERVED = 2048;
-/** int32 index of decodeRows' results (rows, next line, end of the last row) at byte 1024. */
+/** int32 index of decodeRows' results (rows, next line) at byte 1024. */
 const RESULTS = 256;
 /** Zero bytes after the input: the decoder's 16-byte and 4-byte reads past a row stay in them. */
 const INPUT_PAD = 32;
@@ -53,13 +53,10 @@ interface RowDecoderExports {
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
-export class WasmRowDecoder {
-  /** After decode(): the rows it decoded, the line number of the line where it stopped, and the end of
-   *  its last row (relative to the input's start; where it started when it decoded none). */
+export class WasmRowDecoder implements RowDecoder {
   rows = 0;
   line = 0;
-  lastRowEnd = 0;
-  /** Row slots (features floats each), labels and line numbers, as views of the module's memory. */
+  /** Views of the module's memory. */
   x = new Float32Array(0);
   labels = new Int16Array(0);
   lines = new Uint32Array(0);
@@ -68,7 +65,7 @@ export class WasmRowDecoder {
   private memory = new Uint8Array(0);
   private words = new Int32Array(0);
   private floats = new Float32Array(0);
-  private features = 0;
+  private spec: DecodeSpec | null = null;
   private slots = 0;
   private outAt = 0;
   private labelsAt = 0;
@@ -84,11 +81,11 @@ export class WasmRowDecoder {
   }
 
   /**
-   * Copies `parts`, one after the other, in as the input (followed by zero bytes) and `table` (256 floats)
-   * in as the normalisation table, with room for `maxRows` rows of `features` floats. False when that
-   * needs more memory than the decoder will take (then decode in JavaScript).
+   * Copies `parts`, one after the other, in as the input (followed by zero bytes) and the spec's table in, with room
+   * for `maxRows` rows. False when that needs more memory than the decoder will take (then decode in JavaScript).
    */
-  load(parts: readonly Uint8Array[], table: Float32Array, features: number, maxRows: number): boolean {
+  load(parts: readonly Uint8Array[], spec: DecodeSpec, maxRows: number): boolean {
+    const { table, features } = spec;
     if (table.length !== 256)
       throw new RangeError(`the normalisation table must have 256 entries, got ${table.length}`);
     let length = 0;
@@ -120,38 +117,24 @@ export class WasmRowDecoder {
     this.length = length;
     this.inputAt = inputAt;
     this.floats.set(table, 0);
-    if (outAt !== this.outAt || features !== this.features || maxRows !== this.slots) {
+    if (outAt !== this.outAt || features !== this.spec?.features || maxRows !== this.slots) {
       this.outAt = outAt;
       this.labelsAt = labelsAt;
       this.linesAt = linesAt;
-      this.features = features;
       this.slots = maxRows;
       this.x = new Float32Array(memory.buffer, outAt, maxRows * features);
       this.labels = new Int16Array(memory.buffer, labelsAt, maxRows);
       this.lines = new Uint32Array(memory.buffer, linesAt, maxRows);
     }
+    this.spec = spec;
     return true;
   }
 
-  /**
-   * Decodes blank lines and ordinary rows of the input from offset `at` (a line start) to `end`, into
-   * row slots `slot`, `slot + 1`, ... (at most `maxRows` rows; the first numbered `line`). Stops at
-   * `end`, right after the maxRows-th row, or at the first line that is neither blank nor an ordinary
-   * row. Returns where it stopped (an input offset); see rows / line / lastRowEnd.
-   */
-  decode(
-    at: number,
-    end: number,
-    maxRows: number,
-    slot: number,
-    line: number,
-    fieldCount: number,
-    labelIndex: number,
-    labelMax: number,
-  ): number {
-    const { kernel, features, words } = this;
-    const { inputAt } = this;
-    const p = kernel.decodeRows(
+  /** RowDecoder.decode, for the spec loaded last. */
+  decode(at: number, end: number, maxRows: number, slot: number, line: number): number {
+    const { inputAt, words } = this;
+    const { layout, features, classes } = this.spec!;
+    const p = this.kernel.decodeRows(
       inputAt + at,
       inputAt + end,
       maxRows,
@@ -159,14 +142,13 @@ export class WasmRowDecoder {
       this.labelsAt + slot * 2,
       this.linesAt + slot * 4,
       line,
-      fieldCount,
-      labelIndex,
-      labelMax,
+      layout.fieldCount,
+      layout.labelIndex,
+      classes - 1,
     );
     this.rows = words[RESULTS];
     this.line = words[RESULTS + 1] >>> 0;
-    this.lastRowEnd = words[RESULTS + 2] - this.inputAt;
-    return p - this.inputAt;
+    return p - inputAt;
   }
 
   /** The input loaded last, as a Buffer view of the module's memory (valid until the next load). */

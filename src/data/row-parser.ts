@@ -103,26 +103,31 @@ export function detectLayout(first: readonly string[], features: number): Layout
 
 // ---- rows ------------------------------------------------------------------------------------------
 
+/** What a column holds (columnRoles). */
+export const PIXEL = 0;
+export const LABEL = 1;
+export const DROPPED = 2;
+
+/** Each field's role in the layout's rows. */
+export function columnRoles(layout: CsvLayout): Uint8Array {
+  const roles = new Uint8Array(layout.fieldCount);
+  for (const i of layout.drop ?? []) roles[i] = DROPPED;
+  if (layout.labelIndex >= 0) roles[layout.labelIndex] = LABEL;
+  return roles;
+}
+
 /** Validates records of one file against its layout. */
 export class RowParser {
-  readonly layout: CsvLayout;
-  readonly features: number;
-  readonly classes: number;
+  private readonly roles: Uint8Array;
 
-  /** With dropped columns: each field's pixel number (1-based; 0 for the label and dropped ones). */
-  private readonly pixelOf: Int32Array | null = null;
-
-  constructor(layout: CsvLayout, features: number, classes: number) {
+  constructor(
+    readonly layout: CsvLayout,
+    readonly features: number,
+    readonly classes: number,
+  ) {
     const pixelFields = layout.fieldCount - (layout.labelIndex >= 0 ? 1 : 0) - (layout.drop?.length ?? 0);
     if (pixelFields !== features) throw new RangeError(`layout has ${pixelFields} pixel fields, expected ${features}`);
-    this.layout = layout;
-    this.features = features;
-    this.classes = classes;
-    if (layout.drop?.length) {
-      this.pixelOf = new Int32Array(layout.fieldCount);
-      for (let i = 0, pixel = 0; i < layout.fieldCount; i++)
-        if (i !== layout.labelIndex && !layout.drop.includes(i)) this.pixelOf[i] = ++pixel;
-    }
+    this.roles = columnRoles(layout);
   }
 
   /** The row, or the problem with it (a message naming the field). */
@@ -137,51 +142,28 @@ export class RowParser {
       if (label < 0) return this.labelProblem(record[labelIndex]);
     }
     const pixels = new Uint8Array(this.features);
-    if (this.pixelOf !== null) return this.mapped(record, line, label, pixels, this.pixelOf);
-    // Two loops around the label column instead of a branch per field.
-    const split = labelIndex >= 0 ? labelIndex : fieldCount;
-    for (let i = 0; i < split; i++) {
+    for (let i = 0, pixel = 0; i < fieldCount; i++) {
+      if (this.roles[i] !== PIXEL) continue;
       const value = parseSmallInt(record[i], 255);
-      if (value < 0) return this.pixelProblem(record[i], i);
-      pixels[i] = value;
-    }
-    for (let i = split + 1; i < fieldCount; i++) {
-      const value = parseSmallInt(record[i], 255);
-      if (value < 0) return this.pixelProblem(record[i], i);
-      pixels[i - 1] = value;
-    }
-    return { line, label, pixels };
-  }
-
-  private mapped(
-    record: readonly string[],
-    line: number,
-    label: number | null,
-    pixels: Uint8Array,
-    pixelOf: Int32Array,
-  ): Row | string {
-    for (let i = 0; i < record.length; i++) {
-      if (pixelOf[i] === 0) continue;
-      const value = parseSmallInt(record[i], 255);
-      if (value < 0) return this.pixelProblem(record[i], i);
-      pixels[pixelOf[i] - 1] = value;
+      if (value < 0) return this.pixelProblem(record[i], i, pixel + 1);
+      pixels[pixel++] = value;
     }
     return { line, label, pixels };
   }
 
   private labelProblem(field: string): string {
     const where = `label (field ${this.layout.labelIndex + 1})`;
-    if (field === '') return `${where} is empty`;
-    if (field.includes('\0')) return `${where} contains a NUL byte`;
-    return `label ${showField(field)} is not an integer 0..${this.classes - 1}`;
+    return emptyOrNul(where, field) ?? `label ${showField(field)} is not an integer 0..${this.classes - 1}`;
   }
 
-  private pixelProblem(field: string, index: number): string {
-    const { labelIndex } = this.layout;
-    const pixel = this.pixelOf?.[index] ?? (labelIndex >= 0 && index > labelIndex ? index : index + 1);
+  private pixelProblem(field: string, index: number, pixel: number): string {
     const where = `field ${index + 1} (pixel ${pixel})`;
-    if (field === '') return `${where} is empty`;
-    if (field.includes('\0')) return `${where} contains a NUL byte`;
-    return `${where}: ${showField(field)} is not an integer 0..255`;
+    return emptyOrNul(where, field) ?? `${where}: ${showField(field)} is not an integer 0..255`;
   }
+}
+
+/** The problem with a field that is empty or holds a NUL byte; null for any other. */
+function emptyOrNul(where: string, field: string): string | null {
+  if (field === '') return `${where} is empty`;
+  return field.includes('\0') ? `${where} contains a NUL byte` : null;
 }

@@ -220,8 +220,8 @@ test("load() refuses a layout over the decoder's memory limit (decodeBlock then 
   const wasm = wasmDecoder();
   const bytes = Buffer.from('1,2,3\n');
   // 300M rows of 1 float would need more than the 1 GiB the decoder allows itself.
-  t.false(wasm.load([bytes], table, 1, 300_000_000));
-  t.true(wasm.load([bytes], table, 2, 1));
+  t.false(wasm.load([bytes], { ...mnistSpec, features: 1 }, 300_000_000));
+  t.true(wasm.load([bytes], { ...mnistSpec, features: 2 }, 1));
 });
 
 test('without the .wasm: loadRowDecoder says why', (t) => {

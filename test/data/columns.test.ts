@@ -1,9 +1,9 @@
-// --label-column / --drop-columns resolved into a layout, the mapped row decoder against csv-parse, and
+// --label-column / --drop-columns resolved into a layout, the row decoder with dropped columns against csv-parse, and
 // the hint that an unlabeled file's first column looks like labels.
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
-import { columnRoles, looksLabeled, looksLabeledText, parseColumnRef, resolveLayout } from '../../src/data/columns.js';
-import { decodeMappedRow, lastLabel } from '../../src/data/row-kernel.js';
+import { looksLabeled, looksLabeledText, parseColumnRef, resolveLayout } from '../../src/data/columns.js';
+import { JsRowDecoder } from '../../src/data/row-kernel.js';
 import { RowParser } from '../../src/data/row-parser.js';
 import type { CsvLayout } from '../../src/data/types.js';
 
@@ -67,11 +67,13 @@ test('a name not in the header, an index out of range, a name without a header, 
 const mappedLayout: CsvLayout = { hasHeader: false, fieldCount: 5, labelIndex: 3, drop: [0] };
 const table = Float32Array.from({ length: 256 }, (_, i) => i);
 
-/** decodeMappedRow's pixels and label for one line, or null when it leaves the line to csv-parse. */
+/** The JavaScript row decoder's pixels and label for one line, or null when it leaves the line to csv-parse. */
 function mapped(line: string): { pixels: number[]; label: number } | null {
-  const x = new Float32Array(3);
-  const end = decodeMappedRow(Buffer.from(line), 0, x, 0, table, columnRoles(mappedLayout), 9);
-  return end < 0 ? null : { pixels: [...x], label: lastLabel };
+  const bytes = Buffer.from(line);
+  const spec = { layout: mappedLayout, features: 3, classes: 10, table, maxRecordBytes: 65536 };
+  const decoder = new JsRowDecoder([bytes], spec, 1);
+  decoder.decode(0, bytes.length, 1, 0, 1);
+  return decoder.rows === 0 ? null : { pixels: [...decoder.x], label: decoder.labels[0] };
 }
 
 /** What csv-parse + RowParser make of the same line (the oracle). */
@@ -81,18 +83,18 @@ function oracle(line: string): { pixels: number[]; label: number } | string {
 }
 
 for (const line of ['img-1,10,20,7,30\n', ',0,255,0,1\r\n', 'a b;c,1,2,9,3\n', '007,1,2,3,4\n']) {
-  test(`the mapped decoder reads ${JSON.stringify(line)} as csv-parse + RowParser do`, (t) => {
+  test(`with a dropped column, the row decoder reads ${JSON.stringify(line)} as csv-parse + RowParser do`, (t) => {
     t.deepEqual(mapped(line), oracle(line));
   });
 }
 
 for (const line of ['"a,b",1,2,3,4\n', 'x,1,2,10,4\n', 'x,1,256,3,4\n', 'x,1,2,3\n', 'x,1,2,3,4,5\n', 'x,1,2,3,4']) {
-  test(`the mapped decoder leaves ${JSON.stringify(line)} to csv-parse`, (t) => {
+  test(`with a dropped column, the row decoder leaves ${JSON.stringify(line)} to csv-parse`, (t) => {
     t.is(mapped(line), null);
   });
 }
 
-test('the mapped decoder, like RowParser, names a bad pixel by its pixel number', (t) => {
+test('with a dropped column, RowParser names a bad pixel by its pixel number', (t) => {
   t.is(oracle('x,1,2,3,y\n'), "field 5 (pixel 3): 'y' is not an integer 0..255");
 });
 

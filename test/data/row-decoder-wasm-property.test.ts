@@ -1,15 +1,15 @@
-// The WebAssembly row decoder against its oracle, the JavaScript decodeRow (row-kernel.ts), on generated
-// inputs (fast-check): random valid rows (values, leading zeros, runs of zeros and of nonzero pixels as
-// in MNIST, LF/CRLF), random layouts (label first, last, anywhere, none; 1..784 pixels; 1..32767
-// classes), random normalisation tables, and every kind of row decodeRow gives up on. Checked at four
-// levels: one row, a run of rows (where the wasm must stop: exactly at the rows decodeRow returns -1
-// for), and a block (decodeBlock, as a worker decodes it).
+// The WebAssembly row decoder against its oracle, the JavaScript one (row-kernel.ts), on generated inputs
+// (fast-check): random valid rows (values, leading zeros, runs of zeros and of nonzero pixels as in MNIST, LF/CRLF),
+// random layouts (label first, last, anywhere, none; 1..784 pixels; 1..32767 classes), random normalisation tables,
+// and every kind of row the decoders give up on. Checked at three levels: one row, a run of rows (where the wasm
+// must stop: exactly where the JavaScript decoder stops), and a block (decodeBlock, as a worker decodes it).
 import test from 'ava';
 import fc from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
 import { decodeBlock, type BlockData } from '../../src/data/block-decoder.js';
 import { normalizationTable } from '../../src/data/normalize.js';
 import { loadRowDecoder, type WasmRowDecoder } from '../../src/data/row-decoder-wasm.js';
-import { decodeRow, lastLabel } from '../../src/data/row-kernel.js';
+import { JsRowDecoder, type RowDecoder } from '../../src/data/row-kernel.js';
 import type { DecodedBlock, DecodeSpec } from '../../src/data/types.js';
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 300);
@@ -237,7 +237,40 @@ const linesArb = (layout: Layout) =>
 const bytesOf = (text: string) => Buffer.from(text, 'latin1');
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
 
-test('one row: the wasm decodes exactly the rows decodeRow decodes, to the same floats and label', (t) => {
+const specOf = (layout: Layout, table: Float32Array): DecodeSpec => ({
+  layout: { hasHeader: false, fieldCount: layout.fieldCount, labelIndex: layout.labelIndex },
+  features: layout.features,
+  classes: layout.classes,
+  table,
+  maxRecordBytes: 1 << 20,
+});
+
+/** What one decode() call of the buffer from its start does, floats as their bits. */
+function runOutcome(decoder: RowDecoder, buf: Buffer, maxRows: number, firstLine: number, features: number) {
+  const p = decoder.decode(0, buf.length, maxRows, 0, firstLine);
+  const { rows, line } = decoder;
+  return {
+    p,
+    rows,
+    line,
+    x: bits(decoder.x.subarray(0, rows * features)),
+    labels: Array.from(decoder.labels.subarray(0, rows)),
+    lines: Array.from(decoder.lines.subarray(0, rows)),
+  };
+}
+
+/** Both decoders on the buffer: their outcomes, wasm's first. */
+function bothRuns(buf: Buffer, layout: Layout, table: Float32Array, maxRows: number, firstLine: number) {
+  const spec = specOf(layout, table);
+  // A fresh decoder (one page of memory, the least it has), so that a read or write out of place
+  // traps instead of landing in memory an earlier, bigger input left.
+  const wasm = freshDecoder();
+  if (!wasm.load([buf], spec, maxRows)) throw new Error('the wasm decoder refused the input');
+  const js = new JsRowDecoder([buf], spec, maxRows);
+  return [wasm, js].map((decoder) => runOutcome(decoder, buf, maxRows, firstLine, layout.features));
+}
+
+test('one row: the wasm decodes exactly the rows the JavaScript decoder decodes, to the same floats and label', (t) => {
   fc.assert(
     fc.property(
       layoutArb.chain((layout) =>
@@ -245,29 +278,10 @@ test('one row: the wasm decodes exactly the rows decodeRow decodes, to the same 
       ),
       ([layout, row, next, table]) => {
         const buf = bytesOf(row + next);
-        // A blank line is not a row (decodeRows skips it; decodeRow is never called on one).
+        // A row, not a blank line.
         fc.pre(buf.length > 0 && buf[0] !== 10 && !(buf[0] === 13 && buf[1] === 10));
-        const { features, fieldCount, labelIndex, classes } = layout;
-        const x = new Float32Array(features);
-        const jsNext = decodeRow(buf, 0, x, 0, table, Object.is(table[0], 0), fieldCount, labelIndex, classes - 1);
-        const jsLabel = lastLabel;
-        // A fresh decoder (one page of memory, the least it has), so that a read or write out of place
-        // traps instead of landing in memory an earlier, bigger input left.
-        const wasm = freshDecoder();
-        t.true(wasm.load([buf], table, features, 1));
-        const at = wasm.decode(0, buf.length, 1, 0, 7, fieldCount, labelIndex, classes - 1);
-        if (jsNext < 0) {
-          return wasm.rows === 0 && at === 0 && wasm.lastRowEnd === 0 && wasm.line === 7;
-        }
-        return (
-          wasm.rows === 1 &&
-          at === jsNext &&
-          wasm.lastRowEnd === jsNext &&
-          wasm.line === 8 &&
-          wasm.labels[0] === new Int16Array([jsLabel])[0] &&
-          wasm.lines[0] === 7 &&
-          bits(wasm.x.subarray(0, features)) === bits(x)
-        );
+        const [wasm, js] = bothRuns(buf, layout, table, 1, 7);
+        return isDeepStrictEqual(wasm, js);
       },
     ),
     { numRuns: NUM_RUNS * 4 },
@@ -275,91 +289,22 @@ test('one row: the wasm decodes exactly the rows decodeRow decodes, to the same 
   t.pass();
 });
 
-/** decodeRows as the JavaScript decodeRow would do it (the loop of decodeBlock / fastLines). */
-function jsRun(buf: Buffer, maxRows: number, line: number, layout: Layout, table: Float32Array) {
-  const { features, fieldCount, labelIndex, classes } = layout;
-  const x = new Float32Array((maxRows + 1) * features);
-  const labels: number[] = [];
-  const lines: number[] = [];
-  let p = 0;
-  let rows = 0;
-  let lastRowEnd = 0;
-  while (p < buf.length) {
-    const c = buf[p];
-    if (c === 10) {
-      line++;
-      p++;
-      continue;
-    }
-    if (c === 13 && buf[p + 1] === 10) {
-      line++;
-      p += 2;
-      continue;
-    }
-    if (rows >= maxRows) break;
-    const next = decodeRow(
-      buf,
-      p,
-      x,
-      rows * features,
-      table,
-      Object.is(table[0], 0),
-      fieldCount,
-      labelIndex,
-      classes - 1,
-    );
-    if (next < 0) break;
-    labels.push(new Int16Array([lastLabel])[0]);
-    lines.push(line);
-    rows++;
-    line++;
-    p = lastRowEnd = next;
-    if (rows >= maxRows) break;
-  }
-  return { p, rows, line, lastRowEnd, x: bits(x.subarray(0, rows * features)), labels, lines };
-}
-
-test(
-  'runs of rows: the wasm stops exactly where the JavaScript loop stops (a row decodeRow rejects, maxRows, the ' +
-    'end)',
-  (t) => {
-    fc.assert(
-      fc.property(
-        layoutArb.chain((layout) =>
-          fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.nat(14), fc.integer({ min: 1, max: 1000 })),
-        ),
-        ([layout, text, table, maxRows, firstLine]) => {
-          const buf = bytesOf(text);
-          fc.pre(buf.length > 0);
-          const expected = jsRun(buf, maxRows, firstLine, layout, table);
-          const wasm = freshDecoder();
-          t.true(wasm.load([buf], table, layout.features, maxRows));
-          const p = wasm.decode(
-            0,
-            buf.length,
-            maxRows,
-            0,
-            firstLine,
-            layout.fieldCount,
-            layout.labelIndex,
-            layout.classes - 1,
-          );
-          const got = {
-            p,
-            rows: wasm.rows,
-            line: wasm.line,
-            lastRowEnd: wasm.lastRowEnd,
-            x: bits(wasm.x.subarray(0, wasm.rows * layout.features)),
-            labels: Array.from(wasm.labels.subarray(0, wasm.rows)),
-            lines: Array.from(wasm.lines.subarray(0, wasm.rows)),
-          };
-          t.deepEqual(got, expected);
-        },
+test('runs of rows: the wasm stops exactly where the JavaScript decoder stops (a row it rejects, maxRows, the end)', (t) => {
+  fc.assert(
+    fc.property(
+      layoutArb.chain((layout) =>
+        fc.tuple(fc.constant(layout), linesArb(layout), tableArb, fc.nat(14), fc.integer({ min: 1, max: 1000 })),
       ),
-      { numRuns: NUM_RUNS * 2 },
-    );
-  },
-);
+      ([layout, text, table, maxRows, firstLine]) => {
+        const buf = bytesOf(text);
+        fc.pre(buf.length > 0);
+        const [wasm, js] = bothRuns(buf, layout, table, maxRows, firstLine);
+        t.deepEqual(wasm, js);
+      },
+    ),
+    { numRuns: NUM_RUNS * 2 },
+  );
+});
 
 /** A decoded block, or what it threw, as plain comparable data (floats as their bits). */
 function blockOutcome(run: () => DecodedBlock) {
@@ -398,8 +343,8 @@ function blockOf(buf: Buffer, firstLine: number, cuts: number[]): BlockData {
 }
 
 test(
-  'decodeBlock: the same batch, row errors and failures with the wasm decoder as with decodeRow, however the ' +
-    'block is cut',
+  'decodeBlock: the same batch, row errors and failures with the wasm decoder as with the JavaScript one, however ' +
+    'the block is cut',
   (t) => {
     fc.assert(
       fc.property(
@@ -414,13 +359,7 @@ test(
         ),
         ([layout, text, table, firstLine, cuts]) => {
           const buf = bytesOf(text);
-          const spec: DecodeSpec = {
-            layout: { hasHeader: false, fieldCount: layout.fieldCount, labelIndex: layout.labelIndex },
-            features: layout.features,
-            classes: layout.classes,
-            table,
-            maxRecordBytes: 1 << 20,
-          };
+          const spec = specOf(layout, table);
           const whole = blockOf(buf, firstLine, []);
           const expected = blockOutcome(() => decodeBlock(whole, spec, { decoder: null }));
           t.deepEqual(
