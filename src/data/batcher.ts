@@ -9,39 +9,17 @@ export interface PooledBatch extends Batch {
   release(): void;
 }
 
-/** Reusable Float32Arrays of shared memory, one batch's worth each. */
-export class BatchBuffers {
-  private readonly free: Float32Array[] = [];
-
-  constructor(readonly floats: number) {}
-
-  acquire(): Float32Array {
-    return this.free.pop() ?? new Float32Array(new SharedArrayBuffer(this.floats * Float32Array.BYTES_PER_ELEMENT));
-  }
-
-  recycle(buffer: Float32Array): void {
-    if (this.free.length < 16) this.free.push(buffer);
-  }
-}
-
-export interface BatcherOptions {
+interface BatcherOptions {
   /** Rows per batch; the last batch may be shorter. */
   batchSize: number;
   /** Pixels per row; every row must have exactly this many. */
   features: number;
 }
 
-/** The option checks of both batchers (programming errors: RangeError). */
-export function checkBatcherOptions({ batchSize, features }: BatcherOptions): void {
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
-    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  if (!Number.isSafeInteger(features) || features < 1)
-    throw new RangeError(`features must be a positive integer, got ${features}`);
-}
-
 /** Fills batches row by row; hands out each one as it fills. */
 class BatchFiller {
-  private readonly buffers: BatchBuffers;
+  /** Pixel buffers of released batches, for reuse. */
+  private readonly free: Float32Array[] = [];
   private x: Float32Array | null = null;
   private labels = new Int16Array(0);
   private lines = new Uint32Array(0);
@@ -49,8 +27,11 @@ class BatchFiller {
   private index = 0;
 
   constructor(private readonly options: BatcherOptions) {
-    checkBatcherOptions(options);
-    this.buffers = new BatchBuffers(options.batchSize * options.features);
+    const { batchSize, features } = options;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isSafeInteger(features) || features < 1)
+      throw new RangeError(`features must be a positive integer, got ${features}`);
   }
 
   /** Room for one more row: where its pixels go (x[at .. at + features)). */
@@ -78,9 +59,10 @@ class BatchFiller {
 
   private open(): Float32Array {
     if (this.x === null) {
-      this.x = this.buffers.acquire();
-      this.labels = new Int16Array(this.options.batchSize);
-      this.lines = new Uint32Array(this.options.batchSize);
+      const { batchSize, features } = this.options;
+      this.x = this.free.pop() ?? new Float32Array(new SharedArrayBuffer(batchSize * features * 4));
+      this.labels = new Int16Array(batchSize);
+      this.lines = new Uint32Array(batchSize);
     }
     return this.x;
   }
@@ -102,7 +84,9 @@ class BatchFiller {
       x: rows * features === x.length ? x : x.subarray(0, rows * features),
       labels: this.labels.subarray(0, rows),
       lines: this.lines.subarray(0, rows),
-      release: () => this.buffers.recycle(x),
+      release: () => {
+        if (this.free.length < 16) this.free.push(x);
+      },
     };
     this.x = null;
     this.filled = 0;
@@ -130,7 +114,7 @@ export async function* batchRows(
   if (last) yield last;
 }
 
-export interface RebatchOptions extends BatcherOptions {
+interface RebatchOptions extends BatcherOptions {
   /** Stop after this many good rows. */
   limit?: number;
   /** The input's name, for the DataError of a bad row (under 'fail') or of a line that cannot be read. */

@@ -1,7 +1,7 @@
 // --label-column and --drop-columns: which column is the label and which columns are not pixels, said by
 // the user instead of guessed. Resolved once, from the first record, into the CsvLayout that every row
 // is read with; without a choice the layout is detectLayout's guess, as before.
-import { detectLayout, looksLikeHeader, parseSmallInt, type LayoutResult } from './row-parser.js';
+import { detectLayout, isLabelName, looksLikeHeader, parseSmallInt, type LayoutResult } from './row-parser.js';
 import type { CsvLayout } from './types.js';
 
 /** A column by header name or by 0-based index. */
@@ -40,12 +40,9 @@ export function resolveLayout(
   const find = (ref: ColumnRef, option: string): number | string => {
     if (typeof ref === 'number')
       return ref < count ? ref : `${option} ${ref}: the rows have ${count} columns (indexes 0..${count - 1})`;
-    const at = hasHeader ? first.findIndex((field) => field.trim() === ref) : -1;
-    return at >= 0
-      ? at
-      : hasHeader
-        ? `${option} '${ref}': no column of that name in the header`
-        : `${option} '${ref}' names a column, but the input has no header`;
+    if (!hasHeader) return `${option} '${ref}' names a column, but the input has no header`;
+    const at = first.findIndex((field) => field.trim() === ref);
+    return at >= 0 ? at : `${option} '${ref}': no column of that name in the header`;
   };
   const drop: number[] = [];
   for (const ref of choice.drop ?? []) {
@@ -63,16 +60,13 @@ export function resolveLayout(
     labelIndex = at;
   } else if (choice.label === undefined && kept === features + 1) {
     // As detectLayout: a column named `label`, else the first column kept.
-    const named = hasHeader
-      ? first.findIndex((field, i) => field.trim().toLowerCase() === 'label' && !drop.includes(i))
-      : -1;
+    const named = hasHeader ? first.findIndex((field, i) => isLabelName(field) && !drop.includes(i)) : -1;
     labelIndex = named >= 0 ? named : first.findIndex((_, i) => !drop.includes(i));
   }
   const pixels = kept - (labelIndex >= 0 ? 1 : 0);
   if (pixels !== features) {
-    const what = `${count} columns, ${drop.length} dropped, ${
-      labelIndex >= 0 ? `a label (column ` + `${labelIndex})` : 'no label'
-    }`;
+    const label = labelIndex >= 0 ? `a label (column ${labelIndex})` : 'no label';
+    const what = `${count} columns, ${drop.length} dropped, ${label}`;
     return {
       problem: `the ${hasHeader ? 'header' : 'first row'} has ${what}: ${pixels} pixel columns, expected ${features}`,
     };

@@ -14,8 +14,8 @@ const WASM_FILE = 'row-decoder.wasm';
 const WASM_PATH_IN_BUILD = join('src', 'data', WASM_FILE);
 /** The module's own data (table, results) lives below this address; inputs and outputs above it. */
 const RESERVED = 2048;
-/** int32 index of decodeRows' results (rows, next line) at byte 1024. */
-const RESULTS = 256;
+/** Where decodeRows leaves its results besides its return value: rows decoded, next line number. */
+const RESULTS_AT = 1024;
 /** Zero bytes after the input: the decoder's 16-byte and 4-byte reads past a row stay in them. */
 const INPUT_PAD = 32;
 /** Floats of room after the last row slot: the zero-run stores may write 7 past a row. */
@@ -56,28 +56,19 @@ const align64 = (n: number) => Math.ceil(n / 64) * 64;
 export class WasmRowDecoder implements RowDecoder {
   rows = 0;
   line = 0;
-  /** Views of the module's memory. */
+  /** Views of the module's memory, valid until the next load. */
+  input = Buffer.alloc(0);
   x = new Float32Array(0);
   labels = new Int16Array(0);
   lines = new Uint32Array(0);
 
   private readonly kernel: RowDecoderExports;
-  private memory = new Uint8Array(0);
-  private words = new Int32Array(0);
-  private floats = new Float32Array(0);
   private spec: DecodeSpec | null = null;
-  private slots = 0;
-  private outAt = 0;
-  private labelsAt = 0;
-  private linesAt = 0;
-  private length = 0;
-  private inputAt = RESERVED;
+  private results = new Int32Array(0);
 
-  /** `module`: the compiled row-decoder.wasm. Synchronous and cheap. */
+  /** `module`: the compiled row-decoder.wasm (loadRowDecoder). Synchronous and cheap. */
   constructor(module: object) {
-    if (!wasmApi) throw new Error('this Node has no WebAssembly');
-    this.kernel = new wasmApi.Instance(module, {}).exports as unknown as RowDecoderExports;
-    this.refreshViews();
+    this.kernel = new wasmApi!.Instance(module, {}).exports as unknown as RowDecoderExports;
   }
 
   /**
@@ -98,69 +89,51 @@ export class WasmRowDecoder implements RowDecoder {
     const linesAt = align64(labelsAt + maxRows * 2);
     const total = linesAt + maxRows * 4;
     if (total > MAX_MEMORY_BYTES) return false;
-    if (total > this.memory.length) {
+    const { memory } = this.kernel;
+    if (total > memory.buffer.byteLength) {
       try {
-        this.kernel.memory.grow(Math.ceil((total - this.memory.length) / PAGE));
+        memory.grow(Math.ceil((total - memory.buffer.byteLength) / PAGE));
       } catch {
         return false;
       }
-      this.refreshViews();
-      this.slots = -1; // the row views were views of the old memory
     }
-    const memory = this.memory;
+    const buffer = memory.buffer; // a new one after grow()
+    const bytes = new Uint8Array(buffer);
     let at = inputAt;
     for (const part of parts) {
-      memory.set(part, at);
+      bytes.set(part, at);
       at += part.length;
     }
-    memory.fill(0, at, at + INPUT_PAD);
-    this.length = length;
-    this.inputAt = inputAt;
-    this.floats.set(table, 0);
-    if (outAt !== this.outAt || features !== this.spec?.features || maxRows !== this.slots) {
-      this.outAt = outAt;
-      this.labelsAt = labelsAt;
-      this.linesAt = linesAt;
-      this.slots = maxRows;
-      this.x = new Float32Array(memory.buffer, outAt, maxRows * features);
-      this.labels = new Int16Array(memory.buffer, labelsAt, maxRows);
-      this.lines = new Uint32Array(memory.buffer, linesAt, maxRows);
-    }
+    bytes.fill(0, at, at + INPUT_PAD);
+    new Float32Array(buffer, 0, 256).set(table);
+    this.input = Buffer.from(buffer, inputAt, length);
+    this.x = new Float32Array(buffer, outAt, maxRows * features);
+    this.labels = new Int16Array(buffer, labelsAt, maxRows);
+    this.lines = new Uint32Array(buffer, linesAt, maxRows);
+    this.results = new Int32Array(buffer, RESULTS_AT, 2);
     this.spec = spec;
     return true;
   }
 
   /** RowDecoder.decode, for the spec loaded last. */
   decode(at: number, end: number, maxRows: number, slot: number, line: number): number {
-    const { inputAt, words } = this;
+    const inputAt = this.input.byteOffset;
     const { layout, features, classes } = this.spec!;
     const p = this.kernel.decodeRows(
       inputAt + at,
       inputAt + end,
       maxRows,
-      this.outAt + slot * features * 4,
-      this.labelsAt + slot * 2,
-      this.linesAt + slot * 4,
+      this.x.byteOffset + slot * features * 4,
+      this.labels.byteOffset + slot * 2,
+      this.lines.byteOffset + slot * 4,
       line,
       layout.fieldCount,
       layout.labelIndex,
       classes - 1,
     );
-    this.rows = words[RESULTS];
-    this.line = words[RESULTS + 1] >>> 0;
+    this.rows = this.results[0];
+    this.line = this.results[1] >>> 0;
     return p - inputAt;
-  }
-
-  /** The input loaded last, as a Buffer view of the module's memory (valid until the next load). */
-  get input(): Buffer {
-    return Buffer.from(this.memory.buffer, this.memory.byteOffset + this.inputAt, this.length);
-  }
-
-  private refreshViews(): void {
-    const buffer = this.kernel.memory.buffer;
-    this.memory = new Uint8Array(buffer);
-    this.words = new Int32Array(buffer, 0, RESERVED / 4);
-    this.floats = new Float32Array(buffer, 0, 256);
   }
 }
 
@@ -178,7 +151,7 @@ export function findRowDecoderWasm(start: string = dirname(fileURLToPath(import.
 /** A new decoder from the .wasm at `path` (default: findRowDecoderWasm()), or why there is none. */
 export function loadRowDecoder(
   path: string | null = findRowDecoderWasm(),
-): { ok: true; decoder: WasmRowDecoder; path: string } | { ok: false; reason: string } {
+): { ok: true; decoder: WasmRowDecoder } | { ok: false; reason: string } {
   if (path === null) {
     return {
       ok: false,
@@ -199,7 +172,7 @@ export function loadRowDecoder(
     };
   }
   try {
-    return { ok: true, path, decoder: new WasmRowDecoder(new wasmApi.Module(bytes)) };
+    return { ok: true, decoder: new WasmRowDecoder(new wasmApi.Module(bytes)) };
   } catch (error) {
     return {
       ok: false,

@@ -53,10 +53,13 @@ export function looksLikeHeader(record: readonly string[]): boolean {
     else if (field !== '') text++;
   }
   if (text === 0) return false;
-  if (record.some((field) => field.trim().toLowerCase() === 'label')) return true;
+  if (record.some(isLabelName)) return true;
   if (2 * text >= record.length) return true;
   return numbers.length >= 3 && numbers.every((n, i) => i === 0 || n > numbers[i - 1]);
 }
+
+/** A column name that says "the label", in any case and with any spaces around. */
+export const isLabelName = (field: string) => field.trim().toLowerCase() === 'label';
 
 export type LayoutResult = { layout: CsvLayout } | { problem: string };
 
@@ -73,10 +76,7 @@ export function detectLayout(first: readonly string[], features: number): Layout
       problem: `the first row has ${count} field${count === 1 ? '' : 's'}; expected ${expectedCounts(features)}`,
     };
   }
-  const labelColumns: number[] = [];
-  first.forEach((name, i) => {
-    if (name.trim().toLowerCase() === 'label') labelColumns.push(i);
-  });
+  const labelColumns = first.flatMap((name, i) => (isLabelName(name) ? [i] : []));
   if (labelColumns.length > 1) {
     return {
       problem:
