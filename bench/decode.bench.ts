@@ -3,7 +3,7 @@
 //   framing              read + the framer's blocks of 100 rows (what the main thread does per run)
 //   framing + decode     read, frame, decode every block here (the whole data path on one thread)
 //   block decode         decodeBlock on 100-row blocks already in memory (what a worker does per batch),
-//                        with the JavaScript decodeRow and with the WebAssembly row decoder (copy out,
+//                        with the JavaScript row decoder and with the WebAssembly one (copy out,
 //                        as for a decode task; view, as for a decode+score task)
 //   csv-parse path       csvRows + batchRows (the general path, and the oracle)
 //

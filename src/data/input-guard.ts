@@ -7,7 +7,7 @@ const NL = 0x0a;
 const CR = 0x0d;
 
 /** What is wrong with the text line (its bytes without the line end), or null. */
-export function firstLineProblem(bytes: Uint8Array): string | null {
+function firstLineProblem(bytes: Uint8Array): string | null {
   if (bytes.indexOf(0) !== -1) return containsNul;
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -18,7 +18,7 @@ export function firstLineProblem(bytes: Uint8Array): string | null {
 }
 
 /** Whether a line holds anything but '\r' (a BOM counts). */
-export const hasText = (bytes: Uint8Array) => bytes.some((byte) => byte !== CR);
+const hasText = (bytes: Uint8Array) => bytes.some((byte) => byte !== CR);
 
 export class InputGuardState {
   /** Bytes passed on so far. */

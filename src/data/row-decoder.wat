@@ -1,7 +1,7 @@
 ;; The fast CSV path's row decoder in WebAssembly (SIMD): decodeRow (row-kernel.ts) with exactly its
 ;; contract, for as many consecutive rows as it can in one call. Compiled to row-decoder.wasm by
 ;; scripts/build-wasm.mjs (wabt); the .wasm is build output, never committed. row-decoder-wasm.ts
-;; drives it; the JavaScript decodeRow stays the fallback (no .wasm) and the tests' oracle.
+;; drives it; the JavaScript decoder stays the fallback (no .wasm) and the tests' oracle.
 ;;
 ;; An ordinary row: `fieldCount` fields of ASCII digits (one or more; leading zeros allowed), pixels
 ;; 0..255 and the label 0..labelMax, separated by ',' and ended by '\n' or '\r\n'. decodeRows stops at
@@ -28,7 +28,7 @@
 ;;
 ;; Memory layout (the caller owns everything from byte 2048):
 ;;   [0, 1024)     the 256-entry float32 normalisation table
-;;   [1024, 1036)  decodeRows' results besides its return value: rows, next line number, end of the last row
+;;   [1024, 1032)  decodeRows' results besides its return value: rows, next line number
 (module
   (memory (export "memory") 1)
 
@@ -241,13 +241,13 @@
   ;; Decodes blank lines and ordinary rows from $p while $p < $end, into row slots of $rowBytes
   ;; bytes from $out (labels as int16 from $labels, line numbers as uint32 from $lines, from $line on),
   ;; at most $maxRows rows; stops right after the $maxRows-th row, or at the first line that is not
-  ;; blank and not ordinary. Returns where it stopped; writes the rows decoded, the line number of the
-  ;; next line and the position after the last row decoded (the start when none) to [1024, 1036).
+  ;; blank and not ordinary. Returns where it stopped; writes the rows decoded and the line number of the
+  ;; next line to [1024, 1032).
   ;; Needs $p < $end <= the start of 16 zero bytes, and 8 floats of room after the last slot.
   (func (export "decodeRows")
       (param $p i32) (param $end i32) (param $maxRows i32) (param $out i32) (param $labels i32) (param $lines i32)
       (param $line i32) (param $fieldCount i32) (param $labelIndex i32) (param $labelMax i32) (result i32)
-    (local $rows i32) (local $rowBytes i32) (local $pixelCount i32) (local $lastRowEnd i32) (local $c i32) (local $q i32)
+    (local $rows i32) (local $rowBytes i32) (local $pixelCount i32) (local $c i32) (local $q i32)
     (global.set $hasLabel (i32.ge_s (local.get $labelIndex) (i32.const 0)))
     (global.set $labelMax (local.get $labelMax))
     (local.set $pixelCount (i32.sub (local.get $fieldCount) (global.get $hasLabel)))
@@ -257,7 +257,6 @@
     (global.set $after
       (select (i32.sub (i32.sub (local.get $fieldCount) (local.get $labelIndex)) (i32.const 2)) (i32.const 0) (global.get $hasLabel)))
     (global.set $labelLast (i32.eq (local.get $labelIndex) (i32.sub (local.get $fieldCount) (i32.const 1))))
-    (local.set $lastRowEnd (local.get $p))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
@@ -280,10 +279,8 @@
         (local.set $rows (i32.add (local.get $rows) (i32.const 1)))
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (local.set $p (local.get $q))
-        (local.set $lastRowEnd (local.get $q))
         (br_if $next (i32.lt_u (local.get $rows) (local.get $maxRows)))))
     (i32.store (i32.const 1024) (local.get $rows))
     (i32.store (i32.const 1028) (local.get $line))
-    (i32.store (i32.const 1032) (local.get $lastRowEnd))
     (local.get $p))
 )

@@ -146,9 +146,11 @@ function decodeRow(
       }
     }
     if (f === last) {
-      p = lineEnd(buf, p, c);
-      if (p >= 0) lastLabel = label;
-      return p;
+      // The line end: '\n' or '\r\n'.
+      if (c === CR && buf[p + 1] === NL) p++;
+      else if (c !== NL) return -1;
+      lastLabel = label;
+      return p + 1;
     }
     if (c !== COMMA) return -1;
     p++;
@@ -203,11 +205,4 @@ function pixelsWithCommas(
     p++;
   }
   return p;
-}
-
-/** After the last field: '\n' or '\r\n' (c is buf[p]). The position after it, or -1. */
-function lineEnd(buf: Uint8Array, p: number, c: number): number {
-  if (c === NL) return p + 1;
-  if (c === CR && buf[p + 1] === NL) return p + 2;
-  return -1;
 }

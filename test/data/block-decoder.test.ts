@@ -1,4 +1,4 @@
-// Decoding blocks: the WebAssembly row decoder is bit-identical to the JavaScript decodeRow on the real
+// Decoding blocks: the WebAssembly row decoder is bit-identical to the JavaScript one on the real
 // MNIST CSVs and on hand-picked rows; lines that are not ordinary go through csv-parse and RowParser; a
 // quote left open at a line end is a BlockFailure; the fallback to JavaScript when the .wasm is missing.
 import test from 'ava';
@@ -90,24 +90,21 @@ function both(t: import('ava').ExecutionContext, block: BlockData, spec: DecodeS
 }
 
 for (const split of ['test', 'train'] as MnistSplit[]) {
-  test(
-    `mnist_${split}.csv: every 100-row block decodes bit-identically with the wasm decoder and with ` + `decodeRow`,
-    async (t) => {
-      const wasm = wasmDecoder();
-      const { path } = await prepareMnistCsv(split);
-      const { blocks } = frameBytes(await readFile(path), { features: MNIST_FEATURES, rowsPerBlock: 100 });
-      t.is(blocks.length, split === 'test' ? 100 : 600);
-      let differing = 0;
-      for (const b of blocks) {
-        const expected = decodeBlock(blockData(b), mnistSpec, { decoder: null });
-        if (expected.batch?.rows !== 100 || expected.errors.length !== 0) differing++;
-        if (!sameBlock(decodeBlock(blockData(b), mnistSpec, { decoder: wasm }), expected)) differing++;
-        if (!sameBlock(decodeBlock(blockData(b), mnistSpec, { decoder: wasm, copy: false }), expected)) differing++;
-        b.release();
-      }
-      t.is(differing, 0);
-    },
-  );
+  test(`mnist_${split}.csv: every 100-row block decodes bit-identically with the wasm and the JavaScript decoders`, async (t) => {
+    const wasm = wasmDecoder();
+    const { path } = await prepareMnistCsv(split);
+    const { blocks } = frameBytes(await readFile(path), { features: MNIST_FEATURES, rowsPerBlock: 100 });
+    t.is(blocks.length, split === 'test' ? 100 : 600);
+    let differing = 0;
+    for (const b of blocks) {
+      const expected = decodeBlock(blockData(b), mnistSpec, { decoder: null });
+      if (expected.batch?.rows !== 100 || expected.errors.length !== 0) differing++;
+      if (!sameBlock(decodeBlock(blockData(b), mnistSpec, { decoder: wasm }), expected)) differing++;
+      if (!sameBlock(decodeBlock(blockData(b), mnistSpec, { decoder: wasm, copy: false }), expected)) differing++;
+      b.release();
+    }
+    t.is(differing, 0);
+  });
 }
 
 test('hand-picked rows: leading zeros, saturation, label limits, line ends, quotes, a missing last line end', (t) => {
