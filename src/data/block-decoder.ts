@@ -111,7 +111,10 @@ class OtherRows {
 
   constructor(private readonly spec: DecodeSpec) {}
 
-  /** The line at input[p]: a good row to slot `slot`, a bad one to `errors`. The position after it, negated unless good. */
+  /**
+   * The line at input[p]: a good row to slot `slot`, a bad one to `errors`. The position after it, negated unless the
+   * row is good.
+   */
   take({ input: bytes, x, labels, lines }: RowDecoder, p: number, line: number, slot: number): number {
     const nl = bytes.indexOf(NL, p);
     const end = nl === -1 ? bytes.length : nl + 1;
@@ -148,8 +151,6 @@ function batchOf(
   copy: boolean,
 ): DecodedBlock {
   if (rows === 0) return { batch: null, errors, failure };
-  if (!copy && x.length === rows * features && labels.length === rows)
-    return { batch: { index, rows, features, x, labels, lines }, errors, failure };
   const cut = <T extends Float32Array | Int16Array | Uint32Array>(a: T, n: number) =>
     (copy ? a.slice(0, n) : a.subarray(0, n)) as T;
   return {

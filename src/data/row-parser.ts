@@ -63,6 +63,8 @@ export const isLabelName = (field: string) => field.trim().toLowerCase() === 'la
 
 export type LayoutResult = { layout: CsvLayout } | { problem: string };
 
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 const expectedCounts = (features: number) =>
   `${features} (pixels only) or ${features + 1} (a label and ${features} pixels)`;
 
@@ -72,9 +74,7 @@ export function detectLayout(first: readonly string[], features: number): Layout
   if (!looksLikeHeader(first)) {
     if (count === features + 1) return { layout: { hasHeader: false, fieldCount: count, labelIndex: 0 } };
     if (count === features) return { layout: { hasHeader: false, fieldCount: count, labelIndex: -1 } };
-    return {
-      problem: `the first row has ${count} field${count === 1 ? '' : 's'}; expected ${expectedCounts(features)}`,
-    };
+    return { problem: `the first row has ${counted(count, 'field')}; expected ${expectedCounts(features)}` };
   }
   const labelColumns = first.flatMap((name, i) => (isLabelName(name) ? [i] : []));
   if (labelColumns.length > 1) {
@@ -98,7 +98,7 @@ export function detectLayout(first: readonly string[], features: number): Layout
     }
     return { layout: { hasHeader: true, fieldCount: count, labelIndex: -1 } };
   }
-  return { problem: `the header has ${count} column${count === 1 ? '' : 's'}; expected ${expectedCounts(features)}` };
+  return { problem: `the header has ${counted(count, 'column')}; expected ${expectedCounts(features)}` };
 }
 
 // ---- rows ------------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ export class RowParser {
   parse(record: readonly string[], line: number): Row | string {
     const { fieldCount, labelIndex } = this.layout;
     if (record.length !== fieldCount) {
-      return `expected ${fieldCount} field${fieldCount === 1 ? '' : 's'}, found ${record.length}`;
+      return `expected ${counted(fieldCount, 'field')}, found ${record.length}`;
     }
     let label: number | null = null;
     if (labelIndex >= 0) {
