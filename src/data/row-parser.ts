@@ -19,7 +19,7 @@ export function parseSmallInt(field: string, max: number): number {
 }
 
 /** A field as shown in messages: quoted, control characters escaped, long values cut. */
-export function showField(field: string): string {
+function showField(field: string): string {
   const cut = field.length > 24 ? `${field.slice(0, 24)}…` : field;
   // JSON escapes control characters (\u0000, \r, \t) so they are visible in a terminal.
   return `'${JSON.stringify(cut).slice(1, -1)}'`;

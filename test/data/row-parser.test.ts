@@ -2,7 +2,7 @@
 // detection, and the layouts a first record can fix.
 import test from 'ava';
 import fc from 'fast-check';
-import { detectLayout, looksLikeHeader, parseSmallInt, RowParser, showField } from '../../src/data/row-parser.js';
+import { detectLayout, looksLikeHeader, parseSmallInt, RowParser } from '../../src/data/row-parser.js';
 
 /** The rule, written the obvious way. */
 const oracle = (field: string, max: number) => (/^[0-9]+$/.test(field) && Number(field) <= max ? Number(field) : -1);
@@ -109,8 +109,8 @@ test('RowParser: a good row, labelled or not, with the label anywhere', (t) => {
   t.throws(() => new RowParser({ hasHeader: false, fieldCount: 3, labelIndex: 0 }, 3, 10), { instanceOf: RangeError });
 });
 
-test('showField: quoted, control characters visible, long values cut', (t) => {
-  t.is(showField('12'), "'12'");
-  t.is(showField('1\r\t\0'), "'1\\r\\t\\u0000'");
-  t.is(showField('x'.repeat(30)), `'${'x'.repeat(24)}…'`);
+test('RowParser shows a bad value quoted, with control characters visible and a long value cut', (t) => {
+  const parser = new RowParser({ hasHeader: false, fieldCount: 2, labelIndex: 0 }, 1, 10);
+  t.is(parser.parse(['1', '1\r\t'], 1), "field 2 (pixel 1): '1\\r\\t' is not an integer 0..255");
+  t.is(parser.parse(['x'.repeat(30), '1'], 1), `label '${'x'.repeat(24)}…' is not an integer 0..9`);
 });
