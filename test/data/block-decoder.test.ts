@@ -90,7 +90,7 @@ function both(t: import('ava').ExecutionContext, block: BlockData, spec: DecodeS
 }
 
 for (const split of ['test', 'train'] as MnistSplit[]) {
-  test(`mnist_${split}.csv: every 100-row block decodes bit-identically with the wasm and the JavaScript decoders`, async (t) => {
+  test(`mnist_${split}.csv: every 100-row block decodes bit-identically with both decoders`, async (t) => {
     const wasm = wasmDecoder();
     const { path } = await prepareMnistCsv(split);
     const { blocks } = frameBytes(await readFile(path), { features: MNIST_FEATURES, rowsPerBlock: 100 });
