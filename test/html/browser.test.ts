@@ -686,7 +686,9 @@ const mnistTest = join(repoRoot, 'data', 'mnist_test.csv');
     const average = report.rows / end; // the timeline's own whole-run average
     const steady = report.imagesPerSecondAfterFirstResult!;
     t.true(max <= 6 * average, `max ${max} images/s vs whole-run average ${Math.round(average)}`);
-    t.true(max <= 3 * steady, `max ${max} images/s vs ${Math.round(steady)} after the first result`);
+    // A factor of 5: on a loaded machine the workers' results come in bursts (3.1x seen under a parallel test
+    // run); the spike this guards against was 460x.
+    t.true(max <= 5 * steady, `max ${max} images/s vs ${Math.round(steady)} after the first result`);
     t.true(max >= 0.5 * steady, `the line reaches the steady rate (${max} vs ${Math.round(steady)})`);
     // Evenly spaced windows: the line's mean is the run's average, less the rows of the last window.
     const mean = rates.reduce((a, b) => a + b, 0) / rates.length;

@@ -232,8 +232,17 @@ queueTest(
 
 queueTest('Redis killed while submit waits: exit 69 with a clear message, no hang', async (t) => {
   const input = at('small.csv');
+  const shardJobs = async () =>
+    (await redis.client.keys('nnpipe:shards:*')).filter((key) => /:r[0-9a-z]+-[0-9a-f]{8}-s\d+$/.test(key));
+  const before = new Set(await shardJobs());
   const submitted = submit(['--input', input, '--shards', '2', '--redis-timeout', '2000']);
-  await new Promise((resolve) => setTimeout(resolve, 1_500)); // submitted, no worker: it waits
+  // Submitted (its shard jobs are in Redis) and no worker: it waits. A slow start must not turn this into
+  // "cannot reach Redis".
+  const deadline = Date.now() + 60_000;
+  while (!(await shardJobs()).some((key) => !before.has(key))) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the run to be submitted');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   redis.kill();
   const started = Date.now();
   const run = await submitted;
