@@ -20,7 +20,7 @@ import { RowParser } from './row-parser.js';
 import type { CsvLayout, Row } from './types.js';
 import {
   checkCsvSourceOptions,
-  defaultMaxRecordBytes,
+  maxRecordBytesOf,
   readFailure,
   STDIN_NAME,
   type CsvSourceOptions,
@@ -37,7 +37,7 @@ export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, v
   checkCsvSourceOptions(options);
   const { features, classes, onError, limit, signal } = options;
   const file = options.input === '-' ? STDIN_NAME : options.input;
-  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(features);
+  const maxRecordBytes = maxRecordBytesOf(options);
   if (signal?.aborted) return;
 
   const guard = new InputGuardState(file, maxRecordBytes);
