@@ -22,7 +22,7 @@ import {
   checkCsvSourceOptions,
   maxRecordBytesOf,
   readFailure,
-  STDIN_NAME,
+  inputName,
   type CsvSourceOptions,
 } from './source-options.js';
 
@@ -36,7 +36,7 @@ const READ_CHUNK = 64 * 1024;
 export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, void, undefined> {
   checkCsvSourceOptions(options);
   const { features, classes, onError, limit, signal } = options;
-  const file = options.input === '-' ? STDIN_NAME : options.input;
+  const file = inputName(options.input);
   const maxRecordBytes = maxRecordBytesOf(options);
   if (signal?.aborted) return;
 

@@ -41,8 +41,8 @@ export interface CsvSourceOptions {
   signal?: AbortSignal;
 }
 
-/** How `file` is named in messages when the input is stdin. */
-export const STDIN_NAME = '<stdin>';
+/** The input's name in messages ('-' is stdin). */
+export const inputName = (input: string) => (input === '-' ? '<stdin>' : input);
 
 /** Default bound on one record's size: max(64 KiB, 16 bytes per field). */
 export const defaultMaxRecordBytes = (features: number) => Math.max(64 * 1024, (features + 1) * 16);

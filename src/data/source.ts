@@ -22,7 +22,7 @@ import {
   maxRecordBytesOf,
   readFailure,
   rethrowAs,
-  STDIN_NAME,
+  inputName,
   type CsvSourceOptions,
 } from './source-options.js';
 import type { Block, CsvLayout, DecodeSpec, Row } from './types.js';
@@ -92,7 +92,7 @@ export async function openSource(options: SourceOptions): Promise<Source> {
   if (!PARSER_CHOICES.includes(options.parser))
     throw new RangeError(`parser must be one of ${PARSER_CHOICES.join(', ')}, got ${String(options.parser)}`);
   if (options.inputs !== undefined && options.inputs.length > 1) return filesSource(options, options.inputs);
-  const file = options.input === '-' ? STDIN_NAME : options.input;
+  const file = inputName(options.input);
   if (options.shard) return shardSource(options, file);
   if (options.parser === 'csv-parse') return csvParseSource(options, oneFile(file), csvRowsLater, null);
   const bytes = await openInputBytes(options.input, options.stdin).catch(rethrowAs(file));
