@@ -31,15 +31,9 @@ export interface FramerOptions {
   hint?: { classes: number; warn: (message: string) => void };
   /** Stop after this many rows. Every row counts, good or bad: for runs where a bad row ends the run. */
   limit?: number;
-  /**
-   * A shard's read (shards.ts): known layout, first line numbered `firstLine`, stop after the last line starting before
-   * byte `endAt`.
-   */
+  /** A shard's read (shards.ts): its layout, its first line's number, the byte its last line starts before. */
   shard?: { layout: CsvLayout; firstLine: number; endAt: number };
-  /**
-   * Several input files (file-sequence.ts): the run lines' files, added to as each file starts, and what problems at
-   * a line are named by.
-   */
+  /** Several input files (file-sequence.ts): each file's lines, added as it starts; names a problem's file. */
   lines?: LineMap;
 }
 
@@ -183,10 +177,7 @@ export class Framer {
     return blocks;
   }
 
-  /**
-   * Collects the input (through the input guard) until the first record is complete, then scans from the first data
-   * row.
-   */
+  /** Collects the input (through the input guard) until the first record is complete, then scans the data. */
   private pushHead(piece: Piece | null, ended: boolean): void {
     if (piece !== null) {
       piece.chunk.retain();

@@ -53,7 +53,7 @@ async function readFirst(path: string, maxRecordBytes: number): Promise<FoundRec
   }
 }
 
-/** The head of a file whose first record is `first`: its layout (a DataError if it fits none), where its data starts. */
+/** A file's head from its first record: its layout (a DataError if it fits none) and where its data starts. */
 function headOf(file: string, first: FoundRecord, { features, columns }: HeadOptions): InputHead {
   const found = resolveLayout(first.fields, features, columns);
   if ('problem' in found) throw new DataError(file, first.line, found.problem);
@@ -84,8 +84,10 @@ export function layoutDifference(first: InputHead, other: InputHead): string | n
         `there '${first.fields[at].trim()}'`
       );
   }
-  if (b.labelIndex !== a.labelIndex)
-    return `its label column is ${b.labelIndex < 0 ? 'none' : b.labelIndex}, ${first.file}'s is ${a.labelIndex < 0 ? 'none' : a.labelIndex}`;
+  if (b.labelIndex !== a.labelIndex) {
+    const label = (layout: CsvLayout) => (layout.labelIndex < 0 ? 'none' : layout.labelIndex);
+    return `its label column is ${label(b)}, ${first.file}'s is ${label(a)}`;
+  }
   if ((b.drop ?? []).join() !== (a.drop ?? []).join()) return `it drops other columns than ${first.file}`;
   return null;
 }

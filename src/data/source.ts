@@ -30,10 +30,7 @@ import type { Block, CsvLayout, DecodeSpec, Row } from './types.js';
 export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
 export type ParserChoice = (typeof PARSER_CHOICES)[number];
 
-/**
- * What one read of the input completed (up to GROUP_ROWS rows): blocks (fast) or batches (csv-parse), for one pool
- * task.
- */
+/** One pool task's work, what one read completed (up to GROUP_ROWS rows): blocks (fast) or batches (csv-parse). */
 export type WorkItem = { kind: 'blocks'; blocks: Block[] } | { kind: 'batches'; batches: PooledBatch[] };
 
 /** Rows in a group at most (or one batch, when a batch is bigger). */
@@ -66,10 +63,7 @@ export interface Source {
   /** Bound on one record's size (what the decoder must allow too). */
   maxRecordBytes: number;
   items: AsyncGenerator<WorkItem, void, undefined>;
-  /**
-   * Whether the items stop at `limit` rows (the framer counts rows undecoded: only under --on-error fail; else the
-   * consumer counts good rows).
-   */
+  /** Whether the items stop at `limit` rows (the framer's count, under --on-error fail); else the consumer counts. */
   limited: boolean;
 }
 
@@ -94,23 +88,20 @@ export async function openSource(options: SourceOptions): Promise<Source> {
   if (options.inputs !== undefined && options.inputs.length > 1) return filesSource(options, options.inputs);
   const file = inputName(options.input);
   if (options.shard) return shardSource(options, file);
-  if (options.parser === 'csv-parse') return csvParseSource(options, oneFile(file), csvRowsLater, null);
+  const names = oneFile(file);
+  if (options.parser === 'csv-parse') return csvParseSource(options, names, csvRowsLater, null);
   const bytes = await openInputBytes(options.input, options.stdin).catch(rethrowAs(file));
   const pieces = readPieces(bytes.from, new ChunkPool());
   const first = await pieces.next().catch(rethrowAs(file));
-  if (!sniffsQuoted(options, first)) return framedSource(options, oneFile(file), first, pieces, bytes.compressedRead);
+  if (!sniffsQuoted(options, first)) return framedSource(options, names, first, pieces, bytes.compressedRead);
   // A stream cannot be read again: csv-parse takes what was read, then the rest; a plain file is opened again.
   if (typeof bytes.from === 'string') {
     void pieces.return();
-    return csvParseSource(options, oneFile(file), csvRowsLater, null);
+    return csvParseSource(options, names, csvRowsLater, null);
   }
   const text = replayStream(first.value as Piece, pieces);
-  return csvParseSource(
-    options,
-    oneFile(file),
-    (rowOptions) => csvRowsLater({ ...rowOptions, text }),
-    bytes.compressedRead,
-  );
+  const replayed: RowReader = (rowOptions) => csvRowsLater({ ...rowOptions, text });
+  return csvParseSource(options, names, replayed, bytes.compressedRead);
 }
 
 /**
