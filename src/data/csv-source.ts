@@ -20,9 +20,9 @@ import { RowParser } from './row-parser.js';
 import type { CsvLayout, Row } from './types.js';
 import {
   checkCsvSourceOptions,
-  defaultMaxRecordBytes,
+  maxRecordBytesOf,
   readFailure,
-  STDIN_NAME,
+  inputName,
   type CsvSourceOptions,
 } from './source-options.js';
 
@@ -36,8 +36,8 @@ const READ_CHUNK = 64 * 1024;
 export async function* csvRows(options: CsvSourceOptions): AsyncGenerator<Row, void, undefined> {
   checkCsvSourceOptions(options);
   const { features, classes, onError, limit, signal } = options;
-  const file = options.input === '-' ? STDIN_NAME : options.input;
-  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(features);
+  const file = inputName(options.input);
+  const maxRecordBytes = maxRecordBytesOf(options);
   if (signal?.aborted) return;
 
   const guard = new InputGuardState(file, maxRecordBytes);

@@ -43,13 +43,11 @@ export class FileSequence {
   private async *filePieces(index: number, head: InputHead): AsyncGenerator<Piece, void, undefined> {
     const skip = index === 0 ? 0 : head.dataStart;
     const bytes = await openInputBytes(head.file);
-    let read = 0;
-    const compressed = bytes.compressedRead;
-    this.current = compressed ?? (() => read);
     const positional = typeof bytes.from === 'string';
     // A plain file is read from its data; a stream's first `skip` bytes are dropped here.
+    let read = positional ? skip : 0;
     let drop = positional ? 0 : skip;
-    if (positional) read = skip;
+    this.current = bytes.compressedRead ?? (() => read);
     if (index > 0) yield* this.marker(index, head);
     for await (const piece of readPieces(bytes.from, this.pool, positional ? skip : 0)) {
       const length = piece.end - piece.start;

@@ -7,7 +7,7 @@
 // path; the complete lines before the problem still go out as a block, then `failure` is set.
 import { DataError } from '../errors.js';
 import { ChunkPool, type Chunk, type FileStart, type Piece } from './chunks.js';
-import { readFirstRecord } from './head.js';
+import { dataStartOf, firstRecordOrFail } from './head.js';
 import { InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
 import { labelHint, looksLabeledText, resolveLayout, type ColumnChoice } from './columns.js';
@@ -31,15 +31,9 @@ export interface FramerOptions {
   hint?: { classes: number; warn: (message: string) => void };
   /** Stop after this many rows. Every row counts, good or bad: for runs where a bad row ends the run. */
   limit?: number;
-  /**
-   * A shard's read (shards.ts): known layout, first line numbered `firstLine`, stop after the last line starting before
-   * byte `endAt`.
-   */
+  /** A shard's read (shards.ts): its layout, its first line's number, the byte its last line starts before. */
   shard?: { layout: CsvLayout; firstLine: number; endAt: number };
-  /**
-   * Several input files (file-sequence.ts): the run lines' files, added to as each file starts, and what problems at
-   * a line are named by.
-   */
+  /** Several input files (file-sequence.ts): each file's lines, added as it starts; names a problem's file. */
   lines?: LineMap;
 }
 
@@ -115,7 +109,6 @@ export class Framer {
     if (this.failure === null && !this.done) {
       this.run(() => {
         if (this.layout === null) this.pushHead(null, true);
-        if (this.layout === null) throw new DataError(this.options.file, 0, msg.noRowsEmpty);
         if (this.failure === null && !this.done) this.finishBody();
       });
     }
@@ -184,10 +177,7 @@ export class Framer {
     return blocks;
   }
 
-  /**
-   * Collects the input (through the input guard) until the first record is complete, then scans from the first data
-   * row.
-   */
+  /** Collects the input (through the input guard) until the first record is complete, then scans the data. */
   private pushHead(piece: Piece | null, ended: boolean): void {
     if (piece !== null) {
       piece.chunk.retain();
@@ -202,23 +192,15 @@ export class Framer {
         : Buffer.concat(pieces.map((p) => p.chunk.bytes.subarray(p.start, p.end)))
     ).subarray(0, this.passed);
     const { file, features, maxRecordBytes } = this.options;
-    const first = readFirstRecord(head, ended || stop !== null, file, maxRecordBytes);
-    if (first.status === 'more') return;
-    if (first.status === 'none') {
-      if (stop !== null) throw stop;
-      return;
-    }
+    const first = firstRecordOrFail(head, ended, stop, file, maxRecordBytes);
+    if (first === null) return;
     const found = resolveLayout(first.fields, features, this.options.columns);
     if ('problem' in found) throw new DataError(file, first.line, found.problem);
     this.layout = found.layout;
-    // Data starts at the first record, or after it when it is the header.
-    let skip = first.start;
-    this.line = first.line;
-    if (found.layout.hasHeader) {
-      this.headerLine = this.file.headerLine = first.line;
-      skip = first.end;
-      this.line = first.line + first.newlines + 1;
-    }
+    const data = dataStartOf(first, found.layout.hasHeader);
+    let skip = data.offset;
+    this.line = data.line;
+    this.headerLine = this.file.headerLine = data.headerLine;
     const { hint } = this.options;
     if (
       hint &&

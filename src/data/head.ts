@@ -34,6 +34,35 @@ export type FirstRecord =
       end: number;
     };
 
+/** A record that readFirstRecord found. */
+export type FoundRecord = Extract<FirstRecord, { status: 'record' }>;
+
+/**
+ * The first record of `passed` (what the input guard passed on; `failure`: the problem it found), or null when more
+ * input is needed. Throws the guard's problem, or "no rows" for an input without a record.
+ */
+export function firstRecordOrFail(
+  passed: Buffer,
+  ended: boolean,
+  failure: DataError | null,
+  file: string,
+  maxRecordBytes: number,
+): FoundRecord | null {
+  const first = readFirstRecord(passed, ended || failure !== null, file, maxRecordBytes);
+  if (first.status === 'none') throw failure ?? new DataError(file, 0, msg.noRowsEmpty);
+  if (first.status === 'record') return first;
+  if (failure !== null) throw failure;
+  if (ended) throw new DataError(file, 0, msg.noRowsEmpty);
+  return null;
+}
+
+/** Where the data starts: at the first record, or after it when it is the header (line 0: none). */
+export function dataStartOf(first: FoundRecord, hasHeader: boolean) {
+  return hasHeader
+    ? { offset: first.end, line: first.line + first.newlines + 1, headerLine: first.line }
+    : { offset: first.start, line: first.line, headerLine: 0 };
+}
+
 /**
  * Reads the first record from `head`, the input's first bytes (`ended`: there are no more). Throws a
  * DataError for csv-parse's errors there: a quote that is never closed, a record over the size bound.

@@ -9,21 +9,14 @@ import { createGunzip } from 'node:zlib';
 /** What a reader reads: a regular file's path, or a stream of the text. */
 export interface InputBytes {
   from: string | Readable;
-  /**
-   * Gzip input: the compressed bytes read so far (what progress measures against the file's size); null: plain text.
-   */
+  /** Gzip input: the compressed bytes read so far (progress against the file's size); null: plain text. */
   compressedRead: (() => number) | null;
 }
 
-/**
- * Whether bytes start with gzip's magic number, 1f 8b (RFC 1952). No UTF-8 text starts so (8b is a continuation byte).
- */
+/** Whether bytes start with gzip's magic 1f 8b (RFC 1952); no UTF-8 text does (8b is a continuation byte). */
 export const isGzip = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
-/**
- * Whether the regular file at `path` is gzip (false for anything else, or what cannot be read: the reader reports
- * that).
- */
+/** Whether the regular file at `path` is gzip (false for anything else, or a file that cannot be read). */
 export const isGzipFile = async (path: string): Promise<boolean> =>
   (await regularFileHead(path).catch(() => null))?.gzip === true;
 

@@ -6,11 +6,10 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { DataError } from '../errors.js';
 import { resolveLayout, type ColumnChoice } from './columns.js';
-import { readFirstRecord } from './head.js';
+import { dataStartOf, firstRecordOrFail, type FoundRecord } from './head.js';
 import { openInputBytes } from './input-bytes.js';
 import { InputGuardState } from './input-guard.js';
-import * as msg from './messages.js';
-import { readFailure } from './source-options.js';
+import { rethrowAs } from './source-options.js';
 import type { CsvLayout } from './types.js';
 
 /** What one input file's first record fixes. */
@@ -34,11 +33,8 @@ export interface HeadOptions {
   columns?: ColumnChoice;
 }
 
-/** A file's first record: its fields, its line and the line breaks inside it, where it starts and ends. */
-type FirstRecord = { fields: string[]; line: number; newlines: number; start: number; end: number };
-
 /** Reads `path`'s first record, as the framer does (input guard, BOM, blank lines, csv-parse). */
-async function readFirst(path: string, maxRecordBytes: number): Promise<FirstRecord> {
+async function readFirst(path: string, maxRecordBytes: number): Promise<FoundRecord> {
   const opened = await openInputBytes(path);
   const text: Readable = typeof opened.from === 'string' ? createReadStream(opened.from) : opened.from;
   const guard = new InputGuardState(path, maxRecordBytes);
@@ -49,30 +45,27 @@ async function readFirst(path: string, maxRecordBytes: number): Promise<FirstRec
       const next = await iterator.next();
       const ended = next.done === true;
       passed.push(...(ended ? guard.end() : guard.pass(next.value)));
-      const first = readFirstRecord(Buffer.concat(passed), ended || guard.failure !== null, path, maxRecordBytes);
-      if (first.status === 'none') throw guard.failure ?? new DataError(path, 0, msg.noRowsEmpty);
-      if (first.status === 'record') return first;
-      if (guard.failure !== null) throw guard.failure;
-      if (ended) throw new DataError(path, 0, msg.noRowsEmpty);
+      const first = firstRecordOrFail(Buffer.concat(passed), ended, guard.failure, path, maxRecordBytes);
+      if (first !== null) return first;
     }
   } finally {
     text.destroy();
   }
 }
 
-/** The head of a file whose first record is `first`: its layout (a DataError if it fits none), where its data starts. */
-function headOf(file: string, first: FirstRecord, { features, columns }: HeadOptions): InputHead {
+/** A file's head from its first record: its layout (a DataError if it fits none) and where its data starts. */
+function headOf(file: string, first: FoundRecord, { features, columns }: HeadOptions): InputHead {
   const found = resolveLayout(first.fields, features, columns);
   if ('problem' in found) throw new DataError(file, first.line, found.problem);
-  const header = found.layout.hasHeader;
+  const data = dataStartOf(first, found.layout.hasHeader);
   return {
     file,
     layout: found.layout,
     fields: first.fields,
     line: first.line,
-    headerLine: header ? first.line : 0,
-    dataStart: header ? first.end : first.start,
-    dataFirstLine: header ? first.line + first.newlines + 1 : first.line,
+    headerLine: data.headerLine,
+    dataStart: data.offset,
+    dataFirstLine: data.line,
   };
 }
 
@@ -91,8 +84,10 @@ export function layoutDifference(first: InputHead, other: InputHead): string | n
         `there '${first.fields[at].trim()}'`
       );
   }
-  if (b.labelIndex !== a.labelIndex)
-    return `its label column is ${b.labelIndex < 0 ? 'none' : b.labelIndex}, ${first.file}'s is ${a.labelIndex < 0 ? 'none' : a.labelIndex}`;
+  if (b.labelIndex !== a.labelIndex) {
+    const label = (layout: CsvLayout) => (layout.labelIndex < 0 ? 'none' : layout.labelIndex);
+    return `its label column is ${label(b)}, ${first.file}'s is ${label(a)}`;
+  }
   if ((b.drop ?? []).join() !== (a.drop ?? []).join()) return `it drops other columns than ${first.file}`;
   return null;
 }
@@ -101,9 +96,7 @@ export function layoutDifference(first: InputHead, other: InputHead): string | n
 export async function readInputHeads(paths: readonly string[], options: HeadOptions): Promise<InputHead[]> {
   const heads: InputHead[] = [];
   for (const path of paths) {
-    const first = await readFirst(path, options.maxRecordBytes).catch((error) =>
-      Promise.reject(readFailure(error, path)),
-    );
+    const first = await readFirst(path, options.maxRecordBytes).catch(rethrowAs(path));
     const fieldCount = heads[0]?.layout.fieldCount;
     // A count unlike the first file's, in those words (rather than what no layout of its own would fit).
     if (fieldCount !== undefined && first.fields.length !== fieldCount)

@@ -12,7 +12,7 @@
 // starts before b_k (FramerOptions.endAt).
 import { open, type FileHandle } from 'node:fs/promises';
 import { DataError } from '../errors.js';
-import { readFirstRecord } from './head.js';
+import { dataStartOf, firstRecordOrFail } from './head.js';
 import { isGzip } from './input-bytes.js';
 import { countNewlines, InputGuardState } from './input-guard.js';
 import * as msg from './messages.js';
@@ -70,20 +70,15 @@ export async function readHead(
     const ended = bytes.length >= size;
     const guard = new InputGuardState(name, maxRecordBytes);
     const passed = Buffer.concat([...guard.pass(bytes), ...(ended ? guard.end() : [])]);
-    const first = readFirstRecord(passed, ended || guard.failure !== null, name, maxRecordBytes);
-    if (first.status === 'none') throw guard.failure ?? new DataError(name, 0, msg.noRowsEmpty);
-    if (first.status === 'more') {
-      if (guard.failure) throw guard.failure;
-      if (ended) throw new DataError(name, 0, msg.noRowsEmpty);
-      continue; // blank lines before the first record: read more
-    }
+    const first = firstRecordOrFail(passed, ended, guard.failure, name, maxRecordBytes);
+    if (first === null) continue; // blank lines before the first record: read more
     const found = detectLayout(first.fields, features);
     if ('problem' in found) throw new DataError(name, first.line, found.problem);
-    const { hasHeader } = found.layout;
+    const data = dataStartOf(first, found.layout.hasHeader);
     return {
       layout: found.layout,
-      dataStart: hasHeader ? first.end : first.start,
-      dataFirstLine: hasHeader ? first.line + first.newlines + 1 : first.line,
+      dataStart: data.offset,
+      dataFirstLine: data.line,
       quoted: passed.subarray(0, SNIFF_BYTES).indexOf(QUOTE, first.end) !== -1,
     };
   }

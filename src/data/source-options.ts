@@ -41,11 +41,15 @@ export interface CsvSourceOptions {
   signal?: AbortSignal;
 }
 
-/** How `file` is named in messages when the input is stdin. */
-export const STDIN_NAME = '<stdin>';
+/** The input's name in messages ('-' is stdin). */
+export const inputName = (input: string) => (input === '-' ? '<stdin>' : input);
 
 /** Default bound on one record's size: max(64 KiB, 16 bytes per field). */
 export const defaultMaxRecordBytes = (features: number) => Math.max(64 * 1024, (features + 1) * 16);
+
+/** The options' bound on one record's size, or the default one. */
+export const maxRecordBytesOf = (options: Pick<CsvSourceOptions, 'features' | 'maxRecordBytes'>) =>
+  options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
 
 /** The option checks of openSource and csvRows (programming errors: TypeError / RangeError naming the option). */
 export function checkCsvSourceOptions(o: CsvSourceOptions): void {
@@ -74,3 +78,10 @@ export function readFailure(error: unknown, file: string): unknown {
     return new DataError(file, 0, cannotRead(errno.code, errno.syscall));
   return error;
 }
+
+/** For a promise's catch(): rethrows its error as readFailure words it. */
+export const rethrowAs =
+  (file: string) =>
+  (error: unknown): never => {
+    throw readFailure(error, file);
+  };

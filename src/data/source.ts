@@ -10,7 +10,7 @@ import { decodeBlocks } from './block-decoder.js';
 import { ChunkPool, readPieces, type Piece } from './chunks.js';
 import { Framer, type FramerOptions } from './framer.js';
 import { readFirstRecord } from './head.js';
-import { openInputBytes, type InputBytes } from './input-bytes.js';
+import { openInputBytes } from './input-bytes.js';
 import { FileSequence } from './file-sequence.js';
 import { fileRows } from './file-rows.js';
 import { readInputHeads } from './input-files.js';
@@ -19,9 +19,10 @@ import { describeFiles, LineMap } from './line-map.js';
 import { planShardRead, quotedShardProblem, shardInputName } from './shards.js';
 import {
   checkCsvSourceOptions,
-  defaultMaxRecordBytes,
+  maxRecordBytesOf,
   readFailure,
-  STDIN_NAME,
+  rethrowAs,
+  inputName,
   type CsvSourceOptions,
 } from './source-options.js';
 import type { Block, CsvLayout, DecodeSpec, Row } from './types.js';
@@ -29,10 +30,7 @@ import type { Block, CsvLayout, DecodeSpec, Row } from './types.js';
 export const PARSER_CHOICES = ['auto', 'fast', 'csv-parse'] as const;
 export type ParserChoice = (typeof PARSER_CHOICES)[number];
 
-/**
- * What one read of the input completed (up to GROUP_ROWS rows): blocks (fast) or batches (csv-parse), for one pool
- * task.
- */
+/** One pool task's work, what one read completed (up to GROUP_ROWS rows): blocks (fast) or batches (csv-parse). */
 export type WorkItem = { kind: 'blocks'; blocks: Block[] } | { kind: 'batches'; batches: PooledBatch[] };
 
 /** Rows in a group at most (or one batch, when a batch is bigger). */
@@ -65,50 +63,45 @@ export interface Source {
   /** Bound on one record's size (what the decoder must allow too). */
   maxRecordBytes: number;
   items: AsyncGenerator<WorkItem, void, undefined>;
-  /**
-   * Whether the items stop at `limit` rows (the framer counts rows undecoded: only under --on-error fail; else the
-   * consumer counts good rows).
-   */
+  /** Whether the items stop at `limit` rows (the framer's count, under --on-error fail); else the consumer counts. */
   limited: boolean;
 }
 
 const SNIFF_BYTES = 64 * 1024;
 const QUOTE = 0x22;
 
+/** The input's name in messages and the map of its lines to each file's own. */
+interface Names {
+  file: string;
+  lineMap: LineMap;
+}
+
+/** Reads the csv-parse path's rows (csv-source.ts for one input, file-rows.ts for several). */
+type RowReader = (options: CsvSourceOptions) => AsyncGenerator<Row, void, undefined>;
+
+const oneFile = (file: string): Names => ({ file, lineMap: new LineMap([file]) });
+
 export async function openSource(options: SourceOptions): Promise<Source> {
   checkCsvSourceOptions(options);
   if (!PARSER_CHOICES.includes(options.parser))
     throw new RangeError(`parser must be one of ${PARSER_CHOICES.join(', ')}, got ${String(options.parser)}`);
   if (options.inputs !== undefined && options.inputs.length > 1) return filesSource(options, options.inputs);
-  const file = options.input === '-' ? STDIN_NAME : options.input;
+  const file = inputName(options.input);
   if (options.shard) return shardSource(options, file);
-  if (options.parser === 'csv-parse') return csvParseSource(options, file, undefined);
-  let bytes: InputBytes;
-  let first: IteratorResult<Piece, void>;
-  let pieces: AsyncGenerator<Piece, void, undefined>;
-  try {
-    bytes = await openInputBytes(options.input, options.stdin);
-    pieces = readPieces(bytes.from, new ChunkPool());
-    first = await pieces.next();
-  } catch (error) {
-    throw readFailure(error, file);
+  const names = oneFile(file);
+  if (options.parser === 'csv-parse') return csvParseSource(options, names, csvRowsLater, null);
+  const bytes = await openInputBytes(options.input, options.stdin).catch(rethrowAs(file));
+  const pieces = readPieces(bytes.from, new ChunkPool());
+  const first = await pieces.next().catch(rethrowAs(file));
+  if (!sniffsQuoted(options, first)) return framedSource(options, names, first, pieces, bytes.compressedRead);
+  // A stream cannot be read again: csv-parse takes what was read, then the rest; a plain file is opened again.
+  if (typeof bytes.from === 'string') {
+    void pieces.return();
+    return csvParseSource(options, names, csvRowsLater, null);
   }
-  if (
-    options.parser === 'auto' &&
-    !first.done &&
-    quotedData(first.value, options.maxRecordBytes ?? defaultMaxRecordBytes(options.features))
-  ) {
-    // A stream cannot be read again: csv-parse takes what was read, then the rest; a plain file is opened again.
-    if (typeof bytes.from === 'string') {
-      void pieces.return();
-      return csvParseSource(options, file, undefined);
-    }
-    return csvParseSource(options, file, {
-      stream: replayStream(first.value, pieces),
-      compressedRead: bytes.compressedRead,
-    });
-  }
-  return framedSource(options, { file, lineMap: new LineMap([file]) }, first, pieces, bytes.compressedRead);
+  const text = replayStream(first.value as Piece, pieces);
+  const replayed: RowReader = (rowOptions) => csvRowsLater({ ...rowOptions, text });
+  return csvParseSource(options, names, replayed, bytes.compressedRead);
 }
 
 /**
@@ -118,34 +111,36 @@ export async function openSource(options: SourceOptions): Promise<Source> {
 async function filesSource(options: SourceOptions, files: readonly string[]): Promise<Source> {
   if (options.shard || files.includes('-'))
     throw new RangeError('openSource: several inputs are files, read whole (no stdin, no shard)');
-  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
-  const heads = await readInputHeads(files, { features: options.features, maxRecordBytes, columns: options.columns });
+  const heads = await readInputHeads(files, {
+    features: options.features,
+    maxRecordBytes: maxRecordBytesOf(options),
+    columns: options.columns,
+  });
   const sizes = await Promise.all(files.map(async (path) => (await inputFileStat(path))?.bytes ?? null));
   const names = { file: describeFiles(files), lineMap: new LineMap(files) };
   if (options.parser !== 'csv-parse') {
     const sequence = new FileSequence(heads, sizes);
     const pieces = sequence.pieces();
     const first = await pieces.next();
-    if (!(options.parser === 'auto' && !first.done && quotedData(first.value, maxRecordBytes)))
-      return framedSource(options, names, first, pieces, () => sequence.bytesRead);
+    if (!sniffsQuoted(options, first)) return framedSource(options, names, first, pieces, () => sequence.bytesRead);
     await pieces.return();
   }
-  return csvParseSource(options, names.file, {
-    rows: (rowOptions) => fileRows({ ...rowOptions, files, sizes, lines: names.lineMap }),
-    lineMap: names.lineMap,
-  });
+  const rows: RowReader = (rowOptions) => fileRows({ ...rowOptions, files, sizes, lines: names.lineMap });
+  return csvParseSource(options, names, rows, null);
 }
 
-/** A '"' in the first SNIFF_BYTES of the piece, after its first record (whatever that record holds). */
-function quotedData({ chunk, start, end }: Piece, maxRecordBytes: number): boolean {
+/** Whether --parser auto takes csv-parse: a '"' in the first SNIFF_BYTES read, after the first record. */
+function sniffsQuoted(options: SourceOptions, first: IteratorResult<Piece, void>): boolean {
+  if (options.parser !== 'auto' || first.done) return false;
+  const { chunk, start, end } = first.value;
   const bytes = chunk.bytes.subarray(start, Math.min(end, start + SNIFF_BYTES));
-  let first: ReturnType<typeof readFirstRecord>;
+  let record: ReturnType<typeof readFirstRecord>;
   try {
-    first = readFirstRecord(bytes, false, '', maxRecordBytes);
+    record = readFirstRecord(bytes, false, '', maxRecordBytesOf(options));
   } catch {
     return false; // the framer reports what is wrong with it
   }
-  return first.status === 'record' && bytes.indexOf(QUOTE, first.end) !== -1;
+  return record.status === 'record' && bytes.indexOf(QUOTE, record.end) !== -1;
 }
 
 /** One shard of a file: read from its first line start with the file's layout, framed to its last line. */
@@ -153,40 +148,36 @@ async function shardSource(options: SourceOptions, file: string): Promise<Source
   const shard = options.shard!;
   if (options.input === '-' || options.limit !== undefined)
     throw new RangeError('openSource: a shard is read from a file, without a limit');
-  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
+  const range = { start: shard.byteStart, end: shard.byteEnd };
   const { head, read } = await planShardRead(
     options.input,
     file,
-    { start: shard.byteStart, end: shard.byteEnd },
+    range,
     options.features,
-    maxRecordBytes,
-  ).catch((error) => {
-    throw readFailure(error, file);
-  });
+    maxRecordBytesOf(options),
+  ).catch(rethrowAs(file));
   if (options.parser === 'csv-parse' || (options.parser === 'auto' && head.quoted))
     throw new DataError(file, 0, quotedShardProblem);
   options.onLayout?.(head.layout);
   const pieces = readPieces(options.input, new ChunkPool(), read.start);
   const first: IteratorResult<Piece, void> =
-    read.endAt > 0
-      ? await pieces.next().catch((error) => Promise.reject(readFailure(error, file)))
-      : { done: true, value: undefined };
+    read.endAt > 0 ? await pieces.next().catch(rethrowAs(file)) : { done: true, value: undefined };
   const framing = { layout: head.layout, firstLine: read.firstLine, endAt: read.endAt };
   const name = shardInputName(file, shard, read.start);
-  return framedSource(options, { file: name, lineMap: new LineMap([name]) }, first, pieces, null, framing);
+  return framedSource(options, oneFile(name), first, pieces, null, framing);
 }
 
 /** `compressedRead`: a gzip input's compressed bytes read so far (its progress), else null. */
 function framedSource(
   options: SourceOptions,
-  { file, lineMap }: { file: string; lineMap: LineMap },
+  { file, lineMap }: Names,
   first: IteratorResult<Piece, void>,
   pieces: AsyncGenerator<Piece>,
   compressedRead: (() => number) | null,
   shard?: FramerOptions['shard'],
 ): Source {
   const limited = options.onError === 'fail' && options.limit !== undefined;
-  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxRecordBytes(options.features);
+  const maxRecordBytes = maxRecordBytesOf(options);
   const framer = new Framer({
     file: lineMap.files[0],
     lines: lineMap.several ? lineMap : undefined,
@@ -245,55 +236,45 @@ function framedSource(
   };
 }
 
-/** Rows of several files (file-rows.ts) instead of csv-source's of the one input, and their line map. */
-interface ManyFiles {
-  rows: (options: CsvSourceOptions) => AsyncGenerator<Row, void, undefined>;
-  lineMap: LineMap;
+/** One input's rows through csv-source.ts, loaded only when this path is taken (csv-parse is big). */
+async function* csvRowsLater(options: CsvSourceOptions): AsyncGenerator<Row, void, undefined> {
+  const { csvRows } = await import('./csv-source.js');
+  yield* csvRows(options);
 }
 
-/**
- * `replay`: the input as a stream read from its start again (stdin, a pipe, gzip), else csv-parse opens the file;
- * or several files' rows.
- */
+/** `compressedRead`: of an input replayed to csv-parse as a gzip stream, its compressed bytes read (its progress). */
 function csvParseSource(
   options: SourceOptions,
-  file: string,
-  replay: { stream: Readable; compressedRead: (() => number) | null } | ManyFiles | undefined,
+  { file, lineMap }: Names,
+  readRows: RowReader,
+  compressedRead: (() => number) | null,
 ): Source {
-  const many = replay !== undefined && 'rows' in replay ? replay : null;
-  const stream = replay !== undefined && 'stream' in replay ? replay : null;
   let layout: CsvLayout | null = null;
   let bytesRead = 0;
-  async function* items(): AsyncGenerator<WorkItem, void, undefined> {
-    // csv-parse is loaded only when this path is taken.
-    const read = many?.rows ?? (await import('./csv-source.js')).csvRows;
-    const rows = read({
-      ...options,
-      ...(stream ? { text: stream.stream } : {}),
-      onLayout: (found) => {
-        layout = found;
-        options.onLayout?.(found);
-      },
-      onBytes: (bytes) => {
-        bytesRead = bytes;
-        options.onBytes?.(bytes);
-      },
-    });
-    yield* groupBatches(batchRows(rows, options));
-  }
+  const rows = readRows({
+    ...options,
+    onLayout: (found) => {
+      layout = found;
+      options.onLayout?.(found);
+    },
+    onBytes: (bytes) => {
+      bytesRead = bytes;
+      options.onBytes?.(bytes);
+    },
+  });
   return {
     parser: 'csv-parse',
     file,
-    lineMap: many?.lineMap ?? new LineMap([file]),
+    lineMap,
     get layout() {
       return layout;
     },
     get bytesRead() {
-      return stream?.compressedRead?.() ?? bytesRead;
+      return compressedRead?.() ?? bytesRead;
     },
     lines: null,
-    maxRecordBytes: options.maxRecordBytes ?? defaultMaxRecordBytes(options.features),
-    items: items(),
+    maxRecordBytes: maxRecordBytesOf(options),
+    items: groupBatches(batchRows(rows, options)),
     limited: options.limit !== undefined,
   };
 }
@@ -307,7 +288,7 @@ function takeGroup<T extends { rows: number }>(items: T[]): T[] {
 }
 
 /** Batches in groups of up to GROUP_ROWS rows, in order. */
-export async function* groupBatches(batches: AsyncIterable<PooledBatch>): AsyncGenerator<WorkItem, void, undefined> {
+async function* groupBatches(batches: AsyncIterable<PooledBatch>): AsyncGenerator<WorkItem, void, undefined> {
   let group: PooledBatch[] = [];
   let rows = 0;
   try {
