@@ -7,13 +7,14 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { mnistCsvPath } from '../../src/data/mnist.js';
+
 import { runPipeline } from '../helpers/cli.js';
+import { mnistTestCsv } from '../helpers/mnist-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nnpipe-multi-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-const mnist = mnistCsvPath('test');
+const mnist = mnistTestCsv;
 const all = readFileSync(mnist, 'utf8').split('\n').filter(Boolean);
 const header = `label,${Array.from({ length: 784 }, (_, i) => `pixel${i}`).join(',')}`;
 const cuts = [0, 3000, 6500, all.length];

@@ -5,10 +5,11 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliEntry, pipelineEntry } from '../helpers/cli.js';
-import { repoRoot } from '../helpers/paths.js';
 
-export const trainCsv = join(repoRoot, 'data/mnist_train.csv');
-export const testCsv = join(repoRoot, 'data/mnist_test.csv');
+import { mnistTestCsv, mnistTrainCsv } from '../helpers/mnist-data.js';
+
+export const trainCsv = mnistTrainCsv;
+export const testCsv = mnistTestCsv;
 
 /** A run slow enough to overlap a 1-second cron tick whatever the kernels' speed: per-task overhead dominates. */
 // Batches of one row on one thread: ~5,000-10,000 rows/s, so 20,000 rows take a few seconds.
