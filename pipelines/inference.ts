@@ -135,7 +135,7 @@ export async function runInference(options: InferenceOptions): Promise<Inference
       kernel: options.kernel,
     });
   pool.setNetwork(model.network);
-  const files = options.inputs !== undefined && options.inputs.length > 1 ? options.inputs : [options.input];
+  const files = severalInputs(options) ? options.inputs! : [options.input];
   const fileStats = await Promise.all(files.map((file) => inputFileStat(file)));
   const run: RunState = {
     source: null,
@@ -239,8 +239,11 @@ const openWriter = (options: InferenceOptions, path: string) =>
   PredictionsWriter.open(path, {
     format: options.predictionsFormat ?? 'csv',
     probabilities: options.probabilities ? options.model.layerSizes.at(-1)! : 0,
-    ...(options.inputs !== undefined && options.inputs.length > 1 ? { files: true } : {}),
+    ...(severalInputs(options) ? { files: true } : {}),
   });
+
+/** More than one input file: rows are then named by their file, in predictions and the report. */
+const severalInputs = (options: InferenceOptions): boolean => (options.inputs?.length ?? 0) > 1;
 
 /** Counts every scored batch and its bad rows. */
 const recordInto = (stats: RunStats, run: RunState) =>
