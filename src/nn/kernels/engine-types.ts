@@ -1,5 +1,5 @@
 // What every forward engine offers, and the checks both engines make on their arguments.
-import type { Network } from '../types.js';
+import type { Activation, Network } from '../types.js';
 import type { Normalization } from '../../data/normalize.js';
 
 export const KERNEL_KINDS = ['auto', 'js', 'wasm', 'native'] as const;
@@ -81,6 +81,8 @@ export interface ForwardEngineOptions {
   onWarning?: (message: string) => void;
 }
 
+/** The activation codes both compiled kernels take (forward-kernel.c and the .wat); the last layer runs as identity. */
+export const ACTIVATION_CODES: Readonly<Record<Activation, number>> = { identity: 0, relu: 1, step: 2, sigmoid: 3 };
 /** Layer sizes of a network, input first, after checking that consecutive layers fit together. */
 export function networkSizes(network: Network): number[] {
   const { layers } = network;

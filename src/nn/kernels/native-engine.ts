@@ -9,9 +9,10 @@
 // ArrayBuffer for the rows that cross between JavaScript and the addon, laid out from its first 64-byte
 // aligned byte: the input rows (maxRows x inputs, what input() hands out), then the logits rows
 // (maxRows x outputs, used only when the output stage runs here). predict() reads x where it is (no copy).
-import type { Activation, Network, OutputFunction } from '../types.js';
+import type { Network, OutputFunction } from '../types.js';
 import type { Normalization } from '../../data/normalize.js';
 import {
+  ACTIVATION_CODES,
   checkInputRows,
   checkMaxRows,
   checkPredictArgs,
@@ -26,7 +27,6 @@ import { finishRows } from './output-stage.js';
 const ALIGN = 64;
 /** Keep the buffer well inside what the addon accepts (int32 byte offsets). */
 const MAX_MEMORY_BYTES = 1 << 30;
-const ACTIVATION_CODES: Record<Activation, number> = { identity: 0, relu: 1, step: 2, sigmoid: 3 };
 const OUTPUT_CODES: Record<OutputFunction, number> = { identity: 0, sigmoid: 1, softmax: 2 };
 
 export interface NativeEngineOptions {

@@ -9,9 +9,10 @@
 //   the compaction lists (values, offsets)
 //   the input rows (maxRows x inputs), then per layer its output rows (maxRows x nPad)
 // A call with more rows is scored in chunks of maxRows, so memory never grows after construction.
-import type { Activation, Network, OutputFunction } from '../types.js';
+import type { Network, OutputFunction } from '../types.js';
 import type { Normalization } from '../../data/normalize.js';
 import {
+  ACTIVATION_CODES,
   checkInputRows,
   checkMaxRows,
   checkPredictArgs,
@@ -29,37 +30,26 @@ const PAGE = 65536;
 /** Keep the whole layout well inside 32-bit addressing. */
 export const MAX_MEMORY_BYTES = 1 << 30;
 
-/** Activation codes of the kernel's layer(); the last layer always runs as identity. */
-const ACTIVATION_CODES: Record<Activation, number> = { identity: 0, relu: 1, step: 2, sigmoid: 3 };
+/** A layer of the kernel on float rows: out = act(x W + b), with `vals`/`offs` its scratch (byte addresses). */
+type FloatLayer = (
+  x: number,
+  xStride: number,
+  rows: number,
+  inputs: number,
+  w: number,
+  b: number,
+  out: number,
+  nPad: number,
+  act: number,
+  vals: number,
+  offs: number,
+) => void;
 
 interface KernelExports {
   memory: WasmMemory;
-  layer(
-    x: number,
-    xStride: number,
-    rows: number,
-    inputs: number,
-    w: number,
-    b: number,
-    out: number,
-    nPad: number,
-    act: number,
-    vals: number,
-    offs: number,
-  ): void;
-  denseLayer(
-    x: number,
-    xStride: number,
-    rows: number,
-    inputs: number,
-    w: number,
-    b: number,
-    out: number,
-    nPad: number,
-    act: number,
-    vals: number,
-    offs: number,
-  ): void;
+  layer: FloatLayer;
+  denseLayer: FloatLayer;
+  /** The first layer on pixel bytes, each divided by `divisor` as it is read. */
   layerBytes(
     x: number,
     rows: number,
