@@ -232,34 +232,10 @@ export class WasmForwardEngine implements ForwardEngine {
           this.vals,
           this.offs,
         );
-      } else if (k < this.denseFrom) {
-        kernel.layer(
-          source,
-          stride,
-          chunk,
-          layer.inputs,
-          layer.w,
-          layer.b,
-          layer.out,
-          layer.nPad,
-          act,
-          this.vals,
-          this.offs,
-        );
       } else {
-        kernel.denseLayer(
-          source,
-          stride,
-          chunk,
-          layer.inputs,
-          layer.w,
-          layer.b,
-          layer.out,
-          layer.nPad,
-          act,
-          this.vals,
-          this.offs,
-        );
+        // WebAssembly exports need no `this`.
+        const run = k < this.denseFrom ? kernel.layer : kernel.denseLayer;
+        run(source, stride, chunk, layer.inputs, layer.w, layer.b, layer.out, layer.nPad, act, this.vals, this.offs);
       }
       source = layer.out;
       stride = layer.nPad;
