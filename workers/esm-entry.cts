@@ -11,8 +11,14 @@ const { workerData } = require('node:worker_threads') as { workerData: typeof Wo
 const entry: unknown = workerData?.esmEntry;
 if (typeof entry !== 'string')
   throw new TypeError('esm-entry: workerData.esmEntry must name the worker module (a file: URL)');
-const handler: Promise<(task: unknown) => unknown> = import(entry).then((module) => module.default);
-
-module.exports = async function esmEntry(task: unknown): Promise<unknown> {
-  return (await handler)(task);
-};
+// A promise of the handler: Piscina awaits it before it calls the worker ready, so the module and its
+// kernels load first. (A ready worker waits for tasks in Atomics.wait(), which stops the worker's own
+// asynchronous work: an import() still under way would wait for the first task.) A module that cannot
+// load gives a handler that fails every task with its error, so that the tasks fail (and are retried)
+// instead of waiting for a worker that never comes.
+module.exports = import(entry).then(
+  (module: { default: unknown }) => module.default,
+  (error: unknown) => () => {
+    throw error;
+  },
+);
