@@ -103,7 +103,7 @@ function predictionsOf(set: ShardSet, target: string): { parts: PredictionsPart[
 
 const describeLayout = (layout: PredictionsLayout): string =>
   `${layout.format === 'csv' ? 'CSV' : 'JSON Lines'}${
-    layout.probabilities > 0 ? ` with ${layout.probabilities} ` + `probabilities per row` : ' without probabilities'
+    layout.probabilities > 0 ? ` with ${layout.probabilities} probabilities per row` : ' without probabilities'
   }`;
 
 /** Reads report files for a merge; a file that is not a JSON report is refused naming it. */

@@ -10,7 +10,7 @@ import { isEntryPoint } from './entry.js';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
 import { checkModelOutput } from '../output/check-outputs.js';
 import { loadModel } from '../nn/load-model.js';
-import { outputFormatForPath, readModelFile, writeModelFile } from '../nn/model-files/index.js';
+import { MODEL_EXTENSIONS_TEXT, outputFormatForPath, readModelFile, writeModelFile } from '../nn/model-files/index.js';
 import { tensorsFromNetwork } from '../nn/network.js';
 import { ACTIVATIONS, OUTPUT_FUNCTIONS } from '../nn/types.js';
 import { NORMALIZATIONS } from '../data/normalize.js';
@@ -36,11 +36,10 @@ type ConvertOptions = OptionValues<typeof CONVERT_OPTIONS>;
 export function convertCommand(): Command {
   const command = new Command(PROGRAM)
     .description(
-      'Convert a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx) to .safetensors or .npz with the names W1, ' +
-        'b1, ... ' +
-        '((in, out) weights), recording how to run it.',
+      `Convert a model file (${MODEL_EXTENSIONS_TEXT}) to .safetensors or .npz with the names W1, b1, ... ((in, ` +
+        'out) weights), recording how to run it.',
     )
-    .argument('<in>', 'model file to read (.safetensors, .npz, .pkl/.pickle, .pt/.pth, .onnx)')
+    .argument('<in>', `model file to read (${MODEL_EXTENSIONS_TEXT})`)
     .argument('<out>', 'file to write (.safetensors, or .npz)')
     .helpOption('-h, --help', 'show this help');
   return addOptions(command, CONVERT_OPTIONS);

@@ -18,6 +18,7 @@ import {
   type InFlightSpec,
 } from '../experiment/grid.js';
 import { POOL_CHOICES, type Configuration, type PoolChoice } from '../experiment/types.js';
+import { MODEL_EXTENSIONS_TEXT } from '../nn/model-files/index.js';
 
 export const DEFAULT_BATCH_SIZES = '1,10,32,100,320,1000';
 export const DEFAULT_MAX_IN_FLIGHT = '2x';
@@ -83,7 +84,7 @@ export const EXPERIMENT_OPTIONS = {
   input: option('--input <file>', 'CSV of images, label first (measured as a whole, once per sample)', path, {
     defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)',
   }),
-  model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, {
+  model: option('--model <file>', `model file: ${MODEL_EXTENSIONS_TEXT}`, path, {
     defaultText: 'data/models/default.safetensors',
   }),
   out: option('--out <dir>', 'folder for experiment.json, experiment.csv and experiment.html', path, {

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { ExitCode, PipelineError } from '../errors.js';
 import { describeModelFile, type ModelDescription } from '../nn/describe-model.js';
+import { MODEL_EXTENSIONS_TEXT } from '../nn/model-files/index.js';
 import { addOptions, flag, validateOptions, type OptionValues } from './option-table.js';
 import { forCli, usageExitCode } from './usage.js';
 
@@ -12,8 +13,7 @@ const NAME = 'nnpipe inspect';
 export function inspectCommand(): Command {
   return addOptions(new Command(NAME), INSPECT_OPTIONS)
     .description(
-      'Describe a model file (.safetensors, .npz, .pkl, .pt/.pth, .onnx): format, sha256, layers with shapes and ' +
-        'functions, ' +
+      `Describe a model file (${MODEL_EXTENSIONS_TEXT}): format, sha256, layers with shapes and functions, ` +
         'parameters, FLOPs per image (2*in*out + out per layer), metadata, and what loading it renamed or transposed.',
     )
     .argument('<model>', 'the model file')

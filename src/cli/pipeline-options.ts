@@ -24,6 +24,7 @@ import { STDOUT_PATH } from '../output/target.js';
 import type { ColumnChoice } from '../data/columns.js';
 import { DROP_COLUMNS_HELP, LABEL_COLUMN_HELP, parseColumnOptions } from './column-options.js';
 import { batchCapacity } from '../nn/kernels/batch-capacity.js';
+import { MODEL_EXTENSIONS_TEXT } from '../nn/model-files/index.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
 import { logFormatOption } from './logger.js';
@@ -65,7 +66,7 @@ export const PIPELINE_OPTIONS = {
     z.array(path).check(z.minLength(1)),
     { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input' },
   ),
-  model: option('--model <file>', "model file: .safetensors, .npz or the book's .pkl", path, {
+  model: option('--model <file>', `model file: ${MODEL_EXTENSIONS_TEXT}`, path, {
     defaultText: 'data/models/default.safetensors',
     config: 'model',
   }),

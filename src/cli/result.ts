@@ -90,7 +90,7 @@ export async function runResultCli(argv: string[], io: Io = process): Promise<nu
       const p = progress as RunProgress | null;
       io.stderr.write(
         `${NAME}: run ${runId} is still going on${
-          p ? `: ${p.done} of ${p.shards} shards done, ${p.failed} ` + `failed` : ''
+          p ? `: ${p.done} of ${p.shards} shards done, ${p.failed} failed` : ''
         }; try again later, or add --wait\n`,
       );
       return ExitCode.lockHeld;

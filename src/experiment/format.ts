@@ -27,7 +27,7 @@ export const speedupHead = (baseline: number | null): string =>
 /** "the smallest batch size measured, 10," for the notes under the table and on the page. */
 export const speedupNote = (baseline: number | null): string =>
   `${speedupHead(baseline)}: speed-up over ${
-    baseline === null ? 'the smallest batch size measured' : `batch size ` + `${baseline} (the smallest measured)`
+    baseline === null ? 'the smallest batch size measured' : `batch size ${baseline} (the smallest measured)`
   } at the same pool, threads and in-flight`;
 
 /** "1 configuration", "3 configurations". */

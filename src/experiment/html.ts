@@ -140,7 +140,7 @@ function summary(doc: ExperimentDocument): string {
       [
         'input',
         `<span class="mono">${escapeHtml(doc.input.path)}</span>${
-          doc.input.rows === null ? '' : ` <span ` + `class="note">${int(doc.input.rows)} rows</span>`
+          doc.input.rows === null ? '' : ` <span class="note">${int(doc.input.rows)} rows</span>`
         }`,
       ],
       [

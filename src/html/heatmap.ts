@@ -14,7 +14,7 @@ export function confusionHeatmapTable(classes: number, options: { classNames?: s
   const name = (c: number) => escapeHtml(options.classNames?.[c] ?? String(c));
   const indices = Array.from({ length: classes }, (_, i) => i);
   const header = `<tr><th class="corner">true \\ predicted</th>${indices
-    .map((p) => `<th ` + `scope="col">${name(p)}</th>`)
+    .map((p) => `<th scope="col">${name(p)}</th>`)
     .join('')}<th scope="col" class="total">rows</th></tr>`;
   const body = indices
     .map((t) => {

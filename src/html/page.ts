@@ -115,7 +115,7 @@ export function renderHtmlPage(options: HtmlPageOptions): string {
 </head>
 <body>
 <header><h1>${escapeHtml(options.title)}</h1>${
-      options.subtitle ? `<p ` + `class="subtitle">${escapeHtml(options.subtitle)}</p>` : ''
+      options.subtitle ? `<p class="subtitle">${escapeHtml(options.subtitle)}</p>` : ''
     }<nav>${nav}</nav></header>
 <main>
 ${sections}

@@ -56,39 +56,36 @@ for (const [batchSize, threads, maxInFlight] of [
   [100, 2, 2],
   [1000, 2, 4],
 ] as const) {
-  test(
-    `batch ${batchSize}, threads ${threads}, in flight ${maxInFlight}: same predictions as the ` + `reference`,
-    async (t) => {
-      const out = join(dir, `pred-${batchSize}-${threads}-${maxInFlight}.csv`);
-      const run = await runPipeline([
-        '--input',
-        input,
-        '--model',
-        await modelReady,
-        '--quiet',
-        '--batch-size',
-        String(batchSize),
-        '--threads',
-        String(threads),
-        '--max-in-flight',
-        String(maxInFlight),
-        '--predictions',
-        out,
-      ]);
-      t.is(run.code, 0, run.stderr);
-      const rows = readFileSync(out, 'utf8').trim().split('\n');
-      t.is(rows[0], 'line,row,label,predicted,confidence');
-      t.is(rows.length, 101);
-      rows.slice(1).forEach((text, i) => {
-        const [line, row, label, predicted, confidence] = text.split(',');
-        t.is(Number(line), i + 1);
-        t.is(Number(row), i);
-        t.regex(label, /^[0-9]$/);
-        t.is(Number(predicted), reference[i].predicted, `row ${i + 1}`);
-        t.true(Math.abs(Number(confidence) - reference[i].confidence) < 1e-6, `row ${i + 1} confidence`);
-      });
-    },
-  );
+  test(`batch ${batchSize}, threads ${threads}, in flight ${maxInFlight}: same predictions as the reference`, async (t) => {
+    const out = join(dir, `pred-${batchSize}-${threads}-${maxInFlight}.csv`);
+    const run = await runPipeline([
+      '--input',
+      input,
+      '--model',
+      await modelReady,
+      '--quiet',
+      '--batch-size',
+      String(batchSize),
+      '--threads',
+      String(threads),
+      '--max-in-flight',
+      String(maxInFlight),
+      '--predictions',
+      out,
+    ]);
+    t.is(run.code, 0, run.stderr);
+    const rows = readFileSync(out, 'utf8').trim().split('\n');
+    t.is(rows[0], 'line,row,label,predicted,confidence');
+    t.is(rows.length, 101);
+    rows.slice(1).forEach((text, i) => {
+      const [line, row, label, predicted, confidence] = text.split(',');
+      t.is(Number(line), i + 1);
+      t.is(Number(row), i);
+      t.regex(label, /^[0-9]$/);
+      t.is(Number(predicted), reference[i].predicted, `row ${i + 1}`);
+      t.true(Math.abs(Number(confidence) - reference[i].confidence) < 1e-6, `row ${i + 1} confidence`);
+    });
+  });
 }
 
 /** JSON Lines with probabilities from every configuration (the main thread too): one file, byte for byte. */

@@ -72,22 +72,19 @@ const nodes = (model: ModelObject) => model.graph.node;
 
 for (const shape of ['gemm', 'matmul'] as const) {
   for (const floatData of [false, true]) {
-    test(
-      `${shape} graph (${floatData ? 'float_data' : 'raw_data'}): exactly the network it was written ` + `from`,
-      async (t) => {
-        const { model } = await load(t, onnxModel(layers, { shape, floatData, activation: 'Relu', output: 'Softmax' }));
-        t.deepEqual(model.layerSizes, [12, 7, 5, 3]);
-        model.network.layers.forEach((layer, k) => {
-          t.deepEqual(layer.W.data, tensors.get(`W${k + 1}`)!.data);
-          t.deepEqual(layer.b, tensors.get(`b${k + 1}`)!.data);
-        });
-        t.is(model.network.activation, 'relu');
-        t.deepEqual(
-          model.layerSources.map((source) => source.transposed),
-          [shape === 'gemm', shape === 'gemm', shape === 'gemm'],
-        );
-      },
-    );
+    test(`${shape} graph (${floatData ? 'float_data' : 'raw_data'}): exactly the network it was written from`, async (t) => {
+      const { model } = await load(t, onnxModel(layers, { shape, floatData, activation: 'Relu', output: 'Softmax' }));
+      t.deepEqual(model.layerSizes, [12, 7, 5, 3]);
+      model.network.layers.forEach((layer, k) => {
+        t.deepEqual(layer.W.data, tensors.get(`W${k + 1}`)!.data);
+        t.deepEqual(layer.b, tensors.get(`b${k + 1}`)!.data);
+      });
+      t.is(model.network.activation, 'relu');
+      t.deepEqual(
+        model.layerSources.map((source) => source.transposed),
+        [shape === 'gemm', shape === 'gemm', shape === 'gemm'],
+      );
+    });
   }
 }
 

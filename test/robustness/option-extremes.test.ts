@@ -56,26 +56,23 @@ test(
 );
 
 for (const option of ['--task-timeout', '--stop-timeout', '--lock-stale']) {
-  test(
-    `rows 8-10: ${option} past ${MAX_TIMER_MS} ms is exit 2; at it, the run is normal (no ` + `TimeoutOverflowWarning)`,
-    async (t) => {
-      const past = await runPipeline(['--input', five, option, '99999999999', '--quiet']);
-      t.is(past.code, 2, past.stderr);
-      t.regex(past.stderr, new RegExp(`^nnpipe: ${option} must be at most ${MAX_TIMER_MS} ms`));
-      const at = await runPipeline([
-        '--input',
-        five,
-        option,
-        String(MAX_TIMER_MS),
-        '--report',
-        join(dir, `${option}.json`),
-        '--quiet',
-      ]);
-      t.is(at.code, 0, at.stderr);
-      t.notRegex(at.stderr, /TimeoutOverflowWarning|Warning/);
-      t.is(JSON.parse(readFileSync(join(dir, `${option}.json`), 'utf8')).status, 'complete');
-    },
-  );
+  test(`rows 8-10: ${option} past ${MAX_TIMER_MS} ms is exit 2; at it, the run is normal (no TimeoutOverflowWarning)`, async (t) => {
+    const past = await runPipeline(['--input', five, option, '99999999999', '--quiet']);
+    t.is(past.code, 2, past.stderr);
+    t.regex(past.stderr, new RegExp(`^nnpipe: ${option} must be at most ${MAX_TIMER_MS} ms`));
+    const at = await runPipeline([
+      '--input',
+      five,
+      option,
+      String(MAX_TIMER_MS),
+      '--report',
+      join(dir, `${option}.json`),
+      '--quiet',
+    ]);
+    t.is(at.code, 0, at.stderr);
+    t.notRegex(at.stderr, /TimeoutOverflowWarning|Warning/);
+    t.is(JSON.parse(readFileSync(join(dir, `${option}.json`), 'utf8')).status, 'complete');
+  });
 }
 
 test('row 8: --task-timeout at the maximum does not fail a batch that takes a while', async (t) => {

@@ -25,6 +25,15 @@ const EXTENSIONS: Record<string, ModelFormat> = {
   '.onnx': 'onnx',
 };
 
+/** The model files read, by extension, for help texts: ".safetensors, .npz, .pkl/.pickle, .pt/.pth, .onnx". */
+export const MODEL_EXTENSIONS_TEXT = [...new Set(Object.values(EXTENSIONS))]
+  .map((format) =>
+    Object.keys(EXTENSIONS)
+      .filter((extension) => EXTENSIONS[extension] === format)
+      .join('/'),
+  )
+  .join(', ');
+
 /**
  * The format of a model file from its magic bytes, else from its extension; null when neither says.
  * A zip is reported as 'npz' or, by its extension, 'pt'; readModelFile looks inside to be sure.
