@@ -261,12 +261,17 @@ function recordRowError(stats: RunStats, run: RunState, error: RowError): void {
   stats.recordRowError({ file, line, message: error.message });
 }
 
-/** Writes every scored batch's predictions; the next batch waits for the writer (mapInOrder's `ready`). */
+/**
+ * Writes every scored batch's predictions; the next group waits for the writer (mapInOrder's `ready`). The
+ * writes of a group's batches are all kept in `lastWrite`: a failed one (a full disk, a closed pipe) fails
+ * the run, never an unawaited promise.
+ */
 const writePredictions = (run: RunState) =>
   tap((batch: ScoredBatch) => {
     if (run.writer === null) return;
     const rows = run.files === null ? batch : withFiles(batch, run.source!.lineMap);
-    run.lastWrite = run.writer.writeBatch(rows, batch.rows);
+    const written = run.writer.writeBatch(rows, batch.rows);
+    run.lastWrite = Promise.all([run.lastWrite, written]).then(() => undefined);
   });
 
 /** Commits the predictions file (or discards it after a failure of its own); the error, if it failed. */

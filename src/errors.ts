@@ -11,6 +11,7 @@ export const ExitCode = {
   redisUnavailable: 69,
   lockHeld: 75,
   sigint: 130,
+  stdoutClosed: 141,
   sigterm: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -23,6 +24,7 @@ export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
   69: 'submit, result, worker: Redis unreachable, or lost while waiting',
   75: 'not started: another run holds the lock on an output file',
   130: 'interrupted by SIGINT',
+  141: 'stdout (or a pipe output) closed early by its reader, e.g. head',
   143: 'interrupted by SIGTERM',
 };
 
@@ -43,6 +45,7 @@ export const ERROR_CODES = {
   PIPE_ERR_WORKER: { exit: 1, meaning: 'a batch failed twice in a worker (threw, died, timed out)' },
   PIPE_ERR_TASK_SHAPE: { exit: 1, meaning: 'a task reached a worker with buffers of the wrong size (a bug)' },
   PIPE_ERR_OUTPUT: { exit: 1, meaning: 'an output could not be written; the old file is intact' },
+  PIPE_ERR_OUTPUT_CLOSED: { exit: 141, meaning: 'a pipe output (--predictions -) closed by its reader; run stopped' },
   PIPE_ERR_OUTPUT_PATH: { exit: 2, meaning: 'an output refused: the input, the model, a folder, a missing folder' },
   PIPE_ERR_LOCK: { exit: 1, meaning: 'the lock on an output could not be taken (file system error)' },
   PIPE_ERR_LOCKED: { exit: 75, meaning: 'another run holds the lock on an output; not started' },

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { addOptions, choice, validateOptions, type OptionValues } from './option-table.js';
 import { forCli, usageExitCode } from './usage.js';
-import { isEntryPoint } from './entry.js';
+import { isEntryPoint, quietOnClosedStdout } from './entry.js';
 import { ExitCode, PipelineError, UsageError } from '../errors.js';
 import { checkModelOutput } from '../output/check-outputs.js';
 import { loadModel } from '../nn/load-model.js';
@@ -116,4 +116,7 @@ async function convert(input: string, output: string, options: ConvertOptions): 
   );
 }
 
-if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) {
+  quietOnClosedStdout();
+  process.exitCode = await main(process.argv.slice(2));
+}

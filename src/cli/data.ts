@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import * as z from 'zod/mini';
 import { addOptions, choice, flag, option, validateOptions, type OptionValues } from './option-table.js';
 import { forCli, usageExitCode } from './usage.js';
-import { isEntryPoint } from './entry.js';
+import { isEntryPoint, quietOnClosedStdout } from './entry.js';
 import { ExitCode } from '../errors.js';
 import { dataDir } from '../paths.js';
 import {
@@ -120,4 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return ExitCode.ok;
 }
 
-if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) {
+  quietOnClosedStdout();
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -12,7 +12,7 @@ import { formatHistoryTable, historyDocument } from '../jobs/history-table.js';
 import { positiveInt } from './option-schemas.js';
 import { addOptions, flag, option, validateOptions, type OptionValues } from './option-table.js';
 import { forCli, usageExitCode } from './usage.js';
-import { isEntryPoint } from './entry.js';
+import { isEntryPoint, quietOnClosedStdout } from './entry.js';
 
 /** How the command's messages start. */
 const NAME = 'nnpipe history';
@@ -92,4 +92,7 @@ export function runHistoryCli(
   return ExitCode.ok;
 }
 
-if (isEntryPoint(import.meta.url)) process.exitCode = runHistoryCli(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) {
+  quietOnClosedStdout();
+  process.exitCode = runHistoryCli(process.argv.slice(2));
+}

@@ -508,8 +508,10 @@ async function finishRun(
 
   // With --predictions - stdout carries the predictions and nothing else: the summary goes to stderr.
   const summaryOut = options.predictionsToStdout ? io.stderr : io.stdout;
+  // The reader of the predictions went away (`| head`): it wants no more, nor a summary of the rest.
+  const readerGone = report.error?.code === 'PIPE_ERR_OUTPUT_CLOSED';
   if (options.json) io.stdout.write(`${JSON.stringify(report)}\n`);
-  else if (!options.quiet)
+  else if (!options.quiet && !readerGone)
     summaryOut.write(`${formatSummary(report, { color: Boolean(summaryOut.isTTY) && !process.env.NO_COLOR })}\n`);
 
   return exitCodeFor(report, options, io, signal);

@@ -7,12 +7,14 @@
 // its loader.
 import { runPipelineCli } from './pipeline-main.js';
 import { isProgram, runProgram } from './programs.js';
+import { quietOnClosedStdout } from './entry.js';
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   inspect: (argv) => import('./inspect.js').then(({ runInspectCli }) => runInspectCli(argv)),
   merge: (argv) => import('./merge.js').then(({ runMergeCli }) => runMergeCli(argv)),
 };
 
+quietOnClosedStdout();
 const argv = process.argv.slice(2);
 const subcommand = SUBCOMMANDS[argv[0]];
 const run = subcommand

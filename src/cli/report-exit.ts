@@ -1,5 +1,6 @@
 // The exit code of a command that ends with a run's report (the pipeline, `merge`, `submit`, `result`):
-// 1 failed, 130/143 interrupted, 3 below --min-accuracy (or no labels to measure it), else 0.
+// 1 failed (141 when the reader of its predictions closed them), 130/143 interrupted, 3 below --min-accuracy
+// (or no labels to measure it), else 0.
 import { ExitCode, PipelineError } from '../errors.js';
 import type { PipelineReport } from '../stats/report.js';
 import { exitCodeForSignal } from '../jobs/exit-codes.js';
@@ -12,7 +13,7 @@ export function exitCodeForReport(
 ): number {
   if (report.status === 'failed') {
     stderr.write(`${name}: ${report.error?.message ?? 'the run failed'}\n`);
-    return ExitCode.failed;
+    return report.error?.code === 'PIPE_ERR_OUTPUT_CLOSED' ? ExitCode.stdoutClosed : ExitCode.failed;
   }
   if (report.status === 'interrupted') return exitCodeForSignal(options.signal ?? 'SIGINT');
   if (options.minAccuracy !== null) {

@@ -1,7 +1,7 @@
 // The input file(s) of a command that scores or measures them: the paths given (which must exist and be
 // distinct files), '-' for stdin, or the bundled MNIST test set (prepared as CSV on first use) when none
 // was given.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PipelineError, UsageError } from '../errors.js';
@@ -12,7 +12,7 @@ export async function resolveInput(input: string | null, log: Logger): Promise<s
   if (input === '-') return '-';
   if (input !== null) {
     const path = resolve(input);
-    if (!existsSync(path)) throw new PipelineError('PIPE_ERR_INPUT', `${input}: no such file`);
+    checkInputPath(input, path);
     return path;
   }
   const path = mnistCsvPath('test');
@@ -23,13 +23,22 @@ export async function resolveInput(input: string | null, log: Logger): Promise<s
   return path;
 }
 
-/** Every input of a run: the paths given (each must exist; the first missing one is named), or the default. */
+/**
+ * Every input of a run: the paths given (each must exist and not be a folder; the first that fails is named),
+ * or the default.
+ */
 export async function resolveInputs(inputs: readonly string[], log: Logger): Promise<string[]> {
   if (inputs.length <= 1) return [await resolveInput(inputs[0] ?? null, log)];
   const paths = inputs.map((input) => resolve(input));
-  const missing = paths.findIndex((path) => !existsSync(path));
-  if (missing >= 0) throw new PipelineError('PIPE_ERR_INPUT', `${inputs[missing]}: no such file`);
+  paths.forEach((path, i) => checkInputPath(inputs[i], path));
   return paths;
+}
+
+/** An input must be there and be something to read: a file, a FIFO or a device, not a folder. */
+function checkInputPath(given: string, path: string): void {
+  if (!existsSync(path)) throw new PipelineError('PIPE_ERR_INPUT', `${given}: no such file`);
+  if (statSync(path).isDirectory())
+    throw new PipelineError('PIPE_ERR_INPUT', `${given}: is a directory, not a CSV file (give a file, or a glob)`);
 }
 
 /**

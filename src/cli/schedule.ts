@@ -24,7 +24,7 @@ import { pipelineCommand, validatePipelineOptions } from './pipeline-options.js'
 import { checkRunOutputs, runPipelineCli } from './pipeline-main.js';
 import { checkDistinctInputs } from './resolve-input.js';
 import { forCli, usageExitCode } from './usage.js';
-import { isEntryPoint } from './entry.js';
+import { isEntryPoint, quietOnClosedStdout } from './entry.js';
 
 const exitCodeHelp = Object.entries(EXIT_CODE_MEANINGS)
   .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`)
@@ -201,4 +201,7 @@ export async function runScheduleCli(argv: string[]): Promise<number> {
   return code;
 }
 
-if (isEntryPoint(import.meta.url)) process.exitCode = await runScheduleCli(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) {
+  quietOnClosedStdout();
+  process.exitCode = await runScheduleCli(process.argv.slice(2));
+}

@@ -36,6 +36,7 @@ import { createProgress, type ProgressDisplay } from './progress.js';
 import { handleStopSignals } from './stop-signals.js';
 import { forCli, usageExitCode } from './usage.js';
 import { exitCodeForSignal } from '../jobs/exit-codes.js';
+import { quietOnClosedStdout } from './entry.js';
 
 /** The defaults reproduce the book's architecture (784-50-100-10, sigmoid, softmax) and reach >= 0.975. */
 export const TRAIN_DEFAULTS = {
@@ -546,5 +547,6 @@ function logEpoch(
 
 // Run when executed directly (`node dist/src/cli/train.js`), not when imported by tests.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  quietOnClosedStdout();
   process.exitCode = await runTrainCli(process.argv.slice(2));
 }

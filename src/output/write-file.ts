@@ -18,6 +18,11 @@ import { inspectOutput, OutputPathError, type OutputTarget } from './target.js';
 
 /** The error for an output that could not be written (exit 1); the old file, if any, is intact. */
 export function outputWriteError(path: string, error: unknown, what = ''): PipelineError {
+  // A pipe whose reader has gone (`--predictions - | head`): nothing more can be written, nothing is wrong.
+  if ((error as NodeJS.ErrnoException)?.code === 'EPIPE')
+    return new PipelineError('PIPE_ERR_OUTPUT_CLOSED', `cannot write ${what}${path}: its reader closed it`, {
+      cause: error,
+    });
   if (error instanceof OutputPathError)
     return new PipelineError('PIPE_ERR_OUTPUT', `cannot write ${what}${error.message}`, { cause: error });
   if (error instanceof PipelineError) return error;

@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { PipelineError } from '../errors.js';
 import { ensureFolder, syncFolder } from '../output/folders.js';
-import { inspectOutput, OutputPathError } from '../output/target.js';
+import { inspectOutput, OutputPathError, STDOUT_PATH } from '../output/target.js';
 import { openInPlace, openTemp, outputWriteError, removeOnExit } from '../output/write-file.js';
 import { CSV_LAYOUT, formatRows, headerOf, type PredictionRows, type PredictionsLayout } from './predictions-format.js';
 
@@ -26,6 +26,8 @@ type State = 'open' | 'committed' | 'discarded';
 export class PredictionsWriter {
   /** The file that commit() creates or replaces (symlinks followed). */
   readonly path: string;
+  /** The output as messages name it ("stdout" for `--predictions -`). */
+  private readonly shown: string;
   /** The temp file being written, next to `path`; null for a device or FIFO, written in place. */
   readonly tempPath: string | null;
   readonly layout: PredictionsLayout;
@@ -38,8 +40,15 @@ export class PredictionsWriter {
   private readonly removeExitHook: () => void;
   private committing: Promise<void> | null = null;
 
-  private constructor(path: string, tempPath: string | null, layout: PredictionsLayout, fd: number, owned = true) {
+  private constructor(
+    [path, shown]: [string, string],
+    tempPath: string | null,
+    layout: PredictionsLayout,
+    fd: number,
+    owned = true,
+  ) {
     this.path = path;
+    this.shown = shown;
     this.tempPath = tempPath;
     this.layout = layout;
     this.fd = fd;
@@ -69,13 +78,13 @@ export class PredictionsWriter {
       const target = await inspectOutput(path);
       if (target.kind === 'in-place') {
         const { fd, owned } = await openInPlace(target);
-        writer = new PredictionsWriter(target.path, null, layout, fd, owned);
+        writer = new PredictionsWriter([target.path, shownPath(path, target.path)], null, layout, fd, owned);
       } else {
         const { tempPath, fd } = await openTemp(target);
-        writer = new PredictionsWriter(target.path, tempPath, layout, fd);
+        writer = new PredictionsWriter([target.path, shownPath(path, target.path)], tempPath, layout, fd);
       }
     } catch (error) {
-      throw outputError(path, error);
+      throw outputError(shownPath(path, path), error);
     }
     const header = headerOf(layout);
     if (header !== null) writer.stream.write(`${header}\n`);
@@ -112,7 +121,7 @@ export class PredictionsWriter {
     ) {
       throw new RangeError(`PredictionsWriter.writeBatch: rows ${rows} does not fit the batch arrays`);
     }
-    if (this.streamError) throw outputError(this.path, this.streamError);
+    if (this.streamError) throw outputError(this.shown, this.streamError);
     const chunk = formatRows(this.layout, batch, this.written, rows);
     this.written += rows;
     if (chunk.length === 0) return;
@@ -120,7 +129,7 @@ export class PredictionsWriter {
       try {
         await once(this.stream, 'drain');
       } catch (error) {
-        throw outputError(this.path, error);
+        throw outputError(this.shown, error);
       }
     }
   }
@@ -131,13 +140,13 @@ export class PredictionsWriter {
    */
   async writeLines(text: string, rows: number): Promise<void> {
     this.assertOpen('writeLines');
-    if (this.streamError) throw outputError(this.path, this.streamError);
+    if (this.streamError) throw outputError(this.shown, this.streamError);
     this.written += rows;
     if (text.length > 0 && !this.stream.write(text)) {
       try {
         await once(this.stream, 'drain');
       } catch (error) {
-        throw outputError(this.path, error);
+        throw outputError(this.shown, error);
       }
     }
   }
@@ -175,7 +184,7 @@ export class PredictionsWriter {
       }
     } catch (error) {
       await this.cleanUp();
-      throw outputError(this.path, error);
+      throw outputError(this.shown, error);
     } finally {
       this.removeExitHook();
     }
@@ -212,3 +221,6 @@ export class PredictionsWriter {
 }
 
 const outputError = (path: string, error: unknown): PipelineError => outputWriteError(path, error, 'predictions to ');
+/** How messages name the output given as `given`: this process's stdout by that name, not /proc/PID/fd/1. */
+const shownPath = (given: string, real: string): string =>
+  given === STDOUT_PATH || given === `/proc/${process.pid}/fd/1` ? 'stdout' : real;

@@ -68,6 +68,15 @@ test('a missing input file fails with exit 1 and names it', async (t) => {
   t.regex(run.stderr, /missing\.csv: no such file/);
 });
 
+test('a folder as the input fails at once with exit 1, one line that names it, no run summary', async (t) => {
+  for (const inputs of [[dir], [input, dir]]) {
+    const run = await runPipeline(['--input', ...inputs, '--model', await modelReady]);
+    t.is(run.code, 1);
+    t.is(run.stdout, '', 'no summary');
+    t.true(run.stderr.includes(`nnpipe: ${dir}: is a directory, not a CSV file`), run.stderr);
+  }
+});
+
 test('a bad row under --on-error fail stops with exit 1 and FILE:LINE: problem', async (t) => {
   const lines = readFileSync(input, 'utf8').split('\n');
   lines[4] = lines[4].replace(/,0,/, ',256,');
