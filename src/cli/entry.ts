@@ -1,5 +1,6 @@
-// Whether a command module was started as the program (`node dist/src/cli/train.js`, or `nnpipe train`,
-// which starts it the same way): only then does it run; imported (by the docs script, by tests) it does not.
+// Being the program: whether a command module was started as the program (`node dist/src/cli/train.js`, or
+// `nnpipe train`, which starts it the same way; imported by the docs script or by tests it does not run), and
+// what a program does when the reader of its stdout goes away.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ExitCode } from '../errors.js';
