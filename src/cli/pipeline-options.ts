@@ -25,6 +25,7 @@ import type { ColumnChoice } from '../data/columns.js';
 import { DROP_COLUMNS_HELP, LABEL_COLUMN_HELP, parseColumnOptions } from './column-options.js';
 import { batchCapacity } from '../nn/kernels/batch-capacity.js';
 import { MODEL_EXTENSIONS_TEXT } from '../nn/model-files/index.js';
+import { expandInputPatterns } from './input-globs.js';
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from '../jobs/run-lock.js';
 import { EXIT_CODE_MEANINGS } from '../errors.js';
 import { logFormatOption } from './logger.js';
@@ -62,7 +63,7 @@ export const PIPELINE_OPTIONS = {
   input: option(
     '--input <files...>',
     'CSV of images, label first (or a `label` column), plain or gzip, or - for stdin; several files (repeated, or ' +
-      'a glob) are scored as one run, in order',
+      'a glob, expanded here when quoted) are scored as one run, in order',
     z.array(path).check(z.minLength(1)),
     { defaultText: 'the MNIST test set (data/mnist_test.csv, prepared on first use)', config: 'input' },
   ),
@@ -251,7 +252,7 @@ export type PipelineCliOptions = Omit<OptionValues<typeof PIPELINE_OPTIONS>, 'pr
 export function validatePipelineOptions(command: Command): PipelineCliOptions {
   const given = validateOptions(command, PIPELINE_OPTIONS);
   checkPredictionsOptions(given);
-  const inputs = given.input ?? [];
+  const inputs = expandInputPatterns(given.input ?? []);
   if (inputs.length > 1 && inputs.includes('-'))
     throw new UsageError('--input - (stdin) must be the only input: it cannot be scored together with files');
   const options: PipelineCliOptions = {

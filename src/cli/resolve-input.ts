@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { PipelineError, UsageError } from '../errors.js';
 import { mnistCsvPath, prepareMnistCsv } from '../data/mnist.js';
 import type { Logger } from './logger.js';
+import { isInputPattern } from './input-globs.js';
 
 export async function resolveInput(input: string | null, log: Logger): Promise<string> {
   if (input === '-') return '-';
@@ -36,7 +37,11 @@ export async function resolveInputs(inputs: readonly string[], log: Logger): Pro
 
 /** An input must be there and be something to read: a file, a FIFO or a device, not a folder. */
 function checkInputPath(given: string, path: string): void {
-  if (!existsSync(path)) throw new PipelineError('PIPE_ERR_INPUT', `${given}: no such file`);
+  if (!existsSync(path))
+    throw new PipelineError(
+      'PIPE_ERR_INPUT',
+      isInputPattern(given) ? `${given}: no file matches this pattern` : `${given}: no such file`,
+    );
   if (statSync(path).isDirectory())
     throw new PipelineError('PIPE_ERR_INPUT', `${given}: is a directory, not a CSV file (give a file, or a glob)`);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readHistory } from '../../src/jobs/history-file.js';
 import { cliEntry, runNode } from '../helpers/cli.js';
 import { fixture } from '../helpers/paths.js';
-import { heldOpenInput, logLines, removeTempDirs, start, tempDir, trainCsv } from './helpers.js';
+import { heldOpenInput, logLines, removeTempDirs, start, tempDir, trainCsv, until } from './helpers.js';
 
 test.after.always(removeTempDirs);
 
@@ -291,6 +291,29 @@ test("a failed run's line says why (no report to summarise)", async (t) => {
     run.stdout(),
     /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 run 1 \(exit 1\) failed \(bad input, model, worker, output\): .*later\.csv: no such file\n$/,
   );
+});
+
+test('an --input pattern is expanded at every run: files that arrive later are scored', async (t) => {
+  const dir = tempDir();
+  const run = start('schedule', [
+    '--cron',
+    everySecond,
+    '--tz',
+    'UTC',
+    '--max-runs',
+    '2',
+    '--',
+    '--input',
+    join(dir, 'part-*.csv'),
+    '--quiet',
+  ]);
+  await until(() => run.stdout().includes('run 1 '), 30_000, 'the first run');
+  copyFileSync(fixture('mnist-test-100.csv'), join(dir, 'part-1.csv'));
+  copyFileSync(fixture('mnist-test-100.csv'), join(dir, 'part-2.csv'));
+  t.is((await run.exited).code, 0, run.stderr());
+  const [first, second] = run.stdout().trimEnd().split('\n');
+  t.regex(first, /run 1 \(exit 1\) failed .*part-\*\.csv: no file matches this pattern(; next .*)?$/);
+  t.regex(second, /run 2 \(exit 0\) complete: 200 rows/);
 });
 
 test('--help lists the exit codes', async (t) => {
