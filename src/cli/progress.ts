@@ -71,6 +71,10 @@ export function createProgress(options: {
             fps: 10,
             hideCursor: true,
             clearOnComplete: true,
+            // cli-progress's ETA is the text 'NULL' or 'INF' when it has no rate yet (or at the end, 0/0),
+            // which its own formatter cuts to "LLs": a dash instead.
+            formatTime: (t, timeOptions, roundTo) =>
+              typeof t === 'number' ? cliProgress.Format.TimeFormat(t, timeOptions, roundTo) : '--',
             format: known
               ? `${options.label} {bar} {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}`
               : `${options.label} {rows} rows | {rate} rows/s | {duration_formatted}`,
