@@ -48,6 +48,30 @@ function referencePredictions(csv: string): Array<{ predicted: number; confidenc
 
 const reference = referencePredictions(readFileSync(input, 'utf8'));
 
+/** The pipeline on the fixture with the test model, cut up as given, its predictions written to `out`. */
+async function predict(
+  cut: { batchSize: number; threads: number; maxInFlight: number },
+  out: string,
+  extra: string[] = [],
+) {
+  return runPipeline([
+    '--input',
+    input,
+    '--model',
+    await modelReady,
+    '--quiet',
+    ...extra,
+    '--batch-size',
+    String(cut.batchSize),
+    '--threads',
+    String(cut.threads),
+    '--max-in-flight',
+    String(cut.maxInFlight),
+    '--predictions',
+    out,
+  ]);
+}
+
 for (const [batchSize, threads, maxInFlight] of [
   [1, 1, 1],
   [1, 2, 8],
@@ -58,21 +82,7 @@ for (const [batchSize, threads, maxInFlight] of [
 ] as const) {
   test(`batch ${batchSize}, threads ${threads}, in flight ${maxInFlight}: same predictions as the reference`, async (t) => {
     const out = join(dir, `pred-${batchSize}-${threads}-${maxInFlight}.csv`);
-    const run = await runPipeline([
-      '--input',
-      input,
-      '--model',
-      await modelReady,
-      '--quiet',
-      '--batch-size',
-      String(batchSize),
-      '--threads',
-      String(threads),
-      '--max-in-flight',
-      String(maxInFlight),
-      '--predictions',
-      out,
-    ]);
+    const run = await predict({ batchSize, threads, maxInFlight }, out);
     t.is(run.code, 0, run.stderr);
     const rows = readFileSync(out, 'utf8').trim().split('\n');
     t.is(rows[0], 'line,row,label,predicted,confidence');
@@ -100,22 +110,7 @@ for (const [batchSize, threads, maxInFlight] of [
       `bytes every time`,
     async (t) => {
       const out = join(dir, `pred-${batchSize}-${threads}.jsonl`);
-      const run = await runPipeline([
-        '--input',
-        input,
-        '--model',
-        await modelReady,
-        '--quiet',
-        '--probabilities',
-        '--batch-size',
-        String(batchSize),
-        '--threads',
-        String(threads),
-        '--max-in-flight',
-        String(maxInFlight),
-        '--predictions',
-        out,
-      ]);
+      const run = await predict({ batchSize, threads, maxInFlight }, out, ['--probabilities']);
       t.is(run.code, 0, run.stderr);
       const text = readFileSync(out, 'utf8');
       const rows = text

@@ -273,19 +273,13 @@ test.serial(
   },
 );
 
+/** `nnpipe schedule` every second (UTC) for `runs` runs of the pipeline with `args`. */
+const scheduleRuns = (runs: number, args: string[]) =>
+  start('schedule', ['--cron', everySecond, '--tz', 'UTC', '--max-runs', String(runs), '--', ...args]);
+
 test("a failed run's line says why (no report to summarise)", async (t) => {
   const dir = tempDir();
-  const run = start('schedule', [
-    '--cron',
-    everySecond,
-    '--tz',
-    'UTC',
-    '--max-runs',
-    '1',
-    '--',
-    '--input',
-    join(dir, 'later.csv'),
-  ]);
+  const run = scheduleRuns(1, ['--input', join(dir, 'later.csv')]);
   t.is((await run.exited).code, 0, run.stderr());
   t.regex(
     run.stdout(),
@@ -295,18 +289,7 @@ test("a failed run's line says why (no report to summarise)", async (t) => {
 
 test('an --input pattern is expanded at every run: files that arrive later are scored', async (t) => {
   const dir = tempDir();
-  const run = start('schedule', [
-    '--cron',
-    everySecond,
-    '--tz',
-    'UTC',
-    '--max-runs',
-    '2',
-    '--',
-    '--input',
-    join(dir, 'part-*.csv'),
-    '--quiet',
-  ]);
+  const run = scheduleRuns(2, ['--input', join(dir, 'part-*.csv'), '--quiet']);
   await until(() => run.stdout().includes('run 1 '), 30_000, 'the first run');
   copyFileSync(fixture('mnist-test-100.csv'), join(dir, 'part-1.csv'));
   copyFileSync(fixture('mnist-test-100.csv'), join(dir, 'part-2.csv'));
