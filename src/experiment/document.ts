@@ -3,6 +3,7 @@
 // The table, the CSV and the HTML page are all made from this document, so they cannot disagree.
 import Benchmark from 'benchmark';
 import type { LoadedModel } from '../nn/types.js';
+import { modelIdentity, type ModelIdentity } from '../nn/model-identity.js';
 import { aggregate, speedupBaseline } from './aggregate.js';
 import { MIN_TIME_S } from './benchmark-runner.js';
 import type { GridSpec } from './grid.js';
@@ -106,15 +107,7 @@ export interface ExperimentDocument {
     minSamples: number;
     maxTimeS: number;
   };
-  model: {
-    path: string;
-    format: string;
-    sha256: string;
-    layerSizes: number[];
-    activation: string;
-    output: string;
-    normalize: string;
-  };
+  model: ModelIdentity & { normalize: string };
   input: { path: string; bytes: number | null; rows: number | null };
   method: typeof METHOD;
   summary: {
@@ -186,15 +179,7 @@ export function buildExperimentDocument(outcome: DocumentOutcome, context: Docum
       minSamples: context.minSamples,
       maxTimeS: context.maxTimeS,
     },
-    model: {
-      path: model.path,
-      format: model.format,
-      sha256: model.sha256,
-      layerSizes: [...model.layerSizes],
-      activation: model.network.activation,
-      output: model.network.output,
-      normalize: context.normalize,
-    },
+    model: { ...modelIdentity(model), normalize: context.normalize },
     input: { path: context.input.path, bytes: context.input.bytes, rows: results[0]?.rows ?? null },
     method: METHOD,
     summary: {

@@ -7,6 +7,7 @@ import type { LatencySummary } from './latency.js';
 import type { RunStats, RunStatus } from './run-stats.js';
 export type { RunStatus } from './run-stats.js';
 import type { LoadedModel } from '../nn/types.js';
+import { modelIdentity, type ModelIdentity } from '../nn/model-identity.js';
 import { peakRssBytes } from './peak-rss.js';
 import { PARTIAL_FORMAT, type PartialBlock, type PartialContext } from './partial.js';
 
@@ -41,13 +42,7 @@ export interface PipelineReport {
   perClass: ClassStats[] | null;
   /** Peak RSS in bytes (peak-rss.ts): the whole process, worker threads included. */
   peakRssBytes: number;
-  model: {
-    path: string;
-    format: string;
-    sha256: string;
-    layerSizes: number[];
-    activation: string;
-    output: string;
+  model: ModelIdentity & {
     /** The forward engine that ran the batches ('native', 'wasm' or 'js'), or what was asked for if no batch ran. */
     kernel: string;
     /** The file's names of the weights stored (out, in) and transposed on load (PyTorch layouts). */
@@ -197,12 +192,7 @@ function environment(): PipelineReport['environment'] {
 /** The report's description of a loaded model, and of the forward engine that ran it. */
 export function describeModel(model: LoadedModel, kernel: string): PipelineReport['model'] {
   return {
-    path: model.path,
-    format: model.format,
-    sha256: model.sha256,
-    layerSizes: [...model.layerSizes],
-    activation: model.network.activation,
-    output: model.network.output,
+    ...modelIdentity(model),
     kernel,
     transposed: model.layerSources.filter((source) => source.transposed).map((source) => source.weight),
   };
