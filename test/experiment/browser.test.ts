@@ -6,7 +6,7 @@
 // chartjs-chart-error-bars), legend swatches must be lines (p99 dashed), and the page must log no error and
 // make no network request.
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,9 +15,8 @@ import type { ExperimentDocument } from '../../src/experiment/document.js';
 import { cliEntry, runNode } from '../helpers/cli.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const browserTest = hasChromium ? test.serial : test.serial.skip;
 const needs = hasChromium ? '' : ' (SKIPPED: /usr/bin/chromium is missing; install Debian chromium)';
 
@@ -25,21 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), 'nnpipe-experiment-browser-'));
 let browser: Browser | null = null;
 
 test.before(async () => {
-  if (!hasChromium) return;
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  if (hasChromium) browser = await launchChromium();
 });
 
 test.after.always(async () => {

@@ -6,7 +6,7 @@
 // pixels, clicking a heat-map cell shows that pair's stored images with "showing s of n", and that the page
 // logged no errors and made no network requests.
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,10 +19,9 @@ import { runPipeline } from '../helpers/cli.js';
 import { mnistTestCsv as mnistTest } from '../helpers/mnist-data.js';
 import { writeRandomModel } from '../helpers/models.js';
 import { fixture } from '../helpers/paths.js';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
 import { pixelByte, simulateRun } from './synthetic.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const browserTest = hasChromium ? test.serial : test.serial.skip;
 const needs = hasChromium ? '' : ' (SKIPPED: /usr/bin/chromium is missing; .ci/run installs Debian chromium)';
 
@@ -38,21 +37,7 @@ const csvRows = readFileSync(input, 'utf8')
 let browser: Browser | null = null;
 
 test.before(async () => {
-  if (!hasChromium) return;
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  if (hasChromium) browser = await launchChromium();
 });
 
 test.after.always(async () => {
