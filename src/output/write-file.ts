@@ -16,7 +16,10 @@ import { ensureFolder, syncFolder } from './folders.js';
 import { tempPathFor } from './names.js';
 import { inspectOutput, OutputPathError, type OutputTarget } from './target.js';
 
-/** The error for an output that could not be written (exit 1); the old file, if any, is intact. */
+/**
+ * The error for an output that could not be written (exit 1; 141 when a pipe's reader has gone); the old file,
+ * if any, is intact.
+ */
 export function outputWriteError(path: string, error: unknown, what = ''): PipelineError {
   // A pipe whose reader has gone (`--predictions - | head`): nothing more can be written, nothing is wrong.
   if ((error as NodeJS.ErrnoException)?.code === 'EPIPE')
