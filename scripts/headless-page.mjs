@@ -1,9 +1,10 @@
-// Shared by the screenshot scripts: opens one of our self-contained HTML pages in Debian's headless
-// Chromium through playwright-core (no downloaded browser), offline, and waits until its scripts say
-// it has rendered. Errors the page logs or throws are collected in `problems`.
+// Shared by the screenshot scripts (and its Chromium flags by the page tests, test/helpers/chromium.ts):
+// opens one of our self-contained HTML pages in Debian's headless Chromium through playwright-core (no
+// downloaded browser), offline, and waits until its scripts say it has rendered. Errors the page logs or
+// throws are collected in `problems`.
 import { pathToFileURL } from 'node:url';
 
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
